@@ -1,0 +1,120 @@
+"""Mesa agents: the object view of the model's arrays.
+
+Each agent holds only its row id; its attributes are properties that read and write
+that row of the state arrays (``model.people``, ``model.households``, ``model.orgs``),
+so ``model.agents``, ``agents_by_type``, the grid and Mesa's browser view see exactly
+the state the vectorised submodels update. A ``Worker`` stands for every resident, in or
+out of the labour force; a ``Household`` for a household; an ``Organization`` for an
+employer, one of the timeline's plants, a service, a community group, a public body, a
+union or an informal gathering place.
+"""
+
+from __future__ import annotations
+
+from mesa.discrete_space import CellAgent, FixedAgent
+
+from .state import DOMAINS, ORG_KINDS, Status, tenure_years
+
+
+def _row_property(table: str, field: str, doc: str, cast=None):
+    def fget(self):
+        value = getattr(getattr(self.model, table), field)[self.row]
+        return cast(value) if cast else value.item()
+
+    def fset(self, value):
+        getattr(getattr(self.model, table), field)[self.row] = value
+
+    return property(fget, fset, doc=doc)
+
+
+class Worker(CellAgent):
+    """A resident of the RCM (row ``row`` of ``model.people``)."""
+
+    def __init__(self, model, row: int, cell):
+        super().__init__(model)
+        self.row = int(row)
+        self.cell = cell
+
+    age = _row_property("people", "age", "age in years", float)
+    female = _row_property("people", "female", "sex is female", bool)
+    status_code = _row_property("people", "status", "labour-force status code (see state.Status)", int)
+    household_id = _row_property("people", "household", "household row", int)
+    employer_id = _row_property("people", "employer", "employer organization row, -1 if none", int)
+    sector_id = _row_property("people", "sector", "sector of the current or last job, -1 if none", int)
+    wage = _row_property("people", "wage", "hourly wage of the current or last job (CAD)", float)
+    @property
+    def tenure(self) -> float:
+        """Years in the current job, or in the last one when without a job."""
+        return float(tenure_years(self.model.people, self.row, self.model.week))
+
+    ever_displaced = _row_property("people", "ever_displaced", "laid off in a closure of the timeline", bool)
+    ei_weeks_left = _row_property("people", "ei_left", "weeks of EI benefits left", int)
+    present = _row_property("people", "present", "living in the RCM", bool)
+
+    @property
+    def status(self) -> str:
+        return Status.NAMES[self.status_code]
+
+    @property
+    def employed(self) -> bool:
+        return self.status_code == Status.EMPLOYED
+
+    @property
+    def household(self) -> "Household":
+        return self.model.household_agents[self.household_id]
+
+    @property
+    def employer(self) -> "Organization | None":
+        e = self.employer_id
+        return self.model.org_agents[e] if e >= 0 else None
+
+
+class Household(CellAgent):
+    """A household (row ``row`` of ``model.households``)."""
+
+    def __init__(self, model, row: int, cell):
+        super().__init__(model)
+        self.row = int(row)
+        self.cell = cell
+
+    municipality_id = _row_property("households", "municipality", "municipality index", int)
+    strain_weeks = _row_property("households", "strain_weeks", "consecutive weeks under financial strain", int)
+
+    @property
+    def municipality(self) -> str:
+        return self.model.municipality_names[self.municipality_id]
+
+    @property
+    def members(self) -> list[Worker]:
+        P = self.model.people
+        rows = (P.household[: P.n] == self.row) & P.present[: P.n]
+        return [self.model.worker_agents[r] for r in rows.nonzero()[0]]
+
+
+class Organization(FixedAgent):
+    """An organization (row ``row`` of ``model.orgs``)."""
+
+    def __init__(self, model, row: int, cell, name: str):
+        super().__init__(model)
+        self.row = int(row)
+        self.name = name
+        self.cell = cell
+
+    kind_code = _row_property("orgs", "kind", "kind code (see state.ORG_KINDS)", int)
+    domain_code = _row_property("orgs", "domain", "domain code (see state.DOMAINS)", int)
+    municipality_id = _row_property("orgs", "municipality", "municipality index", int)
+    open = _row_property("orgs", "open", "operating", bool)
+
+    @property
+    def kind(self) -> str:
+        return ORG_KINDS[self.kind_code]
+
+    @property
+    def domain(self) -> str:
+        return DOMAINS[self.domain_code]
+
+    @property
+    def workforce(self) -> int:
+        P = self.model.people
+        n = P.n
+        return int(((P.employer[:n] == self.row) & P.present[:n] & (P.status[:n] == Status.EMPLOYED)).sum())

@@ -1,0 +1,311 @@
+"""The Magog cohesion model: Memphrémagog RCM, 2003-2018, one step per week.
+
+Persons, households and organizations live in arrays (``model/state.py``); submodels
+(``model/submodels/``) update them for everyone at once; Mesa agents are the object view
+of the same rows. Step order (one week, the week that starts on ``model.date``):
+
+1. shocks: announcements, layoff waves and closures dated in this week;
+2. labour market: retirement, separations, retraining, labour-force entry and exit,
+   job matching and re-employment, plant staffing; tenure and spell clocks;
+3. employment insurance: waiting, severance, benefits paid, exhaustion;
+4. household finances: income, strain, and requests to leave under prolonged strain;
+5. demography (every ``demography.period_weeks`` weeks): ageing, deaths, young adults
+   leaving, households leaving (including the requests of step 4), births, households
+   moving in;
+6. Mesa agents added and removed to match; aggregates computed; the DataCollector
+   records the week; on a year's last week the persons panel records every person.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+
+import mesa
+import numpy as np
+from mesa.discrete_space import OrthogonalMooreGrid
+
+from .agents import Household, Organization, Worker
+from .config import CONFIG_DIR, Config, parse_month, resolve
+from .space import SlottedCell
+from .population import CellSampler, build_population, commute_weights
+from .state import Exit, Status
+from .streams import Streams
+from .submodels import employment_insurance as ei
+from .submodels.demography import Demography
+from .submodels.household_finances import HouseholdFinances
+from .submodels.labour_market import LabourMarket
+from .submodels.shocks import Shocks
+from .territory import load_territory
+from .timeline import Timeline
+
+NA = float("nan")
+
+
+@dataclass
+class WeekStats:
+    """The aggregates of one week (one row of ``timeseries.parquet``). Names say what they
+    are: a stock (count now), a share or rate, or a running total (``_cumulative``).
+    Fields set to NaN belong to submodels not yet in the model."""
+
+    week: int = 0
+    date: str = ""
+    population: int = 0
+    households: int = 0
+    employed: int = 0
+    unemployed: int = 0
+    in_training: int = 0
+    retired: int = 0
+    labour_force: int = 0
+    unemployment_rate: float = 0.0
+    jobs_lost_cumulative: int = 0
+    displaced_cumulative: int = 0
+    displaced_reemployed: int = 0
+    ei_beneficiaries: int = 0
+    ei_exhausted_cumulative: int = 0
+    vacancies: float = 0.0
+    hires: int = 0
+    separations: int = 0
+    households_under_strain: int = 0
+    births_cumulative: int = 0
+    deaths_cumulative: int = 0
+    in_migrants_cumulative: int = 0
+    out_migrants_cumulative: int = 0
+    strain_out_migrants_cumulative: int = 0
+    mean_distress: float = NA
+    share_high_distress: float = NA
+    support_received_share: float = NA
+    formal_service_reach: float = NA
+    unmet_need_share: float = NA
+    cohesion_index: float = NA
+    belonging_mean: float = NA
+    participation_rate: float = NA
+    org_partnership_density: float = NA
+
+
+STAT_NAMES = tuple(f.name for f in fields(WeekStats))
+
+
+def _read_stat(name: str, model: "CohesionModel"):
+    """DataCollector reporter: an aggregate the step has already computed."""
+    return getattr(model.stats, name)
+
+
+def _end_of_month(text: str) -> date:
+    d = parse_month(text, "run.end")
+    nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+class CohesionModel(mesa.Model):
+    """Agent-based model of the Memphrémagog RCM after the 2003-2011 plant closures.
+
+    Args:
+        scale: model persons per resident (1.0 = the real territory at 1:1).
+        start: first month, ``YYYY-MM``.
+        end: last month, ``YYYY-MM``; the run stops after the last week starting in it.
+        scenario: name of a scenario in ``configs/scenarios/``.
+        config_file: a TOML file of overrides on ``configs/base.toml``.
+        overrides: dotted parameter names and values, e.g. ``{"labour.separation_rate": 0.005}``.
+        rng: the run's seed (an int); ``None`` draws one, recorded in ``model.seed``.
+        **params: further overrides as keywords, the section and name joined by a double
+            underscore (``labour__separation_rate=0.005``), as ``mesa.batch_run`` passes them.
+    """
+
+    def __init__(self, scale: float | None = None, start: str | None = None, end: str | None = None,
+                 scenario: str = "baseline", config_file=None, overrides: dict | None = None,
+                 rng: int | None = None, **params):
+        if rng is None:
+            rng = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
+        if not isinstance(rng, (int, np.integer)) or isinstance(rng, bool):
+            raise TypeError("rng must be an integer seed (or None)")
+        super().__init__(rng=int(rng))
+        self.seed = int(rng)
+        ov = dict(overrides or {})
+        ov.update({k.replace("__", "."): v for k, v in params.items()})
+        for key, value in (("run.scale", scale), ("run.start", start), ("run.end", end)):
+            if value is not None:
+                ov[key] = value
+        self.config: Config = resolve(scenario, config_file, ov)
+        self.streams = Streams(self.seed)
+        cfg = self.config
+
+        self.start_date = parse_month(cfg["run.start"], "run.start")
+        self.end_date = _end_of_month(cfg["run.end"])
+        self.n_weeks = (self.end_date - self.start_date).days // 7 + 1
+        self.week = 0
+        self.date = self.start_date
+
+        self.territory = load_territory(CONFIG_DIR / "territory", cell_km=cfg["run.cell_km"],
+                                        density_scale_km=cfg["run.density_scale_km"])
+        self.municipality_names = list(self.territory.municipalities["name"])
+        self.timeline = Timeline.load()
+        waves = self.timeline.waves_between(self.start_date, self.end_date, cfg["run.scale"])
+        self.commute = commute_weights(self.territory, cfg)
+        self.cell_sampler = CellSampler(self.territory)
+        self.population = build_population(cfg, self.territory, self.timeline, waves, self.start_date,
+                                           self.streams["population"])
+        self.people = self.population.people
+        self.households = self.population.households
+        self.orgs = self.population.orgs
+        self.sectors = self.population.sectors
+        self.household_size_shares = np.asarray(cfg["population.household_size_shares"], float)
+        self.mean_household_size = float(np.dot(self.household_size_shares,
+                                                np.arange(1, len(self.household_size_shares) + 1)))
+
+        self.ei_rules = ei.EIRules(cfg)
+        self._rates = [cfg["population.initial_unemployment_rate"]] * int(cfg["ei.unemployment_window_weeks"])
+        self.labour = LabourMarket(self)
+        self.shocks = Shocks(self, waves)
+        self.finances = HouseholdFinances(self)
+        self.demography = Demography(self)
+
+        self.grid = OrthogonalMooreGrid((self.territory.width, self.territory.height), torus=False,
+                                        random=self.random, cell_klass=SlottedCell)
+        layer = self.grid.create_property_layer("municipality", default_value=-1, dtype=int)
+        layer.data[:] = self.territory.cell_municipality
+        self.worker_agents: dict[int, Worker] = {}
+        self.household_agents: dict[int, Household] = {}
+        self.org_agents: dict[int, Organization] = {}
+        self._add_household_agents(np.arange(self.households.n))
+        self._add_worker_agents(np.arange(self.people.n))
+        for row in range(self.orgs.n):
+            cell = self.grid[(int(self.orgs.x[row]), int(self.orgs.y[row]))]
+            self.org_agents[row] = Organization(self, row, cell, self.population.org_names[row])
+
+        self.n_present = int(self.people.present[: self.people.n].sum())
+        self.last_exits = np.zeros(0, np.int64)
+        self.stats = WeekStats()
+        self.ei_exhausted_total = 0
+        self.panel: list[dict[str, np.ndarray]] = []
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_read_stat, name) for name in STAT_NAMES})
+        self.running = True
+
+    # -- agents ----------------------------------------------------------------------
+    def _add_household_agents(self, rows: np.ndarray) -> None:
+        H = self.households
+        for r in rows:
+            r = int(r)
+            self.household_agents[r] = Household(self, r, self.grid[(int(H.x[r]), int(H.y[r]))])
+
+    def _add_worker_agents(self, rows: np.ndarray) -> None:
+        H, P = self.households, self.people
+        hh = P.household[rows]
+        xs, ys = H.x[hh], H.y[hh]
+        for r, x, y in zip(rows.tolist(), xs.tolist(), ys.tolist()):
+            self.worker_agents[r] = Worker(self, r, self.grid[(x, y)])
+
+    def _sync_agents(self, entered: np.ndarray, exited: np.ndarray, first_new_household: int) -> None:
+        """Create agents for new rows, remove those of persons and households gone."""
+        for r in exited.tolist():
+            agent = self.worker_agents.pop(r, None)  # None: born this week and gone with the household
+            if agent is not None:
+                agent.remove()
+        H = self.households
+        gone = np.flatnonzero(~H.present[:first_new_household] & (H.exit_week[:first_new_household] == self.week))
+        for r in gone.tolist():
+            agent = self.household_agents.pop(r, None)
+            if agent is not None:
+                agent.remove()
+        self._add_household_agents(np.arange(first_new_household, H.n))
+        alive_new = entered[self.people.present[entered]]
+        self._add_worker_agents(alive_new)
+
+    # -- the weekly step --------------------------------------------------------------
+    @property
+    def ei_region_rate(self) -> float:
+        """Regional unemployment rate used by EI: mean over the last weeks."""
+        return float(np.mean(self._rates))
+
+    def step(self) -> None:
+        """One week; see the module docstring for the order."""
+        self.week = self.steps - 1
+        self.date = self.start_date + timedelta(days=7 * self.week)
+        first_new_household = self.households.n
+        self.shocks.step()
+        self.labour.step()
+        status = self.people.status[: self.people.n]
+        jobless = np.flatnonzero((status == Status.UNEMPLOYED) | (status == Status.TRAINING))
+        paid, severance = ei.step(self.people, jobless)
+        self.demography.request_moves(self.finances.step(jobless, paid, severance))
+        entered, exited = self.demography.step()
+        self.last_exits = exited
+        self._sync_agents(entered, exited, first_new_household)
+        self._aggregate(paid)
+        self.datacollector.collect(self)
+        next_date = self.date + timedelta(days=7)
+        last = self.week + 1 >= self.n_weeks
+        if next_date.year != self.date.year or last:
+            self._record_panel()
+        if last:
+            self.running = False
+
+    def _aggregate(self, paid: np.ndarray) -> None:
+        P, H = self.people, self.households
+        n = P.n
+        codes = P.status[:n]
+        counts = np.bincount(codes, minlength=len(Status.NAMES))
+        self.n_present = int(n - counts[Status.GONE])
+        s = self.stats
+        s.week = self.week
+        s.date = self.date.isoformat()
+        s.population = self.n_present
+        hp = H.present[: H.n]
+        s.households = int(hp.sum())
+        s.employed = int(counts[Status.EMPLOYED])
+        s.unemployed = int(counts[Status.UNEMPLOYED])
+        s.in_training = int(counts[Status.TRAINING])
+        s.retired = int(counts[Status.RETIRED])
+        s.labour_force = s.employed + s.unemployed
+        s.unemployment_rate = s.unemployed / s.labour_force if s.labour_force else NA
+        self._rates = self._rates[1:] + [s.unemployment_rate if s.labour_force else 0.0]
+        s.jobs_lost_cumulative = self.shocks.jobs_lost
+        s.displaced_cumulative = int(P.ever_displaced[:n].sum())
+        s.displaced_reemployed = int((P.ever_displaced[:n] & (codes == Status.EMPLOYED)).sum())
+        s.ei_beneficiaries = len(paid)
+        self.ei_exhausted_total += int((P.ei_left[paid] == 0).sum())
+        s.ei_exhausted_cumulative = self.ei_exhausted_total
+        s.vacancies = float(self.labour.vacancies.sum())
+        s.hires = self.labour.hires
+        s.separations = self.labour.separations
+        s.households_under_strain = self.finances.strained
+        c = self.demography.counts
+        s.births_cumulative = c["births"]
+        s.deaths_cumulative = c["deaths"]
+        s.in_migrants_cumulative = c["in_migrants"]
+        s.out_migrants_cumulative = c["moved_alone"] + c["moved_with_household"]
+        s.strain_out_migrants_cumulative = c["strain_moved"]
+
+    def _record_panel(self) -> None:
+        """One row per person present at any time during the current year."""
+        P, H = self.people, self.households
+        n = P.n
+        year_start_week = max(0, self.week - (self.date - date(self.date.year, 1, 1)).days // 7)
+        rows = np.flatnonzero(P.present[:n] | (P.exit_week[:n] >= year_start_week))
+        reason = P.exit_reason[rows]
+        status = P.status[rows]
+        status = np.where(status == Status.GONE, P.status_at_exit[rows], status).astype(np.int8)
+        self.panel.append({
+            "person_id": rows.astype(np.int32),
+            "household_id": P.household[rows].astype(np.int32),
+            "municipality": H.municipality[P.household[rows]].astype(np.int16),
+            "year": np.full(len(rows), self.date.year, np.int16),
+            "age": np.floor(P.age[rows]).astype(np.int16),
+            "female": P.female[rows].copy(),
+            "employment_status": status,
+            "sector": P.sector[rows].copy(),
+            "hourly_wage": P.wage[rows].copy(),
+            "ever_displaced": P.ever_displaced[rows].copy(),
+            "ei_exhausted": P.ei_exhausted[rows].copy(),
+            "moved_out": (reason == Exit.MOVED_ALONE) | (reason == Exit.MOVED_WITH_HOUSEHOLD),
+            "died": reason == Exit.DIED,
+        })
+
+    def run(self, progress=None) -> None:
+        """Run to the end date; ``progress`` is called with the week after each step."""
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self.week)

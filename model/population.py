@@ -1,0 +1,333 @@
+"""Set-up of the synthetic population: households, persons, employers and organizations.
+
+Counts: municipality m starts with ``rint(scale * P_m(start))`` persons, where ``P_m`` is
+the census population interpolated log-linearly between the 2006 and 2011 census days
+(``territory.population_on``); ``rint`` rounds half to even. Households are drawn from
+the household-size distribution until the municipality's count is reached, the last one
+trimmed to fit. Plant workforces are the scaled layoff waves the run will replay, so
+every wave can be filled.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from .config import CONFIG_DIR, Config, ConfigError
+from .state import DOMAINS, HOUSEHOLD_FIELDS, ORG_FIELDS, ORG_KINDS, PERSON_FIELDS, WEEKS_PER_YEAR, Status, Table
+from .territory import Territory, population_on
+from .timeline import ScheduledWave, Timeline
+
+ORG_FILE = CONFIG_DIR / "organizations.csv"
+HEAD_AGE_BANDS = np.array([[18, 25], [25, 35], [35, 45], [45, 55], [55, 65], [65, 75], [75, 95]], float)
+PARTICIPATION_BANDS = np.array([15, 20, 25, 45, 55, 65, 75, 200], float)
+
+
+@dataclass
+class Population:
+    people: Table
+    households: Table
+    orgs: Table
+    org_names: list[str]
+    plant_of_closure: dict[int, int]  # closure index -> org row
+    sectors: list[str]
+    employers_by_sector: list[np.ndarray]  # background employer rows per sector
+
+
+def municipality_index(territory: Territory, key) -> int:
+    """Index of a municipality given its census code or its name (with or without the
+    parenthesised kind, when that is unambiguous)."""
+    df = territory.municipalities
+    codes = [str(c) for c in df["code"]]
+    if str(key) in codes:
+        return codes.index(str(key))
+    names = list(df["name"])
+    if key in names:
+        return names.index(key)
+    short = [n.split(" (")[0] for n in names]
+    if short.count(key) == 1:
+        return short.index(key)
+    raise ConfigError(f"unknown municipality {key!r}")
+
+
+def band_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Band of each value for bands [edges[i], edges[i+1])."""
+    return np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+
+
+def _households_for(n_persons: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Household sizes adding up exactly to ``n_persons``."""
+    if n_persons <= 0:
+        return np.zeros(0, dtype=np.int64)
+    mean = float(np.dot(shares, np.arange(1, len(shares) + 1)))
+    sizes = 1 + categorical(rng, shares, int(n_persons / mean * 1.2) + 10)
+    while sizes.sum() < n_persons:
+        sizes = np.concatenate([sizes, 1 + categorical(rng, shares, len(sizes))])
+    cum = np.cumsum(sizes)
+    k = int(np.searchsorted(cum, n_persons))  # first household reaching the count
+    sizes = sizes[: k + 1].copy()
+    sizes[-1] -= cum[k] - n_persons
+    return sizes[sizes > 0]
+
+
+def commute_weights(territory: Territory, cfg: Config) -> np.ndarray:
+    """w[a, b]: relative pull of a workplace in municipality b on residents of a."""
+    lat = territory.municipalities["lat"].to_numpy(float)
+    lon = territory.municipalities["lon"].to_numpy(float)
+    dy = (lat[:, None] - lat[None, :]) * 111.2
+    dx = (lon[:, None] - lon[None, :]) * 111.2 * np.cos(np.radians(45.2))
+    dist = np.hypot(dx, dy)
+    return np.exp(-dist / cfg["labour.commute_scale_km"])
+
+
+def build_population(cfg: Config, territory: Territory, timeline: Timeline, waves: list[ScheduledWave],
+                     start: date, rng: np.random.Generator) -> Population:
+    scale = cfg["run.scale"]
+    n_muni = territory.n_municipalities
+    targets = np.rint(scale * population_on(territory, start)).astype(np.int64)
+    shares = np.asarray(cfg["population.household_size_shares"], float)
+
+    # Households and their members.
+    hh_muni, hh_size = [], []
+    for m in range(n_muni):
+        sizes = _households_for(int(targets[m]), shares, rng)
+        hh_size.append(sizes)
+        hh_muni.append(np.full(len(sizes), m, dtype=np.int64))
+    hh_size = np.concatenate(hh_size)
+    hh_muni = np.concatenate(hh_muni)
+    n_hh = len(hh_size)
+    n = int(hh_size.sum())
+
+    households = Table(HOUSEHOLD_FIELDS, capacity=int(n_hh * 1.6) + 64)
+    hx, hy = CellSampler(territory).draw(hh_muni, rng)
+    hh_ids = households.add(n_hh, present=True, municipality=hh_muni, x=hx, y=hy, size=hh_size)
+    people = Table(PERSON_FIELDS, capacity=int(n * 1.6) + 64)
+    age, female = household_members(hh_size, rng, cfg)
+    member_hh = np.repeat(hh_ids, hh_size)
+    people.add(n, present=True, household=member_hh, age=age, female=female)
+    sectors = sector_names(cfg)
+    status, sector, wage, tenure, pension = labour_status(age, rng, cfg, len(sectors))
+    people.status[:n] = status
+    people.sector[:n] = sector
+    people.wage[:n] = wage
+    people.job_start[:n] = -tenure * WEEKS_PER_YEAR
+    people.job_end[:n][status != Status.EMPLOYED] = 0.0
+    people.pension[:n] = pension
+    unemployed = status == Status.UNEMPLOYED
+    people.spell_start[:n][unemployed] = -rng.integers(0, 40, unemployed.sum())
+    wages = np.asarray(cfg["labour.hourly_wage"], float)
+    n_sec = len(sectors)
+
+    # Organizations: the timeline's plants, background employers, services, informal places.
+    orgs = Table(ORG_FIELDS, capacity=256)
+    names: list[str] = []
+    muni_of_person = hh_muni[member_hh]
+    pull = commute_weights(territory, cfg)
+    kind = {k: i for i, k in enumerate(ORG_KINDS)}
+    dom = {d: i for i, d in enumerate(DOMAINS)}
+
+    def add_org(name, kind_name, domain, m, sector_idx=-1, closure=-1):
+        x, y = territory.centre_cell[m]
+        names.append(name)
+        return int(orgs.add(1, kind=kind[kind_name], domain=dom[domain], sector=sector_idx,
+                            municipality=m, x=x, y=y, closure=closure)[0])
+
+    manuf = sectors.index("manufacturing") if "manufacturing" in sectors else 0
+    plant_of_closure: dict[int, int] = {}
+    workforce: dict[int, int] = {}
+    for w in waves:
+        workforce[w.closure] = workforce.get(w.closure, 0) + w.workers
+    pt_lo, pt_hi = cfg["labour.plant_tenure_years"]
+    pa_lo, pa_hi = cfg["labour.plant_worker_age"]
+    taken = np.zeros(n, bool)
+    for c_idx in sorted(workforce):
+        c = timeline.closures[c_idx]
+        m = municipality_index(territory, c.municipality)
+        row = add_org(c.employer, "plant", "economic", m, manuf, c_idx)
+        plant_of_closure[c_idx] = row
+        add_org(f"Union at {c.employer}", "union", "community", m)
+        need = workforce[c_idx]
+        cand = np.flatnonzero(~taken & (age >= pa_lo) & (age <= pa_hi)
+                              & ((status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)))
+        if need > len(cand):
+            raise ConfigError(f"closure {c.id!r}: {need} workers needed but only {len(cand)} residents can fill them")
+        w_c = pull[muni_of_person[cand], m] * np.where(sector[cand] == manuf, 3.0, 1.0)
+        chosen = rng.choice(cand, size=need, replace=False, p=w_c / w_c.sum())
+        taken[chosen] = True
+        people.status[chosen] = Status.EMPLOYED
+        people.sector[chosen] = manuf
+        people.employer[chosen] = row
+        people.at_plant[chosen] = True
+        people.job_end[chosen] = np.nan
+        people.wage[chosen] = np.maximum(wages[manuf] * np.exp(rng.normal(0, cfg["labour.wage_sigma"], need)),
+                                         cfg["labour.minimum_wage"])
+        people.job_start[chosen] = -WEEKS_PER_YEAR * np.minimum(rng.uniform(pt_lo, pt_hi, need),
+                                                                np.maximum(age[chosen] - 17.0, 0.5))
+
+    # Background employers by sector, spread over municipalities by population.
+    status = people.status[:n]
+    sector = people.sector[:n]
+    emp_sizes = np.asarray(cfg["labour.employer_mean_size"], float)
+    employers_by_sector = []
+    pop_share = targets / max(targets.sum(), 1)
+    for s in range(n_sec):
+        workers = np.flatnonzero((status == Status.EMPLOYED) & (sector == s) & ~taken)
+        k = max(1, int(np.rint(len(workers) / emp_sizes[s])))
+        counts = _largest_remainder(pop_share, k)
+        rows = []
+        for m in np.flatnonzero(counts):
+            for j in range(counts[m]):
+                rows.append(add_org(f"{sectors[s]} employer {len(rows) + 1}", "employer", "economic", m, s))
+        rows = np.asarray(rows, np.int64)
+        employers_by_sector.append(rows)
+        if len(workers):
+            emp_muni = orgs.municipality[rows]
+            for a in np.unique(muni_of_person[workers]):
+                who = workers[muni_of_person[workers] == a]
+                p = pull[a, emp_muni]
+                people.employer[who] = rows[rng.choice(len(rows), size=len(who), p=p / p.sum())]
+
+    # Services, community and public organizations, informal places.
+    for rec in _read_orgs():
+        munis = range(n_muni) if rec["municipality_code"] == "*" else [municipality_index(territory, rec["municipality_code"])]
+        for m in munis:
+            if rec["per_residents"]:
+                count = int(np.rint(targets[m] / float(rec["per_residents"])))
+            else:
+                count = int(rec["count"])
+            base = rec["name"] if rec["municipality_code"] != "*" else f"{rec['name']} ({territory.municipalities['name'].iloc[m]})"
+            for j in range(count):
+                add_org(base if count == 1 else f"{base} {j + 1}", rec["kind"], rec["domain"], m)
+
+    return Population(people, households, orgs, names, plant_of_closure, sectors, employers_by_sector)
+
+
+def sector_names(cfg: Config) -> list[str]:
+    sectors = [s.strip() for s in cfg["labour.sectors"].split(",")]
+    if len(cfg["labour.sector_shares"]) != len(sectors):
+        raise ConfigError(f"labour.sector_shares has {len(cfg['labour.sector_shares'])} values for {len(sectors)} sectors")
+    return sectors
+
+
+class CellSampler:
+    """Draws home cells by residential density for households of given municipalities,
+    all municipalities in one vectorised call (built once per territory)."""
+
+    def __init__(self, territory: Territory):
+        cells, keys = [], []
+        for m in range(territory.n_municipalities):
+            c = territory.cells_of(m)
+            w = territory.cell_weight[c[:, 0], c[:, 1]]
+            cdf = np.cumsum(w / w.sum())
+            cdf[-1] = 1.0
+            cells.append(c)
+            keys.append(m + cdf)  # increasing across municipalities
+        self.cells = np.concatenate(cells)
+        self.keys = np.concatenate(keys)
+
+    def draw(self, muni: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        idx = np.searchsorted(self.keys, muni + rng.random(len(muni)), side="right")
+        idx = np.minimum(idx, len(self.cells) - 1)
+        return self.cells[idx, 0], self.cells[idx, 1]
+
+
+def categorical(rng: np.random.Generator, shares, size: int) -> np.ndarray:
+    """Indices drawn with probabilities ``shares`` (which add up to 1)."""
+    cdf = np.cumsum(shares)
+    return np.minimum(np.searchsorted(cdf, rng.random(size) * cdf[-1], side="right"), len(cdf) - 1)
+
+
+def household_members(sizes: np.ndarray, rng: np.random.Generator, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+    """Ages and sexes of the members of households of the given sizes, household by
+    household: a head (age from ``head_age_shares``), a partner in couples, and
+    dependants about 20-40 years younger than the head (young children for young heads)."""
+    n_hh, n = len(sizes), int(sizes.sum())
+    rank = np.arange(n) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # 0 = head
+    head_shares = np.asarray(cfg["population.head_age_shares"], float)
+    band = categorical(rng, head_shares, n_hh)
+    head_age = rng.uniform(HEAD_AGE_BANDS[band, 0], HEAD_AGE_BANDS[band, 1])
+    couple = (sizes >= 2) & (rng.random(n_hh) < cfg["population.couple_share"])
+    h_age = np.repeat(head_age, sizes)
+    age = h_age.copy()
+    female = np.repeat(rng.random(n_hh) < 0.5, sizes)
+    partner = (rank == 1) & np.repeat(couple, sizes)
+    age[partner] = np.maximum(18.0, h_age[partner] + rng.normal(-1.5, 3.0, partner.sum()))
+    female[partner] = ~female[partner]
+    dep = (rank >= 1) & ~partner
+    dep_age = h_age[dep] - rng.uniform(20.0, 40.0, dep.sum())
+    young = dep_age < 0
+    dep_age[young] = rng.uniform(0.0, np.maximum(h_age[dep][young] - 17.0, 1.0))
+    age[dep] = np.minimum(dep_age, cfg["demography.child_age"] + 17.0)
+    female[dep] = rng.random(dep.sum()) < 0.5
+    return age, female
+
+
+def labour_status(age: np.ndarray, rng: np.random.Generator, cfg: Config, n_sec: int):
+    """Status, sector, hourly wage, tenure and pension of persons of the given ages."""
+    n = len(age)
+    part = np.asarray(cfg["population.participation_by_age"], float)
+    work_age = cfg["demography.working_age"]
+    in_lf = (age >= work_age) & (rng.random(n) < part[band_index(age, PARTICIPATION_BANDS)])
+    unemployed = in_lf & (rng.random(n) < cfg["population.initial_unemployment_rate"])
+    status = np.full(n, Status.CHILD, np.int8)
+    status[age >= work_age] = Status.INACTIVE
+    status[(age >= cfg["labour.retirement_age"]) & ~in_lf] = Status.RETIRED
+    status[in_lf] = Status.EMPLOYED
+    status[unemployed] = Status.UNEMPLOYED
+    sector = np.full(n, -1, np.int8)
+    sector[in_lf] = categorical(rng, cfg["labour.sector_shares"], int(in_lf.sum()))
+    wages = np.asarray(cfg["labour.hourly_wage"], float)
+    sigma = cfg["labour.wage_sigma"]
+    wage = np.zeros(n, np.float32)
+    wage[in_lf] = np.maximum(wages[sector[in_lf]] * np.exp(rng.normal(0, sigma, int(in_lf.sum()))),
+                             cfg["labour.minimum_wage"])
+    tenure = np.where(in_lf, np.minimum(rng.exponential(8.0, n), np.maximum(age - 16.0, 0.0)), 0.0)
+    retired = status == Status.RETIRED
+    pension = np.zeros(n, np.float32)
+    pension[retired] = (cfg["strain.pension_share"] * cfg["labour.hours_per_week"] * wages.mean()
+                        * np.exp(rng.normal(0, sigma, int(retired.sum()))))
+    return status, sector, wage, tenure.astype(np.float32), pension
+
+
+def make_members(model, muni: np.ndarray, sizes: np.ndarray, rng: np.random.Generator, entry_week: int) -> np.ndarray:
+    """Add households moving into municipalities ``muni`` with the given sizes; return
+    the new person rows. Members in the labour force arrive with a job (in a sector drawn
+    from the sector shares) or searching, in the initial proportions."""
+    cfg, P, H = model.config, model.people, model.households
+    hx, hy = model.cell_sampler.draw(muni, rng)
+    hh = H.add(len(sizes), present=True, municipality=muni, x=hx, y=hy, size=sizes)
+    age, female = household_members(sizes, rng, cfg)
+    ids = P.add(len(age), present=True, household=np.repeat(hh, sizes), age=age, female=female,
+                entry_week=entry_week, entry_kind=2)
+    status, sector, wage, tenure, pension = labour_status(age, rng, cfg, len(model.sectors))
+    P.status[ids] = np.where(status == Status.EMPLOYED, Status.UNEMPLOYED, status)
+    P.sector[ids] = sector
+    P.wage[ids] = wage
+    P.pension[ids] = pension
+    employed = status == Status.EMPLOYED
+    model.labour.give_jobs(ids[employed], sector[employed].astype(np.int64), rng)
+    P.job_start[ids[employed]] = model.week - tenure[employed] * WEEKS_PER_YEAR
+    return ids
+
+
+def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
+    raw = shares * total
+    out = np.floor(raw).astype(np.int64)
+    rest = total - out.sum()
+    if rest > 0:
+        out[np.argsort(-(raw - out), kind="stable")[:rest]] += 1
+    return out
+
+
+def _read_orgs() -> list[dict]:
+    with ORG_FILE.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        if r["kind"] not in ORG_KINDS or r["domain"] not in DOMAINS:
+            raise ConfigError(f"{ORG_FILE}: {r['name']!r} has unknown kind or domain")
+        if not r["source"]:
+            raise ConfigError(f"{ORG_FILE}: {r['name']!r} has no source")
+    return rows

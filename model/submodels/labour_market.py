@@ -1,0 +1,274 @@
+"""Labour market: separations, retirement, retraining, job search and re-employment.
+
+Jobs outside the timeline's plants are held as a stock per sector (``jobs``); vacancies
+are jobs minus the people holding them. Each week, hires in sector s follow a matching
+function ``M_s = min(V_s, mu * S_s**a * V_s**(1-a))`` where ``S_s`` is the search effort
+directed at s: every job seeker searches hardest in the sector of their last job and
+with ``cross_sector_search`` intensity in the others; effort falls with age and long
+tenure (firm-specific skills) and rises after retraining. A seeker's chance of a job in
+s is their share of ``S_s`` times ``M_s``, so local vacancies, age, tenure and sector all
+shape re-employment. Jobs outside manufacturing follow the resident population;
+manufacturing jobs follow a trend; the regional economy replaces a share of the jobs the
+closures destroy, with a half-life. Displaced workers who find a job take a wage cut
+(Canadian displaced-worker losses), older displaced workers retire, some retrain.
+Plant workers leave their plant only through the timeline's layoff waves; a plant
+replaces workers who die or move away so that every wave can be filled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..population import PARTICIPATION_BANDS, WEEKS_PER_YEAR, band_index
+from ..state import Status, tenure_years
+from ..streams import bernoulli
+from . import employment_insurance as ei
+
+AGE_SEARCH_BANDS = np.array([0, 25, 45, 55, 60, 200], float)
+
+
+class LabourMarket:
+    """Job stocks and the weekly labour-market step (vectorised over all persons)."""
+
+    def __init__(self, model):
+        cfg = model.config
+        lab = cfg.section("labour")
+        self.p = lab
+        self.model = model
+        self.sectors = model.sectors
+        self.n_sec = len(self.sectors)
+        self.manuf = self.sectors.index("manufacturing") if "manufacturing" in self.sectors else -1
+        self.wages = np.asarray(lab["hourly_wage"], float)
+        self.search_by_age = np.asarray(lab["search_by_age"], float)
+        people, orgs = model.people, model.orgs
+        n = people.n
+        employed = people.present[:n] & (people.status[:n] == Status.EMPLOYED)
+        bg = employed & ~people.at_plant[:n]
+        e0 = np.bincount(people.sector[:n][bg], minlength=self.n_sec).astype(float)
+        self.jobs0 = e0 / (1.0 - lab["vacancy_rate"])
+        self.created = np.zeros(self.n_sec)
+        self.deficit = 0.0
+        self.pop0 = max(int(people.present[:n].sum()), 1)
+        reg = cfg.section("regional_economy")
+        self.replacement_share = reg["job_replacement_share"]
+        self.replace_per_week = 1.0 - 0.5 ** (1.0 / (reg["job_replacement_halflife_years"] * WEEKS_PER_YEAR))
+        self.jobs = self.jobs0.copy()
+        self.vacancies = np.zeros(self.n_sec)
+        # Where new hires work: for each (sector, home municipality) a cumulative
+        # distribution over the sector's employers by commuting pull, laid end to end so
+        # one searchsorted draws employers for every hire at once.
+        pull = model.commute
+        self.n_muni = pull.shape[0]
+        keys, rows_of_key = [], []
+        for s, rows in enumerate(model.population.employers_by_sector):
+            w = pull[:, orgs.municipality[rows]]
+            cdf = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
+            cdf[:, -1] = 1.0
+            keys.append((s * self.n_muni + np.arange(self.n_muni))[:, None] + cdf)
+            rows_of_key.append(np.broadcast_to(rows, cdf.shape))
+        self.employer_keys = np.concatenate([k.ravel() for k in keys])
+        self.employer_of_key = np.concatenate([r.ravel() for r in rows_of_key])
+        self.hires = 0
+        self.separations = 0
+
+    # -- events requested by other submodels ---------------------------------------
+    def displace(self, ids: np.ndarray, closure: int, severance_weeks: int) -> None:
+        """Lay off ``ids`` in a wave of ``closure``."""
+        m, P = self.model, self.model.people
+        P.displaced_wage[ids] = P.wage[ids]
+        P.job_end[ids] = m.week
+        P.displaced_tenure[ids] = tenure_years(P, ids, m.week)
+        P.status[ids] = Status.UNEMPLOYED
+        P.employer[ids] = -1
+        P.at_plant[ids] = False
+        P.ever_displaced[ids] = True
+        P.displaced_week[ids] = m.week
+        P.displaced_by[ids] = closure
+        P.reemployed_week[ids] = -1
+        P.spell_start[ids] = m.week
+        ei.open_claims(P, ids, m.ei_rules, m.ei_region_rate, m.date, m.week, severance_weeks)
+        self.deficit += self.replacement_share * len(ids)
+
+    def give_jobs(self, ids: np.ndarray, sector: np.ndarray, rng: np.random.Generator) -> None:
+        """Employ ``ids`` in the given sectors at a background employer near home."""
+        if len(ids) == 0:
+            return
+        m, P = self.model, self.model.people
+        home = m.households.municipality[P.household[ids]]
+        key = sector * self.n_muni + home + rng.random(len(ids))
+        pick = np.minimum(np.searchsorted(self.employer_keys, key, side="right"), len(self.employer_keys) - 1)
+        employer = self.employer_of_key[pick]
+        displaced_first = P.ever_displaced[ids] & (P.reemployed_week[ids] < 0)
+        wage = self.wages[sector] * np.exp(rng.normal(0.0, self.p["wage_sigma"], len(ids)))
+        if displaced_first.any():
+            d = ids[displaced_first]
+            long = P.displaced_tenure[d] >= self.p["long_tenure_years"]
+            lo = np.where(P.female[d], self.p["wage_loss_women"][0], self.p["wage_loss_men"][0])
+            hi = np.where(P.female[d], self.p["wage_loss_women"][1], self.p["wage_loss_men"][1])
+            lo = np.where(long, lo, self.p["wage_loss_short_tenure"][0])
+            hi = np.where(long, hi, self.p["wage_loss_short_tenure"][1])
+            loss = rng.uniform(lo, hi)
+            wage[displaced_first] = P.displaced_wage[d] * (1.0 - loss)
+            P.reemployed_week[d] = m.week
+        P.wage[ids] = np.maximum(wage, self.p["minimum_wage"])
+        P.status[ids] = Status.EMPLOYED
+        P.sector[ids] = sector
+        P.employer[ids] = employer
+        P.at_plant[ids] = False
+        P.job_start[ids] = m.week
+        P.job_end[ids] = np.nan
+        ei.close_claims(P, ids)
+
+    # -- the weekly step ---------------------------------------------------------------
+    def step(self) -> None:
+        m, P, p = self.model, self.model.people, self.p
+        rng = m.streams["labour"]
+        n = P.n
+        status = P.status[:n]
+        age = P.age[:n]
+        if P.at_plant[m.last_exits].any():
+            self._staff_plants(rng)
+        employed = np.flatnonzero(status == Status.EMPLOYED)
+        employed = employed[~P.at_plant[employed]]
+        jobless = np.flatnonzero((status == Status.UNEMPLOYED) | (status == Status.TRAINING))
+
+        # Retirement: at the retirement age, early from 60, and displaced workers from 55.
+        a_emp, a_job = age[employed], age[jobless]
+        displaced = P.ever_displaced[jobless]
+        retire = np.concatenate([
+            employed[a_emp >= p["retirement_age"]],
+            bernoulli(rng, employed[(a_emp >= 60) & (a_emp < p["retirement_age"])], p["retirement_rate_60"]),
+            jobless[a_job >= p["retirement_age"]],
+            bernoulli(rng, jobless[(a_job >= 60) & (a_job < p["retirement_age"]) & ~displaced], p["retirement_rate_60"]),
+            bernoulli(rng, jobless[(a_job >= 55) & (a_job < p["retirement_age"]) & displaced], p["displaced_retirement_rate"]),
+        ])
+        P.pension[retire] = m.config["strain.pension_share"] * P.wage[retire] * p["hours_per_week"]
+        P.status[retire] = Status.RETIRED
+        P.job_end[retire] = np.where(np.isnan(P.job_end[retire]), m.week, P.job_end[retire])
+        P.employer[retire] = -1
+        ei.close_claims(P, retire)
+
+        # Background separations (plants lose workers only in the timeline's waves).
+        sep = bernoulli(rng, employed[P.status[employed] == Status.EMPLOYED], p["separation_rate"])
+        P.status[sep] = Status.UNEMPLOYED
+        P.employer[sep] = -1
+        P.job_end[sep] = m.week
+        P.spell_start[sep] = m.week
+        ei.open_claims(P, sep, m.ei_rules, m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"])
+        self.separations = len(sep)
+
+        # Retraining: entry in the first year after a layoff, completion, then search again.
+        jobless = jobless[P.status[jobless] != Status.RETIRED]
+        js = P.status[jobless]
+        seeking = jobless[js == Status.UNEMPLOYED]
+        recent = seeking[P.ever_displaced[seeking] & (m.week - P.displaced_week[seeking] < 52)
+                         & ~P.retrained[seeking]]
+        start = bernoulli(rng, recent, p["displaced_training_rate"])
+        P.status[start] = Status.TRAINING
+        P.training_left[start] = int(p["training_weeks"])
+        training = jobless[js == Status.TRAINING]
+        P.training_left[training] -= 1
+        done = training[P.training_left[training] <= 0]
+        P.status[done] = Status.UNEMPLOYED
+        P.retrained[done] = True
+
+        # Leaving and entering the labour force.
+        leave = bernoulli(rng, seeking[P.status[seeking] == Status.UNEMPLOYED], p["leave_labour_force_rate"])
+        inactive = np.flatnonzero(status == Status.INACTIVE)
+        inactive = inactive[age[inactive] < 60]
+        enter = bernoulli(rng, inactive, p["enter_labour_force_rate"])
+        P.status[leave] = Status.INACTIVE
+        ei.close_claims(P, leave)
+        P.status[enter] = Status.UNEMPLOYED
+        P.spell_start[enter] = m.week
+
+        still = employed[P.status[employed] == Status.EMPLOYED]
+        held = np.bincount(P.sector[still], minlength=self.n_sec)
+        self._update_jobs()
+        self._match(rng, held)
+
+    def _update_jobs(self) -> None:
+        m = self.model
+        years = m.week / WEEKS_PER_YEAR
+        growth = (m.n_present / self.pop0) ** self.p["job_growth_per_resident"]
+        base = self.jobs0 * growth
+        if self.manuf >= 0:
+            base[self.manuf] = self.jobs0[self.manuf] * np.exp(self.p["manufacturing_trend"] * years)
+        new = self.deficit * self.replace_per_week
+        self.deficit -= new
+        other = np.arange(self.n_sec) != self.manuf
+        self.created[other] += new * base[other] / base[other].sum()
+        self.jobs = base + self.created
+
+    def _match(self, rng: np.random.Generator, held: np.ndarray) -> None:
+        """Hires this week; ``held`` counts the jobs held outside the plants, by sector."""
+        m, P, p = self.model, self.model.people, self.p
+        n = P.n
+        status = P.status[:n]
+        self.vacancies = np.maximum(self.jobs - held, 0.0)
+        seekers = np.flatnonzero(status == Status.UNEMPLOYED)
+        self.hires = 0
+        if len(seekers) == 0 or self.vacancies.sum() <= 0:
+            return
+        effort = self.search_by_age[band_index(P.age[seekers], AGE_SEARCH_BANDS)]
+        long = P.ever_displaced[seekers] & (P.displaced_tenure[seekers] >= p["long_tenure_years"])
+        effort = effort * np.where(long, p["long_tenure_search"], 1.0)
+        effort = effort * np.where(P.retrained[seekers], p["training_search_boost"], 1.0)
+        c = p["cross_sector_search"]
+        last = P.sector[seekers]
+        w = np.full((len(seekers), self.n_sec), c) * effort[:, None]
+        has = last >= 0
+        w[np.flatnonzero(has), last[has]] = effort[has]
+        w[~has] = effort[~has, None]  # never worked: searches everywhere alike
+        S = w.sum(axis=0)
+        a = p["matching_elasticity"]
+        V = self.vacancies
+        with np.errstate(divide="ignore", invalid="ignore"):
+            M = np.minimum(V, p["matching_efficiency"] * S ** a * V ** (1 - a))
+            rate = np.where(S > 0, M / S, 0.0)
+        prob = w * rate[None, :]
+        total = prob.sum(axis=1)
+        scale = np.where(total > 0.95, 0.95 / np.maximum(total, 1e-12), 1.0)
+        cum = np.cumsum(prob * scale[:, None], axis=1)
+        u = rng.random(len(seekers))
+        sector = (cum < u[:, None]).sum(axis=1)
+        hired = sector < self.n_sec
+        # No sector hires more people than it has vacancies.
+        for s in np.flatnonzero(np.bincount(sector[hired], minlength=self.n_sec) > np.floor(V)):
+            idx = np.flatnonzero(hired & (sector == s))
+            drop = rng.permutation(idx)[int(np.floor(V[s])):]
+            hired[drop] = False
+        self.give_jobs(seekers[hired], sector[hired], rng)
+        self.hires = int(hired.sum())
+
+    def _staff_plants(self, rng: np.random.Generator) -> None:
+        """Replace plant workers who died or moved away before their layoff wave."""
+        m, P = self.model, self.model.people
+        n = P.n
+        need = m.shocks.remaining
+        if not need:
+            return
+        staff = np.flatnonzero(P.at_plant[:n] & P.present[:n])
+        counts = np.bincount(P.employer[staff], minlength=m.orgs.n)
+        for row, required in need.items():
+            short = required - counts[row]
+            if short <= 0:
+                continue
+            status = P.status[:n]
+            pool = np.flatnonzero(status == Status.UNEMPLOYED)
+            if len(pool) < short:
+                extra = np.flatnonzero((status == Status.INACTIVE) & (P.age[:n] >= 18) & (P.age[:n] < 60))
+                pool = np.concatenate([pool, extra])
+            order = np.lexsort((rng.random(len(pool)), P.sector[pool] != self.manuf))  # manufacturing first
+            ids = pool[order[:short]]
+            if len(ids) == 0:
+                continue
+            P.status[ids] = Status.EMPLOYED
+            P.sector[ids] = self.manuf
+            P.employer[ids] = row
+            P.at_plant[ids] = True
+            P.job_start[ids] = m.week
+            P.job_end[ids] = np.nan
+            P.wage[ids] = np.maximum(self.wages[self.manuf] * np.exp(rng.normal(0.0, self.p["wage_sigma"], len(ids))),
+                                     self.p["minimum_wage"])
+            ei.close_claims(P, ids)

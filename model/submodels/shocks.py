@@ -1,0 +1,63 @@
+"""Shocks: the timeline's announcements, layoff waves and closures, replayed weekly.
+
+A wave dated in the week that starts on the step's date lays off exactly its (scaled)
+number of the plant's workers, chosen at random among them; the labour market turns them
+into displaced job seekers with an EI claim. An announcement flags the plant; a closure
+date marks it closed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+
+from ..state import Status
+from ..timeline import ScheduledWave
+
+
+class Shocks:
+    def __init__(self, model, waves: list[ScheduledWave]):
+        self.model = model
+        self.waves = waves
+        self.next = 0  # index of the next wave to replay
+        self.plant_of_closure = model.population.plant_of_closure
+        self.jobs_lost = 0
+        self.events: list[dict] = []  # one per wave replayed, for layoffs.parquet
+        self.remaining: dict[int, int] = {}  # plant row -> workers the waves still to come lay off
+        for w in waves:
+            row = self.plant_of_closure[w.closure]
+            self.remaining[row] = self.remaining.get(row, 0) + w.workers
+
+    def step(self) -> None:
+        m = self.model
+        week_end = m.date + timedelta(days=7)
+        timeline = m.timeline
+        orgs = m.orgs
+        for c_idx, row in self.plant_of_closure.items():
+            c = timeline.closures[c_idx]
+            if c.announced < week_end:
+                orgs.announced[row] = True
+            if c.closed < week_end:
+                orgs.open[row] = False
+        rng = m.streams["shocks"]
+        P = m.people
+        while self.next < len(self.waves) and self.waves[self.next].date < week_end:
+            w = self.waves[self.next]
+            self.next += 1
+            row = self.plant_of_closure[w.closure]
+            self.remaining[row] -= w.workers
+            if not self.remaining[row]:
+                del self.remaining[row]
+            n = P.n
+            staff = np.flatnonzero(P.employer[:n] == row)
+            staff = staff[P.status[staff] == Status.EMPLOYED]
+            ids = np.sort(rng.choice(staff, size=min(w.workers, len(staff)), replace=False))
+            c = timeline.closures[w.closure]
+            m.labour.displace(ids, w.closure, c.severance_weeks)
+            self.jobs_lost += len(ids)
+            self.events.append({
+                "date": w.date, "week": m.week, "employer": c.employer, "closure_id": c.id,
+                "municipality": m.municipality_names[m.orgs.municipality[row]],
+                "workers": int(len(ids)), "workers_scheduled": int(w.workers),
+            })
