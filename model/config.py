@@ -232,7 +232,7 @@ def load_scenario_file(name: str) -> dict:
 
 
 def resolve(scenario: str = "baseline", config_file: Path | str | None = None,
-            overrides: Mapping[str, Any] | None = None) -> Config:
+            overrides: Mapping[str, Any] | None = None, origin: str = "parameters") -> Config:
     """Base defaults, then the scenario's overrides, then a config file, then overrides."""
     cfg = load_base()
     tree = load_scenario_file(scenario)
@@ -245,5 +245,5 @@ def resolve(scenario: str = "baseline", config_file: Path | str | None = None,
         tree = read_toml(config_file)
         cfg = cfg.with_overrides(tree, str(config_file))
     if overrides:
-        cfg = cfg.with_overrides(overrides, "parameters")
+        cfg = cfg.with_overrides(overrides, origin)
     return cfg

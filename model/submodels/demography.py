@@ -7,10 +7,9 @@ alone (young adults leaving for studies or work), or a whole household leaving (
 reasons outside the model, or under prolonged financial strain, as requested by the
 household-finances submodel since the last period). Entries are births and households
 moving in. Moves in follow each municipality's census growth: the expected number of
-in-migrants per period is the municipality's population times (census growth rate + the
-background out-migration rates + the expected death rate - the expected birth rate), the
-last two computed once at set-up from the initial age structure. Strain-driven moves are
-not compensated, so they lower the population.
+persons moving in during a period is the municipality's census growth over the period
+plus its deaths and background moves out minus its births in that period. Moves out
+under strain are not made up, so they lower the population below the census trend.
 """
 
 from __future__ import annotations
@@ -43,21 +42,16 @@ class Demography:
         # Probability of dying within one period, by whole year of age.
         self.death_by_age = 1.0 - (1.0 - gompertz_annual(np.arange(121) + 0.5, *self.p["mortality_gompertz"])) ** years
         self.birth_prob = self.p["fertility_rate"] / 30.0 * years  # per woman aged 15-44
-        deaths = gompertz_annual(age[present], *self.p["mortality_gompertz"]).sum()
-        births = (present & P.female[:n] & (age >= 15) & (age < 45)).sum() * self.p["fertility_rate"] / 30.0
-        young = (present & (age >= 18) & (age < 30)).sum()
         pop = max(present.sum(), 1)
         t = model.territory
         p06 = t.municipalities["pop_2006"].to_numpy(float)
         p11 = t.municipalities["pop_2011"].to_numpy(float)
         growth = np.log(p11 / p06) / ((CENSUS_DAY_2011 - CENSUS_DAY_2006).days / 365.25)
-        # In-migrants per resident per period, by municipality.
-        self.in_rate = np.maximum(growth + self.p["household_out_migration_rate"]
-                                  + self.p["young_adult_leaving_rate"] * young / pop
-                                  + (deaths - births) / pop, 0.0) * years
+        self.growth_per_period = growth * years  # census growth per resident per period
         self.counts = dict(births=0, deaths=0, moved_alone=0, moved_with_household=0, in_migrants=0,
                            households_left=0, households_strain_left=0, strain_moved=0)
         self.initial = int(pop)
+        self.working_age_population = int((present & (age >= 15) & (age < 65)).sum())
         self.pending = np.zeros(model.households.n, bool)  # households asking to leave
 
     def request_moves(self, households: np.ndarray) -> None:
@@ -82,6 +76,7 @@ class Demography:
         age = P.age[present]
         status = P.status[present]
         P.status[present[(status == Status.CHILD) & (age >= p["working_age"])]] = Status.INACTIVE
+        self.working_age_population = int(((age >= 15) & (age < 65)).sum())
 
         # Deaths, young adults leaving alone, households leaving (background and strain).
         die = bernoulli_each(rng, present, self.death_by_age[np.minimum(age.astype(np.int64), 120)])
@@ -105,6 +100,12 @@ class Demography:
         leaving = np.concatenate([leaving, born[hh_leave[P.household[born]]]])
 
         self.counts["strain_moved"] += int(strain_only[P.household[leaving]].sum())
+        # Net natural and background change by municipality, made up by moves in.
+        hh_muni = H.municipality
+        n_muni = m.territory.n_municipalities
+        background = leaving[~strain_only[P.household[leaving]]]
+        losses = np.bincount(hh_muni[P.household[np.concatenate([die, alone, background])]], minlength=n_muni)
+        losses = losses - np.bincount(hh_muni[P.household[born]], minlength=n_muni)
         exits = np.concatenate([self._remove(die, Exit.DIED), self._remove(alone, Exit.MOVED_ALONE),
                                 self._remove(leaving, Exit.MOVED_WITH_HOUSEHOLD)])
         left_hh = np.flatnonzero(hh_leave)
@@ -116,7 +117,7 @@ class Demography:
         H.present[gone] = False
         H.exit_week[gone] = m.week
 
-        moved_in = self._move_in(rng)
+        moved_in = self._move_in(rng, losses)
         return np.concatenate([born, moved_in]), exits
 
     def _remove(self, ids: np.ndarray, reason: int) -> np.ndarray:
@@ -146,12 +147,13 @@ class Demography:
         self.counts["births"] += len(ids)
         return ids
 
-    def _move_in(self, rng: np.random.Generator) -> np.ndarray:
+    def _move_in(self, rng: np.random.Generator, losses: np.ndarray) -> np.ndarray:
         m, P, H = self.model, self.model.people, self.model.households
         hp = H.present[: H.n]
         pop = np.bincount(H.municipality[: H.n][hp], weights=H.size[: H.n][hp],
                           minlength=m.territory.n_municipalities)
-        n_hh = rng.poisson(pop * self.in_rate / m.mean_household_size)
+        expected = np.maximum(pop * self.growth_per_period + losses, 0.0)
+        n_hh = rng.poisson(expected / m.mean_household_size)
         total = int(n_hh.sum())
         if total == 0:
             return np.zeros(0, np.int64)

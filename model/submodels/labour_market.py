@@ -7,8 +7,8 @@ directed at s: every job seeker searches hardest in the sector of their last job
 with ``cross_sector_search`` intensity in the others; effort falls with age and long
 tenure (firm-specific skills) and rises after retraining. A seeker's chance of a job in
 s is their share of ``S_s`` times ``M_s``, so local vacancies, age, tenure and sector all
-shape re-employment. Jobs outside manufacturing follow the resident population;
-manufacturing jobs follow a trend; the regional economy replaces a share of the jobs the
+shape re-employment. Jobs outside the plants follow the working-age population
+(manufacturing jobs follow a trend besides); the regional economy replaces a share of the jobs the
 closures destroy, with a half-life. Displaced workers who find a job take a wage cut
 (Canadian displaced-worker losses), older displaced workers retire, some retrain.
 Plant workers leave their plant only through the timeline's layoff waves; a plant
@@ -48,11 +48,14 @@ class LabourMarket:
         self.jobs0 = e0 / (1.0 - lab["vacancy_rate"])
         self.created = np.zeros(self.n_sec)
         self.deficit = 0.0
-        self.pop0 = max(int(people.present[:n].sum()), 1)
+        age = people.age[:n]
+        self.working0 = max(int((people.present[:n] & (age >= 15) & (age < 65)).sum()), 1)
         reg = cfg.section("regional_economy")
         self.replacement_share = reg["job_replacement_share"]
         self.replace_per_week = 1.0 - 0.5 ** (1.0 / (reg["job_replacement_halflife_years"] * WEEKS_PER_YEAR))
         self.jobs = self.jobs0.copy()
+        self.demand_index = np.asarray(reg["job_demand_index"], float)
+        self.index_first_year = cfg.defs["regional_economy.job_demand_index"].extra.get("years", [2003])[0]
         self.vacancies = np.zeros(self.n_sec)
         # Where new hires work: for each (sector, home municipality) a cumulative
         # distribution over the sector's employers by commuting pull, laid end to end so
@@ -136,7 +139,7 @@ class LabourMarket:
         a_emp, a_job = age[employed], age[jobless]
         displaced = P.ever_displaced[jobless]
         retire = np.concatenate([
-            employed[a_emp >= p["retirement_age"]],
+            bernoulli(rng, employed[a_emp >= p["retirement_age"]], p["retirement_rate_65"]),
             bernoulli(rng, employed[(a_emp >= 60) & (a_emp < p["retirement_age"])], p["retirement_rate_60"]),
             jobless[a_job >= p["retirement_age"]],
             bernoulli(rng, jobless[(a_job >= 60) & (a_job < p["retirement_age"]) & ~displaced], p["retirement_rate_60"]),
@@ -190,15 +193,16 @@ class LabourMarket:
     def _update_jobs(self) -> None:
         m = self.model
         years = m.week / WEEKS_PER_YEAR
-        growth = (m.n_present / self.pop0) ** self.p["job_growth_per_resident"]
+        growth = (m.demography.working_age_population / self.working0) ** self.p["job_growth_elasticity"]
         base = self.jobs0 * growth
         if self.manuf >= 0:
-            base[self.manuf] = self.jobs0[self.manuf] * np.exp(self.p["manufacturing_trend"] * years)
+            base[self.manuf] *= np.exp(self.p["manufacturing_trend"] * years)
         new = self.deficit * self.replace_per_week
         self.deficit -= new
         other = np.arange(self.n_sec) != self.manuf
         self.created[other] += new * base[other] / base[other].sum()
-        self.jobs = base + self.created
+        year = int(np.clip(m.date.year - self.index_first_year, 0, len(self.demand_index) - 1))
+        self.jobs = (base + self.created) * self.demand_index[year]
 
     def _match(self, rng: np.random.Generator, held: np.ndarray) -> None:
         """Hires this week; ``held`` counts the jobs held outside the plants, by sector."""

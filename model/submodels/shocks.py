@@ -3,7 +3,10 @@
 A wave dated in the week that starts on the step's date lays off exactly its (scaled)
 number of the plant's workers, chosen at random among them; the labour market turns them
 into displaced job seekers with an EI claim. An announcement flags the plant; a closure
-date marks it closed.
+date marks it closed. Fifty-two weeks after each wave, the wave's workers are followed
+up: how many are re-employed, retraining, retired, still searching, or otherwise out of
+the labour force or gone (the outcome categories of the comparable Estrie closure in
+``MEMPHREMAGOG.md``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,11 @@ from datetime import date, timedelta
 import numpy as np
 
 from ..state import Status
+
+FOLLOW_UP_WEEKS = 52
+OUTCOMES = {"reemployed_12m": (Status.EMPLOYED,), "training_12m": (Status.TRAINING,),
+            "retired_12m": (Status.RETIRED,), "searching_12m": (Status.UNEMPLOYED,),
+            "other_12m": (Status.INACTIVE, Status.GONE, Status.CHILD)}
 from ..timeline import ScheduledWave
 
 
@@ -24,6 +32,7 @@ class Shocks:
         self.plant_of_closure = model.population.plant_of_closure
         self.jobs_lost = 0
         self.events: list[dict] = []  # one per wave replayed, for layoffs.parquet
+        self._followups: list[tuple[int, int, np.ndarray]] = []  # (due week, event, rows)
         self.remaining: dict[int, int] = {}  # plant row -> workers the waves still to come lay off
         for w in waves:
             row = self.plant_of_closure[w.closure]
@@ -42,6 +51,11 @@ class Shocks:
                 orgs.open[row] = False
         rng = m.streams["shocks"]
         P = m.people
+        while self._followups and self._followups[0][0] <= m.week:
+            _, e, ids = self._followups.pop(0)
+            status = P.status[ids]
+            for name, codes in OUTCOMES.items():
+                self.events[e][name] = int(np.isin(status, codes).sum())
         while self.next < len(self.waves) and self.waves[self.next].date < week_end:
             w = self.waves[self.next]
             self.next += 1
@@ -60,4 +74,6 @@ class Shocks:
                 "date": w.date, "week": m.week, "employer": c.employer, "closure_id": c.id,
                 "municipality": m.municipality_names[m.orgs.municipality[row]],
                 "workers": int(len(ids)), "workers_scheduled": int(w.workers),
+                **{name: None for name in OUTCOMES},
             })
+            self._followups.append((m.week + FOLLOW_UP_WEEKS, len(self.events) - 1, ids))

@@ -1,0 +1,101 @@
+"""The ``cohesion`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from model.config import ConfigError, resolve, scenario_names
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+def cli() -> None:
+    """Agent-based model of Magog and the Memphrémagog RCM (Québec) after the 2003-2011
+    plant closures. Every default number is in configs/ with its source; see README.md."""
+
+
+@cli.command("run")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML file of parameter overrides on configs/base.toml (dotted sections, as in base.toml).")
+@click.option("--scenario", default="baseline", show_default=True,
+              help="Scenario in configs/scenarios/ (" + ", ".join(scenario_names()) + ").")
+@click.option("--scale", type=float, help="Model persons per resident; 1 is the real territory at 1:1 (default from configs).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the run; the same seed gives the same output.")
+@click.option("--start", help="First month, YYYY-MM (default 2003-01).")
+@click.option("--end", help="Last month, YYYY-MM (default 2018-12).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (must not exist or be empty); default results/<scenario>-<timestamp>/.")
+@click.option("--no-figure", is_flag=True, help="Do not draw the unemployment and job-loss figure.")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary.")
+def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, quiet) -> None:
+    """Run one scenario week by week and write a run directory: manifest.json,
+    timeseries.parquet (one row per week), layoffs.parquet (one row per layoff wave),
+    persons.parquet (one row per person per year) and a figure of unemployment and
+    cumulative job losses. Columns and units: docs/outputs.md."""
+    from tqdm import tqdm
+
+    from model import CohesionModel
+
+    from .runner import default_out_dir, run_to_directory
+
+    if seed < 0:
+        raise ConfigError(f"--seed must be a whole number >= 0, got {seed}")
+    out = out or default_out_dir(scenario)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"--out {out}: already exists and is not empty")
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"--config {config_file}: file not found")
+    given = {"run.scale": scale, "run.start": start, "run.end": end}
+    resolve(scenario, config_file, {k: v for k, v in given.items() if v is not None}, origin="command line")
+    model = CohesionModel(scale=scale, start=start, end=end, scenario=scenario, config_file=config_file, rng=seed)
+    bar = tqdm(total=model.n_weeks, unit="week", desc=scenario, disable=quiet or None, leave=False)
+
+    def progress(week: int) -> None:
+        bar.update(1)
+        if week % 52 == 0:
+            bar.set_postfix_str(model.date.isoformat()[:7])
+
+    try:
+        path = run_to_directory(model, out, progress, figure=not no_figure)
+    finally:
+        bar.close()
+    if not quiet:
+        s = model.stats
+        click.echo(f"{path}: {model.n_weeks} weeks to {model.date.isoformat()}, population {s.population:,}, "
+                   f"unemployment {100 * s.unemployment_rate:.1f}%, jobs lost in closures {s.jobs_lost_cumulative:,}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: a one-line error and exit status 2 for any bad input."""
+    try:
+        rv = cli.main(args=argv, prog_name="cohesion", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        return 0
+    except click.UsageError as exc:
+        cmd = exc.ctx.command_path if exc.ctx else "cohesion"
+        click.echo(f"error: {cmd}: {exc.format_message()} (see {cmd} --help)", err=True)
+        return 2
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except click.Abort:
+        click.echo("interrupted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def console() -> None:
+    """Console-script wrapper of :func:`main`."""
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The command line as a user meets it: help, bad input, and the run directory it writes."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["--scale", "0.03", "--start", "2005-01", "--end", "2006-12"]
+
+
+def cohesion(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=600,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], []])
+def test_help_explains(args):
+    res = cohesion(*args)
+    assert res.returncode == 0
+    assert "Usage: cohesion" in res.stdout
+    if args[:1] == ["run"]:
+        for option in ("--config", "--scenario", "--scale", "--seed", "--start", "--end", "--out"):
+            assert option in res.stdout
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    (tmp_path / "overrides.toml").write_text("[labour]\nseparation_rate = 0.005\n")
+    (tmp_path / "unknown.toml").write_text("[labour]\nmystery_rate = 0.005\n")
+    (tmp_path / "broken.toml").write_text("[labour\n")
+    (tmp_path / "typed.toml").write_text('[labour]\nseparation_rate = "high"\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--bogus"], "No such option"),
+    (["run", "--scale", "-1"], "run.scale = -1.0 is below its minimum"),
+    (["run", "--scale", "0"], "run.scale = 0.0 is below its minimum"),
+    (["run", "--scale", "many"], "'many' is not a valid float"),
+    (["run", "--start", "2010-01", "--end", "2005-01"], "run.end (2005-01) must come after run.start (2010-01)"),
+    (["run", "--start", "2010-1x"], "not a date of the form YYYY-MM"),
+    (["run", "--seed", "-4"], "--seed must be a whole number >= 0"),
+    (["run", "--scenario", "utopia"], "unknown scenario 'utopia'"),
+    (["run", "--config", "unknown.toml"], "unknown.toml: unknown parameter 'labour.mystery_rate'"),
+    (["run", "--config", "broken.toml"], "broken.toml: malformed TOML"),
+    (["run", "--config", "typed.toml"], "labour.separation_rate must be a number"),
+    (["run", "--config", "absent.toml"], "absent.toml: file not found"),
+    (["walk"], "No such command 'walk'"),
+])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(workdir, args, message):
+    before = sorted(p.name for p in workdir.iterdir())
+    res = cohesion(*args, "--out", str(workdir / "out") if args[0] == "run" else None, cwd=workdir) \
+        if args[0] == "run" else cohesion(*args, cwd=workdir)
+    assert res.returncode == 2, res.stderr
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("error: ")
+    assert message in lines[0]
+    assert "Traceback" not in res.stderr
+    assert sorted(p.name for p in workdir.iterdir()) == before
+
+
+def test_existing_output_directory_is_not_overwritten(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    res = cohesion("run", *SMALL, "--out", str(out))
+    assert res.returncode == 2 and "already exists" in res.stderr
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def documented_columns(section: str) -> list[str]:
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    names = []
+    for cell in re.findall(r"^\| ([^|]*`[^|]*) \|", body, flags=re.M):
+        names += re.findall(r"`([a-z_0-9]+)`", cell)
+    return names
+
+
+def test_run_writes_the_data_contract(tmp_path):
+    out = tmp_path / "run"
+    res = cohesion("run", *SMALL, "--seed", "11", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["layoffs.parquet", "manifest.json", "persons.parquet", "timeseries.parquet",
+                     "unemployment_jobs_lost.png"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "done" and manifest["seed"] == 11 and manifest["scenario"] == "baseline"
+    assert manifest["config"]["run.scale"] == 0.03 and len(manifest["config_hash"]) == 16
+    assert set(documented_columns("manifest.json")) == set(manifest)
+    for name, section in (("timeseries", "timeseries.parquet"), ("layoffs", "layoffs.parquet"),
+                          ("persons", "persons.parquet")):
+        table = pq.read_table(out / f"{name}.parquet")
+        assert table.schema.names == documented_columns(section), name
+    ts = pq.read_table(out / "timeseries.parquet").to_pandas()
+    assert len(ts) == manifest["weeks"] == 105
+    assert str(ts["date"].iloc[0].date()) == "2005-01-01"
+    assert ts["mean_distress"].isna().all()  # pending submodel
+    assert (ts["labour_force"] == ts["employed"] + ts["unemployed"]).all()
+    lay = pq.read_table(out / "layoffs.parquet").to_pandas()
+    assert ts["jobs_lost_cumulative"].iloc[-1] == lay["workers"].sum() > 0
+    persons = pq.read_table(out / "persons.parquet").to_pandas()
+    assert sorted(persons["year"].unique()) == [2005, 2006]
+    assert not persons.duplicated(["person_id", "year"]).any()
+    assert persons["distress"].isna().all()
+    png = (out / "unemployment_jobs_lost.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_default_directory_is_under_results(tmp_path):
+    res = cohesion("run", *SMALL, "--no-figure", "--quiet", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    runs = list((tmp_path / "results").iterdir())
+    assert len(runs) == 1 and re.fullmatch(r"baseline-\d{8}-\d{6}", runs[0].name)
+    assert not list(tmp_path.glob("results/.*partial"))

@@ -1,0 +1,159 @@
+"""Labour market and EI mechanisms, each in a small situation that could fail."""
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from model import CohesionModel
+from model.config import resolve
+from model.state import Status
+from model.streams import bernoulli, bernoulli_each, stream
+from model.submodels.employment_insurance import EIRules
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return EIRules(resolve())
+
+
+@pytest.mark.parametrize("hours, rate, day, weeks", [
+    (1820, 0.06, date(2005, 6, 1), 36),      # 6% or less: 1,820 hours give 36 weeks
+    (2500, 0.05, date(2005, 6, 1), 36),      # hours beyond 1,820 add nothing
+    (700, 0.06, date(2005, 6, 1), 14),       # entrance at 6%: 700 hours, 14 weeks
+    (699, 0.06, date(2005, 6, 1), 0),        # below the entrance requirement
+    (1820, 0.085, date(2005, 6, 1), 42),     # 8.5%: three columns above 6%, 2 weeks each
+    (1820, 0.12, date(2005, 6, 1), 45),      # capped at 45
+    (1820, 0.06, date(2009, 6, 1), 41),      # 2009-2010: +5 weeks for every claim
+    (500, 0.13, date(2005, 6, 1), 24),       # 13%: 455 hours qualify; 10 weeks from hours + 7 columns x 2
+])
+def test_entitlement_follows_schedule_approximation(rules, hours, rate, day, weeks):
+    assert rules.entitlement(np.array([float(hours)]), np.array([2.0]), rate, day)[0] == weeks
+
+
+def test_long_tenured_workers_get_extra_weeks_in_2009(rules):
+    tenure = np.array([2.0, 7.0, 10.0, 30.0])
+    hours = np.full(4, 1950.0)
+    w2009 = rules.entitlement(hours, tenure, 0.06, date(2009, 10, 1))
+    w2005 = rules.entitlement(hours, tenure, 0.06, date(2005, 10, 1))
+    assert w2005.tolist() == [36, 36, 36, 36]
+    assert w2009.tolist() == [41, 46, 52, 61]  # +5 for all, then 5 + 2 per year beyond 7, at most 20
+
+
+def test_unemployed_person_is_paid_exactly_the_entitlement_then_exhausted():
+    # Nobody finds a job, retires, retrains or stops searching: claims run to their end.
+    frozen = {"labour.matching_efficiency": 0.0, "labour.leave_labour_force_rate": 0.0,
+              "labour.displaced_training_rate": 0.0, "labour.displaced_retirement_rate": 0.0,
+              "labour.retirement_rate_60": 0.0, "labour.retirement_age": 80.0}
+    m = CohesionModel(scale=0.05, rng=5, start="2005-01", end="2006-12", overrides=frozen)
+    m.run()
+    P = m.people
+    laid_off = np.flatnonzero(P.ever_displaced[: P.n] & (P.status[: P.n] == Status.UNEMPLOYED))
+    assert len(laid_off) > 25
+    eligible = P.ei_entitlement[laid_off] > 0
+    assert eligible.mean() > 0.9  # only workers hired shortly before the layoff lack the hours
+    assert (P.ei_paid[laid_off[~eligible]] == 0).all()
+    laid_off = laid_off[eligible]
+    assert (P.ei_entitlement[laid_off] >= 14).all()
+    assert (P.ei_paid[laid_off] == P.ei_entitlement[laid_off]).all()
+    assert P.ei_exhausted[laid_off].all()
+    assert (P.ei_left[laid_off] == 0).all()
+    weekly = P.displaced_wage[laid_off].astype(float) * m.config["labour.hours_per_week"]
+    assert np.allclose(P.ei_benefit[laid_off], np.minimum(0.55 * weekly, 413.0), rtol=1e-5)
+
+
+def test_waves_lay_off_exactly_their_workers(small_run):
+    events = small_run.model.shocks.events
+    assert events and all(e["workers"] == e["workers_scheduled"] for e in events)
+    ts = small_run.timeseries
+    assert ts["jobs_lost_cumulative"].iloc[-1] == sum(e["workers"] for e in events)
+
+
+def test_timeline_counts_are_exact_at_scale_1(full_scale_run):
+    m = full_scale_run.model
+    by_closure: dict[str, int] = {}
+    for e in m.shocks.events:
+        by_closure[e["closure_id"]] = by_closure.get(e["closure_id"], 0) + e["workers"]
+    expected = {m.timeline.closures[i].id: m.timeline.closures[i].jobs for i in m.timeline.replayed
+                if m.timeline.closures[i].waves[0].date >= date(2003, 1, 1)}
+    assert by_closure == expected
+    lost_2005 = full_scale_run.timeseries.set_index("date").loc[:"2005-12-31", "jobs_lost_cumulative"].iloc[-1]
+    assert lost_2005 == 1746
+    assert m.stats.jobs_lost_cumulative == 1746 + 500 + 400 + 400 + 40 + 250
+
+
+def make_seekers(m, ids, wage, tenure, female):
+    P = m.people
+    P.status[ids] = Status.UNEMPLOYED
+    P.employer[ids] = -1
+    P.ever_displaced[ids] = True
+    P.reemployed_week[ids] = -1
+    P.displaced_wage[ids] = wage
+    P.displaced_tenure[ids] = tenure
+    P.female[ids] = female
+
+
+def test_reemployment_wage_loss_follows_displaced_worker_evidence():
+    m = CohesionModel(scale=0.05, rng=2, end="2003-03")
+    P = m.people
+    adults = np.flatnonzero((P.status[: P.n] == Status.EMPLOYED) & ~P.at_plant[: P.n])[:300]
+    groups = np.array_split(adults, 3)
+    make_seekers(m, groups[0], 20.0, 15.0, False)  # long-tenured men: 18-35% loss
+    make_seekers(m, groups[1], 20.0, 15.0, True)   # long-tenured women: 24-35%
+    make_seekers(m, groups[2], 20.0, 2.0, False)   # short tenure: 0-15%
+    m.labour.give_jobs(adults, np.zeros(len(adults), np.int64), np.random.default_rng(0))
+    ratio = [P.wage[g] / 20.0 for g in groups]
+    assert ratio[0].min() >= 0.65 - 1e-6 and ratio[0].max() <= 0.82 + 1e-6
+    assert ratio[1].min() >= 0.65 - 1e-6 and ratio[1].max() <= 0.76 + 1e-6
+    assert ratio[2].min() >= 0.85 - 1e-6 and ratio[2].max() <= 1.0 + 1e-6
+    assert ratio[0].mean() < ratio[2].mean()
+    assert (P.reemployed_week[adults] == m.week).all()
+    assert (P.status[adults] == Status.EMPLOYED).all()
+    # The new employer is a background employer of the sector, not a plant.
+    assert (m.orgs.sector[P.employer[adults]] == 0).all() and not P.at_plant[adults].any()
+
+
+def test_no_sector_hires_more_than_its_vacancies():
+    m = CohesionModel(scale=0.05, rng=4, end="2003-03")
+    P = m.people
+    lab = m.labour
+    employed = np.flatnonzero((P.status[: P.n] == Status.EMPLOYED) & ~P.at_plant[: P.n])
+    held = np.bincount(P.sector[employed], minlength=lab.n_sec)
+    fired = employed[::4]
+    P.status[fired] = Status.UNEMPLOYED
+    P.employer[fired] = -1
+    held = np.bincount(P.sector[employed[P.status[employed] == Status.EMPLOYED]], minlength=lab.n_sec)
+    lab.jobs = held + 3.0  # three vacancies per sector, hundreds of seekers
+    before = P.status[: P.n].copy()
+    lab._match(np.random.default_rng(1), held)
+    hired = np.flatnonzero((before == Status.UNEMPLOYED) & (P.status[: P.n] == Status.EMPLOYED))
+    per_sector = np.bincount(P.sector[hired], minlength=lab.n_sec)
+    assert per_sector.max() <= 3
+    assert per_sector.sum() == lab.hires > 0
+
+
+def test_streams_depend_only_on_seed_and_name():
+    a = stream(7, "labour").random(5)
+    stream(7, "demography").random(100)
+    assert np.array_equal(a, stream(7, "labour").random(5))
+    assert not np.array_equal(a, stream(8, "labour").random(5))
+    assert not np.array_equal(a, stream(7, "shocks").random(5))
+
+
+def test_a_parameter_of_one_submodel_leaves_the_set_up_draws_alone():
+    a = CohesionModel(scale=0.02, rng=9, end="2003-02")
+    b = CohesionModel(scale=0.02, rng=9, end="2003-02", overrides={"demography.young_adult_leaving_rate": 0.2})
+    for field in ("age", "female", "status", "sector", "wage", "employer", "household"):
+        assert np.array_equal(getattr(a.people, field)[: a.people.n], getattr(b.people, field)[: b.people.n])
+
+
+@pytest.mark.parametrize("p", [0.0, 0.01, 0.3, 1.0])
+def test_bernoulli_draws_have_the_right_rate(p):
+    rng = np.random.default_rng(0)
+    ids = np.arange(200_000)
+    picked = bernoulli(rng, ids, p)
+    assert len(np.unique(picked)) == len(picked)
+    assert abs(len(picked) / len(ids) - p) < 0.005
+    each = bernoulli_each(rng, ids, np.where(ids % 2 == 0, p, p / 2))
+    assert abs((each % 2 == 0).sum() / 100_000 - p) < 0.01
+    assert abs((each % 2 == 1).sum() / 100_000 - p / 2) < 0.01
