@@ -262,8 +262,9 @@ class CohesionModel(mesa.Model):
         s.unemployment_rate = s.unemployed / s.labour_force if s.labour_force else NA
         self._rates = self._rates[1:] + [s.unemployment_rate if s.labour_force else 0.0]
         s.jobs_lost_cumulative = self.shocks.jobs_lost
-        s.displaced_cumulative = int(P.ever_displaced[:n].sum())
-        s.displaced_reemployed = int((P.ever_displaced[:n] & (codes == Status.EMPLOYED)).sum())
+        displaced = self.shocks.displaced
+        s.displaced_cumulative = len(displaced)
+        s.displaced_reemployed = int((P.status[displaced] == Status.EMPLOYED).sum())
         s.ei_beneficiaries = len(paid)
         self.ei_exhausted_total += int((P.ei_left[paid] == 0).sum())
         s.ei_exhausted_cumulative = self.ei_exhausted_total

@@ -103,7 +103,8 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
 
     households = Table(HOUSEHOLD_FIELDS, capacity=int(n_hh * 1.6) + 64)
     hx, hy = CellSampler(territory).draw(hh_muni, rng)
-    hh_ids = households.add(n_hh, present=True, municipality=hh_muni, x=hx, y=hy, size=hh_size)
+    hh_ids = households.add(n_hh, present=True, municipality=hh_muni, x=hx, y=hy, size=hh_size,
+                            first_row=np.cumsum(hh_size) - hh_size, arrived=hh_size)
     people = Table(PERSON_FIELDS, capacity=int(n * 1.6) + 64)
     age, female = household_members(hh_size, rng, cfg)
     member_hh = np.repeat(hh_ids, hh_size)
@@ -298,7 +299,8 @@ def make_members(model, muni: np.ndarray, sizes: np.ndarray, rng: np.random.Gene
     from the sector shares) or searching, in the initial proportions."""
     cfg, P, H = model.config, model.people, model.households
     hx, hy = model.cell_sampler.draw(muni, rng)
-    hh = H.add(len(sizes), present=True, municipality=muni, x=hx, y=hy, size=sizes)
+    hh = H.add(len(sizes), present=True, municipality=muni, x=hx, y=hy, size=sizes,
+               first_row=P.n + np.cumsum(sizes) - sizes, arrived=sizes)
     age, female = household_members(sizes, rng, cfg)
     ids = P.add(len(age), present=True, household=np.repeat(hh, sizes), age=age, female=female,
                 entry_week=entry_week, entry_kind=2)

@@ -91,6 +91,8 @@ HOUSEHOLD_FIELDS = (
     Field("y", np.int16, -1, "cell", "grid row"),
     Field("exit_week", np.int32, -1, "week", "week the household left or dissolved"),
     Field("size", np.int16, 0, "persons", "members present"),
+    Field("first_row", np.int32, -1, "row", "person row of the first member who arrived with the household"),
+    Field("arrived", np.int16, 0, "persons", "members who arrived with the household (rows first_row, first_row + 1, ...); children born later have rows of their own elsewhere"),
     Field("ref_income", np.float64, 0.0, "CAD/week", "income with every jobless member at their last wage (households with a jobless member)"),
     Field("income", np.float64, 0.0, "CAD/week", "income this week (households with a jobless member)"),
     Field("strain_weeks", np.int32, 0, "weeks", "consecutive weeks under financial strain"),

@@ -46,6 +46,8 @@ def bernoulli(rng: np.random.Generator, ids: np.ndarray, p: float) -> np.ndarray
     if p >= 1:
         return ids
     k = rng.binomial(len(ids), p)
+    if k == 0:
+        return ids[:0]
     return np.sort(rng.choice(ids, size=k, replace=False))
 
 

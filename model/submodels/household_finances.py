@@ -24,33 +24,45 @@ class HouseholdFinances:
         self.p = model.config.section("strain")
         self.hours = model.config["labour.hours_per_week"]
         self.strained = 0
+        self._strained = np.zeros(0, np.int64)  # households under strain last week
 
     def step(self, jobless: np.ndarray, ei_paid: np.ndarray, severance: np.ndarray) -> np.ndarray:
         """Update incomes and strain of households with a member in ``jobless``; return
         the households that decide to leave. ``ei_paid`` and ``severance`` are the rows
         paid a benefit or severance this week."""
         m, P, H = self.model, self.model.people, self.model.households
-        n = P.n
-        status = P.status[:n]
-        watched = np.zeros(H.n, bool)
-        watched[P.household[jobless]] = True
-        members = np.flatnonzero(watched[P.household[:n]] & (status != Status.GONE))
-        hh = P.household[members]
-        st = P.status[members]
+        status = P.status
+        hhs, local = np.unique(P.household[jobless], return_inverse=True)  # watched households
+        # Members who can bring income: those who arrived with the household, whose rows
+        # are consecutive. Children born in the model are left out (a simplification:
+        # the oldest of them reach working age only at the end of the period).
+        sizes = H.arrived[hhs].astype(np.int64)
+        starts = H.first_row[hhs].astype(np.int64)
+        offsets = np.cumsum(sizes) - sizes
+        members = np.repeat(starts - offsets, sizes) + np.arange(sizes.sum())
+        slot = np.repeat(np.arange(len(hhs)), sizes)  # index into hhs of each member
+        keep = status[members] != Status.GONE
+        members, slot = members[keep], slot[keep]
+        st = status[members]
         weekly_wage = P.wage[members] * self.hours
         income = np.where(st == Status.EMPLOYED, weekly_wage, 0.0)
         income += np.where(st == Status.RETIRED, P.pension[members], 0.0)
         ref = np.where((st == Status.UNEMPLOYED) | (st == Status.TRAINING), weekly_wage, income)
-        H.income[: H.n] = (np.bincount(hh, weights=income, minlength=H.n)
-                           + np.bincount(P.household[ei_paid], weights=P.ei_benefit[ei_paid], minlength=H.n)
-                           + np.bincount(P.household[severance], weights=P.wage[severance] * self.hours, minlength=H.n))
-        H.ref_income[: H.n] = np.bincount(hh, weights=ref, minlength=H.n)
+        paid_slot = np.searchsorted(hhs, P.household[ei_paid])  # every claimant is jobless
+        sev_slot = np.searchsorted(hhs, P.household[severance])
+        k = len(hhs)
+        inc = (np.bincount(slot, weights=income, minlength=k)
+               + np.bincount(paid_slot, weights=P.ei_benefit[ei_paid], minlength=k)
+               + np.bincount(sev_slot, weights=P.wage[severance] * self.hours, minlength=k))
+        H.income[hhs] = inc
+        H.ref_income[hhs] = np.bincount(slot, weights=ref, minlength=k)
 
-        strained = watched & (H.income[: H.n] < (1.0 - self.p["income_drop"]) * H.ref_income[: H.n])
-        sw = H.strain_weeks[: H.n]
-        sw[strained] += 1
-        sw[~strained] = 0
-        self.strained = int(strained.sum())
+        strained = hhs[inc < (1.0 - self.p["income_drop"]) * H.ref_income[hhs]]
+        weeks = H.strain_weeks[strained] + 1  # 0 unless strained last week too
+        H.strain_weeks[self._strained] = 0
+        H.strain_weeks[strained] = weeks
+        self._strained = strained
+        self.strained = len(strained)
         rng = m.streams["household_finances"]
-        eligible = np.flatnonzero(strained & (sw >= self.p["out_migration_after_weeks"]))
+        eligible = strained[H.strain_weeks[strained] >= self.p["out_migration_after_weeks"]]
         return bernoulli(rng, eligible, self.p["out_migration_rate"])

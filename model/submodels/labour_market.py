@@ -254,17 +254,23 @@ class LabourMarket:
             return
         staff = np.flatnonzero(P.at_plant[:n] & P.present[:n])
         counts = np.bincount(P.employer[staff], minlength=m.orgs.n)
+        status = P.status[:n]
+        pool = np.flatnonzero(status == Status.UNEMPLOYED)
+        manuf = P.sector[pool] == self.manuf
+        # Unemployed manufacturing workers first, then other job seekers, then inactive adults.
+        order = [rng.permutation(pool[manuf]), rng.permutation(pool[~manuf])]
+        shortfall = sum(max(required - counts[row], 0) for row, required in need.items())
+        if shortfall > len(pool):
+            extra = np.flatnonzero((status == Status.INACTIVE) & (P.age[:n] >= 18) & (P.age[:n] < 60))
+            order.append(rng.permutation(extra))
+        candidates = np.concatenate(order)
+        taken = 0
         for row, required in need.items():
-            short = required - counts[row]
+            short = int(required - counts[row])
             if short <= 0:
                 continue
-            status = P.status[:n]
-            pool = np.flatnonzero(status == Status.UNEMPLOYED)
-            if len(pool) < short:
-                extra = np.flatnonzero((status == Status.INACTIVE) & (P.age[:n] >= 18) & (P.age[:n] < 60))
-                pool = np.concatenate([pool, extra])
-            order = np.lexsort((rng.random(len(pool)), P.sector[pool] != self.manuf))  # manufacturing first
-            ids = pool[order[:short]]
+            ids = candidates[taken:taken + short]
+            taken += len(ids)
             if len(ids) == 0:
                 continue
             P.status[ids] = Status.EMPLOYED

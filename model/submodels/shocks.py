@@ -33,6 +33,7 @@ class Shocks:
         self.jobs_lost = 0
         self.events: list[dict] = []  # one per wave replayed, for layoffs.parquet
         self._followups: list[tuple[int, int, np.ndarray]] = []  # (due week, event, rows)
+        self.displaced = np.zeros(0, np.int64)  # rows of everyone laid off so far
         self.remaining: dict[int, int] = {}  # plant row -> workers the waves still to come lay off
         for w in waves:
             row = self.plant_of_closure[w.closure]
@@ -69,6 +70,7 @@ class Shocks:
             ids = np.sort(rng.choice(staff, size=min(w.workers, len(staff)), replace=False))
             c = timeline.closures[w.closure]
             m.labour.displace(ids, w.closure, c.severance_weeks)
+            self.displaced = np.concatenate([self.displaced, ids])
             self.jobs_lost += len(ids)
             self.events.append({
                 "date": w.date, "week": m.week, "employer": c.employer, "closure_id": c.id,

@@ -1,0 +1,127 @@
+"""Benchmark: the weekly step at scale 1, January 2003 to December 2018, on one core.
+
+Prints the set-up time, the mean and median time per weekly step, the total run time,
+the peak resident memory of the process, and, for comparison, the time per week of a
+plain per-agent Mesa loop doing the labour-market step (each Worker agent draws its own
+retirement, separation, retraining and job search through its properties) on a second
+model of the same scale. Targets (README): under 5 ms per step and 10 s in all, peak
+memory under 500 MB.
+
+    python benchmarks/bench_step.py [--scale 1.0] [--seed 0] [--per-agent-weeks 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from model import CohesionModel, Worker  # noqa: E402
+from model.state import Status  # noqa: E402
+
+
+def pin_to_one_core() -> str:
+    try:
+        core = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {core})
+        return f"core {core}"
+    except (AttributeError, OSError):
+        return "all cores (affinity not available)"
+
+
+def per_agent_labour_week(model: CohesionModel) -> None:
+    """The labour-market decisions of one week, agent by agent, in plain Python."""
+    p = model.labour.p
+    rnd = model.random
+    seekers = []
+    for agent in model.agents_by_type[Worker]:
+        status = agent.status_code
+        age = agent.age
+        if status == Status.EMPLOYED:
+            if model.people.at_plant[agent.row]:
+                continue
+            if age >= p["retirement_age"] and rnd.random() < p["retirement_rate_65"]:
+                agent.status_code = Status.RETIRED
+            elif 60 <= age < p["retirement_age"] and rnd.random() < p["retirement_rate_60"]:
+                agent.status_code = Status.RETIRED
+            elif rnd.random() < p["separation_rate"]:
+                agent.status_code = Status.UNEMPLOYED
+                agent.employer_id = -1
+        elif status == Status.UNEMPLOYED:
+            if age >= p["retirement_age"]:
+                agent.status_code = Status.RETIRED
+            elif agent.ever_displaced and age >= 55 and rnd.random() < p["displaced_retirement_rate"]:
+                agent.status_code = Status.RETIRED
+            elif rnd.random() < p["leave_labour_force_rate"]:
+                agent.status_code = Status.INACTIVE
+            else:
+                seekers.append(agent)
+        elif status == Status.INACTIVE and age < 60 and rnd.random() < p["enter_labour_force_rate"]:
+            agent.status_code = Status.UNEMPLOYED
+    vacancies = max(float(model.labour.vacancies.sum()), 0.0)
+    rate = min(0.95, p["matching_efficiency"] * np.sqrt(vacancies / max(len(seekers), 1)))
+    for agent in seekers:
+        if rnd.random() < rate:
+            agent.status_code = Status.EMPLOYED
+            agent.sector_id = max(agent.sector_id, 0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--per-agent-weeks", type=int, default=10)
+    args = ap.parse_args()
+    where = pin_to_one_core()
+
+    t0 = time.perf_counter()
+    model = CohesionModel(scale=args.scale, rng=args.seed)
+    setup = time.perf_counter() - t0
+    times = np.empty(model.n_weeks)
+    t1 = time.perf_counter()
+    for k in range(model.n_weeks):
+        s = time.perf_counter()
+        model.step()
+        times[k] = time.perf_counter() - s
+    steps = time.perf_counter() - t1
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    reference = CohesionModel(scale=args.scale, rng=args.seed, end="2003-12")
+    for _ in range(4):
+        reference.step()  # vacancies and rates as in a running model
+    t2 = time.perf_counter()
+    for _ in range(args.per_agent_weeks):
+        per_agent_labour_week(reference)
+    per_agent = (time.perf_counter() - t2) / args.per_agent_weeks
+
+    check = CohesionModel(scale=args.scale, rng=args.seed, end="2003-12")
+    for _ in range(4):
+        check.step()
+    t3 = time.perf_counter()
+    for _ in range(args.per_agent_weeks):
+        check.labour.step()
+    vectorised = (time.perf_counter() - t3) / args.per_agent_weeks
+
+    persons = model.people.n
+    print(f"scale {args.scale:g}, seed {args.seed}, {model.n_weeks} weekly steps, {persons:,} person rows, on {where}")
+    print(f"set-up                     {setup:8.2f} s")
+    print(f"weekly step, mean          {1000 * times.mean():8.2f} ms   (target < 5 ms)")
+    print(f"weekly step, median        {1000 * np.median(times):8.2f} ms")
+    print(f"weekly step, 95th pct      {1000 * np.percentile(times, 95):8.2f} ms")
+    print(f"all steps                  {steps:8.2f} s")
+    print(f"set-up and steps           {setup + steps:8.2f} s    (target < 10 s)")
+    print(f"peak resident memory       {peak_mb:8.0f} MB   (target < 500 MB; whole process, both models)")
+    print(f"labour step, vectorised    {1000 * vectorised:8.2f} ms per week")
+    print(f"labour step, per agent     {1000 * per_agent:8.2f} ms per week (plain Mesa loop over Worker agents)")
+    print(f"ratio                      {per_agent / vectorised:8.1f} x")
+
+
+if __name__ == "__main__":
+    main()
