@@ -51,7 +51,6 @@ class Demography:
         self.counts = dict(births=0, deaths=0, moved_alone=0, moved_with_household=0, in_migrants=0,
                            households_left=0, households_strain_left=0, strain_moved=0)
         self.initial = int(pop)
-        self.working_age_population = int((present & (age >= 15) & (age < 65)).sum())
         self.pending = np.zeros(model.households.n, bool)  # households asking to leave
 
     def request_moves(self, households: np.ndarray) -> None:
@@ -76,7 +75,6 @@ class Demography:
         age = P.age[present]
         status = P.status[present]
         P.status[present[(status == Status.CHILD) & (age >= p["working_age"])]] = Status.INACTIVE
-        self.working_age_population = int(((age >= 15) & (age < 65)).sum())
 
         # Deaths, young adults leaving alone, households leaving (background and strain).
         die = bernoulli_each(rng, present, self.death_by_age[np.minimum(age.astype(np.int64), 120)])

@@ -7,9 +7,13 @@ directed at s: every job seeker searches hardest in the sector of their last job
 with ``cross_sector_search`` intensity in the others; effort falls with age and long
 tenure (firm-specific skills) and rises after retraining. A seeker's chance of a job in
 s is their share of ``S_s`` times ``M_s``, so local vacancies, age, tenure and sector all
-shape re-employment. Jobs outside the plants follow the working-age population
-(manufacturing jobs follow a trend besides); the regional economy replaces a share of the jobs the
-closures destroy, with a half-life. Displaced workers who find a job take a wage cut
+shape re-employment.
+
+The number of jobs outside the plants is the labour demand of the regional economy: in
+the long run it absorbs the local labour force (those not working at a plant) at a
+structural unemployment rate, scaled by a yearly demand index (the 2008-2009 recession);
+the jobs the closures destroy are missing from it until the regional economy replaces
+them, a share of them with a half-life. Displaced workers who find a job take a wage cut
 (Canadian displaced-worker losses), older displaced workers retire, some retrain.
 Plant workers leave their plant only through the timeline's layoff waves; a plant
 replaces workers who die or move away so that every wave can be filled.
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..population import PARTICIPATION_BANDS, WEEKS_PER_YEAR, band_index
+from ..population import WEEKS_PER_YEAR, band_index
 from ..state import Status, tenure_years
 from ..streams import bernoulli
 from . import employment_insurance as ei
@@ -42,18 +46,18 @@ class LabourMarket:
         self.search_by_age = np.asarray(lab["search_by_age"], float)
         people, orgs = model.people, model.orgs
         n = people.n
-        employed = people.present[:n] & (people.status[:n] == Status.EMPLOYED)
-        bg = employed & ~people.at_plant[:n]
+        status = people.status[:n]
+        bg = (status == Status.EMPLOYED) & ~people.at_plant[:n]
         e0 = np.bincount(people.sector[:n][bg], minlength=self.n_sec).astype(float)
-        self.jobs0 = e0 / (1.0 - lab["vacancy_rate"])
-        self.created = np.zeros(self.n_sec)
-        self.deficit = 0.0
-        age = people.age[:n]
-        self.working0 = max(int((people.present[:n] & (age >= 15) & (age < 65)).sum()), 1)
+        self.sector_share = e0 / e0.sum()  # jobs outside the plants keep their initial mix
+        self.labour_force = int(((status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)).sum())
         reg = cfg.section("regional_economy")
+        self.structural_rate = reg["structural_unemployment_rate"]
         self.replacement_share = reg["job_replacement_share"]
         self.replace_per_week = 1.0 - 0.5 ** (1.0 / (reg["job_replacement_halflife_years"] * WEEKS_PER_YEAR))
-        self.jobs = self.jobs0.copy()
+        self.deficit = 0.0  # lost plant jobs the regional economy will still replace
+        self.lost_for_good = 0.0  # lost plant jobs it never replaces
+        self.jobs = e0.copy()
         self.demand_index = np.asarray(reg["job_demand_index"], float)
         self.index_first_year = cfg.defs["regional_economy.job_demand_index"].extra.get("years", [2003])[0]
         self.vacancies = np.zeros(self.n_sec)
@@ -91,6 +95,7 @@ class LabourMarket:
         P.spell_start[ids] = m.week
         ei.open_claims(P, ids, m.ei_rules, m.ei_region_rate, m.date, m.week, severance_weeks)
         self.deficit += self.replacement_share * len(ids)
+        self.lost_for_good += (1.0 - self.replacement_share) * len(ids)
 
     def give_jobs(self, ids: np.ndarray, sector: np.ndarray, rng: np.random.Generator) -> None:
         """Employ ``ids`` in the given sectors at a background employer near home."""
@@ -191,18 +196,19 @@ class LabourMarket:
         self._match(rng, held)
 
     def _update_jobs(self) -> None:
+        """Jobs outside the plants: the labour force not working at a plant, at the
+        structural unemployment rate, times the year's demand index, less the plant jobs
+        lost and not yet replaced."""
         m = self.model
-        years = m.week / WEEKS_PER_YEAR
-        growth = (m.demography.working_age_population / self.working0) ** self.p["job_growth_elasticity"]
-        base = self.jobs0 * growth
-        if self.manuf >= 0:
-            base[self.manuf] *= np.exp(self.p["manufacturing_trend"] * years)
-        new = self.deficit * self.replace_per_week
-        self.deficit -= new
-        other = np.arange(self.n_sec) != self.manuf
-        self.created[other] += new * base[other] / base[other].sum()
-        year = int(np.clip(m.date.year - self.index_first_year, 0, len(self.demand_index) - 1))
-        self.jobs = (base + self.created) * self.demand_index[year]
+        if m.week > 0:
+            self.labour_force = m.stats.labour_force
+        at_plants = sum(m.shocks.remaining.values())
+        self.deficit *= 1.0 - self.replace_per_week
+        # The yearly index holds at mid-year; weeks in between are interpolated.
+        t = m.date.year + (m.date.timetuple().tm_yday - 0.5) / 365.25
+        index = np.interp(t, self.index_first_year + 0.5 + np.arange(len(self.demand_index)), self.demand_index)
+        total = (self.labour_force - at_plants) * (1.0 - self.structural_rate) * index
+        self.jobs = max(total - self.deficit - self.lost_for_good, 0.0) * self.sector_share
 
     def _match(self, rng: np.random.Generator, held: np.ndarray) -> None:
         """Hires this week; ``held`` counts the jobs held outside the plants, by sector."""
