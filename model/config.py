@@ -247,3 +247,24 @@ def resolve(scenario: str = "baseline", config_file: Path | str | None = None,
     if overrides:
         cfg = cfg.with_overrides(overrides, origin)
     return cfg
+
+
+def parameter_table(cfg: Config | None = None) -> str:
+    """Markdown table of every parameter: name, default, unit, source (docs/parameters.md)."""
+    cfg = cfg or load_base()
+    lines = ["# Parameters", "",
+             "Generated from `configs/base.toml` by `python -m experiments.paramdoc > docs/parameters.md`;",
+             "a test checks that it is up to date. Values marked *assumption* were not measured",
+             "and are the first candidates for sensitivity analysis.", ""]
+    section = None
+    for name, d in cfg.defs.items():
+        sec, _, short = name.partition(".")
+        if sec != section:
+            section = sec
+            lines += ["", f"## [{sec}]", "", "| parameter | default | unit | source |", "| --- | --- | --- | --- |"]
+        value = d.value if not isinstance(d.value, list) else ", ".join(f"{v:g}" for v in d.value)
+        note = f" ({d.extra['note']})" if "note" in d.extra else ""
+        years = f", years {d.extra['years'][0]}-{d.extra['years'][1]}" if "years" in d.extra else ""
+        source = d.source.replace("|", "/")
+        lines.append(f"| `{short}` | {value} | {d.unit}{years}{note} | {source} |")
+    return "\n".join(lines) + "\n"

@@ -81,3 +81,13 @@ def test_overrides_apply_in_order_and_change_the_hash(tmp_path):
 def test_read_toml_turns_failures_into_config_errors(tmp_path):
     with pytest.raises(ConfigError):
         read_toml(tmp_path)
+
+
+def test_parameter_document_is_up_to_date():
+    from pathlib import Path
+
+    from model.config import parameter_table
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
+    assert doc.read_text(encoding="utf-8") == parameter_table(), \
+        "docs/parameters.md is stale: run python -m experiments.paramdoc > docs/parameters.md"
