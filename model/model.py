@@ -5,8 +5,9 @@ Persons, households and organizations live in arrays (``model/state.py``); submo
 of the same rows. Step order (one week, the week that starts on ``model.date``):
 
 1. shocks: announcements, layoff waves and closures dated in this week;
-2. labour market: retirement, separations, retraining, labour-force entry and exit,
-   job matching and re-employment, plant staffing; tenure and spell clocks;
+2. labour market: plant staffing, retirement (every ``demography.period_weeks`` weeks),
+   separations, retraining, labour-force entry and exit (every period), labour demand,
+   job matching and re-employment;
 3. employment insurance: waiting, severance, benefits paid, exhaustion;
 4. household finances: income, strain, and requests to leave under prolonged strain;
 5. demography (every ``demography.period_weeks`` weeks): ageing, deaths, young adults

@@ -77,6 +77,11 @@ class LabourMarket:
         self.employer_of_key = np.concatenate([r.ravel() for r in rows_of_key])
         self.hires = 0
         self.separations = 0
+        self.period = int(cfg["demography.period_weeks"])
+
+    def per_period(self, name: str) -> float:
+        """Probability over one life-course period of an event with weekly rate ``name``."""
+        return 1.0 - (1.0 - self.p[name]) ** self.period
 
     # -- events requested by other submodels ---------------------------------------
     def displace(self, ids: np.ndarray, closure: int, severance_weeks: int) -> None:
@@ -139,22 +144,27 @@ class LabourMarket:
         employed = np.flatnonzero(status == Status.EMPLOYED)
         employed = employed[~P.at_plant[employed]]
         jobless = np.flatnonzero((status == Status.UNEMPLOYED) | (status == Status.TRAINING))
+        life_course = m.week % self.period == self.period - 1
 
-        # Retirement: at the retirement age, early from 60, and displaced workers from 55.
-        a_emp, a_job = age[employed], age[jobless]
-        displaced = P.ever_displaced[jobless]
-        retire = np.concatenate([
-            bernoulli(rng, employed[a_emp >= p["retirement_age"]], p["retirement_rate_65"]),
-            bernoulli(rng, employed[(a_emp >= 60) & (a_emp < p["retirement_age"])], p["retirement_rate_60"]),
-            jobless[a_job >= p["retirement_age"]],
-            bernoulli(rng, jobless[(a_job >= 60) & (a_job < p["retirement_age"]) & ~displaced], p["retirement_rate_60"]),
-            bernoulli(rng, jobless[(a_job >= 55) & (a_job < p["retirement_age"]) & displaced], p["displaced_retirement_rate"]),
-        ])
-        P.pension[retire] = m.config["strain.pension_share"] * P.wage[retire] * p["hours_per_week"]
-        P.status[retire] = Status.RETIRED
-        P.job_end[retire] = np.where(np.isnan(P.job_end[retire]), m.week, P.job_end[retire])
-        P.employer[retire] = -1
-        ei.close_claims(P, retire)
+        # Retirement (every period): at the retirement age, early from 60, and displaced
+        # workers from 55.
+        if life_course:
+            a_emp, a_job = age[employed], age[jobless]
+            displaced = P.ever_displaced[jobless]
+            pr = self.per_period
+            retire = np.concatenate([
+                bernoulli(rng, employed[a_emp >= p["retirement_age"]], pr("retirement_rate_65")),
+                bernoulli(rng, employed[(a_emp >= 60) & (a_emp < p["retirement_age"])], pr("retirement_rate_60")),
+                jobless[a_job >= p["retirement_age"]],
+                bernoulli(rng, jobless[(a_job >= 60) & (a_job < p["retirement_age"]) & ~displaced], pr("retirement_rate_60")),
+                bernoulli(rng, jobless[(a_job >= 55) & (a_job < p["retirement_age"]) & displaced],
+                          pr("displaced_retirement_rate")),
+            ])
+            P.pension[retire] = m.config["strain.pension_share"] * P.wage[retire] * p["hours_per_week"]
+            P.status[retire] = Status.RETIRED
+            P.job_end[retire] = np.where(np.isnan(P.job_end[retire]), m.week, P.job_end[retire])
+            P.employer[retire] = -1
+            ei.close_claims(P, retire)
 
         # Background separations (plants lose workers only in the timeline's waves).
         sep = bernoulli(rng, employed[P.status[employed] == Status.EMPLOYED], p["separation_rate"])
@@ -180,15 +190,16 @@ class LabourMarket:
         P.status[done] = Status.UNEMPLOYED
         P.retrained[done] = True
 
-        # Leaving and entering the labour force.
-        leave = bernoulli(rng, seeking[P.status[seeking] == Status.UNEMPLOYED], p["leave_labour_force_rate"])
-        inactive = np.flatnonzero(status == Status.INACTIVE)
-        inactive = inactive[age[inactive] < 60]
-        enter = bernoulli(rng, inactive, p["enter_labour_force_rate"])
-        P.status[leave] = Status.INACTIVE
-        ei.close_claims(P, leave)
-        P.status[enter] = Status.UNEMPLOYED
-        P.spell_start[enter] = m.week
+        # Leaving and entering the labour force (every period).
+        if life_course:
+            leave = bernoulli(rng, seeking[P.status[seeking] == Status.UNEMPLOYED], self.per_period("leave_labour_force_rate"))
+            inactive = np.flatnonzero(status == Status.INACTIVE)
+            inactive = inactive[age[inactive] < 60]
+            enter = bernoulli(rng, inactive, self.per_period("enter_labour_force_rate"))
+            P.status[leave] = Status.INACTIVE
+            ei.close_claims(P, leave)
+            P.status[enter] = Status.UNEMPLOYED
+            P.spell_start[enter] = m.week
 
         still = employed[P.status[employed] == Status.EMPLOYED]
         held = np.bincount(P.sector[still], minlength=self.n_sec)
@@ -224,25 +235,30 @@ class LabourMarket:
         long = P.ever_displaced[seekers] & (P.displaced_tenure[seekers] >= p["long_tenure_years"])
         effort = effort * np.where(long, p["long_tenure_search"], 1.0)
         effort = effort * np.where(P.retrained[seekers], p["training_search_boost"], 1.0)
+        # A seeker directs effort e to the sector of the last job and c * e to each other
+        # sector (e everywhere if never employed), so the effort aimed at sector s is
+        # S_s = c * sum(e) + (1 - c) * sum(e of those whose last sector is s).
         c = p["cross_sector_search"]
-        last = P.sector[seekers]
-        w = np.full((len(seekers), self.n_sec), c) * effort[:, None]
+        last = P.sector[seekers].astype(np.int64)
         has = last >= 0
-        w[np.flatnonzero(has), last[has]] = effort[has]
-        w[~has] = effort[~has, None]  # never worked: searches everywhere alike
-        S = w.sum(axis=0)
+        own = np.where(has, 1.0 - c, 0.0)  # extra weight on the own sector
+        base = np.where(has, c, 1.0)       # weight on every sector
+        S = (base * effort).sum() + np.bincount(last[has], weights=(own * effort)[has], minlength=self.n_sec)
         a = p["matching_elasticity"]
         V = self.vacancies
         with np.errstate(divide="ignore", invalid="ignore"):
             M = np.minimum(V, p["matching_efficiency"] * S ** a * V ** (1 - a))
             rate = np.where(S > 0, M / S, 0.0)
-        prob = w * rate[None, :]
-        total = prob.sum(axis=1)
-        scale = np.where(total > 0.95, 0.95 / np.maximum(total, 1e-12), 1.0)
-        cum = np.cumsum(prob * scale[:, None], axis=1)
-        u = rng.random(len(seekers))
-        sector = (cum < u[:, None]).sum(axis=1)
-        hired = sector < self.n_sec
+        # Probability of a job this week, and, for those hired, in which sector.
+        total = effort * (base * rate.sum() + own * rate[np.maximum(last, 0)])
+        hired = rng.random(len(seekers)) < np.minimum(total, 0.95)
+        h = np.flatnonzero(hired)
+        weights = base[h, None] * rate[None, :]
+        weights[np.flatnonzero(has[h]), last[h][has[h]]] += own[h][has[h]] * rate[last[h][has[h]]]
+        cum = np.cumsum(weights, axis=1)
+        pick = (cum < rng.random(len(h))[:, None] * cum[:, -1:]).sum(axis=1)
+        sector = np.full(len(seekers), self.n_sec)
+        sector[h] = np.minimum(pick, self.n_sec - 1)
         # No sector hires more people than it has vacancies.
         for s in np.flatnonzero(np.bincount(sector[hired], minlength=self.n_sec) > np.floor(V)):
             idx = np.flatnonzero(hired & (sector == s))
