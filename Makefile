@@ -1,6 +1,7 @@
 # Set up and run the Magog cohesion model.
 #   make run    create .venv if missing, then run the baseline (see README)
 #   make test   create .venv if missing, then run the whole test suite
+#   make viz    serve the interactive model in the browser (http://127.0.0.1:8765)
 #   make install  (re)create the environment
 # PYTHON=/path/to/python3.12 overrides the interpreter search.
 
@@ -22,14 +23,15 @@ done; exit 1
 endef
 PYTHON ?= $(shell $(find_python))
 
-.PHONY: install run test test-fast benchmark clean
+.PHONY: install run test test-fast benchmark clean viz chromium
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml .ci/solara_assets.py
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found; install one or pass PYTHON=/path/to/python3.12" >&2; exit 2; fi
 	@echo "Creating $(VENV) with $(PYTHON)"
 	"$(PYTHON)" -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip
-	$(VPY) -m pip install --quiet -e '.[test]'
+	$(VPY) -m pip install --quiet -e '.[test,browser]'
+	$(VPY) .ci/solara_assets.py --quiet  # Solara's front-end files, from the npm registry
 	@touch $(STAMP)
 
 install:
@@ -39,8 +41,21 @@ install:
 run: $(STAMP)
 	$(VENV)/bin/cohesion run
 
-test: $(STAMP)
+CHROMIUM := /usr/bin/chromium
+# Debian's Chromium for the browser tests; Playwright never downloads a browser.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+test: $(STAMP) chromium
 	$(VPY) -m pytest -q
+
+viz: $(STAMP)
+	$(VENV)/bin/cohesion viz
 
 test-fast: $(STAMP)
 	$(VPY) -m pytest -q -m "not slow"

@@ -69,6 +69,18 @@ def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, 
                    f"unemployment {100 * s.unemployment_rate:.1f}%, jobs lost in closures {s.jobs_lost_cumulative:,}")
 
 
+@cli.command("viz")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve on; 0.0.0.0 serves every network interface.")
+@click.option("--port", type=int, default=8765, show_default=True, help="Port to serve on.")
+def viz_command(host, port) -> None:
+    """Serve the interactive model in the browser (Mesa's SolaraViz): the territory map,
+    plots over time, and controls to step, play and reset a run. See docs/viz.md."""
+    from .viz import serve
+
+    serve(host, port)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: a one-line error and exit status 2 for any bad input."""
     try:
