@@ -182,6 +182,7 @@ class CohesionModel(mesa.Model):
         self.panel: list[dict[str, np.ndarray]] = []
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_read_stat, name) for name in STAT_NAMES})
+        self._aggregate(np.zeros(0, np.int64))  # the state at the start, before the first week
         self.running = True
 
     # -- agents ----------------------------------------------------------------------
@@ -235,6 +236,7 @@ class CohesionModel(mesa.Model):
         self.last_exits = exited
         self._sync_agents(entered, exited, first_new_household)
         self._aggregate(paid)
+        self._rates = self._rates[1:] + [self.stats.unemployment_rate if self.stats.labour_force else 0.0]
         self.datacollector.collect(self)
         next_date = self.date + timedelta(days=7)
         last = self.week + 1 >= self.n_weeks
@@ -261,7 +263,6 @@ class CohesionModel(mesa.Model):
         s.retired = int(counts[Status.RETIRED])
         s.labour_force = s.employed + s.unemployed
         s.unemployment_rate = s.unemployed / s.labour_force if s.labour_force else NA
-        self._rates = self._rates[1:] + [s.unemployment_rate if s.labour_force else 0.0]
         s.jobs_lost_cumulative = self.shocks.jobs_lost
         displaced = self.shocks.displaced
         s.displaced_cumulative = len(displaced)

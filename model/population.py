@@ -151,8 +151,7 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
         plant_of_closure[c_idx] = row
         add_org(f"Union at {c.employer}", "union", "community", m)
         need = workforce[c_idx]
-        cand = np.flatnonzero(~taken & (age >= pa_lo) & (age <= pa_hi)
-                              & ((status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)))
+        cand = np.flatnonzero(~taken & (age >= pa_lo) & (age <= pa_hi) & (status == Status.EMPLOYED))
         if need > len(cand):
             raise ConfigError(f"closure {c.id!r}: {need} workers needed but only {len(cand)} residents can fill them")
         w_c = pull[muni_of_person[cand], m] * np.where(sector[cand] == manuf, 3.0, 1.0)
