@@ -36,9 +36,7 @@ class Demography:
         years = self.period / WEEKS_PER_YEAR  # length of one period in years
         self.years = years
         P = model.people
-        n = P.n
-        present = P.present[:n]
-        age = P.age[:n]
+        present = P.present[: P.n]
         # Probability of dying within one period, by whole year of age.
         self.death_by_age = 1.0 - (1.0 - gompertz_annual(np.arange(121) + 0.5, *self.p["mortality_gompertz"])) ** years
         self.birth_prob = self.p["fertility_rate"] / 30.0 * years  # per woman aged 15-44
@@ -146,7 +144,7 @@ class Demography:
         return ids
 
     def _move_in(self, rng: np.random.Generator, losses: np.ndarray) -> np.ndarray:
-        m, P, H = self.model, self.model.people, self.model.households
+        m, H = self.model, self.model.households
         hp = H.present[: H.n]
         pop = np.bincount(H.municipality[: H.n][hp], weights=H.size[: H.n][hp],
                           minlength=m.territory.n_municipalities)

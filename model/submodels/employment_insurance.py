@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 
 from ..config import Config, parse_month
-from ..state import Status, Table, tenure_years
+from ..state import Table, tenure_years
 
 
 class EIRules:

@@ -223,9 +223,8 @@ class LabourMarket:
 
     def _match(self, rng: np.random.Generator, held: np.ndarray) -> None:
         """Hires this week; ``held`` counts the jobs held outside the plants, by sector."""
-        m, P, p = self.model, self.model.people, self.p
-        n = P.n
-        status = P.status[:n]
+        P, p = self.model.people, self.p
+        status = P.status[: P.n]
         self.vacancies = np.maximum(self.jobs - held, 0.0)
         seekers = np.flatnonzero(status == Status.UNEMPLOYED)
         self.hires = 0

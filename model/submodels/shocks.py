@@ -11,7 +11,7 @@ the labour force or gone (the outcome categories of the comparable Estrie closur
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 
