@@ -201,6 +201,8 @@ class CohesionModel(mesa.Model):
 
     def _sync_agents(self, entered: np.ndarray, exited: np.ndarray, first_new_household: int) -> None:
         """Create agents for new rows, remove those of persons and households gone."""
+        if len(exited) == 0 and len(entered) == 0 and self.households.n == first_new_household:
+            return  # households and persons change only through demography
         for r in exited.tolist():
             agent = self.worker_agents.pop(r, None)  # None: born this week and gone with the household
             if agent is not None:

@@ -35,12 +35,9 @@ class Demography:
         self.period = int(self.p["period_weeks"])
         years = self.period / WEEKS_PER_YEAR  # length of one period in years
         self.years = years
-        P = model.people
-        present = P.present[: P.n]
         # Probability of dying within one period, by whole year of age.
         self.death_by_age = 1.0 - (1.0 - gompertz_annual(np.arange(121) + 0.5, *self.p["mortality_gompertz"])) ** years
         self.birth_prob = self.p["fertility_rate"] / 30.0 * years  # per woman aged 15-44
-        pop = max(present.sum(), 1)
         t = model.territory
         p06 = t.municipalities["pop_2006"].to_numpy(float)
         p11 = t.municipalities["pop_2011"].to_numpy(float)
@@ -48,7 +45,6 @@ class Demography:
         self.growth_per_period = growth * years  # census growth per resident per period
         self.counts = dict(births=0, deaths=0, moved_alone=0, moved_with_household=0, in_migrants=0,
                            households_left=0, households_strain_left=0, strain_moved=0)
-        self.initial = int(pop)
         self.pending = np.zeros(model.households.n, bool)  # households asking to leave
 
     def request_moves(self, households: np.ndarray) -> None:
