@@ -17,7 +17,8 @@ from datetime import date
 import numpy as np
 
 from .config import CONFIG_DIR, Config, ConfigError
-from .state import DOMAINS, HOUSEHOLD_FIELDS, ORG_FIELDS, ORG_KINDS, PERSON_FIELDS, WEEKS_PER_YEAR, Status, Table
+from .state import (COMMITTEES, DOMAINS, HOUSEHOLD_FIELDS, ORG_FIELDS, ORG_KINDS, PERSON_FIELDS, SERVICES,
+                    WEEKS_PER_YEAR, Status, Table)
 from .territory import Territory, population_on
 from .timeline import ScheduledWave, Timeline
 
@@ -199,8 +200,12 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
             else:
                 count = int(rec["count"])
             base = rec["name"] if rec["municipality_code"] != "*" else f"{rec['name']} ({territory.municipalities['name'].iloc[m]})"
+            service = SERVICES.index(rec["service"]) if rec.get("service") else -1
+            member = sum(1 << COMMITTEES.index(c) for c in filter(None, (rec.get("committees") or "").split(";")))
             for j in range(count):
-                add_org(base if count == 1 else f"{base} {j + 1}", rec["kind"], rec["domain"], m)
+                row = add_org(base if count == 1 else f"{base} {j + 1}", rec["kind"], rec["domain"], m)
+                orgs.service[row] = service
+                orgs.committees[row] = member
 
     return Population(people, households, orgs, names, plant_of_closure, sectors, employers_by_sector)
 
@@ -331,4 +336,9 @@ def _read_orgs() -> list[dict]:
             raise ConfigError(f"{ORG_FILE}: {r['name']!r} has unknown kind or domain")
         if not r["source"]:
             raise ConfigError(f"{ORG_FILE}: {r['name']!r} has no source")
+        if r.get("service") and r["service"] not in SERVICES:
+            raise ConfigError(f"{ORG_FILE}: {r['name']!r}: service must be empty or one of {', '.join(SERVICES)}")
+        for c in filter(None, (r.get("committees") or "").split(";")):
+            if c not in COMMITTEES:
+                raise ConfigError(f"{ORG_FILE}: {r['name']!r}: committees must be ';'-separated names from {', '.join(COMMITTEES)}")
     return rows

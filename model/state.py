@@ -108,10 +108,14 @@ ORG_FIELDS = (
     Field("closure", np.int16, -1, "index", "closure of the timeline this organization is (-1: none)"),
     Field("open", np.bool_, True, "-", "operating"),
     Field("announced", np.bool_, False, "-", "its closure has been announced"),
+    Field("service", np.int8, -1, "code", "formal service offered, see SERVICES (-1: none)"),
+    Field("committees", np.int8, 0, "bits", "committee memberships, bit i for COMMITTEES[i]"),
 )
 
 ORG_KINDS = ("employer", "plant", "public_service", "community", "government", "union", "informal_place")
 DOMAINS = ("economic", "social", "education", "community", "government")
+SERVICES = ("psychosocial", "employment", "community")
+COMMITTEES = ("recovery", "support")
 
 
 def tenure_years(people: "Table", ids, week: int) -> np.ndarray:
