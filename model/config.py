@@ -10,6 +10,15 @@ override may set and ``choices`` lists allowed strings. Overrides (a scenario, a
 ``--config`` file, keyword arguments) give plain values at the same dotted names and
 are checked against these definitions: an unknown name, a wrong type or a value out of
 range raises :class:`ConfigError` naming the file and the field.
+
+The definitions themselves are checked when ``base.toml`` is read (:class:`ParamSpec`):
+every entry needs a source, ``min <= max``, ``years = [first, last]`` matching the length
+of a yearly series, and a parameter whose unit makes it a probability (``share``,
+``shares``, ``1/week``, ``1/year``, ``probability``) is bounded by [0, 1].
+
+The configuration directory is ``configs/`` beside the package, or the directory named by
+the environment variable ``COHESION_CONFIG_DIR`` when it is set at import time; the
+loaders also take explicit paths (``load_base(path)``, ``resolve(config_dir=...)``).
 """
 
 from __future__ import annotations
@@ -17,21 +26,77 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Union
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+
+PACKAGE_CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+CONFIG_DIR = Path(os.environ.get("COHESION_CONFIG_DIR") or PACKAGE_CONFIG_DIR)
 BASE_FILE = CONFIG_DIR / "base.toml"
 SCENARIO_DIR = CONFIG_DIR / "scenarios"
+TARGETS_FILE = CONFIG_DIR / "calibration" / "targets.toml"
 
 _META_KEYS = {"value", "unit", "source", "min", "max", "choices", "note", "years"}
+PROBABILITY_UNITS = {"share", "shares", "1/week", "1/year", "probability"}
 
 
 class ConfigError(ValueError):
     """A configuration problem, described in one line naming the file and field."""
+
+
+class Strict(BaseModel):
+    """Base of the schemas of the configuration files: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _allowed_keys(model: type[BaseModel]) -> str:
+    return ", ".join(model.model_fields)
+
+
+def schema_error(exc: ValidationError, where: str, model: type[BaseModel] | None = None,
+                 names: Mapping[str, type[BaseModel]] | None = None) -> ConfigError:
+    """A pydantic error as a one-line :class:`ConfigError`: ``where: field: what is allowed``.
+
+    ``model`` is the schema validated (to list the keys allowed when one is unknown);
+    ``names`` maps a field holding nested tables to their schema, for the same purpose.
+    """
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc = [str(p) for p in err["loc"]]
+    field_name = ".".join(loc) if loc else "(whole table)"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        owner = model
+        for part in loc[:-1]:
+            if names and part in names:
+                owner = names[part]
+        allowed = f"; allowed: {_allowed_keys(owner)}" if owner is not None else ""
+        msg = f"unknown key {loc[-1]!r}{allowed}"
+        if len(loc) > 1:
+            msg = f"{'.'.join(loc[:-1])}: {msg}"
+    elif kind == "missing":
+        msg = f"{field_name}: missing (required)"
+    else:
+        text = err["msg"]
+        if text.startswith("Value error, "):
+            text = text[len("Value error, "):]
+        got = err.get("input")
+        shown = f", got {got!r}" if not isinstance(got, (dict, list)) and kind != "value_error" else ""
+        msg = f"{field_name}: {_plain(text)}{shown}"
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return ConfigError(f"{where}: {msg}{more}")
+
+
+def _plain(text: str) -> str:
+    """Pydantic's wording, lower-cased at the start to read on after a field name."""
+    return text[:1].lower() + text[1:] if text else text
 
 
 def read_toml(path: Path | str) -> dict:
@@ -120,23 +185,82 @@ def parse_month(text: str, where: str = "date") -> date:
     raise ConfigError(f"{where}: {text!r} is not a date of the form YYYY-MM")
 
 
+Number = Union[StrictInt, StrictFloat]
+
+
+class ParamSpec(Strict):
+    """The schema of one entry of ``base.toml`` (an inline table)."""
+
+    value: Union[StrictBool, StrictInt, StrictFloat, StrictStr, list[Number]]
+    unit: StrictStr = ""
+    source: StrictStr
+    min: Number | None = None
+    max: Number | None = None
+    choices: list[StrictStr] | None = None
+    note: StrictStr | None = None
+    years: tuple[StrictInt, StrictInt] | None = None
+
+    def problems(self) -> str | None:
+        """What is inconsistent between the keys of this entry, or None."""
+        numeric = not isinstance(self.value, (bool, str))
+        if isinstance(self.value, list) and not self.value:
+            return "value: an empty list is not allowed"
+        for key in ("min", "max"):
+            bound = getattr(self, key)
+            if bound is not None and not math.isfinite(bound):
+                return f"{key} must be a finite number, got {bound!r}"
+        if (self.min is not None or self.max is not None) and not numeric:
+            return "min/max apply to numbers only"
+        if self.min is not None and self.max is not None and self.min > self.max:
+            return f"min ({self.min}) is above max ({self.max})"
+        if self.unit in PROBABILITY_UNITS and numeric:
+            if (self.min if self.min is not None else 0) < 0 or (self.max if self.max is not None else 1) > 1:
+                return (f"unit {self.unit!r} makes it a probability or share: min and max must lie "
+                        f"within [0, 1], got [{self.min}, {self.max}]")
+        if self.choices is not None:
+            if not isinstance(self.value, str):
+                return "choices apply to text values only"
+            if self.value not in self.choices:
+                return f"value {self.value!r} is not one of its choices ({', '.join(self.choices)})"
+        if self.years is not None:
+            first, last = self.years
+            if last < first:
+                return f"years [{first}, {last}]: the last year comes before the first"
+            if not isinstance(self.value, list) or len(self.value) != last - first + 1:
+                n = len(self.value) if isinstance(self.value, list) else 1
+                return f"years [{first}, {last}] needs one value per year ({last - first + 1}), got {n}"
+        return None
+
+
 def _flatten_defs(tree: Mapping, prefix: str, origin: str, out: dict[str, ParamDef]) -> None:
     for key, item in tree.items():
         name = f"{prefix}{key}"
         if isinstance(item, Mapping) and "value" in item:
             unknown = set(item) - _META_KEYS
             if unknown:
-                raise ConfigError(f"{origin}: {name} has unknown keys {sorted(unknown)}")
-            if not item.get("source"):
+                raise ConfigError(f"{origin}: {name} has unknown keys {sorted(unknown)}; "
+                                  f"allowed: {', '.join(sorted(_META_KEYS))}")
+            if not isinstance(item.get("source"), str) or not item["source"].strip():
                 raise ConfigError(f"{origin}: {name} has no source")
+            try:
+                spec = ParamSpec.model_validate(dict(item))
+            except ValidationError as exc:
+                raise schema_error(exc, f"{origin}: {name}", ParamSpec) from None
+            problem = spec.problems()
+            if problem:
+                raise ConfigError(f"{origin}: {name}: {problem}")
+            lo, hi = spec.min, spec.max
+            if spec.unit in PROBABILITY_UNITS and not isinstance(spec.value, (bool, str)):
+                lo = 0 if lo is None else lo
+                hi = 1 if hi is None else hi
             extra = {k: item[k] for k in ("note", "years") if k in item}
-            choices = tuple(item["choices"]) if "choices" in item else None
-            out[name] = ParamDef(name, item["value"], item.get("unit", ""), item["source"],
-                                 item.get("min"), item.get("max"), choices, extra)
+            choices = tuple(spec.choices) if spec.choices is not None else None
+            out[name] = ParamDef(name, item["value"], spec.unit, spec.source, lo, hi, choices, extra)
         elif isinstance(item, Mapping):
             _flatten_defs(item, name + ".", origin, out)
         else:
-            raise ConfigError(f"{origin}: {name} must be a table with value, unit and source")
+            raise ConfigError(f"{origin}: {name} must be a table with value, unit and source, "
+                              f"got {item!r}")
 
 
 def _flatten_overrides(tree: Mapping, prefix: str = "") -> dict[str, Any]:
@@ -150,15 +274,44 @@ def _flatten_overrides(tree: Mapping, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _table_hint(name: str, defs: Mapping[str, "ParamDef"]) -> str:
+    """Why an unknown dotted name may have been meant as something else."""
+    parts = name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        head = ".".join(parts[:i])
+        if head in defs:
+            return f"; {head} takes a plain value ({parts[i - 1]} = ...), not a table"
+    return _suggest(name, defs)
+
+
+def date_pairs(defs: Mapping[str, "ParamDef"]) -> list[tuple[str, str]]:
+    """Pairs of month parameters that open and close a period: ``x.start``/``x.end`` or
+    ``x_start``/``x_end`` in the same section."""
+    pairs = []
+    for name, d in defs.items():
+        if d.unit != "YYYY-MM":
+            continue
+        for a, b in ((".start", ".end"), ("_start", "_end")):
+            if name.endswith(a):
+                other = name[: -len(a)] + b
+                if other in defs and defs[other].unit == "YYYY-MM":
+                    pairs.append((name, other))
+    return pairs
+
+
 @dataclass(frozen=True)
 class Config:
-    """The resolved parameters of one run: definitions plus the values in force."""
+    """The resolved parameters of one run: definitions plus the values in force.
+
+    ``set_by`` maps each overridden name to the origin (file or ``command line``) of the
+    value in force; names at their ``base.toml`` default are absent."""
 
     defs: Mapping[str, ParamDef]
     values: Mapping[str, Any]
     scenario: str
     description: str = ""
     origins: tuple[str, ...] = ()
+    set_by: Mapping[str, str] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -170,26 +323,41 @@ class Config:
 
     def with_overrides(self, overrides: Mapping[str, Any], origin: str = "overrides") -> "Config":
         """A new Config with dotted-name overrides applied and checked."""
+        if not isinstance(overrides, Mapping):
+            raise ConfigError(f"{origin}: overrides must be a table of parameter names and values, "
+                              f"got {overrides!r}")
         values = dict(self.values)
+        set_by = dict(self.set_by)
         for name, value in _flatten_overrides(overrides).items():
             if name not in self.defs:
-                raise ConfigError(f"{origin}: unknown parameter {name!r}{_suggest(name, self.defs)}")
+                raise ConfigError(f"{origin}: unknown parameter {name!r}{_table_hint(name, self.defs)}")
             values[name] = self.defs[name].check(value, origin)
-        cfg = Config(self.defs, values, self.scenario, self.description, self.origins + (origin,))
-        cfg.validate()
+            set_by[name] = origin
+        cfg = Config(self.defs, values, self.scenario, self.description, self.origins + (origin,), set_by)
+        cfg.validate(origin)
         return cfg
 
-    def validate(self) -> None:
-        """Checks that involve more than one parameter."""
-        start = parse_month(self.values["run.start"], "run.start")
-        end = parse_month(self.values["run.end"], "run.end")
+    def validate(self, origin: str | None = None) -> None:
+        """Checks that involve more than one parameter; ``origin`` names the file (or the
+        command line) whose values are being applied, for the message."""
+        at = f"{origin}: " if origin else ""
+        start = parse_month(self.values["run.start"], f"{at}run.start")
+        end = parse_month(self.values["run.end"], f"{at}run.end")
         if end <= start:
-            raise ConfigError(f"run.end ({self.values['run.end']}) must come after run.start ({self.values['run.start']})")
+            raise ConfigError(f"{at}run.end ({self.values['run.end']}) must come after run.start ({self.values['run.start']})")
         for name, d in self.defs.items():
             if d.unit == "shares" and isinstance(self.values[name], list):
                 total = sum(self.values[name])
                 if abs(total - 1.0) > 1e-6:
-                    raise ConfigError(f"{name}: shares must add up to 1, they add up to {total:.6g}")
+                    raise ConfigError(f"{at}{name}: shares must add up to 1, they add up to {total:.6g}")
+        for first, last in date_pairs(self.defs):
+            if first == "run.start":
+                continue
+            a = parse_month(self.values[first], f"{at}{first}")
+            b = parse_month(self.values[last], f"{at}{last}")
+            if b < a:
+                raise ConfigError(f"{at}{last} ({self.values[last]}) comes before {first} "
+                                  f"({self.values[first]}); it must be the same month or later")
 
     def to_dict(self) -> dict[str, Any]:
         return dict(sorted(self.values.items()))
@@ -212,41 +380,128 @@ def load_base(path: Path | str = BASE_FILE) -> Config:
     tree = read_toml(path)
     defs: dict[str, ParamDef] = {}
     _flatten_defs(tree, "", str(path), defs)
+    if "run.start" not in defs or "run.end" not in defs:
+        raise ConfigError(f"{path}: [run] must define start and end")
     for d in defs.values():
         d.check(d.value, str(path))
     cfg = Config(defs, {k: copy.deepcopy(d.value) for k, d in defs.items()}, "baseline",
                  origins=(str(path),))
-    cfg.validate()
+    cfg.validate(str(path))
     return cfg
 
 
-def scenario_names() -> list[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+class ScenarioMeta(Strict):
+    """``[scenario]`` of a scenario file."""
+
+    description: StrictStr = ""
 
 
-def load_scenario_file(name: str) -> dict:
-    path = SCENARIO_DIR / f"{name}.toml"
-    if not path.is_file():
-        raise ConfigError(f"unknown scenario {name!r}; available: {', '.join(scenario_names())}")
-    return read_toml(path)
+class ScenarioFile(Strict):
+    """A scenario file: ``[scenario]`` (a description) and ``[overrides]`` (dotted names)."""
+
+    scenario: ScenarioMeta = ScenarioMeta()
+    overrides: dict[str, Any] = {}
+
+
+def _scenario_dir(config_dir: Path | str | None) -> Path:
+    return SCENARIO_DIR if config_dir is None else Path(config_dir) / "scenarios"
+
+
+def scenario_names(config_dir: Path | str | None = None) -> list[str]:
+    return sorted(p.stem for p in _scenario_dir(config_dir).glob("*.toml"))
+
+
+def scenario_file(name: str, config_dir: Path | str | None = None) -> Path:
+    """The file of scenario ``name``, or a ConfigError listing the scenarios there are."""
+    names = scenario_names(config_dir)
+    if not isinstance(name, str) or name not in names:
+        raise ConfigError(f"unknown scenario {name!r}; available: {', '.join(names) or 'none'} "
+                          f"(files in {_scenario_dir(config_dir)})")
+    return _scenario_dir(config_dir) / f"{name}.toml"
+
+
+def load_scenario_file(name: str, config_dir: Path | str | None = None) -> dict:
+    """The checked contents of a scenario file (``scenario`` and ``overrides`` tables)."""
+    path = scenario_file(name, config_dir)
+    tree = read_toml(path)
+    try:
+        ScenarioFile.model_validate(tree)
+    except ValidationError as exc:
+        raise schema_error(exc, str(path), ScenarioFile, {"scenario": ScenarioMeta}) from None
+    return tree
+
+
+def _check_config_file_shape(tree: Mapping, path: Path | str, defs: Mapping[str, ParamDef]) -> None:
+    sections = {name.split(".", 1)[0] for name in defs}
+    for key in ("scenario", "overrides"):
+        if key in tree and key not in sections:
+            raise ConfigError(f"{path}: [{key}] belongs in a scenario file (configs/scenarios/, chosen "
+                              f"with --scenario); a --config file gives values by section, "
+                              f"e.g. [labour] separation_rate = 0.005")
 
 
 def resolve(scenario: str = "baseline", config_file: Path | str | None = None,
-            overrides: Mapping[str, Any] | None = None, origin: str = "parameters") -> Config:
-    """Base defaults, then the scenario's overrides, then a config file, then overrides."""
-    cfg = load_base()
-    tree = load_scenario_file(scenario)
-    meta = tree.pop("scenario", {})
-    if not isinstance(meta, Mapping):
-        raise ConfigError(f"{SCENARIO_DIR / (scenario + '.toml')}: [scenario] must be a table")
-    cfg = cfg.with_overrides(tree.get("overrides", {}), str(SCENARIO_DIR / f"{scenario}.toml"))
-    cfg = Config(cfg.defs, cfg.values, scenario, str(meta.get("description", "")), cfg.origins)
+            overrides: Mapping[str, Any] | None = None, origin: str = "parameters",
+            config_dir: Path | str | None = None) -> Config:
+    """Base defaults, then the scenario's overrides, then a config file, then overrides.
+
+    ``config_dir`` reads ``base.toml`` and ``scenarios/`` from another directory than
+    ``configs/``."""
+    cfg = load_base(BASE_FILE if config_dir is None else Path(config_dir) / "base.toml")
+    path = scenario_file(scenario, config_dir)
+    tree = load_scenario_file(scenario, config_dir)
+    meta = tree.get("scenario", {})
+    cfg = cfg.with_overrides(tree.get("overrides", {}), str(path))
+    cfg = Config(cfg.defs, cfg.values, scenario, str(meta.get("description", "")), cfg.origins, cfg.set_by)
     if config_file is not None:
         tree = read_toml(config_file)
+        _check_config_file_shape(tree, config_file, cfg.defs)
         cfg = cfg.with_overrides(tree, str(config_file))
     if overrides:
         cfg = cfg.with_overrides(overrides, origin)
     return cfg
+
+
+class Target(Strict):
+    """One calibration target of ``configs/calibration/targets.toml``."""
+
+    value: Number
+    tolerance: Number
+    unit: StrictStr
+    source: StrictStr
+    relative: StrictBool = False
+
+    def problems(self) -> str | None:
+        if not math.isfinite(self.value) or not math.isfinite(self.tolerance):
+            return "value and tolerance must be finite numbers"
+        if self.tolerance < 0:
+            return f"tolerance must be >= 0, got {self.tolerance}"
+        if self.relative and (self.value == 0 or self.tolerance > 1):
+            return "a relative tolerance needs a value other than 0 and a tolerance within [0, 1]"
+        if not self.source.strip() or not self.unit.strip():
+            return "unit and source must not be empty"
+        return None
+
+
+def load_targets(path: Path | str = TARGETS_FILE) -> dict[str, Target]:
+    """The calibration targets, checked: each a table with value, tolerance (>= 0), unit,
+    source, and ``relative = true`` when the tolerance is a share of the value."""
+    tree = read_toml(path)
+    out = {}
+    for name, item in tree.items():
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"{path}: {name} must be a table with value, tolerance, unit and source, got {item!r}")
+        try:
+            target = Target.model_validate(dict(item))
+        except ValidationError as exc:
+            raise schema_error(exc, f"{path}: [{name}]", Target) from None
+        problem = target.problems()
+        if problem:
+            raise ConfigError(f"{path}: [{name}]: {problem}")
+        out[name] = target
+    if not out:
+        raise ConfigError(f"{path}: no targets")
+    return out
 
 
 def parameter_table(cfg: Config | None = None) -> str:
