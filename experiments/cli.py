@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, 
     from tqdm import tqdm
 
     from model import CohesionModel
+    from model.inputs import check_run_inputs
 
     from .runner import default_out_dir, run_to_directory
 
@@ -49,8 +51,10 @@ def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, 
         raise ConfigError(f"--out {out}: already exists and is not empty")
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"--config {config_file}: file not found")
+    _check_writable(out)
     given = {"run.scale": scale, "run.start": start, "run.end": end}
-    resolve(scenario, config_file, {k: v for k, v in given.items() if v is not None}, origin="command line")
+    cfg = resolve(scenario, config_file, {k: v for k, v in given.items() if v is not None}, origin="command line")
+    check_run_inputs(cfg)  # territory, organizations, timeline, dates, memory: before anything is written
     model = CohesionModel(scale=scale, start=start, end=end, scenario=scenario, config_file=config_file, rng=seed)
     bar = tqdm(total=model.n_weeks, unit="week", desc=scenario, disable=quiet or None, leave=False)
 
@@ -67,6 +71,115 @@ def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, 
         s = model.stats
         click.echo(f"{path}: {model.n_weeks} weeks to {model.date.isoformat()}, population {s.population:,}, "
                    f"unemployment {100 * s.unemployment_rate:.1f}%, jobs lost in closures {s.jobs_lost_cumulative:,}")
+
+
+def _cores() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def engine_options(f):
+    """Options shared by the commands that run many runs."""
+    for opt in reversed([
+        click.option("--workers", type=int, default=None,
+                     help="Worker processes on this machine (default: all cores); with --scheduler local, Dask workers."),
+        click.option("--scheduler", metavar="tcp://HOST:PORT|local",
+                     help="Run on a Dask cluster at this address (or 'local': a Dask LocalCluster here) instead of a "
+                          "local process pool."),
+        click.option("--retries", type=int, default=0, show_default=True,
+                     help="Times a run that fails is tried again before it is recorded as failed."),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _check_engine(workers, retries, seed=None, replicates=None) -> int:
+    workers = _cores() if workers is None else workers
+    if workers < 1:
+        raise ConfigError(f"--workers must be a whole number >= 1, got {workers}")
+    if retries < 0:
+        raise ConfigError(f"--retries must be a whole number >= 0, got {retries}")
+    if seed is not None and seed < 0:
+        raise ConfigError(f"--seed must be a whole number >= 0, got {seed}")
+    if replicates is not None and replicates < 1:
+        raise ConfigError(f"--replicates must be a whole number >= 1, got {replicates}")
+    return workers
+
+
+def _fixed_overrides(config_file) -> dict:
+    if config_file is None:
+        return {}
+    from .design import _flatten
+    from model.config import read_toml
+
+    if not config_file.is_file():
+        raise ConfigError(f"--config {config_file}: file not found")
+    return _flatten(read_toml(config_file))
+
+
+def _finish_message(kind: str, res, out) -> int:
+    if res.interrupted:
+        click.echo(f"{out}: stopped after {res.executed} runs ({res.done} done, {res.failed} failed, "
+                   f"{res.remaining} not run); run the same command again to continue", err=True)
+        return 130
+    if res.failed:
+        click.echo(f"{out}: {res.done} runs done, {res.failed} failed (status and error in runs.parquet); "
+                   f"run the same command again to retry the failed runs", err=True)
+        return 1
+    click.echo(f"{out}: {res.done} runs done ({res.skipped} already done before, {res.executed} run now)")
+    return 0
+
+
+@cli.command("sweep")
+@click.argument("sweep_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML file of parameter overrides applied to every run (on top of the sweep file's [overrides]).")
+@click.option("--scenarios", help="Comma-separated scenarios, or 'all' (default: the sweep file's).")
+@click.option("--replicates", type=int, help="Replicates per point and scenario (default: the sweep file's).")
+@click.option("--seed", type=int, help="Root seed; replicate i gets the i-th SeedSequence child (default: the file's).")
+@click.option("--scale", type=float, help="Model persons per resident (default: the sweep file's).")
+@click.option("--start", help="First month, YYYY-MM (default: the sweep file's).")
+@click.option("--end", help="Last month, YYYY-MM (default: the sweep file's).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Sweep directory (default results/sweeps/<file name>-<plan hash>/); rerunning into it "
+                   "continues the sweep.")
+@engine_options
+def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, start, end, out, workers,
+                  scheduler, retries, quiet):
+    """Run the design of SWEEP_FILE (full factorial, Latin hypercube, Morris or Sobol over
+    parameters of configs/base.toml by dotted name) for every scenario and replicate.
+
+    Writes runs.parquet (one row per run: run_id, scenario, the parameters, seed,
+    replicate, status, summary outcomes), the weekly time series in timeseries/ (one row
+    per run and week), manifest.json and design.parquet. Runs are written as they finish;
+    Ctrl-C stops after the runs in flight, and the same command continues where it
+    stopped. Exit status 1 if some runs failed, 130 if stopped. Example:
+    configs/sweeps/example.toml."""
+    from .design import load_plan
+    from .sweep import run_sweep
+
+    workers = _check_engine(workers, retries, seed, replicates)
+    if not sweep_file.is_file():
+        raise ConfigError(f"{sweep_file}: file not found")
+    plan = load_plan(sweep_file, scenarios=scenarios, replicates=replicates, seed=seed, scale=scale, start=start,
+                     end=end)
+    if config_file is not None:
+        plan.fixed = {**plan.fixed, **_fixed_overrides(config_file)}
+        plan.validate()
+    out = out or Path("results") / "sweeps" / f"{plan.name}-{plan.hash()[:8]}"
+    res = run_sweep(plan, out, workers=workers, scheduler=scheduler, retries=retries, progress=not quiet)
+    return _finish_message("sweep", res, out)
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse an output path that cannot be created, before any work is done."""
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out {out}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {out}: no permission to write in {parent}")
 
 
 @cli.command("viz")

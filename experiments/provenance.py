@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import platform
 import subprocess
 import sys
@@ -10,7 +12,8 @@ from pathlib import Path
 
 SCHEMA_VERSION = "1.0"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("magog-cohesion", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "click")
+PACKAGES = ("magog-cohesion", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "click",
+            "tqdm", "SALib", "dask", "distributed")
 
 
 def package_versions() -> dict[str, str | None]:
@@ -41,3 +44,12 @@ def git_state(root: Path = PROJECT_ROOT) -> dict[str, object]:
 
 def command_line() -> list[str]:
     return [Path(sys.argv[0]).name, *sys.argv[1:]]
+
+
+def write_manifest(directory: Path, manifest: dict) -> Path:
+    """Write ``directory/manifest.json`` atomically (a temporary file renamed into place)."""
+    path = Path(directory) / "manifest.json"
+    tmp = path.with_name(f".manifest.json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,321 @@
+"""Sweep designs: which runs a sweep makes.
+
+A sweep file (TOML, examples in ``configs/sweeps/``) names a design over parameters of
+``configs/base.toml`` by dotted name, the scenarios, the number of replicates and a root
+seed::
+
+    [sweep]
+    design = "factorial"        # factorial | lhs | morris | sobol | none
+    scenarios = ["baseline"]    # or "all" (every file in configs/scenarios/)
+    replicates = 3
+    seed = 20260101
+    scale = 0.1
+    start = "2003-01"
+    end = "2018-12"
+    samples = 16                # lhs: points; morris: trajectories; sobol: base sample N
+    levels = 4                  # morris grid levels
+    second_order = false        # sobol: also second-order indices
+
+    [parameters]                # factorial: a list of values; other designs: a range
+    "labour.separation_rate" = [0.003, 0.004, 0.005]
+    "labour.matching_efficiency" = { min = 0.15, max = 0.27 }
+
+    [overrides]                 # fixed for every run, as in a --config file
+    "ei.waiting_weeks" = 1
+
+Every design point is run for every scenario and replicate. Replicate ``i`` has the same
+seed in every scenario and at every point (common random numbers): the ``i``-th child of
+``numpy.random.SeedSequence(seed)``. A run's id is a hash of everything that determines
+its results: scenario, parameters, seed, scale, period and the model version (a hash of
+the code in ``model/`` and the files in ``configs/``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.config import CONFIG_DIR, ConfigError, load_base, read_toml, resolve, scenario_names
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DESIGNS = ("factorial", "lhs", "morris", "sobol", "none")
+SWEEP_KEYS = {"name", "design", "scenarios", "replicates", "seed", "scale", "start", "end", "samples", "levels",
+              "second_order", "chunk_runs", "description"}
+
+
+@lru_cache(maxsize=1)
+def model_version() -> str:
+    """Package version and a hash of the model's code and configuration files."""
+    from importlib import metadata
+
+    h = hashlib.sha256()
+    for root in (PROJECT_ROOT / "model", CONFIG_DIR):
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and p.suffix in {".py", ".toml", ".csv", ".json"} and "__pycache__" not in p.parts:
+                h.update(f"{root.name}/{p.relative_to(root)}".encode())
+                h.update(p.read_bytes())
+    try:
+        version = metadata.version("magog-cohesion")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        version = "0"
+    return f"{version}+{h.hexdigest()[:12]}"
+
+
+def replicate_seed(root: int, replicate: int) -> int:
+    """Seed of replicate ``replicate``: the ``replicate``-th child of ``SeedSequence(root)``
+    (the same as ``SeedSequence(root).spawn(n)[replicate]`` for any ``n > replicate``)."""
+    child = np.random.SeedSequence(root, spawn_key=(replicate,))
+    return int(child.generate_state(1, np.uint32)[0])
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep: everything that determines its results."""
+
+    scenario: str
+    params: tuple[tuple[str, Any], ...]
+    seed: int
+    replicate: int
+    point: int
+    scale: float
+    start: str
+    end: str
+    fixed: tuple[tuple[str, Any], ...] = ()
+    version: str = ""
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        ov = dict(self.fixed)
+        ov.update(self.params)
+        ov.update({"run.scale": self.scale, "run.start": self.start, "run.end": self.end})
+        return ov
+
+    @property
+    def run_id(self) -> str:
+        blob = json.dumps({"scenario": self.scenario, "overrides": sorted(self.overrides.items()),
+                           "seed": self.seed, "version": self.version}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+@dataclass
+class SweepPlan:
+    """A parsed sweep file, with command-line overrides applied."""
+
+    name: str = "sweep"
+    design: str = "none"
+    scenarios: list[str] = field(default_factory=lambda: ["baseline"])
+    replicates: int = 1
+    seed: int = 0
+    scale: float = 0.1
+    start: str | None = None
+    end: str | None = None
+    samples: int = 8
+    levels: int = 4
+    second_order: bool = False
+    parameters: dict[str, Any] = field(default_factory=dict)
+    fixed: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    chunk_runs: int = 50
+    source: str = "command line"
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("name", "design", "scenarios", "replicates", "seed", "scale", "start",
+                                               "end", "samples", "levels", "second_order", "parameters", "fixed",
+                                               "description", "chunk_runs", "source")}
+
+    def hash(self) -> str:
+        d = self.to_dict()
+        d.pop("source")
+        d.pop("chunk_runs")
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    # -- checks ------------------------------------------------------------------------
+    def validate(self) -> None:
+        where = self.source
+        if self.design not in DESIGNS:
+            raise ConfigError(f"{where}: design must be one of {', '.join(DESIGNS)}; got {self.design!r}")
+        if not self.scenarios:
+            raise ConfigError(f"{where}: no scenarios")
+        known = scenario_names()
+        for s in self.scenarios:
+            if s not in known:
+                raise ConfigError(f"{where}: unknown scenario {s!r}; available: {', '.join(known)}")
+        if len(set(self.scenarios)) != len(self.scenarios):
+            raise ConfigError(f"{where}: a scenario is listed twice")
+        for name, value, low in (("replicates", self.replicates, 1), ("samples", self.samples, 1),
+                                 ("levels", self.levels, 2), ("chunk_runs", self.chunk_runs, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"{where}: {name} must be a whole number >= {low}, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"{where}: seed must be a whole number >= 0, got {self.seed!r}")
+        base = load_base()
+        for name, spec in self.parameters.items():
+            if name not in base.defs:
+                import difflib
+
+                close = difflib.get_close_matches(name, list(base.defs), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(f"{where}: unknown parameter {name!r}{hint}")
+            d = base.defs[name]
+            if name.startswith("run."):
+                raise ConfigError(f"{where}: {name} is set in [sweep] (scale, start, end), not swept")
+            if self.design == "factorial":
+                if not isinstance(spec, list) or not spec:
+                    raise ConfigError(f"{where}: {name}: a factorial design needs a list of values")
+                for v in spec:
+                    d.check(v, f"{where}: [parameters]")
+            elif self.design in ("lhs", "morris", "sobol"):
+                if not isinstance(spec, dict) or set(spec) != {"min", "max"}:
+                    raise ConfigError(f"{where}: {name}: a {self.design} design needs a range {{ min = ..., max = ... }}")
+                if isinstance(d.value, (bool, str, list)):
+                    raise ConfigError(f"{where}: {name} is not a single number and cannot be sampled")
+                lo, hi = spec["min"], spec["max"]
+                d.check(lo, f"{where}: [parameters] min of")
+                d.check(hi, f"{where}: [parameters] max of")
+                if not lo < hi:
+                    raise ConfigError(f"{where}: {name}: min ({lo}) must be below max ({hi})")
+            else:
+                raise ConfigError(f"{where}: design 'none' takes no [parameters]")
+        if self.design in ("lhs", "morris", "sobol") and not self.parameters:
+            raise ConfigError(f"{where}: a {self.design} design needs at least one parameter in [parameters]")
+        if self.design == "morris" and len(self.parameters) < 2 or self.design == "sobol" and len(self.parameters) < 2:
+            raise ConfigError(f"{where}: a {self.design} design needs at least two parameters")
+        overrides = dict(self.fixed)
+        for k, v in (("run.scale", self.scale), ("run.start", self.start), ("run.end", self.end)):
+            if v is not None:
+                overrides[k] = v
+        for s in self.scenarios:
+            resolve(s, None, overrides, origin=where)
+
+    # -- the design --------------------------------------------------------------------
+    def problem(self) -> dict:
+        """The SALib problem of a sampling design."""
+        names = list(self.parameters)
+        return {"num_vars": len(names), "names": names,
+                "bounds": [[float(self.parameters[n]["min"]), float(self.parameters[n]["max"])] for n in names]}
+
+    def sample(self) -> np.ndarray:
+        """Design matrix: one row per point, one column per parameter (in file order)."""
+        names = list(self.parameters)
+        if self.design == "none":
+            return np.zeros((1, 0))
+        if self.design == "factorial":
+            return np.array(list(itertools.product(*(self.parameters[n] for n in names))), dtype=object)
+        problem = self.problem()
+        if self.design == "lhs":
+            from scipy.stats import qmc
+
+            u = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(self.seed)).random(self.samples)
+            lo = np.array([b[0] for b in problem["bounds"]])
+            hi = np.array([b[1] for b in problem["bounds"]])
+            x = lo + u * (hi - lo)
+        elif self.design == "morris":
+            from SALib.sample import morris
+
+            x = morris.sample(problem, self.samples, num_levels=self.levels, seed=self.seed)
+        else:
+            from SALib.sample import sobol
+
+            x = sobol.sample(problem, self.samples, calc_second_order=self.second_order, seed=self.seed)
+        return x
+
+    def points(self) -> list[dict[str, Any]]:
+        """Parameter values of each design point, typed as ``base.toml`` types them."""
+        base = load_base()
+        names = list(self.parameters)
+        out = []
+        for row in self.sample():
+            point = {}
+            for n, v in zip(names, row):
+                default = base.defs[n].value
+                if isinstance(default, int) and not isinstance(default, bool) and self.design != "factorial":
+                    v = int(round(float(v)))
+                elif isinstance(v, (np.floating, np.integer)):
+                    v = v.item()
+                point[n] = v
+            out.append(point)
+        return out
+
+    def seeds(self, replicates: int | None = None) -> list[int]:
+        return [replicate_seed(self.seed, i) for i in range(replicates or self.replicates)]
+
+    def specs(self, replicates: int | None = None) -> list[RunSpec]:
+        """Every run, in design order: point, then scenario, then replicate."""
+        base = load_base()
+        scale = float(self.scale if self.scale is not None else base["run.scale"])
+        start = self.start or base["run.start"]
+        end = self.end or base["run.end"]
+        fixed = tuple(sorted(self.fixed.items()))
+        version = model_version()
+        seeds = self.seeds(replicates)
+        out = []
+        for p, point in enumerate(self.points()):
+            params = tuple(sorted(point.items()))
+            for scenario in self.scenarios:
+                for r, seed in enumerate(seeds):
+                    out.append(RunSpec(scenario, params, seed, r, p, scale, start, end, fixed, version))
+        return out
+
+
+def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
+    """A sweep file (or an empty plan) with the command line's non-None values on top."""
+    plan = SweepPlan()
+    if path is not None:
+        path = Path(path)
+        tree = read_toml(path)
+        plan.source = str(path)
+        plan.name = path.stem
+        unknown = set(tree) - {"sweep", "parameters", "overrides"}
+        if unknown:
+            raise ConfigError(f"{path}: unknown sections {sorted(unknown)}; expected [sweep], [parameters], [overrides]")
+        sweep = tree.get("sweep", {})
+        bad = set(sweep) - SWEEP_KEYS
+        if bad:
+            raise ConfigError(f"{path}: unknown keys in [sweep]: {sorted(bad)}")
+        for key, value in sweep.items():
+            setattr(plan, key, value)
+        plan.parameters = _flatten(tree.get("parameters", {}), leaf_tables=True)
+        plan.fixed = _flatten(tree.get("overrides", {}))
+        if "design" not in sweep:
+            plan.design = "factorial" if plan.parameters else "none"
+    for key, value in cli.items():
+        if value is not None:
+            setattr(plan, key, value)
+    if plan.scenarios == "all" or plan.scenarios == ["all"]:
+        plan.scenarios = scenario_names()
+    if isinstance(plan.scenarios, str):
+        plan.scenarios = [s.strip() for s in plan.scenarios.split(",") if s.strip()]
+    if isinstance(plan.scale, int) and not isinstance(plan.scale, bool):
+        plan.scale = float(plan.scale)
+    plan.validate()
+    return plan
+
+
+def _flatten(tree: dict, prefix: str = "", leaf_tables: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, dict) and not (leaf_tables and set(item) <= {"min", "max"} and item):
+            out.update(_flatten(item, name + ".", leaf_tables))
+        else:
+            out[name] = item
+    return out
+
+
+def design_size(plan: SweepPlan) -> int:
+    n = len(plan.points())
+    return n * len(plan.scenarios) * plan.replicates
+
+
+def isclose_params(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(
+        math.isclose(float(a[k]), float(b[k]), rel_tol=1e-12) if isinstance(a[k], (int, float)) else a[k] == b[k]
+        for k in a)

@@ -1,0 +1,208 @@
+"""Outcomes of one run: what a sweep keeps of it.
+
+A sweep keeps, for every run, one row of summary outcomes (``runs.parquet``), the weekly
+time series (one row per run and week) and a small yearly table by municipality; never
+the per-person panel. Every summary is NaN-tolerant: a time-series column that is
+missing or all NaN (a submodel not in the model) gives NaN, never an error.
+
+Summary outcomes are named ``<column>_<statistic>``:
+
+- ``_mean``: mean over every week of the run;
+- ``_peak``: highest 13-week moving average;
+- ``_end``: mean over the run's last 52 weeks;
+- ``_total``: last value minus the first, for running totals (``*_cumulative``).
+
+Calibration measures (``cal_<target>``) are the quantities of
+``configs/calibration/targets.toml`` computed the way the targets define them; a measure
+whose period is outside the run is NaN.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Summary:
+    name: str
+    column: str
+    stat: str  # mean | peak | end | total | last
+    label: str
+    unit: str
+
+
+def _s(column: str, stat: str, label: str, unit: str) -> Summary:
+    name = f"{column}_{stat}" if stat != "total" else column.replace("_cumulative", "") + "_total"
+    return Summary(name, column, stat, label, unit)
+
+
+SUMMARIES: tuple[Summary, ...] = (
+    _s("unemployment_rate", "mean", "unemployment rate, mean over the run", "share"),
+    _s("unemployment_rate", "peak", "unemployment rate, highest 13-week average", "share"),
+    _s("jobs_lost_cumulative", "total", "jobs lost in closures", "jobs"),
+    _s("ei_exhausted_cumulative", "total", "EI claims exhausted while jobless", "claims"),
+    _s("out_migrants_cumulative", "total", "residents who moved out", "persons"),
+    _s("strain_out_migrants_cumulative", "total", "residents who moved out under financial strain", "persons"),
+    _s("households_under_strain", "mean", "households under financial strain, mean", "households"),
+    _s("population", "end", "population, mean of the last 52 weeks", "persons"),
+    _s("mean_distress", "mean", "mean distress, mean over the run", "distress score"),
+    _s("mean_distress", "peak", "mean distress, highest 13-week average", "distress score"),
+    _s("share_high_distress", "mean", "share in high distress, mean over the run", "share"),
+    _s("share_high_distress", "peak", "share in high distress, highest 13-week average", "share"),
+    _s("support_received_share", "mean", "distressed residents receiving informal support, mean", "share"),
+    _s("formal_service_reach", "mean", "residents in need reached by a formal service, mean", "share"),
+    _s("unmet_need_share", "mean", "residents in need with no support or service, mean", "share"),
+    _s("cohesion_index", "mean", "cohesion index, mean over the run", "index 0-1"),
+    _s("cohesion_index", "end", "cohesion index, mean of the last 52 weeks", "index 0-1"),
+    _s("belonging_mean", "mean", "mean belonging, mean over the run", "score 0-1"),
+    _s("belonging_mean", "end", "mean belonging, mean of the last 52 weeks", "score 0-1"),
+    _s("participation_rate", "mean", "participation in community action, mean", "share"),
+    _s("org_partnership_density", "end", "organizations' partnership density, last 52 weeks", "share"),
+)
+SUMMARY_BY_NAME = {s.name: s for s in SUMMARIES}
+
+# The outcomes a scenario comparison reports by default (effects table, forest plot, report).
+KEY_OUTCOMES = (
+    "mean_distress_mean", "share_high_distress_mean", "share_high_distress_peak", "support_received_share_mean",
+    "formal_service_reach_mean", "unmet_need_share_mean", "cohesion_index_mean", "belonging_mean_mean",
+    "participation_rate_mean", "org_partnership_density_end", "unemployment_rate_mean",
+    "strain_out_migrants_total",
+)
+# Weekly columns drawn with 95% bands by a comparison.
+KEY_SERIES = (
+    "mean_distress", "share_high_distress", "support_received_share", "formal_service_reach",
+    "unmet_need_share", "cohesion_index", "belonging_mean", "participation_rate", "org_partnership_density",
+    "unemployment_rate",
+)
+SERIES_UNITS = {
+    "mean_distress": "distress score", "share_high_distress": "share", "support_received_share": "share",
+    "formal_service_reach": "share", "unmet_need_share": "share", "cohesion_index": "index 0-1",
+    "belonging_mean": "score 0-1", "participation_rate": "share", "org_partnership_density": "share",
+    "unemployment_rate": "share", "population": "persons",
+}
+
+CENSUS_2006 = date(2006, 5, 16)
+CENSUS_2011 = date(2011, 5, 10)
+CALIBRATION_MEASURES = (
+    "reemployed_12m", "training_12m", "retired_12m", "searching_12m", "employment_rate_25_64_2012",
+    "population_2006", "population_2011", "unemployment_rise_2006", "unemployment_rise_2009",
+)
+
+
+def _nanmean(x: np.ndarray) -> float:
+    x = np.asarray(x, float)
+    ok = ~np.isnan(x)
+    return float(x[ok].mean()) if ok.any() else float("nan")
+
+
+def summarize(ts: pd.DataFrame) -> dict[str, float]:
+    """The summary outcomes of one run's weekly time series."""
+    out: dict[str, float] = {}
+    for s in SUMMARIES:
+        if s.column not in ts or len(ts) == 0:
+            out[s.name] = float("nan")
+            continue
+        x = pd.to_numeric(ts[s.column], errors="coerce").to_numpy(float)
+        if np.isnan(x).all():
+            out[s.name] = float("nan")
+        elif s.stat == "mean":
+            out[s.name] = _nanmean(x)
+        elif s.stat == "end":
+            out[s.name] = _nanmean(x[-52:])
+        elif s.stat == "peak":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                rolled = pd.Series(x).rolling(13, min_periods=1).mean().to_numpy()
+            out[s.name] = float(np.nanmax(rolled))
+        elif s.stat == "total":
+            ok = x[~np.isnan(x)]
+            out[s.name] = float(ok[-1] - ok[0])
+        else:  # pragma: no cover - SUMMARIES is fixed above
+            raise ValueError(s.stat)
+    return out
+
+
+class Probes:
+    """Measurements taken while a run steps (the state of persons at a given week)."""
+
+    def __init__(self):
+        self.values: dict[str, float] = {}
+
+    def __call__(self, model) -> None:
+        d = model.date
+        if d.year == 2012 and d.month == 6 and d.day <= 7 and "employment_rate_25_64_2012" not in self.values:
+            from model.state import Status
+
+            P = model.people
+            age, status = P.age[: P.n], P.status[: P.n]
+            adults = (status != Status.GONE) & (age >= 25) & (age < 65)
+            n = int(adults.sum())
+            employed = int(((status == Status.EMPLOYED) & adults).sum())
+            self.values["employment_rate_25_64_2012"] = employed / n if n else float("nan")
+
+
+def calibration_measures(ts: pd.DataFrame, layoffs: pd.DataFrame, probes: Probes, scale: float = 1.0) -> dict[str, float]:
+    """The quantities of the calibration targets, ``NaN`` where the run does not cover them.
+    Population counts are divided by ``scale`` (residents of the real territory)."""
+    nan = float("nan")
+    out = {name: nan for name in CALIBRATION_MEASURES}
+    if len(layoffs):
+        followed = layoffs[layoffs["reemployed_12m"].notna()]
+        workers = float(followed["workers"].sum())
+        if workers > 0:
+            for name in ("reemployed_12m", "training_12m", "retired_12m", "searching_12m"):
+                out[name] = float(followed[name].astype(float).sum()) / workers
+    out.update({k: v for k, v in probes.values.items() if k in out})
+    if len(ts):
+        dates = pd.to_datetime(ts["date"])
+        for name, day in (("population_2006", CENSUS_2006), ("population_2011", CENSUS_2011)):
+            day = pd.Timestamp(day)
+            hit = (dates <= day) & (day < dates + pd.Timedelta(days=7))
+            if hit.any():
+                out[name] = float(ts.loc[hit, "population"].iloc[0]) / scale
+        u = pd.to_numeric(ts["unemployment_rate"], errors="coerce").groupby(dates.dt.year).mean()
+        full = dates.dt.year.value_counts()
+        years = {y for y in u.index if full.get(y, 0) >= 52}
+        if {2004, 2006} <= years:
+            out["unemployment_rise_2006"] = float(u[2006] - u[2004])
+        if {2007, 2008, 2009} <= years:
+            out["unemployment_rise_2009"] = float(max(u[2008], u[2009]) - u[2007])
+    return out
+
+
+def municipal_table(model) -> pd.DataFrame:
+    """Per municipality and calendar year (at the year's last week): residents, unemployment
+    rate, and mean distress where the model records it (NaN otherwise)."""
+    from model.state import Status
+
+    rows = []
+    names = list(model.municipality_names)
+    n_m = len(names)
+    for chunk in model.panel:
+        present = ~(chunk["moved_out"] | chunk["died"])
+        mun = chunk["municipality"][present].astype(np.int64)
+        status = chunk["employment_status"][present]
+        year = int(chunk["year"][0]) if len(chunk["year"]) else None
+        if year is None:
+            continue
+        residents = np.bincount(mun, minlength=n_m)
+        emp = np.bincount(mun, weights=(status == Status.EMPLOYED), minlength=n_m)
+        une = np.bincount(mun, weights=(status == Status.UNEMPLOYED), minlength=n_m)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            urate = une / (emp + une)
+            if "distress" in chunk:
+                dist = np.asarray(chunk["distress"], float)[present]
+                ok = ~np.isnan(dist)
+                dsum = np.bincount(mun[ok], weights=dist[ok], minlength=n_m)
+                dn = np.bincount(mun[ok], minlength=n_m)
+                distress = np.where(dn > 0, dsum / np.maximum(dn, 1), np.nan)
+            else:
+                distress = np.full(n_m, np.nan)
+        for m in range(n_m):
+            rows.append((year, names[m], int(residents[m]), float(urate[m]), float(distress[m])))
+    return pd.DataFrame(rows, columns=["year", "municipality", "residents", "unemployment_rate", "mean_distress"])

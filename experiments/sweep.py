@@ -1,0 +1,612 @@
+"""The sweep engine: many runs, on a local process pool or a Dask cluster, streamed to disk.
+
+A sweep directory holds::
+
+    manifest.json           provenance: the plan, seeds, model version, git, packages,
+                            command lines and timings of every session, status, counts
+    design.parquet          every planned run in design order (run id, point, scenario,
+                            replicate, seed, parameters)
+    runs.parquet            one row per finished run (done or failed), in design order
+    timeseries/part-*.parquet   weekly time series, one row per run and week
+    municipal/part-*.parquet    yearly figures by municipality, one row per run, year
+                                and municipality
+    runs/part-*.parquet     the records runs.parquet is assembled from
+    pending/                runs finished since the last chunk was written
+
+Each finished run is written at once and atomically to ``pending/`` (its time series
+first, then its record, which marks it complete). Every ``chunk_runs`` runs the pending
+runs are moved into numbered chunks: the time-series and municipal chunks first, the
+records' chunk last; a chunk of time series without its records chunk (a crash in
+between) is deleted on the next start, so no run is ever stored twice. A rerun reads the
+records, skips every run that is done, and runs the rest (including failed ones). The
+parent process holds only run ids and counts, so its memory does not grow with the sweep.
+
+A run that raises is recorded with ``status = "failed"`` and its ``error``; with
+``retries`` it is tried again first. Ctrl-C (SIGINT) stops submitting and waits for the
+runs in flight, which are written; a second Ctrl-C abandons them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
+from concurrent.futures import wait as cf_wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from model.config import ConfigError
+
+from . import provenance
+from .design import RunSpec, SweepPlan, model_version
+from .outcomes import Probes, calibration_measures, municipal_table, summarize
+
+SWEEP_SCHEMA = "1.0"
+ID_COLUMNS = ["run_id", "point", "scenario", "replicate", "seed"]
+VOLATILE_COLUMNS = ["wall_seconds", "host", "attempts", "finished_utc"]  # differ between identical runs
+
+
+# -- one run ---------------------------------------------------------------------------
+def execute(spec: RunSpec) -> dict:
+    """Run ``spec`` to its end; return its record, time series and municipal table.
+
+    Never raises for a failure of the model: the record then has ``status = "failed"``
+    and the error's last line and traceback."""
+    import socket
+
+    started = time.perf_counter()
+    record: dict = {"run_id": spec.run_id, "point": spec.point, "scenario": spec.scenario,
+                    "replicate": spec.replicate, "seed": spec.seed, **dict(spec.params)}
+    ts = mun = None
+    try:
+        from model import CohesionModel
+
+        from .storage import layoffs_table, timeseries_table
+
+        model = CohesionModel(scenario=spec.scenario, overrides=spec.overrides, rng=spec.seed)
+        probes = Probes()
+        while model.running:
+            model.step()
+            probes(model)
+        ts = timeseries_table(model)
+        record.update(status="done", error=None, config_hash=model.config.hash())
+        record.update(summarize(ts))
+        cal = calibration_measures(ts, layoffs_table(model), probes, scale=spec.scale)
+        record.update({f"cal_{k}": v for k, v in cal.items()})
+        ts = compact_timeseries(ts, spec.run_id)
+        mun = municipal_table(model)
+        mun.insert(0, "run_id", spec.run_id)
+    except Exception as exc:  # recorded, the sweep goes on
+        record.update(status="failed", error=_error_text(exc))
+        ts = mun = None
+    record.update(version=spec.version, wall_seconds=round(time.perf_counter() - started, 3),
+                  host=socket.gethostname(), finished_utc=datetime.now(timezone.utc).isoformat())
+    return {"record": record, "timeseries": ts, "municipal": mun}
+
+
+def _error_text(exc: BaseException) -> str:
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-4:])
+    return f"{type(exc).__name__}: {exc}\n{tb}".strip()
+
+
+def compact_timeseries(ts: pd.DataFrame, run_id: str) -> pd.DataFrame:
+    """The weekly table with the run id in front, floats as float32 and counts as int32."""
+    out = {"run_id": run_id}
+    for c in ts.columns:
+        x = ts[c]
+        if c == "date":
+            out[c] = pd.to_datetime(x).dt.date
+        elif pd.api.types.is_float_dtype(x):
+            out[c] = x.astype(np.float32)
+        elif pd.api.types.is_integer_dtype(x):
+            out[c] = x.astype(np.int32)
+        else:
+            out[c] = x
+    return pd.DataFrame(out)
+
+
+def failed_result(spec: RunSpec, exc: BaseException) -> dict:
+    record = {"run_id": spec.run_id, "point": spec.point, "scenario": spec.scenario, "replicate": spec.replicate,
+              "seed": spec.seed, **dict(spec.params), "status": "failed", "error": _error_text(exc),
+              "version": spec.version, "wall_seconds": float("nan"), "host": None,
+              "finished_utc": datetime.now(timezone.utc).isoformat()}
+    return {"record": record, "timeseries": None, "municipal": None}
+
+
+# -- the directory ---------------------------------------------------------------------
+def _atomic_parquet(df: pd.DataFrame | pa.Table, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class SweepStore:
+    """The files of a sweep directory (see the module docstring)."""
+
+    def __init__(self, root: Path, chunk_runs: int = 50):
+        self.root = Path(root)
+        self.chunk_runs = chunk_runs
+        self.runs_dir = self.root / "runs"
+        self.ts_dir = self.root / "timeseries"
+        self.mun_dir = self.root / "municipal"
+        self.pending = self.root / "pending"
+        for d in (self.runs_dir, self.ts_dir, self.mun_dir, self.pending):
+            d.mkdir(parents=True, exist_ok=True)
+        self.status: dict[str, str] = {}  # run id -> status of its latest record
+        self.n_pending = 0
+        self._recover()
+
+    def _parts(self, d: Path) -> dict[int, Path]:
+        return {int(p.stem.split("-")[1]): p for p in d.glob("part-*.parquet")}
+
+    def _recover(self) -> None:
+        for p in self.root.rglob(".*.tmp"):
+            p.unlink(missing_ok=True)
+        committed = self._parts(self.runs_dir)
+        for d in (self.ts_dir, self.mun_dir):  # chunks whose records chunk was never written
+            for i, p in self._parts(d).items():
+                if i not in committed:
+                    p.unlink()
+        for p in sorted(committed.values()):
+            t = pq.read_table(p, columns=["run_id", "status"]).to_pydict()
+            for rid, st in zip(t["run_id"], t["status"]):
+                self._note(rid, st)
+        for p in sorted(self.pending.glob("*.json")):
+            rec = json.loads(p.read_text(encoding="utf-8"))
+            rid = rec["run_id"]
+            if self.status.get(rid) == "done":  # already in a chunk: a crash before the clean-up
+                self._remove_pending(rid)
+            else:
+                self._note(rid, rec["status"])
+                self.n_pending += 1
+        for p in self.pending.glob("*.parquet"):  # data without a record: the run was not finished
+            if not (self.pending / f"{p.name.split('.')[0]}.json").exists():
+                p.unlink()
+
+    def _note(self, rid: str, status: str) -> None:
+        if self.status.get(rid) != "done":
+            self.status[rid] = status
+
+    def done_ids(self) -> set[str]:
+        return {rid for rid, st in self.status.items() if st == "done"}
+
+    def _remove_pending(self, rid: str) -> None:
+        for suffix in (".json", ".ts.parquet", ".mun.parquet"):
+            (self.pending / f"{rid}{suffix}").unlink(missing_ok=True)
+
+    def write_run(self, result: dict) -> None:
+        """Write one finished run atomically (its data first, its record last)."""
+        rec = result["record"]
+        rid = rec["run_id"]
+        if self.status.get(rid) == "done":
+            return
+        if result["timeseries"] is not None:
+            _atomic_parquet(result["timeseries"], self.pending / f"{rid}.ts.parquet")
+        if result["municipal"] is not None:
+            _atomic_parquet(result["municipal"], self.pending / f"{rid}.mun.parquet")
+        if (self.pending / f"{rid}.json").exists():  # an earlier failed attempt not yet chunked
+            self.n_pending -= 1
+        _atomic_text(self.pending / f"{rid}.json", json.dumps(rec, default=_json_default))
+        self.status[rid] = rec["status"]
+        self.n_pending += 1
+        if self.n_pending >= self.chunk_runs:
+            self.flush()
+
+    def flush(self) -> None:
+        """Move the pending runs into the next numbered chunk."""
+        records = sorted(self.pending.glob("*.json"))
+        if not records:
+            return
+        recs = [json.loads(p.read_text(encoding="utf-8")) for p in records]
+        index = max(self._parts(self.runs_dir), default=-1) + 1
+        name = f"part-{index:05d}.parquet"
+        for kind, d in (("ts", self.ts_dir), ("mun", self.mun_dir)):
+            frames = [pq.read_table(self.pending / f"{r['run_id']}.{kind}.parquet") for r in recs
+                      if (self.pending / f"{r['run_id']}.{kind}.parquet").exists()]
+            if frames:
+                _atomic_parquet(pa.concat_tables(frames, promote_options="default"), d / name)
+        _atomic_parquet(records_frame(recs), self.runs_dir / name)  # the commit point of the chunk
+        for r in recs:
+            self._remove_pending(r["run_id"])
+        self.n_pending = 0
+
+    def records(self) -> pd.DataFrame:
+        """Every stored record, the latest per run id (a done record wins over a failed one)."""
+        frames = [pd.read_parquet(p) for _, p in sorted(self._parts(self.runs_dir).items())]
+        pend = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.pending.glob("*.json"))]
+        if pend:
+            frames.append(records_frame(pend))
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return pd.DataFrame(columns=ID_COLUMNS + ["status", "error"])
+        df = pd.concat(frames, ignore_index=True)
+        df["_done"] = df["status"].eq("done")
+        df["_order"] = np.arange(len(df))
+        df = df.sort_values(["_done", "_order"]).drop_duplicates("run_id", keep="last")
+        return df.drop(columns=["_done", "_order"])
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    return str(o)
+
+
+def records_frame(recs: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(recs)
+    if "error" in df:
+        df["error"] = df["error"].astype("string")
+    if "host" in df:
+        df["host"] = df["host"].astype("string")
+    return df
+
+
+# -- executors -------------------------------------------------------------------------
+def _worker_init() -> None:
+    """Pool workers ignore Ctrl-C: the parent decides when to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class InlineBackend:
+    """Runs in the calling process, one at a time (``--workers 1``)."""
+
+    name = "inline"
+    slots = 1
+
+    def submit(self, fn, spec, key):
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(spec))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            fut.set_exception(exc)
+        return fut
+
+    def wait(self, futures):
+        return set(futures)
+
+    def close(self, abort: bool = False) -> None:
+        pass
+
+
+class PoolBackend:
+    """A local pool of worker processes (spawned, so nothing is shared by accident)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int):
+        import multiprocessing
+
+        self.workers = workers
+        self.slots = 2 * workers
+        self._ctx = multiprocessing.get_context("spawn")
+        self._start()
+
+    def _start(self) -> None:
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx, initializer=_worker_init)
+
+    def submit(self, fn, spec, key):
+        return self.pool.submit(fn, spec)
+
+    def wait(self, futures):
+        done, _ = cf_wait(list(futures), return_when=FIRST_COMPLETED)
+        return done
+
+    def restart_if_broken(self) -> None:
+        if getattr(self.pool, "_broken", False):
+            self.close(abort=True)
+            self._start()
+
+    def close(self, abort: bool = False) -> None:
+        if abort:
+            procs = list(getattr(self.pool, "_processes", {}).values())
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+        else:
+            self.pool.shutdown(wait=True)
+
+
+class DaskBackend:
+    """A Dask cluster: ``scheduler`` is ``tcp://HOST:PORT`` or ``local`` (a LocalCluster of
+    ``workers`` single-threaded processes on this machine)."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str, workers: int):
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        try:
+            if scheduler == "local":
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+            else:
+                self.client = Client(scheduler, timeout="15s")
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc})") from None
+        self.address = self.client.scheduler.address
+        self.slots = max(2, 2 * sum(self.client.nthreads().values()))
+
+    def submit(self, fn, spec, key):
+        return self.client.submit(fn, spec, key=key, pure=True)
+
+    def wait(self, futures):
+        from distributed import wait
+
+        done, _ = wait(list(futures), return_when="FIRST_COMPLETED")
+        return done
+
+    def close(self, abort: bool = False) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_backend(workers: int, scheduler: str | None):
+    if scheduler:
+        return DaskBackend(scheduler, workers)
+    if workers <= 1:
+        return InlineBackend()
+    return PoolBackend(workers)
+
+
+class _Interrupt:
+    """First Ctrl-C: stop submitting, let the runs in flight finish. Second: abandon them."""
+
+    def __init__(self, say: Callable[[str], None]):
+        self.stop = False
+        self.say = say
+        self._prev = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._prev = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        if self.stop:
+            raise KeyboardInterrupt
+        self.stop = True
+        self.say("Ctrl-C: stopping after the runs in flight (Ctrl-C again to abandon them)")
+
+    def __exit__(self, *exc):
+        if self._prev is not None:
+            signal.signal(signal.SIGINT, self._prev)
+        return False
+
+
+# -- the sweep -------------------------------------------------------------------------
+@dataclass
+class SweepResult:
+    out: Path
+    planned: int
+    skipped: int
+    executed: int
+    done: int
+    failed: int
+    interrupted: bool
+    runs: pd.DataFrame
+
+    @property
+    def remaining(self) -> int:
+        return self.planned - self.done - self.failed
+
+
+def prepare_directory(out: Path, plan: SweepPlan, kind: str) -> None:
+    """Refuse a directory that holds something other than this sweep."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a directory")
+    if out.exists() and any(out.iterdir()):
+        mf = out / "manifest.json"
+        if not mf.is_file():
+            raise ConfigError(f"--out {out}: already exists, is not empty and holds no sweep")
+        try:
+            old = json.loads(mf.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            raise ConfigError(f"--out {out}: manifest.json cannot be read") from None
+        if old.get("kind") != kind or old.get("plan_hash") != plan.hash():
+            raise ConfigError(f"--out {out}: holds a different {old.get('kind', 'output')} "
+                              f"(plan {old.get('plan_hash')}, this one {plan.hash()}); choose another --out")
+
+
+def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | None = None, retries: int = 0,
+              replicates: int | None = None, progress: bool = True, kind: str = "sweep",
+              runner: Callable[[RunSpec], dict] = execute, extra_manifest: dict | None = None,
+              specs: list[RunSpec] | None = None) -> SweepResult:
+    """Run every planned run not yet done in ``out`` and write the sweep directory."""
+    from tqdm import tqdm
+
+    out = Path(out)
+    prepare_directory(out, plan, kind)
+    specs = specs if specs is not None else plan.specs(replicates)
+    out.mkdir(parents=True, exist_ok=True)
+    store = SweepStore(out, plan.chunk_runs)
+    _write_design(out, specs)
+    done_before = store.done_ids()
+    todo = deque(s for s in specs if s.run_id not in done_before)
+    skipped = len(specs) - len(todo)
+    manifest = _manifest(out, plan, specs, kind, extra_manifest)
+    session = {"started_utc": datetime.now(timezone.utc).isoformat(), "command": provenance.command_line(),
+               "git": provenance.git_state(), "workers": workers, "scheduler": scheduler, "retries": retries,
+               "skipped": skipped}
+    manifest["sessions"].append(session)
+    manifest["status"] = "running"
+    provenance.write_manifest(out, manifest)
+    t0 = time.perf_counter()
+    executed = failed_now = 0
+    interrupted = False
+    bar = tqdm(total=len(specs), initial=skipped, unit="run", desc=kind, disable=not progress or None,
+               dynamic_ncols=True, leave=False)
+    backend = None
+    try:
+        backend = make_backend(workers, scheduler)
+        session["backend"] = backend.name
+        if isinstance(backend, DaskBackend):
+            session["scheduler_address"] = backend.address
+        attempts: dict[str, int] = {}
+        inflight: dict = {}
+        with _Interrupt(lambda msg: tqdm.write(msg, file=sys.stderr)) as intr:
+            def fill() -> None:
+                while todo and len(inflight) < backend.slots and not intr.stop:
+                    spec = todo.popleft()
+                    n = attempts.get(spec.run_id, 0) + 1
+                    attempts[spec.run_id] = n
+                    inflight[backend.submit(runner, spec, f"cohesion-run-{spec.run_id}-{n}")] = spec
+
+            fill()
+            while inflight:
+                for fut in backend.wait(inflight):
+                    spec = inflight.pop(fut)
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool as exc:  # a worker process died: every run in flight is lost
+                        result = failed_result(spec, RuntimeError(f"a worker process died ({exc})"))
+                        backend.restart_if_broken()
+                    except Exception as exc:  # noqa: BLE001 - a worker lost, a transfer failed
+                        result = failed_result(spec, exc)
+                    del fut
+                    rec = result["record"]
+                    rec["attempts"] = attempts[spec.run_id]
+                    if rec["status"] != "done" and attempts[spec.run_id] <= retries and not intr.stop:
+                        todo.appendleft(spec)
+                        continue
+                    store.write_run(result)
+                    executed += 1
+                    failed_now += rec["status"] != "done"
+                    bar.update(1)
+                    if failed_now:
+                        bar.set_postfix_str(f"{failed_now} failed")
+                fill()
+            interrupted = intr.stop and bool(todo)
+    except KeyboardInterrupt:
+        if backend is not None:
+            backend.close(abort=True)
+            backend = None
+        store.flush()
+        _finish(out, store, specs, manifest, session, t0, executed, "aborted")
+        raise
+    finally:
+        bar.close()
+        if backend is not None:
+            backend.close()
+    store.flush()
+    runs = _finish(out, store, specs, manifest, session, t0, executed, "interrupted" if interrupted else None)
+    n_done = int((runs["status"] == "done").sum()) if len(runs) else 0
+    return SweepResult(out, len(specs), skipped, executed, n_done, len(runs) - n_done, interrupted, runs)
+
+
+def _write_design(out: Path, specs: list[RunSpec]) -> None:
+    rows = [{"run_id": s.run_id, "point": s.point, "scenario": s.scenario, "replicate": s.replicate,
+             "seed": s.seed, **dict(s.params)} for s in specs]
+    _atomic_parquet(pd.DataFrame(rows), out / "design.parquet")
+
+
+def _manifest(out: Path, plan: SweepPlan, specs: list[RunSpec], kind: str, extra: dict | None) -> dict:
+    mf = out / "manifest.json"
+    old = json.loads(mf.read_text(encoding="utf-8")) if mf.is_file() else {}
+    from model.config import resolve
+
+    scenarios = {}
+    run_keys = {k: v for k, v in specs[0].overrides.items() if k.startswith("run.")} if specs else {}
+    for s in plan.scenarios:
+        cfg = resolve(s, None, {**plan.fixed, **run_keys})
+        scenarios[s] = {"description": cfg.description, "config_hash": cfg.hash(), "config": cfg.to_dict()}
+    seeds = {}
+    for s in specs:
+        seeds.setdefault(str(s.replicate), int(s.seed))
+    replicates = sorted(seeds, key=int)
+    return {
+        "schema_version": SWEEP_SCHEMA,
+        "kind": kind,
+        "plan": plan.to_dict(),
+        "plan_hash": plan.hash(),
+        "model_version": model_version(),
+        "root_seed": plan.seed,
+        "replicate_seeds": {r: seeds[r] for r in replicates},
+        "scenarios": scenarios,
+        "design": {"points": len({s.point for s in specs}), "replicates": len(replicates), "runs": len(specs)},
+        "packages": provenance.package_versions(),
+        "created_utc": old.get("created_utc", datetime.now(timezone.utc).isoformat()),
+        "sessions": old.get("sessions", []),
+        **(extra or {}),
+    }
+
+
+def _finish(out: Path, store: SweepStore, specs: list[RunSpec], manifest: dict, session: dict, t0: float,
+            executed: int, status: str | None) -> pd.DataFrame:
+    recs = store.records()
+    order = {s.run_id: i for i, s in enumerate(specs)}
+    runs = recs[recs["run_id"].isin(order)].copy()
+    runs["_o"] = runs["run_id"].map(order)
+    runs = runs.sort_values("_o").drop(columns="_o").reset_index(drop=True)
+    front = [c for c in ID_COLUMNS if c in runs] + [c for s in specs[:1] for c, _ in s.params if c in runs]
+    front += [c for c in ("status", "error", "attempts", "wall_seconds", "config_hash") if c in runs]
+    runs = runs[front + [c for c in runs.columns if c not in front]]
+    _atomic_parquet(runs, out / "runs.parquet")
+    n_done = int((runs["status"] == "done").sum()) if len(runs) else 0
+    n_failed = len(runs) - n_done
+    if status is None:
+        status = "done" if n_failed == 0 and n_done == len(specs) else "done_with_failures"
+    session.update(wall_seconds=round(time.perf_counter() - t0, 3), executed=executed, status=status)
+    manifest.update(status=status, counts={"planned": len(specs), "done": n_done, "failed": n_failed,
+                                           "remaining": len(specs) - n_done - n_failed},
+                    files=sorted(p.name for p in out.iterdir() if not p.name.startswith(".")))
+    provenance.write_manifest(out, manifest)
+    return runs
+
+
+# -- reading ---------------------------------------------------------------------------
+def read_runs(out: Path) -> pd.DataFrame:
+    return pd.read_parquet(Path(out) / "runs.parquet")
+
+
+def read_table(out: Path, kind: str = "timeseries", columns: Iterable[str] | None = None,
+               run_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """The chunks of ``timeseries`` or ``municipal``, restricted to ``run_ids`` (default: the
+    runs of runs.parquet) and to ``columns`` (plus ``run_id``)."""
+    import pyarrow.dataset as ds
+
+    out = Path(out)
+    files = sorted((out / kind).glob("part-*.parquet"))
+    if run_ids is None:
+        run_ids = read_runs(out).query("status == 'done'")["run_id"].tolist()
+    run_ids = list(run_ids)
+    if not files or not run_ids:
+        return pd.DataFrame(columns=["run_id", *(columns or [])])
+    dataset = ds.dataset([str(f) for f in files], format="parquet")
+    cols = None
+    if columns is not None:
+        names = set(dataset.schema.names)
+        cols = ["run_id"] + [c for c in columns if c in names and c != "run_id"]
+    table = dataset.to_table(columns=cols, filter=ds.field("run_id").isin(run_ids))
+    return table.to_pandas()
