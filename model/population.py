@@ -10,7 +10,6 @@ every wave can be filled.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 
@@ -192,7 +191,7 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
                 people.employer[who] = rows[rng.choice(len(rows), size=len(who), p=p / p.sum())]
 
     # Services, community and public organizations, informal places.
-    for rec in _read_orgs():
+    for rec in _read_orgs(territory):
         munis = range(n_muni) if rec["municipality_code"] == "*" else [municipality_index(territory, rec["municipality_code"])]
         for m in munis:
             if rec["per_residents"]:
@@ -328,17 +327,10 @@ def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
     return out
 
 
-def _read_orgs() -> list[dict]:
-    with ORG_FILE.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    for r in rows:
-        if r["kind"] not in ORG_KINDS or r["domain"] not in DOMAINS:
-            raise ConfigError(f"{ORG_FILE}: {r['name']!r} has unknown kind or domain")
-        if not r["source"]:
-            raise ConfigError(f"{ORG_FILE}: {r['name']!r} has no source")
-        if r.get("service") and r["service"] not in SERVICES:
-            raise ConfigError(f"{ORG_FILE}: {r['name']!r}: service must be empty or one of {', '.join(SERVICES)}")
-        for c in filter(None, (r.get("committees") or "").split(";")):
-            if c not in COMMITTEES:
-                raise ConfigError(f"{ORG_FILE}: {r['name']!r}: committees must be ';'-separated names from {', '.join(COMMITTEES)}")
-    return rows
+def _read_orgs(territory: Territory | None = None) -> list[dict]:
+    """The rows of organizations.csv, checked (model/inputs.py); with a territory, their
+    municipality codes must be the territory's."""
+    from .inputs import read_organizations
+
+    codes = None if territory is None else [str(c) for c in territory.municipalities["code"]]
+    return read_organizations(ORG_FILE, codes)

@@ -63,6 +63,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from .config import ConfigError
+from .inputs import check_municipalities, check_water
+
 __all__ = [
     "CENSUS_DAY_2006",
     "CENSUS_DAY_2011",
@@ -164,43 +167,45 @@ def cell_quota(land_km2, cell_km: float) -> np.ndarray:
 # --------------------------------------------------------------------------- reading
 
 def _read_municipalities(path: Path) -> pd.DataFrame:
+    check_municipalities(path)  # every row and column, as a ConfigError naming file, line and column
     df = pd.read_csv(path, dtype={"code": str, "name": str, "source": str, "note": str},
                      keep_default_na=False, na_values={"pop_2016": [""]})
     missing = [c for c in MUNICIPALITY_COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(f"{path}: missing columns {missing}")
+        raise ConfigError(f"{path}: missing columns {missing}")
     df = df[MUNICIPALITY_COLUMNS].copy()
     for col in ("pop_2006", "pop_2011"):
         if df[col].astype(str).str.strip().eq("").any():
-            raise ValueError(f"{path}: column {col} has blanks")
+            raise ConfigError(f"{path}: column {col} has blanks")
         df[col] = df[col].astype(np.int64)
         if (df[col] <= 0).any():
-            raise ValueError(f"{path}: column {col} must be positive")
+            raise ConfigError(f"{path}: column {col} must be positive")
     for col in ("pop_2006_estimated", "pop_2011_estimated"):
         text = df[col].astype(str).str.strip().str.lower()
         if not text.isin(["true", "false"]).all():
-            raise ValueError(f"{path}: column {col} must be true/false")
+            raise ConfigError(f"{path}: column {col} must be true/false")
         df[col] = text.eq("true")
     df["pop_2016"] = pd.to_numeric(df["pop_2016"]).astype("Int64")
     for col in ("land_km2", "lat", "lon"):
         df[col] = df[col].astype(float)
     if (df["land_km2"] <= 0).any():
-        raise ValueError(f"{path}: land_km2 must be positive")
+        raise ConfigError(f"{path}: land_km2 must be positive")
     if df["code"].duplicated().any():
-        raise ValueError(f"{path}: duplicate municipality codes")
+        raise ConfigError(f"{path}: duplicate municipality codes")
     return df.reset_index(drop=True)
 
 
 def _read_lakes(path: Path) -> dict[str, np.ndarray]:
+    check_water(path)
     df = pd.read_csv(path)
     missing = [c for c in WATER_COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(f"{path}: missing columns {missing}")
+        raise ConfigError(f"{path}: missing columns {missing}")
     lakes: dict[str, np.ndarray] = {}
     for name, group in df.groupby("lake", sort=False):
         group = group.sort_values("order", kind="stable")
         if len(group) < 3:
-            raise ValueError(f"{path}: lake {name!r} has fewer than 3 vertices")
+            raise ConfigError(f"{path}: lake {name!r} has fewer than 3 vertices")
         lakes[str(name)] = group[["lat", "lon"]].to_numpy(float)
     return lakes
 
@@ -375,8 +380,8 @@ def load_territory(config_dir: Path | str, cell_km: float = 1.0,
     Cells south of ``us_border_lat`` (the US border) are left out of the grid; pass
     ``None`` to keep a margin to the south as on the other sides.
     """
-    if cell_km <= 0 or density_scale_km <= 0:
-        raise ValueError("cell_km and density_scale_km must be positive")
+    if not (cell_km > 0 and density_scale_km > 0):
+        raise ConfigError(f"cell_km and density_scale_km must be positive, got {cell_km} and {density_scale_km}")
     config_dir = Path(config_dir)
     muni = _read_municipalities(config_dir / "municipalities.csv")
     lakes = _read_lakes(config_dir / "water.csv")

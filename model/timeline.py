@@ -9,16 +9,101 @@ scale 1 every count is exactly the configured one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any, Iterable
 
 import numpy as np
+from pydantic import StrictBool, StrictInt, StrictStr, ValidationError, field_validator
 
-from .config import CONFIG_DIR, ConfigError, read_toml
+from .config import CONFIG_DIR, ConfigError, Strict, read_toml, schema_error
 
 TIMELINE_FILE = CONFIG_DIR / "timeline" / "closures.toml"
-_CLOSURE_KEYS = {"id", "employer", "industry", "sector", "municipality", "announced", "closed",
-                 "severance_weeks", "waves", "in_default", "default_from", "source", "alternative"}
+
+
+def _as_date(value: Any) -> date:
+    """A TOML date or a ``YYYY-MM-DD`` string; times of day are refused."""
+    if isinstance(value, datetime):
+        raise ValueError(f"{value.isoformat()!r} is not a date YYYY-MM-DD (no time of day)")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date YYYY-MM-DD")
+
+
+class WaveSpec(Strict):
+    """``{ date = "YYYY-MM-DD", workers = N }``: a layoff wave."""
+
+    date: Any
+    workers: StrictInt
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v):
+        return _as_date(v)
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, v):
+        if v < 0:
+            raise ValueError(f"must be a whole number >= 0, got {v}")
+        return v
+
+
+class AlternativeSpec(Strict):
+    """``[[closure.alternative]]``: another source's account of the same closure."""
+
+    source: StrictStr
+    waves: list[WaveSpec] = []
+    note: StrictStr | None = None
+
+
+class ClosureSpec(Strict):
+    """One ``[[closure]]`` table of ``closures.toml``.
+
+    ``workforce`` (optional) is the employer's workforce when the closure was announced;
+    the waves may not lay off more workers than that."""
+
+    id: StrictStr
+    employer: StrictStr
+    industry: StrictStr = ""
+    sector: StrictStr
+    municipality: StrictStr
+    announced: Any
+    closed: Any
+    severance_weeks: StrictInt = 0
+    waves: list[WaveSpec]
+    workforce: StrictInt | None = None
+    in_default: StrictBool = True
+    default_from: StrictStr = ""
+    source: StrictStr
+    alternative: list[AlternativeSpec] = []
+
+    @field_validator("announced", "closed", mode="before")
+    @classmethod
+    def _date(cls, v):
+        return _as_date(v)
+
+    @field_validator("severance_weeks", "workforce")
+    @classmethod
+    def _non_negative(cls, v):
+        if v is not None and v < 0:
+            raise ValueError(f"must be a whole number >= 0, got {v}")
+        return v
+
+    @field_validator("id", "employer", "sector", "municipality", "source")
+    @classmethod
+    def _not_blank(cls, v):
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v
+
+
+_CLOSURE_KEYS = set(ClosureSpec.model_fields)
 
 
 @dataclass(frozen=True)
@@ -57,15 +142,6 @@ class ScheduledWave:
     workers: int  # scaled
 
 
-def _date(value, where: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"{where}: {value!r} is not a date YYYY-MM-DD") from None
-
-
 class Timeline:
     """All closures of the timeline file, validated."""
 
@@ -74,51 +150,60 @@ class Timeline:
         self.path = path
 
     @classmethod
-    def load(cls, path: Path | str = TIMELINE_FILE, municipalities: set[str] | None = None) -> "Timeline":
+    def load(cls, path: Path | str = TIMELINE_FILE, municipalities: Iterable[str] | None = None,
+             sectors: Iterable[str] | None = None) -> "Timeline":
+        """Read and check a timeline file. With ``municipalities`` (the names and codes
+        allowed) or ``sectors``, each closure's municipality and sector must be one of them."""
         path = Path(path)
         tree = read_toml(path)
         unknown = set(tree) - {"closure"}
         if unknown:
             raise ConfigError(f"{path}: unknown top-level key(s) {sorted(unknown)}; expected [[closure]] tables")
+        raw_closures = tree.get("closure", [])
+        if not isinstance(raw_closures, list):
+            raise ConfigError(f"{path}: closure must be an array of tables ([[closure]]), got {raw_closures!r}")
+        allowed_munis = None if municipalities is None else set(municipalities)
+        allowed_sectors = None if sectors is None else set(sectors)
         closures = []
         seen = set()
-        for i, raw in enumerate(tree.get("closure", [])):
-            where = f"{path}: closure {raw.get('id', i)!r}"
+        for i, raw in enumerate(raw_closures):
+            if not isinstance(raw, dict):
+                raise ConfigError(f"{path}: closure {i + 1} must be a table, got {raw!r}")
+            where = f"{path}: closure {raw.get('id', i + 1)!r}"
             extra = set(raw) - _CLOSURE_KEYS
             if extra:
-                raise ConfigError(f"{where}: unknown key(s) {sorted(extra)}")
-            missing = {"id", "employer", "sector", "municipality", "announced", "closed", "waves", "source"} - set(raw)
-            if missing:
-                raise ConfigError(f"{where}: missing key(s) {sorted(missing)}")
-            if raw["id"] in seen:
-                raise ConfigError(f"{where}: duplicate id")
-            seen.add(raw["id"])
-            announced = _date(raw["announced"], f"{where}.announced")
-            closed = _date(raw["closed"], f"{where}.closed")
+                raise ConfigError(f"{where}: unknown key(s) {sorted(extra)}; allowed: {', '.join(ClosureSpec.model_fields)}")
+            try:
+                spec = ClosureSpec.model_validate(raw)
+            except ValidationError as exc:
+                raise schema_error(exc, where, ClosureSpec, {"waves": WaveSpec, "alternative": AlternativeSpec}) from None
+            if spec.id in seen:
+                raise ConfigError(f"{where}: duplicate id; each closure needs its own")
+            seen.add(spec.id)
+            announced, closed = spec.announced, spec.closed
             if closed < announced:
-                raise ConfigError(f"{where}: closed ({closed}) comes before announced ({announced})")
-            waves = []
-            for w in raw["waves"]:
-                if set(w) != {"date", "workers"}:
-                    raise ConfigError(f"{where}: each wave needs exactly 'date' and 'workers'")
-                workers = w["workers"]
-                if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-                    raise ConfigError(f"{where}: wave workers must be a whole number >= 0, got {workers!r}")
-                wd = _date(w["date"], f"{where}.waves")
-                if wd < announced or wd > closed:
-                    raise ConfigError(f"{where}: wave on {wd} falls outside announced..closed ({announced}..{closed})")
-                waves.append(Wave(wd, workers))
-            if municipalities is not None and raw["municipality"] not in municipalities:
-                raise ConfigError(f"{where}: unknown municipality {raw['municipality']!r}")
-            sev = raw.get("severance_weeks", 0)
-            if isinstance(sev, bool) or not isinstance(sev, int) or sev < 0:
-                raise ConfigError(f"{where}: severance_weeks must be a whole number >= 0")
+                raise ConfigError(f"{where}: closed ({closed}) comes before announced ({announced}); "
+                                  f"a closure cannot precede its announcement")
+            for w in spec.waves:
+                if w.date < announced or w.date > closed:
+                    raise ConfigError(f"{where}: wave on {w.date} falls outside announced..closed ({announced}..{closed})")
+            jobs = sum(w.workers for w in spec.waves)
+            if spec.workforce is not None and jobs > spec.workforce:
+                raise ConfigError(f"{where}: the waves lay off {jobs} workers, more than the employer's "
+                                  f"workforce of {spec.workforce}")
+            if allowed_munis is not None and spec.municipality not in allowed_munis:
+                raise ConfigError(f"{where}: unknown municipality {spec.municipality!r}; allowed: a code or "
+                                  f"name of territory/municipalities.csv")
+            if allowed_sectors is not None and spec.sector not in allowed_sectors:
+                raise ConfigError(f"{where}: sector {spec.sector!r} is not one of labour.sectors "
+                                  f"({', '.join(sorted(allowed_sectors))})")
             closures.append(Closure(
-                id=raw["id"], employer=raw["employer"], industry=raw.get("industry", ""),
-                sector=raw["sector"], municipality=raw["municipality"], announced=announced,
-                closed=closed, severance_weeks=sev, waves=tuple(sorted(waves, key=lambda w: w.date)),
-                in_default=bool(raw.get("in_default", True)), default_from=raw.get("default_from", ""),
-                source=raw["source"], alternatives=tuple(raw.get("alternative", ())),
+                id=spec.id, employer=spec.employer, industry=spec.industry, sector=spec.sector,
+                municipality=spec.municipality, announced=announced, closed=closed,
+                severance_weeks=spec.severance_weeks,
+                waves=tuple(sorted((Wave(w.date, w.workers) for w in spec.waves), key=lambda w: w.date)),
+                in_default=spec.in_default, default_from=spec.default_from, source=spec.source,
+                alternatives=tuple(raw.get("alternative", ())),
             ))
         return cls(closures, path)
 
