@@ -133,8 +133,8 @@ class SweepPlan:
 
     def hash(self) -> str:
         d = self.to_dict()
-        d.pop("source")
-        d.pop("chunk_runs")
+        for key in ("source", "chunk_runs", "replicates"):  # more replicates extend the same sweep
+            d.pop(key)
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     # -- checks ------------------------------------------------------------------------
