@@ -17,8 +17,8 @@ of a yearly series, and a parameter whose unit makes it a probability (``share``
 ``shares``, ``1/week``, ``1/year``, ``probability``) is bounded by [0, 1].
 
 The configuration directory is ``configs/`` beside the package, or the directory named by
-the environment variable ``COHESION_CONFIG_DIR`` when it is set at import time; the
-loaders also take explicit paths (``load_base(path)``, ``resolve(config_dir=...)``).
+the environment variable ``COHESION_CONFIG_DIR`` (:func:`config_root`); the loaders also
+take explicit paths (``load_base(path)``, ``resolve(config_dir=...)``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,14 @@ from typing import Any, Mapping, Union
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
 PACKAGE_CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
-CONFIG_DIR = Path(os.environ.get("COHESION_CONFIG_DIR") or PACKAGE_CONFIG_DIR)
+
+
+def config_root() -> Path:
+    """The configuration directory in force: ``COHESION_CONFIG_DIR`` if set, else ``configs/``."""
+    return Path(os.environ.get("COHESION_CONFIG_DIR") or PACKAGE_CONFIG_DIR)
+
+
+CONFIG_DIR = config_root()  # as at import time; loaders without a path ask config_root()
 BASE_FILE = CONFIG_DIR / "base.toml"
 SCENARIO_DIR = CONFIG_DIR / "scenarios"
 TARGETS_FILE = CONFIG_DIR / "calibration" / "targets.toml"
@@ -81,22 +88,23 @@ def schema_error(exc: ValidationError, where: str, model: type[BaseModel] | None
         msg = f"unknown key {loc[-1]!r}{allowed}"
         if len(loc) > 1:
             msg = f"{'.'.join(loc[:-1])}: {msg}"
-    elif kind == "missing":
-        msg = f"{field_name}: missing (required)"
+    elif kind == "missing" or (err.get("input", "") is None and kind.endswith("_type")):
+        msg = f"{field_name}: missing (a value is required)"
     else:
         text = err["msg"]
         if text.startswith("Value error, "):
             text = text[len("Value error, "):]
         got = err.get("input")
         shown = f", got {got!r}" if not isinstance(got, (dict, list)) and kind != "value_error" else ""
-        msg = f"{field_name}: {_plain(text)}{shown}"
+        msg = f"{field_name}: {_plain(text)}{shown}" if loc else f"{text}{shown}"
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     return ConfigError(f"{where}: {msg}{more}")
 
 
 def _plain(text: str) -> str:
-    """Pydantic's wording, lower-cased at the start to read on after a field name."""
-    return text[:1].lower() + text[1:] if text else text
+    """Pydantic's wording, to read on after a field name."""
+    text = text[:1].lower() + text[1:] if text else text
+    return text.replace("input should be", "must be", 1)
 
 
 def read_toml(path: Path | str) -> dict:
@@ -375,8 +383,9 @@ def _suggest(name: str, names) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def load_base(path: Path | str = BASE_FILE) -> Config:
-    """The defaults of ``base.toml``."""
+def load_base(path: Path | str | None = None) -> Config:
+    """The defaults of ``base.toml`` (by default the one in :func:`config_root`)."""
+    path = config_root() / "base.toml" if path is None else path
     tree = read_toml(path)
     defs: dict[str, ParamDef] = {}
     _flatten_defs(tree, "", str(path), defs)
@@ -404,7 +413,7 @@ class ScenarioFile(Strict):
 
 
 def _scenario_dir(config_dir: Path | str | None) -> Path:
-    return SCENARIO_DIR if config_dir is None else Path(config_dir) / "scenarios"
+    return (config_root() if config_dir is None else Path(config_dir)) / "scenarios"
 
 
 def scenario_names(config_dir: Path | str | None = None) -> list[str]:
@@ -447,7 +456,7 @@ def resolve(scenario: str = "baseline", config_file: Path | str | None = None,
 
     ``config_dir`` reads ``base.toml`` and ``scenarios/`` from another directory than
     ``configs/``."""
-    cfg = load_base(BASE_FILE if config_dir is None else Path(config_dir) / "base.toml")
+    cfg = load_base(None if config_dir is None else Path(config_dir) / "base.toml")
     path = scenario_file(scenario, config_dir)
     tree = load_scenario_file(scenario, config_dir)
     meta = tree.get("scenario", {})
@@ -483,9 +492,10 @@ class Target(Strict):
         return None
 
 
-def load_targets(path: Path | str = TARGETS_FILE) -> dict[str, Target]:
+def load_targets(path: Path | str | None = None) -> dict[str, Target]:
     """The calibration targets, checked: each a table with value, tolerance (>= 0), unit,
     source, and ``relative = true`` when the tolerance is a share of the value."""
+    path = config_root() / "calibration" / "targets.toml" if path is None else path
     tree = read_toml(path)
     out = {}
     for name, item in tree.items():

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 import numpy as np
 from pydantic import BaseModel, ValidationError, field_validator, model_validator
 
-from .config import CONFIG_DIR, Config, ConfigError, Strict, date_pairs, parse_month, schema_error
+from .config import Config, ConfigError, Strict, config_root, date_pairs, parse_month, schema_error
 from .state import COMMITTEES, DOMAINS, HOUSEHOLD_FIELDS, ORG_KINDS, PERSON_FIELDS, SERVICES
 
 
@@ -330,7 +330,7 @@ def initial_persons(cfg: Config, municipalities: list[MunicipalityRow] | None = 
     """About how many persons a run starts with: the larger census count of each
     municipality, times the scale."""
     if municipalities is None:
-        municipalities = check_municipalities(Path(config_dir or CONFIG_DIR) / "territory" / "municipalities.csv")
+        municipalities = check_municipalities(Path(config_dir or config_root()) / "territory" / "municipalities.csv")
     residents = sum(max(r.pop_2006, r.pop_2011) for r in municipalities)
     return int(math.ceil(residents * float(cfg["run.scale"])))
 
@@ -461,7 +461,7 @@ def check_run_inputs(cfg: Config, config_dir: Path | str | None = None, workers:
     the user set, and (with ``memory``) the memory the run needs."""
     from .timeline import Timeline
 
-    root = Path(config_dir or CONFIG_DIR)
+    root = Path(config_dir or config_root())
     munis = check_municipalities(root / "territory" / "municipalities.csv")
     check_water(root / "territory" / "water.csv")
     codes = [r.code for r in munis]

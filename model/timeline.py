@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import numpy as np
 from pydantic import StrictBool, StrictInt, StrictStr, ValidationError, field_validator
 
-from .config import CONFIG_DIR, ConfigError, Strict, read_toml, schema_error
+from .config import CONFIG_DIR, ConfigError, Strict, config_root, read_toml, schema_error
 
 TIMELINE_FILE = CONFIG_DIR / "timeline" / "closures.toml"
 
@@ -150,11 +150,12 @@ class Timeline:
         self.path = path
 
     @classmethod
-    def load(cls, path: Path | str = TIMELINE_FILE, municipalities: Iterable[str] | None = None,
+    def load(cls, path: Path | str | None = None, municipalities: Iterable[str] | None = None,
              sectors: Iterable[str] | None = None) -> "Timeline":
         """Read and check a timeline file. With ``municipalities`` (the names and codes
-        allowed) or ``sectors``, each closure's municipality and sector must be one of them."""
-        path = Path(path)
+        allowed) or ``sectors``, each closure's municipality and sector must be one of them.
+        The default file is ``timeline/closures.toml`` of :func:`~model.config.config_root`."""
+        path = config_root() / "timeline" / "closures.toml" if path is None else Path(path)
         tree = read_toml(path)
         unknown = set(tree) - {"closure"}
         if unknown:
