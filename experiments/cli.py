@@ -182,6 +182,86 @@ def _check_writable(out: Path) -> None:
         raise ConfigError(f"--out {out}: no permission to write in {parent}")
 
 
+def _int_list(text: str | None, option: str) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"{option}: expected whole numbers separated by commas, got {text!r}") from None
+
+
+@cli.command("compare")
+@click.option("--scenarios", help="Comma-separated scenarios (default: every file in configs/scenarios/).")
+@click.option("--baseline", default="baseline", show_default=True, help="The scenario the others are compared with.")
+@click.option("--replicates", type=int,
+              help="Replicates per scenario (default: chosen by coefficient-of-variation stability, at least 20).")
+@click.option("--min-replicates", type=int, default=20, show_default=True, help="Replicate rule: first batch.")
+@click.option("--max-replicates", type=int, default=60, show_default=True, help="Replicate rule: upper limit.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Root seed; replicate i of every scenario gets the i-th SeedSequence child.")
+@click.option("--scale", type=float, help="Model persons per resident (default 1, the real territory).")
+@click.option("--start", help="First month, YYYY-MM (default 2003-01).")
+@click.option("--end", help="Last month, YYYY-MM (default 2018-12).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML file of parameter overrides applied to every scenario.")
+@click.option("--outcomes", help="Comma-separated summary outcomes for the effects table (default: the key "
+                                 "outcomes; see docs/outputs.md).")
+@click.option("--map-years", help="Comma-separated years of the maps by municipality (default 2004,2006,2009,2016).")
+@click.option("--bootstrap", "n_boot", type=int, default=2000, show_default=True, help="Bootstrap resamples.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (default results/compare-<plan hash>/); rerunning into it reuses finished runs.")
+@engine_options
+def compare_command(scenarios, baseline, replicates, min_replicates, max_replicates, seed, scale, start, end,
+                    config_file, outcomes, map_years, n_boot, out, workers, scheduler, retries, quiet):
+    """Compare scenarios with common random numbers: every scenario against the baseline.
+
+    Writes runs.parquet, the weekly time series (timeseries/), effects.csv (mean
+    difference, Cohen's d and Vargha-Delaney A with 95% bootstrap intervals, paired
+    Wilcoxon p with Holm correction), summary.csv, figures/ (each weekly outcome with 95%
+    bands and the closures and interventions shaded, forest plots of the effects, maps by
+    municipality) and report.md, the findings in words. Interrupted comparisons continue
+    when the same command is run again."""
+    from model.config import scenario_names
+
+    from .compare import CompareOptions, run_comparison
+    from .design import load_plan
+    from .outcomes import KEY_OUTCOMES, SUMMARY_BY_NAME
+
+    workers = _check_engine(workers, retries, seed, replicates)
+    names = [x.strip() for x in scenarios.split(",") if x.strip()] if scenarios else scenario_names()
+    if baseline not in names:
+        names = [baseline, *names]
+    names = [baseline] + [x for x in names if x != baseline]
+    if len(names) < 2:
+        raise ConfigError(f"compare needs at least one scenario besides {baseline!r}; available: "
+                          f"{', '.join(scenario_names())}")
+    if min_replicates < 3 or max_replicates < min_replicates:
+        raise ConfigError("--min-replicates must be >= 3 and --max-replicates >= --min-replicates")
+    if n_boot < 100:
+        raise ConfigError(f"--bootstrap must be >= 100, got {n_boot}")
+    chosen = [x.strip() for x in outcomes.split(",") if x.strip()] if outcomes else list(KEY_OUTCOMES)
+    for o in chosen:
+        if o not in SUMMARY_BY_NAME:
+            raise ConfigError(f"--outcomes: unknown outcome {o!r}; known: {', '.join(SUMMARY_BY_NAME)}")
+    plan = load_plan(None, scenarios=names, seed=seed, scale=scale if scale is not None else 1.0, start=start,
+                     end=end, design="none", replicates=replicates or min_replicates, name="compare")
+    if config_file is not None:
+        plan.fixed = _fixed_overrides(config_file)
+        plan.validate()
+    opts = CompareOptions(baseline=baseline, replicates=replicates, min_replicates=min_replicates,
+                          max_replicates=max_replicates, outcomes=chosen,
+                          map_years=_int_list(map_years, "--map-years"), n_boot=n_boot)
+    out = out or Path("results") / f"compare-{plan.hash()[:8]}"
+    res, rule = run_comparison(plan, out, opts, workers=workers, scheduler=scheduler, retries=retries,
+                               progress=not quiet)
+    code = _finish_message("compare", res, out)
+    if not res.interrupted:
+        click.echo(f"{out / 'report.md'}: {rule['replicates']} replicates per scenario; effects in "
+                   f"{out / 'effects.csv'}, figures in {out / 'figures'}")
+    return code
+
+
 @cli.command("viz")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on; 0.0.0.0 serves every network interface.")
