@@ -24,6 +24,7 @@ import inspect
 import io
 import math
 import sys
+import traceback
 import weakref
 from dataclasses import dataclass
 from datetime import timedelta
@@ -217,8 +218,19 @@ class PageModel(CohesionModel):
             self.running = False
 
     def step(self) -> None:
-        if self.problem is None:
+        """One week; a week that fails stops the run with ``problem`` describing the
+        failure (the page shows it; Reset starts a new run) instead of raising."""
+        if self.problem is not None:
+            return
+        week = self.steps  # Mesa counts the step before running it
+        day = self.start_date + timedelta(days=7 * (week - 1))
+        try:
             super().step()
+        except Exception as exc:  # a failing submodel must not take the page down
+            traceback.print_exc(file=sys.stderr)
+            self.problem = f"week {week} (from {day.isoformat()}) failed: {type(exc).__name__}: {exc}"
+            self.step_failed = True
+            self.running = False
 
 
 # -- what the map shows ------------------------------------------------------------------
@@ -878,8 +890,11 @@ def TerritoryMap(model):
     problem = _problem(model)
     png = solara.use_memo(lambda: None if problem else map_png(model, key), [model, model.steps, key])
     if problem:
-        solara.Error(f"The model was not built: {problem}. Correct the value and press Reset.",
-                     classes=["cohesion-problem"])
+        if getattr(model, "step_failed", False):
+            solara.Error(f"The run stopped: {problem}. Press Reset to start a new run.", classes=["cohesion-problem"])
+        else:
+            solara.Error(f"The model was not built: {problem}. Correct the value and press Reset.",
+                         classes=["cohesion-problem"])
         return
     with solara.Column(gap="0px", style={"padding": "0px 6px", "width": "100%"}):
         with solara.Row(gap="12px", style={"align-items": "center"}):
