@@ -20,11 +20,15 @@ import pyarrow.parquet as pq
 
 from model.state import Status
 
-PANEL_PLACEHOLDERS = {
-    # Columns of the persons panel owned by submodels not yet in the model: typed, all missing.
+PANEL_SOCIAL = {
+    # Columns of the persons panel from the distress, support, services and belonging submodels.
     "distress": pa.float32(),
     "support_ties": pa.int16(),
+    "supported_weeks_ago": pa.int16(),
+    "in_service": pa.bool_(),
+    "knows_services": pa.bool_(),
     "trained_helper": pa.bool_(),
+    "helps": pa.int32(),
     "belonging": pa.float32(),
     "participates": pa.bool_(),
     "marginalized": pa.bool_(),
@@ -71,8 +75,8 @@ def persons_table(model) -> pa.Table:
         "moved_out": pa.array(cols.get("moved_out", np.zeros(0, bool)), pa.bool_()),
         "died": pa.array(cols.get("died", np.zeros(0, bool)), pa.bool_()),
     }
-    for name, typ in PANEL_PLACEHOLDERS.items():
-        arrays[name] = pa.nulls(n, typ)
+    for name, typ in PANEL_SOCIAL.items():
+        arrays[name] = pa.array(cols[name] if n else [], typ)
     return pa.table(arrays)
 
 

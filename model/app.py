@@ -250,12 +250,14 @@ class CellLayer:
 
 
 LAYERS = {
-    "distress": CellLayer("distress", "Distress", "mean distress of residents", 0.0, 1.0, "PuRd", "distress"),
+    "distress": CellLayer("distress", "Distress", "mean distress of adult residents (SD)", -0.5, 1.0, "PuRd",
+                          "distress", extend="both"),
     "unemployment_rate": CellLayer("unemployment_rate", "Unemployment rate",
                                    "unemployed / labour force", 0.0, 0.3, "YlOrRd", extend="max"),
     "support_received": CellLayer("support_received", "Support received",
-                                  "share of residents receiving support", 0.0, 1.0, "YlGnBu", "support_received"),
-    "cohesion": CellLayer("cohesion", "Cohesion", "mean belonging of residents", 0.0, 1.0, "BuGn", "belonging"),
+                                  "share of adults in high distress receiving informal support", 0.0, 1.0,
+                                  "YlGnBu", "support_received"),
+    "cohesion": CellLayer("cohesion", "Cohesion", "mean belonging of adult residents", 0.0, 1.0, "BuGn", "belonging"),
 }
 DEFAULT_LAYER = "unemployment_rate"
 NOT_MODELLED = "not yet modelled"
@@ -287,8 +289,11 @@ def unemployment_by_cell(model: CohesionModel) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _person_mean_by_cell(model: CohesionModel, field: str) -> np.ndarray:
+    """Mean of a person measure (``CohesionModel.person_measure``) over each cell's
+    adults for whom it is defined."""
     cell, present = _resident_cells(model)
-    values = getattr(model.people, field)[: model.people.n].astype(float)
+    values, defined = model.person_measure(field)
+    present = present & defined
     size = model.grid.width * model.grid.height
     count = np.bincount(cell[present], minlength=size)
     total = np.bincount(cell[present], weights=values[present], minlength=size)
@@ -298,9 +303,9 @@ def _person_mean_by_cell(model: CohesionModel, field: str) -> np.ndarray:
 
 
 def layer_modelled(model: CohesionModel, key: str) -> bool:
-    """Whether the model computes what the layer shows (its person field exists)."""
+    """Whether the model computes what the layer shows."""
     spec = LAYERS[key]
-    return spec.person_field is None or hasattr(model.people, spec.person_field)
+    return spec.person_field is None or spec.person_field in model.PERSON_MEASURES
 
 
 def layer_values(model: CohesionModel, key: str) -> np.ndarray | None:

@@ -4,17 +4,30 @@ Persons, households and organizations live in arrays (``model/state.py``); submo
 (``model/submodels/``) update them for everyone at once; Mesa agents are the object view
 of the same rows. Step order (one week, the week that starts on ``model.date``):
 
-1. shocks: announcements, layoff waves and closures dated in this week;
+1. shocks: plant workers who left last week replaced, then announcements, layoff waves
+   and closures dated in this week;
 2. labour market: plant staffing, retirement (every ``demography.period_weeks`` weeks),
    separations, retraining, labour-force entry and exit (every period), labour demand,
    job matching and re-employment;
 3. employment insurance: waiting, severance, benefits paid, exhaustion;
-4. household finances: income, strain, and requests to leave under prolonged strain;
-5. demography (every ``demography.period_weeks`` weeks): ageing, deaths, young adults
+4. household finances: income, strain, and requests to leave under prolonged strain
+   (less likely for households with a strong sense of belonging);
+5. committees: the organization network learns and forgets (``committees``);
+6. distress: adults' distress follows job loss, strain, their household and the support
+   and services they receive (``distress``);
+7. disclosure and informal support: helper training, disclosures to ties, help given,
+   helpers' referrals (``informal_support``);
+8. formal services: outreach, self-referral, referrals between organizations that know
+   each other, waiting lists and capacity (``services``);
+9. belonging and participation (every period) (``belonging``);
+10. demography (every ``demography.period_weeks`` weeks): ageing, deaths, young adults
    leaving, households leaving (including the requests of step 4), births, households
-   moving in;
-6. Mesa agents added and removed to match; aggregates computed; the DataCollector
+   moving in; newcomers get their traits and ties;
+11. Mesa agents added and removed to match; aggregates computed; the DataCollector
    records the week; on a year's last week the persons panel records every person.
+
+Before step 1, the interventions in force this week are set from the scenario
+(``submodels/interventions.py``).
 """
 
 from __future__ import annotations
@@ -34,10 +47,17 @@ from .population import CellSampler, build_population, commute_weights
 from .state import Exit, Status
 from .streams import Streams
 from .submodels import employment_insurance as ei
+from .submodels.belonging import Belonging
+from .submodels.committees import Committees
 from .submodels.demography import Demography
+from .submodels.distress import Distress
 from .submodels.household_finances import HouseholdFinances
+from .submodels.informal_support import InformalSupport
+from .submodels.interventions import Interventions
 from .submodels.labour_market import LabourMarket
+from .submodels.services import Services
 from .submodels.shocks import Shocks
+from .ties import Ties
 from .territory import load_territory
 from .timeline import Timeline
 
@@ -76,13 +96,32 @@ class WeekStats:
     strain_out_migrants_cumulative: int = 0
     mean_distress: float = NA
     share_high_distress: float = NA
+    mean_distress_employed: float = NA
+    mean_distress_unemployed: float = NA
+    share_high_distress_employed: float = NA
+    share_high_distress_unemployed: float = NA
+    in_need: int = 0
     support_received_share: float = NA
     formal_service_reach: float = NA
     unmet_need_share: float = NA
+    disclosures: int = 0
+    helping_acts: int = 0
+    helpers_trained: int = 0
+    trained_helpers_reached_share: float = NA
+    helper_referrals_cumulative: int = 0
+    self_referrals_cumulative: int = 0
+    org_referrals_cumulative: int = 0
+    service_clients: int = 0
+    service_waiting: int = 0
+    knows_services_share: float = NA
     cohesion_index: float = NA
     belonging_mean: float = NA
     participation_rate: float = NA
+    engagement_share: float = NA
+    tie_integrity: float = NA
     org_partnership_density: float = NA
+    org_cross_sector_share: float = NA
+    interventions_active: str = ""
 
 
 STAT_NAMES = tuple(f.name for f in fields(WeekStats))
@@ -161,6 +200,18 @@ class CohesionModel(mesa.Model):
         self.shocks = Shocks(self, waves)
         self.finances = HouseholdFinances(self)
         self.demography = Demography(self)
+        self.interventions = Interventions(self)
+        self.ties = Ties(self)
+        self.distress = Distress(self)
+        self.committees = Committees(self)
+        self.support = InformalSupport(self)
+        self.services = Services(self)
+        self.belonging = Belonging(self)
+        self.ties.refresh_pools()
+        self._init_social(np.arange(self.people.n))
+        self._refresh_adults()
+        self.belonging.tie_integrity = self.ties.integrity(self.adults)
+        self.need = np.zeros(0, np.int64)
 
         self.grid = OrthogonalMooreGrid((self.territory.width, self.territory.height), torus=False,
                                         random=self.random, cell_klass=SlottedCell)
@@ -184,6 +235,51 @@ class CohesionModel(mesa.Model):
             model_reporters={name: partial(_read_stat, name) for name in STAT_NAMES})
         self._aggregate(np.zeros(0, np.int64))  # the state at the start, before the first week
         self.running = True
+
+    PERSON_MEASURES = ("distress", "support_received", "belonging", "in_service", "participates")
+
+    def person_measure(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """A per-person figure for maps, as (values, defined) over all rows: distress,
+        belonging and participation of adults; support received (in the last
+        ``support.memory_weeks`` weeks) and being in a formal service, of adults in high
+        distress."""
+        P = self.people
+        n = P.n
+        adult = np.zeros(n, bool)
+        adult[self.adults] = True
+        if name in ("distress", "belonging", "participates"):
+            return getattr(P, name)[:n].astype(float), adult
+        need = np.zeros(n, bool)
+        need[self.need] = True
+        if name == "support_received":
+            return (self.week - P.support_week[:n] < self.config["support.memory_weeks"]).astype(float), need
+        if name == "in_service":
+            return (P.service[:n] >= 0).astype(float), need
+        raise KeyError(f"unknown person measure {name!r}; known: {', '.join(self.PERSON_MEASURES)}")
+
+    def model_people_left_plants(self) -> bool:
+        """Whether a worker of a plant still to lay off left the RCM last week."""
+        return bool(self.people.at_plant[self.last_exits].any())
+
+    def _refresh_adults(self) -> None:
+        """Rows of the adults present (ages and presence change only in demography weeks)."""
+        P = self.people
+        n = P.n
+        self.adults = np.flatnonzero(P.present[:n] & (P.age[:n] >= self.config["demography.working_age"]))
+
+    def _find_need(self) -> None:
+        """Adults in high distress this week."""
+        a = self.adults
+        self.need = a[self.people.distress[a] >= self.config["distress.high_threshold"]]
+
+    def _init_social(self, ids: np.ndarray) -> None:
+        """Traits, marginalization, belonging, knowledge of services and ties of new persons."""
+        s = self.streams
+        self.distress.init_people(ids, s["distress"])
+        self.belonging.mark_marginalized(ids, s["belonging"])
+        self.belonging.init_people(ids, s["belonging"])
+        self.services.init_people(ids, s["services"])
+        self.ties.add(ids, s["ties"])
 
     # -- agents ----------------------------------------------------------------------
     def _add_household_agents(self, rows: np.ndarray) -> None:
@@ -228,13 +324,29 @@ class CohesionModel(mesa.Model):
         self.week = self.steps - 1
         self.date = self.start_date + timedelta(days=7 * self.week)
         first_new_household = self.households.n
+        self.interventions.update(self.date, self.week)
+        if self.date.month == 1 and self.date.day <= 7 and self.week > 0:
+            self.ties.refresh_pools()  # once a year: candidates for new ties
+            self.belonging.tie_integrity = self.ties.renew(self.streams["ties"])
+        self.labour.restaff()
         self.shocks.step()
         self.labour.step()
         status = self.people.status[: self.people.n]
         jobless = np.flatnonzero((status == Status.UNEMPLOYED) | (status == Status.TRAINING))
         paid, severance = ei.step(self.people, jobless)
         self.demography.request_moves(self.finances.step(jobless, paid, severance))
+        strained = self.finances.strained_households
+        self.committees.step()
+        self.distress.step(jobless, strained)
+        self._find_need()
+        referred = self.support.step()
+        self.services.step(referred, strained)
+        self.belonging.step()
         entered, exited = self.demography.step()
+        if len(entered):
+            self._init_social(entered)
+        if len(entered) or len(exited) or self.week % self.demography.period == self.demography.period - 1:
+            self._refresh_adults()
         self.last_exits = exited
         self._sync_agents(entered, exited, first_new_household)
         self._aggregate(paid)
@@ -282,6 +394,56 @@ class CohesionModel(mesa.Model):
         s.in_migrants_cumulative = c["in_migrants"]
         s.out_migrants_cumulative = c["moved_alone"] + c["moved_with_household"]
         s.strain_out_migrants_cumulative = c["strain_moved"]
+        self._aggregate_social()
+
+    def _aggregate_social(self) -> None:
+        P, s = self.people, self.stats
+        adult = self.adults
+        d = P.distress[adult]
+        high = d >= self.config["distress.high_threshold"]
+        st = P.status[adult]
+        emp, unemp = st == Status.EMPLOYED, st == Status.UNEMPLOYED
+        s.mean_distress = float(d.mean()) if len(d) else NA
+        s.share_high_distress = float(high.mean()) if len(d) else NA
+        s.mean_distress_employed = float(d[emp].mean()) if emp.any() else NA
+        s.mean_distress_unemployed = float(d[unemp].mean()) if unemp.any() else NA
+        s.share_high_distress_employed = float(high[emp].mean()) if emp.any() else NA
+        s.share_high_distress_unemployed = float(high[unemp].mean()) if unemp.any() else NA
+        need = adult[high]
+        s.in_need = len(need)
+        memory = int(self.config["support.memory_weeks"])
+        if len(need):
+            supported = self.week - P.support_week[need] < memory
+            served = P.service[need] >= 0
+            s.support_received_share = float(supported.mean())
+            s.formal_service_reach = float(served.mean())
+            s.unmet_need_share = float((~supported & ~served).mean())
+        else:
+            s.support_received_share = s.formal_service_reach = s.unmet_need_share = NA
+        sup = self.support
+        s.disclosures = sup.disclosures
+        s.helping_acts = sup.acts
+        trained = adult[P.trained_week[adult] >= 0]
+        s.helpers_trained = len(trained)
+        s.trained_helpers_reached_share = float(P.met_distressed[trained].mean()) if len(trained) else NA
+        c = self.services.counts
+        s.helper_referrals_cumulative = c["helper_referrals"]
+        s.self_referrals_cumulative = c["self_referrals"]
+        s.org_referrals_cumulative = c["org_referrals"]
+        s.service_clients = self.services.clients
+        s.service_waiting = self.services.waiting
+        s.knows_services_share = float(P.knows_services[adult].mean()) if len(adult) else NA
+        part = P.participates[adult]
+        s.belonging_mean = float(P.belonging[adult].mean()) if len(adult) else NA
+        s.participation_rate = float(part.mean()) if len(adult) else NA
+        b = self.belonging
+        s.engagement_share = b.engaged_share if b.engaged_share == b.engaged_share else s.participation_rate
+        s.tie_integrity = b.tie_integrity
+        s.org_partnership_density = self.committees.density
+        s.org_cross_sector_share = self.committees.cross_sector_share
+        s.cohesion_index = float(np.mean([s.belonging_mean, s.participation_rate, s.tie_integrity,
+                                          s.org_partnership_density]))
+        s.interventions_active = ";".join(k for k, v in self.interventions.snapshot().items() if v)
 
     def _record_panel(self) -> None:
         """One row per person present at any time during the current year."""
@@ -304,6 +466,17 @@ class CohesionModel(mesa.Model):
             "hourly_wage": P.wage[rows].copy(),
             "ever_displaced": P.ever_displaced[rows].copy(),
             "ei_exhausted": P.ei_exhausted[rows].copy(),
+            "distress": np.where(P.age[rows] >= self.config["demography.working_age"], P.distress[rows],
+                                 np.nan).astype(np.float32),
+            "support_ties": self.ties.count(rows),
+            "supported_weeks_ago": np.minimum(self.week - P.support_week[rows], 9999).astype(np.int16),
+            "in_service": P.service[rows] >= 0,
+            "knows_services": P.knows_services[rows].copy(),
+            "trained_helper": P.trained_week[rows] >= 0,
+            "helps": P.helps[rows].copy(),
+            "belonging": P.belonging[rows].copy(),
+            "participates": P.participates[rows].copy(),
+            "marginalized": P.marginalized[rows].copy(),
             "moved_out": (reason == Exit.MOVED_ALONE) | (reason == Exit.MOVED_WITH_HOUSEHOLD),
             "died": reason == Exit.DIED,
         })

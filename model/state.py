@@ -82,6 +82,23 @@ PERSON_FIELDS = (
     Field("ei_benefit", np.float32, 0.0, "CAD/week", "weekly benefit of the current claim"),
     Field("ei_exhausted", np.bool_, False, "-", "the current claim ran out while still without a job"),
     Field("severance_left", np.int16, 0, "weeks", "weeks of severance pay still being paid"),
+    Field("distress_trait", np.float32, 0.0, "SD", "stable part of distress (individual differences)"),
+    Field("distress_state", np.float32, 0.0, "SD", "part of distress due to current circumstances (>= 0)"),
+    Field("distress", np.float32, 0.0, "SD", "psychological distress, trait + state (adults)"),
+    Field("support_week", np.int32, -10_000, "week", "last week informal support was received"),
+    Field("support_effect", np.float32, 0.0, "SD", "distress relief of the last informal support received"),
+    Field("helped_week", np.int32, -10_000, "week", "last week this person supported someone"),
+    Field("helps", np.int32, 0, "acts", "times this person supported someone"),
+    Field("trained_week", np.int32, -1, "week", "week trained with the Guide, or of the last refresher (-1: never)"),
+    Field("met_distressed", np.bool_, False, "-", "a trained helper who has been told of someone's distress"),
+    Field("knows_services", np.bool_, False, "-", "knows which local service to turn to"),
+    Field("service", np.int32, -1, "row", "organization currently serving this person (-1: none)"),
+    Field("service_left", np.int16, 0, "weeks", "weeks left in the current service episode"),
+    Field("waiting", np.int32, -1, "row", "organization whose waiting list the person is on (-1: none)"),
+    Field("wait_since", np.int32, 0, "week", "week the person joined the waiting list"),
+    Field("belonging", np.float32, 0.0, "0-1", "sense of belonging to the local community"),
+    Field("participates", np.bool_, False, "-", "takes part in community activities (engagement mode)"),
+    Field("marginalized", np.bool_, False, "-", "low income and weak social integration (docs/ODD.md)"),
 )
 
 HOUSEHOLD_FIELDS = (

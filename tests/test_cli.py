@@ -102,14 +102,19 @@ def test_run_writes_the_data_contract(tmp_path):
     ts = pq.read_table(out / "timeseries.parquet").to_pandas()
     assert len(ts) == manifest["weeks"] == 105
     assert str(ts["date"].iloc[0].date()) == "2005-01-01"
-    assert ts["mean_distress"].isna().all()  # pending submodel
+    social = ["mean_distress", "share_high_distress", "support_received_share", "formal_service_reach",
+              "unmet_need_share", "cohesion_index", "belonging_mean", "participation_rate", "org_partnership_density"]
+    assert ts[social].notna().all().all()  # every contract column is filled
+    assert ts[["support_received_share", "formal_service_reach", "unmet_need_share"]].stack().between(0, 1).all()
     assert (ts["labour_force"] == ts["employed"] + ts["unemployed"]).all()
     lay = pq.read_table(out / "layoffs.parquet").to_pandas()
     assert ts["jobs_lost_cumulative"].iloc[-1] == lay["workers"].sum() > 0
     persons = pq.read_table(out / "persons.parquet").to_pandas()
     assert sorted(persons["year"].unique()) == [2005, 2006]
     assert not persons.duplicated(["person_id", "year"]).any()
-    assert persons["distress"].isna().all()
+    adults = persons["age"] >= 15
+    assert persons.loc[adults, "distress"].notna().all() and persons.loc[~adults, "distress"].isna().all()
+    assert persons["belonging"].between(0, 1).all() and persons["support_ties"].ge(0).all()
     png = (out / "unemployment_jobs_lost.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 

@@ -7,7 +7,8 @@ income is what they would earn with every jobless member back at the wage of the
 job. A household is under strain when its income is ``strain.income_drop`` or more below
 its reference income. After ``strain.out_migration_after_weeks`` weeks of continuous
 strain it leaves the RCM at rate ``strain.out_migration_rate``; the move is requested
-here and carried out by the demography submodel.
+here and carried out by the demography submodel, less often the stronger the household's
+sense of belonging (``cohesion.belonging_migration``, ``submodels/belonging.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..state import Status
-from ..streams import bernoulli
+from ..streams import bernoulli, bernoulli_each
 
 
 class HouseholdFinances:
@@ -32,7 +33,9 @@ class HouseholdFinances:
         paid a benefit or severance this week."""
         m, P, H = self.model, self.model.people, self.model.households
         status = P.status
-        hhs, local = np.unique(P.household[jobless], return_inverse=True)  # watched households
+        mark = np.zeros(H.n, bool)
+        mark[P.household[jobless]] = True
+        hhs = np.flatnonzero(mark)  # watched households, sorted
         # Members who can bring income: those who arrived with the household, whose rows
         # are consecutive. Children born in the model are left out (a simplification:
         # the oldest of them reach working age only at the end of the period).
@@ -65,4 +68,15 @@ class HouseholdFinances:
         self.strained = len(strained)
         rng = m.streams["household_finances"]
         eligible = strained[H.strain_weeks[strained] >= self.p["out_migration_after_weeks"]]
-        return bernoulli(rng, eligible, self.p["out_migration_rate"])
+        if len(eligible) == 0:
+            return eligible
+        # Households with a stronger sense of belonging are less likely to leave.
+        cp = m.config.section("cohesion")
+        b = m.belonging.household_belonging(eligible)
+        odds = np.exp(-cp["belonging_migration"] * (b - cp["belonging_initial"]))
+        return bernoulli_each(rng, eligible, np.minimum(self.p["out_migration_rate"] * odds, 1.0))
+
+    @property
+    def strained_households(self) -> np.ndarray:
+        """Households under financial strain this week."""
+        return self._strained

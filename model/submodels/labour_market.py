@@ -133,14 +133,18 @@ class LabourMarket:
         ei.close_claims(P, ids)
 
     # -- the weekly step ---------------------------------------------------------------
+    def restaff(self) -> None:
+        """Before the week's layoff waves: replace plant workers who left last week."""
+        m = self.model
+        if m.model_people_left_plants():
+            self._staff_plants(m.streams["labour"])
+
     def step(self) -> None:
         m, P, p = self.model, self.model.people, self.p
         rng = m.streams["labour"]
         n = P.n
         status = P.status[:n]
         age = P.age[:n]
-        if P.at_plant[m.last_exits].any():
-            self._staff_plants(rng)
         employed = np.flatnonzero(status == Status.EMPLOYED)
         employed = employed[~P.at_plant[employed]]
         jobless = np.flatnonzero((status == Status.UNEMPLOYED) | (status == Status.TRAINING))
@@ -219,6 +223,7 @@ class LabourMarket:
         t = m.date.year + (m.date.timetuple().tm_yday - 0.5) / 365.25
         index = np.interp(t, self.index_first_year + 0.5 + np.arange(len(self.demand_index)), self.demand_index)
         total = (self.labour_force - at_plants) * (1.0 - self.structural_rate) * index
+        total += m.interventions.extra_jobs(m.config["run.scale"])  # recovery committee, CSSS 2011
         self.jobs = max(total - self.deficit - self.lost_for_good, 0.0) * self.sector_share
 
     def _match(self, rng: np.random.Generator, held: np.ndarray) -> None:
@@ -234,6 +239,10 @@ class LabourMarket:
         long = P.ever_displaced[seekers] & (P.displaced_tenure[seekers] >= p["long_tenure_years"])
         effort = effort * np.where(long, p["long_tenure_search"], 1.0)
         effort = effort * np.where(P.retrained[seekers], p["training_search_boost"], 1.0)
+        iv = self.model.interventions
+        if iv.active("recovery_committee"):  # the employment-transition subcommittee
+            boost = iv.params("recovery_committee")["transition_search_boost"]
+            effort = effort * np.where(P.ever_displaced[seekers], boost, 1.0)
         # A seeker directs effort e to the sector of the last job and c * e to each other
         # sector (e everywhere if never employed), so the effort aimed at sector s is
         # S_s = c * sum(e) + (1 - c) * sum(e of those whose last sector is s).
