@@ -41,7 +41,7 @@ import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
 from .agents import Household, Organization, Worker
-from .config import CONFIG_DIR, Config, parse_month, resolve
+from .config import Config, config_root, parse_month, resolve
 from .space import SlottedCell
 from .population import CellSampler, build_population, commute_weights
 from .state import Exit, Status
@@ -177,7 +177,7 @@ class CohesionModel(mesa.Model):
         self.week = 0
         self.date = self.start_date
 
-        self.territory = load_territory(CONFIG_DIR / "territory", cell_km=cfg["run.cell_km"],
+        self.territory = load_territory(config_root() / "territory", cell_km=cfg["run.cell_km"],
                                         density_scale_km=cfg["run.density_scale_km"])
         self.municipality_names = list(self.territory.municipalities["name"])
         self.timeline = Timeline.load()
