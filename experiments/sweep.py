@@ -350,7 +350,7 @@ class DaskBackend:
                                             dashboard_address=None, silence_logs=logging.ERROR)
                 self.client = Client(self.cluster)
             else:
-                self.client = Client(scheduler, timeout="15s")
+                self.client = Client(scheduler, timeout="5s")
         except (OSError, TimeoutError) as exc:
             raise ConfigError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc})") from None
         self.address = self.client.scheduler.address
@@ -449,6 +449,7 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
     out = Path(out)
     prepare_directory(out, plan, kind)
     specs = specs if specs is not None else plan.specs(replicates)
+    backend = make_backend(workers, scheduler)  # a scheduler that cannot be reached stops here, nothing written
     out.mkdir(parents=True, exist_ok=True)
     store = SweepStore(out, plan.chunk_runs)
     _write_design(out, specs)
@@ -467,9 +468,7 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
     interrupted = False
     bar = tqdm(total=len(specs), initial=skipped, unit="run", desc=kind, disable=not progress or None,
                dynamic_ncols=True, leave=False)
-    backend = None
     try:
-        backend = make_backend(workers, scheduler)
         session["backend"] = backend.name
         if isinstance(backend, DaskBackend):
             session["scheduler_address"] = backend.address
