@@ -44,7 +44,15 @@ def config_root() -> Path:
     return Path(os.environ.get("COHESION_CONFIG_DIR") or PACKAGE_CONFIG_DIR)
 
 
-CONFIG_DIR = config_root()  # as at import time; loaders without a path ask config_root()
+CONFIG_DIR = config_root()  # as at import time
+
+
+def in_force(default: Path, relative: str) -> Path:
+    """A configuration file or folder: ``relative`` under ``COHESION_CONFIG_DIR`` when that
+    is set, else ``default`` (a module constant such as :data:`SCENARIO_DIR`, which a
+    program embedding the model may reassign)."""
+    env = os.environ.get("COHESION_CONFIG_DIR")
+    return Path(env) / relative if env else Path(default)
 BASE_FILE = CONFIG_DIR / "base.toml"
 SCENARIO_DIR = CONFIG_DIR / "scenarios"
 TARGETS_FILE = CONFIG_DIR / "calibration" / "targets.toml"
@@ -384,8 +392,8 @@ def _suggest(name: str, names) -> str:
 
 
 def load_base(path: Path | str | None = None) -> Config:
-    """The defaults of ``base.toml`` (by default the one in :func:`config_root`)."""
-    path = config_root() / "base.toml" if path is None else path
+    """The defaults of ``base.toml`` (by default :data:`BASE_FILE`; see :func:`in_force`)."""
+    path = in_force(BASE_FILE, "base.toml") if path is None else path
     tree = read_toml(path)
     defs: dict[str, ParamDef] = {}
     _flatten_defs(tree, "", str(path), defs)
@@ -413,7 +421,7 @@ class ScenarioFile(Strict):
 
 
 def _scenario_dir(config_dir: Path | str | None) -> Path:
-    return (config_root() if config_dir is None else Path(config_dir)) / "scenarios"
+    return in_force(SCENARIO_DIR, "scenarios") if config_dir is None else Path(config_dir) / "scenarios"
 
 
 def scenario_names(config_dir: Path | str | None = None) -> list[str]:
@@ -495,7 +503,7 @@ class Target(Strict):
 def load_targets(path: Path | str | None = None) -> dict[str, Target]:
     """The calibration targets, checked: each a table with value, tolerance (>= 0), unit,
     source, and ``relative = true`` when the tolerance is a share of the value."""
-    path = config_root() / "calibration" / "targets.toml" if path is None else path
+    path = in_force(TARGETS_FILE, "calibration/targets.toml") if path is None else path
     tree = read_toml(path)
     out = {}
     for name, item in tree.items():

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import numpy as np
 from pydantic import StrictBool, StrictInt, StrictStr, ValidationError, field_validator
 
-from .config import CONFIG_DIR, ConfigError, Strict, config_root, read_toml, schema_error
+from .config import CONFIG_DIR, ConfigError, Strict, in_force, read_toml, schema_error
 
 TIMELINE_FILE = CONFIG_DIR / "timeline" / "closures.toml"
 
@@ -154,8 +154,8 @@ class Timeline:
              sectors: Iterable[str] | None = None) -> "Timeline":
         """Read and check a timeline file. With ``municipalities`` (the names and codes
         allowed) or ``sectors``, each closure's municipality and sector must be one of them.
-        The default file is ``timeline/closures.toml`` of :func:`~model.config.config_root`."""
-        path = config_root() / "timeline" / "closures.toml" if path is None else Path(path)
+        The default file is :data:`TIMELINE_FILE` (see :func:`~model.config.in_force`)."""
+        path = in_force(TIMELINE_FILE, "timeline/closures.toml") if path is None else Path(path)
         tree = read_toml(path)
         unknown = set(tree) - {"closure"}
         if unknown:
