@@ -1,6 +1,7 @@
 """Parameters: every default has a source; bad overrides are refused with a clear message."""
 
 import math
+import re
 
 import pytest
 
@@ -91,3 +92,85 @@ def test_parameter_document_is_up_to_date():
     doc = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
     assert doc.read_text(encoding="utf-8") == parameter_table(), \
         "docs/parameters.md is stale: run python -m experiments.paramdoc > docs/parameters.md"
+
+
+# -- the schema of base.toml, scenario files and the checks against the run ----------------
+
+def test_a_new_section_needs_no_change_to_the_loader(tmp_path):
+    from model.config import BASE_FILE
+
+    text = BASE_FILE.read_text(encoding="utf-8")
+    extra = ('\n[brand_new.sub]\nrate = { value = 0.2, unit = "probability", source = "test" }\n'
+             'mode = { value = "a", unit = "-", choices = ["a", "b"], source = "test" }\n')
+    (tmp_path / "base.toml").write_text(text + extra, encoding="utf-8")
+    cfg = load_base(tmp_path / "base.toml")
+    rate = cfg.defs["brand_new.sub.rate"]
+    assert (rate.min, rate.max) == (0, 1)  # a probability is bounded even without min/max
+    with pytest.raises(ConfigError, match="brand_new.sub.rate = 1.2 is above its maximum 1"):
+        cfg.with_overrides({"brand_new.sub.rate": 1.2})
+    with pytest.raises(ConfigError, match="brand_new.sub.mode must be one of a, b"):
+        cfg.with_overrides({"brand_new": {"sub": {"mode": "c"}}})
+
+
+def test_resolve_reads_another_configuration_directory(tmp_path):
+    import shutil
+
+    from model.config import PACKAGE_CONFIG_DIR, scenario_names
+
+    shutil.copy(PACKAGE_CONFIG_DIR / "base.toml", tmp_path / "base.toml")
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "faster.toml").write_text(
+        '[scenario]\ndescription = "jobs end more often"\n[overrides]\nlabour.separation_rate = 0.008\n')
+    assert scenario_names(tmp_path) == ["faster"]
+    cfg = resolve("faster", config_dir=tmp_path)
+    assert cfg["labour.separation_rate"] == 0.008 and cfg.description == "jobs end more often"
+    assert cfg.set_by == {"labour.separation_rate": str(tmp_path / "scenarios" / "faster.toml")}
+    with pytest.raises(ConfigError, match="unknown scenario 'baseline'; available: faster"):
+        resolve("baseline", config_dir=tmp_path)
+
+
+def test_every_shipped_scenario_is_valid():
+    from model.config import scenario_names
+
+    for name in scenario_names():
+        assert resolve(name).scenario == name
+
+
+def _with_dates(extra: dict):
+    """The base configuration plus month parameters made up for the test."""
+    from model.config import Config, ParamDef
+
+    base = load_base()
+    defs = dict(base.defs)
+    for name, value in extra.items():
+        defs[name] = ParamDef(name, value, "YYYY-MM", "test")
+    return Config(defs, {k: d.value for k, d in defs.items()}, "baseline")
+
+
+def test_period_pairs_must_not_run_backwards():
+    from model.config import date_pairs
+
+    cfg = _with_dates({"x.start": "2005-01", "x.end": "2006-01", "y_start": "2004-01", "y_end": "2004-06"})
+    assert {("x.start", "x.end"), ("y_start", "y_end"), ("run.start", "run.end")} <= set(date_pairs(cfg.defs))
+    with pytest.raises(ConfigError, match=r"my.toml: x.end \(2004-12\) comes before x.start \(2005-01\)"):
+        cfg.with_overrides({"x.end": "2004-12"}, "my.toml")
+    cfg.with_overrides({"x.end": "2005-01"}, "my.toml")  # the same month is allowed
+
+
+def test_dates_a_user_sets_must_fall_in_the_run():
+    from model.inputs import check_dates_in_run
+
+    cfg = _with_dates({"x.start": "2005-01", "x.end": "2006-01", "event": "2005-06"})
+    short = cfg.with_overrides({"run.start": "2005-01", "run.end": "2005-12"}, "command line")
+    check_dates_in_run(short)  # defaults outside the run are fine
+    check_dates_in_run(short.with_overrides({"x.start": "2004-01", "x.end": "2019-01"}, "my.toml"))
+    for name, value, message in [("x.start", "2006-01", "begins after the end of the run"),
+                                 ("event", "2004-12", "falls outside the run (2005-01 to 2005-12)")]:
+        with pytest.raises(ConfigError, match=f"my.toml: {name} = {value} {re.escape(message)}"):
+            check_dates_in_run(short.with_overrides({name: value, "x.end": "2019-01"}, "my.toml"))
+    ends_early = cfg.with_overrides({"run.start": "2007-01", "run.end": "2008-12"}, "command line")
+    with pytest.raises(ConfigError, match="x.end = 2006-12 ends before the start of the run"):
+        check_dates_in_run(ends_early.with_overrides({"x.end": "2006-12"}, "my.toml"))
+    # a scenario's own dates are its business: a shortened run may leave them out
+    from_scenario = ends_early.with_overrides({"event": "2003-01"}, "configs/scenarios/baseline.toml")
+    check_dates_in_run(from_scenario)
