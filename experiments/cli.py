@@ -262,6 +262,81 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
     return code
 
 
+def _outcome_list(text: str | None, default) -> list[str]:
+    from .outcomes import CALIBRATION_MEASURES, SUMMARY_BY_NAME
+
+    chosen = [x.strip() for x in text.split(",") if x.strip()] if text else list(default)
+    known = list(SUMMARY_BY_NAME) + [f"cal_{m}" for m in CALIBRATION_MEASURES]
+    for o in chosen:
+        if o not in known:
+            raise ConfigError(f"--outcomes: unknown outcome {o!r}; known: {', '.join(known)}")
+    return chosen
+
+
+@cli.command("sensitivity")
+@click.argument("spec_file", type=click.Path(dir_okay=False, path_type=Path),
+                default=Path("configs/sweeps/sensitivity.toml"))
+@click.option("--outcomes", help="Comma-separated summary outcomes (default: unemployment, re-employment after 12 "
+                                 "months, strain out-migration, distress, cohesion).")
+@click.option("--method", "methods", type=click.Choice(["both", "morris", "sobol"]), default="both",
+              show_default=True, help="Morris screening, Sobol indices, or Morris then Sobol.")
+@click.option("--trajectories", type=int, default=10, show_default=True, help="Morris trajectories.")
+@click.option("--levels", type=int, default=4, show_default=True, help="Morris grid levels.")
+@click.option("--sobol-samples", type=int, default=64, show_default=True,
+              help="Sobol base sample N (a power of 2); N x (parameters + 2) points.")
+@click.option("--top", type=int, default=6, show_default=True, help="At most this many parameters go on to Sobol.")
+@click.option("--threshold", type=float, default=0.1, show_default=True,
+              help="A parameter goes on to Sobol when its mu* reaches this share of the largest mu* of an outcome.")
+@click.option("--sobol-parameters", help="Comma-separated parameters for the Sobol stage (instead of the screening's).")
+@click.option("--replicates", type=int, help="Replicates per point (default: the file's).")
+@click.option("--seed", type=int, help="Root seed (default: the file's).")
+@click.option("--scale", type=float, help="Model persons per resident (default: the file's).")
+@click.option("--start", help="First month, YYYY-MM (default: the file's).")
+@click.option("--end", help="Last month, YYYY-MM (default: the file's).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML file of parameter overrides applied to every run.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (default results/sensitivity-<plan hash>/); rerunning continues it.")
+@engine_options
+def sensitivity_command(spec_file, outcomes, methods, trajectories, levels, sobol_samples, top, threshold,
+                        sobol_parameters, replicates, seed, scale, start, end, config_file, out, workers, scheduler,
+                        retries, quiet):
+    """Global sensitivity analysis of the parameter ranges in SPEC_FILE (a sweep file whose
+    [parameters] are ranges; default configs/sweeps/sensitivity.toml): Morris screening of
+    every parameter, then Sobol first-order and total indices with 95% intervals for the
+    most influential ones. Replicates are averaged per point and their noise reported.
+    Writes sensitivity.csv, noise.csv, figures/sensitivity.png, report.md and the runs of
+    each stage in morris/ and sobol/."""
+    from .design import load_plan
+    from .sensitivity import run_sensitivity
+
+    workers = _check_engine(workers, retries, seed, replicates)
+    if not spec_file.is_file():
+        raise ConfigError(f"{spec_file}: file not found")
+    for name, value, low in (("--trajectories", trajectories, 2), ("--levels", levels, 2),
+                             ("--sobol-samples", sobol_samples, 2), ("--top", top, 2)):
+        if value < low:
+            raise ConfigError(f"{name} must be a whole number >= {low}, got {value}")
+    if sobol_samples & (sobol_samples - 1):
+        raise ConfigError(f"--sobol-samples must be a power of 2, got {sobol_samples}")
+    chosen = _outcome_list(outcomes, ("unemployment_rate_mean", "cal_reemployed_12m", "strain_out_migrants_total",
+                                      "mean_distress_mean", "share_high_distress_mean", "cohesion_index_mean"))
+    plan = load_plan(spec_file, replicates=replicates, seed=seed, scale=scale, start=start, end=end,
+                     design="lhs", samples=2)
+    if config_file is not None:
+        plan.fixed = {**plan.fixed, **_fixed_overrides(config_file)}
+        plan.validate()
+    out = out or Path("results") / f"sensitivity-{plan.hash()[:8]}"
+    res = run_sensitivity(plan, out, chosen, trajectories=trajectories, levels=levels, sobol_samples=sobol_samples,
+                          top=top, threshold=threshold,
+                          sobol_parameters=[x.strip() for x in sobol_parameters.split(",")] if sobol_parameters else None,
+                          methods=methods, workers=workers, scheduler=scheduler, retries=retries, progress=not quiet)
+    if res["interrupted"]:
+        return _finish_message("sensitivity", res["result"], out)
+    click.echo(f"{out / 'report.md'}: indices in {out / 'sensitivity.csv'}, replicate noise in {out / 'noise.csv'}")
+    return 0
+
+
 @cli.command("viz")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on; 0.0.0.0 serves every network interface.")
