@@ -34,7 +34,36 @@ def one_run(seed: int) -> dict:
     out["unemployment_rise_2006"] = u["2006"] - u["2004"]
     out["unemployment_rise_2009"] = max(u["2008"], u["2009"]) - u["2007"]
     out["u"] = u
+    out.update(distress_patterns(m))
     return out
+
+
+def cohen_d(a, b) -> float:
+    na, nb = len(a), len(b)
+    pooled = np.sqrt(((na - 1) * np.var(a, ddof=1) + (nb - 1) * np.var(b, ddof=1)) / (na + nb - 2))
+    return float((np.mean(a) - np.mean(b)) / pooled)
+
+
+def distress_patterns(m) -> dict:
+    """Distress of unemployed against employed adults in the year-end panels of 2005-2007."""
+    from model.state import Status
+
+    panel = {k: np.concatenate([c[k] for c in m.panel]) for k in m.panel[0]}
+    keep = (panel["year"] >= 2005) & (panel["year"] <= 2007) & (panel["age"] >= 15) & (panel["age"] < 65)
+    st, d = panel["employment_status"][keep], panel["distress"][keep]
+    men, sector = ~panel["female"][keep], panel["sector"][keep]
+    blue = np.isin(sector, [m.sectors.index(s) for s in ("manufacturing", "construction", "primary")])
+    unemp, emp = st == Status.UNEMPLOYED, st == Status.EMPLOYED
+    high = d >= m.config["distress.high_threshold"]
+    return {
+        "distress_d_unemployed_employed": cohen_d(d[unemp], d[emp]),
+        "high_distress_unemployed": float(high[unemp].mean()),
+        "high_distress_employed": float(high[emp].mean()),
+        "d_men": cohen_d(d[unemp & men], d[emp & men]),
+        "d_women": cohen_d(d[unemp & ~men], d[emp & ~men]),
+        "d_blue": cohen_d(d[unemp & blue], d[emp & blue]),
+        "d_white": cohen_d(d[unemp & ~blue & (sector >= 0)], d[emp & ~blue]),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +74,23 @@ def runs():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["reemployed_12m", "training_12m", "retired_12m", "searching_12m",
-                                  "employment_rate_25_64_2012", "unemployment_rise_2006", "unemployment_rise_2009"])
+                                  "employment_rate_25_64_2012", "unemployment_rise_2006", "unemployment_rise_2009",
+                                  "distress_d_unemployed_employed", "high_distress_unemployed",
+                                  "high_distress_employed"])
 def test_target_met_on_average_over_10_seeds(runs, name):
     target = TARGETS[name]
     mean = float(np.mean([r[name] for r in runs]))
     print(f"{name}: model {mean:.3f}, target {target['value']} +/- {target['tolerance']}")
     assert abs(mean - target["value"]) <= target["tolerance"], (name, mean, target["value"])
+
+
+@pytest.mark.slow
+def test_job_loss_hurts_men_and_blue_collar_workers_more(runs):
+    """Paul & Moser 2009 (EVIDENCE.md): the effect is larger for men and blue-collar workers."""
+    for more, less in (("d_men", "d_women"), ("d_blue", "d_white")):
+        a, b = np.mean([r[more] for r in runs]), np.mean([r[less] for r in runs])
+        print(f"{more} {a:.3f} > {less} {b:.3f}")
+        assert a > b
 
 
 @pytest.mark.slow
