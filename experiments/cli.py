@@ -337,6 +337,68 @@ def sensitivity_command(spec_file, outcomes, methods, trajectories, levels, sobo
     return 0
 
 
+@cli.command("calibrate")
+@click.option("--targets", "targets_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Calibration targets (default configs/calibration/targets.toml).")
+@click.option("--scenario", default="baseline", show_default=True, help="Scenario to run.")
+@click.option("--replicates", type=int, default=10, show_default=True, help="Runs, each with its own seed.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Root seed of the replicates.")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="Model persons per resident.")
+@click.option("--start", help="First month, YYYY-MM (default 2003-01).")
+@click.option("--end", help="Last month, YYYY-MM (default 2018-12).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML file of parameter overrides applied to every run.")
+@click.option("--abc", "abc_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Sweep file over free parameters: score every point against the targets and keep the closest "
+                   "(approximate Bayesian computation, rejection).")
+@click.option("--accept", type=float, default=0.1, show_default=True, help="Share of ABC points accepted.")
+@click.option("--allow-sourced", is_flag=True, help="Let --abc search parameters that have a published source.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (default results/calibration-<plan hash>/); rerunning continues it.")
+@engine_options
+def calibrate_command(targets_file, scenario, replicates, seed, scale, start, end, config_file, abc_file, accept,
+                      allow_sourced, out, workers, scheduler, retries, quiet):
+    """Evaluate every calibration target: the model's mean with its 95% interval against
+    the published value, hit or miss, as calibration.csv, figures/calibration.png and
+    report.md. With --abc, also search free parameters by ABC rejection over a sweep
+    (abc.csv); configs/ is never changed."""
+    from model.config import TARGETS_FILE, load_targets
+
+    from .calibrate import check_free, run_calibration
+    from .design import load_plan
+
+    workers = _check_engine(workers, retries, seed, replicates)
+    targets_file = targets_file or TARGETS_FILE
+    load_targets(targets_file)  # a bad targets file stops here
+    if not 0 < accept <= 1:
+        raise ConfigError(f"--accept must be in (0, 1], got {accept}")
+    plan = load_plan(None, scenarios=[scenario], replicates=replicates, seed=seed, scale=scale, start=start, end=end,
+                     design="none", name="calibration")
+    if config_file is not None:
+        plan.fixed = _fixed_overrides(config_file)
+        plan.validate()
+    abc_plan = None
+    if abc_file is not None:
+        if not abc_file.is_file():
+            raise ConfigError(f"--abc {abc_file}: file not found")
+        abc_plan = load_plan(abc_file)
+        if plan.fixed:
+            abc_plan.fixed = {**plan.fixed, **abc_plan.fixed}
+            abc_plan.validate()
+        check_free(abc_plan, allow_sourced)
+    out = out or Path("results") / f"calibration-{plan.hash()[:8]}"
+    res = run_calibration(plan, out, targets_file=targets_file, workers=workers, scheduler=scheduler,
+                          retries=retries, progress=not quiet, abc_plan=abc_plan, accept=accept,
+                          allow_sourced=allow_sourced)
+    if res["interrupted"]:
+        return _finish_message("calibrate", res["result"], out)
+    t = res["table"]
+    ev = t[t["evaluated"]]
+    click.echo(f"{out / 'report.md'}: {int(ev['hit'].sum())} of {len(ev)} evaluated targets hit, "
+               f"{len(t) - len(ev)} not evaluated")
+    return 0
+
+
 @cli.command("viz")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on; 0.0.0.0 serves every network interface.")

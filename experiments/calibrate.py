@@ -1,0 +1,171 @@
+"""Calibration: the model against every target of ``configs/calibration/targets.toml``.
+
+Each target names a measure the runs compute (``cal_<name>`` in ``runs.parquet``, see
+``experiments/outcomes.py``). For each one: the model's mean over replicates with a 95%
+bootstrap interval of that mean and the 2.5-97.5% range of single runs, against the
+published value; a **hit** when the mean lies within the tolerance (absolute, or a share
+of the value when ``relative = true``). A target without a measure in this version is
+listed as not evaluated. Nothing is tuned here.
+
+Optionally, ``--abc SWEEP.toml`` searches free parameters by approximate Bayesian
+computation (rejection): every point of the sweep's design is scored by the distance
+``sqrt(mean(((model - target) / tolerance)^2))`` over the evaluated targets, and the closest
+``accept`` share of points is kept as the approximate posterior. Only parameters whose
+source in ``base.toml`` marks them as an assumption or as calibrated may be searched; a
+sourced parameter is refused unless ``--allow-sourced`` is given. The result is a table
+and a report; ``configs/`` is never changed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.config import TARGETS_FILE, ConfigError, load_base, load_targets
+
+from . import figures, provenance, stats
+from .design import SweepPlan
+from .sweep import run_sweep
+
+FREE_SOURCES = ("assumption", "calibrated")
+
+
+def evaluate(runs: pd.DataFrame, targets: dict, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    done = runs[runs["status"] == "done"]
+    rows = []
+    for i, (name, t) in enumerate(targets.items()):
+        tol = t.tolerance * abs(t.value) if t.relative else t.tolerance
+        row = {"name": name, "target": t.value, "tolerance": t.tolerance, "relative": t.relative,
+               "tolerance_abs": tol, "unit": t.unit, "source": t.source}
+        col = f"cal_{name}"
+        x = done[col].to_numpy(float) if col in done else np.array([])
+        x = x[~np.isnan(x)]
+        if not len(x):
+            note = "no measure of this target in this model version" if col not in done else \
+                "the runs do not cover this target's period"
+            rows.append({**row, "evaluated": False, "n": 0, "note": note})
+            continue
+        mean, lo, hi = stats.mean_band(x[:, None], n_boot=n_boot, rng=np.random.SeedSequence(seed, spawn_key=(i,)))
+        rows.append({**row, "evaluated": True, "n": len(x), "model_mean": float(mean[0]), "model_lo": float(lo[0]),
+                     "model_hi": float(hi[0]), "runs_p025": float(np.percentile(x, 2.5)),
+                     "runs_p975": float(np.percentile(x, 97.5)), "hit": bool(abs(mean[0] - t.value) <= tol),
+                     "note": ""})
+    cols = ["name", "evaluated", "hit", "target", "tolerance", "relative", "tolerance_abs", "model_mean", "model_lo",
+            "model_hi", "runs_p025", "runs_p975", "n", "unit", "source", "note"]
+    df = pd.DataFrame(rows).reindex(columns=cols)
+    df["hit"] = df["hit"].astype("boolean")
+    return df
+
+
+def check_free(plan: SweepPlan, allow_sourced: bool) -> list[str]:
+    """The searched parameters that have a published source (refused unless allowed)."""
+    defs = load_base().defs
+    sourced = [n for n in plan.parameters if not defs[n].source.strip().lower().startswith(FREE_SOURCES)]
+    if sourced and not allow_sourced:
+        raise ConfigError(f"{plan.source}: {', '.join(sourced)} "
+                          f"{'has' if len(sourced) == 1 else 'have'} a published source in base.toml; calibrate "
+                          "searches only assumptions and calibrated parameters (--allow-sourced to search anyway)")
+    return sourced
+
+
+def abc(runs: pd.DataFrame, plan: SweepPlan, table: pd.DataFrame, accept: float) -> pd.DataFrame:
+    done = runs[runs["status"] == "done"]
+    ev = table[table["evaluated"]]
+    names = list(plan.parameters)
+    g = done.groupby("point")
+    pts = g[names].first()
+    z = []
+    for r in ev.itertuples():
+        col = f"cal_{r.name}"
+        if col in done:
+            m = g[col].mean()
+            pts[col] = m
+            z.append(((m - r.target) / r.tolerance_abs) ** 2)
+    if not z:
+        raise ConfigError("--abc: no target can be evaluated with these runs")
+    pts["distance"] = np.sqrt(pd.concat(z, axis=1).mean(axis=1, skipna=True))
+    k = max(1, int(round(accept * len(pts))))
+    pts["accepted"] = pts["distance"].rank(method="first") <= k
+    return pts.reset_index().sort_values("distance")
+
+
+def run_calibration(plan: SweepPlan, out: Path, *, targets_file: Path = TARGETS_FILE, workers: int = 1,
+                    scheduler: str | None = None, retries: int = 0, progress: bool = True,
+                    abc_plan: SweepPlan | None = None, accept: float = 0.1, allow_sourced: bool = False) -> dict:
+    out = Path(out)
+    targets = load_targets(targets_file)
+    sourced = check_free(abc_plan, allow_sourced) if abc_plan is not None else []
+    engine = dict(workers=workers, scheduler=scheduler, retries=retries, progress=progress)
+    res = run_sweep(plan, out / "runs", kind="calibration", **engine)
+    if res.interrupted:
+        return {"interrupted": True, "result": res}
+    table = evaluate(res.runs, targets, seed=plan.seed)
+    table.to_csv(out / "calibration.csv", index=False)
+    (out / "figures").mkdir(exist_ok=True)
+    if table["evaluated"].any():
+        figures.calibration(table, out / "figures" / "calibration.png")
+    abc_table = None
+    if abc_plan is not None:
+        ares = run_sweep(abc_plan, out / "abc", kind="calibration-abc", **engine)
+        if ares.interrupted:
+            return {"interrupted": True, "result": ares}
+        abc_table = abc(ares.runs, abc_plan, table, accept)
+        abc_table.to_csv(out / "abc.csv", index=False)
+    _report(out, plan, table, abc_plan, abc_table, accept, sourced, res)
+    provenance.write_manifest(out, {
+        "schema_version": "1.0", "kind": "calibration", "plan": plan.to_dict(), "targets_file": str(targets_file),
+        "abc_plan": abc_plan.to_dict() if abc_plan else None, "accept": accept if abc_plan else None,
+        "hits": int(table["hit"].fillna(False).sum()), "evaluated": int(table["evaluated"].sum()),
+        "targets": len(table), "packages": provenance.package_versions(), "git": provenance.git_state(),
+        "command": provenance.command_line(), "status": "done"})
+    return {"interrupted": False, "table": table, "abc": abc_table}
+
+
+def _fmt(v, unit: str, diff: bool = False) -> str:
+    if v is None or not np.isfinite(v):
+        return "n/a"
+    if "percentage points" in unit or (diff and "share" in unit and abs(v) < 1.5):
+        return f"{100 * v:.1f} points"
+    if "share" in unit and abs(v) < 1.5:
+        return f"{100 * v:.1f}%"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def _report(out, plan, table, abc_plan, abc_table, accept, sourced, res) -> None:
+    ev = table[table["evaluated"]]
+    lines = ["# Calibration", "",
+             f"Scenario {plan.scenarios[0]}, {plan.replicates} replicates, scale {plan.scale:g}, "
+             f"{plan.start or 'default start'} to {plan.end or 'default end'} (root seed {plan.seed}; "
+             f"{res.done} runs done, {res.failed} failed). {int(ev['hit'].sum())} of {len(ev)} evaluated targets hit, "
+             f"{len(table) - len(ev)} not evaluated.", "",
+             "| target | published | tolerance | model mean [95% CI] | single runs 2.5-97.5% | result |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in table.itertuples():
+        tol = f"±{100 * r.tolerance:.0f}% of the value" if r.relative else f"±{_fmt(r.tolerance, r.unit, diff=True)}"
+        if not r.evaluated:
+            lines.append(f"| `{r.name}` | {_fmt(r.target, r.unit)} | {tol} | not evaluated: {r.note} | | |")
+            continue
+        lines.append(f"| `{r.name}` | {_fmt(r.target, r.unit)} | {tol} | {_fmt(r.model_mean, r.unit)} "
+                     f"[{_fmt(r.model_lo, r.unit)}, {_fmt(r.model_hi, r.unit)}] | {_fmt(r.runs_p025, r.unit)} to "
+                     f"{_fmt(r.runs_p975, r.unit)} | {'hit' if r.hit else '**miss**'} |")
+    lines += ["", "Units and sources: `configs/calibration/targets.toml`; values per target in `calibration.csv`.", "",
+              "![calibration](figures/calibration.png)", ""]
+    if abc_table is not None:
+        acc = abc_table[abc_table["accepted"]]
+        lines += ["## Approximate Bayesian computation (rejection)", "",
+                  f"{len(abc_table)} points of `{abc_plan.source}` ({abc_plan.design}), {abc_plan.replicates} "
+                  f"replicate(s) each; the closest {100 * accept:.0f}% ({len(acc)} points) accepted. Nothing in "
+                  "`configs/` was changed.", ""]
+        if sourced:
+            lines += [f"Searched although they have a published source (--allow-sourced): {', '.join(sourced)}.", ""]
+        lines += ["| parameter | prior range | accepted mean | accepted 2.5-97.5% |", "| --- | --- | --- | --- |"]
+        for n, spec in abc_plan.parameters.items():
+            rng = f"{spec['min']} to {spec['max']}" if isinstance(spec, dict) else ", ".join(map(str, spec))
+            lines.append(f"| `{n}` | {rng} | {acc[n].mean():.4g} | {acc[n].quantile(0.025):.4g} to "
+                         f"{acc[n].quantile(0.975):.4g} |")
+        lines += ["", f"Best point: distance {abc_table['distance'].iloc[0]:.3g} (in tolerances); all points in "
+                      "`abc.csv`.", ""]
+    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
