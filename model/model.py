@@ -210,6 +210,7 @@ class CohesionModel(mesa.Model):
         self.ties.refresh_pools()
         self._init_social(np.arange(self.people.n))
         self._refresh_adults()
+        self.belonging.summarize()
         self.belonging.tie_integrity = self.ties.integrity(self.adults)
         self.need = np.zeros(0, np.int64)
 
@@ -423,9 +424,12 @@ class CohesionModel(mesa.Model):
         sup = self.support
         s.disclosures = sup.disclosures
         s.helping_acts = sup.acts
-        trained = adult[P.trained_week[adult] >= 0]
-        s.helpers_trained = len(trained)
-        s.trained_helpers_reached_share = float(P.met_distressed[trained].mean()) if len(trained) else NA
+        if sup.trained_total:
+            trained = adult[P.trained_week[adult] >= 0]
+            s.helpers_trained = len(trained)
+            s.trained_helpers_reached_share = float(P.met_distressed[trained].mean()) if len(trained) else NA
+        else:
+            s.helpers_trained, s.trained_helpers_reached_share = 0, NA
         c = self.services.counts
         s.helper_referrals_cumulative = c["helper_referrals"]
         s.self_referrals_cumulative = c["self_referrals"]
@@ -433,10 +437,9 @@ class CohesionModel(mesa.Model):
         s.service_clients = self.services.clients
         s.service_waiting = self.services.waiting
         s.knows_services_share = float(P.knows_services[adult].mean()) if len(adult) else NA
-        part = P.participates[adult]
-        s.belonging_mean = float(P.belonging[adult].mean()) if len(adult) else NA
-        s.participation_rate = float(part.mean()) if len(adult) else NA
         b = self.belonging
+        s.belonging_mean = b.belonging_mean
+        s.participation_rate = b.participation_rate
         s.engagement_share = b.engaged_share if b.engaged_share == b.engaged_share else s.participation_rate
         s.tie_integrity = b.tie_integrity
         s.org_partnership_density = self.committees.density

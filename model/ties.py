@@ -125,8 +125,9 @@ class Ties:
         adult = P.age[alive] >= self.model.config["demography.working_age"]
         filled = (S >= 0)[adult]
         integrity = float(1.0 - broken[adult].sum() / filled.sum()) if filled.any() else float("nan")
-        broken &= rng.random(S.shape) < 1.0 - np.exp(-self.p["tie_renewal_rate"])
         rows, cols = np.nonzero(broken)
+        keep = rng.random(len(rows)) < 1.0 - np.exp(-self.p["tie_renewal_rate"])
+        rows, cols = rows[keep], cols[keep]
         if len(rows) == 0:
             return integrity
         people = alive[np.unique(rows)]

@@ -96,17 +96,28 @@ class Belonging:
         marg_reach = p["marginalized_reach"]
         if iv.active("csss_cross_sectoral"):
             marg_reach = max(marg_reach, iv.params("csss_cross_sectoral")["inclusion_reach"])
-        start = self.start_w * np.where(P.marginalized[ids], marg_reach, 1.0) * (1.0 + p["helper_start_extra"] * helped)
-        if iv.concertation:
-            start = start * (1.0 + p["concertation_start_extra"])
-        stop = self.exit_w * (1.0 + p["displaced_exit_extra"] * hard)
-        start_p = 1.0 - (1.0 - np.minimum(start, 1.0)) ** self.period
-        stop_p = 1.0 - (1.0 - np.minimum(stop, 1.0)) ** self.period
+        # Probabilities over the period for each combination of the factors (a small table).
+        def over_period(rate):
+            return 1.0 - (1.0 - np.minimum(rate, 1.0)) ** self.period
+
+        conc = (1.0 + p["concertation_start_extra"]) if iv.concertation else 1.0
+        start_table = over_period(self.start_w * conc * np.array([[1.0, 1.0 + p["helper_start_extra"]],
+                                                                  [marg_reach, marg_reach * (1.0 + p["helper_start_extra"])]]))
+        stop_table = over_period(self.exit_w * np.array([1.0, 1.0 + p["displaced_exit_extra"]]))
+        start_p = start_table[P.marginalized[ids].astype(np.intp), helped.astype(np.intp)]
+        stop_p = stop_table[hard.astype(np.intp)]
         P.participates[ids] = np.where(part, u >= stop_p, u < start_p)
         target = self._target(ids, helped)
         keep = (1.0 - p["belonging_rate"]) ** self.period
         P.belonging[ids] = target + (P.belonging[ids] - target) * keep
         self.engaged_share = float((P.participates[ids] | helped).mean()) if len(ids) else float("nan")
+        self.summarize()
+
+    def summarize(self) -> None:
+        """Belonging and participation of the adults present (changed only in period weeks)."""
+        P, ids = self.model.people, self.model.adults
+        self.belonging_mean = float(P.belonging[ids].mean()) if len(ids) else float("nan")
+        self.participation_rate = float(P.participates[ids].mean()) if len(ids) else float("nan")
 
     def household_belonging(self, households: np.ndarray) -> np.ndarray:
         """Mean belonging of the adult members who arrived with each household."""

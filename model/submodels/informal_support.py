@@ -58,6 +58,8 @@ class InformalSupport:
         self.referrals = 0
         self.trained_total = 0
         self._owed = 0.0  # fractional trainees carried to the next week
+        self._pool_cache: tuple[int, np.ndarray] | None = None
+        self.pool_weeks = int(model.config["demography.period_weeks"])
         # The events of the last week, for tests and the browser view.
         self.last = {"person": np.zeros(0, np.int64), "helper": np.zeros(0, np.int64),
                      "helped": np.zeros(0, bool), "trained": np.zeros(0, bool)}
@@ -81,7 +83,9 @@ class InformalSupport:
             P.trained_week[due] = m.week
         if count <= 0:
             return
-        pool = self._pool(self.train["target"])
+        if self._pool_cache is None or m.week - self._pool_cache[0] >= self.pool_weeks:
+            self._pool_cache = (m.week, self._pool(self.train["target"]))  # candidates, renewed every period
+        pool = self._pool_cache[1]
         pool = pool[(P.trained_week[pool] < 0) & P.present[pool] & (P.age[pool] >= self.adult_age)]
         if len(pool) == 0:
             return
