@@ -127,7 +127,7 @@ def run_calibration(plan: SweepPlan, out: Path, *, targets_file: Path = TARGETS_
 def _fmt(v, unit: str, diff: bool = False) -> str:
     if v is None or not np.isfinite(v):
         return "n/a"
-    if "percentage points" in unit or (diff and "share" in unit and abs(v) < 1.5):
+    if "percentage points" in unit or unit.startswith("rise of") or (diff and "share" in unit and abs(v) < 1.5):
         return f"{100 * v:.1f} points"
     if "share" in unit and abs(v) < 1.5:
         return f"{100 * v:.1f}%"

@@ -91,6 +91,7 @@ CENSUS_2011 = date(2011, 5, 10)
 CALIBRATION_MEASURES = (
     "reemployed_12m", "training_12m", "retired_12m", "searching_12m", "employment_rate_25_64_2012",
     "population_2006", "population_2011", "unemployment_rise_2006", "unemployment_rise_2009",
+    "distress_d_unemployed_employed", "high_distress_unemployed", "high_distress_employed",
 )
 
 
@@ -206,3 +207,31 @@ def municipal_table(model) -> pd.DataFrame:
         for m in range(n_m):
             rows.append((year, names[m], int(residents[m]), float(urate[m]), float(distress[m])))
     return pd.DataFrame(rows, columns=["year", "municipality", "residents", "unemployment_rate", "mean_distress"])
+
+
+def panel_measures(model) -> dict[str, float]:
+    """Distress of unemployed against employed residents aged 15-64 in the year-end panels of
+    2005-2007 (the definition of the distress targets); NaN when the run does not cover
+    those years or the model records no distress."""
+    from model.state import Status
+
+    nan = float("nan")
+    out = {"distress_d_unemployed_employed": nan, "high_distress_unemployed": nan, "high_distress_employed": nan}
+    chunks = [c for c in model.panel if "distress" in c and len(c["year"]) and 2005 <= int(c["year"][0]) <= 2007]
+    if len({int(c["year"][0]) for c in chunks}) < 3 or "distress.high_threshold" not in model.config.values:
+        return out
+    cat = {k: np.concatenate([c[k] for c in chunks]) for k in ("age", "employment_status", "distress")}
+    keep = (cat["age"] >= 15) & (cat["age"] < 65)
+    d = np.asarray(cat["distress"], float)[keep]
+    status = cat["employment_status"][keep]
+    unemployed, employed = d[status == Status.UNEMPLOYED], d[status == Status.EMPLOYED]
+    unemployed, employed = unemployed[~np.isnan(unemployed)], employed[~np.isnan(employed)]
+    if len(unemployed) < 2 or len(employed) < 2:
+        return out
+    n1, n2 = len(unemployed), len(employed)
+    pooled = np.sqrt(((n1 - 1) * unemployed.var(ddof=1) + (n2 - 1) * employed.var(ddof=1)) / (n1 + n2 - 2))
+    threshold = model.config["distress.high_threshold"]
+    out["distress_d_unemployed_employed"] = float((unemployed.mean() - employed.mean()) / pooled) if pooled else nan
+    out["high_distress_unemployed"] = float((unemployed >= threshold).mean())
+    out["high_distress_employed"] = float((employed >= threshold).mean())
+    return out

@@ -53,7 +53,7 @@ from model.config import ConfigError
 
 from . import provenance
 from .design import RunSpec, SweepPlan, model_version
-from .outcomes import Probes, calibration_measures, municipal_table, summarize
+from .outcomes import Probes, calibration_measures, municipal_table, panel_measures, summarize
 
 SWEEP_SCHEMA = "1.0"
 ID_COLUMNS = ["run_id", "point", "scenario", "replicate", "seed"]
@@ -86,6 +86,7 @@ def execute(spec: RunSpec) -> dict:
         record.update(status="done", error=None, config_hash=model.config.hash())
         record.update(summarize(ts))
         cal = calibration_measures(ts, layoffs_table(model), probes, scale=spec.scale)
+        cal.update(panel_measures(model))
         record.update({f"cal_{k}": v for k, v in cal.items()})
         ts = compact_timeseries(ts, spec.run_id)
         mun = municipal_table(model)
