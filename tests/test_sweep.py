@@ -207,7 +207,7 @@ replicates = {replicates}
 seed = 11
 scale = 0.02
 start = "2005-01"
-end = "2006-06"
+end = "2005-12"
 chunk_runs = 2
 
 [parameters]
