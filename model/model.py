@@ -6,7 +6,7 @@ of the same rows. Step order (one week, the week that starts on ``model.date``):
 
 1. shocks: plant workers who left last week replaced, then announcements, layoff waves
    and closures dated in this week;
-2. labour market: plant staffing, retirement (every ``demography.period_weeks`` weeks),
+2. labour market: retirement (every ``demography.period_weeks`` weeks),
    separations, retraining, labour-force entry and exit (every period), labour demand,
    job matching and re-employment;
 3. employment insurance: waiting, severance, benefits paid, exhaustion;
@@ -27,7 +27,8 @@ of the same rows. Step order (one week, the week that starts on ``model.date``):
    records the week; on a year's last week the persons panel records every person.
 
 Before step 1, the interventions in force this week are set from the scenario
-(``submodels/interventions.py``).
+(``submodels/interventions.py``); in each January's first week, the candidates for new
+ties are refreshed and ties lost to departures are renewed (``model/ties.py``).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ NA = float("nan")
 class WeekStats:
     """The aggregates of one week (one row of ``timeseries.parquet``). Names say what they
     are: a stock (count now), a share or rate, or a running total (``_cumulative``).
-    Fields set to NaN belong to submodels not yet in the model."""
+    Shares are NaN when their denominator is empty."""
 
     week: int = 0
     date: str = ""
@@ -104,6 +105,11 @@ class WeekStats:
     support_received_share: float = NA
     formal_service_reach: float = NA
     unmet_need_share: float = NA
+    mean_distress_displaced: float = NA
+    share_high_distress_displaced: float = NA
+    support_received_share_displaced: float = NA
+    formal_service_reach_displaced: float = NA
+    unmet_need_share_displaced: float = NA
     disclosures: int = 0
     helping_acts: int = 0
     helpers_trained: int = 0
@@ -412,15 +418,15 @@ class CohesionModel(mesa.Model):
         s.share_high_distress_unemployed = float(high[unemp].mean()) if unemp.any() else NA
         need = adult[high]
         s.in_need = len(need)
-        memory = int(self.config["support.memory_weeks"])
-        if len(need):
-            supported = self.week - P.support_week[need] < memory
-            served = P.service[need] >= 0
-            s.support_received_share = float(supported.mean())
-            s.formal_service_reach = float(served.mean())
-            s.unmet_need_share = float((~supported & ~served).mean())
-        else:
-            s.support_received_share = s.formal_service_reach = s.unmet_need_share = NA
+        (s.support_received_share, s.formal_service_reach, s.unmet_need_share) = self._reach(need)
+        # The laid-off workers of the timeline still in the RCM.
+        dis = self.shocks.displaced
+        dis = dis[P.present[dis]]
+        dd = P.distress[dis]
+        s.mean_distress_displaced = float(dd.mean()) if len(dis) else NA
+        s.share_high_distress_displaced = float((dd >= self.config["distress.high_threshold"]).mean()) if len(dis) else NA
+        (s.support_received_share_displaced, s.formal_service_reach_displaced,
+         s.unmet_need_share_displaced) = self._reach(dis[dd >= self.config["distress.high_threshold"]])
         sup = self.support
         s.disclosures = sup.disclosures
         s.helping_acts = sup.acts
@@ -447,6 +453,15 @@ class CohesionModel(mesa.Model):
         s.cohesion_index = float(np.mean([s.belonging_mean, s.participation_rate, s.tie_integrity,
                                           s.org_partnership_density]))
         s.interventions_active = ";".join(k for k, v in self.interventions.snapshot().items() if v)
+
+    def _reach(self, need: np.ndarray) -> tuple[float, float, float]:
+        """Shares of ``need`` with informal support felt now, in a formal service, and with neither."""
+        if len(need) == 0:
+            return NA, NA, NA
+        P = self.people
+        supported = self.week - P.support_week[need] < self.config["support.memory_weeks"]
+        served = P.service[need] >= 0
+        return float(supported.mean()), float(served.mean()), float((~supported & ~served).mean())
 
     def _record_panel(self) -> None:
         """One row per person present at any time during the current year."""

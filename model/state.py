@@ -96,6 +96,7 @@ PERSON_FIELDS = (
     Field("service_left", np.int16, 0, "weeks", "weeks left in the current service episode"),
     Field("waiting", np.int32, -1, "row", "organization whose waiting list the person is on (-1: none)"),
     Field("wait_since", np.int32, 0, "week", "week the person joined the waiting list"),
+    Field("wait_priority", np.bool_, False, "-", "first in line on the waiting list (the in-plant social worker's clients)"),
     Field("belonging", np.float32, 0.0, "0-1", "sense of belonging to the local community"),
     Field("participates", np.bool_, False, "-", "takes part in community activities (engagement mode)"),
     Field("marginalized", np.bool_, False, "-", "low income and weak social integration (docs/ODD.md)"),

@@ -203,12 +203,14 @@ class Ties:
         """Share of the filled slots outside the household of ``ids`` whose tie is present."""
         outside = np.flatnonzero(self.slot_kind != 0)
         s = self.slots[np.ix_(ids, outside)].astype(np.int64)
-        place = (self.slot_kind[outside] == KINDS.index("informal_place"))[None, :] & (s >= 0)
-        s[place] = self.place_worker[s[place]]
         filled = s >= 0
+        place = (self.slot_kind[outside] == KINDS.index("informal_place"))[None, :] & filled
+        s[place] = self.place_worker[s[place]]  # a place without a worker counts as lost
         if not filled.any():
             return float("nan")
-        return float(self.model.people.present[s[filled]].mean())
+        who = s[filled]
+        intact = (who >= 0) & self.model.people.present[np.maximum(who, 0)]
+        return float(intact.mean())
 
     def count(self, ids: np.ndarray) -> np.ndarray:
         """Present ties of each of ``ids`` (support ties)."""

@@ -177,14 +177,22 @@ def test_no_service_takes_more_than_its_capacity():
 def test_organizations_refer_only_to_those_they_know():
     m = small(end="2008-12", scenario="support_committee",
               overrides={"services.org_referral_rate": 0.5, "services.referral_friction": 0.0})
-    pairs = 0
+    pairs = moved = 0
+    P = m.people
     while m.running:
+        before = P.service[: P.n].copy()
         m.step()
         r = m.services.last_org_referrals
         pairs += len(r)
         if len(r):
             assert m.committees.org_links[r[:, 0], r[:, 1]].all()
-    assert pairs > 0
+        after = P.service[: len(before)]
+        switched = (before >= 0) & (after >= 0) & (before != after)
+        moved += int(switched.sum())
+        if switched.any():  # a client moved on only along a link
+            assert m.committees.org_links[before[switched], after[switched]].all()
+    assert pairs > 0 and moved > 0
+    assert m.stats.org_referrals_cumulative > 0
     # without any link nobody is referred between organizations
     m = small(end="2005-12", overrides={"services.org_referral_rate": 0.5, "services.referral_friction": 0.0,
                                         "network.base_tie_same_domain": 0.0, "network.base_tie_cross_domain": 0.0})
@@ -215,6 +223,37 @@ def test_committee_members_learn_each_others_missions_and_forget_after_it_ends()
     assert all(b <= a for a, b in zip(after, after[1:]))  # after the end, links only fade
     assert after[-1] < peak
     assert (c.links >= c.base).all()  # base links last
+
+
+def test_the_in_plant_social_worker_puts_her_clients_first_and_they_keep_waiting():
+    m = small()
+    S, P = m.services, m.people
+    psy = S.rows[0][0]
+    P.service[: P.n] = -1
+    P.waiting[: P.n] = -1
+    ids = m.adults[:10]
+    P.waiting[ids] = psy
+    P.wait_since[ids[:7]] = m.week - 3  # waiting for three weeks already
+    P.wait_since[ids[7:]] = m.week       # found by the social worker this week
+    P.wait_priority[ids[7:]] = True
+    S.capacity = np.zeros(m.orgs.n, np.int64)
+    S.capacity[psy] = 3
+    S._admit()
+    assert set(np.flatnonzero(P.service[: P.n] == psy)) == set(ids[7:])
+    # with no free place they stay on the list, like everyone else, up to max_wait_weeks
+    P.service[ids[7:]] = -1
+    P.waiting[ids[7:]] = psy
+    P.wait_priority[ids[7:]] = True
+    S.base_capacity[:] = 0
+    m.need = np.zeros(0, np.int64)
+    for _ in range(int(m.config["services.max_wait_weeks"])):
+        m.week += 1
+        S.step(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        assert (P.waiting[ids[7:]] == psy).all()
+    assert (P.waiting[ids[:7]] < 0).all()  # the others, waiting three weeks longer, gave up first
+    m.week += 1
+    S.step(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert (P.waiting[ids[7:]] < 0).all()
 
 
 def test_helper_training_trains_only_while_active_and_reaches_some_helpers():

@@ -17,10 +17,14 @@ they take part in community activities or have helped someone in the last twelve
   - w3 (high distress - 0.16) - w4 (marginalized - marginalized_share)``
   (``belonging_weights``), clipped to [0, 1].
 
+``participation_share`` is the rate at which residents who are not marginalized settle
+without shocks; marginalized residents start less often, so the overall rate sits a
+little below it.
+
 Marginalized residents (``marginalized``): a share ``cohesion.marginalized_share`` of
-adults, drawn at entry with three times the weight for those outside the labour force or
-without a job and twice for those living alone: people with low income and weak social
-integration. They have fewer ties (``model/ties.py``), know and ask for services less,
+adults, drawn at entry with three times the weight for those inactive (of working age
+and outside the labour force) or unemployed, and twice for those who arrived as a
+one-person household: people with low income and weak social integration. They have fewer ties (``model/ties.py``), know and ask for services less,
 and start participating less, unless inclusion actions reach them.
 
 ``cohesion_index`` is the mean of four components in [0, 1]: ``belonging_mean``

@@ -10,8 +10,9 @@ probability ``network.base_tie_same_domain`` and of different domains with
 Each week:
 - members of an active committee (``organizations.csv``, column ``committees``) who do
   not yet know each other come to with probability ``network.committee_learning_rate``:
-  the recovery committee (mostly economic members and one CSSS representative) and the
-  support committee (cross-sectoral);
+  the recovery committee (economic agencies, the school board, the city, elected
+  officials' offices and one CSSS representative; the provincial and federal economic
+  development agencies are not modelled) and the support committee (cross-sectoral);
 - while both committees are active, a member of one and a member of the other come to
   know each other with probability ``committee_link_rate`` (the support committee links
   the social-services partners to the recovery committee);

@@ -13,8 +13,10 @@ its current level::
 
 floored at 0, where ``g = 1 + men_extra * man + blue_collar_extra * blue-collar`` (last
 job in manufacturing, construction or the primary sector). Re-employment removes the
-job-loss, duration and exhaustion terms (``reemployment_recovery``); a lower wage leaves
-part. ``distress = trait + state``; ``distress.high_threshold`` marks high distress.
+duration and exhaustion terms and a share ``reemployment_recovery`` of the job-loss term
+(all of it by default); a displaced worker re-employed at a lower wage keeps
+``wage_loss`` times the share of the wage lost. ``distress = trait + state``;
+``distress.high_threshold`` marks high distress.
 
 Only adults (age at least ``demography.working_age``) are scored. Each week the submodel
 updates only those whose state is not zero or who have a current stressor (without a
@@ -63,6 +65,7 @@ class Distress:
         n = P.n
         # Who is updated: a state above zero, or a stressor now.
         state_on = np.flatnonzero(P.distress_state[:n] > 0)
+        state_on = state_on[P.present[state_on]]
         lower_wage = m.shocks.displaced[(P.status[m.shocks.displaced] == Status.EMPLOYED)
                                         & (P.reemployed_week[m.shocks.displaced] >= 0)]
         core = np.concatenate([state_on, jobless, lower_wage])

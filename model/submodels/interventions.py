@@ -9,9 +9,11 @@ committees and of the CSSS's cross-sectoral and reinforcement modes (the merger 
 2015), and the end of the regional conference (31 March 2016).
 
 The submodels ask ``model.interventions.active(NAME)`` and read the intervention's own
-parameters from ``model.interventions.params(NAME)``. An intervention that is enabled but
-never active changes nothing: every draw the submodels make is the same whether it is
-active or not, and its effects are multiplications by one or additions of zero.
+parameters from ``model.interventions.params(NAME)``. A local response that is enabled
+but never active changes nothing: every draw the submodels make is the same whether it
+is active or not, and its effects are multiplications by one or additions of zero. The
+regional conference is the other way round: it is active in every scenario (outside
+resources the RCM had from 2003), and its effect is what its end removes.
 """
 
 from __future__ import annotations

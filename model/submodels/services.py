@@ -25,11 +25,15 @@ that is served each week up to the free capacity (those waiting longer than
 Referrals (not self-referrals) are lost to procedures with probability
 ``referral_friction``, which the CSSS's reinforcement mode cuts.
 
+A client referred on by their organization waits for the other one while still served,
+and moves there when admitted.
+
 The in-plant services (``interventions.in_plant_services``) teach the workers of an
-announced plant the local resources and let the plant's social worker take distressed
-workers directly (no friction, her own caseload); newspaper articles teach other
-residents. The support committee's outreach teaches displaced workers and their
-households.
+announced plant the local resources, and the plant's social worker finds distressed
+workers of the plant (and those laid off in the last twelve weeks) and puts them first
+on the CSSS's list, without referral friction; her caseload is added to the CSSS's
+places while the intervention is active. Newspaper articles teach other residents. The
+support committee's outreach teaches displaced workers the services.
 """
 
 from __future__ import annotations
@@ -88,28 +92,38 @@ class Services:
             f *= 1.0 - iv.params("csss_reinforcement")["friction_cut"]
         return f
 
-    def _queue(self, ids: np.ndarray, kind: int | np.ndarray) -> None:
-        """Put ``ids`` on the waiting list of the nearest organization of ``kind``."""
+    def _queue(self, ids: np.ndarray, kind: int | np.ndarray, served_ok: bool = False,
+               priority: bool = False) -> int:
+        """Put ``ids`` on the waiting list of the nearest organization of ``kind``; return
+        how many were put on a list. Nobody waits for two lists at once; a client being
+        served may wait for another organization only when referred by their own
+        (``served_ok``), and moves there when admitted. ``priority`` puts them ahead of
+        those already waiting (the in-plant social worker's clients)."""
         m, P = self.model, self.model.people
-        ids = ids[(P.service[ids] < 0) & (P.waiting[ids] < 0)]
-        if len(ids) == 0:
-            return
-        muni = m.households.municipality[P.household[ids]].astype(np.int64)
         kind = np.broadcast_to(np.asarray(kind), ids.shape)
+        free = P.waiting[ids] < 0
+        if not served_ok:
+            free &= P.service[ids] < 0
+        ids, kind = ids[free], kind[free]
+        if len(ids) == 0:
+            return 0
+        muni = m.households.municipality[P.household[ids]].astype(np.int64)
         org = self.nearest[muni, kind]
-        ok = org >= 0
+        ok = (org >= 0) & (org != P.service[ids])
         P.waiting[ids[ok]] = org[ok]
         P.wait_since[ids[ok]] = m.week
+        P.wait_priority[ids[ok]] = priority
+        return int(ok.sum())
 
-    def refer(self, ids: np.ndarray, kind: int, rng: np.random.Generator, friction: bool = True) -> int:
+    def refer(self, ids: np.ndarray, kind: int, rng: np.random.Generator, friction: bool = True,
+              served_ok: bool = False) -> int:
         """Referrals of ``ids`` to a service of ``kind``; return how many reach its list."""
         if len(ids) == 0:
             return 0
         u = rng.random(len(ids))
         if friction:
             ids = ids[u >= self._friction()]
-        self._queue(ids, kind)
-        return len(ids)
+        return self._queue(ids, kind, served_ok=served_ok)
 
     # -- the weekly step ------------------------------------------------------------------
     def step(self, helper_referred: np.ndarray, strained_households: np.ndarray) -> None:
@@ -134,6 +148,7 @@ class Services:
         waiting = np.flatnonzero(P.waiting[:n] >= 0)
         quit_ = waiting[~P.present[waiting] | (week - P.wait_since[waiting] > p["max_wait_weeks"])]
         P.waiting[quit_] = -1
+        P.wait_priority[quit_] = False
         self.counts["gave_up"] += len(quit_)
 
         in_strain = np.zeros(m.households.n, bool)
@@ -158,8 +173,7 @@ class Services:
         st = P.status[asking]
         kind = np.where((st == Status.UNEMPLOYED) | (st == Status.TRAINING), EMP,
                         np.where(in_strain[P.household[asking]], COM, PSY))
-        self._queue(asking, kind)
-        self.counts["self_referrals"] += len(asking)
+        self.counts["self_referrals"] += self._queue(asking, kind)
 
         # Referrals by informal helpers.
         self.counts["helper_referrals"] += self.refer(helper_referred, PSY, rng)
@@ -203,7 +217,8 @@ class Services:
         if len(self.rows[PSY]):
             seen = seen[(P.service[seen] < 0) & (P.waiting[seen] < 0)]
             P.waiting[seen] = self.rows[PSY][0]
-            P.wait_since[seen] = m.week - 10_000  # first in line: the worker's own caseload
+            P.wait_since[seen] = m.week
+            P.wait_priority[seen] = True  # first in line
         self.counts["outreach"] += len(seen)
         others = m.adults[~P.knows_services[m.adults]]
         P.knows_services[bernoulli(r, others, q["article_knowledge_rate"])] = True
@@ -231,7 +246,7 @@ class Services:
             known = (to >= 0) & links[frm, np.maximum(to, 0)]
             ids = clients[cand][known]
             pairs.append(np.stack([frm[known], to[known]], axis=1))
-            self.counts["org_referrals"] += self.refer(ids, s, rng)
+            self.counts["org_referrals"] += self.refer(ids, s, rng, served_ok=True)
         self.last_org_referrals = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
 
     def _admit(self) -> None:
@@ -245,13 +260,14 @@ class Services:
         clients = P.service[:n] >= 0
         load = np.bincount(P.service[:n][clients], minlength=m.orgs.n)
         free = np.maximum(self.capacity - load, 0)
-        order = np.lexsort((waiting, P.wait_since[waiting], org))
+        order = np.lexsort((waiting, P.wait_since[waiting], ~P.wait_priority[waiting], org))
         waiting, org = waiting[order], org[order]
         first = np.searchsorted(org, org, side="left")
         rank = np.arange(len(org)) - first
         take = rank < free[org]
         ids, where = waiting[take], org[take]
-        P.service[ids] = where
+        P.service[ids] = where  # a client referred on leaves the former service
         P.service_left[ids] = self.episode[self.kind[where]]
         P.waiting[ids] = -1
+        P.wait_priority[ids] = False
         self.counts["admitted"] += len(ids)
