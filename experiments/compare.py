@@ -82,6 +82,12 @@ def run_comparison(plan: SweepPlan, out: Path, opts: CompareOptions, *, workers:
         rule = {"rule": "fixed", "replicates": n}
         res = run_sweep(plan, out, workers=workers, scheduler=scheduler, retries=retries, replicates=n,
                         progress=progress, kind="compare", extra_manifest={"replicate_rule": rule})
+        if not res.interrupted and n >= 4:  # reported, not acted on
+            rule["checks"] = [cv_check(res.runs, opts.outcomes, n, opts.cv_tolerance, lag=max(1, min(5, n // 4)))]
+            rule["tolerance"] = opts.cv_tolerance
+            mf = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+            mf["replicate_rule"] = rule
+            provenance.write_manifest(out, mf)
     else:
         n = opts.min_replicates
         while True:
@@ -322,7 +328,17 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
         f"baseline ({opts.baseline}) run by run. Model version {mf.get('model_version')}, git commit "
         f"{(mf.get('sessions') or [{}])[-1].get('git', {}).get('commit')}.", ""]
     if rule.get("rule") == "fixed":
-        lines += [f"**Replicates.** {n_rep}, fixed on the command line.", ""]
+        text = f"**Replicates.** {n_rep}, fixed on the command line."
+        if rule.get("checks"):
+            c = rule["checks"][0]
+            text += (f" The stability check of the default rule, for information: the coefficient of variation of the "
+                     f"key outcomes changed by at most {100 * c['largest_change']:.1f}% between {c['compared_with']} "
+                     f"and {c['replicates']} replicates"
+                     + (f" ({c['where']})" if c.get("where") else "")
+                     + (f", within the rule's {100 * rule['tolerance']:.0f}%." if c["stable"] else
+                        f", more than the rule's {100 * rule['tolerance']:.0f}%: more replicates would narrow the "
+                        "intervals."))
+        lines += [text, ""]
     else:
         last = (rule.get("checks") or [{}])[-1]
         lines += [

@@ -37,10 +37,10 @@ def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: 
     band; closures shaded grey; each scenario's intervention periods as bars underneath."""
     scen = list(bands)
     col = colour_of(scen)
-    with_periods = [s for s in scen if periods.get(s)]
-    if with_periods:
-        fig, (ax, gantt) = plt.subplots(2, 1, figsize=(10, 5.8 + 0.18 * len(with_periods)), sharex=True,
-                                        gridspec_kw={"height_ratios": [4, 0.6 + 0.25 * len(with_periods)]},
+    names = list(dict.fromkeys(name for s in scen for name, _, _ in periods.get(s, [])))
+    if names:
+        fig, (ax, gantt) = plt.subplots(2, 1, figsize=(10, 5.8 + 0.3 * len(names)), sharex=True,
+                                        gridspec_kw={"height_ratios": [4, 0.5 + 0.35 * len(names)]},
                                         constrained_layout=True)
     else:
         fig, ax = plt.subplots(figsize=(10, 5), constrained_layout=True)
@@ -62,14 +62,17 @@ def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: 
                  "closures shaded", fontsize=10)
     bottom = ax
     if gantt is not None:
-        for i, s in enumerate(with_periods):
-            for name, a, b in periods[s]:
-                gantt.barh(i, pd.Timestamp(b) - pd.Timestamp(a), left=pd.Timestamp(a), height=0.6,
-                           color=col[s], alpha=0.6)
-        gantt.set_yticks(range(len(with_periods)), with_periods, fontsize=7)
-        gantt.set_ylim(-0.7, len(with_periods) - 0.3)
-        gantt.invert_yaxis()
-        gantt.set_title("interventions in force (by scenario)", fontsize=8, loc="left")
+        # one row per intervention; within it, one thin bar per scenario that has it, in the scenario's colour
+        for i, name in enumerate(names):
+            having = [(s, a, b) for s in scen for n, a, b in periods.get(s, []) if n == name]
+            h = 0.8 / max(1, len(having))
+            for k, (s, a, b) in enumerate(having):
+                gantt.barh(i - 0.4 + h * (k + 0.5), pd.Timestamp(b) - pd.Timestamp(a), left=pd.Timestamp(a),
+                           height=h * 0.9, color=col[s])
+        gantt.set_yticks(range(len(names)), [n.replace("_", " ") for n in names], fontsize=7)
+        gantt.set_ylim(len(names) - 0.5, -0.5)
+        gantt.set_title("interventions in force: one bar per scenario that has them, in its colour", fontsize=8,
+                        loc="left")
         bottom = gantt
     bottom.set_xlabel("Date")
     locator = mdates.YearLocator(2 if (dates[-1] - dates[0]).days > 6 * 365 else 1)

@@ -373,6 +373,9 @@ class DaskBackend:
 
 
 def make_backend(workers: int, scheduler: str | None):
+    if scheduler == "local" or (not scheduler and workers > 1):
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")  # one core per worker process: no threaded numerical libraries
     if scheduler:
         return DaskBackend(scheduler, workers)
     if workers <= 1:
