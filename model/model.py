@@ -409,13 +409,18 @@ class CohesionModel(mesa.Model):
         d = P.distress[adult]
         high = d >= self.config["distress.high_threshold"]
         st = P.status[adult]
-        emp, unemp = st == Status.EMPLOYED, st == Status.UNEMPLOYED
-        s.mean_distress = float(d.mean()) if len(d) else NA
-        s.share_high_distress = float(high.mean()) if len(d) else NA
-        s.mean_distress_employed = float(d[emp].mean()) if emp.any() else NA
-        s.mean_distress_unemployed = float(d[unemp].mean()) if unemp.any() else NA
-        s.share_high_distress_employed = float(high[emp].mean()) if emp.any() else NA
-        s.share_high_distress_unemployed = float(high[unemp].mean()) if unemp.any() else NA
+        k = len(Status.NAMES)
+        count = np.bincount(st, minlength=k)  # by status, in one pass each
+        total = np.bincount(st, weights=d, minlength=k)
+        n_high = np.bincount(st, weights=high, minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_by, high_by = total / count, n_high / count
+        s.mean_distress = float(total.sum() / count.sum()) if len(d) else NA
+        s.share_high_distress = float(n_high.sum() / count.sum()) if len(d) else NA
+        s.mean_distress_employed = float(mean_by[Status.EMPLOYED])
+        s.mean_distress_unemployed = float(mean_by[Status.UNEMPLOYED])
+        s.share_high_distress_employed = float(high_by[Status.EMPLOYED])
+        s.share_high_distress_unemployed = float(high_by[Status.UNEMPLOYED])
         need = adult[high]
         s.in_need = len(need)
         (s.support_received_share, s.formal_service_reach, s.unmet_need_share) = self._reach(need)
