@@ -35,7 +35,11 @@ def test_households_look_like_the_rcm(small_run):
     m = small_run.model
     H, P = m.households, m.people
     sizes = H.size[: H.n][H.present[: H.n]]
-    assert 2.0 < sizes.mean() < 2.4
+    # Young adults who stay in the RCM never form households of their own (not modelled),
+    # so the mean size drifts up by about 0.15 over 2003-2018 from the 2.24 of set-up.
+    assert 2.0 < sizes.mean() < 2.5
+    start = CohesionModel(scale=0.05, rng=3, end="2003-02")
+    assert 2.1 < start.households.size[: start.households.n].mean() < 2.35
     # Every present household's size is the number of its present members.
     members = np.bincount(P.household[: P.n][P.present[: P.n]], minlength=H.n)
     assert (members[H.present[: H.n]] == sizes).all()
