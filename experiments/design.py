@@ -172,6 +172,8 @@ class SweepPlan:
                     raise ConfigError(f"{where}: {name}: a factorial design needs a list of values")
                 for v in spec:
                     d.check(v, f"{where}: [parameters]")
+                if len({json.dumps(v) for v in spec}) != len(spec):
+                    raise ConfigError(f"{where}: {name}: a value is listed twice")
             elif self.design in ("lhs", "morris", "sobol"):
                 if not isinstance(spec, dict) or set(spec) != {"min", "max"}:
                     raise ConfigError(f"{where}: {name}: a {self.design} design needs a range {{ min = ..., max = ... }}")

@@ -283,6 +283,7 @@ def test_ctrl_c_stops_after_the_runs_in_flight(tmp_path):
     ('[sweep]\nscenarios = ["utopia"]\n', "unknown scenario 'utopia'"),
     ('[sweep]\nreplicates = 0\n', "replicates must be a whole number >= 1"),
     ('[sweep]\nspeed = 3\n', "unknown keys in [sweep]"),
+    ('[parameters]\n"labour.separation_rate" = [0.004, 0.004]\n', "listed twice"),
     ('[sweep\n', "malformed TOML"),
 ])
 def test_bad_sweep_file_exits_2_and_writes_nothing(tmp_path, body, message):
