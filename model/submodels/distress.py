@@ -44,7 +44,7 @@ class Distress:
             if name in model.sectors:
                 self.blue[model.sectors.index(name)] = True
         self.service_effect = np.asarray(model.config["services.effect"], np.float32)
-        self.active = np.zeros(0, np.int64)
+        self.active = np.zeros(0, np.int64)  # the adults updated last week
 
     def init_people(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         P = self.model.people
@@ -64,8 +64,8 @@ class Distress:
         week = m.week
         n = P.n
         # Who is updated: a state above zero, or a stressor now.
-        state_on = np.flatnonzero(P.distress_state[:n] > 0)
-        state_on = state_on[P.present[state_on]]
+        # A state above zero is set only here, so whoever has one was updated last week.
+        state_on = self.active[(P.distress_state[self.active] > 0) & P.present[self.active]]
         lower_wage = m.shocks.displaced[(P.status[m.shocks.displaced] == Status.EMPLOYED)
                                         & (P.reemployed_week[m.shocks.displaced] >= 0)]
         core = np.concatenate([state_on, jobless, lower_wage])
