@@ -19,6 +19,8 @@ and a report; ``configs/`` is never changed.
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +97,7 @@ def abc(runs: pd.DataFrame, plan: SweepPlan, table: pd.DataFrame, accept: float)
 def run_calibration(plan: SweepPlan, out: Path, *, targets_file: Path = TARGETS_FILE, workers: int = 1,
                     scheduler: str | None = None, retries: int = 0, progress: bool = True,
                     abc_plan: SweepPlan | None = None, accept: float = 0.1, allow_sourced: bool = False) -> dict:
+    started = time.time()
     out = Path(out)
     targets = load_targets(targets_file)
     sourced = check_free(abc_plan, allow_sourced) if abc_plan is not None else []
@@ -120,7 +123,9 @@ def run_calibration(plan: SweepPlan, out: Path, *, targets_file: Path = TARGETS_
         "abc_plan": abc_plan.to_dict() if abc_plan else None, "accept": accept if abc_plan else None,
         "hits": int(table["hit"].fillna(False).sum()), "evaluated": int(table["evaluated"].sum()),
         "targets": len(table), "packages": provenance.package_versions(), "git": provenance.git_state(),
-        "command": provenance.command_line(), "status": "done"})
+        "command": provenance.command_line(), "status": "done",
+        "started_utc": datetime.fromtimestamp(started, timezone.utc).isoformat(),
+        "wall_seconds": round(time.time() - started, 3)})
     return {"interrupted": False, "table": table, "abc": abc_table}
 
 

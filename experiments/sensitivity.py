@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import copy
 import warnings
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +123,7 @@ def run_sensitivity(plan: SweepPlan, out: Path, outcomes: list[str], *, trajecto
                     sobol_samples: int = 64, top: int = 6, threshold: float = 0.1,
                     sobol_parameters: list[str] | None = None, methods: str = "both", workers: int = 1,
                     scheduler: str | None = None, retries: int = 0, progress: bool = True) -> dict:
+    started = time.time()
     out = Path(out)
     if len(plan.scenarios) != 1:
         raise ConfigError(f"{plan.source}: a sensitivity analysis takes one scenario, got {', '.join(plan.scenarios)}")
@@ -173,6 +176,8 @@ def run_sensitivity(plan: SweepPlan, out: Path, outcomes: list[str], *, trajecto
         "schema_version": "1.0", "kind": "sensitivity", "plan": plan.to_dict(), "outcomes": outcomes,
         "stages": info, "skipped_outcomes": skipped, "packages": provenance.package_versions(),
         "git": provenance.git_state(), "command": provenance.command_line(), "status": "done",
+        "started_utc": datetime.fromtimestamp(started, timezone.utc).isoformat(),
+        "wall_seconds": round(time.time() - started, 3),
         "files": ["sensitivity.csv", "noise.csv", "report.md", "figures/sensitivity.png", "morris/", "sobol/"]})
     return {"interrupted": False, "table": table, "noise": noise_table, "info": info}
 

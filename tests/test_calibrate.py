@@ -83,6 +83,10 @@ def test_calibrate_command_with_abc(tmp_path):
     report = (out / "report.md").read_text()
     assert "Approximate Bayesian computation" in report and "not evaluated" in report
     assert (out / "figures" / "calibration.png").is_file()
+    import json
+
+    mf = json.loads((out / "manifest.json").read_text())
+    assert mf["kind"] == "calibration" and mf["evaluated"] >= 1 and "wall_seconds" in mf and "git" in mf
 
 
 def test_sourced_parameter_refused_before_anything_is_written(tmp_path):

@@ -87,3 +87,8 @@ def test_sobol_stage_end_to_end(tmp_path):
         assert table.loc[name, "S1"] == pytest.approx(direct["S1"][i])
     assert (tmp_path / "figures" / "sensitivity.png").is_file() and (tmp_path / "report.md").is_file()
     assert res["info"]["sobol"]["points"] == 16
+    import json
+
+    mf = json.loads((tmp_path / "manifest.json").read_text())
+    for key in ("plan", "git", "packages", "command", "wall_seconds", "status"):
+        assert key in mf
