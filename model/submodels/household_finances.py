@@ -24,6 +24,8 @@ class HouseholdFinances:
         self.model = model
         self.p = model.config.section("strain")
         self.hours = model.config["labour.hours_per_week"]
+        self.belonging_migration = model.config["cohesion.belonging_migration"]
+        self.belonging_initial = model.config["cohesion.belonging_initial"]
         self.strained = 0
         self._strained = np.zeros(0, np.int64)  # households under strain last week
 
@@ -71,9 +73,8 @@ class HouseholdFinances:
         if len(eligible) == 0:
             return eligible
         # Households with a stronger sense of belonging are less likely to leave.
-        cp = m.config.section("cohesion")
         b = m.belonging.household_belonging(eligible)
-        odds = np.exp(-cp["belonging_migration"] * (b - cp["belonging_initial"]))
+        odds = np.exp(-self.belonging_migration * (b - self.belonging_initial))
         return bernoulli_each(rng, eligible, np.minimum(self.p["out_migration_rate"] * odds, 1.0))
 
     @property
