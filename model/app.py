@@ -13,9 +13,9 @@ built from its definition in ``configs/base.toml``.
 Open it with ``cohesion viz`` (see ``docs/viz.md``), or with
 ``solara run model/app.py --production`` from the repository root.
 
-Figures the submodels do not compute yet (distress, support, cohesion) are shown as
-"not yet modelled" rather than drawn. Per-cell figures are computed here, when the page
-redraws, from the model's arrays; the weekly step never computes them.
+Per-cell figures are computed here, when the page redraws, from the model's arrays
+(``CohesionModel.person_measure``); the weekly step never computes them. A layer or
+series that a model does not provide is shown as "not yet modelled" rather than drawn.
 """
 
 from __future__ import annotations
