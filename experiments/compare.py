@@ -354,7 +354,9 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
               "of the scenario exceeds a run of the baseline; 0.5 is no effect), each with a 95% percentile "
               f"bootstrap interval over replicate pairs ({opts.n_boot} resamples); p-values are two-sided Wilcoxon "
               f"signed-rank tests, Holm-adjusted over the {int(eff['available'].sum())} comparisons of the table. "
-              "A difference is called clear when its 95% interval excludes zero.", ""]
+              "A difference is called clear when its 95% interval excludes zero."
+              + (f" With {n_rep} replicates the bootstrap intervals of d and A are rough (resamples of so few runs "
+                 "can have almost no spread); read the mean differences first." if n_rep and n_rep < 10 else ""), ""]
     lines += ["## Findings", ""]
     avail = eff[eff["available"]]
     if not len(avail):
