@@ -311,7 +311,12 @@ class PoolBackend:
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx, initializer=_worker_init)
 
     def submit(self, fn, spec, key):
-        return self.pool.submit(fn, spec)
+        try:
+            return self.pool.submit(fn, spec)
+        except BrokenProcessPool:  # a worker died since the last result: the runs in flight fail, go on with a fresh pool
+            self.close(abort=True)
+            self._start()
+            return self.pool.submit(fn, spec)
 
     def wait(self, futures):
         done, _ = cf_wait(list(futures), return_when=FIRST_COMPLETED)
