@@ -132,14 +132,22 @@ def failed_result(spec: RunSpec, exc: BaseException) -> dict:
 def _atomic_parquet(df: pd.DataFrame | pa.Table, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, a quota: no half-written file is left behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _atomic_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class SweepStore:
@@ -202,17 +210,24 @@ class SweepStore:
         rid = rec["run_id"]
         if self.status.get(rid) == "done":
             return
-        if result["timeseries"] is not None:
-            _atomic_parquet(result["timeseries"], self.pending / f"{rid}.ts.parquet")
-        if result["municipal"] is not None:
-            _atomic_parquet(result["municipal"], self.pending / f"{rid}.mun.parquet")
-        if (self.pending / f"{rid}.json").exists():  # an earlier failed attempt not yet chunked
-            self.n_pending -= 1
-        _atomic_text(self.pending / f"{rid}.json", json.dumps(rec, default=_json_default))
+        earlier = (self.pending / f"{rid}.json").exists()  # an earlier failed attempt not yet chunked
+        try:
+            if result["timeseries"] is not None:
+                _atomic_parquet(result["timeseries"], self.pending / f"{rid}.ts.parquet")
+            if result["municipal"] is not None:
+                _atomic_parquet(result["municipal"], self.pending / f"{rid}.mun.parquet")
+            _atomic_text(self.pending / f"{rid}.json", json.dumps(rec, default=_json_default))
+        except OSError:  # a full disk: the run is not stored (an earlier failed record stays)
+            for suffix in (".ts.parquet", ".mun.parquet"):
+                (self.pending / f"{rid}{suffix}").unlink(missing_ok=True)
+            raise
         self.status[rid] = rec["status"]
-        self.n_pending += 1
+        self.n_pending += not earlier
         if self.n_pending >= self.chunk_runs:
-            self.flush()
+            try:
+                self.flush()
+            except OSError:  # a full disk: the runs stay in pending/ and go into a later chunk
+                pass
 
     def flush(self) -> None:
         """Move the pending runs into the next numbered chunk."""
@@ -505,10 +520,21 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
                     del fut
                     rec = result["record"]
                     rec["attempts"] = attempts[spec.run_id]
+                    if rec["status"] == "done":
+                        try:
+                            store.write_run(result)
+                        except OSError as exc:  # a full disk: the run is not stored, and fails
+                            result = failed_result(spec, exc)
+                            rec = result["record"]
+                            rec["attempts"] = attempts[spec.run_id]
                     if rec["status"] != "done" and attempts[spec.run_id] <= retries and not intr.stop:
                         todo.appendleft(spec)
                         continue
-                    store.write_run(result)
+                    if rec["status"] != "done":
+                        try:
+                            store.write_run(result)
+                        except OSError:  # not even its record fits: the run stays missing, a rerun does it
+                            pass
                     executed += 1
                     failed_now += rec["status"] != "done"
                     bar.update(1)
