@@ -392,6 +392,30 @@ class DaskBackend:
             self.cluster.close()
 
 
+def check_sweep_memory(specs: list[RunSpec], workers: int, scheduler: str | None) -> None:
+    """Refuse runs whose estimated memory, times the runs at once on this machine, exceeds
+    the memory available (``model.inputs.check_memory``). On a remote Dask cluster each
+    worker's own memory limit applies instead."""
+    if not specs or (scheduler and scheduler != "local"):
+        return
+    from model.config import config_root, resolve
+    from model.inputs import available_memory, check_memory, check_municipalities
+
+    munis = check_municipalities(Path(config_root()) / "territory" / "municipalities.csv")
+    at_once = max(1, min(workers, len(specs)))
+    first = {}
+    for s in specs:
+        first.setdefault(s.scenario, s)
+    for s in first.values():
+        cfg = resolve(s.scenario, None, s.overrides)
+        try:
+            check_memory(cfg, workers=at_once, municipalities=munis)
+        except ConfigError as exc:
+            need = check_memory(cfg, workers=1, municipalities=munis)  # raises when not even one run fits
+            fit = max(1, int(available_memory()[0] // need))
+            raise ConfigError(f"{exc}, or --workers {fit}") from None
+
+
 def make_backend(workers: int, scheduler: str | None):
     if scheduler == "local" or (not scheduler and workers > 1):
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -473,6 +497,7 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
     out = Path(out)
     prepare_directory(out, plan, kind)
     specs = specs if specs is not None else plan.specs(replicates)
+    check_sweep_memory(specs, workers, scheduler)  # a scale too large for the memory stops here, nothing written
     backend = make_backend(workers, scheduler)  # a scheduler that cannot be reached stops here, nothing written
     out.mkdir(parents=True, exist_ok=True)
     store = SweepStore(out, plan.chunk_runs)
