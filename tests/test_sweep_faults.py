@@ -1,0 +1,333 @@
+"""Sweeps under faults: a pool worker killed, a run that raises, a full disk, a Dask worker
+lost. Each time the failure is recorded, tried again up to ``retries``, and a rerun
+completes what is missing; nothing finished is lost or stored twice. Also: results stream
+to disk in chunks, and a scale too large for the memory is refused before anything is
+written."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments import sweep as sweep_module
+from experiments.design import load_plan
+from experiments.sweep import execute, read_table, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+SHORT = {"scale": 0.02, "start": "2005-01", "end": "2005-12"}
+
+
+def small_plan(**kw):
+    args = dict(SHORT, replicates=2, scenarios=["baseline"], design="factorial",
+                parameters={"labour.separation_rate": [0.003, 0.005]}, chunk_runs=3, seed=7)
+    args.update(kw)
+    return load_plan(None, **args)
+
+
+def target(spec) -> bool:
+    """The run the faults strike: point 0, replicate 1."""
+    return spec.point == 0 and spec.replicate == 1
+
+
+def strikes(spec) -> int:
+    """How many times the fault has struck this run so far (counted in files, across processes)."""
+    d = Path(os.environ["FAULT_DIR"])
+    return len(list(d.glob(f"{spec.run_id}.*")))
+
+
+def strike(spec) -> None:
+    (Path(os.environ["FAULT_DIR"]) / f"{spec.run_id}.{strikes(spec)}").write_text("struck")
+
+
+def killing_runner(spec):
+    """Kills its own worker process on the target's first ``FAULT_TIMES`` attempts."""
+    if target(spec) and strikes(spec) < int(os.environ["FAULT_TIMES"]):
+        strike(spec)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return execute(spec)
+
+
+def raising_runner(spec):
+    if target(spec):
+        strike(spec)
+        raise ValueError("deliberate failure")
+    return execute(spec)
+
+
+def check_complete(out: Path, n: int) -> pd.DataFrame:
+    """Every planned run done, once, with its weekly series once."""
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == n and runs["run_id"].is_unique
+    assert (runs["status"] == "done").all(), runs[["run_id", "status", "error"]]
+    design = pd.read_parquet(out / "design.parquet")
+    assert sorted(runs["run_id"]) == sorted(design["run_id"])  # one row per design point and replicate
+    ts = read_table(out)
+    assert set(ts["run_id"]) == set(runs["run_id"])
+    assert not ts.duplicated(["run_id", "week"]).any()
+    assert ts.groupby("run_id").size().nunique() == 1
+    assert not list((out / "pending").iterdir())
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    return runs
+
+
+def check_recorded_once(out: Path, n: int) -> pd.DataFrame:
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == n and runs["run_id"].is_unique
+    done = set(runs.loc[runs["status"] == "done", "run_id"])
+    assert set(read_table(out)["run_id"]) == done  # series only for the runs that are done
+    return runs
+
+
+# -- a pool worker killed ---------------------------------------------------------------------
+def test_a_killed_pool_worker_is_recorded_retried_and_completed_by_a_rerun(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULT_DIR", str(tmp_path))
+    monkeypatch.setenv("FAULT_TIMES", "2")
+    out = tmp_path / "out"
+    plan = small_plan()
+    res = run_sweep(plan, out, workers=2, retries=1, progress=False, runner=killing_runner)
+    assert res.planned == 4 and not res.interrupted
+    runs = check_recorded_once(out, 4)
+    (hit,) = [s for s in plan.specs() if target(s)]
+    row = runs.set_index("run_id").loc[hit.run_id]
+    assert row["status"] == "failed" and row["attempts"] == 2  # tried once more, then recorded
+    assert "worker process died" in row["error"]
+    assert strikes(hit) == 2
+    failed = int((runs["status"] == "failed").sum())
+    assert res.failed == failed >= 1
+    mf = json.loads((out / "manifest.json").read_text())
+    assert mf["status"] == "done_with_failures" and mf["counts"]["failed"] == failed
+    # the rerun runs the failed runs again and nothing else
+    res = run_sweep(plan, out, workers=2, retries=1, progress=False, runner=killing_runner)
+    assert (res.skipped, res.executed, res.done, res.failed) == (4 - failed, failed, 4, 0)
+    check_complete(out, 4)
+
+
+def test_a_killed_pool_worker_is_survived_with_retries(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULT_DIR", str(tmp_path))
+    monkeypatch.setenv("FAULT_TIMES", "1")
+    out = tmp_path / "out"
+    res = run_sweep(small_plan(), out, workers=2, retries=1, progress=False, runner=killing_runner)
+    assert (res.done, res.failed) == (4, 0)
+    runs = check_complete(out, 4)
+    (hit,) = [s for s in small_plan().specs() if target(s)]
+    assert runs.set_index("run_id").loc[hit.run_id, "attempts"] == 2
+    assert strikes(hit) == 1
+
+
+def test_a_broken_pool_at_submission_is_replaced(monkeypatch):
+    """A worker can die between two results: submitting to the broken pool starts a fresh one."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    backend = sweep_module.PoolBackend(1)
+    try:
+        calls = []
+        real = backend.pool.submit
+
+        def broken_once(fn, *args):
+            if not calls:
+                calls.append(1)
+                raise BrokenProcessPool("a child process terminated abruptly")
+            return real(fn, *args)
+
+        first_pool = backend.pool
+        monkeypatch.setattr(first_pool, "submit", broken_once)
+        fut = backend.submit(abs, -3, "key")
+        assert backend.pool is not first_pool and fut.result(timeout=120) == 3
+    finally:
+        backend.close()
+
+
+# -- a run that raises, every time --------------------------------------------------------------
+def test_a_run_that_always_raises_uses_its_retries_then_a_rerun_completes_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULT_DIR", str(tmp_path))
+    out = tmp_path / "out"
+    plan = small_plan()
+    res = run_sweep(plan, out, workers=1, retries=2, progress=False, runner=raising_runner)
+    assert (res.done, res.failed) == (3, 1)
+    runs = check_recorded_once(out, 4)
+    bad = runs[runs["status"] == "failed"]
+    assert bad["attempts"].item() == 3 and "ValueError: deliberate failure" in bad["error"].item()
+    (hit,) = [s for s in plan.specs() if target(s)]
+    assert strikes(hit) == 3 and bad["run_id"].item() == hit.run_id
+    res = run_sweep(plan, out, workers=1, progress=False)
+    assert (res.skipped, res.executed, res.done, res.failed) == (3, 1, 4, 0)
+    check_complete(out, 4)
+
+
+# -- a full disk ----------------------------------------------------------------------------------
+def test_a_full_disk_fails_the_run_leaves_nothing_half_written_and_a_rerun_completes_it(tmp_path, monkeypatch):
+    plan = small_plan()
+    (hit,) = [s for s in plan.specs() if target(s)]
+    real_write = sweep_module.pq.write_table
+    refused = []
+
+    def write_table(table, where, *args, **kwargs):
+        if hit.run_id in str(where) and len(refused) < 2:  # this run's files, on its first two attempts
+            refused.append(str(where))
+            Path(where).write_bytes(b"PAR1 half a file")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
+        return real_write(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(sweep_module.pq, "write_table", write_table)
+    out = tmp_path / "out"
+    res = run_sweep(plan, out, workers=1, retries=1, progress=False)
+    assert len(refused) == 2 and (res.done, res.failed) == (3, 1)
+    runs = check_recorded_once(out, 4)
+    row = runs.set_index("run_id").loc[hit.run_id]
+    assert row["status"] == "failed" and row["attempts"] == 2
+    assert "No space left on device" in row["error"]
+    # nothing of the run is left that could pass for its results
+    leftovers = [p for p in out.rglob("*") if hit.run_id in p.name or p.name.endswith(".tmp")]
+    assert leftovers == []
+    assert hit.run_id not in set(read_table(out, run_ids=[hit.run_id])["run_id"])
+    # the disk has room again: the rerun completes the run
+    res = run_sweep(plan, out, workers=1, retries=1, progress=False)
+    assert (res.skipped, res.executed, res.done, res.failed) == (3, 1, 4, 0)
+    check_complete(out, 4)
+
+
+# -- a Dask worker lost ----------------------------------------------------------------------------
+def test_a_lost_dask_worker_is_recorded_retried_and_completed_by_a_rerun(tmp_path, monkeypatch):
+    import cloudpickle
+    import dask
+
+    monkeypatch.setenv("FAULT_DIR", str(tmp_path))
+    monkeypatch.setenv("FAULT_TIMES", "2")
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers need not import this file
+    out = tmp_path / "out"
+    plan = small_plan()
+    (hit,) = [s for s in plan.specs() if target(s)]
+    try:
+        # a task whose worker dies is given up at once (Dask would otherwise try it on another worker)
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            res = run_sweep(plan, out, workers=2, scheduler="local", retries=1, progress=False,
+                            runner=killing_runner)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert strikes(hit) == 2
+    runs = check_recorded_once(out, 4)
+    row = runs.set_index("run_id").loc[hit.run_id]
+    assert row["status"] == "failed" and row["attempts"] == 2
+    assert "KilledWorker" in row["error"]
+    failed = int((runs["status"] == "failed").sum())
+    assert res.failed == failed >= 1
+    # the rerun (here on one local worker) completes what is missing
+    res = run_sweep(plan, out, workers=1, progress=False)
+    assert (res.skipped, res.executed, res.done, res.failed) == (4 - failed, failed, 4, 0)
+    check_complete(out, 4)
+
+
+# -- far larger than memory: streamed in chunks ---------------------------------------------------
+WEEKS = 2000
+
+
+def synthetic_runner(spec):
+    """A run's record and a large weekly table, without the model."""
+    rng = np.random.default_rng(spec.seed + spec.point)
+    ts = pd.DataFrame({"run_id": spec.run_id, "week": np.arange(WEEKS, dtype=np.int32),
+                       **{f"x{i}": rng.random(WEEKS, dtype=np.float32) for i in range(20)}})
+    mun = pd.DataFrame({"run_id": [spec.run_id], "year": [2005], "municipality": ["Magog"], "residents": [1]})
+    record = {"run_id": spec.run_id, "point": spec.point, "scenario": spec.scenario, "replicate": spec.replicate,
+              "seed": spec.seed, **dict(spec.params), "status": "done", "error": None, "x0_mean": float(ts["x0"].mean()),
+              "version": spec.version, "wall_seconds": 0.0, "host": "test", "finished_utc": "2026-01-01T00:00:00"}
+    return {"record": record, "timeseries": ts, "municipal": mun}
+
+
+def test_results_stream_to_disk_in_chunks_and_are_not_held(tmp_path):
+    out = tmp_path / "out"
+    plan = small_plan(replicates=60, chunk_runs=8)  # 120 runs
+    alive: set[int] = set()
+    most = {"alive": 0, "pending": 0}
+
+    def runner(spec):
+        most["alive"] = max(most["alive"], len(alive))  # results of earlier runs still referenced
+        most["pending"] = max(most["pending"], len(list((out / "pending").glob("*.json"))))
+        result = synthetic_runner(spec)
+        key = id(result["timeseries"])
+        alive.add(key)
+        weakref.finalize(result["timeseries"], alive.discard, key)
+        return result
+
+    res = run_sweep(plan, out, workers=1, progress=False, runner=runner)
+    assert (res.done, res.failed) == (120, 0)
+    assert most["alive"] <= 2  # the parent lets go of each result once it is written
+    assert most["pending"] < 8  # at most one chunk of runs waits outside the chunks
+    assert len(list((out / "timeseries").glob("part-*.parquet"))) == 15  # 120 / 8
+    assert len(list((out / "runs").glob("part-*.parquet"))) == 15
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 120 and runs["run_id"].is_unique
+    ts = read_table(out, columns=["week", "x0"])
+    assert len(ts) == 120 * WEEKS and not ts.duplicated(["run_id", "week"]).any()
+
+
+def test_a_chunk_that_cannot_be_written_goes_into_a_later_one(tmp_path, monkeypatch):
+    real_write = sweep_module.pq.write_table
+    refused = []
+
+    def write_table(table, where, *args, **kwargs):
+        if Path(where).name.startswith(".part-") and len(refused) < 2:  # the first chunk's records, twice
+            if Path(where).parent.name == "runs":
+                refused.append(str(where))
+                Path(where).write_bytes(b"PAR1 half a file")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
+        return real_write(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(sweep_module.pq, "write_table", write_table)
+    out = tmp_path / "out"
+    res = run_sweep(small_plan(replicates=6, chunk_runs=3), out, workers=1, progress=False, runner=synthetic_runner)
+    assert len(refused) == 2 and (res.done, res.failed) == (12, 0)
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 12 and runs["run_id"].is_unique
+    parts = sorted(p.name for p in (out / "runs").glob("part-*.parquet"))
+    assert parts == sorted(p.name for p in (out / "timeseries").glob("part-*.parquet"))  # no orphan series chunk
+    sizes = [len(pd.read_parquet(out / "runs" / name)) for name in parts]
+    assert sizes == [5, 3, 3, 1]  # refused at 3 and 4 runs, the first chunk holds 5
+    ts = read_table(out, columns=["week"])
+    assert len(ts) == 12 * WEEKS and not ts.duplicated(["run_id", "week"]).any()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")] and not list((out / "pending").iterdir())
+
+
+# -- a scale too large for the memory ----------------------------------------------------------
+def cohesion(*args, cwd, env):
+    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+
+
+@pytest.mark.parametrize("command", [
+    ["sweep", "{sweep}", "--scale", "1", "--workers", "2"],
+    ["compare", "--scenarios", "baseline,helper_training", "--scale", "1", "--replicates", "3", "--workers", "2"],
+])
+def test_a_sweep_too_large_for_the_memory_is_refused_before_anything_is_written(tmp_path, command):
+    (tmp_path / "s.toml").write_text('[sweep]\ndesign = "none"\nreplicates = 4\nstart = "2005-01"\nend = "2005-12"\n')
+    args = [a.replace("{sweep}", str(tmp_path / "s.toml")) for a in command]
+    # one run of 2005 at scale 1 needs about 250 MB: one worker fits in 400 MB, two do not
+    res = cohesion(*args, "--out", str(tmp_path / "out"), cwd=tmp_path, env={"COHESION_MEMORY_LIMIT": "400M"})
+    assert res.returncode == 2, res.stderr
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: run.scale = 1"), res.stderr
+    assert "x 2 workers" in lines[0] and "400 MB available" in lines[0] and lines[0].endswith("or --workers 1")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
+
+def test_the_memory_check_counts_the_runs_at_once_on_this_machine(monkeypatch):
+    from model.config import ConfigError
+
+    monkeypatch.setenv("COHESION_MEMORY_LIMIT", "400M")
+    specs = small_plan(scale=1.0, replicates=1).specs()  # two runs of 2005 at scale 1, about 250 MB each
+    sweep_module.check_sweep_memory(specs, 1, None)
+    sweep_module.check_sweep_memory(specs[:1], 2, None)  # one run: one worker busy
+    with pytest.raises(ConfigError, match="x 2 workers"):
+        sweep_module.check_sweep_memory(specs, 2, None)
+    with pytest.raises(ConfigError, match="x 2 workers"):
+        sweep_module.check_sweep_memory(specs, 2, "local")
+    sweep_module.check_sweep_memory(specs, 2, "tcp://scheduler:8786")  # remote workers: their own limits
