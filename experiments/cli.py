@@ -426,6 +426,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
+    except OSError as exc:  # a full disk, a lost mount: what was stored is kept, and the same command continues
+        click.echo(f"error: {exc}", err=True)
+        return 1
     except click.Abort:
         click.echo("interrupted", err=True)
         return 130
