@@ -517,6 +517,7 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
     interrupted = False
     bar = tqdm(total=len(specs), initial=skipped, unit="run", desc=kind, disable=not progress or None,
                dynamic_ncols=True, leave=False)
+    write_error: list[OSError] = []  # nothing more can be written: start no more runs
     try:
         session["backend"] = backend.name
         if isinstance(backend, DaskBackend):
@@ -525,7 +526,7 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
         inflight: dict = {}
         with _Interrupt(lambda msg: tqdm.write(msg, file=sys.stderr)) as intr:
             def fill() -> None:
-                while todo and len(inflight) < backend.slots and not intr.stop:
+                while todo and len(inflight) < backend.slots and not intr.stop and not write_error:
                     spec = todo.popleft()
                     n = attempts.get(spec.run_id, 0) + 1
                     attempts[spec.run_id] = n
@@ -558,8 +559,8 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
                     if rec["status"] != "done":
                         try:
                             store.write_run(result)
-                        except OSError:  # not even its record fits: the run stays missing, a rerun does it
-                            pass
+                        except OSError as exc:  # not even its record fits: the run stays missing, a rerun does it
+                            write_error.append(exc)
                     executed += 1
                     failed_now += rec["status"] != "done"
                     bar.update(1)
@@ -578,6 +579,13 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
         bar.close()
         if backend is not None:
             backend.close()
+    if write_error:  # the disk is full: what is stored is kept, the same command continues
+        try:
+            store.flush()
+            _finish(out, store, specs, manifest, session, t0, executed, "aborted")
+        except OSError:
+            pass
+        raise write_error[0]
     store.flush()
     runs = _finish(out, store, specs, manifest, session, t0, executed, "interrupted" if interrupted else None)
     n_done = int((runs["status"] == "done").sum()) if len(runs) else 0
