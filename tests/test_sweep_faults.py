@@ -333,31 +333,42 @@ def test_the_memory_check_counts_the_runs_at_once_on_this_machine(monkeypatch):
     sweep_module.check_sweep_memory(specs, 2, "tcp://scheduler:8786")  # remote workers: their own limits
 
 
-def test_a_disk_that_stays_full_ends_the_sweep_with_one_line_and_a_rerun_completes_it(tmp_path, monkeypatch, capsys):
+def test_a_disk_that_stays_full_stops_the_sweep_with_one_line_and_a_rerun_completes_it(tmp_path, monkeypatch,
+                                                                                         capsys):
     from experiments.cli import main
 
-    (tmp_path / "s.toml").write_text('[sweep]\ndesign = "factorial"\nreplicates = 1\nseed = 3\nscale = 0.02\n'
+    (tmp_path / "s.toml").write_text('[sweep]\ndesign = "factorial"\nreplicates = 2\nseed = 3\nscale = 0.02\n'
                                      'start = "2005-01"\nend = "2005-12"\nchunk_runs = 2\n[parameters]\n'
-                                     '"labour.separation_rate" = [0.003, 0.004, 0.005]\n')
+                                     '"labour.separation_rate" = [0.003, 0.004, 0.005]\n')  # 6 runs
     out = tmp_path / "out"
-    real_write = sweep_module.pq.write_table
-    room = {"files": 4}  # the first two runs' series and municipal tables fit, then nothing does
+    real_write, real_text = sweep_module.pq.write_table, sweep_module._atomic_text
+    room = {"files": 5}  # the series and municipal tables of two runs and one chunk file fit, then nothing
+    series = []
 
     def write_table(table, where, *args, **kwargs):
         if out in Path(where).parents and not Path(where).name.startswith(".design.parquet"):
+            series.extend([where] if ".ts.parquet" in str(where) else [])
             if room["files"] <= 0:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
             room["files"] -= 1
         return real_write(table, where, *args, **kwargs)
 
+    def atomic_text(path, text):
+        if room["files"] <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real_text(path, text)
+
     monkeypatch.setattr(sweep_module.pq, "write_table", write_table)
+    monkeypatch.setattr(sweep_module, "_atomic_text", atomic_text)
     args = ["sweep", str(tmp_path / "s.toml"), "--workers", "1", "--out", str(out), "--quiet"]
     assert main(args) == 1
     lines = [x for x in capsys.readouterr().err.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and "No space left on device" in lines[0], lines
+    assert len(series) == 3  # the third run found the disk full, and no run was started after it
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
     monkeypatch.setattr(sweep_module.pq, "write_table", real_write)  # room again
+    monkeypatch.setattr(sweep_module, "_atomic_text", real_text)
     assert main(args) == 0
     mf = json.loads((out / "manifest.json").read_text())
-    assert mf["sessions"][-1]["skipped"] == 2 and mf["sessions"][-1]["executed"] == 1  # the two stored runs kept
-    check_complete(out, 3)
+    assert mf["sessions"][-1]["skipped"] == 2 and mf["sessions"][-1]["executed"] == 4  # the two stored runs kept
+    check_complete(out, 6)
