@@ -21,8 +21,11 @@ between) is deleted on the next start, so no run is ever stored twice. A rerun r
 records, skips every run that is done, and runs the rest (including failed ones). The
 parent process holds only run ids and counts, so its memory does not grow with the sweep.
 
-A run that raises is recorded with ``status = "failed"`` and its ``error``; with
-``retries`` it is tried again first. Ctrl-C (SIGINT) stops submitting and waits for the
+A run that raises, whose worker process or Dask worker dies, or that cannot be written (a
+full disk: nothing of it is left) is recorded with ``status = "failed"`` and its ``error``;
+with ``retries`` it is tried again first. A dead pool worker fails every run in flight and
+the pool is replaced. When not even a failed run's record can be written, no more runs are
+started and the error is raised once the runs in flight are done. Ctrl-C (SIGINT) stops submitting and waits for the
 runs in flight, which are written; a second Ctrl-C abandons them.
 """
 
