@@ -102,8 +102,9 @@ def test_rerun_reuses_the_runs(comparison, configs):
 
 def test_replicates_chosen_by_the_rule(configs, tmp_path):
     out = tmp_path / "rule"
-    res = cohesion("compare", *SMALL, "--min-replicates", "4", "--max-replicates", "6", "--workers", "2", "--out",
-                   str(out), "--quiet", "--bootstrap", "200", "--map-years", "2006", configs=configs)
+    res = cohesion("compare", "--scale", "0.02", "--start", "2005-01", "--end", "2005-12", "--min-replicates", "4",
+                   "--max-replicates", "6", "--workers", "2", "--out", str(out), "--quiet", "--bootstrap", "200",
+                   "--outcomes", "unemployment_rate_mean,mean_distress_mean", configs=configs)
     assert res.returncode == 0, res.stderr
     rule = json.loads((out / "manifest.json").read_text())["replicate_rule"]
     assert rule["rule"] == "cv_stability" and rule["checks"]
