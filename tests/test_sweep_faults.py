@@ -106,8 +106,8 @@ def test_a_killed_pool_worker_is_recorded_retried_and_completed_by_a_rerun(tmp_p
     assert res.failed == failed >= 1
     mf = json.loads((out / "manifest.json").read_text())
     assert mf["status"] == "done_with_failures" and mf["counts"]["failed"] == failed
-    # the rerun runs the failed runs again and nothing else
-    res = run_sweep(plan, out, workers=2, retries=1, progress=False, runner=killing_runner)
+    # the rerun (here in this process) runs the failed runs again and nothing else
+    res = run_sweep(plan, out, workers=1, progress=False, runner=killing_runner)
     assert (res.skipped, res.executed, res.done, res.failed) == (4 - failed, failed, 4, 0)
     check_complete(out, 4)
 
