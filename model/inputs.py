@@ -220,25 +220,13 @@ class OrganizationRow(Strict):
     committees: str | None = None
     source: str
 
-    @field_validator("kind")
+    @field_validator("kind", "domain", "service")
     @classmethod
-    def _kind(cls, v):
-        if v not in ORG_KINDS:
-            raise ValueError(f"must be one of {', '.join(ORG_KINDS)}; got {v!r}")
-        return v
-
-    @field_validator("domain")
-    @classmethod
-    def _domain(cls, v):
-        if v not in DOMAINS:
-            raise ValueError(f"must be one of {', '.join(DOMAINS)}; got {v!r}")
-        return v
-
-    @field_validator("service")
-    @classmethod
-    def _service(cls, v):
-        if v is not None and v not in SERVICES:
-            raise ValueError(f"must be empty or one of {', '.join(SERVICES)}; got {v!r}")
+    def _known(cls, v, info):
+        allowed = {"kind": ORG_KINDS, "domain": DOMAINS, "service": SERVICES}[info.field_name]
+        if v is not None and v not in allowed:
+            empty = "empty or " if info.field_name == "service" else ""
+            raise ValueError(f"must be {empty}one of {', '.join(allowed)}; got {v!r}")
         return v
 
     @field_validator("committees")

@@ -136,6 +136,17 @@ SERVICES = ("psychosocial", "employment", "community")
 COMMITTEES = ("recovery", "support")
 
 
+def arrived_members(households: "Table", rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Person rows of the members who arrived with each household of ``rows`` (their rows
+    are consecutive from ``first_row``), and for each member the index into ``rows`` of
+    its household. Children born later have rows elsewhere and are not included."""
+    sizes = households.arrived[rows].astype(np.int64)
+    starts = households.first_row[rows].astype(np.int64)
+    offsets = np.cumsum(sizes) - sizes
+    members = np.repeat(starts - offsets, sizes) + np.arange(sizes.sum())
+    return members, np.repeat(np.arange(len(rows)), sizes)
+
+
 def tenure_years(people: "Table", ids, week: int) -> np.ndarray:
     """Years in the current job, or in the last one for people without a job."""
     end = people.job_end[ids]

@@ -20,18 +20,11 @@ import pandas as pd
 import pytest
 
 from experiments import sweep as sweep_module
-from experiments.design import load_plan
 from experiments.sweep import execute, read_table, run_sweep
 
+from sweep_plans import small_plan
+
 ROOT = Path(__file__).resolve().parents[1]
-SHORT = {"scale": 0.02, "start": "2005-01", "end": "2005-12"}
-
-
-def small_plan(**kw):
-    args = dict(SHORT, replicates=2, scenarios=["baseline"], design="factorial",
-                parameters={"labour.separation_rate": [0.003, 0.005]}, chunk_runs=3, seed=7)
-    args.update(kw)
-    return load_plan(None, **args)
 
 
 def target(spec) -> bool:

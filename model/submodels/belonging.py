@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import Status
+from ..state import Status, arrived_members
 
 
 class Belonging:
@@ -126,11 +126,7 @@ class Belonging:
     def household_belonging(self, households: np.ndarray) -> np.ndarray:
         """Mean belonging of the adult members who arrived with each household."""
         P, H = self.model.people, self.model.households
-        sizes = H.arrived[households].astype(np.int64)
-        starts = H.first_row[households].astype(np.int64)
-        offsets = np.cumsum(sizes) - sizes
-        members = np.repeat(starts - offsets, sizes) + np.arange(sizes.sum())
-        slot = np.repeat(np.arange(len(households)), sizes)
+        members, slot = arrived_members(H, households)
         ok = P.present[members] & (P.age[members] >= self.adult_age)
         tot = np.bincount(slot[ok], weights=P.belonging[members[ok]], minlength=len(households))
         cnt = np.bincount(slot[ok], minlength=len(households))

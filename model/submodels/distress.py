@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import Status
+from ..state import Status, arrived_members
 
 BLUE_COLLAR = ("manufacturing", "construction", "primary")
 
@@ -121,11 +121,7 @@ class Distress:
         self.active = ids
 
     def _members(self, households: np.ndarray) -> np.ndarray:
-        """Present persons who arrived with ``households`` (consecutive rows)."""
+        """Persons who arrived with ``households`` (the caller keeps those present)."""
         if len(households) == 0:
             return np.zeros(0, np.int64)
-        H = self.model.households
-        sizes = H.arrived[households].astype(np.int64)
-        starts = H.first_row[households].astype(np.int64)
-        offsets = np.cumsum(sizes) - sizes
-        return np.repeat(starts - offsets, sizes) + np.arange(sizes.sum())
+        return arrived_members(self.model.households, households)[0]

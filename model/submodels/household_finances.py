@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import Status
-from ..streams import bernoulli, bernoulli_each
+from ..state import Status, arrived_members
+from ..streams import bernoulli_each
 
 
 class HouseholdFinances:
@@ -41,11 +41,7 @@ class HouseholdFinances:
         # Members who can bring income: those who arrived with the household, whose rows
         # are consecutive. Children born in the model are left out (a simplification:
         # the oldest of them reach working age only at the end of the period).
-        sizes = H.arrived[hhs].astype(np.int64)
-        starts = H.first_row[hhs].astype(np.int64)
-        offsets = np.cumsum(sizes) - sizes
-        members = np.repeat(starts - offsets, sizes) + np.arange(sizes.sum())
-        slot = np.repeat(np.arange(len(hhs)), sizes)  # index into hhs of each member
+        members, slot = arrived_members(H, hhs)  # slot: index into hhs of each member
         keep = status[members] != Status.GONE
         members, slot = members[keep], slot[keep]
         st = status[members]
