@@ -41,6 +41,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
+from . import aggregates
 from .agents import Household, Organization, Worker
 from .config import Config, config_root, parse_month, resolve
 from .space import SlottedCell
@@ -200,6 +201,9 @@ class CohesionModel(mesa.Model):
         self.mean_household_size = float(np.dot(self.household_size_shares,
                                                 np.arange(1, len(self.household_size_shares) + 1)))
 
+        # Distress is stored in float32 and compared with the threshold in float32.
+        self._high_distress = np.float32(cfg["distress.high_threshold"])
+        self._support_memory = int(cfg["support.memory_weeks"])
         self.ei_rules = ei.EIRules(cfg)
         self._rates = [cfg["population.initial_unemployment_rate"]] * int(cfg["ei.unemployment_window_weeks"])
         self.labour = LabourMarket(self)
@@ -276,8 +280,7 @@ class CohesionModel(mesa.Model):
 
     def _find_need(self) -> None:
         """Adults in high distress this week."""
-        a = self.adults
-        self.need = a[self.people.distress[a] >= self.config["distress.high_threshold"]]
+        self.need = aggregates.at_or_above(self.adults, self.people.distress, self._high_distress)
 
     def _init_social(self, ids: np.ndarray) -> None:
         """Traits, marginalization, belonging, knowledge of services and ties of new persons."""
@@ -369,15 +372,13 @@ class CohesionModel(mesa.Model):
     def _aggregate(self, paid: np.ndarray) -> None:
         P, H = self.people, self.households
         n = P.n
-        codes = P.status[:n]
-        counts = np.bincount(codes, minlength=len(Status.NAMES))
+        counts = aggregates.count_codes(P.status[:n], len(Status.NAMES))
         self.n_present = int(n - counts[Status.GONE])
         s = self.stats
         s.week = self.week
         s.date = self.date.isoformat()
         s.population = self.n_present
-        hp = H.present[: H.n]
-        s.households = int(hp.sum())
+        s.households = int(np.count_nonzero(H.present[: H.n]))
         s.employed = int(counts[Status.EMPLOYED])
         s.unemployed = int(counts[Status.UNEMPLOYED])
         s.in_training = int(counts[Status.TRAINING])
@@ -387,9 +388,9 @@ class CohesionModel(mesa.Model):
         s.jobs_lost_cumulative = self.shocks.jobs_lost
         displaced = self.shocks.displaced
         s.displaced_cumulative = len(displaced)
-        s.displaced_reemployed = int((P.status[displaced] == Status.EMPLOYED).sum())
+        s.displaced_reemployed = int(np.count_nonzero(P.status[displaced] == Status.EMPLOYED))
         s.ei_beneficiaries = len(paid)
-        self.ei_exhausted_total += int((P.ei_left[paid] == 0).sum())
+        self.ei_exhausted_total += int(np.count_nonzero(P.ei_left[paid] == 0))
         s.ei_exhausted_cumulative = self.ei_exhausted_total
         s.vacancies = float(self.labour.vacancies.sum())
         s.hires = self.labour.hires
@@ -406,32 +407,27 @@ class CohesionModel(mesa.Model):
     def _aggregate_social(self) -> None:
         P, s = self.people, self.stats
         adult = self.adults
-        d = P.distress[adult]
-        high = d >= self.config["distress.high_threshold"]
-        st = P.status[adult]
-        k = len(Status.NAMES)
-        count = np.bincount(st, minlength=k)  # by status, in one pass each
-        total = np.bincount(st, weights=d, minlength=k)
-        n_high = np.bincount(st, weights=high, minlength=k)
+        count, total, n_high, need, knows = aggregates.adult_summary(
+            adult, P.distress, P.status, self._high_distress, P.knows_services, len(Status.NAMES))
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_by, high_by = total / count, n_high / count
-        s.mean_distress = float(total.sum() / count.sum()) if len(d) else NA
-        s.share_high_distress = float(n_high.sum() / count.sum()) if len(d) else NA
+        s.mean_distress = float(total.sum() / count.sum()) if len(adult) else NA
+        s.share_high_distress = float(n_high.sum() / count.sum()) if len(adult) else NA
         s.mean_distress_employed = float(mean_by[Status.EMPLOYED])
         s.mean_distress_unemployed = float(mean_by[Status.UNEMPLOYED])
         s.share_high_distress_employed = float(high_by[Status.EMPLOYED])
         s.share_high_distress_unemployed = float(high_by[Status.UNEMPLOYED])
-        need = adult[high]
         s.in_need = len(need)
         (s.support_received_share, s.formal_service_reach, s.unmet_need_share) = self._reach(need)
         # The laid-off workers of the timeline still in the RCM.
         dis = self.shocks.displaced
         dis = dis[P.present[dis]]
         dd = P.distress[dis]
+        dis_high = aggregates.at_or_above(dis, P.distress, self._high_distress)
         s.mean_distress_displaced = float(dd.mean()) if len(dis) else NA
-        s.share_high_distress_displaced = float((dd >= self.config["distress.high_threshold"]).mean()) if len(dis) else NA
+        s.share_high_distress_displaced = len(dis_high) / len(dis) if len(dis) else NA
         (s.support_received_share_displaced, s.formal_service_reach_displaced,
-         s.unmet_need_share_displaced) = self._reach(dis[dd >= self.config["distress.high_threshold"]])
+         s.unmet_need_share_displaced) = self._reach(dis_high)
         sup = self.support
         s.disclosures = sup.disclosures
         s.helping_acts = sup.acts
@@ -447,7 +443,7 @@ class CohesionModel(mesa.Model):
         s.org_referrals_cumulative = c["org_referrals"]
         s.service_clients = self.services.clients
         s.service_waiting = self.services.waiting
-        s.knows_services_share = float(P.knows_services[adult].mean()) if len(adult) else NA
+        s.knows_services_share = knows / len(adult) if len(adult) else NA
         b = self.belonging
         s.belonging_mean = b.belonging_mean
         s.participation_rate = b.participation_rate
@@ -464,9 +460,9 @@ class CohesionModel(mesa.Model):
         if len(need) == 0:
             return NA, NA, NA
         P = self.people
-        supported = self.week - P.support_week[need] < self.config["support.memory_weeks"]
-        served = P.service[need] >= 0
-        return float(supported.mean()), float(served.mean()), float((~supported & ~served).mean())
+        supported, served, neither = aggregates.reach_counts(need, P.support_week, P.service, self.week,
+                                                             self._support_memory)
+        return supported / len(need), served / len(need), neither / len(need)
 
     def _record_panel(self) -> None:
         """One row per person present at any time during the current year."""

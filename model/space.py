@@ -14,11 +14,17 @@ from mesa.discrete_space import Cell
 
 
 class SlottedCell(Cell):
-    """A cell whose ``remove_agent`` is O(1)."""
+    """A cell whose ``remove_agent`` is O(1). Its ``empty`` flag (a property layer of the
+    grid) is written only when it changes."""
 
     def add_agent(self, agent) -> None:
-        super().add_agent(agent)
-        agent._cell_slot = len(self._agents) - 1
+        agents = self._agents
+        if self.capacity is not None and len(agents) >= self.capacity:
+            raise Exception("ERROR: Cell is full")  # Mesa's own message
+        if not agents:
+            self.empty = False
+        agent._cell_slot = len(agents)
+        agents.append(agent)
 
     def remove_agent(self, agent) -> None:
         agents = self._agents
@@ -30,4 +36,5 @@ class SlottedCell(Cell):
         if last is not agent:
             agents[slot] = last
             last._cell_slot = slot
-        self.empty = not agents
+        if not agents:
+            self.empty = True

@@ -93,6 +93,9 @@ def test_agents_are_the_object_view_of_the_arrays(small_run):
     # Cells hold exactly the agents placed there.
     placed = sum(len(c.agents) for c in m.grid.all_cells)
     assert placed == len(workers) + len(m.agents_by_type[Household]) + m.orgs.n
+    # After a run of arrivals and departures, a cell is marked empty exactly when it holds no agent.
+    assert all(c.empty == (len(c.agents) == 0) for c in m.grid.all_cells)
+    assert any(c.empty for c in m.grid.all_cells) and not all(c.empty for c in m.grid.all_cells)
 
 
 def test_every_land_cell_holding_people_belongs_to_a_municipality(small_run):

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import kernel
 from ..population import WEEKS_PER_YEAR, categorical, make_members
 from ..state import Exit, Status
-from ..streams import bernoulli, bernoulli_each
+from ..streams import bernoulli
 from ..territory import CENSUS_DAY_2006, CENSUS_DAY_2011
 
 
@@ -26,6 +27,60 @@ def gompertz_annual(age: np.ndarray, q1: float, a1: float, q2: float, a2: float)
     """Annual probability of dying at ``age`` on the Gompertz curve through (a1, q1), (a2, q2)."""
     b = np.log(q2 / q1) / (a2 - a1)
     return np.minimum(q1 * np.exp(b * (age - a1)), 0.9)
+
+
+@kernel
+def _age_kernel(present_mask, age, status, female, years, working_age, child, inactive):
+    """Ages everyone present by ``years`` (float32, as the ages), moves children who
+    reach working age from ``child`` to ``inactive``, and returns the rows present, the
+    young adults (18-29) and the women aged 15-44 among them, and which whole years of
+    age (0-120) occur."""
+    n = len(present_mask)
+    present = np.empty(n, np.int64)
+    young = np.empty(n, np.int64)
+    fertile = np.empty(n, np.int64)
+    ages = np.zeros(121, np.bool_)
+    n_p = n_y = n_f = 0
+    for i in range(n):
+        if not present_mask[i]:
+            continue
+        a = age[i] + years
+        age[i] = a
+        present[n_p] = i
+        n_p += 1
+        if status[i] == child and a >= working_age:
+            status[i] = inactive
+        if a >= 18 and a < 30:
+            young[n_y] = i
+            n_y += 1
+        if female[i] and a >= 15 and a < 45:
+            fertile[n_f] = i
+            n_f += 1
+        ages[min(int(a), 120)] = True
+    return present[:n_p], young[:n_y], fertile[:n_f], ages
+
+
+@kernel
+def _in_households(rows, household, chosen, alive):
+    """The rows of ``rows`` still alive whose household is marked in ``chosen``."""
+    out = np.empty(len(rows), np.int64)
+    m = 0
+    for j in range(len(rows)):
+        i = rows[j]
+        if chosen[household[i]] and alive[i]:
+            out[m] = i
+            m += 1
+    return out[:m]
+
+
+@kernel
+def _residents_by_municipality(present, municipality, size, n_municipalities):
+    """Members present, summed by municipality over the households present."""
+    out = np.zeros(n_municipalities)
+    for h in range(len(present)):
+        if present[h]:
+            out[municipality[h]] += size[h]
+    return out
 
 
 class Demography:
@@ -63,18 +118,23 @@ class Demography:
         rng = m.streams["demography"]
         p = self.p
         n = P.n
-        present_mask = P.present[:n]
-        np.add(P.age[:n], self.years, out=P.age[:n], where=present_mask)
-        present = np.flatnonzero(present_mask)
-        age = P.age[present]
-        status = P.status[present]
-        P.status[present[(status == Status.CHILD) & (age >= p["working_age"])]] = Status.INACTIVE
+        present, young, fertile, ages = _age_kernel(
+            P.present[:n], P.age[:n], P.status[:n], P.female[:n], np.float32(self.years),
+            np.float32(p["working_age"]), Status.CHILD, Status.INACTIVE)
 
         # Deaths, young adults leaving alone, households leaving (background and strain).
-        die = bernoulli_each(rng, present, self.death_by_age[np.minimum(age.astype(np.int64), 120)])
+        # One draw at the highest probability of any age present, thinned to each person's
+        # probability (as streams.bernoulli_each, with the probabilities looked up only for
+        # those drawn).
+        die = present[:0]
+        top = float(self.death_by_age[ages].max()) if len(present) else 0.0
+        if top > 0:
+            pos = bernoulli(rng, np.arange(len(present)), min(top, 1.0))
+            drawn = present[pos]
+            keep = rng.random(len(pos)) * top < self.death_by_age[np.minimum(P.age[drawn].astype(np.int64), 120)]
+            die = drawn[keep]
         alive = np.ones(n, bool)
         alive[die] = False
-        young = present[(age >= 18) & (age < 30)]
         alone = bernoulli(rng, young[alive[young]], p["young_adult_leaving_rate"] * self.years)
         hh_present = np.flatnonzero(H.present[: H.n])
         hh_leave = np.zeros(H.n, bool)
@@ -83,11 +143,10 @@ class Demography:
         strain_only = self.pending[: H.n] & H.present[: H.n] & ~hh_leave
         self.pending[:] = False
         hh_leave |= strain_only
-        leaving = present[hh_leave[P.household[present]] & alive[present]]
+        leaving = _in_households(present, P.household, hh_leave, alive)
         alone = alone[~hh_leave[P.household[alone]]]
 
         # Births (before exits, so a mother leaving takes her newborn along).
-        fertile = present[P.female[present] & (age >= 15) & (age < 45)]
         born = self._add_births(bernoulli(rng, fertile[alive[fertile]], self.birth_prob))
         leaving = np.concatenate([leaving, born[hh_leave[P.household[born]]]])
 
@@ -141,9 +200,7 @@ class Demography:
 
     def _move_in(self, rng: np.random.Generator, losses: np.ndarray) -> np.ndarray:
         m, H = self.model, self.model.households
-        hp = H.present[: H.n]
-        pop = np.bincount(H.municipality[: H.n][hp], weights=H.size[: H.n][hp],
-                          minlength=m.territory.n_municipalities)
+        pop = _residents_by_municipality(H.present[: H.n], H.municipality, H.size, m.territory.n_municipalities)
         expected = np.maximum(pop * self.growth_per_period + losses, 0.0)
         n_hh = rng.poisson(expected / m.mean_household_size)
         total = int(n_hh.sum())

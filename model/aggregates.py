@@ -1,0 +1,78 @@
+"""Weekly aggregates over persons, each in one pass over the rows it needs.
+
+Used by ``CohesionModel._aggregate``; each function returns plain counts and sums, and
+the model turns them into the shares and means of ``WeekStats``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .jit import kernel
+
+
+@kernel
+def count_codes(codes: np.ndarray, k: int) -> np.ndarray:
+    """How many rows hold each code ``0 .. k-1`` (``np.bincount`` for small int codes)."""
+    out = np.zeros(k, np.int64)
+    for i in range(len(codes)):
+        out[codes[i]] += 1
+    return out
+
+
+@kernel
+def at_or_above(rows: np.ndarray, values: np.ndarray, threshold) -> np.ndarray:
+    """The rows of ``rows`` (in order) whose ``values`` are at least ``threshold``."""
+    out = np.empty(len(rows), np.int64)
+    m = 0
+    for j in range(len(rows)):
+        i = rows[j]
+        if values[i] >= threshold:
+            out[m] = i
+            m += 1
+    return out[:m]
+
+
+@kernel
+def adult_summary(adults: np.ndarray, distress: np.ndarray, status: np.ndarray, threshold,
+                  knows_services: np.ndarray, k: int):
+    """Over ``adults``: count, summed distress and count in high distress by status code
+    (sums in row order, as ``np.bincount`` with weights), the rows in high distress, and
+    how many know which service to turn to."""
+    count = np.zeros(k, np.int64)
+    total = np.zeros(k)
+    n_high = np.zeros(k)
+    high = np.empty(len(adults), np.int64)
+    m = 0
+    knows = 0
+    for j in range(len(adults)):
+        i = adults[j]
+        s = status[i]
+        d = distress[i]
+        count[s] += 1
+        total[s] += d
+        if d >= threshold:
+            n_high[s] += 1.0
+            high[m] = i
+            m += 1
+        if knows_services[i]:
+            knows += 1
+    return count, total, n_high, high[:m], knows
+
+
+@kernel
+def reach_counts(rows: np.ndarray, support_week: np.ndarray, service: np.ndarray, week: int,
+                 memory: int):
+    """Of ``rows``: how many felt informal support in the last ``memory`` weeks, how many
+    are in a formal service, and how many have neither."""
+    supported = 0
+    served = 0
+    neither = 0
+    for j in range(len(rows)):
+        i = rows[j]
+        sup = week - support_week[i] < memory
+        ser = service[i] >= 0
+        supported += sup
+        served += ser
+        neither += (not sup) and (not ser)
+    return supported, served, neither
