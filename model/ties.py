@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .jit import kernel
 from .state import ORG_KINDS, Status
 
 KINDS = ("household", "kin_friends", "neighbours", "coworkers", "informal_place")
@@ -47,6 +48,52 @@ def _pick_in_groups(group_sorted: np.ndarray, members_sorted: np.ndarray, groups
     return out.astype(np.int32)
 
 
+@kernel
+def _resolve(ids, slot, slots, slot_is_place, place_worker, present):
+    """Person at ``slots[ids[j], slot[j]]`` (a place's worker for a place slot), -1 if the
+    slot is empty or the person is no longer present."""
+    out = np.empty(len(ids), np.int64)
+    for j in range(len(ids)):
+        t = np.int64(slots[ids[j], slot[j]])
+        if t >= 0 and slot_is_place[slot[j]]:
+            t = place_worker[t]
+        if t >= 0 and not present[t]:
+            t = -1
+        out[j] = t
+    return out
+
+
+@kernel
+def _broken(rows, cols, slots, slot_is_place, place_worker, present, age, adult_age):
+    """The ties of persons ``rows`` in slots ``cols`` that are lost: to someone no longer
+    present, or to a place that has no worker. Returns them as (index into ``rows``,
+    index into ``cols``) in row-major order, with the filled and the lost slots of the
+    adults among ``rows``."""
+    n_out = len(rows) * len(cols)
+    r_out = np.empty(n_out, np.int64)
+    c_out = np.empty(n_out, np.int64)
+    m = 0
+    filled_adult = 0
+    broken_adult = 0
+    for a in range(len(rows)):
+        i = rows[a]
+        adult = age[i] >= adult_age
+        for b in range(len(cols)):
+            s = np.int64(slots[i, cols[b]])
+            if s < 0:
+                continue
+            who = place_worker[s] if slot_is_place[cols[b]] else s
+            lost = who < 0 or not present[who]
+            if adult:
+                filled_adult += 1
+                broken_adult += lost
+            if lost:
+                r_out[m] = a
+                c_out[m] = b
+                m += 1
+    return r_out[:m], c_out[:m], filled_adult, broken_adult
+
+
 class Ties:
     def __init__(self, model):
         self.model = model
@@ -54,6 +101,7 @@ class Ties:
         self.slot_kind = np.repeat(np.arange(len(KINDS)), slots).astype(np.int8)
         self.k = len(self.slot_kind)
         self.span = {name: np.flatnonzero(self.slot_kind == i) for i, name in enumerate(KINDS)}
+        self.slot_is_place = self.slot_kind == KINDS.index("informal_place")
         self.p = model.config.section("support")
         self.slots = np.full((max(model.people.n * 2, 16), self.k), -1, np.int32)
         orgs = model.orgs
@@ -115,17 +163,9 @@ class Ties:
         P = self.model.people
         alive = self.pool_all
         outside = np.flatnonzero(self.slot_kind != 0)
-        S = self.slots[np.ix_(alive, outside)].astype(np.int64)
-        place = (self.slot_kind[outside] == KINDS.index("informal_place"))[None, :] & (S >= 0)
-        who = S.copy()
-        who[place] = self.place_worker[S[place]]
-        broken = (S >= 0) & (who >= 0)
-        broken[broken] = ~P.present[who[broken]]
-        broken |= place & (who < 0)
-        adult = P.age[alive] >= self.model.config["demography.working_age"]
-        filled = (S >= 0)[adult]
-        integrity = float(1.0 - broken[adult].sum() / filled.sum()) if filled.any() else float("nan")
-        rows, cols = np.nonzero(broken)
+        rows, cols, filled, lost = _broken(alive, outside, self.slots, self.slot_is_place, self.place_worker,
+                                           P.present, P.age, np.float32(self.model.config["demography.working_age"]))
+        integrity = float(1.0 - lost / filled) if filled else float("nan")
         keep = rng.random(len(rows)) < 1.0 - np.exp(-self.p["tie_renewal_rate"])
         rows, cols = rows[keep], cols[keep]
         if len(rows) == 0:
@@ -191,13 +231,8 @@ class Ties:
     def targets(self, ids: np.ndarray, slot: np.ndarray) -> np.ndarray:
         """Person row at ``slot`` of each of ``ids`` (the place's worker for a place slot),
         ``-1`` if empty or no longer present."""
-        t = self.slots[ids, slot].astype(np.int64)
-        place = (self.slot_kind[slot] == KINDS.index("informal_place")) & (t >= 0)
-        t[place] = self.place_worker[t[place]]
-        P = self.model.people
-        ok = t >= 0
-        ok[ok] = P.present[t[ok]]
-        return np.where(ok, t, -1)
+        return _resolve(ids, np.asarray(slot, np.int64), self.slots, self.slot_is_place, self.place_worker,
+                        self.model.people.present)
 
     def integrity(self, ids: np.ndarray) -> float:
         """Share of the filled slots outside the household of ``ids`` whose tie is present."""
