@@ -39,13 +39,24 @@ def _pick_in_groups(group_sorted: np.ndarray, members_sorted: np.ndarray, groups
     ``-1`` where the group is empty. ``members_sorted`` are sorted by ``group_sorted``."""
     if len(members_sorted) == 0:
         return np.full((len(groups), k), -1, np.int32)
+    return _pick_kernel(group_sorted, members_sorted, groups, rng.random((len(groups), k)))
+
+
+@kernel
+def _pick_kernel(group_sorted, members_sorted, groups, u):
+    """Member ``floor(u * size)`` of each entry's group (``-1`` for an empty group)."""
+    out = np.empty(u.shape, np.int32)
+    last = len(members_sorted) - 1
     lo = np.searchsorted(group_sorted, groups, side="left")
     hi = np.searchsorted(group_sorted, groups, side="right")
-    count = hi - lo
-    u = rng.random((len(groups), k))
-    idx = lo[:, None] + np.floor(u * count[:, None]).astype(np.int64)
-    out = np.where(count[:, None] > 0, members_sorted[np.minimum(idx, len(members_sorted) - 1)], -1)
-    return out.astype(np.int32)
+    for a in range(u.shape[0]):
+        count = hi[a] - lo[a]
+        for b in range(u.shape[1]):
+            if count > 0:
+                out[a, b] = members_sorted[min(lo[a] + np.int64(np.floor(u[a, b] * count)), last)]
+            else:
+                out[a, b] = -1
+    return out
 
 
 @kernel
