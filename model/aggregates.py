@@ -33,9 +33,8 @@ def at_or_above(rows: np.ndarray, values: np.ndarray, threshold) -> np.ndarray:
     m = 0
     for j in range(len(rows)):
         i = rows[j]
-        if values[i] >= threshold:
-            out[m] = i
-            m += 1
+        out[m] = i  # written always, kept only if selected (no branch to mispredict)
+        m += values[i] >= threshold
     return out[:m]
 
 
