@@ -294,9 +294,8 @@ class CohesionModel(mesa.Model):
     # -- agents ----------------------------------------------------------------------
     def _add_household_agents(self, rows: np.ndarray) -> None:
         H = self.households
-        for r in rows:
-            r = int(r)
-            self.household_agents[r] = Household(self, r, self.grid[(int(H.x[r]), int(H.y[r]))])
+        for r, x, y in zip(rows.tolist(), H.x[rows].tolist(), H.y[rows].tolist()):
+            self.household_agents[r] = Household(self, r, self.grid[(x, y)])
 
     def _add_worker_agents(self, rows: np.ndarray) -> None:
         H, P = self.households, self.people
