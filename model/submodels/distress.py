@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import Status, arrived_members
+from ..jit import kernel
+from ..state import Status
 
 BLUE_COLLAR = ("manufacturing", "construction", "primary")
 
@@ -61,67 +62,114 @@ class Distress:
     def step(self, jobless: np.ndarray, strained_households: np.ndarray) -> None:
         """Update the distress of adults affected this week (see the module docstring)."""
         m, P, H, p = self.model, self.model.people, self.model.households, self.p
-        week = m.week
-        n = P.n
-        # Who is updated: a state above zero, or a stressor now.
-        # A state above zero is set only here, so whoever has one was updated last week.
-        state_on = self.active[(P.distress_state[self.active] > 0) & P.present[self.active]]
-        lower_wage = m.shocks.displaced[(P.status[m.shocks.displaced] == Status.EMPLOYED)
-                                        & (P.reemployed_week[m.shocks.displaced] >= 0)]
-        core = np.concatenate([state_on, jobless, lower_wage])
-        hh_on = np.zeros(H.n, bool)
-        hh_on[P.household[core]] = True
-        mark = np.zeros(n, bool)
-        mark[core] = True
-        mark[self._members(np.flatnonzero(hh_on))] = True  # includes strained households
-        ids = np.flatnonzero(mark)
-        ids = ids[P.present[ids] & (P.age[ids] >= self.adult_age)]
-        if len(ids) == 0:
-            self.active = ids
-            return
-        st = P.status[ids]
-        is_jobless = (st == Status.UNEMPLOYED) | (st == Status.TRAINING)
-        g = self.gain(ids)
-        weeks_out = np.where(is_jobless, week - P.spell_start[ids], 0)
-        level = np.where(is_jobless, p["job_loss"] + p["duration"] * np.minimum(weeks_out / 52.0, 1.0), 0.0)
-        level += p["ei_exhausted"] * (is_jobless & P.ei_exhausted[ids])
-        # Re-employed displaced workers keep part of the distress in proportion to the wage lost.
-        back = (st == Status.EMPLOYED) & P.ever_displaced[ids] & (P.reemployed_week[ids] >= 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lost = np.where(back & (P.displaced_wage[ids] > 0), 1.0 - P.wage[ids] / P.displaced_wage[ids], 0.0)
-        level += p["wage_loss"] * np.clip(lost, 0.0, 1.0)
-        level += (1.0 - p["reemployment_recovery"]) * back * p["job_loss"]
-        level *= g
-        if len(strained_households):
-            in_strain = np.zeros(H.n, bool)
-            in_strain[strained_households] = True
-            level += p["strain"] * in_strain[P.household[ids]]
-        # Spillover from the other members of the household.
-        hh = P.household[ids]
-        own = P.distress_state[ids]
-        tot = np.bincount(hh, weights=own, minlength=H.n)[hh]
-        cnt = np.bincount(hh, minlength=H.n)[hh]
-        others = np.where(cnt > 1, (tot - own) / np.maximum(cnt - 1, 1), 0.0)
-        level += p["household_spillover"] * others
-        # Relief: informal support felt this week and formal services being received.
-        felt = week - P.support_week[ids] < self.memory
-        level -= np.where(felt, P.support_effect[ids], 0.0)
-        serving = P.service[ids] >= 0
-        if serving.any():
-            kind = m.orgs.service[P.service[ids[serving]]]
-            relief = np.zeros(len(ids))
-            relief[serving] = self.service_effect[kind]
-            level -= relief
-        level = np.maximum(level, 0.0)
-        state = P.distress_state[ids]
-        state = state + p["adjust_rate"] * (level - state)
-        state[state < 0.01] = 0.0  # negligible: back to the trait, out of the weekly update
-        P.distress_state[ids] = state
-        P.distress[ids] = P.distress_trait[ids] + state
-        self.active = ids
+        self.active = _distress_kernel(
+            self.active, np.asarray(jobless, np.int64), m.shocks.displaced,
+            np.asarray(strained_households, np.int64), P.n, H.n, m.week, np.float32(self.adult_age), self.memory,
+            Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
+            P.present, P.age, P.household, P.status, P.female, P.sector, P.spell_start,
+            P.ei_exhausted, P.ever_displaced, P.reemployed_week, P.wage, P.displaced_wage,
+            P.support_week, P.support_effect, P.service, P.distress_trait, P.distress_state,
+            P.distress, H.first_row, H.arrived, self.blue, m.orgs.service, self.service_effect,
+            p["job_loss"], p["duration"], p["ei_exhausted"], np.float32(p["wage_loss"]),
+            p["reemployment_recovery"], p["men_extra"], p["blue_collar_extra"], p["strain"],
+            p["household_spillover"], p["adjust_rate"])
 
-    def _members(self, households: np.ndarray) -> np.ndarray:
-        """Persons who arrived with ``households`` (the caller keeps those present)."""
-        if len(households) == 0:
-            return np.zeros(0, np.int64)
-        return arrived_members(self.model.households, households)[0]
+
+@kernel
+def _distress_kernel(active, jobless, displaced, strained, n, n_households, week, adult_age, memory,
+                     employed, unemployed, training,
+                     present, age, household, status, female, sector, spell_start,
+                     ei_exhausted, ever_displaced, reemployed_week, wage, displaced_wage,
+                     support_week, support_effect, service, trait, state, distress,
+                     first_row, arrived, blue, org_service, service_effect,
+                     job_loss, duration, exhausted_effect, wage_loss, recovery, men_extra,
+                     blue_extra, strain, spillover, adjust_rate):
+    """One week of distress: select the adults to update, move their state towards its
+    level, write ``state`` and ``distress``; return the rows updated (sorted).
+
+    Selected are the adults present among: those updated last week (``active``) whose
+    state is above zero, the jobless, the displaced re-employed, and every member who
+    arrived with the household of one of these. ``wage_loss`` is float32: the share of
+    wage lost is computed in single precision, as the wages are stored."""
+    # Selection: mark the persons with a stressor and their households, then the
+    # members of those households.
+    mark = np.zeros(n, np.bool_)
+    hh_on = np.zeros(n_households, np.bool_)
+    households = np.empty(len(active) + len(jobless) + len(displaced), np.int64)
+    n_hh = 0
+    for src in range(3):
+        rows = active if src == 0 else (jobless if src == 1 else displaced)
+        for i in rows:
+            if src == 0 and not (state[i] > 0 and present[i]):
+                continue
+            if src == 2 and not (status[i] == employed and reemployed_week[i] >= 0):
+                continue
+            mark[i] = True
+            h = household[i]
+            if not hh_on[h]:
+                hh_on[h] = True
+                households[n_hh] = h
+                n_hh += 1
+    for k in range(n_hh):
+        h = households[k]
+        mark[first_row[h]:first_row[h] + arrived[h]] = True
+    count = 0
+    for i in range(n):
+        if mark[i] and present[i] and age[i] >= adult_age:
+            count += 1
+    ids = np.empty(count, np.int64)
+    count = 0
+    for i in range(n):
+        if mark[i] and present[i] and age[i] >= adult_age:
+            ids[count] = i
+            count += 1
+
+    # Mean state of the other members updated with each person (sums in row order).
+    in_strain = np.zeros(n_households, np.bool_)
+    for h in strained:
+        in_strain[h] = True
+    hh_total = np.zeros(n_households)
+    hh_count = np.zeros(n_households, np.int64)
+    for i in ids:
+        hh_total[household[i]] += np.float64(state[i])
+        hh_count[household[i]] += 1
+
+    for i in ids:
+        h = household[i]
+        jobless_now = status[i] == unemployed or status[i] == training
+        level = 0.0
+        if jobless_now:
+            level = job_loss + duration * min((week - spell_start[i]) / 52.0, 1.0)
+            if ei_exhausted[i]:
+                level += exhausted_effect
+        # Re-employed displaced workers keep part of the distress in proportion to the wage lost.
+        if status[i] == employed and ever_displaced[i] and reemployed_week[i] >= 0:
+            lost = np.float32(0.0)
+            if displaced_wage[i] > 0:
+                lost = np.float32(1.0) - wage[i] / displaced_wage[i]
+                lost = min(max(lost, np.float32(0.0)), np.float32(1.0))
+            level += wage_loss * lost
+            level += (1.0 - recovery) * job_loss
+        gain = 1.0
+        if not female[i]:
+            gain += men_extra
+        if sector[i] >= 0 and blue[sector[i]]:
+            gain += blue_extra
+        level *= gain
+        if in_strain[h]:
+            level += strain
+        own = np.float64(state[i])
+        if hh_count[h] > 1:
+            level += spillover * ((hh_total[h] - own) / (hh_count[h] - 1))
+        # Relief: informal support felt this week and formal services being received.
+        if week - support_week[i] < memory:
+            level -= support_effect[i]
+        if service[i] >= 0:
+            level -= service_effect[org_service[service[i]]]
+        level = max(level, 0.0)
+        new = own + adjust_rate * (level - own)
+        if new < 0.01:
+            new = 0.0  # negligible: back to the trait, out of the weekly update
+        state[i] = new
+        distress[i] = trait[i] + new
+    return ids
