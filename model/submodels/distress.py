@@ -46,6 +46,11 @@ class Distress:
                 self.blue[model.sectors.index(name)] = True
         self.service_effect = np.asarray(model.config["services.effect"], np.float32)
         self.active = np.zeros(0, np.int64)  # the adults updated last week
+        # Work arrays of the weekly kernel, all zero between weeks (grown with the tables).
+        self._person_mark = np.zeros(0, bool)
+        self._household_flag = np.zeros(0, np.int8)
+        self._household_total = np.zeros(0)
+        self._household_count = np.zeros(0, np.int32)
 
     def init_people(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         P = self.model.people
@@ -62,83 +67,86 @@ class Distress:
     def step(self, jobless: np.ndarray, strained_households: np.ndarray) -> None:
         """Update the distress of adults affected this week (see the module docstring)."""
         m, P, H, p = self.model, self.model.people, self.model.households, self.p
+        if len(self._person_mark) < P.n:
+            self._person_mark = np.zeros(len(P.present), bool)
+        if len(self._household_flag) < H.n:
+            self._household_flag = np.zeros(len(H.present), np.int8)
+            self._household_total = np.zeros(len(H.present))
+            self._household_count = np.zeros(len(H.present), np.int32)
         self.active = _distress_kernel(
             self.active, np.asarray(jobless, np.int64), m.shocks.displaced,
-            np.asarray(strained_households, np.int64), P.n, H.n, m.week, np.float32(self.adult_age), self.memory,
-            Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
+            np.asarray(strained_households, np.int64), P.n, m.week, np.float32(self.adult_age),
+            self.memory, Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
             P.present, P.age, P.household, P.status, P.female, P.sector, P.spell_start,
             P.ei_exhausted, P.ever_displaced, P.reemployed_week, P.wage, P.displaced_wage,
             P.support_week, P.support_effect, P.service, P.distress_trait, P.distress_state,
             P.distress, H.first_row, H.arrived, self.blue, m.orgs.service, self.service_effect,
             p["job_loss"], p["duration"], p["ei_exhausted"], np.float32(p["wage_loss"]),
             p["reemployment_recovery"], p["men_extra"], p["blue_collar_extra"], p["strain"],
-            p["household_spillover"], p["adjust_rate"])
+            p["household_spillover"], p["adjust_rate"],
+            self._person_mark, self._household_flag, self._household_total, self._household_count)
 
 
 @kernel
-def _distress_kernel(active, jobless, displaced, strained, n, n_households, week, adult_age, memory,
+def _distress_kernel(active, jobless, displaced, strained, n, week, adult_age, memory,
                      employed, unemployed, training,
                      present, age, household, status, female, sector, spell_start,
                      ei_exhausted, ever_displaced, reemployed_week, wage, displaced_wage,
                      support_week, support_effect, service, trait, state, distress,
                      first_row, arrived, blue, org_service, service_effect,
                      job_loss, duration, exhausted_effect, wage_loss, recovery, men_extra,
-                     blue_extra, strain, spillover, adjust_rate):
+                     blue_extra, strain, spillover, adjust_rate,
+                     person_mark, household_flag, household_total, household_count):
     """One week of distress: select the adults to update, move their state towards its
     level, write ``state`` and ``distress``; return the rows updated (sorted).
 
     Selected are the adults present among: those updated last week (``active``) whose
     state is above zero, the jobless, the displaced re-employed, and every member who
     arrived with the household of one of these. ``wage_loss`` is float32: the share of
-    wage lost is computed in single precision, as the wages are stored."""
-    # Selection: mark the persons with a stressor and their households, then the
-    # members of those households.
-    mark = np.zeros(n, np.bool_)
-    hh_on = np.zeros(n_households, np.bool_)
-    households = np.empty(len(active) + len(jobless) + len(displaced), np.int64)
-    n_hh = 0
-    for src in range(3):
-        rows = active if src == 0 else (jobless if src == 1 else displaced)
+    wage lost is computed in single precision, as the wages are stored. The last four
+    arrays are work space, zero on entry and left zero."""
+    # The persons with a stressor, and their households (each listed once).
+    households = np.empty(len(active) + len(jobless) + len(displaced), np.int32)
+    n_households = 0
+    for source in range(3):
+        rows = active if source == 0 else (jobless if source == 1 else displaced)
         for i in rows:
-            if src == 0 and not (state[i] > 0 and present[i]):
-                continue
-            if src == 2 and not (status[i] == employed and reemployed_week[i] >= 0):
-                continue
-            mark[i] = True
+            if source == 0:
+                on = state[i] > 0 and present[i]
+            elif source == 1:
+                on = True
+            else:
+                on = status[i] == employed and reemployed_week[i] >= 0
+            person_mark[i] |= on
             h = household[i]
-            if not hh_on[h]:
-                hh_on[h] = True
-                households[n_hh] = h
-                n_hh += 1
-    for k in range(n_hh):
+            households[n_households] = h
+            n_households += on and household_flag[h] == 0
+            household_flag[h] |= on
+    # Their households' members, then the adults present among everyone marked, in row order.
+    most = len(active) + len(jobless) + len(displaced)
+    for k in range(n_households):
         h = households[k]
-        mark[first_row[h]:first_row[h] + arrived[h]] = True
+        household_flag[h] = 0
+        person_mark[first_row[h]:first_row[h] + arrived[h]] = True
+        most += arrived[h]
+    ids = np.empty(min(most, n) + 1, np.int64)
     count = 0
     for i in range(n):
-        if mark[i] and present[i] and age[i] >= adult_age:
-            count += 1
-    ids = np.empty(count, np.int64)
-    count = 0
-    for i in range(n):
-        if mark[i] and present[i] and age[i] >= adult_age:
-            ids[count] = i
-            count += 1
+        ids[count] = i
+        count += person_mark[i] & present[i] & (age[i] >= adult_age)
+    person_mark[:n] = False
+    ids = ids[:count]
 
-    # Mean state of the other members updated with each person (sums in row order).
-    in_strain = np.zeros(n_households, np.bool_)
-    for h in strained:
-        in_strain[h] = True
-    hh_total = np.zeros(n_households)
-    hh_count = np.zeros(n_households, np.int64)
+    # Total state and number of the persons updated in each household (sums in row order).
     for i in ids:
-        hh_total[household[i]] += np.float64(state[i])
-        hh_count[household[i]] += 1
-
+        household_total[household[i]] += np.float64(state[i])
+        household_count[household[i]] += 1
+    for h in strained:
+        household_flag[h] = 1
     for i in ids:
         h = household[i]
-        jobless_now = status[i] == unemployed or status[i] == training
         level = 0.0
-        if jobless_now:
+        if status[i] == unemployed or status[i] == training:
             level = job_loss + duration * min((week - spell_start[i]) / 52.0, 1.0)
             if ei_exhausted[i]:
                 level += exhausted_effect
@@ -156,11 +164,12 @@ def _distress_kernel(active, jobless, displaced, strained, n, n_households, week
         if sector[i] >= 0 and blue[sector[i]]:
             gain += blue_extra
         level *= gain
-        if in_strain[h]:
+        if household_flag[h]:  # under strain
             level += strain
+        # Spillover: the mean state of the other members of the household.
         own = np.float64(state[i])
-        if hh_count[h] > 1:
-            level += spillover * ((hh_total[h] - own) / (hh_count[h] - 1))
+        if household_count[h] > 1:
+            level += spillover * ((household_total[h] - own) / (household_count[h] - 1))
         # Relief: informal support felt this week and formal services being received.
         if week - support_week[i] < memory:
             level -= support_effect[i]
@@ -172,4 +181,9 @@ def _distress_kernel(active, jobless, displaced, strained, n, n_households, week
             new = 0.0  # negligible: back to the trait, out of the weekly update
         state[i] = new
         distress[i] = trait[i] + new
+    for i in ids:
+        household_total[household[i]] = 0.0
+        household_count[household[i]] = 0
+    for h in strained:
+        household_flag[h] = 0
     return ids
