@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import Status, arrived_members
+from ..jit import kernel
+from ..state import Status
 
 BLUE_COLLAR = ("manufacturing", "construction", "primary")
 
@@ -45,6 +46,11 @@ class Distress:
                 self.blue[model.sectors.index(name)] = True
         self.service_effect = np.asarray(model.config["services.effect"], np.float32)
         self.active = np.zeros(0, np.int64)  # the adults updated last week
+        # Work arrays of the weekly kernel, all zero between weeks (grown with the tables).
+        self._person_mark = np.zeros(0, bool)
+        self._household_flag = np.zeros(0, np.int8)
+        self._household_total = np.zeros(0)
+        self._household_count = np.zeros(0, np.int32)
 
     def init_people(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         P = self.model.people
@@ -61,67 +67,123 @@ class Distress:
     def step(self, jobless: np.ndarray, strained_households: np.ndarray) -> None:
         """Update the distress of adults affected this week (see the module docstring)."""
         m, P, H, p = self.model, self.model.people, self.model.households, self.p
-        week = m.week
-        n = P.n
-        # Who is updated: a state above zero, or a stressor now.
-        # A state above zero is set only here, so whoever has one was updated last week.
-        state_on = self.active[(P.distress_state[self.active] > 0) & P.present[self.active]]
-        lower_wage = m.shocks.displaced[(P.status[m.shocks.displaced] == Status.EMPLOYED)
-                                        & (P.reemployed_week[m.shocks.displaced] >= 0)]
-        core = np.concatenate([state_on, jobless, lower_wage])
-        hh_on = np.zeros(H.n, bool)
-        hh_on[P.household[core]] = True
-        mark = np.zeros(n, bool)
-        mark[core] = True
-        mark[self._members(np.flatnonzero(hh_on))] = True  # includes strained households
-        ids = np.flatnonzero(mark)
-        ids = ids[P.present[ids] & (P.age[ids] >= self.adult_age)]
-        if len(ids) == 0:
-            self.active = ids
-            return
-        st = P.status[ids]
-        is_jobless = (st == Status.UNEMPLOYED) | (st == Status.TRAINING)
-        g = self.gain(ids)
-        weeks_out = np.where(is_jobless, week - P.spell_start[ids], 0)
-        level = np.where(is_jobless, p["job_loss"] + p["duration"] * np.minimum(weeks_out / 52.0, 1.0), 0.0)
-        level += p["ei_exhausted"] * (is_jobless & P.ei_exhausted[ids])
-        # Re-employed displaced workers keep part of the distress in proportion to the wage lost.
-        back = (st == Status.EMPLOYED) & P.ever_displaced[ids] & (P.reemployed_week[ids] >= 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lost = np.where(back & (P.displaced_wage[ids] > 0), 1.0 - P.wage[ids] / P.displaced_wage[ids], 0.0)
-        level += p["wage_loss"] * np.clip(lost, 0.0, 1.0)
-        level += (1.0 - p["reemployment_recovery"]) * back * p["job_loss"]
-        level *= g
-        if len(strained_households):
-            in_strain = np.zeros(H.n, bool)
-            in_strain[strained_households] = True
-            level += p["strain"] * in_strain[P.household[ids]]
-        # Spillover from the other members of the household.
-        hh = P.household[ids]
-        own = P.distress_state[ids]
-        tot = np.bincount(hh, weights=own, minlength=H.n)[hh]
-        cnt = np.bincount(hh, minlength=H.n)[hh]
-        others = np.where(cnt > 1, (tot - own) / np.maximum(cnt - 1, 1), 0.0)
-        level += p["household_spillover"] * others
-        # Relief: informal support felt this week and formal services being received.
-        felt = week - P.support_week[ids] < self.memory
-        level -= np.where(felt, P.support_effect[ids], 0.0)
-        serving = P.service[ids] >= 0
-        if serving.any():
-            kind = m.orgs.service[P.service[ids[serving]]]
-            relief = np.zeros(len(ids))
-            relief[serving] = self.service_effect[kind]
-            level -= relief
-        level = np.maximum(level, 0.0)
-        state = P.distress_state[ids]
-        state = state + p["adjust_rate"] * (level - state)
-        state[state < 0.01] = 0.0  # negligible: back to the trait, out of the weekly update
-        P.distress_state[ids] = state
-        P.distress[ids] = P.distress_trait[ids] + state
-        self.active = ids
+        if len(self._person_mark) < P.n:
+            self._person_mark = np.zeros(len(P.present), bool)
+        if len(self._household_flag) < H.n:
+            self._household_flag = np.zeros(len(H.present), np.int8)
+            self._household_total = np.zeros(len(H.present))
+            self._household_count = np.zeros(len(H.present), np.int32)
+        self.active = _distress_kernel(
+            self.active, np.asarray(jobless, np.int64), m.shocks.displaced,
+            np.asarray(strained_households, np.int64), P.n, m.week, np.float32(self.adult_age),
+            self.memory, Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
+            P.present, P.age, P.household, P.status, P.female, P.sector, P.spell_start,
+            P.ei_exhausted, P.ever_displaced, P.reemployed_week, P.wage, P.displaced_wage,
+            P.support_week, P.support_effect, P.service, P.distress_trait, P.distress_state,
+            P.distress, H.first_row, H.arrived, self.blue, m.orgs.service, self.service_effect,
+            p["job_loss"], p["duration"], p["ei_exhausted"], np.float32(p["wage_loss"]),
+            p["reemployment_recovery"], p["men_extra"], p["blue_collar_extra"], p["strain"],
+            p["household_spillover"], p["adjust_rate"],
+            self._person_mark, self._household_flag, self._household_total, self._household_count)
 
-    def _members(self, households: np.ndarray) -> np.ndarray:
-        """Persons who arrived with ``households`` (the caller keeps those present)."""
-        if len(households) == 0:
-            return np.zeros(0, np.int64)
-        return arrived_members(self.model.households, households)[0]
+
+@kernel
+def _distress_kernel(active, jobless, displaced, strained, n, week, adult_age, memory,
+                     employed, unemployed, training,
+                     present, age, household, status, female, sector, spell_start,
+                     ei_exhausted, ever_displaced, reemployed_week, wage, displaced_wage,
+                     support_week, support_effect, service, trait, state, distress,
+                     first_row, arrived, blue, org_service, service_effect,
+                     job_loss, duration, exhausted_effect, wage_loss, recovery, men_extra,
+                     blue_extra, strain, spillover, adjust_rate,
+                     person_mark, household_flag, household_total, household_count):
+    """One week of distress: select the adults to update, move their state towards its
+    level, write ``state`` and ``distress``; return the rows updated (sorted).
+
+    Selected are the adults present among: those updated last week (``active``) whose
+    state is above zero, the jobless, the displaced re-employed, and every member who
+    arrived with the household of one of these. ``wage_loss`` is float32: the share of
+    wage lost is computed in single precision, as the wages are stored. The last four
+    arrays are work space, zero on entry and left zero."""
+    # The persons with a stressor, and their households (each listed once).
+    households = np.empty(len(active) + len(jobless) + len(displaced), np.int32)
+    n_households = 0
+    for source in range(3):
+        rows = active if source == 0 else (jobless if source == 1 else displaced)
+        for i in rows:
+            if source == 0:
+                on = state[i] > 0 and present[i]
+            elif source == 1:
+                on = True
+            else:
+                on = status[i] == employed and reemployed_week[i] >= 0
+            person_mark[i] |= on
+            h = household[i]
+            households[n_households] = h
+            n_households += on and household_flag[h] == 0
+            household_flag[h] |= on
+    # Their households' members, then the adults present among everyone marked, in row order.
+    most = len(active) + len(jobless) + len(displaced)
+    for k in range(n_households):
+        h = households[k]
+        household_flag[h] = 0
+        person_mark[first_row[h]:first_row[h] + arrived[h]] = True
+        most += arrived[h]
+    ids = np.empty(min(most, n) + 1, np.int64)
+    count = 0
+    for i in range(n):
+        ids[count] = i
+        count += person_mark[i] & present[i] & (age[i] >= adult_age)
+    person_mark[:n] = False
+    ids = ids[:count]
+
+    # Total state and number of the persons updated in each household (sums in row order).
+    for i in ids:
+        household_total[household[i]] += np.float64(state[i])
+        household_count[household[i]] += 1
+    for h in strained:
+        household_flag[h] = 1
+    for i in ids:
+        h = household[i]
+        level = 0.0
+        if status[i] == unemployed or status[i] == training:
+            level = job_loss + duration * min((week - spell_start[i]) / 52.0, 1.0)
+            if ei_exhausted[i]:
+                level += exhausted_effect
+        # Re-employed displaced workers keep part of the distress in proportion to the wage lost.
+        if status[i] == employed and ever_displaced[i] and reemployed_week[i] >= 0:
+            lost = np.float32(0.0)
+            if displaced_wage[i] > 0:
+                lost = np.float32(1.0) - wage[i] / displaced_wage[i]
+                lost = min(max(lost, np.float32(0.0)), np.float32(1.0))
+            level += wage_loss * lost
+            level += (1.0 - recovery) * job_loss
+        gain = 1.0
+        if not female[i]:
+            gain += men_extra
+        if sector[i] >= 0 and blue[sector[i]]:
+            gain += blue_extra
+        level *= gain
+        if household_flag[h]:  # under strain
+            level += strain
+        # Spillover: the mean state of the other members of the household.
+        own = np.float64(state[i])
+        if household_count[h] > 1:
+            level += spillover * ((household_total[h] - own) / (household_count[h] - 1))
+        # Relief: informal support felt this week and formal services being received.
+        if week - support_week[i] < memory:
+            level -= support_effect[i]
+        if service[i] >= 0:
+            level -= service_effect[org_service[service[i]]]
+        level = max(level, 0.0)
+        new = own + adjust_rate * (level - own)
+        if new < 0.01:
+            new = 0.0  # negligible: back to the trait, out of the weekly update
+        state[i] = new
+        distress[i] = trait[i] + new
+    for i in ids:
+        household_total[household[i]] = 0.0
+        household_count[household[i]] = 0
+    for h in strained:
+        household_flag[h] = 0
+    return ids

@@ -34,10 +34,13 @@ import math
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from ..jit import kernel
 from ..state import SERVICES
 from ..streams import bernoulli
+from ..ties import KINDS
 
 PSYCHOSOCIAL = SERVICES.index("psychosocial")
+PLACE_SLOT = KINDS.index("informal_place")
 
 
 class InformalSupport:
@@ -122,37 +125,97 @@ class InformalSupport:
     def step(self) -> np.ndarray:
         """Train helpers, then disclosures and support; return the persons referred to the
         psychosocial service by their helpers."""
-        m, P, p = self.model, self.model.people, self.p
+        m, P, p, ties = self.model, self.model.people, self.p, self.model.ties
         self._train()
         rng = m.streams["support"]
         talk = bernoulli(rng, m.need, p["disclosure_rate"])
         k = len(talk)
-        slot = rng.integers(0, m.ties.k, k)
+        slot = rng.integers(0, ties.k, k)
         u = rng.random((4, k))
-        helper = m.ties.targets(talk, slot)
-        valid = helper >= 0
-        valid[valid] = P.age[helper[valid]] >= self.adult_age
-        h = np.maximum(helper, 0)
-        trained = valid & (P.trained_week[h] >= 0)
-        shift = np.where(trained, self.shift(h), 0.0)
-        helps = valid & (u[0] < ndtr(self.base_z + shift))
-        aggressive = u[1] < p["aggression_share"]
-        withdraw = np.where(trained, p["aggression_withdrawal_trained"], p["aggression_withdrawal_untrained"])
-        helps &= ~(aggressive & (u[2] < withdraw))
+        helper, valid, trained = _confidants_kernel(
+            talk, slot, ties.slots, ties.slot_kind == PLACE_SLOT, ties.place_worker, P.present,
+            P.age, np.float32(self.adult_age), P.trained_week)
+        # Probability of helping, Phi(base_z + shift): the shift comes from training.
+        help_untrained = float(ndtr(self.base_z))
+        help_trained = ndtr(self.base_z + self.shift(helper[trained])) if trained.any() else np.zeros(0)
         boost = 1.0
         if m.interventions.active("csss_reinforcement"):
             boost += m.interventions.params("csss_reinforcement")["network_boost"]
-        effect = np.where(trained, p["effect_trained"], p["effect_untrained"]) * boost
-        recv, giver = talk[helps], helper[helps]
-        P.support_week[recv] = m.week
-        P.support_effect[recv] = effect[helps]
-        P.helped_week[giver] = m.week
-        np.add.at(P.helps, giver, 1)
-        P.met_distressed[helper[trained]] = True
-        refer_p = np.where(trained, p["referral_trained"], p["referral_untrained"] * P.knows_services[h])
-        referred = recv[(u[3] < refer_p)[helps]]
+        helps, referred = _support_kernel(
+            talk, helper, valid, trained, help_untrained, help_trained, u, m.week,
+            p["aggression_share"], p["aggression_withdrawal_untrained"],
+            p["aggression_withdrawal_trained"], p["effect_untrained"] * boost,
+            p["effect_trained"] * boost, p["referral_untrained"], p["referral_trained"],
+            P.knows_services, P.support_week, P.support_effect, P.helped_week, P.helps,
+            P.met_distressed)
         self.acts = int(helps.sum())
         self.disclosures = k
         self.referrals = len(referred)
         self.last = {"person": talk, "helper": helper, "helped": helps, "trained": trained}
         return referred
+
+
+@kernel
+def _confidants_kernel(talk, slot, slots, slot_is_place, place_worker, present, age, adult_age,
+                       trained_week):
+    """For each person of ``talk``, the tie at ``slot`` (the place's worker for the
+    informal-place slot; -1 if empty or no longer present, as ``Ties.targets``), whether
+    that tie is an adult (``valid``), and whether an adult trained with the Guide."""
+    k = len(talk)
+    helper = np.full(k, -1, np.int64)
+    valid = np.zeros(k, np.bool_)
+    trained = np.zeros(k, np.bool_)
+    for e in range(k):
+        t = np.int64(slots[talk[e], slot[e]])
+        if t >= 0 and slot_is_place[slot[e]]:
+            t = place_worker[t]
+        if t >= 0 and present[t]:
+            helper[e] = t
+            valid[e] = age[t] >= adult_age
+            trained[e] = valid[e] and trained_week[t] >= 0
+    return helper, valid, trained
+
+
+@kernel
+def _support_kernel(talk, helper, valid, trained, help_untrained, help_trained, u, week,
+                    aggression_share, withdrawal_untrained, withdrawal_trained,
+                    effect_untrained, effect_trained, referral_untrained, referral_trained,
+                    knows_services, support_week, support_effect, helped_week, helps_count,
+                    met_distressed):
+    """Whether the adult tie who hears each disclosure helps; record the support given and
+    received. ``help_trained`` is the probability of helping of each trained helper in
+    turn, ``help_untrained`` that of the others; the uniforms ``u`` decide, by row,
+    helping, aggressive behaviour, withdrawal and referral. Returns the help flags and
+    the persons referred to the psychosocial service (in ``talk`` order)."""
+    k = len(talk)
+    helps = np.zeros(k, np.bool_)
+    referred = np.empty(k, np.int64)
+    n_referred = 0
+    j = 0  # next entry of help_trained
+    for e in range(k):
+        if not valid[e]:
+            continue
+        h, person = helper[e], talk[e]
+        if trained[e]:
+            met_distressed[h] = True
+            p_help, withdrawal, effect = help_trained[j], withdrawal_trained, effect_trained
+            j += 1
+        else:
+            p_help, withdrawal, effect = help_untrained, withdrawal_untrained, effect_untrained
+        if not u[0, e] < p_help:
+            continue
+        if u[1, e] < aggression_share and u[2, e] < withdrawal:
+            continue  # the helper withdraws from aggressive behaviour
+        helps[e] = True
+        support_week[person] = week
+        support_effect[person] = effect
+        helped_week[h] = week
+        helps_count[h] += 1
+        if trained[e]:
+            refer = referral_trained
+        else:
+            refer = referral_untrained if knows_services[h] else 0.0
+        if u[3, e] < refer:
+            referred[n_referred] = person
+            n_referred += 1
+    return helps, referred[:n_referred]
