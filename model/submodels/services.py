@@ -40,10 +40,194 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import kernel
 from ..state import SERVICES, Status
 from ..streams import bernoulli
 
 PSY, EMP, COM = (SERVICES.index(s) for s in ("psychosocial", "employment", "community"))
+UNEMPLOYED, TRAINING = Status.UNEMPLOYED, Status.TRAINING
+
+
+# -- kernels (one pass each over the rows they concern; no random draws) -------------------
+@kernel
+def _end_episodes_kernel(service, service_left, present, waiting, wait_since, wait_priority,
+                         n, week, max_wait):
+    """Count down the clients' episodes: an episode ends when no week is left or the client
+    left the RCM. Take off the waiting lists those who left the RCM or have waited longer
+    than ``max_wait`` weeks. Return the rows still served (ascending) and how many gave up."""
+    clients = np.empty(n, np.int64)
+    n_clients = 0
+    gave_up = 0
+    for i in range(n):
+        if service[i] >= 0:
+            service_left[i] -= 1
+            if service_left[i] <= 0 or not present[i]:
+                service[i] = -1
+            else:
+                clients[n_clients] = i
+                n_clients += 1
+        if waiting[i] >= 0 and (not present[i] or week - wait_since[i] > max_wait):
+            waiting[i] = -1
+            wait_priority[i] = False
+            gave_up += 1
+    return clients[:n_clients], gave_up
+
+
+@kernel
+def _free_to_ask_kernel(need, service, waiting, knows):
+    """The persons in ``need`` neither served nor waiting who know the services."""
+    free = np.empty(len(need), np.int64)
+    k = 0
+    for i in need:
+        if service[i] < 0 and waiting[i] < 0 and knows[i]:
+            free[k] = i
+            k += 1
+    return free[:k]
+
+
+@kernel
+def _put_on_list(i, kind, served_ok, priority, week, waiting, wait_since, wait_priority,
+                 service, household, hh_municipality, nearest):
+    """Put person ``i`` on the waiting list of the organization of ``kind`` nearest to their
+    home, if they are on no list, are not served (unless ``served_ok``), and that
+    organization exists and is not the one serving them; return whether they were put on."""
+    if waiting[i] >= 0 or (not served_ok and service[i] >= 0):
+        return False
+    org = nearest[hh_municipality[household[i]], kind]
+    if org < 0 or org == service[i]:
+        return False
+    waiting[i] = org
+    wait_since[i] = week
+    wait_priority[i] = priority
+    return True
+
+
+@kernel
+def _org_referral_candidates_kernel(clients, u, rate, threshold, service, status, distress,
+                                    household, hh_municipality, in_strain, kind, nearest, links):
+    """Clients with a need their organization does not meet, drawn (``u[s] < rate``) for a
+    referral to the nearest organization of service ``s`` meeting it, where the two
+    organizations know each other. The needs: high distress (psychosocial), no job
+    (employment), a household under strain (community). Return the clients, the
+    organizations referring and referred to, in order of service then client, and how
+    many there are for each service."""
+    n_kinds, n = u.shape
+    ids = np.empty(n_kinds * n, np.int64)
+    frm = np.empty(n_kinds * n, np.int64)
+    to = np.empty(n_kinds * n, np.int64)
+    per_kind = np.zeros(n_kinds, np.int64)
+    k = 0
+    for s in range(n_kinds):
+        for j in range(n):
+            if u[s, j] >= rate:
+                continue
+            i = clients[j]
+            org = service[i]
+            if kind[org] == s:
+                continue
+            if s == 0:
+                has_need = distress[i] >= threshold
+            elif s == 1:
+                has_need = status[i] == UNEMPLOYED or status[i] == TRAINING
+            else:
+                has_need = in_strain[household[i]]
+            if not has_need:
+                continue
+            dest = nearest[hh_municipality[household[i]], s]
+            if dest < 0 or not links[org, dest]:
+                continue
+            ids[k], frm[k], to[k] = i, org, dest
+            per_kind[s] += 1
+            k += 1
+    return ids[:k], frm[:k], to[:k], per_kind
+
+
+@kernel
+def _referrals_kernel(free, u_self, self_rate, marginal_reach, helper_referred, u_helper,
+                      org_referred, org_kinds, u_org, friction, week,
+                      waiting, wait_since, wait_priority, service, status, marginalized,
+                      household, hh_municipality, in_strain, nearest):
+    """Put on the waiting lists, in this order: self-referrals (a person of ``free`` asks when
+    ``u_self`` is below the rate, lowered for marginalized residents, for the employment
+    centre if without a job, the community service if the household is under strain, the
+    psychosocial service otherwise); helpers' referrals to the psychosocial service; and
+    organizations' referrals (of ``org_referred`` to services ``org_kinds``, clients may wait
+    while served). A referral is lost when its uniform is below ``friction``. Return how
+    many of each reached a list."""
+    n_self = 0
+    for j in range(len(free)):
+        i = free[j]
+        reach = marginal_reach if marginalized[i] else 1.0
+        if u_self[j] < self_rate * reach:
+            if status[i] == UNEMPLOYED or status[i] == TRAINING:
+                s = EMP
+            elif in_strain[household[i]]:
+                s = COM
+            else:
+                s = PSY
+            n_self += _put_on_list(i, s, False, False, week, waiting, wait_since, wait_priority,
+                                   service, household, hh_municipality, nearest)
+    n_helper = 0
+    for j in range(len(helper_referred)):
+        if u_helper[j] >= friction:
+            n_helper += _put_on_list(helper_referred[j], PSY, False, False, week, waiting, wait_since,
+                                     wait_priority, service, household, hh_municipality, nearest)
+    n_org = 0
+    for j in range(len(org_referred)):
+        if u_org[j] >= friction:
+            n_org += _put_on_list(org_referred[j], org_kinds[j], True, False, week, waiting, wait_since,
+                                  wait_priority, service, household, hh_municipality, nearest)
+    return n_self, n_helper, n_org
+
+
+@kernel
+def _admit_kernel(service, service_left, waiting, wait_since, wait_priority, n, capacity, episode):
+    """Serve each organization's waiting list up to its free places (``capacity`` less the
+    clients it serves): those put first in line, then in order of arrival (week, then
+    row). An admitted client referred on leaves the former service and starts an
+    episode of ``episode[org]`` weeks. Return the clients of each organization after
+    admission, how many were admitted, and how many are still waiting."""
+    n_orgs = len(capacity)
+    caseload = np.zeros(n_orgs, np.int64)
+    queue = np.empty(n, np.int64)
+    n_queue = 0
+    first_week, last_week = 0, 0
+    for i in range(n):
+        if service[i] >= 0:
+            caseload[service[i]] += 1
+        if waiting[i] >= 0:
+            if n_queue == 0 or wait_since[i] < first_week:
+                first_week = wait_since[i]
+            if n_queue == 0 or wait_since[i] > last_week:
+                last_week = wait_since[i]
+            queue[n_queue] = i
+            n_queue += 1
+    if n_queue == 0:
+        return caseload, 0, 0
+    free = np.maximum(capacity - caseload, 0)
+    # Order: organization, first in line, week joined; the stable sort keeps rows ascending.
+    weeks = last_week - first_week + 1
+    key = np.empty(n_queue, np.int64)
+    for j in range(n_queue):
+        i = queue[j]
+        key[j] = (waiting[i] * 2 + (0 if wait_priority[i] else 1)) * weeks + (wait_since[i] - first_week)
+    taken = np.zeros(n_orgs, np.int64)
+    admitted = 0
+    for j in np.argsort(key, kind="mergesort"):
+        i = queue[j]
+        org = waiting[i]
+        if taken[org] >= free[org]:
+            continue
+        taken[org] += 1
+        if service[i] >= 0:
+            caseload[service[i]] -= 1
+        caseload[org] += 1
+        service[i] = org
+        service_left[i] = episode[org]
+        waiting[i] = -1
+        wait_priority[i] = False
+        admitted += 1
+    return caseload, admitted, n_queue - admitted
 
 
 class Services:
@@ -64,6 +248,7 @@ class Services:
                 self.base_capacity[rows] = cap[s] / len(rows)
         self.capacity = np.round(self.base_capacity).astype(np.int64)
         self.episode = np.asarray(self.p["episode_weeks"], float).round().astype(np.int64)
+        self.episode_of = np.where(self.kind >= 0, self.episode[np.maximum(self.kind, 0)], 0)  # per org
         # Nearest organization of each kind for each municipality (same municipality if any,
         # else the strongest commuting pull).
         pull = model.commute
@@ -92,42 +277,12 @@ class Services:
             f *= 1.0 - iv.params("csss_reinforcement")["friction_cut"]
         return f
 
-    def _queue(self, ids: np.ndarray, kind: int | np.ndarray, served_ok: bool = False,
-               priority: bool = False) -> int:
-        """Put ``ids`` on the waiting list of the nearest organization of ``kind``; return
-        how many were put on a list. Nobody waits for two lists at once; a client being
-        served may wait for another organization only when referred by their own
-        (``served_ok``), and moves there when admitted. ``priority`` puts them ahead of
-        those already waiting (the in-plant social worker's clients)."""
-        m, P = self.model, self.model.people
-        kind = np.broadcast_to(np.asarray(kind), ids.shape)
-        free = P.waiting[ids] < 0
-        if not served_ok:
-            free &= P.service[ids] < 0
-        ids, kind = ids[free], kind[free]
-        if len(ids) == 0:
-            return 0
-        muni = m.households.municipality[P.household[ids]].astype(np.int64)
-        org = self.nearest[muni, kind]
-        ok = (org >= 0) & (org != P.service[ids])
-        P.waiting[ids[ok]] = org[ok]
-        P.wait_since[ids[ok]] = m.week
-        P.wait_priority[ids[ok]] = priority
-        return int(ok.sum())
-
-    def refer(self, ids: np.ndarray, kind: int, rng: np.random.Generator, friction: bool = True,
-              served_ok: bool = False) -> int:
-        """Referrals of ``ids`` to a service of ``kind``; return how many reach its list."""
-        if len(ids) == 0:
-            return 0
-        u = rng.random(len(ids))
-        if friction:
-            ids = ids[u >= self._friction()]
-        return self._queue(ids, kind, served_ok=served_ok)
-
     # -- the weekly step ------------------------------------------------------------------
     def step(self, helper_referred: np.ndarray, strained_households: np.ndarray) -> None:
+        """Nobody waits for two lists at once; a client being served may wait for another
+        organization only when referred by their own, and moves there when admitted."""
         m, P, p = self.model, self.model.people, self.p
+        H = m.households
         iv = m.interventions
         rng = m.streams["services"]
         n = P.n
@@ -141,17 +296,11 @@ class Services:
         self.capacity = np.round(cap).astype(np.int64)
 
         # Episodes end; people who left the RCM leave their service and list.
-        clients = np.flatnonzero(P.service[:n] >= 0)
-        P.service_left[clients] -= 1
-        done = clients[(P.service_left[clients] <= 0) | ~P.present[clients]]
-        P.service[done] = -1
-        waiting = np.flatnonzero(P.waiting[:n] >= 0)
-        quit_ = waiting[~P.present[waiting] | (week - P.wait_since[waiting] > p["max_wait_weeks"])]
-        P.waiting[quit_] = -1
-        P.wait_priority[quit_] = False
-        self.counts["gave_up"] += len(quit_)
+        clients, gave_up = _end_episodes_kernel(P.service, P.service_left, P.present, P.waiting, P.wait_since,
+                                                P.wait_priority, n, week, float(p["max_wait_weeks"]))
+        self.counts["gave_up"] += gave_up
 
-        in_strain = np.zeros(m.households.n, bool)
+        in_strain = np.zeros(H.n, bool)
         in_strain[strained_households] = True
         need = m.need
 
@@ -165,28 +314,31 @@ class Services:
             learn = bernoulli(r, d, iv.params("support_committee")["outreach_knowledge_rate"])
             P.knows_services[learn] = True
 
-        # Self-referral.
-        free = need[(P.service[need] < 0) & (P.waiting[need] < 0) & P.knows_services[need]]
-        reach = np.where(P.marginalized[free], self._marginal_reach(), 1.0)
-        u = rng.random(len(free))
-        asking = free[u < p["self_referral_rate"] * reach]
-        st = P.status[asking]
-        kind = np.where((st == Status.UNEMPLOYED) | (st == Status.TRAINING), EMP,
-                        np.where(in_strain[P.household[asking]], COM, PSY))
-        self.counts["self_referrals"] += self._queue(asking, kind)
-
-        # Referrals by informal helpers.
-        self.counts["helper_referrals"] += self.refer(helper_referred, PSY, rng)
-
-        # Referrals between organizations that know each other.
-        clients = np.flatnonzero(P.service[:n] >= 0)
-        self._org_referrals(clients, in_strain, rng)
+        # Uniforms, in this order: self-referral of each person free to ask, referral
+        # friction of each helper's referral, and the organizations' referrals of each
+        # client for each need (one draw: the same numbers as one draw each).
+        free = _free_to_ask_kernel(np.asarray(need, np.int64), P.service, P.waiting, P.knows_services)
+        helper_referred = np.asarray(helper_referred, np.int64)
+        n_free, n_helper = len(free), len(helper_referred)
+        u = rng.random(n_free + n_helper + len(SERVICES) * len(clients))
+        u_org = u[n_free + n_helper:].reshape(len(SERVICES), len(clients))
+        # Referrals between organizations that know each other: then one friction uniform
+        # each, in order of service.
+        org_referred, frm, to, per_kind = _org_referral_candidates_kernel(
+            clients, u_org, float(p["org_referral_rate"]), np.float32(self.threshold), P.service, P.status, P.distress,
+            P.household, H.municipality, in_strain, self.kind, self.nearest, m.committees.org_links)
+        self.last_org_referrals = np.stack([frm, to], axis=1)
+        u_friction = rng.random(len(org_referred))
+        n_self, n_help, n_org = _referrals_kernel(
+            free, u[:n_free], float(p["self_referral_rate"]), float(self._marginal_reach()), helper_referred,
+            u[n_free:n_free + n_helper], org_referred, np.repeat(np.arange(len(SERVICES)), per_kind), u_friction,
+            float(self._friction()), week, P.waiting, P.wait_since, P.wait_priority, P.service, P.status, P.marginalized,
+            P.household, H.municipality, in_strain, self.nearest)
+        self.counts["self_referrals"] += n_self
+        self.counts["helper_referrals"] += n_help
+        self.counts["org_referrals"] += n_org
 
         self._admit()
-        clients = P.service[:n] >= 0
-        self.caseload = np.bincount(P.service[:n][clients], minlength=m.orgs.n)
-        self.clients = int(clients.sum())
-        self.waiting = int((P.waiting[:n] >= 0).sum())
 
     def _marginal_reach(self) -> float:
         iv = self.model.interventions
@@ -223,51 +375,12 @@ class Services:
         others = m.adults[~P.knows_services[m.adults]]
         P.knows_services[bernoulli(r, others, q["article_knowledge_rate"])] = True
 
-    def _org_referrals(self, clients: np.ndarray, in_strain: np.ndarray, rng: np.random.Generator) -> None:
-        m, P = self.model, self.model.people
-        links = m.committees.org_links  # org x org, True where the two know each other
-        org = P.service[clients].astype(np.int64)
-        own = self.kind[org]
-        st = P.status[clients]
-        needs = np.stack([
-            P.distress[clients] >= self.threshold,                      # psychosocial
-            (st == Status.UNEMPLOYED) | (st == Status.TRAINING),        # employment
-            in_strain[P.household[clients]],                            # community
-        ])
-        u = rng.random((len(SERVICES), len(clients)))
-        muni = m.households.municipality[P.household[clients]].astype(np.int64)
-        pairs = []
-        for s in range(len(SERVICES)):
-            cand = needs[s] & (own != s) & (u[s] < self.p["org_referral_rate"])
-            if not cand.any():
-                continue
-            to = self.nearest[muni[cand], s]
-            frm = org[cand]
-            known = (to >= 0) & links[frm, np.maximum(to, 0)]
-            ids = clients[cand][known]
-            pairs.append(np.stack([frm[known], to[known]], axis=1))
-            self.counts["org_referrals"] += self.refer(ids, s, rng, served_ok=True)
-        self.last_org_referrals = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
-
     def _admit(self) -> None:
-        """Serve the waiting lists in order of arrival, up to each organization's free places."""
-        m, P = self.model, self.model.people
-        n = P.n
-        waiting = np.flatnonzero(P.waiting[:n] >= 0)
-        if len(waiting) == 0:
-            return
-        org = P.waiting[waiting].astype(np.int64)
-        clients = P.service[:n] >= 0
-        load = np.bincount(P.service[:n][clients], minlength=m.orgs.n)
-        free = np.maximum(self.capacity - load, 0)
-        order = np.lexsort((waiting, P.wait_since[waiting], ~P.wait_priority[waiting], org))
-        waiting, org = waiting[order], org[order]
-        first = np.searchsorted(org, org, side="left")
-        rank = np.arange(len(org)) - first
-        take = rank < free[org]
-        ids, where = waiting[take], org[take]
-        P.service[ids] = where  # a client referred on leaves the former service
-        P.service_left[ids] = self.episode[self.kind[where]]
-        P.waiting[ids] = -1
-        P.wait_priority[ids] = False
-        self.counts["admitted"] += len(ids)
+        """Serve the waiting lists in order of arrival, up to each organization's free places;
+        count the clients and those still waiting."""
+        P = self.model.people
+        self.caseload, admitted, self.waiting = _admit_kernel(
+            P.service, P.service_left, P.waiting, P.wait_since, P.wait_priority, P.n, self.capacity,
+            self.episode_of)
+        self.clients = int(self.caseload.sum())
+        self.counts["admitted"] += admitted
