@@ -48,34 +48,10 @@ PSY, EMP, COM = (SERVICES.index(s) for s in ("psychosocial", "employment", "comm
 UNEMPLOYED, TRAINING = Status.UNEMPLOYED, Status.TRAINING
 
 
-# -- kernels (one pass each over the rows they concern; no random draws) -------------------
-@kernel
-def _end_episodes_kernel(service, service_left, present, waiting, wait_since, wait_priority,
-                         n, week, max_wait):
-    """Count down the clients' episodes: an episode ends when no week is left or the client
-    left the RCM. Take off the waiting lists those who left the RCM or have waited longer
-    than ``max_wait`` weeks. Return the rows still served (ascending) and how many gave up."""
-    clients = np.empty(n, np.int64)
-    n_clients = 0
-    gave_up = 0
-    for i in range(n):
-        if service[i] >= 0:
-            service_left[i] -= 1
-            if service_left[i] <= 0 or not present[i]:
-                service[i] = -1
-            else:
-                clients[n_clients] = i
-                n_clients += 1
-        if waiting[i] >= 0 and (not present[i] or week - wait_since[i] > max_wait):
-            waiting[i] = -1
-            wait_priority[i] = False
-            gave_up += 1
-    return clients[:n_clients], gave_up
-
-
+# -- kernels (no random draws: the uniforms are drawn by Services.step) ----------------------
 @kernel
 def _free_to_ask_kernel(need, service, waiting, knows):
-    """The persons in ``need`` neither served nor waiting who know the services."""
+    """The persons of ``need`` neither served nor waiting who know the services."""
     free = np.empty(len(need), np.int64)
     k = 0
     for i in need:
@@ -86,8 +62,38 @@ def _free_to_ask_kernel(need, service, waiting, knows):
 
 
 @kernel
-def _put_on_list(i, kind, served_ok, priority, week, waiting, wait_since, wait_priority,
-                 service, household, hh_municipality, nearest):
+def _end_episodes_kernel(n, week, max_wait, need, service, service_left, present, waiting, wait_since,
+                         wait_priority, knows):
+    """Count down the clients' episodes: an episode ends when no week is left or the client
+    left the RCM. Take off the waiting lists those who left the RCM or have waited longer
+    than ``max_wait`` weeks. Return the rows still served and still waiting (ascending),
+    how many gave up, and the persons of ``need`` free to ask for a service."""
+    clients = np.empty(n, np.int64)
+    queue = np.empty(n, np.int64)
+    n_clients = n_queue = gave_up = 0
+    for i in range(n):
+        if service[i] >= 0:
+            service_left[i] -= 1
+            if service_left[i] <= 0 or not present[i]:
+                service[i] = -1
+            else:
+                clients[n_clients] = i
+                n_clients += 1
+        if waiting[i] >= 0:
+            if not present[i] or week - wait_since[i] > max_wait:
+                waiting[i] = -1
+                wait_priority[i] = False
+                gave_up += 1
+            else:
+                queue[n_queue] = i
+                n_queue += 1
+    free = _free_to_ask_kernel(need, service, waiting, knows)
+    return clients[:n_clients].copy(), queue[:n_queue].copy(), gave_up, free
+
+
+@kernel
+def _put_on_list(i, kind, served_ok, week, waiting, wait_since, wait_priority, service, household,
+                 hh_municipality, nearest):
     """Put person ``i`` on the waiting list of the organization of ``kind`` nearest to their
     home, if they are on no list, are not served (unless ``served_ok``), and that
     organization exists and is not the one serving them; return whether they were put on."""
@@ -98,7 +104,7 @@ def _put_on_list(i, kind, served_ok, priority, week, waiting, wait_since, wait_p
         return False
     waiting[i] = org
     wait_since[i] = week
-    wait_priority[i] = priority
+    wait_priority[i] = False
     return True
 
 
@@ -108,14 +114,13 @@ def _org_referral_candidates_kernel(clients, u, rate, threshold, service, status
     """Clients with a need their organization does not meet, drawn (``u[s] < rate``) for a
     referral to the nearest organization of service ``s`` meeting it, where the two
     organizations know each other. The needs: high distress (psychosocial), no job
-    (employment), a household under strain (community). Return the clients, the
-    organizations referring and referred to, in order of service then client, and how
-    many there are for each service."""
+    (employment), a household under strain (community). Return the clients, the service
+    each is referred to, and the (from, to) organization pairs, in order of service then
+    client."""
     n_kinds, n = u.shape
     ids = np.empty(n_kinds * n, np.int64)
-    frm = np.empty(n_kinds * n, np.int64)
-    to = np.empty(n_kinds * n, np.int64)
-    per_kind = np.zeros(n_kinds, np.int64)
+    kinds = np.empty(n_kinds * n, np.int64)
+    pairs = np.empty((n_kinds * n, 2), np.int64)
     k = 0
     for s in range(n_kinds):
         for j in range(n):
@@ -125,9 +130,9 @@ def _org_referral_candidates_kernel(clients, u, rate, threshold, service, status
             org = service[i]
             if kind[org] == s:
                 continue
-            if s == 0:
+            if s == PSY:
                 has_need = distress[i] >= threshold
-            elif s == 1:
+            elif s == EMP:
                 has_need = status[i] == UNEMPLOYED or status[i] == TRAINING
             else:
                 has_need = in_strain[household[i]]
@@ -136,26 +141,33 @@ def _org_referral_candidates_kernel(clients, u, rate, threshold, service, status
             dest = nearest[hh_municipality[household[i]], s]
             if dest < 0 or not links[org, dest]:
                 continue
-            ids[k], frm[k], to[k] = i, org, dest
-            per_kind[s] += 1
+            ids[k], kinds[k] = i, s
+            pairs[k, 0], pairs[k, 1] = org, dest
             k += 1
-    return ids[:k], frm[:k], to[:k], per_kind
+    return ids[:k].copy(), kinds[:k].copy(), pairs[:k].copy()
 
 
 @kernel
-def _referrals_kernel(free, u_self, self_rate, marginal_reach, helper_referred, u_helper,
+def _referrals_kernel(queue, free, u_self, self_rate, marginal_reach, helper_referred, u_helper,
                       org_referred, org_kinds, u_org, friction, week,
                       waiting, wait_since, wait_priority, service, status, marginalized,
                       household, hh_municipality, in_strain, nearest):
     """Put on the waiting lists, in this order: self-referrals (a person of ``free`` asks when
-    ``u_self`` is below the rate, lowered for marginalized residents, for the employment
+    ``u_self`` is below the rate, lowered for marginalized residents: the employment
     centre if without a job, the community service if the household is under strain, the
     psychosocial service otherwise); helpers' referrals to the psychosocial service; and
-    organizations' referrals (of ``org_referred`` to services ``org_kinds``, clients may wait
-    while served). A referral is lost when its uniform is below ``friction``. Return how
-    many of each reached a list."""
+    organizations' referrals (of ``org_referred`` to services ``org_kinds``; their clients
+    may wait while served). A referral is lost when its uniform is below ``friction``.
+    Return how many of each reached a list, and the rows waiting: ``queue`` (those
+    already waiting) followed by those put on a list now."""
+    rows = np.empty(len(queue) + len(free) + len(helper_referred) + len(org_referred), np.int64)
+    rows[: len(queue)] = queue
+    k = len(queue)
+    top = self_rate * max(marginal_reach, 1.0)  # nobody asks at u_self >= top
     n_self = 0
     for j in range(len(free)):
+        if u_self[j] >= top:
+            continue
         i = free[j]
         reach = marginal_reach if marginalized[i] else 1.0
         if u_self[j] < self_rate * reach:
@@ -165,69 +177,78 @@ def _referrals_kernel(free, u_self, self_rate, marginal_reach, helper_referred, 
                 s = COM
             else:
                 s = PSY
-            n_self += _put_on_list(i, s, False, False, week, waiting, wait_since, wait_priority,
-                                   service, household, hh_municipality, nearest)
+            if _put_on_list(i, s, False, week, waiting, wait_since, wait_priority, service, household,
+                            hh_municipality, nearest):
+                rows[k] = i
+                k += 1
+                n_self += 1
     n_helper = 0
     for j in range(len(helper_referred)):
-        if u_helper[j] >= friction:
-            n_helper += _put_on_list(helper_referred[j], PSY, False, False, week, waiting, wait_since,
-                                     wait_priority, service, household, hh_municipality, nearest)
+        i = helper_referred[j]
+        if u_helper[j] >= friction and _put_on_list(i, PSY, False, week, waiting, wait_since, wait_priority,
+                                                    service, household, hh_municipality, nearest):
+            rows[k] = i
+            k += 1
+            n_helper += 1
     n_org = 0
     for j in range(len(org_referred)):
-        if u_org[j] >= friction:
-            n_org += _put_on_list(org_referred[j], org_kinds[j], True, False, week, waiting, wait_since,
-                                  wait_priority, service, household, hh_municipality, nearest)
-    return n_self, n_helper, n_org
+        i = org_referred[j]
+        if u_org[j] >= friction and _put_on_list(i, org_kinds[j], True, week, waiting, wait_since,
+                                                 wait_priority, service, household, hh_municipality, nearest):
+            rows[k] = i
+            k += 1
+            n_org += 1
+    return n_self, n_helper, n_org, rows[:k].copy()
 
 
 @kernel
-def _admit_kernel(service, service_left, waiting, wait_since, wait_priority, n, capacity, episode):
+def _admit_kernel(clients, queue, service, service_left, waiting, wait_since, wait_priority, capacity,
+                  episode):
     """Serve each organization's waiting list up to its free places (``capacity`` less the
     clients it serves): those put first in line, then in order of arrival (week, then
     row). An admitted client referred on leaves the former service and starts an
-    episode of ``episode[org]`` weeks. Return the clients of each organization after
-    admission, how many were admitted, and how many are still waiting."""
+    episode of ``episode[org]`` weeks. ``clients`` and ``queue`` are all the rows served
+    and all the rows waiting, each row once. Return the clients of each organization
+    after admission, their number, how many were admitted and how many still wait."""
     n_orgs = len(capacity)
     caseload = np.zeros(n_orgs, np.int64)
-    queue = np.empty(n, np.int64)
-    n_queue = 0
-    first_week, last_week = 0, 0
-    for i in range(n):
-        if service[i] >= 0:
-            caseload[service[i]] += 1
-        if waiting[i] >= 0:
-            if n_queue == 0 or wait_since[i] < first_week:
-                first_week = wait_since[i]
-            if n_queue == 0 or wait_since[i] > last_week:
-                last_week = wait_since[i]
-            queue[n_queue] = i
-            n_queue += 1
-    if n_queue == 0:
-        return caseload, 0, 0
+    for i in clients:
+        caseload[service[i]] += 1
+    n_clients = len(clients)
+    if len(queue) == 0:
+        return caseload, n_clients, 0, 0
     free = np.maximum(capacity - caseload, 0)
-    # Order: organization, first in line, week joined; the stable sort keeps rows ascending.
-    weeks = last_week - first_week + 1
-    key = np.empty(n_queue, np.int64)
-    for j in range(n_queue):
-        i = queue[j]
-        key[j] = (waiting[i] * 2 + (0 if wait_priority[i] else 1)) * weeks + (wait_since[i] - first_week)
+    # Order: organization, first in line, week joined, row (a stable sort of rows in order).
+    rows = np.sort(queue)
+    first_week = wait_since[rows[0]]
+    last_week = first_week
+    for i in rows:
+        first_week = min(first_week, wait_since[i])
+        last_week = max(last_week, wait_since[i])
+    weeks = np.int64(last_week) - first_week + 1
+    key = np.empty(len(rows), np.int64)
+    for j in range(len(rows)):
+        i = rows[j]
+        key[j] = (np.int64(waiting[i]) * 2 + (0 if wait_priority[i] else 1)) * weeks + (wait_since[i] - first_week)
     taken = np.zeros(n_orgs, np.int64)
     admitted = 0
     for j in np.argsort(key, kind="mergesort"):
-        i = queue[j]
+        i = rows[j]
         org = waiting[i]
         if taken[org] >= free[org]:
             continue
         taken[org] += 1
         if service[i] >= 0:
             caseload[service[i]] -= 1
+        else:
+            n_clients += 1
         caseload[org] += 1
         service[i] = org
         service_left[i] = episode[org]
         waiting[i] = -1
         wait_priority[i] = False
         admitted += 1
-    return caseload, admitted, n_queue - admitted
+    return caseload, n_clients, admitted, len(rows) - admitted
 
 
 class Services:
@@ -279,8 +300,10 @@ class Services:
 
     # -- the weekly step ------------------------------------------------------------------
     def step(self, helper_referred: np.ndarray, strained_households: np.ndarray) -> None:
-        """Nobody waits for two lists at once; a client being served may wait for another
-        organization only when referred by their own, and moves there when admitted."""
+        """One week: this week's capacity, episodes ending and people giving up, outreach,
+        self-referrals and referrals, then admission from the waiting lists. Nobody waits
+        for two lists at once; a client being served may wait for another organization
+        only when referred by their own, and moves there when admitted."""
         m, P, p = self.model, self.model.people, self.p
         H = m.households
         iv = m.interventions
@@ -296,49 +319,51 @@ class Services:
         self.capacity = np.round(cap).astype(np.int64)
 
         # Episodes end; people who left the RCM leave their service and list.
-        clients, gave_up = _end_episodes_kernel(P.service, P.service_left, P.present, P.waiting, P.wait_since,
-                                                P.wait_priority, n, week, float(p["max_wait_weeks"]))
+        need = np.asarray(m.need, np.int64)
+        clients, queue, gave_up, free = _end_episodes_kernel(
+            n, week, float(p["max_wait_weeks"]), need, P.service, P.service_left, P.present, P.waiting,
+            P.wait_since, P.wait_priority, P.knows_services)
         self.counts["gave_up"] += gave_up
 
-        in_strain = np.zeros(H.n, bool)
-        in_strain[strained_households] = True
-        need = m.need
-
         # In-plant services and the support committee's outreach (their own streams).
+        outreach = False
         if iv.active("in_plant_services"):
-            self._in_plant(need)
+            queue = np.concatenate([queue, self._in_plant(need)])
+            outreach = True
         if iv.active("support_committee"):
             r = m.streams["support_committee"]
             d = m.shocks.displaced
             d = d[P.present[d] & ~P.knows_services[d]]
             learn = bernoulli(r, d, iv.params("support_committee")["outreach_knowledge_rate"])
             P.knows_services[learn] = True
+            outreach = True
+        if outreach:  # who knows the services and who waits have changed
+            free = _free_to_ask_kernel(need, P.service, P.waiting, P.knows_services)
 
-        # Uniforms, in this order: self-referral of each person free to ask, referral
-        # friction of each helper's referral, and the organizations' referrals of each
-        # client for each need (one draw: the same numbers as one draw each).
-        free = _free_to_ask_kernel(np.asarray(need, np.int64), P.service, P.waiting, P.knows_services)
+        # Uniforms, in this order: self-referral of each person free to ask, friction of each
+        # helper's referral, and each client's referral by their organization for each need
+        # (one draw: the same numbers as one draw each).
         helper_referred = np.asarray(helper_referred, np.int64)
         n_free, n_helper = len(free), len(helper_referred)
         u = rng.random(n_free + n_helper + len(SERVICES) * len(clients))
-        u_org = u[n_free + n_helper:].reshape(len(SERVICES), len(clients))
-        # Referrals between organizations that know each other: then one friction uniform
-        # each, in order of service.
-        org_referred, frm, to, per_kind = _org_referral_candidates_kernel(
-            clients, u_org, float(p["org_referral_rate"]), np.float32(self.threshold), P.service, P.status, P.distress,
-            P.household, H.municipality, in_strain, self.kind, self.nearest, m.committees.org_links)
-        self.last_org_referrals = np.stack([frm, to], axis=1)
+        in_strain = np.zeros(H.n, bool)
+        in_strain[strained_households] = True
+        # Referrals between organizations that know each other; then one friction uniform each.
+        org_referred, org_kinds, self.last_org_referrals = _org_referral_candidates_kernel(
+            clients, u[n_free + n_helper:].reshape(len(SERVICES), len(clients)), float(p["org_referral_rate"]),
+            np.float32(self.threshold), P.service, P.status, P.distress, P.household, H.municipality, in_strain,
+            self.kind, self.nearest, m.committees.org_links)
         u_friction = rng.random(len(org_referred))
-        n_self, n_help, n_org = _referrals_kernel(
-            free, u[:n_free], float(p["self_referral_rate"]), float(self._marginal_reach()), helper_referred,
-            u[n_free:n_free + n_helper], org_referred, np.repeat(np.arange(len(SERVICES)), per_kind), u_friction,
-            float(self._friction()), week, P.waiting, P.wait_since, P.wait_priority, P.service, P.status, P.marginalized,
-            P.household, H.municipality, in_strain, self.nearest)
+        n_self, n_helper, n_org, queue = _referrals_kernel(
+            queue, free, u[:n_free], float(p["self_referral_rate"]), float(self._marginal_reach()),
+            helper_referred, u[n_free:n_free + n_helper], org_referred, org_kinds, u_friction,
+            float(self._friction()), week, P.waiting, P.wait_since, P.wait_priority, P.service, P.status,
+            P.marginalized, P.household, H.municipality, in_strain, self.nearest)
         self.counts["self_referrals"] += n_self
-        self.counts["helper_referrals"] += n_help
+        self.counts["helper_referrals"] += n_helper
         self.counts["org_referrals"] += n_org
 
-        self._admit()
+        self._admit(clients, queue)
 
     def _marginal_reach(self) -> float:
         iv = self.model.interventions
@@ -347,7 +372,8 @@ class Services:
             return max(base, iv.params("csss_cross_sectoral")["inclusion_reach"])
         return base
 
-    def _in_plant(self, need: np.ndarray) -> None:
+    def _in_plant(self, need: np.ndarray) -> np.ndarray:
+        """The in-plant services' week; return the rows the social worker put on the list."""
         m, P = self.model, self.model.people
         iv = m.interventions
         q = iv.params("in_plant_services")
@@ -366,21 +392,26 @@ class Services:
         plant = np.union1d(at, recent)
         distressed = np.intersect1d(plant, need, assume_unique=True)
         seen = bernoulli(r, distressed, q["outreach_rate"])
+        listed = seen[:0]
         if len(self.rows[PSY]):
-            seen = seen[(P.service[seen] < 0) & (P.waiting[seen] < 0)]
+            seen = listed = seen[(P.service[seen] < 0) & (P.waiting[seen] < 0)]
             P.waiting[seen] = self.rows[PSY][0]
             P.wait_since[seen] = m.week
             P.wait_priority[seen] = True  # first in line
         self.counts["outreach"] += len(seen)
         others = m.adults[~P.knows_services[m.adults]]
         P.knows_services[bernoulli(r, others, q["article_knowledge_rate"])] = True
+        return listed
 
-    def _admit(self) -> None:
+    def _admit(self, clients: np.ndarray | None = None, queue: np.ndarray | None = None) -> None:
         """Serve the waiting lists in order of arrival, up to each organization's free places;
-        count the clients and those still waiting."""
+        count the clients and those still waiting. ``clients`` and ``queue``: the rows served
+        and the rows waiting, if known (found in the arrays otherwise)."""
         P = self.model.people
-        self.caseload, admitted, self.waiting = _admit_kernel(
-            P.service, P.service_left, P.waiting, P.wait_since, P.wait_priority, P.n, self.capacity,
+        if clients is None:
+            clients = np.flatnonzero(P.service[: P.n] >= 0)
+            queue = np.flatnonzero(P.waiting[: P.n] >= 0)
+        self.caseload, self.clients, admitted, self.waiting = _admit_kernel(
+            clients, queue, P.service, P.service_left, P.waiting, P.wait_since, P.wait_priority, self.capacity,
             self.episode_of)
-        self.clients = int(self.caseload.sum())
         self.counts["admitted"] += admitted
