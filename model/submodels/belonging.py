@@ -72,22 +72,33 @@ def _period_kernel(ids, u, week, start_p, stop_p, keep, coef, threshold, helped_
     ``u < stop_p[without a job or in high distress]``; belonging then keeps a share
     ``keep`` of its distance to the target. Return the adults' new belonging, how many
     participate, and how many participate or have helped lately (engagement mode)."""
+    # The threshold of ``u`` and the target depend on yes/no factors only: tables of them.
+    # threshold[participates, marginalized, helped, without a job or in high distress]
+    # target[participates, helped, high distress, marginalized]
+    threshold_u = np.empty((2, 2, 2, 2))
+    target = np.empty((2, 2, 2, 2), np.float32)
+    for a in range(2):
+        for b in range(2):
+            for c in range(2):
+                for d in range(2):
+                    threshold_u[a, b, c, d] = stop_p[d] if a else start_p[b, c]
+                    target[a, b, c, d] = _belonging_target(a == 1, b == 1, c == 1, d == 1, coef)
     new = np.empty(len(ids), np.float32)
     n_part = n_engaged = 0
     for j in range(len(ids)):
         i = ids[j]
+        was = participates[i]
         helped = week - helped_week[i] < 12
         high = distress[i] >= threshold
-        if participates[i]:
-            hard = status[i] == UNEMPLOYED or status[i] == TRAINING or high
-            part = u[j] >= stop_p[1 if hard else 0]
-        else:
-            part = u[j] < start_p[1 if marginalized[i] else 0, 1 if helped else 0]
+        marg = marginalized[i]
+        hard = (status[i] == UNEMPLOYED) | (status[i] == TRAINING) | high
+        # a participant stays at u >= threshold, a non-participant starts at u < threshold
+        part = (u[j] < threshold_u[np.int64(was), np.int64(marg), np.int64(helped), np.int64(hard)]) != was
         participates[i] = part
-        target = _belonging_target(part, helped, high, marginalized[i], coef)
-        new[j] = belonging[i] = target + (belonging[i] - target) * keep
+        t = target[np.int64(part), np.int64(helped), np.int64(high), np.int64(marg)]
+        new[j] = belonging[i] = t + (belonging[i] - t) * keep
         n_part += part
-        n_engaged += part or helped
+        n_engaged += part | helped
     return new, n_part, n_engaged
 
 
