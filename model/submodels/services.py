@@ -50,6 +50,39 @@ UNEMPLOYED, TRAINING = Status.UNEMPLOYED, Status.TRAINING
 
 # -- kernels (no random draws: the uniforms are drawn by Services.step) ----------------------
 @kernel
+def _capacity_kernel(base, community_rows, community_share, psychosocial_row, extra):
+    """Places of each organization this week: ``base`` with the community services' places
+    cut to ``community_share`` and ``extra`` places at ``psychosocial_row`` (-1: none),
+    rounded to whole places."""
+    cap = base.copy()
+    for o in community_rows:
+        cap[o] *= community_share
+    if psychosocial_row >= 0:
+        cap[psychosocial_row] += extra
+    places = np.empty(len(cap), np.int64)
+    for o in range(len(cap)):
+        places[o] = np.int64(np.rint(cap[o]))
+    return places
+
+
+@kernel
+def _place_in_line(org, since, priority):
+    """A waiting list's order as one number: by organization, then those put first in line,
+    then by week joined (``since``); equal places are served by row."""
+    return ((np.int64(org) * 2 + (0 if priority else 1)) << 32) + (np.int64(since) + 2**31)
+
+
+@kernel
+def _places_kernel(rows, waiting, wait_since, wait_priority):
+    """The place in line of each of ``rows`` (all waiting)."""
+    places = np.empty(len(rows), np.int64)
+    for j in range(len(rows)):
+        i = rows[j]
+        places[j] = _place_in_line(waiting[i], wait_since[i], wait_priority[i])
+    return places
+
+
+@kernel
 def _free_to_ask_kernel(need, service, waiting, knows):
     """The persons of ``need`` neither served nor waiting who know the services."""
     free = np.empty(len(need), np.int64)
@@ -62,14 +95,17 @@ def _free_to_ask_kernel(need, service, waiting, knows):
 
 
 @kernel
-def _end_episodes_kernel(n, week, max_wait, need, service, service_left, present, waiting, wait_since,
+def _end_episodes_kernel(n, week, max_wait, n_orgs, need, service, service_left, present, waiting, wait_since,
                          wait_priority, knows):
     """Count down the clients' episodes: an episode ends when no week is left or the client
     left the RCM. Take off the waiting lists those who left the RCM or have waited longer
-    than ``max_wait`` weeks. Return the rows still served and still waiting (ascending),
-    how many gave up, and the persons of ``need`` free to ask for a service."""
+    than ``max_wait`` weeks. Return the rows still served (ascending) and the clients of
+    each organization, the rows still waiting and their places in line, how many gave
+    up, and the persons of ``need`` free to ask for a service."""
     clients = np.empty(n, np.int64)
+    caseload = np.zeros(n_orgs, np.int64)
     queue = np.empty(n, np.int64)
+    places = np.empty(n, np.int64)
     n_clients = n_queue = gave_up = 0
     for i in range(n):
         if service[i] >= 0:
@@ -79,6 +115,7 @@ def _end_episodes_kernel(n, week, max_wait, need, service, service_left, present
             else:
                 clients[n_clients] = i
                 n_clients += 1
+                caseload[service[i]] += 1
         if waiting[i] >= 0:
             if not present[i] or week - wait_since[i] > max_wait:
                 waiting[i] = -1
@@ -86,9 +123,11 @@ def _end_episodes_kernel(n, week, max_wait, need, service, service_left, present
                 gave_up += 1
             else:
                 queue[n_queue] = i
+                places[n_queue] = _place_in_line(waiting[i], wait_since[i], wait_priority[i])
                 n_queue += 1
     free = _free_to_ask_kernel(need, service, waiting, knows)
-    return clients[:n_clients].copy(), queue[:n_queue].copy(), gave_up, free
+    return (clients[:n_clients].copy(), caseload, queue[:n_queue].copy(), places[:n_queue].copy(), gave_up,
+            free)
 
 
 @kernel
@@ -96,16 +135,17 @@ def _put_on_list(i, kind, served_ok, week, waiting, wait_since, wait_priority, s
                  hh_municipality, nearest):
     """Put person ``i`` on the waiting list of the organization of ``kind`` nearest to their
     home, if they are on no list, are not served (unless ``served_ok``), and that
-    organization exists and is not the one serving them; return whether they were put on."""
+    organization exists and is not the one serving them; return the organization, or -1
+    if they were not put on a list."""
     if waiting[i] >= 0 or (not served_ok and service[i] >= 0):
-        return False
+        return -1
     org = nearest[hh_municipality[household[i]], kind]
     if org < 0 or org == service[i]:
-        return False
+        return -1
     waiting[i] = org
     wait_since[i] = week
     wait_priority[i] = False
-    return True
+    return org
 
 
 @kernel
@@ -148,7 +188,7 @@ def _org_referral_candidates_kernel(clients, u, rate, threshold, service, status
 
 
 @kernel
-def _referrals_kernel(queue, free, u_self, self_rate, marginal_reach, helper_referred, u_helper,
+def _referrals_kernel(queue, places, free, u_self, self_rate, marginal_reach, helper_referred, u_helper,
                       org_referred, org_kinds, u_org, friction, week,
                       waiting, wait_since, wait_priority, service, status, marginalized,
                       household, hh_municipality, in_strain, nearest):
@@ -158,10 +198,14 @@ def _referrals_kernel(queue, free, u_self, self_rate, marginal_reach, helper_ref
     psychosocial service otherwise); helpers' referrals to the psychosocial service; and
     organizations' referrals (of ``org_referred`` to services ``org_kinds``; their clients
     may wait while served). A referral is lost when its uniform is below ``friction``.
-    Return how many of each reached a list, and the rows waiting: ``queue`` (those
-    already waiting) followed by those put on a list now."""
-    rows = np.empty(len(queue) + len(free) + len(helper_referred) + len(org_referred), np.int64)
+    Return how many of each reached a list, and the rows waiting and their places in
+    line: ``queue`` and ``places`` (those already waiting) followed by those put on a
+    list now."""
+    size = len(queue) + len(free) + len(helper_referred) + len(org_referred)
+    rows = np.empty(size, np.int64)
     rows[: len(queue)] = queue
+    line = np.empty(size, np.int64)
+    line[: len(queue)] = places
     k = len(queue)
     top = self_rate * max(marginal_reach, 1.0)  # nobody asks at u_self >= top
     n_self = 0
@@ -177,78 +221,66 @@ def _referrals_kernel(queue, free, u_self, self_rate, marginal_reach, helper_ref
                 s = COM
             else:
                 s = PSY
-            if _put_on_list(i, s, False, week, waiting, wait_since, wait_priority, service, household,
-                            hh_municipality, nearest):
-                rows[k] = i
+            org = _put_on_list(i, s, False, week, waiting, wait_since, wait_priority, service, household,
+                               hh_municipality, nearest)
+            if org >= 0:
+                rows[k], line[k] = i, _place_in_line(org, week, False)
                 k += 1
                 n_self += 1
     n_helper = 0
     for j in range(len(helper_referred)):
+        if u_helper[j] < friction:
+            continue
         i = helper_referred[j]
-        if u_helper[j] >= friction and _put_on_list(i, PSY, False, week, waiting, wait_since, wait_priority,
-                                                    service, household, hh_municipality, nearest):
-            rows[k] = i
+        org = _put_on_list(i, PSY, False, week, waiting, wait_since, wait_priority, service, household,
+                           hh_municipality, nearest)
+        if org >= 0:
+            rows[k], line[k] = i, _place_in_line(org, week, False)
             k += 1
             n_helper += 1
     n_org = 0
     for j in range(len(org_referred)):
+        if u_org[j] < friction:
+            continue
         i = org_referred[j]
-        if u_org[j] >= friction and _put_on_list(i, org_kinds[j], True, week, waiting, wait_since,
-                                                 wait_priority, service, household, hh_municipality, nearest):
-            rows[k] = i
+        org = _put_on_list(i, org_kinds[j], True, week, waiting, wait_since, wait_priority, service, household,
+                           hh_municipality, nearest)
+        if org >= 0:
+            rows[k], line[k] = i, _place_in_line(org, week, False)
             k += 1
             n_org += 1
-    return n_self, n_helper, n_org, rows[:k].copy()
+    return n_self, n_helper, n_org, rows[:k].copy(), line[:k].copy()
 
 
 @kernel
-def _admit_kernel(clients, queue, service, service_left, waiting, wait_since, wait_priority, capacity,
-                  episode):
-    """Serve each organization's waiting list up to its free places (``capacity`` less the
-    clients it serves): those put first in line, then in order of arrival (week, then
-    row). An admitted client referred on leaves the former service and starts an
-    episode of ``episode[org]`` weeks. ``clients`` and ``queue`` are all the rows served
-    and all the rows waiting, each row once. Return the clients of each organization
-    after admission, their number, how many were admitted and how many still wait."""
+def _admit_kernel(caseload, queue, places, capacity, episode, service, service_left, waiting, wait_priority):
+    """Serve each organization's waiting list up to its free places (``capacity`` less
+    ``caseload``, its clients), in order of ``places`` (see ``_place_in_line``), then of
+    row. ``queue``: all the rows waiting, each once. An admitted client referred on
+    leaves the former service and starts an episode of ``episode[org]`` weeks.
+    ``caseload`` is updated; return the number of clients, how many were admitted and
+    how many still wait."""
     n_orgs = len(capacity)
-    caseload = np.zeros(n_orgs, np.int64)
-    for i in clients:
-        caseload[service[i]] += 1
-    n_clients = len(clients)
-    if len(queue) == 0:
-        return caseload, n_clients, 0, 0
     free = np.maximum(capacity - caseload, 0)
-    # Order: organization, first in line, week joined, row (a stable sort of rows in order).
-    rows = np.sort(queue)
-    first_week = wait_since[rows[0]]
-    last_week = first_week
-    for i in rows:
-        first_week = min(first_week, wait_since[i])
-        last_week = max(last_week, wait_since[i])
-    weeks = np.int64(last_week) - first_week + 1
-    key = np.empty(len(rows), np.int64)
-    for j in range(len(rows)):
-        i = rows[j]
-        key[j] = (np.int64(waiting[i]) * 2 + (0 if wait_priority[i] else 1)) * weeks + (wait_since[i] - first_week)
+    by_row = np.argsort(queue)
+    order = by_row[np.argsort(places[by_row], kind="mergesort")]  # stable: rows in order among equals
     taken = np.zeros(n_orgs, np.int64)
     admitted = 0
-    for j in np.argsort(key, kind="mergesort"):
-        i = rows[j]
-        org = waiting[i]
+    for j in order:
+        org = places[j] >> 33  # see _place_in_line
         if taken[org] >= free[org]:
             continue
         taken[org] += 1
+        i = queue[j]
         if service[i] >= 0:
             caseload[service[i]] -= 1
-        else:
-            n_clients += 1
         caseload[org] += 1
         service[i] = org
         service_left[i] = episode[org]
         waiting[i] = -1
         wait_priority[i] = False
         admitted += 1
-    return caseload, n_clients, admitted, len(rows) - admitted
+    return caseload.sum(), admitted, len(queue) - admitted
 
 
 class Services:
@@ -311,24 +343,28 @@ class Services:
         n = P.n
         week = m.week
         # Capacity this week.
-        cap = self.base_capacity.copy()
-        if not iv.active("regional_conference") and len(self.rows[COM]):
-            cap[self.rows[COM]] *= 1.0 - iv.params("regional_conference")["community_capacity"]
+        community_share, extra, psy = 1.0, 0.0, -1
+        if not iv.active("regional_conference"):
+            community_share = 1.0 - iv.params("regional_conference")["community_capacity"]
         if iv.active("in_plant_services") and len(self.rows[PSY]):
-            cap[self.rows[PSY][0]] += iv.params("in_plant_services")["caseload"] * m.config["run.scale"]
-        self.capacity = np.round(cap).astype(np.int64)
+            psy = self.rows[PSY][0]
+            extra = iv.params("in_plant_services")["caseload"] * m.config["run.scale"]
+        self.capacity = _capacity_kernel(self.base_capacity, self.rows[COM], float(community_share), psy,
+                                         float(extra))
 
         # Episodes end; people who left the RCM leave their service and list.
         need = np.asarray(m.need, np.int64)
-        clients, queue, gave_up, free = _end_episodes_kernel(
-            n, week, float(p["max_wait_weeks"]), need, P.service, P.service_left, P.present, P.waiting,
-            P.wait_since, P.wait_priority, P.knows_services)
+        clients, caseload, queue, places, gave_up, free = _end_episodes_kernel(
+            n, week, float(p["max_wait_weeks"]), len(self.capacity), need, P.service, P.service_left, P.present,
+            P.waiting, P.wait_since, P.wait_priority, P.knows_services)
         self.counts["gave_up"] += gave_up
 
         # In-plant services and the support committee's outreach (their own streams).
         outreach = False
         if iv.active("in_plant_services"):
-            queue = np.concatenate([queue, self._in_plant(need)])
+            seen = self._in_plant(need)
+            queue = np.concatenate([queue, seen])
+            places = np.concatenate([places, _places_kernel(seen, P.waiting, P.wait_since, P.wait_priority)])
             outreach = True
         if iv.active("support_committee"):
             r = m.streams["support_committee"]
@@ -354,8 +390,8 @@ class Services:
             np.float32(self.threshold), P.service, P.status, P.distress, P.household, H.municipality, in_strain,
             self.kind, self.nearest, m.committees.org_links)
         u_friction = rng.random(len(org_referred))
-        n_self, n_helper, n_org, queue = _referrals_kernel(
-            queue, free, u[:n_free], float(p["self_referral_rate"]), float(self._marginal_reach()),
+        n_self, n_helper, n_org, queue, places = _referrals_kernel(
+            queue, places, free, u[:n_free], float(p["self_referral_rate"]), float(self._marginal_reach()),
             helper_referred, u[n_free:n_free + n_helper], org_referred, org_kinds, u_friction,
             float(self._friction()), week, P.waiting, P.wait_since, P.wait_priority, P.service, P.status,
             P.marginalized, P.household, H.municipality, in_strain, self.nearest)
@@ -363,7 +399,7 @@ class Services:
         self.counts["helper_referrals"] += n_helper
         self.counts["org_referrals"] += n_org
 
-        self._admit(clients, queue)
+        self._admit(caseload, queue, places)
 
     def _marginal_reach(self) -> float:
         iv = self.model.interventions
@@ -403,15 +439,20 @@ class Services:
         P.knows_services[bernoulli(r, others, q["article_knowledge_rate"])] = True
         return listed
 
-    def _admit(self, clients: np.ndarray | None = None, queue: np.ndarray | None = None) -> None:
+    def _admit(self, caseload: np.ndarray | None = None, queue: np.ndarray | None = None,
+               places: np.ndarray | None = None) -> None:
         """Serve the waiting lists in order of arrival, up to each organization's free places;
-        count the clients and those still waiting. ``clients`` and ``queue``: the rows served
-        and the rows waiting, if known (found in the arrays otherwise)."""
+        count the clients and those still waiting. ``caseload``, ``queue`` and ``places``:
+        the clients of each organization, the rows waiting and their places in line, if
+        known (found in the arrays otherwise)."""
         P = self.model.people
-        if clients is None:
-            clients = np.flatnonzero(P.service[: P.n] >= 0)
+        if caseload is None:
+            service = P.service[: P.n]
+            caseload = np.bincount(service[service >= 0], minlength=len(self.capacity))
             queue = np.flatnonzero(P.waiting[: P.n] >= 0)
-        self.caseload, self.clients, admitted, self.waiting = _admit_kernel(
-            clients, queue, P.service, P.service_left, P.waiting, P.wait_since, P.wait_priority, self.capacity,
-            self.episode_of)
+            places = _places_kernel(queue, P.waiting, P.wait_since, P.wait_priority)
+        self.clients, admitted, self.waiting = _admit_kernel(
+            caseload, queue, places, self.capacity, self.episode_of, P.service, P.service_left, P.waiting,
+            P.wait_priority)
+        self.caseload = caseload
         self.counts["admitted"] += admitted
