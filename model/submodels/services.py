@@ -95,13 +95,13 @@ def _free_to_ask_kernel(need, service, waiting, knows):
 
 
 @kernel
-def _end_episodes_kernel(n, week, max_wait, n_orgs, need, service, service_left, present, waiting, wait_since,
-                         wait_priority, knows):
+def _end_episodes_kernel(n, week, max_wait, n_orgs, service, service_left, present, waiting, wait_since,
+                         wait_priority):
     """Count down the clients' episodes: an episode ends when no week is left or the client
     left the RCM. Take off the waiting lists those who left the RCM or have waited longer
     than ``max_wait`` weeks. Return the rows still served (ascending) and the clients of
-    each organization, the rows still waiting and their places in line, how many gave
-    up, and the persons of ``need`` free to ask for a service."""
+    each organization, the rows still waiting and their places in line, and how many
+    gave up."""
     clients = np.empty(n, np.int64)
     caseload = np.zeros(n_orgs, np.int64)
     queue = np.empty(n, np.int64)
@@ -125,9 +125,23 @@ def _end_episodes_kernel(n, week, max_wait, n_orgs, need, service, service_left,
                 queue[n_queue] = i
                 places[n_queue] = _place_in_line(waiting[i], wait_since[i], wait_priority[i])
                 n_queue += 1
+    return clients[:n_clients].copy(), caseload, queue[:n_queue].copy(), places[:n_queue].copy(), gave_up
+
+
+@kernel
+def _week_start_kernel(n, week, max_wait, base_capacity, community_rows, community_share, psychosocial_row,
+                       extra, need, strained, n_households, service, service_left, present, waiting, wait_since,
+                       wait_priority, knows):
+    """The start of the week: capacity (``_capacity_kernel``), episodes ending and people
+    giving up (``_end_episodes_kernel``), who of ``need`` is free to ask for a service,
+    and which households are under strain (``strained``)."""
+    capacity = _capacity_kernel(base_capacity, community_rows, community_share, psychosocial_row, extra)
+    clients, caseload, queue, places, gave_up = _end_episodes_kernel(
+        n, week, max_wait, len(capacity), service, service_left, present, waiting, wait_since, wait_priority)
     free = _free_to_ask_kernel(need, service, waiting, knows)
-    return (clients[:n_clients].copy(), caseload, queue[:n_queue].copy(), places[:n_queue].copy(), gave_up,
-            free)
+    in_strain = np.zeros(n_households, np.bool_)
+    in_strain[strained] = True
+    return capacity, clients, caseload, queue, places, gave_up, free, in_strain
 
 
 @kernel
@@ -283,6 +297,22 @@ def _admit_kernel(caseload, queue, places, capacity, episode, service, service_l
     return caseload.sum(), admitted, len(queue) - admitted
 
 
+@kernel
+def _lists_and_admission_kernel(queue, places, free, u_self, self_rate, marginal_reach, helper_referred, u_helper,
+                                org_referred, org_kinds, u_org, friction, week, caseload, capacity, episode,
+                                waiting, wait_since, wait_priority, service, service_left, status, marginalized,
+                                household, hh_municipality, in_strain, nearest):
+    """Self-referrals and referrals onto the lists (``_referrals_kernel``), then admission
+    (``_admit_kernel``). Return the counts of both."""
+    n_self, n_helper, n_org, queue, places = _referrals_kernel(
+        queue, places, free, u_self, self_rate, marginal_reach, helper_referred, u_helper, org_referred, org_kinds,
+        u_org, friction, week, waiting, wait_since, wait_priority, service, status, marginalized, household,
+        hh_municipality, in_strain, nearest)
+    n_clients, admitted, n_waiting = _admit_kernel(caseload, queue, places, capacity, episode, service,
+                                                   service_left, waiting, wait_priority)
+    return n_self, n_helper, n_org, n_clients, admitted, n_waiting
+
+
 class Services:
     def __init__(self, model):
         self.model = model
@@ -342,21 +372,19 @@ class Services:
         rng = m.streams["services"]
         n = P.n
         week = m.week
-        # Capacity this week.
+        # Capacity this week; episodes end, people who left the RCM leave their service and
+        # list; who may ask for a service.
         community_share, extra, psy = 1.0, 0.0, -1
         if not iv.active("regional_conference"):
             community_share = 1.0 - iv.params("regional_conference")["community_capacity"]
         if iv.active("in_plant_services") and len(self.rows[PSY]):
             psy = self.rows[PSY][0]
             extra = iv.params("in_plant_services")["caseload"] * m.config["run.scale"]
-        self.capacity = _capacity_kernel(self.base_capacity, self.rows[COM], float(community_share), psy,
-                                         float(extra))
-
-        # Episodes end; people who left the RCM leave their service and list.
         need = np.asarray(m.need, np.int64)
-        clients, caseload, queue, places, gave_up, free = _end_episodes_kernel(
-            n, week, float(p["max_wait_weeks"]), len(self.capacity), need, P.service, P.service_left, P.present,
-            P.waiting, P.wait_since, P.wait_priority, P.knows_services)
+        self.capacity, clients, caseload, queue, places, gave_up, free, in_strain = _week_start_kernel(
+            n, week, float(p["max_wait_weeks"]), self.base_capacity, self.rows[COM], float(community_share), psy,
+            float(extra), need, np.asarray(strained_households, np.int64), H.n, P.service, P.service_left,
+            P.present, P.waiting, P.wait_since, P.wait_priority, P.knows_services)
         self.counts["gave_up"] += gave_up
 
         # In-plant services and the support committee's outreach (their own streams).
@@ -382,24 +410,24 @@ class Services:
         helper_referred = np.asarray(helper_referred, np.int64)
         n_free, n_helper = len(free), len(helper_referred)
         u = rng.random(n_free + n_helper + len(SERVICES) * len(clients))
-        in_strain = np.zeros(H.n, bool)
-        in_strain[strained_households] = True
         # Referrals between organizations that know each other; then one friction uniform each.
         org_referred, org_kinds, self.last_org_referrals = _org_referral_candidates_kernel(
             clients, u[n_free + n_helper:].reshape(len(SERVICES), len(clients)), float(p["org_referral_rate"]),
             np.float32(self.threshold), P.service, P.status, P.distress, P.household, H.municipality, in_strain,
             self.kind, self.nearest, m.committees.org_links)
         u_friction = rng.random(len(org_referred))
-        n_self, n_helper, n_org, queue, places = _referrals_kernel(
+        # Onto the lists, then admission.
+        n_self, n_helper, n_org, self.clients, admitted, self.waiting = _lists_and_admission_kernel(
             queue, places, free, u[:n_free], float(p["self_referral_rate"]), float(self._marginal_reach()),
             helper_referred, u[n_free:n_free + n_helper], org_referred, org_kinds, u_friction,
-            float(self._friction()), week, P.waiting, P.wait_since, P.wait_priority, P.service, P.status,
-            P.marginalized, P.household, H.municipality, in_strain, self.nearest)
+            float(self._friction()), week, caseload, self.capacity, self.episode_of, P.waiting, P.wait_since,
+            P.wait_priority, P.service, P.service_left, P.status, P.marginalized, P.household, H.municipality,
+            in_strain, self.nearest)
+        self.caseload = caseload
         self.counts["self_referrals"] += n_self
         self.counts["helper_referrals"] += n_helper
         self.counts["org_referrals"] += n_org
-
-        self._admit(caseload, queue, places)
+        self.counts["admitted"] += admitted
 
     def _marginal_reach(self) -> float:
         iv = self.model.interventions
@@ -439,18 +467,15 @@ class Services:
         P.knows_services[bernoulli(r, others, q["article_knowledge_rate"])] = True
         return listed
 
-    def _admit(self, caseload: np.ndarray | None = None, queue: np.ndarray | None = None,
-               places: np.ndarray | None = None) -> None:
+    def _admit(self) -> None:
         """Serve the waiting lists in order of arrival, up to each organization's free places;
-        count the clients and those still waiting. ``caseload``, ``queue`` and ``places``:
-        the clients of each organization, the rows waiting and their places in line, if
-        known (found in the arrays otherwise)."""
+        count the clients and those still waiting (the weekly step admits in
+        ``_lists_and_admission_kernel``)."""
         P = self.model.people
-        if caseload is None:
-            service = P.service[: P.n]
-            caseload = np.bincount(service[service >= 0], minlength=len(self.capacity))
-            queue = np.flatnonzero(P.waiting[: P.n] >= 0)
-            places = _places_kernel(queue, P.waiting, P.wait_since, P.wait_priority)
+        service = P.service[: P.n]
+        caseload = np.bincount(service[service >= 0], minlength=len(self.capacity))
+        queue = np.flatnonzero(P.waiting[: P.n] >= 0)
+        places = _places_kernel(queue, P.waiting, P.wait_since, P.wait_priority)
         self.clients, admitted, self.waiting = _admit_kernel(
             caseload, queue, places, self.capacity, self.episode_of, P.service, P.service_left, P.waiting,
             P.wait_priority)
