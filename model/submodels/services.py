@@ -102,29 +102,41 @@ def _end_episodes_kernel(n, week, max_wait, n_orgs, service, service_left, prese
     than ``max_wait`` weeks. Return the rows still served (ascending) and the clients of
     each organization, the rows still waiting and their places in line, and how many
     gave up."""
-    clients = np.empty(n, np.int64)
-    caseload = np.zeros(n_orgs, np.int64)
-    queue = np.empty(n, np.int64)
-    places = np.empty(n, np.int64)
-    n_clients = n_queue = gave_up = 0
+    # Find the clients and those waiting first, then look at each (their other fields are
+    # read in short loops, where the memory reads of successive rows overlap).
+    served = np.empty(n, np.int64)
+    listed = np.empty(n, np.int64)
+    n_served = n_listed = 0
     for i in range(n):
         if service[i] >= 0:
-            service_left[i] -= 1
-            if service_left[i] <= 0 or not present[i]:
-                service[i] = -1
-            else:
-                clients[n_clients] = i
-                n_clients += 1
-                caseload[service[i]] += 1
+            served[n_served] = i
+            n_served += 1
         if waiting[i] >= 0:
-            if not present[i] or week - wait_since[i] > max_wait:
-                waiting[i] = -1
-                wait_priority[i] = False
-                gave_up += 1
-            else:
-                queue[n_queue] = i
-                places[n_queue] = _place_in_line(waiting[i], wait_since[i], wait_priority[i])
-                n_queue += 1
+            listed[n_listed] = i
+            n_listed += 1
+    clients = np.empty(n_served, np.int64)
+    caseload = np.zeros(n_orgs, np.int64)
+    n_clients = 0
+    for i in served[:n_served]:
+        service_left[i] -= 1
+        if service_left[i] <= 0 or not present[i]:
+            service[i] = -1
+        else:
+            clients[n_clients] = i
+            n_clients += 1
+            caseload[service[i]] += 1
+    queue = np.empty(n_listed, np.int64)
+    places = np.empty(n_listed, np.int64)
+    n_queue = gave_up = 0
+    for i in listed[:n_listed]:
+        if not present[i] or week - wait_since[i] > max_wait:
+            waiting[i] = -1
+            wait_priority[i] = False
+            gave_up += 1
+        else:
+            queue[n_queue] = i
+            places[n_queue] = _place_in_line(waiting[i], wait_since[i], wait_priority[i])
+            n_queue += 1
     return clients[:n_clients].copy(), caseload, queue[:n_queue].copy(), places[:n_queue].copy(), gave_up
 
 
