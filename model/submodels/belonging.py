@@ -115,6 +115,7 @@ class Belonging:
         self.exit_w = exit_w
         p = self.p
         self.coef = np.array([p["belonging_initial"], *p["belonging_weights"], share, p["marginalized_share"]], float)
+        self._table_cache: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
         self.engaged_share = float("nan")
         self.tie_integrity = float("nan")
 
@@ -149,14 +150,8 @@ class Belonging:
         marg_reach = p["marginalized_reach"]
         if iv.active("csss_cross_sectoral"):
             marg_reach = max(marg_reach, iv.params("csss_cross_sectoral")["inclusion_reach"])
-        # Probabilities over the period for each combination of the factors (a small table).
-        def over_period(rate):
-            return 1.0 - (1.0 - np.minimum(rate, 1.0)) ** self.period
-
         conc = (1.0 + p["concertation_start_extra"]) if iv.concertation else 1.0
-        start_table = over_period(self.start_w * conc * np.array([[1.0, 1.0 + p["helper_start_extra"]],
-                                                                  [marg_reach, marg_reach * (1.0 + p["helper_start_extra"])]]))
-        stop_table = over_period(self.exit_w * np.array([1.0, 1.0 + p["displaced_exit_extra"]]))
+        start_table, stop_table = self._tables(marg_reach, conc)
         keep = np.float32((1.0 - p["belonging_rate"]) ** self.period)  # belonging is held in float32
         belonging, n_part, n_engaged = _period_kernel(
             np.asarray(ids, np.int64), u, m.week, start_table, stop_table, keep, self.coef, np.float32(self.threshold),
@@ -167,6 +162,23 @@ class Belonging:
             self.participation_rate = n_part / len(ids)
         else:
             self.engaged_share = self.belonging_mean = self.participation_rate = float("nan")
+
+    def _tables(self, marg_reach: float, conc: float) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities over the period of starting (by marginalized, helped lately) and of
+        stopping (by without a job or in high distress); they change only with the
+        interventions in force."""
+        key = (marg_reach, conc)
+        if key not in self._table_cache:
+            p = self.p
+
+            def over_period(rate):
+                return 1.0 - (1.0 - np.minimum(rate, 1.0)) ** self.period
+
+            start = over_period(self.start_w * conc * np.array([[1.0, 1.0 + p["helper_start_extra"]],
+                                                                [marg_reach, marg_reach * (1.0 + p["helper_start_extra"])]]))
+            stop = over_period(self.exit_w * np.array([1.0, 1.0 + p["displaced_exit_extra"]]))
+            self._table_cache[key] = start, stop
+        return self._table_cache[key]
 
     def summarize(self) -> None:
         """Belonging and participation of the adults present (changed only in period weeks)."""
