@@ -41,7 +41,65 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import kernel
 from ..state import Status, arrived_members
+
+UNEMPLOYED, TRAINING = Status.UNEMPLOYED, Status.TRAINING
+
+
+@kernel
+def _belonging_target(participates, helped, high, marginalized, coef):
+    """Belonging a person moves towards (0-1); ``coef``: belonging_initial, the four
+    belonging_weights, participation_share, marginalized_share."""
+    initial, w_part, w_helped, w_high, w_marg, share, marg_share = coef
+    t = (initial + w_part * ((1.0 if participates else 0.0) - share) + w_helped * (1.0 if helped else 0.0)
+         - w_high * ((1.0 if high else 0.0) - 0.16) - w_marg * ((1.0 if marginalized else 0.0) - marg_share))
+    return np.float32(min(max(t, 0.0), 1.0))
+
+
+@kernel
+def _initial_belonging_kernel(ids, coef, threshold, participates, distress, marginalized, belonging):
+    """Belonging of new persons ``ids``: their target, without having helped anyone."""
+    for i in ids:
+        belonging[i] = _belonging_target(participates[i], False, distress[i] >= threshold, marginalized[i], coef)
+
+
+@kernel
+def _period_kernel(ids, u, week, start_p, stop_p, keep, coef, threshold, helped_week, status, distress,
+                   marginalized, participates, belonging):
+    """Participation and belonging of adults ``ids`` over one period. A non-participant
+    starts at ``u < start_p[marginalized, helped lately]``, a participant stops at
+    ``u < stop_p[without a job or in high distress]``; belonging then keeps a share
+    ``keep`` of its distance to the target. Return the adults' new belonging, how many
+    participate, and how many participate or have helped lately (engagement mode)."""
+    # The threshold of ``u`` and the target depend on yes/no factors only: tables of them.
+    # threshold[participates, marginalized, helped, without a job or in high distress]
+    # target[participates, helped, high distress, marginalized]
+    threshold_u = np.empty((2, 2, 2, 2))
+    target = np.empty((2, 2, 2, 2), np.float32)
+    for a in range(2):
+        for b in range(2):
+            for c in range(2):
+                for d in range(2):
+                    threshold_u[a, b, c, d] = stop_p[d] if a else start_p[b, c]
+                    target[a, b, c, d] = _belonging_target(a == 1, b == 1, c == 1, d == 1, coef)
+    new = np.empty(len(ids), np.float32)
+    n_part = n_engaged = 0
+    for j in range(len(ids)):
+        i = ids[j]
+        was = participates[i]
+        helped = week - helped_week[i] < 12
+        high = distress[i] >= threshold
+        marg = marginalized[i]
+        hard = (status[i] == UNEMPLOYED) | (status[i] == TRAINING) | high
+        # a participant stays at u >= threshold, a non-participant starts at u < threshold
+        part = (u[j] < threshold_u[np.int64(was), np.int64(marg), np.int64(helped), np.int64(hard)]) != was
+        participates[i] = part
+        t = target[np.int64(part), np.int64(helped), np.int64(high), np.int64(marg)]
+        new[j] = belonging[i] = t + (belonging[i] - t) * keep
+        n_part += part
+        n_engaged += part | helped
+    return new, n_part, n_engaged
 
 
 class Belonging:
@@ -55,6 +113,9 @@ class Belonging:
         exit_w = self.p["participation_exit_rate"]
         self.start_w = exit_w * share / max(1.0 - share, 1e-9)
         self.exit_w = exit_w
+        p = self.p
+        self.coef = np.array([p["belonging_initial"], *p["belonging_weights"], share, p["marginalized_share"]], float)
+        self._table_cache: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
         self.engaged_share = float("nan")
         self.tie_integrity = float("nan")
 
@@ -75,15 +136,8 @@ class Belonging:
         share = self.p["participation_share"]
         reach = np.where(P.marginalized[ids], self.p["marginalized_reach"], 1.0)
         P.participates[ids] = rng.random(len(ids)) < share * reach
-        P.belonging[ids] = self._target(ids, helped=np.zeros(len(ids), bool))
-
-    def _target(self, ids: np.ndarray, helped: np.ndarray) -> np.ndarray:
-        P, p = self.model.people, self.p
-        w = p["belonging_weights"]
-        t = (p["belonging_initial"] + w[0] * (P.participates[ids] - p["participation_share"])
-             + w[1] * helped - w[2] * ((P.distress[ids] >= self.threshold) - 0.16)
-             - w[3] * (P.marginalized[ids] - p["marginalized_share"]))
-        return np.clip(t, 0.0, 1.0).astype(np.float32)
+        _initial_belonging_kernel(np.asarray(ids, np.int64), self.coef, np.float32(self.threshold), P.participates,
+                                  P.distress, P.marginalized, P.belonging)
 
     def step(self) -> None:
         m, P, p = self.model, self.model.people, self.p
@@ -93,29 +147,38 @@ class Belonging:
         ids = m.adults
         rng = m.streams["belonging"]
         u = rng.random(len(ids))
-        helped = m.week - P.helped_week[ids] < 12
-        part = P.participates[ids]
-        st = P.status[ids]
-        hard = (st == Status.UNEMPLOYED) | (st == Status.TRAINING) | (P.distress[ids] >= self.threshold)
         marg_reach = p["marginalized_reach"]
         if iv.active("csss_cross_sectoral"):
             marg_reach = max(marg_reach, iv.params("csss_cross_sectoral")["inclusion_reach"])
-        # Probabilities over the period for each combination of the factors (a small table).
-        def over_period(rate):
-            return 1.0 - (1.0 - np.minimum(rate, 1.0)) ** self.period
-
         conc = (1.0 + p["concertation_start_extra"]) if iv.concertation else 1.0
-        start_table = over_period(self.start_w * conc * np.array([[1.0, 1.0 + p["helper_start_extra"]],
-                                                                  [marg_reach, marg_reach * (1.0 + p["helper_start_extra"])]]))
-        stop_table = over_period(self.exit_w * np.array([1.0, 1.0 + p["displaced_exit_extra"]]))
-        start_p = start_table[P.marginalized[ids].astype(np.intp), helped.astype(np.intp)]
-        stop_p = stop_table[hard.astype(np.intp)]
-        P.participates[ids] = np.where(part, u >= stop_p, u < start_p)
-        target = self._target(ids, helped)
-        keep = (1.0 - p["belonging_rate"]) ** self.period
-        P.belonging[ids] = target + (P.belonging[ids] - target) * keep
-        self.engaged_share = float((P.participates[ids] | helped).mean()) if len(ids) else float("nan")
-        self.summarize()
+        start_table, stop_table = self._tables(marg_reach, conc)
+        keep = np.float32((1.0 - p["belonging_rate"]) ** self.period)  # belonging is held in float32
+        belonging, n_part, n_engaged = _period_kernel(
+            np.asarray(ids, np.int64), u, m.week, start_table, stop_table, keep, self.coef, np.float32(self.threshold),
+            P.helped_week, P.status, P.distress, P.marginalized, P.participates, P.belonging)
+        if len(ids):
+            self.engaged_share = n_engaged / len(ids)
+            self.belonging_mean = float(belonging.mean())
+            self.participation_rate = n_part / len(ids)
+        else:
+            self.engaged_share = self.belonging_mean = self.participation_rate = float("nan")
+
+    def _tables(self, marg_reach: float, conc: float) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities over the period of starting (by marginalized, helped lately) and of
+        stopping (by without a job or in high distress); they change only with the
+        interventions in force."""
+        key = (marg_reach, conc)
+        if key not in self._table_cache:
+            p = self.p
+
+            def over_period(rate):
+                return 1.0 - (1.0 - np.minimum(rate, 1.0)) ** self.period
+
+            start = over_period(self.start_w * conc * np.array([[1.0, 1.0 + p["helper_start_extra"]],
+                                                                [marg_reach, marg_reach * (1.0 + p["helper_start_extra"])]]))
+            stop = over_period(self.exit_w * np.array([1.0, 1.0 + p["displaced_exit_extra"]]))
+            self._table_cache[key] = start, stop
+        return self._table_cache[key]
 
     def summarize(self) -> None:
         """Belonging and participation of the adults present (changed only in period weeks)."""

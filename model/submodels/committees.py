@@ -31,10 +31,51 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import kernel
 from ..state import COMMITTEES, ORG_KINDS
 
 INSTITUTIONAL = ("public_service", "community", "government", "union")
 RECOVERY, SUPPORT = (1 << COMMITTEES.index("recovery")), (1 << COMMITTEES.index("support"))
+
+
+@kernel
+def _network_kernel(u, links, base, recovery, support, recovery_rate, support_rate, bridge_rate, cross_rate,
+                    fade_above, members, org_links):
+    """One week of the partnership network among its ``k`` members. ``u`` (k x k uniforms)
+    is read above its diagonal for both orders of a pair, and as 1 on it. A pair not
+    linked forms a link at ``u`` below its rate: the largest of ``recovery_rate`` (both on
+    the recovery committee), ``support_rate`` (both on the support committee),
+    ``bridge_rate`` (one on each) and ``cross_rate`` (any pair); the rate of a structure
+    not active is zero. A link outside the base that no active structure sustains (a
+    rate of zero) fades at ``u > fade_above``. ``links`` is updated in place and, if it
+    changed, copied to the rows and columns ``members`` of ``org_links``; return whether
+    it changed."""
+    k = len(links)
+    changed = False
+    for i in range(k):
+        for j in range(k):
+            uij = 1.0 if i == j else (u[i, j] if i < j else u[j, i])
+            rate = 0.0
+            if recovery[i] and recovery[j]:
+                rate = max(rate, recovery_rate)
+            if support[i] and support[j]:
+                rate = max(rate, support_rate)
+            if (support[i] and recovery[j]) or (support[j] and recovery[i]):
+                rate = max(rate, bridge_rate)
+            rate = max(rate, cross_rate)
+            if links[i, j]:
+                sustained = rate > 0 and i != j
+                if not base[i, j] and not sustained and uij > fade_above:
+                    links[i, j] = False
+                    changed = True
+            elif uij < rate:
+                links[i, j] = True
+                changed = True
+    if changed:
+        for i in range(k):
+            for j in range(k):
+                org_links[members[i], members[j]] = links[i, j]
+    return changed
 
 
 class Committees:
@@ -66,27 +107,13 @@ class Committees:
     def step(self) -> None:
         iv = self.model.interventions
         k = len(self.members)
-        u = np.triu(self.model.streams["committees"].random((k, k)), 1)
-        u = u + u.T + np.eye(k)  # symmetric, and never below a rate on the diagonal
-        rate = np.zeros((k, k))
+        u = self.model.streams["committees"].random((k, k))
         rec, sup = iv.active("recovery_committee"), iv.active("support_committee")
-        if rec:
-            rate = np.maximum(rate, np.outer(self.recovery, self.recovery) * self.p["committee_learning_rate"])
-        if sup:
-            rate = np.maximum(rate, np.outer(self.support, self.support) * self.p["committee_learning_rate"])
-        if rec and sup:
-            bridge = np.outer(self.support, self.recovery)
-            rate = np.maximum(rate, (bridge | bridge.T) * self.p["committee_link_rate"])
-        if iv.active("csss_cross_sectoral"):
-            rate = np.maximum(rate, self.p["cross_sectoral_rate"])
-        sustained = rate > 0
-        np.fill_diagonal(sustained, False)
-        formed = ~self.links & (u < rate)
-        # Links outside the base that no active structure sustains fade (same draws, upper band).
-        fading = self.links & ~self.base & ~sustained & (u > 1.0 - self.fade)
-        if formed.any() or fading.any():
-            self.links = (self.links | formed) & ~fading
-            self._publish()
+        learn, bridge = float(self.p["committee_learning_rate"]), float(self.p["committee_link_rate"])
+        cross = float(self.p["cross_sectoral_rate"]) if iv.active("csss_cross_sectoral") else 0.0
+        _network_kernel(u, self.links, self.base, self.recovery, self.support, learn if rec else 0.0,
+                        learn if sup else 0.0, bridge if rec and sup else 0.0, cross, 1.0 - self.fade,
+                        self.members, self.org_links)
 
     @property
     def density(self) -> float:

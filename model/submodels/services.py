@@ -40,10 +40,289 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import kernel
 from ..state import SERVICES, Status
 from ..streams import bernoulli
 
 PSY, EMP, COM = (SERVICES.index(s) for s in ("psychosocial", "employment", "community"))
+UNEMPLOYED, TRAINING = Status.UNEMPLOYED, Status.TRAINING
+
+
+# -- kernels (no random draws: the uniforms are drawn by Services.step) ----------------------
+@kernel
+def _capacity_kernel(base, community_rows, community_share, psychosocial_row, extra):
+    """Places of each organization this week: ``base`` with the community services' places
+    cut to ``community_share`` and ``extra`` places at ``psychosocial_row`` (-1: none),
+    rounded to whole places."""
+    cap = base.copy()
+    for o in community_rows:
+        cap[o] *= community_share
+    if psychosocial_row >= 0:
+        cap[psychosocial_row] += extra
+    places = np.empty(len(cap), np.int64)
+    for o in range(len(cap)):
+        places[o] = np.int64(np.rint(cap[o]))
+    return places
+
+
+@kernel
+def _place_in_line(org, since, priority):
+    """A waiting list's order as one number: by organization, then those put first in line,
+    then by week joined (``since``); equal places are served by row."""
+    return ((np.int64(org) * 2 + (0 if priority else 1)) << 32) + (np.int64(since) + 2**31)
+
+
+@kernel
+def _places_kernel(rows, waiting, wait_since, wait_priority):
+    """The place in line of each of ``rows`` (all waiting)."""
+    places = np.empty(len(rows), np.int64)
+    for j in range(len(rows)):
+        i = rows[j]
+        places[j] = _place_in_line(waiting[i], wait_since[i], wait_priority[i])
+    return places
+
+
+@kernel
+def _free_to_ask_kernel(need, service, waiting, knows):
+    """The persons of ``need`` neither served nor waiting who know the services."""
+    free = np.empty(len(need), np.int64)
+    k = 0
+    for i in need:
+        if service[i] < 0 and waiting[i] < 0 and knows[i]:
+            free[k] = i
+            k += 1
+    return free[:k]
+
+
+@kernel
+def _end_episodes_kernel(n, week, max_wait, n_orgs, service, service_left, present, waiting, wait_since,
+                         wait_priority):
+    """Count down the clients' episodes: an episode ends when no week is left or the client
+    left the RCM. Take off the waiting lists those who left the RCM or have waited longer
+    than ``max_wait`` weeks. Return the rows still served (ascending) and the clients of
+    each organization, the rows still waiting and their places in line, and how many
+    gave up."""
+    # Find the clients and those waiting first, then look at each (their other fields are
+    # read in short loops, where the memory reads of successive rows overlap).
+    served = np.empty(n, np.int64)
+    listed = np.empty(n, np.int64)
+    n_served = n_listed = 0
+    for i in range(n):
+        if service[i] >= 0:
+            served[n_served] = i
+            n_served += 1
+        if waiting[i] >= 0:
+            listed[n_listed] = i
+            n_listed += 1
+    clients = np.empty(n_served, np.int64)
+    caseload = np.zeros(n_orgs, np.int64)
+    n_clients = 0
+    for i in served[:n_served]:
+        service_left[i] -= 1
+        if service_left[i] <= 0 or not present[i]:
+            service[i] = -1
+        else:
+            clients[n_clients] = i
+            n_clients += 1
+            caseload[service[i]] += 1
+    queue = np.empty(n_listed, np.int64)
+    places = np.empty(n_listed, np.int64)
+    n_queue = gave_up = 0
+    for i in listed[:n_listed]:
+        if not present[i] or week - wait_since[i] > max_wait:
+            waiting[i] = -1
+            wait_priority[i] = False
+            gave_up += 1
+        else:
+            queue[n_queue] = i
+            places[n_queue] = _place_in_line(waiting[i], wait_since[i], wait_priority[i])
+            n_queue += 1
+    return clients[:n_clients].copy(), caseload, queue[:n_queue].copy(), places[:n_queue].copy(), gave_up
+
+
+@kernel
+def _week_start_kernel(n, week, max_wait, base_capacity, community_rows, community_share, psychosocial_row,
+                       extra, need, strained, n_households, service, service_left, present, waiting, wait_since,
+                       wait_priority, knows):
+    """The start of the week: capacity (``_capacity_kernel``), episodes ending and people
+    giving up (``_end_episodes_kernel``), who of ``need`` is free to ask for a service,
+    and which households are under strain (``strained``)."""
+    capacity = _capacity_kernel(base_capacity, community_rows, community_share, psychosocial_row, extra)
+    clients, caseload, queue, places, gave_up = _end_episodes_kernel(
+        n, week, max_wait, len(capacity), service, service_left, present, waiting, wait_since, wait_priority)
+    free = _free_to_ask_kernel(need, service, waiting, knows)
+    in_strain = np.zeros(n_households, np.bool_)
+    in_strain[strained] = True
+    return capacity, clients, caseload, queue, places, gave_up, free, in_strain
+
+
+@kernel
+def _put_on_list(i, kind, served_ok, week, waiting, wait_since, wait_priority, service, household,
+                 hh_municipality, nearest):
+    """Put person ``i`` on the waiting list of the organization of ``kind`` nearest to their
+    home, if they are on no list, are not served (unless ``served_ok``), and that
+    organization exists and is not the one serving them; return the organization, or -1
+    if they were not put on a list."""
+    if waiting[i] >= 0 or (not served_ok and service[i] >= 0):
+        return -1
+    org = nearest[hh_municipality[household[i]], kind]
+    if org < 0 or org == service[i]:
+        return -1
+    waiting[i] = org
+    wait_since[i] = week
+    wait_priority[i] = False
+    return org
+
+
+@kernel
+def _org_referral_candidates_kernel(clients, u, rate, threshold, service, status, distress,
+                                    household, hh_municipality, in_strain, kind, nearest, links):
+    """Clients with a need their organization does not meet, drawn (``u[s] < rate``) for a
+    referral to the nearest organization of service ``s`` meeting it, where the two
+    organizations know each other. The needs: high distress (psychosocial), no job
+    (employment), a household under strain (community). Return the clients, the service
+    each is referred to, and the (from, to) organization pairs, in order of service then
+    client."""
+    n_kinds, n = u.shape
+    ids = np.empty(n_kinds * n, np.int64)
+    kinds = np.empty(n_kinds * n, np.int64)
+    pairs = np.empty((n_kinds * n, 2), np.int64)
+    k = 0
+    for s in range(n_kinds):
+        for j in range(n):
+            if u[s, j] >= rate:
+                continue
+            i = clients[j]
+            org = service[i]
+            if kind[org] == s:
+                continue
+            if s == PSY:
+                has_need = distress[i] >= threshold
+            elif s == EMP:
+                has_need = status[i] == UNEMPLOYED or status[i] == TRAINING
+            else:
+                has_need = in_strain[household[i]]
+            if not has_need:
+                continue
+            dest = nearest[hh_municipality[household[i]], s]
+            if dest < 0 or not links[org, dest]:
+                continue
+            ids[k], kinds[k] = i, s
+            pairs[k, 0], pairs[k, 1] = org, dest
+            k += 1
+    return ids[:k].copy(), kinds[:k].copy(), pairs[:k].copy()
+
+
+@kernel
+def _referrals_kernel(queue, places, free, u_self, self_rate, marginal_reach, helper_referred, u_helper,
+                      org_referred, org_kinds, u_org, friction, week,
+                      waiting, wait_since, wait_priority, service, status, marginalized,
+                      household, hh_municipality, in_strain, nearest):
+    """Put on the waiting lists, in this order: self-referrals (a person of ``free`` asks when
+    ``u_self`` is below the rate, lowered for marginalized residents: the employment
+    centre if without a job, the community service if the household is under strain, the
+    psychosocial service otherwise); helpers' referrals to the psychosocial service; and
+    organizations' referrals (of ``org_referred`` to services ``org_kinds``; their clients
+    may wait while served). A referral is lost when its uniform is below ``friction``.
+    Return how many of each reached a list, and the rows waiting and their places in
+    line: ``queue`` and ``places`` (those already waiting) followed by those put on a
+    list now."""
+    size = len(queue) + len(free) + len(helper_referred) + len(org_referred)
+    rows = np.empty(size, np.int64)
+    rows[: len(queue)] = queue
+    line = np.empty(size, np.int64)
+    line[: len(queue)] = places
+    k = len(queue)
+    top = self_rate * max(marginal_reach, 1.0)  # nobody asks at u_self >= top
+    n_self = 0
+    for j in range(len(free)):
+        if u_self[j] >= top:
+            continue
+        i = free[j]
+        reach = marginal_reach if marginalized[i] else 1.0
+        if u_self[j] < self_rate * reach:
+            if status[i] == UNEMPLOYED or status[i] == TRAINING:
+                s = EMP
+            elif in_strain[household[i]]:
+                s = COM
+            else:
+                s = PSY
+            org = _put_on_list(i, s, False, week, waiting, wait_since, wait_priority, service, household,
+                               hh_municipality, nearest)
+            if org >= 0:
+                rows[k], line[k] = i, _place_in_line(org, week, False)
+                k += 1
+                n_self += 1
+    n_helper = 0
+    for j in range(len(helper_referred)):
+        if u_helper[j] < friction:
+            continue
+        i = helper_referred[j]
+        org = _put_on_list(i, PSY, False, week, waiting, wait_since, wait_priority, service, household,
+                           hh_municipality, nearest)
+        if org >= 0:
+            rows[k], line[k] = i, _place_in_line(org, week, False)
+            k += 1
+            n_helper += 1
+    n_org = 0
+    for j in range(len(org_referred)):
+        if u_org[j] < friction:
+            continue
+        i = org_referred[j]
+        org = _put_on_list(i, org_kinds[j], True, week, waiting, wait_since, wait_priority, service, household,
+                           hh_municipality, nearest)
+        if org >= 0:
+            rows[k], line[k] = i, _place_in_line(org, week, False)
+            k += 1
+            n_org += 1
+    return n_self, n_helper, n_org, rows[:k].copy(), line[:k].copy()
+
+
+@kernel
+def _admit_kernel(caseload, queue, places, capacity, episode, service, service_left, waiting, wait_priority):
+    """Serve each organization's waiting list up to its free places (``capacity`` less
+    ``caseload``, its clients), in order of ``places`` (see ``_place_in_line``), then of
+    row. ``queue``: all the rows waiting, each once. An admitted client referred on
+    leaves the former service and starts an episode of ``episode[org]`` weeks.
+    ``caseload`` is updated; return the number of clients, how many were admitted and
+    how many still wait."""
+    n_orgs = len(capacity)
+    free = np.maximum(capacity - caseload, 0)
+    by_row = np.argsort(queue)
+    order = by_row[np.argsort(places[by_row], kind="mergesort")]  # stable: rows in order among equals
+    taken = np.zeros(n_orgs, np.int64)
+    admitted = 0
+    for j in order:
+        org = places[j] >> 33  # see _place_in_line
+        if taken[org] >= free[org]:
+            continue
+        taken[org] += 1
+        i = queue[j]
+        if service[i] >= 0:
+            caseload[service[i]] -= 1
+        caseload[org] += 1
+        service[i] = org
+        service_left[i] = episode[org]
+        waiting[i] = -1
+        wait_priority[i] = False
+        admitted += 1
+    return caseload.sum(), admitted, len(queue) - admitted
+
+
+@kernel
+def _lists_and_admission_kernel(queue, places, free, u_self, self_rate, marginal_reach, helper_referred, u_helper,
+                                org_referred, org_kinds, u_org, friction, week, caseload, capacity, episode,
+                                waiting, wait_since, wait_priority, service, service_left, status, marginalized,
+                                household, hh_municipality, in_strain, nearest):
+    """Self-referrals and referrals onto the lists (``_referrals_kernel``), then admission
+    (``_admit_kernel``). Return the counts of both."""
+    n_self, n_helper, n_org, queue, places = _referrals_kernel(
+        queue, places, free, u_self, self_rate, marginal_reach, helper_referred, u_helper, org_referred, org_kinds,
+        u_org, friction, week, waiting, wait_since, wait_priority, service, status, marginalized, household,
+        hh_municipality, in_strain, nearest)
+    n_clients, admitted, n_waiting = _admit_kernel(caseload, queue, places, capacity, episode, service,
+                                                   service_left, waiting, wait_priority)
+    return n_self, n_helper, n_org, n_clients, admitted, n_waiting
 
 
 class Services:
@@ -64,6 +343,7 @@ class Services:
                 self.base_capacity[rows] = cap[s] / len(rows)
         self.capacity = np.round(self.base_capacity).astype(np.int64)
         self.episode = np.asarray(self.p["episode_weeks"], float).round().astype(np.int64)
+        self.episode_of = np.where(self.kind >= 0, self.episode[np.maximum(self.kind, 0)], 0)  # per org
         # Nearest organization of each kind for each municipality (same municipality if any,
         # else the strongest commuting pull).
         pull = model.commute
@@ -92,101 +372,74 @@ class Services:
             f *= 1.0 - iv.params("csss_reinforcement")["friction_cut"]
         return f
 
-    def _queue(self, ids: np.ndarray, kind: int | np.ndarray, served_ok: bool = False,
-               priority: bool = False) -> int:
-        """Put ``ids`` on the waiting list of the nearest organization of ``kind``; return
-        how many were put on a list. Nobody waits for two lists at once; a client being
-        served may wait for another organization only when referred by their own
-        (``served_ok``), and moves there when admitted. ``priority`` puts them ahead of
-        those already waiting (the in-plant social worker's clients)."""
-        m, P = self.model, self.model.people
-        kind = np.broadcast_to(np.asarray(kind), ids.shape)
-        free = P.waiting[ids] < 0
-        if not served_ok:
-            free &= P.service[ids] < 0
-        ids, kind = ids[free], kind[free]
-        if len(ids) == 0:
-            return 0
-        muni = m.households.municipality[P.household[ids]].astype(np.int64)
-        org = self.nearest[muni, kind]
-        ok = (org >= 0) & (org != P.service[ids])
-        P.waiting[ids[ok]] = org[ok]
-        P.wait_since[ids[ok]] = m.week
-        P.wait_priority[ids[ok]] = priority
-        return int(ok.sum())
-
-    def refer(self, ids: np.ndarray, kind: int, rng: np.random.Generator, friction: bool = True,
-              served_ok: bool = False) -> int:
-        """Referrals of ``ids`` to a service of ``kind``; return how many reach its list."""
-        if len(ids) == 0:
-            return 0
-        u = rng.random(len(ids))
-        if friction:
-            ids = ids[u >= self._friction()]
-        return self._queue(ids, kind, served_ok=served_ok)
-
     # -- the weekly step ------------------------------------------------------------------
     def step(self, helper_referred: np.ndarray, strained_households: np.ndarray) -> None:
+        """One week: this week's capacity, episodes ending and people giving up, outreach,
+        self-referrals and referrals, then admission from the waiting lists. Nobody waits
+        for two lists at once; a client being served may wait for another organization
+        only when referred by their own, and moves there when admitted."""
         m, P, p = self.model, self.model.people, self.p
+        H = m.households
         iv = m.interventions
         rng = m.streams["services"]
         n = P.n
         week = m.week
-        # Capacity this week.
-        cap = self.base_capacity.copy()
-        if not iv.active("regional_conference") and len(self.rows[COM]):
-            cap[self.rows[COM]] *= 1.0 - iv.params("regional_conference")["community_capacity"]
+        # Capacity this week; episodes end, people who left the RCM leave their service and
+        # list; who may ask for a service.
+        community_share, extra, psy = 1.0, 0.0, -1
+        if not iv.active("regional_conference"):
+            community_share = 1.0 - iv.params("regional_conference")["community_capacity"]
         if iv.active("in_plant_services") and len(self.rows[PSY]):
-            cap[self.rows[PSY][0]] += iv.params("in_plant_services")["caseload"] * m.config["run.scale"]
-        self.capacity = np.round(cap).astype(np.int64)
-
-        # Episodes end; people who left the RCM leave their service and list.
-        clients = np.flatnonzero(P.service[:n] >= 0)
-        P.service_left[clients] -= 1
-        done = clients[(P.service_left[clients] <= 0) | ~P.present[clients]]
-        P.service[done] = -1
-        waiting = np.flatnonzero(P.waiting[:n] >= 0)
-        quit_ = waiting[~P.present[waiting] | (week - P.wait_since[waiting] > p["max_wait_weeks"])]
-        P.waiting[quit_] = -1
-        P.wait_priority[quit_] = False
-        self.counts["gave_up"] += len(quit_)
-
-        in_strain = np.zeros(m.households.n, bool)
-        in_strain[strained_households] = True
-        need = m.need
+            psy = self.rows[PSY][0]
+            extra = iv.params("in_plant_services")["caseload"] * m.config["run.scale"]
+        need = np.asarray(m.need, np.int64)
+        self.capacity, clients, caseload, queue, places, gave_up, free, in_strain = _week_start_kernel(
+            n, week, float(p["max_wait_weeks"]), self.base_capacity, self.rows[COM], float(community_share), psy,
+            float(extra), need, np.asarray(strained_households, np.int64), H.n, P.service, P.service_left,
+            P.present, P.waiting, P.wait_since, P.wait_priority, P.knows_services)
+        self.counts["gave_up"] += gave_up
 
         # In-plant services and the support committee's outreach (their own streams).
+        outreach = False
         if iv.active("in_plant_services"):
-            self._in_plant(need)
+            seen = self._in_plant(need)
+            queue = np.concatenate([queue, seen])
+            places = np.concatenate([places, _places_kernel(seen, P.waiting, P.wait_since, P.wait_priority)])
+            outreach = True
         if iv.active("support_committee"):
             r = m.streams["support_committee"]
             d = m.shocks.displaced
             d = d[P.present[d] & ~P.knows_services[d]]
             learn = bernoulli(r, d, iv.params("support_committee")["outreach_knowledge_rate"])
             P.knows_services[learn] = True
+            outreach = True
+        if outreach:  # who knows the services and who waits have changed
+            free = _free_to_ask_kernel(need, P.service, P.waiting, P.knows_services)
 
-        # Self-referral.
-        free = need[(P.service[need] < 0) & (P.waiting[need] < 0) & P.knows_services[need]]
-        reach = np.where(P.marginalized[free], self._marginal_reach(), 1.0)
-        u = rng.random(len(free))
-        asking = free[u < p["self_referral_rate"] * reach]
-        st = P.status[asking]
-        kind = np.where((st == Status.UNEMPLOYED) | (st == Status.TRAINING), EMP,
-                        np.where(in_strain[P.household[asking]], COM, PSY))
-        self.counts["self_referrals"] += self._queue(asking, kind)
-
-        # Referrals by informal helpers.
-        self.counts["helper_referrals"] += self.refer(helper_referred, PSY, rng)
-
-        # Referrals between organizations that know each other.
-        clients = np.flatnonzero(P.service[:n] >= 0)
-        self._org_referrals(clients, in_strain, rng)
-
-        self._admit()
-        clients = P.service[:n] >= 0
-        self.caseload = np.bincount(P.service[:n][clients], minlength=m.orgs.n)
-        self.clients = int(clients.sum())
-        self.waiting = int((P.waiting[:n] >= 0).sum())
+        # Uniforms, in this order: self-referral of each person free to ask, friction of each
+        # helper's referral, and each client's referral by their organization for each need
+        # (one draw: the same numbers as one draw each).
+        helper_referred = np.asarray(helper_referred, np.int64)
+        n_free, n_helper = len(free), len(helper_referred)
+        u = rng.random(n_free + n_helper + len(SERVICES) * len(clients))
+        # Referrals between organizations that know each other; then one friction uniform each.
+        org_referred, org_kinds, self.last_org_referrals = _org_referral_candidates_kernel(
+            clients, u[n_free + n_helper:].reshape(len(SERVICES), len(clients)), float(p["org_referral_rate"]),
+            np.float32(self.threshold), P.service, P.status, P.distress, P.household, H.municipality, in_strain,
+            self.kind, self.nearest, m.committees.org_links)
+        u_friction = rng.random(len(org_referred))
+        # Onto the lists, then admission.
+        n_self, n_helper, n_org, self.clients, admitted, self.waiting = _lists_and_admission_kernel(
+            queue, places, free, u[:n_free], float(p["self_referral_rate"]), float(self._marginal_reach()),
+            helper_referred, u[n_free:n_free + n_helper], org_referred, org_kinds, u_friction,
+            float(self._friction()), week, caseload, self.capacity, self.episode_of, P.waiting, P.wait_since,
+            P.wait_priority, P.service, P.service_left, P.status, P.marginalized, P.household, H.municipality,
+            in_strain, self.nearest)
+        self.caseload = caseload
+        self.counts["self_referrals"] += n_self
+        self.counts["helper_referrals"] += n_helper
+        self.counts["org_referrals"] += n_org
+        self.counts["admitted"] += admitted
 
     def _marginal_reach(self) -> float:
         iv = self.model.interventions
@@ -195,7 +448,8 @@ class Services:
             return max(base, iv.params("csss_cross_sectoral")["inclusion_reach"])
         return base
 
-    def _in_plant(self, need: np.ndarray) -> None:
+    def _in_plant(self, need: np.ndarray) -> np.ndarray:
+        """The in-plant services' week; return the rows the social worker put on the list."""
         m, P = self.model, self.model.people
         iv = m.interventions
         q = iv.params("in_plant_services")
@@ -214,60 +468,28 @@ class Services:
         plant = np.union1d(at, recent)
         distressed = np.intersect1d(plant, need, assume_unique=True)
         seen = bernoulli(r, distressed, q["outreach_rate"])
+        listed = seen[:0]
         if len(self.rows[PSY]):
-            seen = seen[(P.service[seen] < 0) & (P.waiting[seen] < 0)]
+            seen = listed = seen[(P.service[seen] < 0) & (P.waiting[seen] < 0)]
             P.waiting[seen] = self.rows[PSY][0]
             P.wait_since[seen] = m.week
             P.wait_priority[seen] = True  # first in line
         self.counts["outreach"] += len(seen)
         others = m.adults[~P.knows_services[m.adults]]
         P.knows_services[bernoulli(r, others, q["article_knowledge_rate"])] = True
-
-    def _org_referrals(self, clients: np.ndarray, in_strain: np.ndarray, rng: np.random.Generator) -> None:
-        m, P = self.model, self.model.people
-        links = m.committees.org_links  # org x org, True where the two know each other
-        org = P.service[clients].astype(np.int64)
-        own = self.kind[org]
-        st = P.status[clients]
-        needs = np.stack([
-            P.distress[clients] >= self.threshold,                      # psychosocial
-            (st == Status.UNEMPLOYED) | (st == Status.TRAINING),        # employment
-            in_strain[P.household[clients]],                            # community
-        ])
-        u = rng.random((len(SERVICES), len(clients)))
-        muni = m.households.municipality[P.household[clients]].astype(np.int64)
-        pairs = []
-        for s in range(len(SERVICES)):
-            cand = needs[s] & (own != s) & (u[s] < self.p["org_referral_rate"])
-            if not cand.any():
-                continue
-            to = self.nearest[muni[cand], s]
-            frm = org[cand]
-            known = (to >= 0) & links[frm, np.maximum(to, 0)]
-            ids = clients[cand][known]
-            pairs.append(np.stack([frm[known], to[known]], axis=1))
-            self.counts["org_referrals"] += self.refer(ids, s, rng, served_ok=True)
-        self.last_org_referrals = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
+        return listed
 
     def _admit(self) -> None:
-        """Serve the waiting lists in order of arrival, up to each organization's free places."""
-        m, P = self.model, self.model.people
-        n = P.n
-        waiting = np.flatnonzero(P.waiting[:n] >= 0)
-        if len(waiting) == 0:
-            return
-        org = P.waiting[waiting].astype(np.int64)
-        clients = P.service[:n] >= 0
-        load = np.bincount(P.service[:n][clients], minlength=m.orgs.n)
-        free = np.maximum(self.capacity - load, 0)
-        order = np.lexsort((waiting, P.wait_since[waiting], ~P.wait_priority[waiting], org))
-        waiting, org = waiting[order], org[order]
-        first = np.searchsorted(org, org, side="left")
-        rank = np.arange(len(org)) - first
-        take = rank < free[org]
-        ids, where = waiting[take], org[take]
-        P.service[ids] = where  # a client referred on leaves the former service
-        P.service_left[ids] = self.episode[self.kind[where]]
-        P.waiting[ids] = -1
-        P.wait_priority[ids] = False
-        self.counts["admitted"] += len(ids)
+        """Serve the waiting lists in order of arrival, up to each organization's free places;
+        count the clients and those still waiting (the weekly step admits in
+        ``_lists_and_admission_kernel``)."""
+        P = self.model.people
+        service = P.service[: P.n]
+        caseload = np.bincount(service[service >= 0], minlength=len(self.capacity))
+        queue = np.flatnonzero(P.waiting[: P.n] >= 0)
+        places = _places_kernel(queue, P.waiting, P.wait_since, P.wait_priority)
+        self.clients, admitted, self.waiting = _admit_kernel(
+            caseload, queue, places, self.capacity, self.episode_of, P.service, P.service_left, P.waiting,
+            P.wait_priority)
+        self.caseload = caseload
+        self.counts["admitted"] += admitted
