@@ -13,6 +13,7 @@ Taking a job, retiring or leaving the labour force ends the claim.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import numpy as np
@@ -45,12 +46,12 @@ class EIRules:
         self.hours_per_week = cfg["labour.hours_per_week"]
 
     def max_benefit(self, year: int) -> float:
-        i = int(np.clip(year - self.first_year, 0, len(self.max_weekly) - 1))
+        i = min(max(year - self.first_year, 0), len(self.max_weekly) - 1)
         return float(self.max_weekly[i])
 
     def points_above_6(self, rate: float) -> int:
         """Schedule I columns: 6% or less, then one column per point above 6%."""
-        return int(max(0, np.ceil(round(rate * 100 - 6.0, 9))))
+        return max(0, math.ceil(round(rate * 100 - 6.0, 9)))
 
     def entrance_hours(self, rate: float) -> float:
         per_point = (self.entrance_hi - self.entrance_lo) / 8.0  # 700 at <=6% down to 420 at >13%

@@ -19,8 +19,7 @@ from ..jit import kernel
 from ..state import Status
 from ..streams import bernoulli_each
 
-EMPLOYED, UNEMPLOYED, TRAINING, RETIRED, GONE = (Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
-                                                Status.RETIRED, Status.GONE)
+EMPLOYED, UNEMPLOYED, TRAINING, RETIRED = Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING, Status.RETIRED
 
 
 class HouseholdFinances:
@@ -77,29 +76,25 @@ def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension
     watched = np.zeros(n_households, np.bool_)
     for p in jobless:
         watched[household[p]] = True
-    hhs = np.flatnonzero(watched)
-    k = len(hhs)
+    hhs = np.empty(n_households, np.int64)
     slot = np.empty(n_households, np.int64)  # index into hhs, for watched households
+    k = 0
+    for h in range(n_households):  # every row is written and kept only if watched (no branches)
+        hhs[k] = h
+        slot[h] = k
+        k += watched[h]
+    hhs = hhs[:k]
     earned = np.zeros(k)
     reference = np.zeros(k)
     for j in range(k):
         h = hhs[j]
-        slot[h] = j
+        # Members who left (GONE) add nothing to either income.
         for p in range(first_row[h], first_row[h] + arrived[h]):
             st = status[p]
-            if st == GONE:
-                continue
             weekly_wage = wage[p] * hours
-            own = np.float32(0.0)
-            if st == EMPLOYED:
-                own = weekly_wage
-            elif st == RETIRED:
-                own = pension[p]
+            own = weekly_wage if st == EMPLOYED else (pension[p] if st == RETIRED else np.float32(0.0))
             earned[j] += own
-            if st == UNEMPLOYED or st == TRAINING:
-                reference[j] += weekly_wage
-            else:
-                reference[j] += own
+            reference[j] += weekly_wage if (st == UNEMPLOYED or st == TRAINING) else own
     benefits = np.zeros(k)
     for p in ei_paid:  # every claimant is jobless
         benefits[slot[household[p]]] += ei_benefit[p]

@@ -66,7 +66,8 @@ class LabourMarket:
         self.lost_for_good = 0.0  # lost plant jobs it never replaces
         self.jobs = e0.copy()
         self.demand_index = np.asarray(reg["job_demand_index"], float)
-        self.index_first_year = cfg.defs["regional_economy.job_demand_index"].extra.get("years", [2003])[0]
+        first_year = cfg.defs["regional_economy.job_demand_index"].extra.get("years", [2003])[0]
+        self.index_mid_years = first_year + 0.5 + np.arange(len(self.demand_index))
         self.vacancies = np.zeros(self.n_sec)
         # Where new hires work: for each (sector, home municipality) a cumulative
         # distribution over the sector's employers by commuting pull, laid end to end so
@@ -120,8 +121,8 @@ class LabourMarket:
         spread = np.exp(rng.normal(0.0, p["wage_sigma"], len(ids)))  # wage around the sector's
         # Displaced workers' first job after the layoff pays their old wage less a loss
         # drawn uniformly in the range of their sex and tenure.
-        first = P.ever_displaced[ids] & (P.reemployed_week[ids] < 0)
-        loss = rng.random(np.count_nonzero(first)) if first.any() else np.zeros(0)
+        first, n_first = _first_job_since_layoff_kernel(ids, P.ever_displaced, P.reemployed_week)
+        loss = rng.random(n_first) if n_first else np.zeros(0)
         _employ_kernel(ids, sector, where, spread, first, loss, m.week, self.n_muni, self.employer_keys,
                        self.employer_of_key, self.wages, np.float32(p["long_tenure_years"]), self.wage_loss,
                        p["minimum_wage"], P.household, m.households.municipality, P.female,
@@ -140,8 +141,11 @@ class LabourMarket:
         m, P, p = self.model, self.model.people, self.p
         rng = m.streams["labour"]
         life_course = m.week % self.period == self.period - 1
-        employed, jobless, groups = _labour_pools_kernel(P.n, P.status, P.at_plant, P.age, P.ever_displaced,
-                                                         life_course, np.float32(p["retirement_age"]))
+        # Jobs held outside the plants (by sector) are counted here and kept up to date as
+        # people retire or lose their job.
+        employed, jobless, held, groups = _labour_pools_kernel(
+            P.n, P.status, P.at_plant, P.age, P.ever_displaced, P.sector, self.n_sec, life_course,
+            np.float32(p["retirement_age"]))
 
         # Retirement (every period): at the retirement age, early from 60, and displaced
         # workers from 55.
@@ -157,13 +161,14 @@ class LabourMarket:
                 bernoulli(rng, displaced_55, pr("displaced_retirement_rate")),
             ])
             _retire_kernel(retire, m.week, np.float32(m.config["strain.pension_share"]),
-                           np.float32(p["hours_per_week"]), P.wage, P.pension, P.status, P.job_end, P.employer)
+                           np.float32(p["hours_per_week"]), held, P.sector, P.wage, P.pension, P.status, P.job_end,
+                           P.employer)
             ei.close_claims(P, retire)
             at_work = employed[P.status[employed] == Status.EMPLOYED]
 
         # Background separations (plants lose workers only in the timeline's waves).
         sep = bernoulli(rng, at_work, p["separation_rate"])
-        _separate_kernel(sep, m.week, P.status, P.employer, P.job_end, P.spell_start)
+        _separate_kernel(sep, m.week, held, P.sector, P.status, P.employer, P.job_end, P.spell_start)
         ei.open_claims(P, sep, m.ei_rules, m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"])
         self.separations = len(sep)
 
@@ -183,7 +188,6 @@ class LabourMarket:
             P.status[enter] = Status.UNEMPLOYED
             P.spell_start[enter] = m.week
 
-        held = _jobs_held_kernel(employed, P.status, P.sector, self.n_sec)
         self._update_jobs()
         self._match(rng, held)
 
@@ -198,7 +202,7 @@ class LabourMarket:
         self.deficit *= 1.0 - self.replace_per_week
         # The yearly index holds at mid-year; weeks in between are interpolated.
         t = m.date.year + (m.date.timetuple().tm_yday - 0.5) / 365.25
-        index = np.interp(t, self.index_first_year + 0.5 + np.arange(len(self.demand_index)), self.demand_index)
+        index = np.interp(t, self.index_mid_years, self.demand_index)
         total = (self.labour_force - at_plants) * (1.0 - self.structural_rate) * index
         total += m.interventions.extra_jobs(m.config["run.scale"])  # recovery committee, CSSS 2011
         self.jobs = max(total - self.deficit - self.lost_for_good, 0.0) * self.sector_share
@@ -232,11 +236,14 @@ class LabourMarket:
             rate = np.where(S > 0, M / S, 0.0)
         # Who is hired this week, and in which sector.
         h = _hire_kernel(rng.random(len(seekers)), effort, last, rate, rate.sum(), c)
-        sector = _hire_sector_kernel(rng.random(len(h)), last[h], rate, c)
-        # No sector hires more people than it has vacancies.
+        sector, counts, by_sector = _hire_sector_kernel(rng.random(len(h)), last[h], rate, c)
+        # No sector hires more people than it has vacancies: a random subset of its hires
+        # is kept.
         keep = np.ones(len(h), bool)
-        for s in np.flatnonzero(np.bincount(sector, minlength=self.n_sec) > np.floor(V)):
-            drop = rng.permutation(np.flatnonzero(sector == s))[int(np.floor(V[s])):]
+        cap = np.floor(V)
+        ends = np.cumsum(counts)
+        for s in np.flatnonzero(counts > cap):
+            drop = rng.permutation(by_sector[ends[s] - counts[s]:ends[s]])[int(cap[s]):]
             keep[drop] = False
         self.give_jobs(seekers[h[keep]], sector[keep], rng)
         self.hires = int(keep.sum())
@@ -281,60 +288,62 @@ class LabourMarket:
 
 
 @kernel
-def _labour_pools_kernel(n, status, at_plant, age, ever_displaced, life_course, retirement_age):
-    """Rows employed outside the plants and rows without a job (searching or retraining);
-    on life-course weeks also the groups at risk of retiring or entering the labour
-    force: the employed at or past ``retirement_age``, the employed from 60, the jobless
-    at or past it, the jobless from 60 who were not displaced, the displaced jobless from
-    55, and the inactive under 60. All sorted."""
+def _labour_pools_kernel(n, status, at_plant, age, ever_displaced, sector, n_sec, life_course, retirement_age):
+    """Rows employed outside the plants, rows without a job (searching or retraining),
+    the jobs held outside the plants by sector, and on life-course weeks the groups at
+    risk of retiring or entering the labour force: the employed at or past
+    ``retirement_age``, the employed from 60, the jobless at or past it, the jobless from
+    60 who were not displaced, the displaced jobless from 55, and the inactive under 60.
+    Rows are sorted."""
     employed = np.empty(n, np.int64)
     jobless = np.empty(n, np.int64)
-    m = n if life_course else 0
-    employed_old, employed_60, jobless_old = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
-    jobless_60, displaced_55, inactive = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
-    ne = nj = ne_old = ne_60 = nj_old = nj_60 = nd_55 = ni = 0
-    for p in range(n):
+    ne = nj = 0
+    for p in range(n):  # every row is written and kept only if it belongs (no branches)
         st = status[p]
-        a = age[p]
-        if st == EMPLOYED:
-            if at_plant[p]:
-                continue
-            employed[ne] = p
-            ne += 1
-            if life_course:
-                if a >= retirement_age:
-                    employed_old[ne_old] = p
-                    ne_old += 1
-                elif a >= 60:
-                    employed_60[ne_60] = p
-                    ne_60 += 1
-        elif st == UNEMPLOYED or st == TRAINING:
-            jobless[nj] = p
-            nj += 1
-            if life_course:
-                if a >= retirement_age:
-                    jobless_old[nj_old] = p
-                    nj_old += 1
-                elif ever_displaced[p]:
-                    if a >= 55:
-                        displaced_55[nd_55] = p
-                        nd_55 += 1
-                elif a >= 60:
-                    jobless_60[nj_60] = p
-                    nj_60 += 1
-        elif st == INACTIVE and life_course and a < 60:
+        employed[ne] = p
+        ne += (st == EMPLOYED) & (not at_plant[p])
+        jobless[nj] = p
+        nj += (st == UNEMPLOYED) | (st == TRAINING)
+    employed, jobless = employed[:ne], jobless[:nj]
+    held = np.zeros(n_sec, np.int64)
+    for p in employed:
+        held[sector[p]] += 1
+    m = n if life_course else 0
+    employed_old, employed_60 = np.empty(m, np.int64), np.empty(m, np.int64)
+    jobless_old, jobless_60, displaced_55 = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
+    inactive = np.empty(m, np.int64)
+    n_old = n_60 = 0
+    nj_old = nj_60 = nd_55 = ni = 0
+    if life_course:
+        for p in employed:
+            a = age[p]
+            employed_old[n_old] = p
+            n_old += a >= retirement_age
+            employed_60[n_60] = p
+            n_60 += (a >= 60) & (a < retirement_age)
+        for p in jobless:
+            a = age[p]
+            jobless_old[nj_old] = p
+            nj_old += a >= retirement_age
+            jobless_60[nj_60] = p
+            nj_60 += (a >= 60) & (a < retirement_age) & (not ever_displaced[p])
+            displaced_55[nd_55] = p
+            nd_55 += (a >= 55) & (a < retirement_age) & ever_displaced[p]
+        for p in range(n):
             inactive[ni] = p
-            ni += 1
-    groups = (employed_old[:ne_old], employed_60[:ne_60], jobless_old[:nj_old], jobless_60[:nj_60],
+            ni += (status[p] == INACTIVE) & (age[p] < 60)
+    groups = (employed_old[:n_old], employed_60[:n_60], jobless_old[:nj_old], jobless_60[:nj_60],
               displaced_55[:nd_55], inactive[:ni])
-    return employed[:ne], jobless[:nj], groups
+    return employed, jobless, held, groups
 
 
 @kernel
-def _retire_kernel(ids, week, pension_share, hours, wage, pension, status, job_end, employer):
+def _retire_kernel(ids, week, pension_share, hours, held, sector, wage, pension, status, job_end, employer):
     """Retire ``ids``: a pension of ``pension_share`` of the weekly wage; the job, if
-    any, ends this week."""
+    any, ends this week (one job fewer held in its sector)."""
     for p in ids:
+        if status[p] == EMPLOYED:
+            held[sector[p]] -= 1
         pension[p] = pension_share * wage[p] * hours
         status[p] = RETIRED
         if np.isnan(job_end[p]):
@@ -343,9 +352,11 @@ def _retire_kernel(ids, week, pension_share, hours, wage, pension, status, job_e
 
 
 @kernel
-def _separate_kernel(ids, week, status, employer, job_end, spell_start):
-    """``ids`` lose their job this week and start searching."""
+def _separate_kernel(ids, week, held, sector, status, employer, job_end, spell_start):
+    """``ids`` lose their job this week (one job fewer held in its sector) and start
+    searching."""
     for p in ids:
+        held[sector[p]] -= 1
         status[p] = UNEMPLOYED
         employer[p] = -1
         job_end[p] = week
@@ -378,16 +389,6 @@ def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, re
 
 
 @kernel
-def _jobs_held_kernel(employed, status, sector, n_sec):
-    """Jobs held by sector: those of ``employed`` still employed."""
-    held = np.zeros(n_sec, np.int64)
-    for p in employed:
-        if status[p] == EMPLOYED:
-            held[sector[p]] += 1
-    return held
-
-
-@kernel
 def _search_effort_kernel(n, status, age, ever_displaced, displaced_tenure, retrained, sector, age_bands,
                           search_by_age, long_tenure_years, long_tenure_search, training_search_boost,
                           transition_boost, cross_sector, n_sec):
@@ -398,10 +399,9 @@ def _search_effort_kernel(n, status, age, ever_displaced, displaced_tenure, retr
     aimed at it by those whose last job was in it."""
     seekers = np.empty(n, np.int64)
     k = 0
-    for p in range(n):
-        if status[p] == UNEMPLOYED:
-            seekers[k] = p
-            k += 1
+    for p in range(n):  # every row is written and kept only if it belongs (no branches)
+        seekers[k] = p
+        k += status[p] == UNEMPLOYED
     seekers = seekers[:k]
     effort = np.empty(k)
     last = np.empty(k, np.int64)
@@ -455,7 +455,8 @@ def _hire_kernel(u, effort, last, rate, rate_sum, cross_sector):
 @kernel
 def _hire_sector_kernel(u, last, rate, cross_sector):
     """Sector of each hire, drawn in proportion to the hire rate of each sector times the
-    effort the hire aims at it (more at the last job's sector); ``u`` uniform."""
+    effort the hire aims at it (more at the last job's sector; ``u`` uniform); the number
+    of hires by sector; and the hires (their positions) grouped by sector, in order."""
     n_sec = len(rate)
     sector = np.empty(len(u), np.int64)
     cum = np.empty(n_sec)
@@ -475,7 +476,26 @@ def _hire_sector_kernel(u, last, rate, cross_sector):
             if cum[j] < target:
                 pick += 1
         sector[i] = min(pick, n_sec - 1)
-    return sector
+    counts = np.zeros(n_sec, np.int64)
+    for s in sector:
+        counts[s] += 1
+    start = np.zeros(n_sec, np.int64)
+    for s in range(1, n_sec):
+        start[s] = start[s - 1] + counts[s - 1]
+    by_sector = np.empty(len(u), np.int64)
+    for i in range(len(u)):
+        by_sector[start[sector[i]]] = i
+        start[sector[i]] += 1
+    return sector, counts, by_sector
+
+
+@kernel
+def _first_job_since_layoff_kernel(ids, ever_displaced, reemployed_week):
+    """Which of ``ids`` were displaced and not re-employed since, and how many."""
+    first = np.empty(len(ids), np.bool_)
+    for i in range(len(ids)):
+        first[i] = ever_displaced[ids[i]] and reemployed_week[ids[i]] < 0
+    return first, first.sum()
 
 
 @kernel
