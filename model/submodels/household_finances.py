@@ -77,17 +77,17 @@ def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension
     for p in jobless:
         watched[household[p]] = True
     hhs = np.empty(n_households, np.int64)
-    slot = np.empty(n_households, np.int64)  # index into hhs, for watched households
     k = 0
     for h in range(n_households):  # every row is written and kept only if watched (no branches)
         hhs[k] = h
-        slot[h] = k
         k += watched[h]
     hhs = hhs[:k]
+    slot = np.empty(n_households, np.int64)  # index into hhs, for watched households
     earned = np.zeros(k)
     reference = np.zeros(k)
     for j in range(k):
         h = hhs[j]
+        slot[h] = j
         # Members who left (GONE) add nothing to either income.
         for p in range(first_row[h], first_row[h] + arrived[h]):
             st = status[p]

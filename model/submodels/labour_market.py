@@ -180,6 +180,7 @@ class LabourMarket:
         P.training_left[start] = int(p["training_weeks"])
 
         # Leaving and entering the labour force (every period).
+        enter = sep[:0]
         if life_course:
             leave = bernoulli(rng, seeking[P.status[seeking] == Status.UNEMPLOYED], self.per_period("leave_labour_force_rate"))
             enter = bernoulli(rng, inactive, self.per_period("enter_labour_force_rate"))
@@ -188,8 +189,11 @@ class LabourMarket:
             P.status[enter] = Status.UNEMPLOYED
             P.spell_start[enter] = m.week
 
+        # The job seekers now: the jobless still searching or back from retraining, those
+        # who just lost their job and those who just entered the labour force.
+        seekers = _seekers_kernel(P.status, jobless, sep, enter)
         self._update_jobs()
-        self._match(rng, held)
+        self._match(rng, held, seekers)
 
     def _update_jobs(self) -> None:
         """Jobs outside the plants: the labour force not working at a plant, at the
@@ -207,8 +211,9 @@ class LabourMarket:
         total += m.interventions.extra_jobs(m.config["run.scale"])  # recovery committee, CSSS 2011
         self.jobs = max(total - self.deficit - self.lost_for_good, 0.0) * self.sector_share
 
-    def _match(self, rng: np.random.Generator, held: np.ndarray) -> None:
-        """Hires this week; ``held`` counts the jobs held outside the plants, by sector."""
+    def _match(self, rng: np.random.Generator, held: np.ndarray, seekers: np.ndarray | None = None) -> None:
+        """Hires this week; ``held`` counts the jobs held outside the plants, by sector;
+        ``seekers`` are the job seekers (sorted; by default every unemployed person)."""
         P, p = self.model.people, self.p
         self.vacancies = np.maximum(self.jobs - held, 0.0)
         self.hires = 0
@@ -222,18 +227,19 @@ class LabourMarket:
         # sector (e everywhere if never employed), so the effort aimed at sector s is
         # S_s = c * sum(e) + (1 - c) * sum(e of those whose last sector is s).
         c = p["cross_sector_search"]
-        seekers, effort, last, everywhere, own = _search_effort_kernel(
-            P.n, P.status, P.age, P.ever_displaced, P.displaced_tenure, P.retrained, P.sector,
-            AGE_SEARCH_BANDS, self.search_by_age, np.float32(p["long_tenure_years"]), p["long_tenure_search"],
-            p["training_search_boost"], boost, c, self.n_sec)
+        if seekers is None:
+            seekers = np.flatnonzero(P.status[: P.n] == Status.UNEMPLOYED)
         if len(seekers) == 0:
             return
+        effort, last, everywhere, own = _search_effort_kernel(
+            seekers, P.age, P.ever_displaced, P.displaced_tenure, P.retrained, P.sector,
+            AGE_SEARCH_BANDS, self.search_by_age, np.float32(p["long_tenure_years"]), p["long_tenure_search"],
+            p["training_search_boost"], boost, c, self.n_sec)
         S = everywhere.sum() + own
         a = p["matching_elasticity"]
         V = self.vacancies
-        with np.errstate(divide="ignore", invalid="ignore"):
-            M = np.minimum(V, p["matching_efficiency"] * S ** a * V ** (1 - a))
-            rate = np.where(S > 0, M / S, 0.0)
+        M = np.minimum(V, p["matching_efficiency"] * S ** a * V ** (1 - a))
+        rate = np.divide(M, S, out=np.zeros(self.n_sec), where=S > 0)  # hires per unit of effort
         # Who is hired this week, and in which sector.
         h = _hire_kernel(rng.random(len(seekers)), effort, last, rate, rate.sum(), c)
         sector, counts, by_sector = _hire_sector_kernel(rng.random(len(h)), last[h], rate, c)
@@ -389,20 +395,40 @@ def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, re
 
 
 @kernel
-def _search_effort_kernel(n, status, age, ever_displaced, displaced_tenure, retrained, sector, age_bands,
+def _seekers_kernel(status, jobless, separated, entered):
+    """The rows of three sorted lists that are searching for a job (status unemployed),
+    merged in order."""
+    seekers = np.empty(len(jobless) + len(separated) + len(entered), np.int64)
+    none = np.iinfo(np.int64).max
+    i = j = k = n = 0
+    while True:
+        a = jobless[i] if i < len(jobless) else none
+        b = separated[j] if j < len(separated) else none
+        c = entered[k] if k < len(entered) else none
+        p = min(a, b, c)
+        if p == none:
+            break
+        if p == a:
+            i += 1
+        elif p == b:
+            j += 1
+        else:
+            k += 1
+        seekers[n] = p
+        n += status[p] == UNEMPLOYED
+    return seekers[:n]
+
+
+@kernel
+def _search_effort_kernel(seekers, age, ever_displaced, displaced_tenure, retrained, sector, age_bands,
                           search_by_age, long_tenure_years, long_tenure_search, training_search_boost,
                           transition_boost, cross_sector, n_sec):
-    """The job seekers (sorted), the search effort e of each (by age band, lower after a
-    long-tenure layoff, higher after retraining, times ``transition_boost`` for the
-    displaced), their last sector (-1: never employed), the effort each aims at every
+    """The search effort e of each of ``seekers`` (by age band, lower after a long-tenure
+    layoff, higher after retraining, times ``transition_boost`` for the displaced), their
+    last sector (-1: never employed), the effort each aims at every
     sector (c * e, or e if never employed) and, by sector, the extra effort (1 - c) * e
     aimed at it by those whose last job was in it."""
-    seekers = np.empty(n, np.int64)
-    k = 0
-    for p in range(n):  # every row is written and kept only if it belongs (no branches)
-        seekers[k] = p
-        k += status[p] == UNEMPLOYED
-    seekers = seekers[:k]
+    k = len(seekers)
     effort = np.empty(k)
     last = np.empty(k, np.int64)
     everywhere = np.empty(k)
@@ -429,7 +455,7 @@ def _search_effort_kernel(n, status, age, ever_displaced, displaced_tenure, retr
             own[s] += (1.0 - cross_sector) * e
         else:
             everywhere[i] = 1.0 * e
-    return seekers, effort, last, everywhere, own
+    return effort, last, everywhere, own
 
 
 @kernel
