@@ -44,6 +44,7 @@ class EIRules:
         self.lt_years = ei["long_tenured_min_years"]
         self.lt_per_year = ei["long_tenured_weeks_per_year"]
         self.hours_per_week = cfg["labour.hours_per_week"]
+        self._fixed_terms: dict = {}  # the terms of claim_terms that depend on neither rate nor day, by float type
 
     def max_benefit(self, year: int) -> float:
         i = min(max(year - self.first_year, 0), len(self.max_weekly) - 1)
@@ -62,11 +63,13 @@ class EIRules:
         unemployment rate ``rate``, in the float type of the hours they apply to (as NumPy
         would convert them)."""
         f = np.dtype(dtype).type
+        fixed = self._fixed_terms.get(f)
+        if fixed is None:
+            fixed = self._fixed_terms[f] = (
+                f(self.h0), f(self.w0), f(self.h1), f(self.w1 - self.w0), f(self.h1 - self.h0), f(self.min_weeks),
+                f(self.max_weeks), f(self.ext_weeks), f(self.lt_years), f(self.lt_max), f(self.lt_per_year))
         extension = bool(self.ext_start <= day < self.ext_end)
-        return (f(self.h0), f(self.w0), f(self.h1), f(self.w1 - self.w0), f(self.h1 - self.h0),
-                f(self.per_point * self.points_above_6(rate)), f(self.min_weeks), f(self.max_weeks),
-                extension, f(self.ext_weeks), f(self.lt_years), f(self.lt_max), f(self.lt_per_year),
-                f(self.entrance_hours(rate)))
+        return fixed + (f(self.per_point * self.points_above_6(rate)), f(self.entrance_hours(rate)), extension)
 
     def entitlement(self, hours: np.ndarray, tenure_years: np.ndarray, rate: float, day: date) -> np.ndarray:
         """Weeks of benefits for claims opened on ``day`` (0 where not eligible)."""
@@ -83,8 +86,8 @@ def _claim_weeks(hours, tenure, terms):
     the last 52 weeks and the regional rate's column, the 2009-2010 extension (+5 weeks,
     and more for long tenure), and the entrance requirement. ``terms`` are
     :meth:`EIRules.claim_terms`."""
-    (h0, w0, h1, dw, dh, column_weeks, min_weeks, max_weeks,
-     extension, ext_weeks, lt_years, lt_max, lt_per_year, entrance) = terms
+    (h0, w0, h1, dw, dh, min_weeks, max_weeks, ext_weeks, lt_years, lt_max, lt_per_year,
+     column_weeks, entrance, extension) = terms
     base = w0 + (min(hours, h1) - h0) * dw / dh
     weeks = min(max(np.floor(base) + column_weeks, min_weeks), max_weeks)
     if extension:

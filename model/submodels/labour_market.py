@@ -242,14 +242,13 @@ class LabourMarket:
         rate = np.divide(M, S, out=np.zeros(self.n_sec), where=S > 0)  # hires per unit of effort
         # Who is hired this week, and in which sector.
         h = _hire_kernel(rng.random(len(seekers)), effort, last, rate, rate.sum(), c)
-        sector, counts, by_sector = _hire_sector_kernel(rng.random(len(h)), last[h], rate, c)
+        sector, counts, starts, by_sector = _hire_sector_kernel(rng.random(len(h)), last[h], rate, c)
         # No sector hires more people than it has vacancies: a random subset of its hires
         # is kept.
         keep = np.ones(len(h), bool)
         cap = np.floor(V)
-        ends = np.cumsum(counts)
         for s in np.flatnonzero(counts > cap):
-            drop = rng.permutation(by_sector[ends[s] - counts[s]:ends[s]])[int(cap[s]):]
+            drop = rng.permutation(by_sector[starts[s]:starts[s] + counts[s]])[int(cap[s]):]
             keep[drop] = False
         self.give_jobs(seekers[h[keep]], sector[keep], rng)
         self.hires = int(keep.sum())
@@ -482,7 +481,8 @@ def _hire_kernel(u, effort, last, rate, rate_sum, cross_sector):
 def _hire_sector_kernel(u, last, rate, cross_sector):
     """Sector of each hire, drawn in proportion to the hire rate of each sector times the
     effort the hire aims at it (more at the last job's sector; ``u`` uniform); the number
-    of hires by sector; and the hires (their positions) grouped by sector, in order."""
+    of hires by sector; and the hires (their positions) grouped by sector, in order, with
+    where each sector's group starts."""
     n_sec = len(rate)
     sector = np.empty(len(u), np.int64)
     cum = np.empty(n_sec)
@@ -505,14 +505,15 @@ def _hire_sector_kernel(u, last, rate, cross_sector):
     counts = np.zeros(n_sec, np.int64)
     for s in sector:
         counts[s] += 1
-    start = np.zeros(n_sec, np.int64)
+    starts = np.zeros(n_sec, np.int64)
     for s in range(1, n_sec):
-        start[s] = start[s - 1] + counts[s - 1]
+        starts[s] = starts[s - 1] + counts[s - 1]
     by_sector = np.empty(len(u), np.int64)
+    filled = starts.copy()
     for i in range(len(u)):
-        by_sector[start[sector[i]]] = i
-        start[sector[i]] += 1
-    return sector, counts, by_sector
+        by_sector[filled[sector[i]]] = i
+        filled[sector[i]] += 1
+    return sector, counts, starts, by_sector
 
 
 @kernel
