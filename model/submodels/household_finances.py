@@ -31,18 +31,21 @@ class HouseholdFinances:
         self.belonging_initial = model.config["cohesion.belonging_initial"]
         self.strained = 0
         self._strained = np.zeros(0, np.int64)  # households under strain last week
+        self._slot = np.zeros(0, np.int64)  # scratch map of households to their index, reused every week
 
     def step(self, jobless: np.ndarray, ei_paid: np.ndarray, severance: np.ndarray) -> np.ndarray:
         """Update incomes and strain of households with a member in ``jobless``; return
         the households that decide to leave. ``ei_paid`` and ``severance`` are the rows
         paid a benefit or severance this week."""
         m, P, H = self.model, self.model.people, self.model.households
+        if len(self._slot) < H.n:
+            self._slot = np.zeros(len(H.present), np.int64)
         # Members who can bring income: those who arrived with the household, whose rows
         # are consecutive. Children born in the model are left out (a simplification:
         # the oldest of them reach working age only at the end of the period).
         strained, eligible = _strain_kernel(
             np.asarray(jobless, np.int64), np.asarray(ei_paid, np.int64), np.asarray(severance, np.int64),
-            P.household, P.status, P.wage, P.pension, P.ei_benefit, H.n, H.first_row, H.arrived,
+            P.household, P.status, P.wage, P.pension, P.ei_benefit, H.n, H.first_row, H.arrived, self._slot,
             np.float32(self.hours), 1.0 - self.p["income_drop"], float(self.p["out_migration_after_weeks"]),
             self._strained, H.income, H.ref_income, H.strain_weeks)
         self._strained = strained
@@ -63,7 +66,7 @@ class HouseholdFinances:
 
 @kernel
 def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension, ei_benefit, n_households,
-                   first_row, arrived, hours, strain_share, after_weeks, strained_before, income,
+                   first_row, arrived, slot, hours, strain_share, after_weeks, strained_before, income,
                    ref_income, strain_weeks):
     """Income, reference income and strain of the households with a member in
     ``jobless``. A member's income is the weekly wage if employed or the pension if
@@ -72,17 +75,16 @@ def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension
     the claimant's household. A household is strained when its income is below
     ``strain_share`` of its reference income; its ``strain_weeks`` count the weeks in a
     row (reset for those strained before but not now). Returns the strained households
-    and those strained for ``after_weeks`` or more, both sorted."""
-    watched = np.zeros(n_households, np.bool_)
+    and those strained for ``after_weeks`` or more, both sorted. ``slot`` is scratch
+    space, zero for every household (and left so)."""
     for p in jobless:
-        watched[household[p]] = True
+        slot[household[p]] = 1  # watched
     hhs = np.empty(n_households, np.int64)
     k = 0
     for h in range(n_households):  # every row is written and kept only if watched (no branches)
         hhs[k] = h
-        k += watched[h]
+        k += slot[h]
     hhs = hhs[:k]
-    slot = np.empty(n_households, np.int64)  # index into hhs, for watched households
     earned = np.zeros(k)
     reference = np.zeros(k)
     for j in range(k):
@@ -113,6 +115,8 @@ def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension
             strained[n_strained] = h
             weeks[n_strained] = strain_weeks[h] + 1  # 0 unless strained last week too
             n_strained += 1
+    for h in hhs:
+        slot[h] = 0
     for h in strained_before:
         strain_weeks[h] = 0
     n_eligible = 0

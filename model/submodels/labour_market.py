@@ -86,6 +86,7 @@ class LabourMarket:
         self.hires = 0
         self.separations = 0
         self.period = int(cfg["demography.period_weeks"])
+        self._rows = np.empty((2, 0), np.int64)  # scratch lists of rows, reused every week
 
     def per_period(self, name: str) -> float:
         """Probability over one life-course period of an event with weekly rate ``name``."""
@@ -143,9 +144,11 @@ class LabourMarket:
         life_course = m.week % self.period == self.period - 1
         # Jobs held outside the plants (by sector) are counted here and kept up to date as
         # people retire or lose their job.
+        if self._rows.shape[1] < P.n:
+            self._rows = np.empty((2, len(P.status)), np.int64)
         employed, jobless, held, groups = _labour_pools_kernel(
             P.n, P.status, P.at_plant, P.age, P.ever_displaced, P.sector, self.n_sec, life_course,
-            np.float32(p["retirement_age"]))
+            np.float32(p["retirement_age"]), self._rows[0], self._rows[1])
 
         # Retirement (every period): at the retirement age, early from 60, and displaced
         # workers from 55.
@@ -293,15 +296,15 @@ class LabourMarket:
 
 
 @kernel
-def _labour_pools_kernel(n, status, at_plant, age, ever_displaced, sector, n_sec, life_course, retirement_age):
+def _labour_pools_kernel(n, status, at_plant, age, ever_displaced, sector, n_sec, life_course, retirement_age,
+                         employed, jobless):
     """Rows employed outside the plants, rows without a job (searching or retraining),
     the jobs held outside the plants by sector, and on life-course weeks the groups at
     risk of retiring or entering the labour force: the employed at or past
     ``retirement_age``, the employed from 60, the jobless at or past it, the jobless from
     60 who were not displaced, the displaced jobless from 55, and the inactive under 60.
-    Rows are sorted."""
-    employed = np.empty(n, np.int64)
-    jobless = np.empty(n, np.int64)
+    Rows are sorted. The first two lists are written to the start of ``employed`` and
+    ``jobless`` (at least ``n`` long)."""
     ne = nj = 0
     for p in range(n):  # every row is written and kept only if it belongs (no branches)
         st = status[p]
@@ -313,9 +316,9 @@ def _labour_pools_kernel(n, status, at_plant, age, ever_displaced, sector, n_sec
     held = np.zeros(n_sec, np.int64)
     for p in employed:
         held[sector[p]] += 1
-    m = n if life_course else 0
-    employed_old, employed_60 = np.empty(m, np.int64), np.empty(m, np.int64)
-    jobless_old, jobless_60, displaced_55 = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
+    me, mj, m = (ne, nj, n) if life_course else (0, 0, 0)
+    employed_old, employed_60 = np.empty(me, np.int64), np.empty(me, np.int64)
+    jobless_old, jobless_60, displaced_55 = np.empty(mj, np.int64), np.empty(mj, np.int64), np.empty(mj, np.int64)
     inactive = np.empty(m, np.int64)
     n_old = n_60 = 0
     nj_old = nj_60 = nd_55 = ni = 0
