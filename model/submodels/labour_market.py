@@ -142,10 +142,10 @@ class LabourMarket:
         m, P, p = self.model, self.model.people, self.p
         rng = m.streams["labour"]
         life_course = m.week % self.period == self.period - 1
-        # Jobs held outside the plants (by sector) are counted here and kept up to date as
-        # people retire or lose their job.
         if self._rows.shape[1] < P.n:
             self._rows = np.empty((2, len(P.status)), np.int64)
+        # Jobs held outside the plants (by sector) are counted here and kept up to date as
+        # people retire or lose their job.
         employed, jobless, held, groups = _labour_pools_kernel(
             P.n, P.status, P.at_plant, P.age, P.ever_displaced, P.sector, self.n_sec, life_course,
             np.float32(p["retirement_age"]), self._rows[0], self._rows[1])
