@@ -13,12 +13,14 @@ Taking a job, retiring or leaving the labour force ends the claim.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import numpy as np
 
 from ..config import Config, parse_month
-from ..state import Table, tenure_years
+from ..jit import kernel
+from ..state import WEEKS_PER_YEAR, Table
 
 
 class EIRules:
@@ -42,31 +44,68 @@ class EIRules:
         self.lt_years = ei["long_tenured_min_years"]
         self.lt_per_year = ei["long_tenured_weeks_per_year"]
         self.hours_per_week = cfg["labour.hours_per_week"]
+        self._fixed_terms: dict = {}  # the terms of claim_terms that depend on neither rate nor day, by float type
 
     def max_benefit(self, year: int) -> float:
-        i = int(np.clip(year - self.first_year, 0, len(self.max_weekly) - 1))
+        i = min(max(year - self.first_year, 0), len(self.max_weekly) - 1)
         return float(self.max_weekly[i])
 
     def points_above_6(self, rate: float) -> int:
         """Schedule I columns: 6% or less, then one column per point above 6%."""
-        return int(max(0, np.ceil(round(rate * 100 - 6.0, 9))))
+        return max(0, math.ceil(round(rate * 100 - 6.0, 9)))
 
     def entrance_hours(self, rate: float) -> float:
         per_point = (self.entrance_hi - self.entrance_lo) / 8.0  # 700 at <=6% down to 420 at >13%
         return max(self.entrance_lo, self.entrance_hi - per_point * self.points_above_6(rate))
 
+    def claim_terms(self, rate: float, day: date, dtype=np.float32) -> tuple:
+        """The constants of :func:`_claim_weeks` for claims opened on ``day`` at regional
+        unemployment rate ``rate``, in the float type of the hours they apply to (as NumPy
+        would convert them)."""
+        f = np.dtype(dtype).type
+        fixed = self._fixed_terms.get(f)
+        if fixed is None:
+            fixed = self._fixed_terms[f] = (
+                f(self.h0), f(self.w0), f(self.h1), f(self.w1 - self.w0), f(self.h1 - self.h0), f(self.min_weeks),
+                f(self.max_weeks), f(self.ext_weeks), f(self.lt_years), f(self.lt_max), f(self.lt_per_year))
+        extension = bool(self.ext_start <= day < self.ext_end)
+        return fixed + (f(self.per_point * self.points_above_6(rate)), f(self.entrance_hours(rate)), extension)
+
     def entitlement(self, hours: np.ndarray, tenure_years: np.ndarray, rate: float, day: date) -> np.ndarray:
         """Weeks of benefits for claims opened on ``day`` (0 where not eligible)."""
-        base = self.w0 + (np.minimum(hours, self.h1) - self.h0) * (self.w1 - self.w0) / (self.h1 - self.h0)
-        weeks = np.floor(base) + self.per_point * self.points_above_6(rate)
-        weeks = np.clip(weeks, self.min_weeks, self.max_weeks)
-        if self.ext_start <= day < self.ext_end:
-            weeks = weeks + self.ext_weeks
-            long = tenure_years >= self.lt_years
-            extra = np.minimum(self.lt_max, 5 + self.lt_per_year * (tenure_years - self.lt_years))
-            weeks = weeks + np.where(long, extra, 0.0)
-        eligible = hours >= self.entrance_hours(rate)
-        return np.where(eligible, np.floor(weeks), 0).astype(np.int16)
+        hours = np.asarray(hours)
+        if hours.dtype.kind != "f":
+            hours = hours.astype(float)
+        tenure_years = np.asarray(tenure_years, hours.dtype)
+        return _entitlement_kernel(hours, tenure_years, self.claim_terms(rate, day, hours.dtype))
+
+
+@kernel
+def _claim_weeks(hours, tenure, terms):
+    """Weeks of benefits of one claim (0 if not eligible): Schedule I from the hours of
+    the last 52 weeks and the regional rate's column, the 2009-2010 extension (+5 weeks,
+    and more for long tenure), and the entrance requirement. ``terms`` are
+    :meth:`EIRules.claim_terms`."""
+    (h0, w0, h1, dw, dh, min_weeks, max_weeks, ext_weeks, lt_years, lt_max, lt_per_year,
+     column_weeks, entrance, extension) = terms
+    base = w0 + (min(hours, h1) - h0) * dw / dh
+    weeks = min(max(np.floor(base) + column_weeks, min_weeks), max_weeks)
+    if extension:
+        weeks = weeks + ext_weeks
+        if tenure >= lt_years:
+            weeks = weeks + min(lt_max, 5 + lt_per_year * (tenure - lt_years))
+    if hours >= entrance:
+        return np.int16(np.floor(weeks))
+    return np.int16(0)
+
+
+@kernel
+def _entitlement_kernel(hours, tenure, terms):
+    """:func:`_claim_weeks` of each claim."""
+    weeks = np.empty(len(hours), np.int16)
+    for i in range(len(hours)):
+        weeks[i] = _claim_weeks(hours[i], tenure[i], terms)
+    return weeks
 
 
 def open_claims(people: Table, ids: np.ndarray, rules: EIRules, rate: float, day: date,
@@ -74,39 +113,88 @@ def open_claims(people: Table, ids: np.ndarray, rules: EIRules, rate: float, day
     """Open a claim for each person in ``ids``, who has just lost a job (``job_end`` set)."""
     if len(ids) == 0:
         return
-    tenure = tenure_years(people, ids, week)
-    hours = np.minimum(tenure * 52.0, 52.0) * rules.hours_per_week
-    weeks = rules.entitlement(hours, tenure, rate, day)
-    weekly_earnings = people.wage[ids].astype(float) * rules.hours_per_week
-    people.ei_entitlement[ids] = weeks
-    people.ei_left[ids] = weeks
-    people.ei_paid[ids] = 0
-    people.ei_exhausted[ids] = False
-    people.ei_benefit[ids] = np.where(weeks > 0, np.minimum(rules.replacement * weekly_earnings,
-                                                            rules.max_benefit(day.year)), 0.0)
-    people.severance_left[ids] = severance_weeks
-    people.ei_wait[ids] = rules.waiting + severance_weeks
+    P = people
+    _open_claims_kernel(np.asarray(ids, np.int64), P.job_start, P.job_end, P.wage, week,
+                        np.float32(WEEKS_PER_YEAR), float(rules.hours_per_week),
+                        rules.claim_terms(rate, day, P.job_start.dtype), rules.replacement,
+                        rules.max_benefit(day.year), rules.waiting, severance_weeks,
+                        P.ei_entitlement, P.ei_left, P.ei_paid, P.ei_exhausted, P.ei_benefit,
+                        P.severance_left, P.ei_wait)
+
+
+@kernel
+def _open_claims_kernel(ids, job_start, job_end, wage, week, weeks_per_year, hours_per_week, terms,
+                        replacement, max_benefit, waiting, severance_weeks, entitlement, left,
+                        paid, exhausted, benefit, severance_left, wait):
+    """New claims of ``ids``: hours of insurable employment in the last 52 weeks from the
+    tenure of the job just lost, weeks of entitlement (:func:`_claim_weeks`), and the
+    weekly benefit, a share of weekly earnings up to the year's maximum (float32 rows, as
+    the person table stores them)."""
+    for p in ids:
+        end = job_end[p]
+        if np.isnan(end):
+            end = np.float32(week)
+        tenure = (end - job_start[p]) / weeks_per_year
+        hours = min(tenure * np.float32(52.0), np.float32(52.0)) * np.float32(hours_per_week)
+        weeks = _claim_weeks(hours, tenure, terms)
+        entitlement[p] = weeks
+        left[p] = weeks
+        paid[p] = 0
+        exhausted[p] = False
+        if weeks > 0:
+            benefit[p] = min(replacement * (np.float64(wage[p]) * hours_per_week), max_benefit)
+        else:
+            benefit[p] = 0.0
+        severance_left[p] = severance_weeks
+        wait[p] = waiting + severance_weeks
 
 
 def close_claims(people: Table, ids: np.ndarray) -> None:
     """End the claims of people who took a job or left the labour force."""
-    people.ei_left[ids] = 0
-    people.ei_wait[ids] = 0
-    people.ei_benefit[ids] = 0.0
-    people.severance_left[ids] = 0
+    P = people
+    _close_claims_kernel(np.asarray(ids, np.int64), P.ei_left, P.ei_wait, P.ei_benefit, P.severance_left)
+
+
+@kernel
+def _close_claims_kernel(ids, left, wait, benefit, severance_left):
+    """No benefits, waiting weeks or severance pay left for ``ids``."""
+    for p in ids:
+        left[p] = 0
+        wait[p] = 0
+        benefit[p] = 0.0
+        severance_left[p] = 0
 
 
 def step(people: Table, jobless: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Advance the claims of ``jobless`` (everyone searching or retraining) by one week;
     return the rows paid a benefit and the rows paid severance this week."""
-    sev = people.severance_left[jobless]
-    severance = jobless[sev > 0]
-    people.severance_left[severance] -= 1
-    wait = people.ei_wait[jobless]
-    waiting = wait > 0
-    paid = jobless[~waiting & (people.ei_left[jobless] > 0)]
-    people.ei_wait[jobless[waiting]] -= 1
-    people.ei_left[paid] -= 1
-    people.ei_paid[paid] += 1
-    people.ei_exhausted[paid[people.ei_left[paid] == 0]] = True
-    return paid, severance
+    P = people
+    return _advance_claims_kernel(np.asarray(jobless, np.int64), P.severance_left, P.ei_wait, P.ei_left,
+                                  P.ei_paid, P.ei_exhausted)
+
+
+@kernel
+def _advance_claims_kernel(jobless, severance_left, wait, left, paid, exhausted):
+    """One week of the claims of ``jobless``: a week of severance pay where some is left;
+    then a week of the waiting period (waiting and severance weeks) or, once it is over,
+    a week of benefits while entitlement lasts; a claim whose last week is paid is
+    exhausted. Returns the rows paid a benefit and the rows paid severance, in the order
+    of ``jobless``."""
+    benefit_rows = np.empty(len(jobless), np.int64)
+    severance_rows = np.empty(len(jobless), np.int64)
+    n_benefit = n_severance = 0
+    for p in jobless:
+        if severance_left[p] > 0:
+            severance_left[p] -= 1
+            severance_rows[n_severance] = p
+            n_severance += 1
+        if wait[p] > 0:
+            wait[p] -= 1
+        elif left[p] > 0:
+            left[p] -= 1
+            paid[p] += 1
+            if left[p] == 0:
+                exhausted[p] = True
+            benefit_rows[n_benefit] = p
+            n_benefit += 1
+    return benefit_rows[:n_benefit], severance_rows[:n_severance]

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import Status, arrived_members
+from ..jit import kernel
+from ..state import Status
 from ..streams import bernoulli_each
+
+EMPLOYED, UNEMPLOYED, TRAINING, RETIRED = Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING, Status.RETIRED
 
 
 class HouseholdFinances:
@@ -28,44 +31,26 @@ class HouseholdFinances:
         self.belonging_initial = model.config["cohesion.belonging_initial"]
         self.strained = 0
         self._strained = np.zeros(0, np.int64)  # households under strain last week
+        self._slot = np.zeros(0, np.int64)  # scratch map of households to their index, reused every week
 
     def step(self, jobless: np.ndarray, ei_paid: np.ndarray, severance: np.ndarray) -> np.ndarray:
         """Update incomes and strain of households with a member in ``jobless``; return
         the households that decide to leave. ``ei_paid`` and ``severance`` are the rows
         paid a benefit or severance this week."""
         m, P, H = self.model, self.model.people, self.model.households
-        status = P.status
-        mark = np.zeros(H.n, bool)
-        mark[P.household[jobless]] = True
-        hhs = np.flatnonzero(mark)  # watched households, sorted
+        if len(self._slot) < H.n:
+            self._slot = np.zeros(len(H.present), np.int64)
         # Members who can bring income: those who arrived with the household, whose rows
         # are consecutive. Children born in the model are left out (a simplification:
         # the oldest of them reach working age only at the end of the period).
-        members, slot = arrived_members(H, hhs)  # slot: index into hhs of each member
-        keep = status[members] != Status.GONE
-        members, slot = members[keep], slot[keep]
-        st = status[members]
-        weekly_wage = P.wage[members] * self.hours
-        income = np.where(st == Status.EMPLOYED, weekly_wage, 0.0)
-        income += np.where(st == Status.RETIRED, P.pension[members], 0.0)
-        ref = np.where((st == Status.UNEMPLOYED) | (st == Status.TRAINING), weekly_wage, income)
-        paid_slot = np.searchsorted(hhs, P.household[ei_paid])  # every claimant is jobless
-        sev_slot = np.searchsorted(hhs, P.household[severance])
-        k = len(hhs)
-        inc = (np.bincount(slot, weights=income, minlength=k)
-               + np.bincount(paid_slot, weights=P.ei_benefit[ei_paid], minlength=k)
-               + np.bincount(sev_slot, weights=P.wage[severance] * self.hours, minlength=k))
-        H.income[hhs] = inc
-        H.ref_income[hhs] = np.bincount(slot, weights=ref, minlength=k)
-
-        strained = hhs[inc < (1.0 - self.p["income_drop"]) * H.ref_income[hhs]]
-        weeks = H.strain_weeks[strained] + 1  # 0 unless strained last week too
-        H.strain_weeks[self._strained] = 0
-        H.strain_weeks[strained] = weeks
+        strained, eligible = _strain_kernel(
+            np.asarray(jobless, np.int64), np.asarray(ei_paid, np.int64), np.asarray(severance, np.int64),
+            P.household, P.status, P.wage, P.pension, P.ei_benefit, H.n, H.first_row, H.arrived, self._slot,
+            np.float32(self.hours), 1.0 - self.p["income_drop"], float(self.p["out_migration_after_weeks"]),
+            self._strained, H.income, H.ref_income, H.strain_weeks)
         self._strained = strained
         self.strained = len(strained)
         rng = m.streams["household_finances"]
-        eligible = strained[H.strain_weeks[strained] >= self.p["out_migration_after_weeks"]]
         if len(eligible) == 0:
             return eligible
         # Households with a stronger sense of belonging are less likely to leave.
@@ -77,3 +62,68 @@ class HouseholdFinances:
     def strained_households(self) -> np.ndarray:
         """Households under financial strain this week."""
         return self._strained
+
+
+@kernel
+def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension, ei_benefit, n_households,
+                   first_row, arrived, slot, hours, strain_share, after_weeks, strained_before, income,
+                   ref_income, strain_weeks):
+    """Income, reference income and strain of the households with a member in
+    ``jobless``. A member's income is the weekly wage if employed or the pension if
+    retired; the reference counts jobless members at the weekly wage of their last job.
+    Benefits (``ei_paid``) and severance pay (a full weekly wage) add to the income of
+    the claimant's household. A household is strained when its income is below
+    ``strain_share`` of its reference income; its ``strain_weeks`` count the weeks in a
+    row (reset for those strained before but not now). Returns the strained households
+    and those strained for ``after_weeks`` or more, both sorted. ``slot`` is scratch
+    space, zero for every household (and left so)."""
+    for p in jobless:
+        slot[household[p]] = 1  # watched
+    hhs = np.empty(n_households, np.int64)
+    k = 0
+    for h in range(n_households):  # every row is written and kept only if watched (no branches)
+        hhs[k] = h
+        k += slot[h]
+    hhs = hhs[:k]
+    earned = np.zeros(k)
+    reference = np.zeros(k)
+    for j in range(k):
+        h = hhs[j]
+        slot[h] = j
+        # Members who left (GONE) add nothing to either income.
+        for p in range(first_row[h], first_row[h] + arrived[h]):
+            st = status[p]
+            weekly_wage = wage[p] * hours
+            own = weekly_wage if st == EMPLOYED else (pension[p] if st == RETIRED else np.float32(0.0))
+            earned[j] += own
+            reference[j] += weekly_wage if (st == UNEMPLOYED or st == TRAINING) else own
+    benefits = np.zeros(k)
+    for p in ei_paid:  # every claimant is jobless
+        benefits[slot[household[p]]] += ei_benefit[p]
+    severance_pay = np.zeros(k)
+    for p in severance:
+        severance_pay[slot[household[p]]] += wage[p] * hours
+    strained = np.empty(k, np.int64)
+    weeks = np.empty(k, np.int32)
+    n_strained = 0
+    for j in range(k):
+        h = hhs[j]
+        inc = earned[j] + benefits[j] + severance_pay[j]
+        income[h] = inc
+        ref_income[h] = reference[j]
+        if inc < strain_share * reference[j]:
+            strained[n_strained] = h
+            weeks[n_strained] = strain_weeks[h] + 1  # 0 unless strained last week too
+            n_strained += 1
+    for h in hhs:
+        slot[h] = 0
+    for h in strained_before:
+        strain_weeks[h] = 0
+    n_eligible = 0
+    eligible = np.empty(n_strained, np.int64)
+    for i in range(n_strained):
+        strain_weeks[strained[i]] = weeks[i]
+        if weeks[i] >= after_weeks:
+            eligible[n_eligible] = strained[i]
+            n_eligible += 1
+    return strained[:n_strained], eligible[:n_eligible]

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..population import WEEKS_PER_YEAR, band_index
+from ..jit import kernel
+from ..population import WEEKS_PER_YEAR
 from ..state import Status, tenure_years
 from ..streams import bernoulli
 from . import employment_insurance as ei
 
 AGE_SEARCH_BANDS = np.array([0, 25, 45, 55, 60, 200], float)
+EMPLOYED, UNEMPLOYED, TRAINING, RETIRED, INACTIVE = (Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
+                                                    Status.RETIRED, Status.INACTIVE)
 
 
 class LabourMarket:
@@ -44,6 +47,10 @@ class LabourMarket:
         self.manuf = self.sectors.index("manufacturing") if "manufacturing" in self.sectors else -1
         self.wages = np.asarray(lab["hourly_wage"], float)
         self.search_by_age = np.asarray(lab["search_by_age"], float)
+        # Range of the wage loss of displaced workers re-employed: men, women (long
+        # tenure), short tenure.
+        self.wage_loss = np.array([lab["wage_loss_men"], lab["wage_loss_women"], lab["wage_loss_short_tenure"]],
+                                  float)
         people, orgs = model.people, model.orgs
         n = people.n
         status = people.status[:n]
@@ -59,7 +66,8 @@ class LabourMarket:
         self.lost_for_good = 0.0  # lost plant jobs it never replaces
         self.jobs = e0.copy()
         self.demand_index = np.asarray(reg["job_demand_index"], float)
-        self.index_first_year = cfg.defs["regional_economy.job_demand_index"].extra.get("years", [2003])[0]
+        first_year = cfg.defs["regional_economy.job_demand_index"].extra.get("years", [2003])[0]
+        self.index_mid_years = first_year + 0.5 + np.arange(len(self.demand_index))
         self.vacancies = np.zeros(self.n_sec)
         # Where new hires work: for each (sector, home municipality) a cumulative
         # distribution over the sector's employers by commuting pull, laid end to end so
@@ -78,6 +86,7 @@ class LabourMarket:
         self.hires = 0
         self.separations = 0
         self.period = int(cfg["demography.period_weeks"])
+        self._rows = np.empty((2, 0), np.int64)  # scratch lists of rows, reused every week
 
     def per_period(self, name: str) -> float:
         """Probability over one life-course period of an event with weekly rate ``name``."""
@@ -106,30 +115,20 @@ class LabourMarket:
         """Employ ``ids`` in the given sectors at a background employer near home."""
         if len(ids) == 0:
             return
-        m, P = self.model, self.model.people
-        home = m.households.municipality[P.household[ids]]
-        key = sector * self.n_muni + home + rng.random(len(ids))
-        pick = np.minimum(np.searchsorted(self.employer_keys, key, side="right"), len(self.employer_keys) - 1)
-        employer = self.employer_of_key[pick]
-        displaced_first = P.ever_displaced[ids] & (P.reemployed_week[ids] < 0)
-        wage = self.wages[sector] * np.exp(rng.normal(0.0, self.p["wage_sigma"], len(ids)))
-        if displaced_first.any():
-            d = ids[displaced_first]
-            long = P.displaced_tenure[d] >= self.p["long_tenure_years"]
-            lo = np.where(P.female[d], self.p["wage_loss_women"][0], self.p["wage_loss_men"][0])
-            hi = np.where(P.female[d], self.p["wage_loss_women"][1], self.p["wage_loss_men"][1])
-            lo = np.where(long, lo, self.p["wage_loss_short_tenure"][0])
-            hi = np.where(long, hi, self.p["wage_loss_short_tenure"][1])
-            loss = rng.uniform(lo, hi)
-            wage[displaced_first] = P.displaced_wage[d] * (1.0 - loss)
-            P.reemployed_week[d] = m.week
-        P.wage[ids] = np.maximum(wage, self.p["minimum_wage"])
-        P.status[ids] = Status.EMPLOYED
-        P.sector[ids] = sector
-        P.employer[ids] = employer
-        P.at_plant[ids] = False
-        P.job_start[ids] = m.week
-        P.job_end[ids] = np.nan
+        m, P, p = self.model, self.model.people, self.p
+        ids = np.asarray(ids, np.int64)
+        sector = np.asarray(sector, np.int64)
+        where = rng.random(len(ids))  # the employer, by commuting pull from home
+        spread = np.exp(rng.normal(0.0, p["wage_sigma"], len(ids)))  # wage around the sector's
+        # Displaced workers' first job after the layoff pays their old wage less a loss
+        # drawn uniformly in the range of their sex and tenure.
+        first, n_first = _first_job_since_layoff_kernel(ids, P.ever_displaced, P.reemployed_week)
+        loss = rng.random(n_first) if n_first else np.zeros(0)
+        _employ_kernel(ids, sector, where, spread, first, loss, m.week, self.n_muni, self.employer_keys,
+                       self.employer_of_key, self.wages, np.float32(p["long_tenure_years"]), self.wage_loss,
+                       p["minimum_wage"], P.household, m.households.municipality, P.female,
+                       P.displaced_tenure, P.displaced_wage, P.reemployed_week, P.wage, P.status,
+                       P.sector, P.employer, P.at_plant, P.job_start, P.job_end)
         ei.close_claims(P, ids)
 
     # -- the weekly step ---------------------------------------------------------------
@@ -142,73 +141,62 @@ class LabourMarket:
     def step(self) -> None:
         m, P, p = self.model, self.model.people, self.p
         rng = m.streams["labour"]
-        n = P.n
-        status = P.status[:n]
-        age = P.age[:n]
-        employed = np.flatnonzero(status == Status.EMPLOYED)
-        employed = employed[~P.at_plant[employed]]
-        jobless = np.flatnonzero((status == Status.UNEMPLOYED) | (status == Status.TRAINING))
         life_course = m.week % self.period == self.period - 1
+        if self._rows.shape[1] < P.n:
+            self._rows = np.empty((2, len(P.status)), np.int64)
+        # Jobs held outside the plants (by sector) are counted here and kept up to date as
+        # people retire or lose their job.
+        employed, jobless, held, groups = _labour_pools_kernel(
+            P.n, P.status, P.at_plant, P.age, P.ever_displaced, P.sector, self.n_sec, life_course,
+            np.float32(p["retirement_age"]), self._rows[0], self._rows[1])
 
         # Retirement (every period): at the retirement age, early from 60, and displaced
         # workers from 55.
+        at_work = employed
         if life_course:
-            a_emp, a_job = age[employed], age[jobless]
-            displaced = P.ever_displaced[jobless]
+            employed_old, employed_60, jobless_old, jobless_60, displaced_55, inactive = groups
             pr = self.per_period
             retire = np.concatenate([
-                bernoulli(rng, employed[a_emp >= p["retirement_age"]], pr("retirement_rate_65")),
-                bernoulli(rng, employed[(a_emp >= 60) & (a_emp < p["retirement_age"])], pr("retirement_rate_60")),
-                jobless[a_job >= p["retirement_age"]],
-                bernoulli(rng, jobless[(a_job >= 60) & (a_job < p["retirement_age"]) & ~displaced], pr("retirement_rate_60")),
-                bernoulli(rng, jobless[(a_job >= 55) & (a_job < p["retirement_age"]) & displaced],
-                          pr("displaced_retirement_rate")),
+                bernoulli(rng, employed_old, pr("retirement_rate_65")),
+                bernoulli(rng, employed_60, pr("retirement_rate_60")),
+                jobless_old,
+                bernoulli(rng, jobless_60, pr("retirement_rate_60")),
+                bernoulli(rng, displaced_55, pr("displaced_retirement_rate")),
             ])
-            P.pension[retire] = m.config["strain.pension_share"] * P.wage[retire] * p["hours_per_week"]
-            P.status[retire] = Status.RETIRED
-            P.job_end[retire] = np.where(np.isnan(P.job_end[retire]), m.week, P.job_end[retire])
-            P.employer[retire] = -1
+            _retire_kernel(retire, m.week, np.float32(m.config["strain.pension_share"]),
+                           np.float32(p["hours_per_week"]), held, P.sector, P.wage, P.pension, P.status, P.job_end,
+                           P.employer)
             ei.close_claims(P, retire)
+            at_work = employed[P.status[employed] == Status.EMPLOYED]
 
         # Background separations (plants lose workers only in the timeline's waves).
-        sep = bernoulli(rng, employed[P.status[employed] == Status.EMPLOYED], p["separation_rate"])
-        P.status[sep] = Status.UNEMPLOYED
-        P.employer[sep] = -1
-        P.job_end[sep] = m.week
-        P.spell_start[sep] = m.week
+        sep = bernoulli(rng, at_work, p["separation_rate"])
+        _separate_kernel(sep, m.week, held, P.sector, P.status, P.employer, P.job_end, P.spell_start)
         ei.open_claims(P, sep, m.ei_rules, m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"])
         self.separations = len(sep)
 
         # Retraining: entry in the first year after a layoff, completion, then search again.
-        jobless = jobless[P.status[jobless] != Status.RETIRED]
-        js = P.status[jobless]
-        seeking = jobless[js == Status.UNEMPLOYED]
-        recent = seeking[P.ever_displaced[seeking] & (m.week - P.displaced_week[seeking] < 52)
-                         & ~P.retrained[seeking]]
+        seeking, recent = _retraining_kernel(jobless, m.week, P.status, P.ever_displaced, P.displaced_week,
+                                             P.retrained, P.training_left)
         start = bernoulli(rng, recent, p["displaced_training_rate"])
         P.status[start] = Status.TRAINING
         P.training_left[start] = int(p["training_weeks"])
-        training = jobless[js == Status.TRAINING]
-        P.training_left[training] -= 1
-        done = training[P.training_left[training] <= 0]
-        P.status[done] = Status.UNEMPLOYED
-        P.retrained[done] = True
 
         # Leaving and entering the labour force (every period).
+        enter = sep[:0]
         if life_course:
             leave = bernoulli(rng, seeking[P.status[seeking] == Status.UNEMPLOYED], self.per_period("leave_labour_force_rate"))
-            inactive = np.flatnonzero(status == Status.INACTIVE)
-            inactive = inactive[age[inactive] < 60]
             enter = bernoulli(rng, inactive, self.per_period("enter_labour_force_rate"))
             P.status[leave] = Status.INACTIVE
             ei.close_claims(P, leave)
             P.status[enter] = Status.UNEMPLOYED
             P.spell_start[enter] = m.week
 
-        still = employed[P.status[employed] == Status.EMPLOYED]
-        held = np.bincount(P.sector[still], minlength=self.n_sec)
+        # The job seekers now: the jobless still searching or back from retraining, those
+        # who just lost their job and those who just entered the labour force.
+        seekers = _seekers_kernel(P.status, jobless, sep, enter)
         self._update_jobs()
-        self._match(rng, held)
+        self._match(rng, held, seekers)
 
     def _update_jobs(self) -> None:
         """Jobs outside the plants: the labour force not working at a plant, at the
@@ -221,59 +209,52 @@ class LabourMarket:
         self.deficit *= 1.0 - self.replace_per_week
         # The yearly index holds at mid-year; weeks in between are interpolated.
         t = m.date.year + (m.date.timetuple().tm_yday - 0.5) / 365.25
-        index = np.interp(t, self.index_first_year + 0.5 + np.arange(len(self.demand_index)), self.demand_index)
+        index = np.interp(t, self.index_mid_years, self.demand_index)
         total = (self.labour_force - at_plants) * (1.0 - self.structural_rate) * index
         total += m.interventions.extra_jobs(m.config["run.scale"])  # recovery committee, CSSS 2011
         self.jobs = max(total - self.deficit - self.lost_for_good, 0.0) * self.sector_share
 
-    def _match(self, rng: np.random.Generator, held: np.ndarray) -> None:
-        """Hires this week; ``held`` counts the jobs held outside the plants, by sector."""
+    def _match(self, rng: np.random.Generator, held: np.ndarray, seekers: np.ndarray | None = None) -> None:
+        """Hires this week; ``held`` counts the jobs held outside the plants, by sector;
+        ``seekers`` are the job seekers (sorted; by default every unemployed person)."""
         P, p = self.model.people, self.p
-        status = P.status[: P.n]
         self.vacancies = np.maximum(self.jobs - held, 0.0)
-        seekers = np.flatnonzero(status == Status.UNEMPLOYED)
         self.hires = 0
-        if len(seekers) == 0 or self.vacancies.sum() <= 0:
+        if self.vacancies.sum() <= 0:
             return
-        effort = self.search_by_age[band_index(P.age[seekers], AGE_SEARCH_BANDS)]
-        long = P.ever_displaced[seekers] & (P.displaced_tenure[seekers] >= p["long_tenure_years"])
-        effort = effort * np.where(long, p["long_tenure_search"], 1.0)
-        effort = effort * np.where(P.retrained[seekers], p["training_search_boost"], 1.0)
         iv = self.model.interventions
+        boost = 1.0
         if iv.active("recovery_committee"):  # the employment-transition subcommittee
             boost = iv.params("recovery_committee")["transition_search_boost"]
-            effort = effort * np.where(P.ever_displaced[seekers], boost, 1.0)
         # A seeker directs effort e to the sector of the last job and c * e to each other
         # sector (e everywhere if never employed), so the effort aimed at sector s is
         # S_s = c * sum(e) + (1 - c) * sum(e of those whose last sector is s).
         c = p["cross_sector_search"]
-        last = P.sector[seekers].astype(np.int64)
-        has = last >= 0
-        own = np.where(has, 1.0 - c, 0.0)  # extra weight on the own sector
-        base = np.where(has, c, 1.0)       # weight on every sector
-        S = (base * effort).sum() + np.bincount(last[has], weights=(own * effort)[has], minlength=self.n_sec)
+        if seekers is None:
+            seekers = np.flatnonzero(P.status[: P.n] == Status.UNEMPLOYED)
+        if len(seekers) == 0:
+            return
+        effort, last, everywhere, own = _search_effort_kernel(
+            seekers, P.age, P.ever_displaced, P.displaced_tenure, P.retrained, P.sector,
+            AGE_SEARCH_BANDS, self.search_by_age, np.float32(p["long_tenure_years"]), p["long_tenure_search"],
+            p["training_search_boost"], boost, c, self.n_sec)
+        S = everywhere.sum() + own
         a = p["matching_elasticity"]
         V = self.vacancies
-        with np.errstate(divide="ignore", invalid="ignore"):
-            M = np.minimum(V, p["matching_efficiency"] * S ** a * V ** (1 - a))
-            rate = np.where(S > 0, M / S, 0.0)
-        # Probability of a job this week, and, for those hired, in which sector.
-        total = effort * (base * rate.sum() + own * rate[np.maximum(last, 0)])
-        hired = rng.random(len(seekers)) < np.minimum(total, 0.95)
-        h = np.flatnonzero(hired)
-        weights = base[h, None] * rate[None, :]
-        weights[np.flatnonzero(has[h]), last[h][has[h]]] += own[h][has[h]] * rate[last[h][has[h]]]
-        cum = np.cumsum(weights, axis=1)
-        pick = (cum < rng.random(len(h))[:, None] * cum[:, -1:]).sum(axis=1)
-        sector = np.full(len(seekers), self.n_sec)
-        sector[h] = np.minimum(pick, self.n_sec - 1)
-        # No sector hires more people than it has vacancies.
-        for s in np.flatnonzero(np.bincount(sector[hired], minlength=self.n_sec) > np.floor(V)):
-            idx = np.flatnonzero(hired & (sector == s))
-            drop = rng.permutation(idx)[int(np.floor(V[s])):]
-            hired[drop] = False
-        self.give_jobs(seekers[hired], sector[hired], rng)
-        self.hires = int(hired.sum())
+        M = np.minimum(V, p["matching_efficiency"] * S ** a * V ** (1 - a))
+        rate = np.divide(M, S, out=np.zeros(self.n_sec), where=S > 0)  # hires per unit of effort
+        # Who is hired this week, and in which sector.
+        h = _hire_kernel(rng.random(len(seekers)), effort, last, rate, rate.sum(), c)
+        sector, counts, starts, by_sector = _hire_sector_kernel(rng.random(len(h)), last[h], rate, c)
+        # No sector hires more people than it has vacancies: a random subset of its hires
+        # is kept.
+        keep = np.ones(len(h), bool)
+        cap = np.floor(V)
+        for s in np.flatnonzero(counts > cap):
+            drop = rng.permutation(by_sector[starts[s]:starts[s] + counts[s]])[int(cap[s]):]
+            keep[drop] = False
+        self.give_jobs(seekers[h[keep]], sector[keep], rng)
+        self.hires = int(keep.sum())
 
     def _staff_plants(self, rng: np.random.Generator) -> None:
         """Replace plant workers who died or moved away before their layoff wave."""
@@ -312,3 +293,278 @@ class LabourMarket:
             P.wage[ids] = np.maximum(self.wages[self.manuf] * np.exp(rng.normal(0.0, self.p["wage_sigma"], len(ids))),
                                      self.p["minimum_wage"])
             ei.close_claims(P, ids)
+
+
+@kernel
+def _labour_pools_kernel(n, status, at_plant, age, ever_displaced, sector, n_sec, life_course, retirement_age,
+                         employed, jobless):
+    """Rows employed outside the plants, rows without a job (searching or retraining),
+    the jobs held outside the plants by sector, and on life-course weeks the groups at
+    risk of retiring or entering the labour force: the employed at or past
+    ``retirement_age``, the employed from 60, the jobless at or past it, the jobless from
+    60 who were not displaced, the displaced jobless from 55, and the inactive under 60.
+    Rows are sorted. The first two lists are written to the start of ``employed`` and
+    ``jobless`` (at least ``n`` long)."""
+    ne = nj = 0
+    for p in range(n):  # every row is written and kept only if it belongs (no branches)
+        st = status[p]
+        employed[ne] = p
+        ne += (st == EMPLOYED) & (not at_plant[p])
+        jobless[nj] = p
+        nj += (st == UNEMPLOYED) | (st == TRAINING)
+    employed, jobless = employed[:ne], jobless[:nj]
+    held = np.zeros(n_sec, np.int64)
+    for p in employed:
+        held[sector[p]] += 1
+    me, mj, m = (ne, nj, n) if life_course else (0, 0, 0)
+    employed_old, employed_60 = np.empty(me, np.int64), np.empty(me, np.int64)
+    jobless_old, jobless_60, displaced_55 = np.empty(mj, np.int64), np.empty(mj, np.int64), np.empty(mj, np.int64)
+    inactive = np.empty(m, np.int64)
+    n_old = n_60 = 0
+    nj_old = nj_60 = nd_55 = ni = 0
+    if life_course:
+        for p in employed:
+            a = age[p]
+            employed_old[n_old] = p
+            n_old += a >= retirement_age
+            employed_60[n_60] = p
+            n_60 += (a >= 60) & (a < retirement_age)
+        for p in jobless:
+            a = age[p]
+            jobless_old[nj_old] = p
+            nj_old += a >= retirement_age
+            jobless_60[nj_60] = p
+            nj_60 += (a >= 60) & (a < retirement_age) & (not ever_displaced[p])
+            displaced_55[nd_55] = p
+            nd_55 += (a >= 55) & (a < retirement_age) & ever_displaced[p]
+        for p in range(n):
+            inactive[ni] = p
+            ni += (status[p] == INACTIVE) & (age[p] < 60)
+    groups = (employed_old[:n_old], employed_60[:n_60], jobless_old[:nj_old], jobless_60[:nj_60],
+              displaced_55[:nd_55], inactive[:ni])
+    return employed, jobless, held, groups
+
+
+@kernel
+def _retire_kernel(ids, week, pension_share, hours, held, sector, wage, pension, status, job_end, employer):
+    """Retire ``ids``: a pension of ``pension_share`` of the weekly wage; the job, if
+    any, ends this week (one job fewer held in its sector)."""
+    for p in ids:
+        if status[p] == EMPLOYED:
+            held[sector[p]] -= 1
+        pension[p] = pension_share * wage[p] * hours
+        status[p] = RETIRED
+        if np.isnan(job_end[p]):
+            job_end[p] = week
+        employer[p] = -1
+
+
+@kernel
+def _separate_kernel(ids, week, held, sector, status, employer, job_end, spell_start):
+    """``ids`` lose their job this week (one job fewer held in its sector) and start
+    searching."""
+    for p in ids:
+        held[sector[p]] -= 1
+        status[p] = UNEMPLOYED
+        employer[p] = -1
+        job_end[p] = week
+        spell_start[p] = week
+
+
+@kernel
+def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, retrained, training_left):
+    """Among ``jobless`` (those retired this week are skipped): the job seekers, and those
+    of them displaced less than 52 weeks ago who have not retrained, who may start
+    retraining. Those in training do a week of it; those who complete it are retrained
+    and search again (they are not among the seekers returned)."""
+    seeking = np.empty(len(jobless), np.int64)
+    recent = np.empty(len(jobless), np.int64)
+    ns = nr = 0
+    for p in jobless:
+        st = status[p]
+        if st == UNEMPLOYED:
+            seeking[ns] = p
+            ns += 1
+            if ever_displaced[p] and week - displaced_week[p] < 52 and not retrained[p]:
+                recent[nr] = p
+                nr += 1
+        elif st == TRAINING:
+            training_left[p] -= 1
+            if training_left[p] <= 0:
+                status[p] = UNEMPLOYED
+                retrained[p] = True
+    return seeking[:ns], recent[:nr]
+
+
+@kernel
+def _seekers_kernel(status, jobless, separated, entered):
+    """The rows of three sorted lists that are searching for a job (status unemployed),
+    merged in order."""
+    seekers = np.empty(len(jobless) + len(separated) + len(entered), np.int64)
+    none = np.iinfo(np.int64).max
+    i = j = k = n = 0
+    while True:
+        a = jobless[i] if i < len(jobless) else none
+        b = separated[j] if j < len(separated) else none
+        c = entered[k] if k < len(entered) else none
+        p = min(a, b, c)
+        if p == none:
+            break
+        if p == a:
+            i += 1
+        elif p == b:
+            j += 1
+        else:
+            k += 1
+        seekers[n] = p
+        n += status[p] == UNEMPLOYED
+    return seekers[:n]
+
+
+@kernel
+def _search_effort_kernel(seekers, age, ever_displaced, displaced_tenure, retrained, sector, age_bands,
+                          search_by_age, long_tenure_years, long_tenure_search, training_search_boost,
+                          transition_boost, cross_sector, n_sec):
+    """The search effort e of each of ``seekers`` (by age band, lower after a long-tenure
+    layoff, higher after retraining, times ``transition_boost`` for the displaced), their
+    last sector (-1: never employed), the effort each aims at every
+    sector (c * e, or e if never employed) and, by sector, the extra effort (1 - c) * e
+    aimed at it by those whose last job was in it."""
+    k = len(seekers)
+    effort = np.empty(k)
+    last = np.empty(k, np.int64)
+    everywhere = np.empty(k)
+    own = np.zeros(n_sec)
+    top = len(age_bands) - 2
+    for i in range(k):
+        p = seekers[i]
+        band = -1
+        for edge in age_bands:
+            if edge <= age[p]:
+                band += 1
+        e = search_by_age[min(max(band, 0), top)]
+        if ever_displaced[p] and displaced_tenure[p] >= long_tenure_years:
+            e *= long_tenure_search
+        if retrained[p]:
+            e *= training_search_boost
+        if ever_displaced[p]:
+            e *= transition_boost
+        effort[i] = e
+        s = sector[p]
+        last[i] = s
+        if s >= 0:
+            everywhere[i] = cross_sector * e
+            own[s] += (1.0 - cross_sector) * e
+        else:
+            everywhere[i] = 1.0 * e
+    return effort, last, everywhere, own
+
+
+@kernel
+def _hire_kernel(u, effort, last, rate, rate_sum, cross_sector):
+    """Positions of the seekers hired this week: seeker i, with effort e aimed at every
+    sector and extra effort at the last job's sector, is hired with probability
+    e * (c * sum(rate) + (1 - c) * rate[last]) (e * sum(rate) if never employed), at most
+    0.95, when ``u[i]`` falls below it."""
+    hired = np.empty(len(u), np.int64)
+    k = 0
+    for i in range(len(u)):
+        s = last[i]
+        if s >= 0:
+            chance = effort[i] * (cross_sector * rate_sum + (1.0 - cross_sector) * rate[s])
+        else:
+            chance = effort[i] * (1.0 * rate_sum + 0.0 * rate[0])
+        if u[i] < min(chance, 0.95):
+            hired[k] = i
+            k += 1
+    return hired[:k]
+
+
+@kernel
+def _hire_sector_kernel(u, last, rate, cross_sector):
+    """Sector of each hire, drawn in proportion to the hire rate of each sector times the
+    effort the hire aims at it (more at the last job's sector; ``u`` uniform); the number
+    of hires by sector; and the hires (their positions) grouped by sector, in order, with
+    where each sector's group starts."""
+    n_sec = len(rate)
+    sector = np.empty(len(u), np.int64)
+    cum = np.empty(n_sec)
+    for i in range(len(u)):
+        s = last[i]
+        base = cross_sector if s >= 0 else 1.0
+        total = 0.0
+        for j in range(n_sec):
+            w = base * rate[j]
+            if j == s:
+                w += (1.0 - cross_sector) * rate[j]
+            total += w
+            cum[j] = total
+        target = u[i] * total
+        pick = 0
+        for j in range(n_sec):
+            if cum[j] < target:
+                pick += 1
+        sector[i] = min(pick, n_sec - 1)
+    counts = np.zeros(n_sec, np.int64)
+    for s in sector:
+        counts[s] += 1
+    starts = np.zeros(n_sec, np.int64)
+    for s in range(1, n_sec):
+        starts[s] = starts[s - 1] + counts[s - 1]
+    by_sector = np.empty(len(u), np.int64)
+    filled = starts.copy()
+    for i in range(len(u)):
+        by_sector[filled[sector[i]]] = i
+        filled[sector[i]] += 1
+    return sector, counts, starts, by_sector
+
+
+@kernel
+def _first_job_since_layoff_kernel(ids, ever_displaced, reemployed_week):
+    """Which of ``ids`` were displaced and not re-employed since, and how many."""
+    first = np.empty(len(ids), np.bool_)
+    for i in range(len(ids)):
+        first[i] = ever_displaced[ids[i]] and reemployed_week[ids[i]] < 0
+    return first, first.sum()
+
+
+@kernel
+def _employ_kernel(ids, sector, where, spread, first, loss, week, n_muni, employer_keys, employer_of_key,
+                   sector_wage, long_tenure_years, wage_loss, minimum_wage, household, municipality, female,
+                   displaced_tenure, displaced_wage, reemployed_week, wage, status, job_sector, employer,
+                   at_plant, job_start, job_end):
+    """Employ ``ids`` in ``sector`` at a background employer drawn near home (``where``
+    uniform, against the cumulative pull of the (sector, municipality) block of
+    ``employer_keys``), at the sector's wage times ``spread``; displaced workers in
+    their first job since the layoff (``first``) earn their old wage less a loss drawn
+    in the range of ``wage_loss`` for their sex and tenure (``loss`` uniform, one per
+    such worker); never below the minimum wage."""
+    j = 0
+    for i in range(len(ids)):
+        p = ids[i]
+        s = sector[i]
+        key = np.float64(s * n_muni + municipality[household[p]]) + where[i]
+        lo, hi = 0, len(employer_keys)  # first key above, as searchsorted(side="right")
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if employer_keys[mid] <= key:
+                lo = mid + 1
+            else:
+                hi = mid
+        employer[p] = employer_of_key[min(lo, len(employer_keys) - 1)]
+        w = sector_wage[s] * spread[i]
+        if first[i]:
+            if displaced_tenure[p] >= long_tenure_years:
+                g = 1 if female[p] else 0
+            else:
+                g = 2
+            low, high = wage_loss[g, 0], wage_loss[g, 1]
+            w = np.float64(displaced_wage[p]) * (1.0 - (low + (high - low) * loss[j]))
+            j += 1
+            reemployed_week[p] = week
+        wage[p] = max(w, minimum_wage)
+        status[p] = EMPLOYED
+        job_sector[p] = s
+        at_plant[p] = False
+        job_start[p] = week
+        job_end[p] = np.nan
