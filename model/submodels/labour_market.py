@@ -54,8 +54,11 @@ class LabourMarket:
         people, orgs = model.people, model.orgs
         n = people.n
         status = people.status[:n]
-        bg = (status == Status.EMPLOYED) & ~people.at_plant[:n]
-        e0 = np.bincount(people.sector[:n][bg], minlength=self.n_sec).astype(float)
+        self._rows = np.empty((2, len(people.status)), np.int64)  # scratch lists of rows, reused every week
+        _, _, held, _ = _labour_pools_kernel(n, people.status, people.at_plant, people.age, people.ever_displaced,
+                                             people.sector, self.n_sec, False, np.float32(lab["retirement_age"]),
+                                             self._rows[0], self._rows[1])
+        e0 = held.astype(float)
         self.sector_share = e0 / e0.sum()  # jobs outside the plants keep their initial mix
         self.labour_force = int(((status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)).sum())
         reg = cfg.section("regional_economy")
@@ -86,7 +89,6 @@ class LabourMarket:
         self.hires = 0
         self.separations = 0
         self.period = int(cfg["demography.period_weeks"])
-        self._rows = np.empty((2, 0), np.int64)  # scratch lists of rows, reused every week
 
     def per_period(self, name: str) -> float:
         """Probability over one life-course period of an event with weekly rate ``name``."""
