@@ -33,6 +33,9 @@ ties are refreshed and ties lost to departures are renewed (``model/ties.py``).
 
 from __future__ import annotations
 
+import signal
+import threading
+from contextlib import contextmanager
 from functools import partial
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
@@ -137,6 +140,32 @@ STAT_NAMES = tuple(f.name for f in fields(WeekStats))
 def _read_stat(name: str, model: "CohesionModel"):
     """DataCollector reporter: an aggregate the step has already computed."""
     return getattr(model.stats, name)
+
+
+@contextmanager
+def _interrupt_between_weeks():
+    """Defer Ctrl-C to the end of the week: yields a function that raises
+    ``KeyboardInterrupt`` if SIGINT arrived since the last call. An interrupt raised
+    where it arrives could be lost, when it arrives while compiled code is being loaded
+    (Numba runs Python callbacks from native code, where exceptions are dropped). Only
+    Python's default handler, in the main thread, is replaced."""
+    arrived: list[int] = []
+
+    def check() -> None:
+        if arrived:
+            arrived.clear()
+            raise KeyboardInterrupt
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield check
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: arrived.append(signum))
+    try:
+        yield check
+        check()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _end_of_month(text: str) -> date:
@@ -500,8 +529,11 @@ class CohesionModel(mesa.Model):
         })
 
     def run(self, progress=None) -> None:
-        """Run to the end date; ``progress`` is called with the week after each step."""
-        while self.running:
-            self.step()
-            if progress is not None:
-                progress(self.week)
+        """Run to the end date; ``progress`` is called with the week after each step.
+        Ctrl-C stops the run (``KeyboardInterrupt``) at the end of the week under way."""
+        with _interrupt_between_weeks() as check:
+            while self.running:
+                self.step()
+                check()
+                if progress is not None:
+                    progress(self.week)

@@ -101,3 +101,21 @@ def test_without_keep_failed_nothing_is_left(tmp_path, monkeypatch):
     with pytest.raises(Boom):
         runner.run_to_directory(model, tmp_path / "out", figure=False, keep_failed=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_stops_model_run_at_the_end_of_a_week():
+    """SIGINT during ``CohesionModel.run`` raises KeyboardInterrupt after the week under
+    way, whatever the step was doing when it arrived, and the default handler is back."""
+    import threading
+
+    from model import CohesionModel
+
+    model = CohesionModel(scale=0.02, rng=0)
+    model.step()  # compiled kernels loaded
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        model.run()
+    timer.join()
+    assert 1 < model.week < model.n_weeks - 1 and model.running
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
