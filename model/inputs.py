@@ -293,9 +293,10 @@ AGENT_BYTES = 310
 """Memory of one Mesa agent (a ``Worker`` or ``Household`` on a grid cell), measured once
 with ``tracemalloc`` over 50,000 agents (Mesa 3.5, Python 3.12)."""
 
-PROCESS_BASE_BYTES = 200 * 2**20
-"""The interpreter with NumPy, pandas, pyarrow and Mesa loaded, the grid, the territory
-and the collected weeks of a small run (peak resident memory at scale 0.05 is ~180 MB)."""
+PROCESS_BASE_BYTES = 380 * 2**20
+"""The interpreter with NumPy, pandas, pyarrow, Mesa and Numba loaded, the compiled
+kernels, the grid, the territory and the collected weeks of a small run (peak resident
+memory of a whole run written to disk at scale 0.05 is ~370 MB)."""
 
 ROW_TURNOVER_PER_YEAR = 0.065
 """New person rows per initial person and year (births and in-migrants; rows of persons

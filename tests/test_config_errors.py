@@ -89,7 +89,7 @@ CASES = [
     Case("config-malformed-toml", None, config="[labour\n", expect=("bad.toml", "malformed TOML")),
     # the command line and the machine
     Case("scale-zero", None, args=["--scale", "0"], expect=("command line", "run.scale = 0.0 is below its minimum 0.001")),
-    Case("scale-too-large-for-memory", None, args=["--scale", "1"], env={"COHESION_MEMORY_LIMIT": "250M"}, expect=("run.scale = 1", "needs about", "MB of memory", "250 MB available", "COHESION_MEMORY_LIMIT", "--scale of at most about")),
+    Case("scale-too-large-for-memory", None, args=["--scale", "1"], env={"COHESION_MEMORY_LIMIT": "450M"}, expect=("run.scale = 1", "needs about", "MB of memory", "450 MB available", "COHESION_MEMORY_LIMIT", "--scale of at most about")),
     Case("memory-limit-malformed", None, env={"COHESION_MEMORY_LIMIT": "lots"}, expect=("COHESION_MEMORY_LIMIT", "'lots' is not an amount of memory")),
     # the closure timeline
     Case("closure-before-announcement", T, OLYMEL_CLOSED, 'closed = "2005-04-16"', ("closures.toml", "closure 'olymel'", "closed (2005-04-16) comes before announced (2005-05-02)")),

@@ -292,20 +292,20 @@ def cohesion(*args, cwd, env):
 def test_a_sweep_too_large_for_the_memory_is_refused_before_anything_is_written(tmp_path, command):
     (tmp_path / "s.toml").write_text('[sweep]\ndesign = "none"\nreplicates = 4\nstart = "2005-01"\nend = "2005-12"\n')
     args = [a.replace("{sweep}", str(tmp_path / "s.toml")) for a in command]
-    # one run of 2005 at scale 1 needs about 250 MB: one worker fits in 400 MB, two do not
-    res = cohesion(*args, "--out", str(tmp_path / "out"), cwd=tmp_path, env={"COHESION_MEMORY_LIMIT": "400M"})
+    # one run of 2005 at scale 1 needs about 430 MB: one worker fits in 700 MB, two do not
+    res = cohesion(*args, "--out", str(tmp_path / "out"), cwd=tmp_path, env={"COHESION_MEMORY_LIMIT": "700M"})
     assert res.returncode == 2, res.stderr
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: run.scale = 1"), res.stderr
-    assert "x 2 workers" in lines[0] and "400 MB available" in lines[0] and lines[0].endswith("or --workers 1")
+    assert "x 2 workers" in lines[0] and "700 MB available" in lines[0] and lines[0].endswith("or --workers 1")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
 
 
 def test_the_memory_check_counts_the_runs_at_once_on_this_machine(monkeypatch):
     from model.config import ConfigError
 
-    monkeypatch.setenv("COHESION_MEMORY_LIMIT", "400M")
-    specs = small_plan(scale=1.0, replicates=1).specs()  # two runs of 2005 at scale 1, about 250 MB each
+    monkeypatch.setenv("COHESION_MEMORY_LIMIT", "700M")
+    specs = small_plan(scale=1.0, replicates=1).specs()  # two runs of 2005 at scale 1, about 430 MB each
     sweep_module.check_sweep_memory(specs, 1, None)
     sweep_module.check_sweep_memory(specs[:1], 2, None)  # one run: one worker busy
     with pytest.raises(ConfigError, match="x 2 workers"):
