@@ -146,20 +146,27 @@ def test_a_run_that_always_raises_uses_its_retries_then_a_rerun_completes_it(tmp
 
 
 # -- a full disk ----------------------------------------------------------------------------------
-def test_a_full_disk_fails_the_run_leaves_nothing_half_written_and_a_rerun_completes_it(tmp_path, monkeypatch):
-    plan = small_plan()
-    (hit,) = [s for s in plan.specs() if target(s)]
+def fill_disk(monkeypatch, refuse, times: int = 2) -> list[str]:
+    """Make the sweep's parquet writes to the first ``times`` paths that ``refuse`` picks fail
+    as on a full disk, leaving half a file behind; return those paths as they are refused."""
     real_write = sweep_module.pq.write_table
-    refused = []
+    refused: list[str] = []
 
     def write_table(table, where, *args, **kwargs):
-        if hit.run_id in str(where) and len(refused) < 2:  # this run's files, on its first two attempts
+        if len(refused) < times and refuse(Path(where)):
             refused.append(str(where))
             Path(where).write_bytes(b"PAR1 half a file")
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
         return real_write(table, where, *args, **kwargs)
 
     monkeypatch.setattr(sweep_module.pq, "write_table", write_table)
+    return refused
+
+
+def test_a_full_disk_fails_the_run_leaves_nothing_half_written_and_a_rerun_completes_it(tmp_path, monkeypatch):
+    plan = small_plan()
+    (hit,) = [s for s in plan.specs() if target(s)]
+    refused = fill_disk(monkeypatch, lambda where: hit.run_id in str(where))  # this run's first two attempts
     out = tmp_path / "out"
     res = run_sweep(plan, out, workers=1, retries=1, progress=False)
     assert len(refused) == 2 and (res.done, res.failed) == (3, 1)
@@ -253,18 +260,8 @@ def test_results_stream_to_disk_in_chunks_and_are_not_held(tmp_path):
 
 
 def test_a_chunk_that_cannot_be_written_goes_into_a_later_one(tmp_path, monkeypatch):
-    real_write = sweep_module.pq.write_table
-    refused = []
-
-    def write_table(table, where, *args, **kwargs):
-        if Path(where).name.startswith(".part-") and len(refused) < 2:  # the first chunk's records, twice
-            if Path(where).parent.name == "runs":
-                refused.append(str(where))
-                Path(where).write_bytes(b"PAR1 half a file")
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
-        return real_write(table, where, *args, **kwargs)
-
-    monkeypatch.setattr(sweep_module.pq, "write_table", write_table)
+    # the first chunk's records, twice
+    refused = fill_disk(monkeypatch, lambda where: where.name.startswith(".part-") and where.parent.name == "runs")
     out = tmp_path / "out"
     res = run_sweep(small_plan(replicates=6, chunk_runs=3), out, workers=1, progress=False, runner=synthetic_runner)
     assert len(refused) == 2 and (res.done, res.failed) == (12, 0)

@@ -157,21 +157,23 @@ def _week_start_kernel(n, week, max_wait, base_capacity, community_rows, communi
 
 
 @kernel
-def _put_on_list(i, kind, served_ok, week, waiting, wait_since, wait_priority, service, household,
-                 hh_municipality, nearest):
+def _put_on_list(i, kind, served_ok, k, rows, line, week, waiting, wait_since, wait_priority, service,
+                 household, hh_municipality, nearest):
     """Put person ``i`` on the waiting list of the organization of ``kind`` nearest to their
     home, if they are on no list, are not served (unless ``served_ok``), and that
-    organization exists and is not the one serving them; return the organization, or -1
-    if they were not put on a list."""
+    organization exists and is not the one serving them. A person put on a list is
+    written at ``rows[k]`` with their place in ``line[k]``; return the next free index
+    (``k`` unchanged if they were not put on a list)."""
     if waiting[i] >= 0 or (not served_ok and service[i] >= 0):
-        return -1
+        return k
     org = nearest[hh_municipality[household[i]], kind]
     if org < 0 or org == service[i]:
-        return -1
+        return k
     waiting[i] = org
     wait_since[i] = week
     wait_priority[i] = False
-    return org
+    rows[k], line[k] = i, _place_in_line(org, week, False)
+    return k + 1
 
 
 @kernel
@@ -234,7 +236,7 @@ def _referrals_kernel(queue, places, free, u_self, self_rate, marginal_reach, he
     line[: len(queue)] = places
     k = len(queue)
     top = self_rate * max(marginal_reach, 1.0)  # nobody asks at u_self >= top
-    n_self = 0
+    start = k
     for j in range(len(free)):
         if u_self[j] >= top:
             continue
@@ -247,34 +249,19 @@ def _referrals_kernel(queue, places, free, u_self, self_rate, marginal_reach, he
                 s = COM
             else:
                 s = PSY
-            org = _put_on_list(i, s, False, week, waiting, wait_since, wait_priority, service, household,
-                               hh_municipality, nearest)
-            if org >= 0:
-                rows[k], line[k] = i, _place_in_line(org, week, False)
-                k += 1
-                n_self += 1
-    n_helper = 0
+            k = _put_on_list(i, s, False, k, rows, line, week, waiting, wait_since, wait_priority, service,
+                             household, hh_municipality, nearest)
+    n_self, start = k - start, k
     for j in range(len(helper_referred)):
-        if u_helper[j] < friction:
-            continue
-        i = helper_referred[j]
-        org = _put_on_list(i, PSY, False, week, waiting, wait_since, wait_priority, service, household,
-                           hh_municipality, nearest)
-        if org >= 0:
-            rows[k], line[k] = i, _place_in_line(org, week, False)
-            k += 1
-            n_helper += 1
-    n_org = 0
+        if u_helper[j] >= friction:
+            k = _put_on_list(helper_referred[j], PSY, False, k, rows, line, week, waiting, wait_since,
+                             wait_priority, service, household, hh_municipality, nearest)
+    n_helper, start = k - start, k
     for j in range(len(org_referred)):
-        if u_org[j] < friction:
-            continue
-        i = org_referred[j]
-        org = _put_on_list(i, org_kinds[j], True, week, waiting, wait_since, wait_priority, service, household,
-                           hh_municipality, nearest)
-        if org >= 0:
-            rows[k], line[k] = i, _place_in_line(org, week, False)
-            k += 1
-            n_org += 1
+        if u_org[j] >= friction:
+            k = _put_on_list(org_referred[j], org_kinds[j], True, k, rows, line, week, waiting, wait_since,
+                             wait_priority, service, household, hh_municipality, nearest)
+    n_org = k - start
     return n_self, n_helper, n_org, rows[:k].copy(), line[:k].copy()
 
 
