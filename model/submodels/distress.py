@@ -61,8 +61,8 @@ class Distress:
     def gain(self, ids: np.ndarray) -> np.ndarray:
         """Multiplier of the job-loss effects: larger for men and blue-collar workers."""
         P = self.model.people
-        return (1.0 + self.p["men_extra"] * ~P.female[ids]
-                + self.p["blue_collar_extra"] * self.blue[P.sector[ids]])
+        return _gains(np.asarray(ids, np.int64), P.female, P.sector, self.blue, self.p["men_extra"],
+                      self.p["blue_collar_extra"])
 
     def step(self, jobless: np.ndarray, strained_households: np.ndarray) -> None:
         """Update the distress of adults affected this week (see the module docstring)."""
@@ -85,6 +85,25 @@ class Distress:
             p["reemployment_recovery"], p["men_extra"], p["blue_collar_extra"], p["strain"],
             p["household_spillover"], p["adjust_rate"],
             self._person_mark, self._household_flag, self._household_total, self._household_count)
+
+
+@kernel
+def _gain(female, sector, blue, men_extra, blue_extra):
+    """Multiplier of the job-loss effects of one person (``sector`` -1: never worked)."""
+    g = 1.0
+    if not female:
+        g += men_extra
+    if sector >= 0 and blue[sector]:
+        g += blue_extra
+    return g
+
+
+@kernel
+def _gains(ids, female, sector, blue, men_extra, blue_extra):
+    out = np.empty(len(ids))
+    for j in range(len(ids)):
+        out[j] = _gain(female[ids[j]], sector[ids[j]], blue, men_extra, blue_extra)
+    return out
 
 
 @kernel
@@ -158,12 +177,7 @@ def _distress_kernel(active, jobless, displaced, strained, n, week, adult_age, m
                 lost = min(max(lost, np.float32(0.0)), np.float32(1.0))
             level += wage_loss * lost
             level += (1.0 - recovery) * job_loss
-        gain = 1.0
-        if not female[i]:
-            gain += men_extra
-        if sector[i] >= 0 and blue[sector[i]]:
-            gain += blue_extra
-        level *= gain
+        level *= _gain(female[i], sector[i], blue, men_extra, blue_extra)
         if household_flag[h]:  # under strain
             level += strain
         # Spillover: the mean state of the other members of the household.

@@ -37,10 +37,8 @@ from scipy.special import ndtr, ndtri
 from ..jit import kernel
 from ..state import SERVICES
 from ..streams import bernoulli
-from ..ties import KINDS
 
 PSYCHOSOCIAL = SERVICES.index("psychosocial")
-PLACE_SLOT = KINDS.index("informal_place")
 
 
 class InformalSupport:
@@ -132,9 +130,10 @@ class InformalSupport:
         k = len(talk)
         slot = rng.integers(0, ties.k, k)
         u = rng.random((4, k))
-        helper, valid, trained = _confidants_kernel(
-            talk, slot, ties.slots, ties.slot_kind == PLACE_SLOT, ties.place_worker, P.present,
-            P.age, np.float32(self.adult_age), P.trained_week)
+        helper = ties.targets(talk, slot)
+        tie = np.maximum(helper, 0)
+        valid = (helper >= 0) & (P.age[tie] >= np.float32(self.adult_age))  # an adult tie hears it
+        trained = valid & (P.trained_week[tie] >= 0)
         # Probability of helping, Phi(base_z + shift): the shift comes from training.
         help_untrained = float(ndtr(self.base_z))
         help_trained = ndtr(self.base_z + self.shift(helper[trained])) if trained.any() else np.zeros(0)
@@ -153,27 +152,6 @@ class InformalSupport:
         self.referrals = len(referred)
         self.last = {"person": talk, "helper": helper, "helped": helps, "trained": trained}
         return referred
-
-
-@kernel
-def _confidants_kernel(talk, slot, slots, slot_is_place, place_worker, present, age, adult_age,
-                       trained_week):
-    """For each person of ``talk``, the tie at ``slot`` (the place's worker for the
-    informal-place slot; -1 if empty or no longer present, as ``Ties.targets``), whether
-    that tie is an adult (``valid``), and whether an adult trained with the Guide."""
-    k = len(talk)
-    helper = np.full(k, -1, np.int64)
-    valid = np.zeros(k, np.bool_)
-    trained = np.zeros(k, np.bool_)
-    for e in range(k):
-        t = np.int64(slots[talk[e], slot[e]])
-        if t >= 0 and slot_is_place[slot[e]]:
-            t = place_worker[t]
-        if t >= 0 and present[t]:
-            helper[e] = t
-            valid[e] = age[t] >= adult_age
-            trained[e] = valid[e] and trained_week[t] >= 0
-    return helper, valid, trained
 
 
 @kernel
