@@ -18,7 +18,6 @@ and a report; ``configs/`` is never changed.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path

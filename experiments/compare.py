@@ -27,7 +27,7 @@ from model.config import CONFIG_DIR, parse_month
 
 from . import figures, provenance, stats
 from .design import SweepPlan
-from .outcomes import KEY_OUTCOMES, KEY_SERIES, SERIES_UNITS, SUMMARY_BY_NAME
+from .outcomes import KEY_OUTCOMES, KEY_SERIES, SUMMARY_BY_NAME
 from .sweep import SweepResult, read_table, run_sweep
 
 

@@ -197,7 +197,7 @@ def sensitivity_bars(table: pd.DataFrame, path: Path) -> Path:
         ax = axes[i, 0]
         if len(m):
             ax.barh(m["parameter"], m["mu_star"], xerr=m["mu_star_conf"], color="tab:blue", alpha=0.7, capsize=2)
-        ax.set_xlabel(f"Morris mu* (units of the outcome)")
+        ax.set_xlabel("Morris mu* (units of the outcome)")
         ax.set_title(f"{o}: screening", fontsize=9)
         ax.tick_params(labelsize=7)
         s = sub[sub["method"] == "sobol"].sort_values("ST")

@@ -132,7 +132,7 @@ class Ties:
 
     def refresh_pools(self) -> None:
         """Residents grouped by municipality, by cell and by employer (for new ties)."""
-        m, P, H = self.model, self.model.people, self.model.households
+        P, H = self.model.people, self.model.households
         alive = np.flatnonzero(P.present[: P.n])
         hh = P.household[alive]
         muni = H.municipality[hh].astype(np.int64)
@@ -194,7 +194,7 @@ class Ties:
         """Make the ties of persons ``ids`` (new rows)."""
         if len(ids) == 0:
             return
-        m, P, H = self.model, self.model.people, self.model.households
+        P, H = self.model.people, self.model.households
         self._ensure(P.n)
         S = np.full((len(ids), self.k), -1, np.int32)
         hh = P.household[ids]
