@@ -321,35 +321,44 @@ class CohesionModel(mesa.Model):
         self.ties.add(ids, s["ties"])
 
     # -- agents ----------------------------------------------------------------------
-    def _add_household_agents(self, rows: np.ndarray) -> None:
+    def _add_household_agents(self, rows: np.ndarray, free: list | None = None) -> None:
         H = self.households
-        for r, x, y in zip(rows.tolist(), H.x[rows].tolist(), H.y[rows].tolist()):
-            self.household_agents[r] = Household(self, r, self.grid[(x, y)])
+        self._place(self.household_agents, Household, free or [], rows, H.x[rows], H.y[rows])
 
-    def _add_worker_agents(self, rows: np.ndarray) -> None:
+    def _add_worker_agents(self, rows: np.ndarray, free: list | None = None) -> None:
         H, P = self.households, self.people
         hh = P.household[rows]
-        xs, ys = H.x[hh], H.y[hh]
-        for r, x, y in zip(rows.tolist(), xs.tolist(), ys.tolist()):
-            self.worker_agents[r] = Worker(self, r, self.grid[(x, y)])
+        self._place(self.worker_agents, Worker, free or [], rows, H.x[hh], H.y[hh])
+
+    def _place(self, agents: dict, cls, free: list, rows: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> None:
+        """Agents for ``rows`` at cells (``xs``, ``ys``): the ``free`` agents (of rows that
+        left) re-bound first, in row order, then new ones; free agents left over are
+        removed. Unique ids are handed out in row order either way."""
+        grid = self.grid
+        k = min(len(free), len(rows))
+        for agent, r, x, y in zip(free, rows[:k].tolist(), xs[:k].tolist(), ys[:k].tolist()):
+            agent.rebind(r, grid[(x, y)])
+            agents[r] = agent
+        for r, x, y in zip(rows[k:].tolist(), xs[k:].tolist(), ys[k:].tolist()):
+            agents[r] = cls(self, r, grid[(x, y)])
+        for agent in free[k:]:
+            agent.remove()
 
     def _sync_agents(self, entered: np.ndarray, exited: np.ndarray, first_new_household: int) -> None:
-        """Create agents for new rows, remove those of persons and households gone."""
+        """Give the agents of persons and households gone to the new rows; create or remove
+        the difference (see ``model/agents.py``)."""
         if len(exited) == 0 and len(entered) == 0 and self.households.n == first_new_household:
             return  # households and persons change only through demography
-        for r in exited.tolist():
-            agent = self.worker_agents.pop(r, None)  # None: born this week and gone with the household
-            if agent is not None:
-                agent.remove()
+        pop = self.worker_agents.pop
+        # None: born this week and gone with the household, never given an agent.
+        free_workers = [a for a in map(pop, exited.tolist(), [None] * len(exited)) if a is not None]
         H = self.households
         gone = np.flatnonzero(~H.present[:first_new_household] & (H.exit_week[:first_new_household] == self.week))
-        for r in gone.tolist():
-            agent = self.household_agents.pop(r, None)
-            if agent is not None:
-                agent.remove()
-        self._add_household_agents(np.arange(first_new_household, H.n))
+        pop = self.household_agents.pop
+        free_households = [a for a in map(pop, gone.tolist(), [None] * len(gone)) if a is not None]
+        self._add_household_agents(np.arange(first_new_household, H.n), free_households)
         alive_new = entered[self.people.present[entered]]
-        self._add_worker_agents(alive_new)
+        self._add_worker_agents(alive_new, free_workers)
 
     # -- the weekly step --------------------------------------------------------------
     @property

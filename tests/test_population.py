@@ -98,6 +98,41 @@ def test_agents_are_the_object_view_of_the_arrays(small_run):
     assert any(c.empty for c in m.grid.all_cells) and not all(c.empty for c in m.grid.all_cells)
 
 
+def test_agents_of_departed_rows_are_rebound_to_the_newcomers_of_the_week():
+    from model import Household, Worker
+
+    m = CohesionModel(scale=0.05, rng=4, end="2003-12")
+    P, H = m.people, m.households
+    ids_before = {a.unique_id for a in m.agents}
+    top_before = max(ids_before)
+    for _ in range(4):  # up to and including the first demographic week
+        objects_before = {id(a) for a in m.agents_by_type[Worker]}
+        rows_before, households_before = P.n, H.n
+        m.step()
+    assert P.n > rows_before and H.n > households_before  # newcomers arrived
+    assert (~P.present[:rows_before]).sum() > 0  # and some persons left
+    workers = list(m.agents_by_type[Worker])
+    households = list(m.agents_by_type[Household])
+    # One agent per present row, each the view of its own row, placed with its household.
+    assert sorted(a.row for a in workers) == np.flatnonzero(P.present[: P.n]).tolist()
+    assert sorted(a.row for a in households) == np.flatnonzero(H.present[: H.n]).tolist()
+    assert all(m.worker_agents[a.row] is a for a in workers)
+    assert all(m.household_agents[a.row] is a for a in households)
+    for a in workers:
+        assert a.cell.coordinate == (int(H.x[P.household[a.row]]), int(H.y[P.household[a.row]]))
+    # Newcomers' agents include re-bound objects of departed persons ...
+    new_agents = [a for a in workers if a.row >= rows_before]
+    assert any(id(a) in objects_before for a in new_agents)
+    # ... which carry fresh unique ids, as created agents would: no id is reused.
+    ids = [a.unique_id for a in m.agents]
+    assert len(set(ids)) == len(ids)
+    assert all(a.unique_id > top_before for a in new_agents)
+    # Cells hold exactly the agents placed there.
+    placed = sum(len(c.agents) for c in m.grid.all_cells)
+    assert placed == len(m.agents)
+    assert all(c.empty == (len(c.agents) == 0) for c in m.grid.all_cells)
+
+
 def test_every_land_cell_holding_people_belongs_to_a_municipality(small_run):
     m = small_run.model
     H = m.households
