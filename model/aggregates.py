@@ -56,13 +56,44 @@ def adult_summary(adults: np.ndarray, distress: np.ndarray, status: np.ndarray, 
         d = distress[i]
         count[s] += 1
         total[s] += d
-        if d >= threshold:
-            n_high[s] += 1.0
-            high[m] = i
-            m += 1
-        if knows_services[i]:
-            knows += 1
+        is_high = d >= threshold
+        n_high[s] += is_high  # adds 1.0 or 0.0: the same sums as counting only the high
+        high[m] = i  # written always, kept only if in high distress
+        m += is_high
+        knows += knows_services[i]
     return count, total, n_high, high[:m], knows
+
+
+@kernel
+def rows_with_codes(codes: np.ndarray, n: int, a: int, b: int) -> np.ndarray:
+    """The rows ``0 .. n-1`` whose code is ``a`` or ``b``, in order."""
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        out[m] = i
+        m += (codes[i] == a) | (codes[i] == b)
+    return out[:m].copy()
+
+
+@kernel
+def displaced_summary(displaced: np.ndarray, present: np.ndarray, status: np.ndarray,
+                      distress: np.ndarray, threshold, employed: int):
+    """Of the ``displaced`` rows: those still present, those of them in high distress (both
+    in order), and how many are employed."""
+    here = np.empty(len(displaced), np.int64)
+    high = np.empty(len(displaced), np.int64)
+    m = 0
+    h = 0
+    working = 0
+    for j in range(len(displaced)):
+        i = displaced[j]
+        working += status[i] == employed
+        here[m] = i
+        high[h] = i
+        p = present[i]
+        m += p
+        h += p & (distress[i] >= threshold)
+    return here[:m], high[:h], working
 
 
 @kernel

@@ -378,8 +378,8 @@ class CohesionModel(mesa.Model):
         self.labour.restaff()
         self.shocks.step()
         self.labour.step()
-        status = self.people.status[: self.people.n]
-        jobless = np.flatnonzero((status == Status.UNEMPLOYED) | (status == Status.TRAINING))
+        jobless = aggregates.rows_with_codes(self.people.status, self.people.n, Status.UNEMPLOYED,
+                                             Status.TRAINING)
         paid, severance = ei.step(self.people, jobless)
         self.demography.request_moves(self.finances.step(jobless, paid, severance))
         strained = self.finances.strained_households
@@ -425,7 +425,10 @@ class CohesionModel(mesa.Model):
         s.jobs_lost_cumulative = self.shocks.jobs_lost
         displaced = self.shocks.displaced
         s.displaced_cumulative = len(displaced)
-        s.displaced_reemployed = int(np.count_nonzero(P.status[displaced] == Status.EMPLOYED))
+        # The laid-off workers of the timeline still in the RCM, and those in high distress.
+        self._displaced_here, self._displaced_high, reemployed = aggregates.displaced_summary(
+            displaced, P.present, P.status, P.distress, self._high_distress, Status.EMPLOYED)
+        s.displaced_reemployed = int(reemployed)
         s.ei_beneficiaries = len(paid)
         self.ei_exhausted_total += int(np.count_nonzero(P.ei_left[paid] == 0))
         s.ei_exhausted_cumulative = self.ei_exhausted_total
@@ -456,12 +459,8 @@ class CohesionModel(mesa.Model):
         s.share_high_distress_unemployed = float(high_by[Status.UNEMPLOYED])
         s.in_need = len(need)
         (s.support_received_share, s.formal_service_reach, s.unmet_need_share) = self._reach(need)
-        # The laid-off workers of the timeline still in the RCM.
-        dis = self.shocks.displaced
-        dis = dis[P.present[dis]]
-        dd = P.distress[dis]
-        dis_high = aggregates.at_or_above(dis, P.distress, self._high_distress)
-        s.mean_distress_displaced = float(dd.mean()) if len(dis) else NA
+        dis, dis_high = self._displaced_here, self._displaced_high
+        s.mean_distress_displaced = float(P.distress[dis].mean()) if len(dis) else NA
         s.share_high_distress_displaced = len(dis_high) / len(dis) if len(dis) else NA
         (s.support_received_share_displaced, s.formal_service_reach_displaced,
          s.unmet_need_share_displaced) = self._reach(dis_high)

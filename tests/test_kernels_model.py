@@ -38,6 +38,17 @@ def test_aggregates_match_bincount_and_masks(n):
     assert (high == rows[distress[rows] >= thr]).all()
     assert n_knows == knows[rows].sum()
 
+    jobless = aggregates.rows_with_codes(status, pool, Status.UNEMPLOYED, Status.TRAINING)
+    assert (jobless == np.flatnonzero((status == Status.UNEMPLOYED) | (status == Status.TRAINING))).all()
+    assert len(aggregates.rows_with_codes(status, 0, Status.UNEMPLOYED, Status.TRAINING)) == 0
+
+    present = rng.random(pool) < 0.7
+    here, high_here, working = aggregates.displaced_summary(rows, present, status, distress, thr,
+                                                           Status.EMPLOYED)
+    assert (here == rows[present[rows]]).all()
+    assert (high_here == here[distress[here] >= thr]).all()
+    assert working == (status[rows] == Status.EMPLOYED).sum()
+
     support_week = rng.integers(-30, 10, pool).astype(np.int32)
     service = rng.integers(-1, 3, pool).astype(np.int32)
     sup, ser, neither = aggregates.reach_counts(rows, support_week, service, 10, 12)
