@@ -46,21 +46,23 @@ def adult_summary(adults: np.ndarray, distress: np.ndarray, status: np.ndarray, 
     how many know which service to turn to."""
     count = np.zeros(k, np.int64)
     total = np.zeros(k)
-    n_high = np.zeros(k)
     high = np.empty(len(adults), np.int64)
     m = 0
-    knows = 0
     for j in range(len(adults)):
         i = adults[j]
         s = status[i]
         d = distress[i]
         count[s] += 1
         total[s] += d
-        is_high = d >= threshold
-        n_high[s] += is_high  # adds 1.0 or 0.0: the same sums as counting only the high
         high[m] = i  # written always, kept only if in high distress
-        m += is_high
-        knows += knows_services[i]
+        m += d >= threshold
+    # Separate passes: each tally in the loop above is a chain of dependent additions.
+    knows = 0
+    for j in range(len(adults)):
+        knows += knows_services[adults[j]]
+    n_high = np.zeros(k)
+    for j in range(m):
+        n_high[status[high[j]]] += 1.0
     return count, total, n_high, high[:m], knows
 
 
