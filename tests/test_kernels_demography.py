@@ -212,3 +212,184 @@ def test_exits_settle_the_period(n):
         assert np.array_equal(P[k], P2[k]), k
     for k in H:
         assert np.array_equal(H[k], H2[k]), k
+
+
+# -- belonging -----------------------------------------------------------------------------
+@pytest.mark.parametrize("n", SIZES)
+def test_marginalization_and_participation_of_new_persons(n):
+    from model.submodels.belonging import _marginalized_kernel, _participation_kernel
+
+    rng = np.random.default_rng(600 + n)
+    pool = 2 * n + 3
+    ids = np.sort(rng.choice(pool, n, replace=False)).astype(np.int64)
+    age = rng.uniform(0, 90, pool).astype(np.float32)
+    status = rng.integers(0, 6, pool).astype(np.int8)
+    household = rng.integers(0, n + 1, pool).astype(np.int32)
+    arrived = rng.integers(1, 4, n + 1).astype(np.int16)
+    u = rng.random(n)
+    share, adult_age = 0.12, np.float32(15.0)
+    marginalized = np.zeros(pool, bool)
+    _marginalized_kernel(ids, u, adult_age, share, age, status, household, arrived, Status.INACTIVE,
+                         Status.UNEMPLOYED, marginalized)
+    adult = age[ids] >= adult_age
+    st = status[ids]
+    w = np.where((st == Status.INACTIVE) | (st == Status.UNEMPLOYED), 3.0, 1.0)
+    w *= np.where(arrived[household[ids]] == 1, 2.0, 1.0)
+    w = np.where(adult, w, 0.0)
+    mean_w = w[adult].mean() if adult.any() else 1.0
+    expected = np.zeros(pool, bool)
+    expected[ids] = u < np.minimum(share * w / mean_w, 1.0)
+    assert (marginalized == expected).all()
+
+    participates = np.zeros(pool, bool)
+    _participation_kernel(ids, u, 0.35, 0.4, marginalized, participates)
+    expected = np.zeros(pool, bool)
+    expected[ids] = u < 0.35 * np.where(marginalized[ids], 0.4, 1.0)
+    assert (participates == expected).all()
+
+
+# -- ties ----------------------------------------------------------------------------------
+def _pick_numpy(group_sorted, members_sorted, groups, u):
+    lo = np.searchsorted(group_sorted, groups, side="left")
+    hi = np.searchsorted(group_sorted, groups, side="right")
+    count = hi - lo
+    if len(members_sorted) == 0:
+        return np.full(u.shape, -1)
+    idx = lo[:, None] + np.floor(u * count[:, None]).astype(np.int64)
+    return np.where(count[:, None] > 0, members_sorted[np.minimum(idx, len(members_sorted) - 1)], -1)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_grouping_by_counting_is_a_stable_sort_and_picks_the_same_members(n):
+    from model.ties import _group_rows, _pick_grouped
+
+    rng = np.random.default_rng(700 + n)
+    rows = np.sort(rng.choice(3 * n + 1, n, replace=False)).astype(np.int64)
+    keys = rng.integers(-1, 9, n).astype(np.int64)  # -1 and 8: outside the 8 groups
+    offsets, grouped = _group_rows(rows, keys, 8)
+    inside = (keys >= 0) & (keys < 8)
+    o = np.argsort(keys[inside], kind="stable")
+    assert (grouped == rows[inside][o]).all()
+    assert (offsets == np.searchsorted(keys[inside][o], np.arange(9))).all()
+    groups = rng.integers(-2, 10, 60).astype(np.int64)
+    u = rng.random((60, 3))
+    u[0, 0] = np.nextafter(1.0, 0.0)
+    assert (_pick_grouped(offsets, grouped, groups, u) == _pick_numpy(keys[inside][o], grouped, groups, u)).all()
+
+
+class _Pools:
+    """Persons, households and pools of candidates for new ties, at random."""
+
+    def __init__(self, n, seed, slots=(2, 3, 2, 2, 1)):
+        from model.ties import _group_rows
+
+        rng = np.random.default_rng(seed)
+        self.rng = rng
+        n_hh = max(n // 2, 1)
+        sizes = rng.integers(1, 4, n_hh)
+        self.first_row = (np.cumsum(sizes) - sizes).astype(np.int32)
+        self.arrived = sizes.astype(np.int16)
+        m = int(sizes.sum())
+        self.household = np.repeat(np.arange(n_hh), sizes).astype(np.int32)
+        born = rng.integers(0, n_hh, 5)  # children born later, in rows of their own
+        self.household = np.concatenate([self.household, born]).astype(np.int32)
+        self.n = m + 5
+        self.municipality = rng.integers(0, 4, n_hh).astype(np.int16)
+        self.x = rng.integers(0, 6, n_hh).astype(np.int16)
+        self.y = rng.integers(0, 5, n_hh).astype(np.int16)
+        self.height = 5
+        self.employer = np.where(rng.random(self.n) < 0.5, rng.integers(0, 7, self.n), -1).astype(np.int32)
+        self.marginalized = rng.random(self.n) < 0.3
+        self.slot_kind = np.repeat(np.arange(5), slots).astype(np.int8)
+        alive = np.flatnonzero(rng.random(self.n) < 0.9).astype(np.int64)
+        self.pool_all = alive
+        hh = self.household[alive]
+        self.muni_key = self.municipality[hh].astype(np.int64)
+        self.cell_key = self.x[hh].astype(np.int64) * self.height + self.y[hh]
+        self.emp_key = self.employer[alive].astype(np.int64)
+        self.by_muni = _group_rows(alive, self.muni_key, 4)
+        self.by_cell = _group_rows(alive, self.cell_key, 30)
+        self.by_employer = _group_rows(alive, self.emp_key, 7)
+        self.places = np.arange(3, 9, dtype=np.int64)
+        self.place_muni = rng.integers(0, 4, len(self.places)).astype(np.int64)
+        self.places_by_muni = _group_rows(self.places, self.place_muni, 4)
+
+    def sorted_pool(self, keys, rows):
+        o = np.argsort(keys, kind="stable")
+        return keys[o], rows[o]
+
+    def draws(self, ids):
+        rng, n = self.rng, len(ids)
+        c = np.bincount(self.slot_kind, minlength=5)
+        return dict(u_local=rng.random((n, c[1])), anywhere=rng.integers(0, len(self.pool_all), (n, c[1])),
+                    u_share=rng.random((n, c[1])), u_near=rng.random((n, c[2])), u_fallback=rng.random((n, c[2])),
+                    u_coworker=rng.random((n, c[3])), u_place=rng.random((n, c[4])),
+                    u_drop=rng.random((n, len(self.slot_kind))))
+
+    def kernel(self, ids, d):
+        from model.ties import _new_ties_kernel
+
+        return _new_ties_kernel(ids, self.household, self.first_row, self.arrived, self.municipality, self.x,
+                                self.y, self.height, self.employer, self.marginalized, self.slot_kind,
+                                *self.by_muni, *self.by_cell, *self.by_employer, *self.places_by_muni,
+                                self.pool_all, d["u_local"], d["anywhere"], d["u_share"], d["u_near"],
+                                d["u_fallback"], d["u_coworker"], d["u_place"], d["u_drop"], 0.7, 0.5)
+
+    def numpy(self, ids, d):
+        """The tie slots as the array expressions of the model's first version built them."""
+        k = len(self.slot_kind)
+        span = {kind: np.flatnonzero(self.slot_kind == kind) for kind in range(5)}
+        S = np.full((len(ids), k), -1, np.int32)
+        hh = self.household[ids]
+        first = self.first_row[hh].astype(np.int64)
+        size = np.maximum(self.arrived[hh].astype(np.int64), 1)
+        pos = ids - first
+        inside = (pos >= 0) & (pos < size)
+        pos = np.where(inside, pos, -1)
+        for j, col in enumerate(span[0]):
+            other = (pos + 1 + j) % size
+            ok = (size > 1 + j) | (~inside & (size > j))
+            S[:, col] = np.where(ok & (other != pos), first + other, -1)
+        muni = self.municipality[hh].astype(np.int64)
+        pool_muni = self.sorted_pool(self.muni_key, self.pool_all)
+        local = _pick_numpy(*pool_muni, muni, d["u_local"])
+        anywhere = self.pool_all[d["anywhere"]]
+        S[:, span[1]] = np.where(d["u_share"] < 0.7, local, anywhere)
+        cell = self.x[hh].astype(np.int64) * self.height + self.y[hh]
+        near = _pick_numpy(*self.sorted_pool(self.cell_key, self.pool_all), cell, d["u_near"])
+        fallback = _pick_numpy(*pool_muni, muni, d["u_fallback"])
+        S[:, span[2]] = np.where(near >= 0, near, fallback)
+        emp = self.employer[ids].astype(np.int64)
+        working = self.emp_key >= 0
+        co = _pick_numpy(*self.sorted_pool(self.emp_key[working], self.pool_all[working]), emp, d["u_coworker"])
+        S[:, span[3]] = np.where(emp[:, None] >= 0, co, -1)
+        S[:, span[4]] = _pick_numpy(*self.sorted_pool(self.place_muni, self.places), muni, d["u_place"])
+        S[S == ids[:, None]] = -1
+        marg = self.marginalized[ids]
+        drop = (d["u_drop"] < 0.5) & (self.slot_kind != 0)[None, :]
+        S[marg[:, None] & drop] = -1
+        return S
+
+
+@pytest.mark.parametrize("n", SIZES[1:])
+@pytest.mark.parametrize("slots", [(2, 3, 2, 2, 1), (0, 1, 0, 3, 2)])
+def test_new_ties_match_the_array_expressions(n, slots):
+    pools = _Pools(n, 800 + n, slots)
+    ids = np.arange(pools.n, dtype=np.int64)  # everyone, including the children born later
+    d = pools.draws(ids)
+    assert np.array_equal(pools.kernel(ids, d), pools.numpy(ids, d))
+
+
+def test_lost_ties_replaced_by_the_fresh_draw():
+    from model.ties import _replace_lost
+
+    rng = np.random.default_rng(9)
+    slots = rng.integers(-1, 100, (50, 6)).astype(np.int32)
+    expected = slots.copy()
+    people = np.array([3, 8, 20, 41], np.int64)
+    fresh = rng.integers(0, 100, (4, 6)).astype(np.int32)
+    rows = np.array([0, 0, 2, 3, 3], np.int64)
+    cols = np.array([1, 4, 2, 0, 5], np.int64)
+    _replace_lost(slots, people, rows, cols, fresh)
+    expected[people[rows], cols] = fresh[rows, cols]
+    assert (slots == expected).all()
