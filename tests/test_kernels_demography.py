@@ -117,25 +117,34 @@ def test_ageing_from_the_rows_present_at_the_last_period(n):
 @pytest.mark.parametrize("n", SIZES)
 def test_deaths_and_leaving_households(n):
     rng = np.random.default_rng(400 + n)
-    rows = np.flatnonzero(rng.random(n) < 0.8).astype(np.int64)
-    age = rng.uniform(0.0, 130.0, n).astype(np.float32)
+    # households of 1-4 members who arrived together (rows in order), and 10 children born
+    # since into households drawn at random
+    n_hh = max(n // 2, 1)
+    arrived = rng.integers(1, 5, n_hh).astype(np.int16)
+    first_row = (np.cumsum(arrived) - arrived).astype(np.int32)
+    household = np.repeat(np.arange(n_hh), arrived)
+    born = np.arange(len(household), len(household) + 10, dtype=np.int64)
+    household = np.concatenate([household, rng.integers(0, n_hh, 10)]).astype(np.int32)
+    m = len(household)
+    present = rng.random(m) < 0.8
+    rows = np.flatnonzero(present).astype(np.int64)
+    age = rng.uniform(0.0, 130.0, m).astype(np.float32)
     death_by_age = np.linspace(0.001, 0.2, 121)
     young = rows[rng.random(len(rows)) < 0.3]
     fertile = rows[rng.random(len(rows)) < 0.3]
     drawn = rows[rng.random(len(rows)) < 0.5]
     u = rng.random(len(drawn))
     top = 0.2
-    die, alive, young_alive, fertile_alive = _deaths_kernel(drawn, u, top, death_by_age, age, n, young, fertile)
+    die, alive, young_alive, fertile_alive = _deaths_kernel(drawn, u, top, death_by_age, age, present, young,
+                                                            fertile)
     keep = u * top < death_by_age[np.minimum(age[drawn].astype(np.int64), 120)]
     assert (die == drawn[keep]).all()
-    expected_alive = np.ones(n, bool)
+    expected_alive = present.copy()
     expected_alive[drawn[keep]] = False
     assert (alive == expected_alive).all()
     assert (young_alive == young[expected_alive[young]]).all()
     assert (fertile_alive == fertile[expected_alive[fertile]]).all()
 
-    n_hh = max(n // 2, 1)
-    household = rng.integers(0, n_hh, n).astype(np.int32)
     hh_present = rng.random(n_hh) < 0.8
     chosen = np.flatnonzero(hh_present & (rng.random(n_hh) < 0.2)).astype(np.int64)
     pending = rng.random(n_hh) < 0.2
@@ -144,10 +153,11 @@ def test_deaths_and_leaving_households(n):
     leave_np[chosen] = True
     strain_np = pending & hh_present & ~leave_np
     leave_np |= strain_np
-    leave, strain, n_strain, leaving, single = _leaving_kernel(chosen, pending, hh_present, rows, household, alive,
-                                                               alone)
+    leave, strain, n_strain, households, leaving, single = _leaving_kernel(
+        chosen, pending, hh_present, first_row, arrived, household, alive, born, alone)
     assert not pending.any()
     assert (leave == leave_np).all() and (strain == strain_np).all() and n_strain == strain_np.sum()
+    assert (households == np.flatnonzero(leave_np)).all()
     assert (leaving == rows[leave_np[household[rows]] & alive[rows]]).all()
     assert (single == alone[~leave_np[household[alone]]]).all()
 
@@ -184,10 +194,14 @@ def test_exits_settle_the_period(n):
     P2 = {k: v.copy() for k, v in P.items()}
     H2 = {k: v.copy() for k, v in H.items()}
 
-    exits, with_household, strain_moved, n_left, losses, residents = _exits_kernel(
-        die, alone, leaving, born, leave, strain, week, Status.GONE, Exit.DIED, Exit.MOVED_ALONE,
-        Exit.MOVED_WITH_HOUSEHOLD, P["present"], P["status"], P["status_at_exit"], P["household"],
-        P["exit_week"], P["exit_reason"], H["present"], H["size"], H["exit_week"], H["municipality"], n_muni)
+    hp = H["present"][:n_hh]
+    residents = np.bincount(H["municipality"][:n_hh][hp], weights=H["size"][:n_hh][hp],
+                            minlength=n_muni).astype(np.int64)
+    exits, with_household, strain_moved, losses = _exits_kernel(
+        die, alone, leaving, born, leave, np.flatnonzero(leave), strain, week, Status.GONE, Exit.DIED,
+        Exit.MOVED_ALONE, Exit.MOVED_WITH_HOUSEHOLD, P["present"], P["status"], P["status_at_exit"],
+        P["household"], P["exit_week"], P["exit_reason"], H["present"], H["size"], H["exit_week"],
+        H["municipality"], residents)
 
     np.add.at(H2["size"], household[born], 1)
     leaving_np = np.concatenate([leaving, born[leave[household[born]]]])
@@ -205,7 +219,7 @@ def test_exits_settle_the_period(n):
     H2["exit_week"][gone] = week
     hp = H2["present"][:n_hh]
     assert (exits == exits_np).all() and (with_household == leaving_np).all()
-    assert strain_moved == strain[household[leaving_np]].sum() and n_left == len(left)
+    assert strain_moved == strain[household[leaving_np]].sum()
     assert losses.dtype == np.int64 and (losses == losses_np).all()
     assert np.array_equal(residents, np.bincount(muni[:n_hh][hp], weights=H2["size"][:n_hh][hp], minlength=n_muni))
     for k in P:

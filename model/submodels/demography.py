@@ -69,12 +69,12 @@ def _age_kernel(present_mask, age, status, female, years, working_age, child, in
 
 
 @kernel
-def _deaths_kernel(drawn, u, top, death_by_age, age, n, young, fertile):
+def _deaths_kernel(drawn, u, top, death_by_age, age, present, young, fertile):
     """Deaths among the persons ``drawn`` at the highest probability of the period
     ``top``: those with ``u * top`` below the probability of their whole year of age.
-    Returns them, whether each of the first ``n`` rows is still alive, and the young
-    adults and the women of ``young`` and ``fertile`` still alive."""
-    alive = np.ones(n, np.bool_)
+    Returns them, whether each row is present and alive (of the rows of ``present``),
+    and the young adults and the women of ``young`` and ``fertile`` still alive."""
+    alive = present.copy()
     die = np.empty(len(drawn), np.int64)
     k = 0
     for j in range(len(drawn)):
@@ -111,30 +111,47 @@ def _in_households(rows, household, chosen, alive):
 
 
 @kernel
-def _leaving_kernel(chosen, pending, hh_present, rows, household, alive, alone):
+def _leaving_kernel(chosen, pending, hh_present, first_row, arrived, household, alive, born, alone):
     """Households leaving this period: those ``chosen`` (background moves) and those
     present that asked to leave under strain (``pending``, which is cleared). Returns
-    the households leaving (by row), those leaving under strain only, their count, the
-    persons ``rows`` still alive in the households leaving, and the young adults leaving
-    ``alone`` whose household does not leave."""
+    which households leave (by row), which leave under strain only and how many, the
+    households leaving, the persons alive in them (the members who arrived with the
+    household, rows ``first_row`` on, and the children ``born`` there since, in row
+    order), and the young adults leaving ``alone`` whose household does not leave."""
     n_hh = len(hh_present)
     leave = np.zeros(n_hh, np.bool_)
     for h in chosen:
         leave[h] = True
     strain = np.zeros(n_hh, np.bool_)
-    n_strain = 0
+    households = np.empty(n_hh, np.int64)
+    n_strain = n_left = n_members = 0
     for h in range(n_hh):
         s = pending[h] and hh_present[h] and not leave[h]
         strain[h] = s
         n_strain += s
-        leave[h] = leave[h] or s
+        if leave[h] or s:
+            leave[h] = True
+            households[n_left] = h
+            n_left += 1
+            n_members += arrived[h]
     pending[:] = False
-    single = np.empty(len(alone), np.int64)
+    later = _in_households(born, household, leave, alive)
+    members = np.empty(n_members + len(later), np.int64)
     m = 0
+    for q in range(n_left):
+        h = households[q]
+        for i in range(first_row[h], first_row[h] + arrived[h]):
+            members[m] = i
+            m += alive[i]
+    members[m: m + len(later)] = later
+    m += len(later)
+    members = np.sort(members[:m]) if len(later) else members[:m]
+    single = np.empty(len(alone), np.int64)
+    k = 0
     for i in alone:
-        single[m] = i
-        m += not leave[household[i]]
-    return leave, strain, n_strain, _in_households(rows, household, leave, alive), single[:m]
+        single[k] = i
+        k += not leave[household[i]]
+    return leave, strain, n_strain, households[:n_left], members, single[:k]
 
 
 @kernel
@@ -173,23 +190,25 @@ def _remove_rows(ids, reason, week, gone, present, status, status_at_exit, house
 
 
 @kernel
-def _exits_kernel(die, alone, leaving, born, leave, strain, week, gone, died, moved_alone, moved_with_household,
-                  present, status, status_at_exit, household, exit_week, exit_reason,
-                  hh_present, hh_size, hh_exit_week, hh_municipality, n_municipalities):
+def _exits_kernel(die, alone, leaving, born, leave, households_leaving, strain, week, gone, died, moved_alone,
+                  moved_with_household, present, status, status_at_exit, household, exit_week, exit_reason,
+                  hh_present, hh_size, hh_exit_week, hh_municipality, residents):
     """Settles the period: births join their households; the persons who die, who move
     out alone and who move out with their household (``leaving``, and the children born
-    there this period) leave; the households that leave or that nobody is left in end.
-    Returns the persons who left (deaths, moves alone, moves with the household, in that
-    order), the persons who left with their household, how many of those left under
-    strain, how many households left, the net natural and background losses by
-    municipality (exits other than moves under strain, less births) and the members
-    present by municipality."""
-    losses = np.zeros(n_municipalities, np.int64)
+    there this period) leave; the households that leave (``leave`` by row,
+    ``households_leaving``) or that nobody is left in end. ``residents`` (persons
+    present by municipality) is kept up to date. Returns the persons who left (deaths,
+    moves alone, moves with the household, in that order), the persons who left with
+    their household, how many of those left under strain, and the net natural and
+    background losses by municipality (exits other than moves under strain, less
+    births)."""
+    losses = np.zeros(len(residents), np.int64)
     n_born_leaving = 0
     for i in born:
         h = household[i]
         hh_size[h] += 1
         losses[hh_municipality[h]] -= 1
+        residents[hh_municipality[h]] += 1
         n_born_leaving += leave[h]
     with_household = np.empty(len(leaving) + n_born_leaving, np.int64)
     with_household[: len(leaving)] = leaving
@@ -216,17 +235,14 @@ def _exits_kernel(die, alone, leaving, born, leave, strain, week, gone, died, mo
     exits = np.concatenate((die, alone, with_household))
     for i in exits:
         h = household[i]
+        residents[hh_municipality[h]] -= 1
         if hh_size[h] == 0:
             hh_present[h] = False
             hh_exit_week[h] = week
-    n_left = 0
-    for h in range(len(leave)):
-        if leave[h]:
-            hh_present[h] = False
-            hh_exit_week[h] = week
-            n_left += 1
-    residents = _residents_by_municipality(hh_present[: len(leave)], hh_municipality, hh_size, n_municipalities)
-    return exits, with_household, n_strain_moved, n_left, losses, residents
+    for h in households_leaving:
+        hh_present[h] = False
+        hh_exit_week[h] = week
+    return exits, with_household, n_strain_moved, losses
 
 
 class Demography:
@@ -251,6 +267,10 @@ class Demography:
         # are looked at in the first period).
         self._rows = np.zeros(0, np.int64)
         self._first_new = 0
+        self._born = np.zeros(0, np.int64)  # rows of the children born in the RCM
+        H = model.households
+        self.residents = _residents_by_municipality(H.present[: H.n], H.municipality, H.size,
+                                                    t.n_municipalities).astype(np.int64)  # persons present
 
     def request_moves(self, households: np.ndarray) -> None:
         """Households that decided to leave; they go at the next demographic period."""
@@ -280,31 +300,33 @@ class Demography:
         top = float(self.death_by_age[ages].max()) if len(present) else 0.0
         drawn = bernoulli(rng, present, min(top, 1.0)) if top > 0 else present[:0]
         u = rng.random(len(drawn)) if top > 0 else np.zeros(0)
-        die, alive, young, fertile = _deaths_kernel(drawn, u, top, self.death_by_age, P.age, n, young, fertile)
+        die, alive, young, fertile = _deaths_kernel(drawn, u, top, self.death_by_age, P.age, P.present[:n], young,
+                                                    fertile)
         alone = bernoulli(rng, young, p["young_adult_leaving_rate"] * self.years)
         hh_present = np.flatnonzero(H.present[: H.n])
         chosen = bernoulli(rng, hh_present, p["household_out_migration_rate"] * self.years)
         self.request_moves(np.zeros(0, np.int64))  # size the pending mask
-        hh_leave, strain_only, n_strain, leaving, alone = _leaving_kernel(
-            chosen, self.pending, H.present[: H.n], present, P.household, alive, alone)
+        hh_leave, strain_only, n_strain, households_leaving, leaving, alone = _leaving_kernel(
+            chosen, self.pending, H.present[: H.n], H.first_row, H.arrived, P.household, alive, self._born, alone)
 
         # Births (before exits, so a mother leaving takes her newborn along).
         born = self._add_births(bernoulli(rng, fertile, self.birth_prob))
-        exits, with_household, strain_moved, n_left, losses, residents = _exits_kernel(
-            die, alone, leaving, born, hh_leave, strain_only, m.week, Status.GONE, Exit.DIED, Exit.MOVED_ALONE,
-            Exit.MOVED_WITH_HOUSEHOLD, P.present, P.status, P.status_at_exit, P.household, P.exit_week,
-            P.exit_reason, H.present, H.size, H.exit_week, H.municipality, m.territory.n_municipalities)
+        exits, with_household, strain_moved, losses = _exits_kernel(
+            die, alone, leaving, born, hh_leave, households_leaving, strain_only, m.week, Status.GONE, Exit.DIED,
+            Exit.MOVED_ALONE, Exit.MOVED_WITH_HOUSEHOLD, P.present, P.status, P.status_at_exit, P.household,
+            P.exit_week, P.exit_reason, H.present, H.size, H.exit_week, H.municipality, self.residents)
+        self._born = np.concatenate([self._born, born])
         c = self.counts
         c["births"] += len(born)
         c["deaths"] += len(die)
         c["moved_alone"] += len(alone)
         c["moved_with_household"] += len(with_household)
         c["strain_moved"] += strain_moved
-        c["households_left"] += n_left
+        c["households_left"] += len(households_leaving)
         c["households_strain_left"] += n_strain
 
         # Net natural and background change by municipality, made up by moves in.
-        moved_in = self._move_in(rng, residents, losses)
+        moved_in = self._move_in(rng, losses)
         return np.concatenate([born, moved_in]), exits
 
     def _add_births(self, mothers: np.ndarray) -> np.ndarray:
@@ -319,11 +341,11 @@ class Demography:
                      female=rng.random(len(mothers)) < 0.488, status=Status.CHILD,
                      entry_week=m.week, entry_kind=1)
 
-    def _move_in(self, rng: np.random.Generator, residents: np.ndarray, losses: np.ndarray) -> np.ndarray:
-        """Households moving in: by municipality, the census growth of its ``residents``
-        over the period plus its net ``losses``."""
+    def _move_in(self, rng: np.random.Generator, losses: np.ndarray) -> np.ndarray:
+        """Households moving in: by municipality, the census growth of its residents over
+        the period plus its net ``losses``."""
         m = self.model
-        expected = np.maximum(residents * self.growth_per_period + losses, 0.0)
+        expected = np.maximum(self.residents * self.growth_per_period + losses, 0.0)
         n_hh = rng.poisson(expected / m.mean_household_size)
         total = int(n_hh.sum())
         if total == 0:
@@ -331,5 +353,6 @@ class Demography:
         muni = np.repeat(np.arange(len(n_hh)), n_hh)
         sizes = 1 + categorical(rng, m.household_size_shares, total)
         ids = make_members(m, muni, sizes, rng, entry_week=m.week)
+        np.add.at(self.residents, muni, sizes)
         self.counts["in_migrants"] += len(ids)
         return ids
