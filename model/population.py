@@ -431,14 +431,39 @@ def make_members(model, muni: np.ndarray, sizes: np.ndarray, rng: np.random.Gene
     ids = P.add(len(age), present=True, household=np.repeat(hh, sizes), age=age, female=female,
                 entry_week=entry_week, entry_kind=2)
     status, sector, wage, tenure, pension = labour_status(age, rng, cfg, len(model.sectors))
-    P.status[ids] = np.where(status == Status.EMPLOYED, Status.UNEMPLOYED, status)
-    P.sector[ids] = sector
-    P.wage[ids] = wage
-    P.pension[ids] = pension
-    employed = status == Status.EMPLOYED
-    model.labour.give_jobs(ids[employed], sector[employed].astype(np.int64), rng)
-    P.job_start[ids[employed]] = model.week - tenure[employed] * WEEKS_PER_YEAR
+    employed, employed_sector, employed_tenure = _arrivals_kernel(
+        ids, status, sector, wage, tenure, pension, Status.EMPLOYED, Status.UNEMPLOYED, P.status, P.sector, P.wage,
+        P.pension)
+    model.labour.give_jobs(employed, employed_sector, rng)
+    P.job_start[employed] = model.week - employed_tenure * WEEKS_PER_YEAR
     return ids
+
+
+@kernel
+def _arrivals_kernel(ids, status, sector, wage, tenure, pension, employed, unemployed, p_status, p_sector, p_wage,
+                     p_pension):
+    """Labour status, sector, wage and pension of persons ``ids``; those whose status is
+    ``employed`` arrive searching (``unemployed``) and are returned, with their sectors
+    and tenures, to be given a job near their new home."""
+    n_employed = 0
+    for j in range(len(ids)):
+        n_employed += status[j] == employed
+    hired = np.empty(n_employed, np.int64)
+    hired_sector = np.empty(n_employed, np.int64)
+    hired_tenure = np.empty(n_employed, np.float32)
+    k = 0
+    for j in range(len(ids)):
+        i = ids[j]
+        p_status[i] = unemployed if status[j] == employed else status[j]
+        p_sector[i] = sector[j]
+        p_wage[i] = wage[j]
+        p_pension[i] = pension[j]
+        if status[j] == employed:
+            hired[k] = i
+            hired_sector[k] = sector[j]
+            hired_tenure[k] = tenure[j]
+            k += 1
+    return hired, hired_sector, hired_tenure
 
 
 def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:

@@ -92,6 +92,26 @@ def test_labour_status_at_the_edges_of_the_age_bands():
         assert np.array_equal(x, y)
 
 
+def test_arrivals_take_their_status_and_look_for_a_job():
+    from model.population import _arrivals_kernel
+
+    rng = np.random.default_rng(11)
+    age = rng.uniform(0, 90, 300)
+    status, sector, wage, tenure, pension = labour_status(age, rng, resolve(), 9)
+    ids = np.arange(40, 340, dtype=np.int64)
+    P = {"status": np.zeros(400, np.int8), "sector": np.zeros(400, np.int8), "wage": np.zeros(400, np.float32),
+         "pension": np.zeros(400, np.float32)}
+    hired, hired_sector, hired_tenure = _arrivals_kernel(ids, status, sector, wage, tenure, pension, Status.EMPLOYED,
+                                                         Status.UNEMPLOYED, P["status"], P["sector"], P["wage"],
+                                                         P["pension"])
+    employed = status == Status.EMPLOYED
+    assert (P["status"][ids] == np.where(employed, Status.UNEMPLOYED, status)).all()
+    assert (P["sector"][ids] == sector).all() and (P["wage"][ids] == wage).all()
+    assert (P["pension"][ids] == pension).all()
+    assert (hired == ids[employed]).all() and (hired_sector == sector[employed]).all()
+    assert hired_tenure.dtype == np.float32 and (hired_tenure == tenure[employed]).all()
+
+
 # -- demography ----------------------------------------------------------------------------
 @pytest.mark.parametrize("n", SIZES)
 def test_ageing_from_the_rows_present_at_the_last_period(n):
