@@ -115,9 +115,10 @@ def _leaving_kernel(chosen, pending, hh_present, first_row, arrived, household, 
     """Households leaving this period: those ``chosen`` (background moves) and those
     present that asked to leave under strain (``pending``, which is cleared). Returns
     which households leave (by row), which leave under strain only and how many, the
-    households leaving, the persons alive in them (the members who arrived with the
-    household, rows ``first_row`` on, and the children ``born`` there since, in row
-    order), and the young adults leaving ``alone`` whose household does not leave."""
+    households leaving, the persons in them still present and ``alive`` (the members
+    who arrived with the household, rows ``first_row`` on, and the children ``born``
+    there since, in row order), and the young adults leaving ``alone`` whose household
+    does not leave."""
     n_hh = len(hh_present)
     leave = np.zeros(n_hh, np.bool_)
     for h in chosen:
@@ -156,22 +157,11 @@ def _leaving_kernel(chosen, pending, hh_present, first_row, arrived, household, 
 
 @kernel
 def _residents_by_municipality(present, municipality, size, n_municipalities):
-    """Members present, summed by municipality over the households present (float, as
-    the growth it is multiplied by; the sums are whole numbers, so exact in any order).
-    Households come in runs of one municipality: each run is summed before it is added."""
+    """Members present, summed by municipality over the households present."""
     out = np.zeros(n_municipalities)
-    run = 0
-    cur = -1
     for h in range(len(present)):
-        mh = np.int64(municipality[h])
-        if mh != cur:
-            if cur >= 0:
-                out[cur] += run
-            cur = mh
-            run = 0
-        run += np.int64(size[h]) * present[h]
-    if cur >= 0:
-        out[cur] += run
+        if present[h]:
+            out[municipality[h]] += size[h]
     return out
 
 
@@ -269,8 +259,9 @@ class Demography:
         self._first_new = 0
         self._born = np.zeros(0, np.int64)  # rows of the children born in the RCM
         H = model.households
+        # Persons present by municipality (kept up to date by each period's entries and exits).
         self.residents = _residents_by_municipality(H.present[: H.n], H.municipality, H.size,
-                                                    t.n_municipalities).astype(np.int64)  # persons present
+                                                    t.n_municipalities).astype(np.int64)
 
     def request_moves(self, households: np.ndarray) -> None:
         """Households that decided to leave; they go at the next demographic period."""
