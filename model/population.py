@@ -252,8 +252,8 @@ def household_members(sizes: np.ndarray, rng: np.random.Generator, cfg: Config) 
 
     The draws, in order: the heads' age bands, their ages within the band, couples and
     the heads' sex (one uniform per household each); the partners' age differences; the
-    dependants' age differences; the ages of dependants of heads too young for them to
-    be 20 years younger; the dependants' sex."""
+    dependants' age differences; new ages for the dependants that difference would make
+    not yet born; the dependants' sex."""
     n_hh, n = len(sizes), int(sizes.sum())
     sizes = np.asarray(sizes, np.int64)
     band_cdf = np.cumsum(np.asarray(cfg["population.head_age_shares"], float))
@@ -286,8 +286,8 @@ def _members_kernel(sizes, n, u, band_cdf, bands, couple_share, gap, older):
     (by household: head's age band, age within the band, couple, head's sex), the
     partners' age differences ``gap`` and the dependants' ``older`` (how much younger
     than the head). Returns the ages and sexes (the dependants' sexes are set later),
-    the dependants' rows with their heads' ages, and how many dependants would be born
-    before their head was 17 (their ages are drawn anew)."""
+    the dependants' rows with their heads' ages, and how many dependants the difference
+    makes not yet born (a negative age, drawn anew)."""
     age = np.empty(n)
     female = np.zeros(n, np.bool_)
     n_dep = len(older)
@@ -322,9 +322,9 @@ def _members_kernel(sizes, n, u, band_cdf, bands, couple_share, gap, older):
 
 @kernel
 def _dependants_kernel(age, female, dep, dep_head_age, young_u, female_u, max_age):
-    """Dependants ``dep``: those who would be born before their head was 17 get an age
-    uniform between 0 and the head's age less 17 (at least 1) from ``young_u``; ages are
-    capped at ``max_age``; sex from ``female_u``."""
+    """Dependants ``dep``: those with a negative age (not yet born) get an age uniform
+    between 0 and the head's age less 17 (at least 1) from ``young_u``; ages are capped
+    at ``max_age``; sex from ``female_u``."""
     k = 0
     for j in range(len(dep)):
         i = dep[j]
