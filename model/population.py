@@ -16,6 +16,7 @@ from datetime import date
 import numpy as np
 
 from .config import CONFIG_DIR, Config, ConfigError
+from .jit import kernel
 from .state import (COMMITTEES, DOMAINS, HOUSEHOLD_FIELDS, ORG_FIELDS, ORG_KINDS, PERSON_FIELDS, SERVICES,
                     WEEKS_PER_YEAR, Status, Table)
 from .territory import Territory, population_on
@@ -247,53 +248,175 @@ def categorical(rng: np.random.Generator, shares, size: int) -> np.ndarray:
 def household_members(sizes: np.ndarray, rng: np.random.Generator, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     """Ages and sexes of the members of households of the given sizes, household by
     household: a head (age from ``head_age_shares``), a partner in couples, and
-    dependants about 20-40 years younger than the head (young children for young heads)."""
+    dependants about 20-40 years younger than the head (young children for young heads).
+
+    The draws, in order: the heads' age bands, their ages within the band, couples and
+    the heads' sex (one uniform per household each); the partners' age differences; the
+    dependants' age differences; new ages for the dependants that difference would make
+    not yet born; the dependants' sex."""
     n_hh, n = len(sizes), int(sizes.sum())
-    rank = np.arange(n) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # 0 = head
-    head_shares = np.asarray(cfg["population.head_age_shares"], float)
-    band = categorical(rng, head_shares, n_hh)
-    head_age = rng.uniform(HEAD_AGE_BANDS[band, 0], HEAD_AGE_BANDS[band, 1])
-    couple = (sizes >= 2) & (rng.random(n_hh) < cfg["population.couple_share"])
-    h_age = np.repeat(head_age, sizes)
-    age = h_age.copy()
-    female = np.repeat(rng.random(n_hh) < 0.5, sizes)
-    partner = (rank == 1) & np.repeat(couple, sizes)
-    age[partner] = np.maximum(18.0, h_age[partner] + rng.normal(-1.5, 3.0, partner.sum()))
-    female[partner] = ~female[partner]
-    dep = (rank >= 1) & ~partner
-    dep_age = h_age[dep] - rng.uniform(20.0, 40.0, dep.sum())
-    young = dep_age < 0
-    dep_age[young] = rng.uniform(0.0, np.maximum(h_age[dep][young] - 17.0, 1.0))
-    age[dep] = np.minimum(dep_age, cfg["demography.child_age"] + 17.0)
-    female[dep] = rng.random(dep.sum()) < 0.5
+    sizes = np.asarray(sizes, np.int64)
+    band_cdf = np.cumsum(np.asarray(cfg["population.head_age_shares"], float))
+    u = rng.random(4 * n_hh).reshape(4, n_hh)
+    n_couples = int(np.count_nonzero((sizes >= 2) & (u[2] < cfg["population.couple_share"])))
+    gap = rng.normal(-1.5, 3.0, n_couples)
+    n_dep = n - n_hh - n_couples
+    older = rng.uniform(20.0, 40.0, n_dep)
+    age, female, dep, dep_head_age, n_young = _members_kernel(
+        sizes, n, u, band_cdf, HEAD_AGE_BANDS, float(cfg["population.couple_share"]), gap, older)
+    young_u = rng.random(n_young)
+    _dependants_kernel(age, female, dep, dep_head_age, young_u, rng.random(n_dep),
+                       float(cfg["demography.child_age"] + 17.0))
     return age, female
 
 
+@kernel
+def _band_of(cdf, u):
+    """Index drawn by the uniform ``u`` from the cumulative shares ``cdf`` (as ``categorical``)."""
+    x = u * cdf[-1]
+    b = 0
+    while b < len(cdf) and cdf[b] <= x:
+        b += 1
+    return min(b, len(cdf) - 1)
+
+
+@kernel
+def _members_kernel(sizes, n, u, band_cdf, bands, couple_share, gap, older):
+    """The members of households of ``sizes`` (``n`` in all), from the uniforms ``u``
+    (by household: head's age band, age within the band, couple, head's sex), the
+    partners' age differences ``gap`` and the dependants' ``older`` (how much younger
+    than the head). Returns the ages and sexes (the dependants' sexes are set later),
+    the dependants' rows with their heads' ages, and how many dependants the difference
+    makes not yet born (a negative age, drawn anew)."""
+    age = np.empty(n)
+    female = np.zeros(n, np.bool_)
+    n_dep = len(older)
+    dep = np.empty(n_dep, np.int64)
+    dep_head_age = np.empty(n_dep)
+    i = c = d = 0
+    n_young = 0
+    for h in range(len(sizes)):
+        band = _band_of(band_cdf, u[0, h])
+        lo = bands[band, 0]
+        head_age = lo + (bands[band, 1] - lo) * u[1, h]  # as rng.uniform(lo, hi)
+        couple = sizes[h] >= 2 and u[2, h] < couple_share
+        head_female = u[3, h] < 0.5
+        for r in range(sizes[h]):
+            if r == 0:
+                age[i] = head_age
+                female[i] = head_female
+            elif r == 1 and couple:
+                age[i] = max(18.0, head_age + gap[c])
+                female[i] = not head_female
+                c += 1
+            else:
+                a = head_age - older[d]
+                age[i] = a
+                dep[d] = i
+                dep_head_age[d] = head_age
+                n_young += a < 0
+                d += 1
+            i += 1
+    return age, female, dep, dep_head_age, n_young
+
+
+@kernel
+def _dependants_kernel(age, female, dep, dep_head_age, young_u, female_u, max_age):
+    """Dependants ``dep``: those with a negative age (not yet born) get an age uniform
+    between 0 and the head's age less 17 (at least 1) from ``young_u``; ages are capped
+    at ``max_age``; sex from ``female_u``."""
+    k = 0
+    for j in range(len(dep)):
+        i = dep[j]
+        a = age[i]
+        if a < 0:
+            a = max(dep_head_age[j] - 17.0, 1.0) * young_u[k]  # as rng.uniform(0, hi)
+            k += 1
+        age[i] = min(a, max_age)
+        female[i] = female_u[j] < 0.5
+
+
 def labour_status(age: np.ndarray, rng: np.random.Generator, cfg: Config, n_sec: int):
-    """Status, sector, hourly wage, tenure and pension of persons of the given ages."""
+    """Status, sector, hourly wage, tenure and pension of persons of the given ages.
+
+    The draws, in order: taking part in the labour force, being unemployed (one uniform
+    per person each); the sector, the wage's spread of those in the labour force; the
+    tenure (one per person); the pension's spread of the retired."""
     n = len(age)
-    part = np.asarray(cfg["population.participation_by_age"], float)
-    work_age = cfg["demography.working_age"]
-    in_lf = (age >= work_age) & (rng.random(n) < part[band_index(age, PARTICIPATION_BANDS)])
-    unemployed = in_lf & (rng.random(n) < cfg["population.initial_unemployment_rate"])
-    status = np.full(n, Status.CHILD, np.int8)
-    status[age >= work_age] = Status.INACTIVE
-    status[(age >= cfg["labour.retirement_age"]) & ~in_lf] = Status.RETIRED
-    status[in_lf] = Status.EMPLOYED
-    status[unemployed] = Status.UNEMPLOYED
-    sector = np.full(n, -1, np.int8)
-    sector[in_lf] = categorical(rng, cfg["labour.sector_shares"], int(in_lf.sum()))
+    u = rng.random(2 * n)
+    status, n_lf, n_retired = _labour_status_kernel(
+        np.asarray(age, np.float64), u[:n], u[n:], np.asarray(cfg["population.participation_by_age"], float),
+        PARTICIPATION_BANDS, float(cfg["demography.working_age"]), float(cfg["labour.retirement_age"]),
+        float(cfg["population.initial_unemployment_rate"]), Status.CHILD, Status.INACTIVE, Status.RETIRED,
+        Status.EMPLOYED, Status.UNEMPLOYED)
+    sector_u = rng.random(n_lf)
     wages = np.asarray(cfg["labour.hourly_wage"], float)
     sigma = cfg["labour.wage_sigma"]
+    wage_spread = np.exp(rng.normal(0, sigma, n_lf))
+    tenure_draw = rng.exponential(8.0, n)
+    pension_base = cfg["strain.pension_share"] * cfg["labour.hours_per_week"] * wages.mean()
+    pension_spread = np.exp(rng.normal(0, sigma, n_retired))
+    sector, wage, tenure, pension = _jobs_kernel(
+        np.asarray(age, np.float64), status, sector_u, np.cumsum(np.asarray(cfg["labour.sector_shares"], float)),
+        wages, wage_spread, float(cfg["labour.minimum_wage"]), tenure_draw, pension_base, pension_spread,
+        Status.EMPLOYED, Status.UNEMPLOYED, Status.RETIRED)
+    return status, sector, wage, tenure, pension
+
+
+@kernel
+def _labour_status_kernel(age, u_part, u_unemp, participation, edges, working_age, retirement_age,
+                          unemployment_rate, child, inactive, retired, employed, unemployed):
+    """Status by age: in the labour force with the participation rate of the age band
+    (bands ``[edges[b], edges[b+1])``, the last bands open), and then unemployed at the
+    initial rate; otherwise retired from ``retirement_age``, inactive from
+    ``working_age``, a child before. Returns the statuses, how many are in the labour
+    force and how many are retired."""
+    n = len(age)
+    status = np.empty(n, np.int8)
+    n_lf = n_retired = 0
+    for i in range(n):
+        a = age[i]
+        b = 0
+        while b < len(edges) and edges[b] <= a:
+            b += 1
+        b = min(max(b - 1, 0), len(edges) - 2)
+        in_lf = a >= working_age and u_part[i] < participation[b]
+        if in_lf:
+            status[i] = unemployed if u_unemp[i] < unemployment_rate else employed
+            n_lf += 1
+        elif a >= retirement_age:
+            status[i] = retired
+            n_retired += 1
+        elif a >= working_age:
+            status[i] = inactive
+        else:
+            status[i] = child
+    return status, n_lf, n_retired
+
+
+@kernel
+def _jobs_kernel(age, status, sector_u, sector_cdf, wages, wage_spread, minimum_wage, tenure_draw, pension_base,
+                 pension_spread, employed, unemployed, retired):
+    """Sector (from ``sector_u``), wage (the sector's wage times ``wage_spread``, at
+    least ``minimum_wage``) and tenure (``tenure_draw`` years, at most the years since
+    16) of those in the labour force, in row order; pensions of the retired."""
+    n = len(age)
+    sector = np.full(n, -1, np.int8)
     wage = np.zeros(n, np.float32)
-    wage[in_lf] = np.maximum(wages[sector[in_lf]] * np.exp(rng.normal(0, sigma, int(in_lf.sum()))),
-                             cfg["labour.minimum_wage"])
-    tenure = np.where(in_lf, np.minimum(rng.exponential(8.0, n), np.maximum(age - 16.0, 0.0)), 0.0)
-    retired = status == Status.RETIRED
+    tenure = np.zeros(n, np.float32)
     pension = np.zeros(n, np.float32)
-    pension[retired] = (cfg["strain.pension_share"] * cfg["labour.hours_per_week"] * wages.mean()
-                        * np.exp(rng.normal(0, sigma, int(retired.sum()))))
-    return status, sector, wage, tenure.astype(np.float32), pension
+    k = r = 0
+    for i in range(n):
+        if status[i] == employed or status[i] == unemployed:
+            s = _band_of(sector_cdf, sector_u[k])
+            sector[i] = s
+            wage[i] = max(wages[s] * wage_spread[k], minimum_wage)
+            tenure[i] = min(tenure_draw[i], max(age[i] - 16.0, 0.0))
+            k += 1
+        elif status[i] == retired:
+            pension[i] = pension_base * pension_spread[r]
+            r += 1
+    return sector, wage, tenure, pension
 
 
 def make_members(model, muni: np.ndarray, sizes: np.ndarray, rng: np.random.Generator, entry_week: int) -> np.ndarray:
@@ -308,14 +431,39 @@ def make_members(model, muni: np.ndarray, sizes: np.ndarray, rng: np.random.Gene
     ids = P.add(len(age), present=True, household=np.repeat(hh, sizes), age=age, female=female,
                 entry_week=entry_week, entry_kind=2)
     status, sector, wage, tenure, pension = labour_status(age, rng, cfg, len(model.sectors))
-    P.status[ids] = np.where(status == Status.EMPLOYED, Status.UNEMPLOYED, status)
-    P.sector[ids] = sector
-    P.wage[ids] = wage
-    P.pension[ids] = pension
-    employed = status == Status.EMPLOYED
-    model.labour.give_jobs(ids[employed], sector[employed].astype(np.int64), rng)
-    P.job_start[ids[employed]] = model.week - tenure[employed] * WEEKS_PER_YEAR
+    employed, employed_sector, employed_tenure = _arrivals_kernel(
+        ids, status, sector, wage, tenure, pension, Status.EMPLOYED, Status.UNEMPLOYED, P.status, P.sector, P.wage,
+        P.pension)
+    model.labour.give_jobs(employed, employed_sector, rng)
+    P.job_start[employed] = model.week - employed_tenure * WEEKS_PER_YEAR
     return ids
+
+
+@kernel
+def _arrivals_kernel(ids, status, sector, wage, tenure, pension, employed, unemployed, p_status, p_sector, p_wage,
+                     p_pension):
+    """Labour status, sector, wage and pension of persons ``ids``; those whose status is
+    ``employed`` arrive searching (``unemployed``) and are returned, with their sectors
+    and tenures, to be given a job near their new home."""
+    n_employed = 0
+    for j in range(len(ids)):
+        n_employed += status[j] == employed
+    hired = np.empty(n_employed, np.int64)
+    hired_sector = np.empty(n_employed, np.int64)
+    hired_tenure = np.empty(n_employed, np.float32)
+    k = 0
+    for j in range(len(ids)):
+        i = ids[j]
+        p_status[i] = unemployed if status[j] == employed else status[j]
+        p_sector[i] = sector[j]
+        p_wage[i] = wage[j]
+        p_pension[i] = pension[j]
+        if status[j] == employed:
+            hired[k] = i
+            hired_sector[k] = sector[j]
+            hired_tenure[k] = tenure[j]
+            k += 1
+    return hired, hired_sector, hired_tenure
 
 
 def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:

@@ -60,6 +60,122 @@ def _pick_kernel(group_sorted, members_sorted, groups, u):
 
 
 @kernel
+def _group_rows(rows, keys, n_groups):
+    """``rows`` grouped by their key (``0 <= key < n_groups``; rows with other keys are
+    left out), in their order within a group (a stable sort by key). Returns the start
+    of each group in the grouped rows (``n_groups + 1`` offsets) and the grouped rows."""
+    offsets = np.zeros(n_groups + 1, np.int64)
+    for g in keys:
+        if g >= 0 and g < n_groups:
+            offsets[g + 1] += 1
+    for g in range(n_groups):
+        offsets[g + 1] += offsets[g]
+    grouped = np.empty(offsets[n_groups], np.int64)
+    fill = offsets[:n_groups].copy()
+    for j in range(len(rows)):
+        g = keys[j]
+        if g >= 0 and g < n_groups:
+            grouped[fill[g]] = rows[j]
+            fill[g] += 1
+    return offsets, grouped
+
+
+@kernel
+def _pick_grouped(offsets, grouped, groups, u):
+    """As ``_pick_kernel``, with the groups given by their ``offsets`` in ``grouped``
+    (see ``_group_rows``): member ``floor(u * size)`` of each entry's group, ``-1`` for
+    an empty group or a key outside the groups."""
+    out = np.empty(u.shape, np.int32)
+    last = len(grouped) - 1
+    n_groups = len(offsets) - 1
+    for a in range(u.shape[0]):
+        g = groups[a]
+        lo = count = 0
+        if g >= 0 and g < n_groups:
+            lo = offsets[g]
+            count = offsets[g + 1] - lo
+        for b in range(u.shape[1]):
+            if count > 0:
+                out[a, b] = grouped[min(lo + np.int64(np.floor(u[a, b] * count)), last)]
+            else:
+                out[a, b] = -1
+    return out
+
+
+@kernel
+def _new_ties_kernel(ids, household, first_row, arrived, municipality, x, y, height, employer, marginalized,
+                     slot_kind, by_muni, in_muni, by_cell, in_cell, by_employer, at_employer, places_by_muni,
+                     places, pool_all, u_local, anywhere, u_share, u_near, u_fallback, u_coworker, u_place, u_drop,
+                     local_share, marginalized_loss):
+    """The tie slots of persons ``ids`` (one row each, ``slot_kind`` by column), drawn
+    with the given uniforms (and indices into ``pool_all`` for friends anywhere) from
+    the candidates grouped by municipality, by cell (``x * height + y``) and by
+    employer and the places grouped by municipality (offsets and grouped rows, see
+    ``_group_rows``). Slots of a kind whose pool is empty stay empty; ``u_drop`` is
+    read only for marginalized persons."""
+    n, k = len(ids), len(slot_kind)
+    muni = np.empty(n, np.int64)
+    cell = np.empty(n, np.int64)
+    emp = np.empty(n, np.int64)
+    for a in range(n):
+        h = household[ids[a]]
+        muni[a] = municipality[h]
+        cell[a] = np.int64(x[h]) * height + y[h]
+        emp[a] = employer[ids[a]]
+    local = _pick_grouped(by_muni, in_muni, muni, u_local)
+    near = _pick_grouped(by_cell, in_cell, cell, u_near)
+    fallback = _pick_grouped(by_muni, in_muni, muni, u_fallback)
+    coworker = _pick_grouped(by_employer, at_employer, emp, u_coworker)
+    place = _pick_grouped(places_by_muni, places, muni, u_place)
+    rank = np.empty(k, np.int64)  # place of each column among the columns of its kind
+    seen = np.zeros(128, np.int64)  # by kind (int8)
+    for c in range(k):
+        rank[c] = seen[slot_kind[c]]
+        seen[slot_kind[c]] += 1
+    out = np.empty((n, k), np.int32)
+    for a in range(n):
+        i = ids[a]
+        h = household[i]
+        # Household: the next members of the household in row order (those who arrived
+        # with it); children born later: the household's first members.
+        first = np.int64(first_row[h])
+        size = max(np.int64(arrived[h]), 1)
+        pos = i - first
+        inside = pos >= 0 and pos < size
+        if not inside:
+            pos = -1
+        for c in range(k):
+            kind = slot_kind[c]
+            j = rank[c]
+            if kind == 0:
+                other = (pos + 1 + j) % size
+                ok = size > 1 + j or (not inside and size > j)
+                t = first + other if ok and other != pos else -1
+            elif kind == 1:
+                t = local[a, j] if u_share[a, j] < local_share else pool_all[anywhere[a, j]]
+            elif kind == 2:
+                t = near[a, j] if near[a, j] >= 0 else fallback[a, j]
+            elif kind == 3:
+                t = coworker[a, j] if emp[a] >= 0 else -1
+            else:
+                t = place[a, j]
+            if t == i:
+                t = -1  # nobody is their own confidant
+            if marginalized[i] and kind != 0 and u_drop[a, c] < marginalized_loss:
+                t = -1  # marginalized residents have fewer ties outside the household
+            out[a, c] = t
+    return out
+
+
+@kernel
+def _replace_lost(slots, people, rows, cols, fresh):
+    """Put the fresh draw ``fresh`` (one row per person of ``people``) in the slots
+    ``(people[rows], cols)``."""
+    for j in range(len(rows)):
+        slots[people[rows[j]], cols[j]] = fresh[rows[j], cols[j]]
+
+
+@kernel
 def _resolve(ids, slot, slots, slot_is_place, place_worker, present):
     """Person at ``slots[ids[j], slot[j]]`` (a place's worker for a place slot), -1 if the
     slot is empty or the person is no longer present."""
@@ -119,8 +235,10 @@ class Ties:
         places = np.flatnonzero(orgs.kind[: orgs.n] == ORG_KINDS.index("informal_place"))
         self.places = places
         self.place_muni = orgs.municipality[places].astype(np.int64)
-        order = np.argsort(self.place_muni, kind="stable")
-        self.places_sorted, self.place_muni_sorted = places[order], self.place_muni[order]
+        self.n_muni = model.territory.n_municipalities
+        self.height = model.territory.height  # a cell's key: x * height + y
+        self.n_cells = model.territory.width * self.height
+        self.places_by_muni = _group_rows(places.astype(np.int64), self.place_muni, self.n_muni)
         self.place_worker = np.full(orgs.n, -1, np.int64)  # person row of each place's worker
 
     # -- building ------------------------------------------------------------------------
@@ -131,20 +249,14 @@ class Ties:
             self.slots = new
 
     def refresh_pools(self) -> None:
-        """Residents grouped by municipality, by cell and by employer (for new ties)."""
+        """Residents grouped by municipality, by cell and by employer (for new ties), in
+        row order within a group."""
         P, H = self.model.people, self.model.households
         alive = np.flatnonzero(P.present[: P.n])
         hh = P.household[alive]
-        muni = H.municipality[hh].astype(np.int64)
-        o = np.argsort(muni, kind="stable")
-        self.pool_muni = (muni[o], alive[o])
-        cell = H.x[hh].astype(np.int64) * 10_000 + H.y[hh]
-        o = np.argsort(cell, kind="stable")
-        self.pool_cell = (cell[o], alive[o])
-        working = alive[P.employer[alive] >= 0]
-        emp = P.employer[working].astype(np.int64)
-        o = np.argsort(emp, kind="stable")
-        self.pool_employer = (emp[o], working[o])
+        self.by_muni = _group_rows(alive, H.municipality[hh].astype(np.int64), self.n_muni)
+        self.by_cell = _group_rows(alive, H.x[hh].astype(np.int64) * self.height + H.y[hh], self.n_cells)
+        self.by_employer = _group_rows(alive, P.employer[alive].astype(np.int64), self.model.orgs.n)
         self.pool_all = alive
         self._fill_places()
 
@@ -157,7 +269,7 @@ class Ties:
         if len(vacant) == 0:
             return
         rng = self.model.streams["ties"]
-        g, members = self.pool_muni
+        members = self.by_muni[1]
         employed = members[P.status[members] == Status.EMPLOYED]
         gm = P.household[employed]
         gm = self.model.households.municipality[gm].astype(np.int64)
@@ -181,62 +293,47 @@ class Ties:
         rows, cols = rows[keep], cols[keep]
         if len(rows) == 0:
             return integrity
-        people = alive[np.unique(rows)]
-        saved = self.slots[people].copy()
-        self.add(people, rng)  # a fresh draw of every slot, of which only the broken ones are kept
-        fresh = self.slots[people].copy()
-        self.slots[people] = saved
-        r_idx = np.searchsorted(people, alive[rows])
-        self.slots[alive[rows], outside[cols]] = fresh[r_idx, outside[cols]]
+        renewed, rows = np.unique(rows, return_inverse=True)
+        people = alive[renewed]
+        fresh = self._draw(people, rng)  # a fresh draw of every slot, of which only the lost ones are kept
+        _replace_lost(self.slots, people, rows, outside[cols], fresh)
         return integrity
 
     def add(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         """Make the ties of persons ``ids`` (new rows)."""
         if len(ids) == 0:
             return
+        self._ensure(self.model.people.n)
+        self.slots[ids] = self._draw(ids, rng)
+
+    def _draw(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Draw all the tie slots of persons ``ids``: the uniforms of each kind of tie in
+        turn (none for a kind whose pool is empty), then those of the marginalized
+        residents' lost ties (if any of ``ids`` is marginalized)."""
         P, H = self.model.people, self.model.households
-        self._ensure(P.n)
-        S = np.full((len(ids), self.k), -1, np.int32)
-        hh = P.household[ids]
-        # Household: the next members of the household in row order (those who arrived with it).
-        first = H.first_row[hh].astype(np.int64)
-        size = np.maximum(H.arrived[hh].astype(np.int64), 1)
-        pos = ids - first
-        inside = (pos >= 0) & (pos < size)
-        pos = np.where(inside, pos, -1)  # children born later: the household's first members
-        for j, col in enumerate(self.span["household"]):
-            other = (pos + 1 + j) % size
-            ok = (size > 1 + j) | (~inside & (size > j))
-            S[:, col] = np.where(ok & (other != pos), first + other, -1)
-        muni = H.municipality[hh].astype(np.int64)
-        # Kin and friends: same municipality or anywhere.
-        cols = self.span["kin_friends"]
-        if len(cols):
-            local = _pick_in_groups(*self.pool_muni, muni, len(cols), rng)
-            anywhere = self.pool_all[rng.integers(0, len(self.pool_all), (len(ids), len(cols)))]
-            S[:, cols] = np.where(rng.random((len(ids), len(cols))) < self.p["local_friend_share"], local, anywhere)
-        cols = self.span["neighbours"]
-        if len(cols):
-            cell = H.x[hh].astype(np.int64) * 10_000 + H.y[hh]
-            near = _pick_in_groups(*self.pool_cell, cell, len(cols), rng)
-            fallback = _pick_in_groups(*self.pool_muni, muni, len(cols), rng)
-            S[:, cols] = np.where(near >= 0, near, fallback)
-        cols = self.span["coworkers"]
-        if len(cols):
-            emp = P.employer[ids].astype(np.int64)
-            co = _pick_in_groups(*self.pool_employer, emp, len(cols), rng)
-            S[:, cols] = np.where(emp[:, None] >= 0, co, -1)
-        cols = self.span["informal_place"]
-        if len(cols) and len(self.places):
-            S[:, cols] = _pick_in_groups(self.place_muni_sorted, self.places_sorted, muni, len(cols), rng)
-        S[S == ids[:, None]] = -1  # nobody is their own confidant
-        # Marginalized residents have fewer ties outside the household.
-        marg = P.marginalized[ids]
-        if marg.any():
-            outside = self.slot_kind != 0
-            drop = (rng.random(S.shape) < self.model.config["cohesion.marginalized_tie_loss"]) & outside[None, :]
-            S[marg[:, None] & drop] = -1
-        self.slots[ids] = S
+        n = len(ids)
+        span = self.span
+
+        def uniforms(members: np.ndarray, kind: str) -> np.ndarray:
+            c = len(span[kind])
+            return rng.random((n, c)) if len(members) and c else np.zeros((n, c))
+
+        c_kin = len(span["kin_friends"])
+        u_local = uniforms(self.by_muni[1], "kin_friends")
+        anywhere = rng.integers(0, len(self.pool_all), (n, c_kin)) if c_kin else np.zeros((n, 0), np.int64)
+        u_share = rng.random((n, c_kin)) if c_kin else np.zeros((n, 0))
+        u_near = uniforms(self.by_cell[1], "neighbours")
+        u_fallback = uniforms(self.by_muni[1], "neighbours")
+        u_coworker = uniforms(self.by_employer[1], "coworkers")
+        u_place = uniforms(self.places, "informal_place")
+        marginalized = P.marginalized[ids].any()
+        u_drop = rng.random((n, self.k)) if marginalized else np.zeros((0, self.k))
+        return _new_ties_kernel(
+            np.asarray(ids, np.int64), P.household, H.first_row, H.arrived, H.municipality, H.x, H.y, self.height,
+            P.employer, P.marginalized, self.slot_kind, *self.by_muni, *self.by_cell, *self.by_employer,
+            *self.places_by_muni, self.pool_all, u_local, anywhere, u_share, u_near,
+            u_fallback, u_coworker, u_place, u_drop, float(self.p["local_friend_share"]),
+            float(self.model.config["cohesion.marginalized_tie_loss"]))
 
     # -- use -----------------------------------------------------------------------------
     def targets(self, ids: np.ndarray, slot: np.ndarray) -> np.ndarray:

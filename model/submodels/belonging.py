@@ -65,6 +65,38 @@ def _initial_belonging_kernel(ids, coef, threshold, participates, distress, marg
 
 
 @kernel
+def _marginalized_kernel(ids, u, adult_age, share, age, status, household, arrived, inactive, unemployed,
+                         marginalized):
+    """Which of ``ids`` are marginalized: ``u`` below ``share`` times the person's weight
+    over the adults' mean weight (at most 1). Adults weigh 1, three times that if
+    inactive or unemployed, twice that if they arrived as a one-person household;
+    children 0."""
+    n = len(ids)
+    w = np.zeros(n)
+    total = 0.0  # a sum of small whole numbers: exact in any order
+    n_adults = 0
+    for j in range(n):
+        i = ids[j]
+        if age[i] >= adult_age:
+            w[j] = (3.0 if status[i] == inactive or status[i] == unemployed else 1.0) * (
+                2.0 if arrived[household[i]] == 1 else 1.0)
+            total += w[j]
+            n_adults += 1
+    mean_w = total / n_adults if n_adults else 1.0
+    for j in range(n):
+        marginalized[ids[j]] = u[j] < min(share * w[j] / mean_w, 1.0)
+
+
+@kernel
+def _participation_kernel(ids, u, share, marginalized_reach, marginalized, participates):
+    """Whether new persons ``ids`` participate: ``u`` below ``share``, times
+    ``marginalized_reach`` for the marginalized."""
+    for j in range(len(ids)):
+        i = ids[j]
+        participates[i] = u[j] < share * (marginalized_reach if marginalized[i] else 1.0)
+
+
+@kernel
 def _period_kernel(ids, u, week, start_p, stop_p, keep, coef, threshold, helped_week, status, distress,
                    marginalized, participates, belonging):
     """Participation and belonging of adults ``ids`` over one period. A non-participant
@@ -122,21 +154,16 @@ class Belonging:
     def mark_marginalized(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         """Draw which of ``ids`` (new persons) are marginalized (before their ties are made)."""
         P, H = self.model.people, self.model.households
-        adult = P.age[ids] >= self.adult_age
-        st = P.status[ids]
-        w = np.where((st == Status.INACTIVE) | (st == Status.UNEMPLOYED), 3.0, 1.0)
-        w *= np.where(H.arrived[P.household[ids]] == 1, 2.0, 1.0)
-        w = np.where(adult, w, 0.0)
-        mean_w = w[adult].mean() if adult.any() else 1.0
-        prob = np.minimum(self.p["marginalized_share"] * w / mean_w, 1.0)
-        P.marginalized[ids] = rng.random(len(ids)) < prob
+        _marginalized_kernel(np.asarray(ids, np.int64), rng.random(len(ids)), np.float32(self.adult_age),
+                             float(self.p["marginalized_share"]), P.age, P.status, P.household, H.arrived,
+                             Status.INACTIVE, Status.UNEMPLOYED, P.marginalized)
 
     def init_people(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         P = self.model.people
-        share = self.p["participation_share"]
-        reach = np.where(P.marginalized[ids], self.p["marginalized_reach"], 1.0)
-        P.participates[ids] = rng.random(len(ids)) < share * reach
-        _initial_belonging_kernel(np.asarray(ids, np.int64), self.coef, np.float32(self.threshold), P.participates,
+        ids = np.asarray(ids, np.int64)
+        _participation_kernel(ids, rng.random(len(ids)), float(self.p["participation_share"]),
+                              float(self.p["marginalized_reach"]), P.marginalized, P.participates)
+        _initial_belonging_kernel(ids, self.coef, np.float32(self.threshold), P.participates,
                                   P.distress, P.marginalized, P.belonging)
 
     def step(self) -> None:

@@ -30,18 +30,27 @@ def gompertz_annual(age: np.ndarray, q1: float, a1: float, q2: float, a2: float)
 
 
 @kernel
-def _age_kernel(present_mask, age, status, female, years, working_age, child, inactive):
+def _age_kernel(present_mask, age, status, female, years, working_age, child, inactive, rows=None, first_new=0):
     """Ages everyone present by ``years`` (float32, as the ages), moves children who
-    reach working age from ``child`` to ``inactive``, and returns the rows present, the
-    young adults (18-29) and the women aged 15-44 among them, and which whole years of
-    age (0-120) occur."""
-    n = len(present_mask)
-    present = np.empty(n, np.int64)
-    young = np.empty(n, np.int64)
-    fertile = np.empty(n, np.int64)
+    reach working age from ``child`` to ``inactive``, and returns the rows present (in
+    row order), the young adults (18-29) and the women aged 15-44 among them, and which
+    whole years of age (0-120) occur. The rows looked at are ``rows`` (sorted) and every
+    row from ``first_new`` on: by default all rows; the demography passes the rows
+    present at its last period and the rows added since, as only it adds and removes
+    persons."""
+    if rows is None:
+        old = np.zeros(0, np.int64)
+    else:
+        old = rows
+    n_old = len(old)
+    total = n_old + max(len(present_mask) - first_new, 0)
+    present = np.empty(total, np.int64)
+    young = np.empty(total, np.int64)
+    fertile = np.empty(total, np.int64)
     ages = np.zeros(121, np.bool_)
     n_p = n_y = n_f = 0
-    for i in range(n):
+    for j in range(total):
+        i = old[j] if j < n_old else first_new + (j - n_old)
         if not present_mask[i]:
             continue
         a = age[i] + years
@@ -50,14 +59,42 @@ def _age_kernel(present_mask, age, status, female, years, working_age, child, in
         n_p += 1
         if status[i] == child and a >= working_age:
             status[i] = inactive
-        if a >= 18 and a < 30:
-            young[n_y] = i
-            n_y += 1
-        if female[i] and a >= 15 and a < 45:
-            fertile[n_f] = i
-            n_f += 1
+        # written in every case, kept (the count moves on) only if selected
+        young[n_y] = i
+        n_y += (a >= 18) & (a < 30)
+        fertile[n_f] = i
+        n_f += female[i] & (a >= 15) & (a < 45)
         ages[min(int(a), 120)] = True
     return present[:n_p], young[:n_y], fertile[:n_f], ages
+
+
+@kernel
+def _deaths_kernel(drawn, u, top, death_by_age, age, present, young, fertile):
+    """Deaths among the persons ``drawn`` at the highest probability of the period
+    ``top``: those with ``u * top`` below the probability of their whole year of age.
+    Returns them, whether each row is present and alive (of the rows of ``present``),
+    and the young adults and the women of ``young`` and ``fertile`` still alive."""
+    alive = present.copy()
+    die = np.empty(len(drawn), np.int64)
+    k = 0
+    for j in range(len(drawn)):
+        i = drawn[j]
+        dies = u[j] * top < death_by_age[min(np.int64(age[i]), 120)]
+        die[k] = i
+        k += dies
+        alive[i] = not dies
+    return die[:k], alive, _alive_only(young, alive), _alive_only(fertile, alive)
+
+
+@kernel
+def _alive_only(rows, alive):
+    """The members of ``rows`` still alive."""
+    out = np.empty(len(rows), np.int64)
+    m = 0
+    for i in rows:
+        out[m] = i
+        m += alive[i]
+    return out[:m]
 
 
 @kernel
@@ -74,6 +111,51 @@ def _in_households(rows, household, chosen, alive):
 
 
 @kernel
+def _leaving_kernel(chosen, pending, hh_present, first_row, arrived, household, alive, born, alone):
+    """Households leaving this period: those ``chosen`` (background moves) and those
+    present that asked to leave under strain (``pending``, which is cleared). Returns
+    which households leave (by row), which leave under strain only and how many, the
+    households leaving, the persons in them still present and ``alive`` (the members
+    who arrived with the household, rows ``first_row`` on, and the children ``born``
+    there since, in row order), and the young adults leaving ``alone`` whose household
+    does not leave."""
+    n_hh = len(hh_present)
+    leave = np.zeros(n_hh, np.bool_)
+    for h in chosen:
+        leave[h] = True
+    strain = np.zeros(n_hh, np.bool_)
+    households = np.empty(n_hh, np.int64)
+    n_strain = n_left = n_members = 0
+    for h in range(n_hh):
+        s = pending[h] and hh_present[h] and not leave[h]
+        strain[h] = s
+        n_strain += s
+        if leave[h] or s:
+            leave[h] = True
+            households[n_left] = h
+            n_left += 1
+            n_members += arrived[h]
+    pending[:] = False
+    later = _in_households(born, household, leave, alive)
+    members = np.empty(n_members + len(later), np.int64)
+    m = 0
+    for q in range(n_left):
+        h = households[q]
+        for i in range(first_row[h], first_row[h] + arrived[h]):
+            members[m] = i
+            m += alive[i]
+    members[m: m + len(later)] = later
+    m += len(later)
+    members = np.sort(members[:m]) if len(later) else members[:m]
+    single = np.empty(len(alone), np.int64)
+    k = 0
+    for i in alone:
+        single[k] = i
+        k += not leave[household[i]]
+    return leave, strain, n_strain, households[:n_left], members, single[:k]
+
+
+@kernel
 def _residents_by_municipality(present, municipality, size, n_municipalities):
     """Members present, summed by municipality over the households present."""
     out = np.zeros(n_municipalities)
@@ -81,6 +163,76 @@ def _residents_by_municipality(present, municipality, size, n_municipalities):
         if present[h]:
             out[municipality[h]] += size[h]
     return out
+
+
+@kernel
+def _remove_rows(ids, reason, week, gone, present, status, status_at_exit, household, exit_week, exit_reason,
+                 hh_size):
+    """Persons ``ids`` leave the RCM for ``reason``: no longer present, status ``gone``
+    (the one they had is kept in ``status_at_exit``), one member fewer in their household."""
+    for i in ids:
+        present[i] = False
+        status_at_exit[i] = status[i]
+        status[i] = gone
+        hh_size[household[i]] -= 1
+        exit_week[i] = week
+        exit_reason[i] = reason
+
+
+@kernel
+def _exits_kernel(die, alone, leaving, born, leave, households_leaving, strain, week, gone, died, moved_alone,
+                  moved_with_household, present, status, status_at_exit, household, exit_week, exit_reason,
+                  hh_present, hh_size, hh_exit_week, hh_municipality, residents):
+    """Settles the period: births join their households; the persons who die, who move
+    out alone and who move out with their household (``leaving``, and the children born
+    there this period) leave; the households that leave (``leave`` by row,
+    ``households_leaving``) or that nobody is left in end. ``residents`` (persons
+    present by municipality) is kept up to date. Returns the persons who left (deaths,
+    moves alone, moves with the household, in that order), the persons who left with
+    their household, how many of those left under strain, and the net natural and
+    background losses by municipality (exits other than moves under strain, less
+    births)."""
+    losses = np.zeros(len(residents), np.int64)
+    n_born_leaving = 0
+    for i in born:
+        h = household[i]
+        hh_size[h] += 1
+        losses[hh_municipality[h]] -= 1
+        residents[hh_municipality[h]] += 1
+        n_born_leaving += leave[h]
+    with_household = np.empty(len(leaving) + n_born_leaving, np.int64)
+    with_household[: len(leaving)] = leaving
+    k = len(leaving)
+    for i in born:
+        with_household[k] = i
+        k += leave[household[i]]
+    for i in die:
+        losses[hh_municipality[household[i]]] += 1
+    for i in alone:
+        losses[hh_municipality[household[i]]] += 1
+    n_strain_moved = 0
+    for i in with_household:
+        h = household[i]
+        if strain[h]:
+            n_strain_moved += 1
+        else:
+            losses[hh_municipality[h]] += 1
+    _remove_rows(die, died, week, gone, present, status, status_at_exit, household, exit_week, exit_reason, hh_size)
+    _remove_rows(alone, moved_alone, week, gone, present, status, status_at_exit, household, exit_week, exit_reason,
+                 hh_size)
+    _remove_rows(with_household, moved_with_household, week, gone, present, status, status_at_exit, household,
+                 exit_week, exit_reason, hh_size)
+    exits = np.concatenate((die, alone, with_household))
+    for i in exits:
+        h = household[i]
+        residents[hh_municipality[h]] -= 1
+        if hh_size[h] == 0:
+            hh_present[h] = False
+            hh_exit_week[h] = week
+    for h in households_leaving:
+        hh_present[h] = False
+        hh_exit_week[h] = week
+    return exits, with_household, n_strain_moved, losses
 
 
 class Demography:
@@ -101,6 +253,15 @@ class Demography:
         self.counts = dict(births=0, deaths=0, moved_alone=0, moved_with_household=0, in_migrants=0,
                            households_left=0, households_strain_left=0, strain_moved=0)
         self.pending = np.zeros(model.households.n, bool)  # households asking to leave
+        # Persons present at the last period, and the first row added since (all rows
+        # are looked at in the first period).
+        self._rows = np.zeros(0, np.int64)
+        self._first_new = 0
+        self._born = np.zeros(0, np.int64)  # rows of the children born in the RCM
+        H = model.households
+        # Persons present by municipality (kept up to date by each period's entries and exits).
+        self.residents = _residents_by_municipality(H.present[: H.n], H.municipality, H.size,
+                                                    t.n_municipalities).astype(np.int64)
 
     def request_moves(self, households: np.ndarray) -> None:
         """Households that decided to leave; they go at the next demographic period."""
@@ -119,89 +280,63 @@ class Demography:
         p = self.p
         n = P.n
         present, young, fertile, ages = _age_kernel(
-            P.present[:n], P.age[:n], P.status[:n], P.female[:n], np.float32(self.years),
-            np.float32(p["working_age"]), Status.CHILD, Status.INACTIVE)
+            P.present[:n], P.age, P.status, P.female, np.float32(self.years), np.float32(p["working_age"]),
+            Status.CHILD, Status.INACTIVE, self._rows, self._first_new)
+        self._rows, self._first_new = present, n  # only this submodel adds and removes persons
 
         # Deaths, young adults leaving alone, households leaving (background and strain).
         # One draw at the highest probability of any age present, thinned to each person's
         # probability (as streams.bernoulli_each, with the probabilities looked up only for
         # those drawn).
-        die = present[:0]
         top = float(self.death_by_age[ages].max()) if len(present) else 0.0
-        if top > 0:
-            pos = bernoulli(rng, np.arange(len(present)), min(top, 1.0))
-            drawn = present[pos]
-            keep = rng.random(len(pos)) * top < self.death_by_age[np.minimum(P.age[drawn].astype(np.int64), 120)]
-            die = drawn[keep]
-        alive = np.ones(n, bool)
-        alive[die] = False
-        alone = bernoulli(rng, young[alive[young]], p["young_adult_leaving_rate"] * self.years)
+        drawn = bernoulli(rng, present, min(top, 1.0)) if top > 0 else present[:0]
+        u = rng.random(len(drawn)) if top > 0 else np.zeros(0)
+        die, alive, young, fertile = _deaths_kernel(drawn, u, top, self.death_by_age, P.age, P.present[:n], young,
+                                                    fertile)
+        alone = bernoulli(rng, young, p["young_adult_leaving_rate"] * self.years)
         hh_present = np.flatnonzero(H.present[: H.n])
-        hh_leave = np.zeros(H.n, bool)
-        hh_leave[bernoulli(rng, hh_present, p["household_out_migration_rate"] * self.years)] = True
+        chosen = bernoulli(rng, hh_present, p["household_out_migration_rate"] * self.years)
         self.request_moves(np.zeros(0, np.int64))  # size the pending mask
-        strain_only = self.pending[: H.n] & H.present[: H.n] & ~hh_leave
-        self.pending[:] = False
-        hh_leave |= strain_only
-        leaving = _in_households(present, P.household, hh_leave, alive)
-        alone = alone[~hh_leave[P.household[alone]]]
+        hh_leave, strain_only, n_strain, households_leaving, leaving, alone = _leaving_kernel(
+            chosen, self.pending, H.present[: H.n], H.first_row, H.arrived, P.household, alive, self._born, alone)
 
         # Births (before exits, so a mother leaving takes her newborn along).
-        born = self._add_births(bernoulli(rng, fertile[alive[fertile]], self.birth_prob))
-        leaving = np.concatenate([leaving, born[hh_leave[P.household[born]]]])
+        born = self._add_births(bernoulli(rng, fertile, self.birth_prob))
+        exits, with_household, strain_moved, losses = _exits_kernel(
+            die, alone, leaving, born, hh_leave, households_leaving, strain_only, m.week, Status.GONE, Exit.DIED,
+            Exit.MOVED_ALONE, Exit.MOVED_WITH_HOUSEHOLD, P.present, P.status, P.status_at_exit, P.household,
+            P.exit_week, P.exit_reason, H.present, H.size, H.exit_week, H.municipality, self.residents)
+        self._born = np.concatenate([self._born, born])
+        c = self.counts
+        c["births"] += len(born)
+        c["deaths"] += len(die)
+        c["moved_alone"] += len(alone)
+        c["moved_with_household"] += len(with_household)
+        c["strain_moved"] += strain_moved
+        c["households_left"] += len(households_leaving)
+        c["households_strain_left"] += n_strain
 
-        self.counts["strain_moved"] += int(strain_only[P.household[leaving]].sum())
         # Net natural and background change by municipality, made up by moves in.
-        hh_muni = H.municipality
-        n_muni = m.territory.n_municipalities
-        background = leaving[~strain_only[P.household[leaving]]]
-        losses = np.bincount(hh_muni[P.household[np.concatenate([die, alone, background])]], minlength=n_muni)
-        losses = losses - np.bincount(hh_muni[P.household[born]], minlength=n_muni)
-        exits = np.concatenate([self._remove(die, Exit.DIED), self._remove(alone, Exit.MOVED_ALONE),
-                                self._remove(leaving, Exit.MOVED_WITH_HOUSEHOLD)])
-        left_hh = np.flatnonzero(hh_leave)
-        self.counts["households_left"] += len(left_hh)
-        self.counts["households_strain_left"] += int(strain_only.sum())
-        # Households that left, or that nobody is left in, end.
-        gone = np.union1d(left_hh, P.household[exits])
-        gone = gone[hh_leave[gone] | (H.size[gone] == 0)]
-        H.present[gone] = False
-        H.exit_week[gone] = m.week
-
         moved_in = self._move_in(rng, losses)
         return np.concatenate([born, moved_in]), exits
 
-    def _remove(self, ids: np.ndarray, reason: int) -> np.ndarray:
-        m, P = self.model, self.model.people
-        if len(ids) == 0:
-            return ids
-        P.present[ids] = False
-        P.status_at_exit[ids] = P.status[ids]
-        P.status[ids] = Status.GONE
-        np.subtract.at(m.households.size, P.household[ids], 1)
-        P.exit_week[ids] = m.week
-        P.exit_reason[ids] = reason
-        key = {Exit.DIED: "deaths", Exit.MOVED_ALONE: "moved_alone", Exit.MOVED_WITH_HOUSEHOLD: "moved_with_household"}[reason]
-        self.counts[key] += len(ids)
-        return ids
-
     def _add_births(self, mothers: np.ndarray) -> np.ndarray:
+        """Newborns of ``mothers``, in their households (counted in the household size
+        when the period is settled)."""
         m, P = self.model, self.model.people
         if len(mothers) == 0:
             return np.zeros(0, np.int64)
         rng = m.streams["demography"]
-        ids = P.add(len(mothers), present=True, household=P.household[mothers],
-                    age=rng.uniform(0.0, self.years, len(mothers)),
-                    female=rng.random(len(mothers)) < 0.488, status=Status.CHILD,
-                    entry_week=m.week, entry_kind=1)
-        np.add.at(m.households.size, P.household[ids], 1)
-        self.counts["births"] += len(ids)
-        return ids
+        return P.add(len(mothers), present=True, household=P.household[mothers],
+                     age=rng.uniform(0.0, self.years, len(mothers)),
+                     female=rng.random(len(mothers)) < 0.488, status=Status.CHILD,
+                     entry_week=m.week, entry_kind=1)
 
     def _move_in(self, rng: np.random.Generator, losses: np.ndarray) -> np.ndarray:
-        m, H = self.model, self.model.households
-        pop = _residents_by_municipality(H.present[: H.n], H.municipality, H.size, m.territory.n_municipalities)
-        expected = np.maximum(pop * self.growth_per_period + losses, 0.0)
+        """Households moving in: by municipality, the census growth of its residents over
+        the period plus its net ``losses``."""
+        m = self.model
+        expected = np.maximum(self.residents * self.growth_per_period + losses, 0.0)
         n_hh = rng.poisson(expected / m.mean_household_size)
         total = int(n_hh.sum())
         if total == 0:
@@ -209,5 +344,6 @@ class Demography:
         muni = np.repeat(np.arange(len(n_hh)), n_hh)
         sizes = 1 + categorical(rng, m.household_size_shares, total)
         ids = make_members(m, muni, sizes, rng, entry_week=m.week)
+        np.add.at(self.residents, muni, sizes)
         self.counts["in_migrants"] += len(ids)
         return ids
