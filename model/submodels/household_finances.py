@@ -150,13 +150,19 @@ def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension
     reference = np.zeros(k)
     for j in range(k):
         h = hhs[j]
-        # Members who left (GONE) add nothing to either income.
+        # Members who left (GONE) add nothing to either income, nor do children and those
+        # outside the labour force; a wage or pension is read only where it counts.
         for p in range(first_row[h], first_row[h] + arrived[h]):
             st = status[p]
-            weekly_wage = wage[p] * hours
-            own = weekly_wage if st == EMPLOYED else (pension[p] if st == RETIRED else np.float32(0.0))
-            earned[j] += own
-            reference[j] += weekly_wage if (st == UNEMPLOYED or st == TRAINING) else own
+            if st == EMPLOYED:
+                weekly_wage = wage[p] * hours
+                earned[j] += weekly_wage
+                reference[j] += weekly_wage
+            elif st == UNEMPLOYED or st == TRAINING:
+                reference[j] += wage[p] * hours
+            elif st == RETIRED:
+                earned[j] += pension[p]
+                reference[j] += pension[p]
     benefits = np.zeros(k)
     at = _among(ei_paid, jobless, of_jobless, household, hhs, slot)  # every claimant is jobless
     for i in range(len(ei_paid)):

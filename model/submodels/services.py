@@ -50,6 +50,22 @@ UNEMPLOYED, TRAINING = Status.UNEMPLOYED, Status.TRAINING
 
 # -- kernels (no random draws: the uniforms are drawn by Services.step) ----------------------
 @kernel
+def _ascending(rows):
+    """``rows`` if in ascending order, else a sorted copy."""
+    for j in range(1, len(rows)):
+        if rows[j] < rows[j - 1]:
+            return np.sort(rows)
+    return rows
+
+
+@kernel
+def _among(rows, row):
+    """Whether ``row`` is one of ``rows`` (ascending)."""
+    j = np.searchsorted(rows, row)
+    return j < len(rows) and rows[j] == row
+
+
+@kernel
 def _capacity_kernel(base, community_rows, community_share, psychosocial_row, extra):
     """Places of each organization this week: ``base`` with the community services' places
     cut to ``community_share`` and ``extra`` places at ``psychosocial_row`` (-1: none),
@@ -168,20 +184,18 @@ def _end_episodes_kernel(served, listed, listed_places, week, max_wait, n_orgs, 
 
 @kernel
 def _week_start_kernel(served, listed, listed_places, week, max_wait, base_capacity, community_rows,
-                       community_share, psychosocial_row, extra, need, strained, n_households, service,
+                       community_share, psychosocial_row, extra, need, strained, service,
                        service_left, present, waiting, wait_since, wait_priority, knows, mark):
     """The start of the week: capacity (``_capacity_kernel``), episodes ending and people
     giving up (``_end_episodes_kernel``) among the rows ``served`` and ``listed``, who
     of ``need`` is free to ask for a service (``mark``: see ``_free_to_ask_kernel``),
-    and which households are under strain (``strained``)."""
+    and the households under strain (``strained``) in ascending order."""
     capacity = _capacity_kernel(base_capacity, community_rows, community_share, psychosocial_row, extra)
     clients, caseload, queue, places, gave_up = _end_episodes_kernel(
         served, listed, listed_places, week, max_wait, len(capacity), service, service_left, present, waiting,
         wait_since, wait_priority)
     free = _free_to_ask_kernel(need, knows, clients, queue, queue[:0], mark)
-    in_strain = np.zeros(n_households, np.bool_)
-    in_strain[strained] = True
-    return capacity, clients, caseload, queue, places, gave_up, free, in_strain
+    return capacity, clients, caseload, queue, places, gave_up, free, _ascending(strained)
 
 
 @kernel
@@ -206,13 +220,13 @@ def _put_on_list(i, kind, served_ok, k, rows, line, week, waiting, wait_since, w
 
 @kernel
 def _org_referral_candidates_kernel(clients, u, rate, threshold, service, status, distress,
-                                    household, hh_municipality, in_strain, kind, nearest, links):
+                                    household, hh_municipality, strained, kind, nearest, links):
     """Clients with a need their organization does not meet, drawn (``u[s] < rate``) for a
     referral to the nearest organization of service ``s`` meeting it, where the two
     organizations know each other. The needs: high distress (psychosocial), no job
-    (employment), a household under strain (community). Return the clients, the service
-    each is referred to, and the (from, to) organization pairs, in order of service then
-    client."""
+    (employment), a household under strain (community; ``strained``, ascending). Return
+    the clients, the service each is referred to, and the (from, to) organization pairs,
+    in order of service then client."""
     n_kinds, n = u.shape
     ids = np.empty(n_kinds * n, np.int64)
     kinds = np.empty(n_kinds * n, np.int64)
@@ -231,7 +245,7 @@ def _org_referral_candidates_kernel(clients, u, rate, threshold, service, status
             elif s == EMP:
                 has_need = status[i] == UNEMPLOYED or status[i] == TRAINING
             else:
-                has_need = in_strain[household[i]]
+                has_need = _among(strained, household[i])
             if not has_need:
                 continue
             dest = nearest[hh_municipality[household[i]], s]
@@ -247,11 +261,11 @@ def _org_referral_candidates_kernel(clients, u, rate, threshold, service, status
 def _referrals_kernel(queue, places, free, u_self, self_rate, marginal_reach, helper_referred, u_helper,
                       org_referred, org_kinds, u_org, friction, week,
                       waiting, wait_since, wait_priority, service, status, marginalized,
-                      household, hh_municipality, in_strain, nearest):
+                      household, hh_municipality, strained, nearest):
     """Put on the waiting lists, in this order: self-referrals (a person of ``free`` asks when
     ``u_self`` is below the rate, lowered for marginalized residents: the employment
-    centre if without a job, the community service if the household is under strain, the
-    psychosocial service otherwise); helpers' referrals to the psychosocial service; and
+    centre if without a job, the community service if the household is under strain (one
+    of ``strained``, ascending), the psychosocial service otherwise); helpers' referrals to the psychosocial service; and
     organizations' referrals (of ``org_referred`` to services ``org_kinds``; their clients
     may wait while served). A referral is lost when its uniform is below ``friction``.
     Return how many of each reached a list, and the rows waiting and their places in
@@ -273,7 +287,7 @@ def _referrals_kernel(queue, places, free, u_self, self_rate, marginal_reach, he
         if u_self[j] < self_rate * reach:
             if status[i] == UNEMPLOYED or status[i] == TRAINING:
                 s = EMP
-            elif in_strain[household[i]]:
+            elif _among(strained, household[i]):
                 s = COM
             else:
                 s = PSY
@@ -383,7 +397,7 @@ def _admit_in_line(caseload, queue, places, new_rows, new_places, capacity, epis
 def _lists_and_admission_kernel(queue, places, seen, seen_places, free, u_self, self_rate, marginal_reach,
                                 helper_referred, u_helper, org_referred, org_kinds, u_org, friction, week, caseload,
                                 capacity, episode, clients, waiting, wait_since, wait_priority, service,
-                                service_left, status, marginalized, household, hh_municipality, in_strain, nearest):
+                                service_left, status, marginalized, household, hh_municipality, strained, nearest):
     """Self-referrals and referrals onto the lists (``_referrals_kernel``), after ``seen``
     (put on a list by the in-plant social worker), then admission (``_admit_in_line``)
     from ``queue`` (the rows waiting, in the order the lists are served) and the rows
@@ -392,7 +406,7 @@ def _lists_and_admission_kernel(queue, places, seen, seen_places, free, u_self, 
     n_self, n_helper, n_org, new_rows, new_places = _referrals_kernel(
         seen, seen_places, free, u_self, self_rate, marginal_reach, helper_referred, u_helper, org_referred,
         org_kinds, u_org, friction, week, waiting, wait_since, wait_priority, service, status, marginalized,
-        household, hh_municipality, in_strain, nearest)
+        household, hh_municipality, strained, nearest)
     served, still, still_places, admitted = _admit_in_line(
         caseload, queue, places, new_rows, new_places, capacity, episode, clients, service, service_left, waiting,
         wait_priority)
@@ -479,10 +493,10 @@ class Services:
         if self._served is None:  # find them (at the start, or after state written from outside)
             self._served, self._queue, self._places = _served_and_waiting(n, P.service, P.waiting, P.wait_since,
                                                                           P.wait_priority)
-        self.capacity, clients, caseload, queue, places, gave_up, free, in_strain = _week_start_kernel(
+        self.capacity, clients, caseload, queue, places, gave_up, free, strained = _week_start_kernel(
             self._served, self._queue, self._places, week, float(p["max_wait_weeks"]), self.base_capacity,
             self.rows[COM], float(community_share), psy, float(extra), need,
-            np.asarray(strained_households, np.int64), H.n, P.service, P.service_left, P.present, P.waiting,
+            np.asarray(strained_households, np.int64), P.service, P.service_left, P.present, P.waiting,
             P.wait_since, P.wait_priority, P.knows_services, self._mark)
         self.counts["gave_up"] += gave_up
 
@@ -512,7 +526,7 @@ class Services:
         # Referrals between organizations that know each other; then one friction uniform each.
         org_referred, org_kinds, self.last_org_referrals = _org_referral_candidates_kernel(
             clients, u[n_free + n_helper:].reshape(len(SERVICES), len(clients)), float(p["org_referral_rate"]),
-            np.float32(self.threshold), P.service, P.status, P.distress, P.household, H.municipality, in_strain,
+            np.float32(self.threshold), P.service, P.status, P.distress, P.household, H.municipality, strained,
             self.kind, self.nearest, m.committees.org_links)
         u_friction = rng.random(len(org_referred))
         # Onto the lists, then admission.
@@ -521,7 +535,7 @@ class Services:
             float(self._marginal_reach()), helper_referred, u[n_free:n_free + n_helper], org_referred, org_kinds,
             u_friction, float(self._friction()), week, caseload, self.capacity, self.episode_of, clients, P.waiting,
             P.wait_since, P.wait_priority, P.service, P.service_left, P.status, P.marginalized, P.household,
-            H.municipality, in_strain, self.nearest)
+            H.municipality, strained, self.nearest)
         self.caseload = caseload
         self.clients, self.waiting = len(self._served), len(self._queue)
         self.counts["self_referrals"] += n_self
