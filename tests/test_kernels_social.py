@@ -107,6 +107,26 @@ def test_strain_kernel_matches_the_numpy_rule(seed, in_row_order):
     assert len(got[1]) > 0 and n > 0
 
 
+def test_strain_kernel_belonging_is_that_of_the_belonging_submodel():
+    """The mean belonging the strain kernel gives the households that may leave is
+    ``Belonging.household_belonging``."""
+    m = CohesionModel(scale=0.05, rng=2, end="2005-12")
+    while m.running:
+        m.step()
+    P, H = m.people, m.households
+    jobless = np.flatnonzero(P.present[: P.n] & (P.age[: P.n] >= 15))[::3]  # any rows will do
+    none = np.zeros(0, np.int64)
+    # Strained from the first week: every household with a reference income (income below
+    # 10 times the reference).
+    _, eligible, belonging = _strain_kernel(
+        jobless, none, none, P.household, P.status, P.wage, P.pension, P.ei_benefit, H.first_row, H.arrived,
+        np.zeros(H.n, np.int64), np.float32(37.5), 10.0, 0.0, none, H.income.copy(), H.ref_income.copy(),
+        H.strain_weeks.copy(), P.present, P.age, np.float32(m.config["demography.working_age"]), P.belonging,
+        float(m.config["cohesion.belonging_initial"]))
+    assert len(eligible) > 0.9 * len(np.unique(P.household[jobless]))
+    assert np.array_equal(belonging, m.belonging.household_belonging(eligible))
+
+
 # -- informal support ----------------------------------------------------------------------
 def _support_numpy(talk, helper, help_trained, u, week, adult_age, help_untrained, aggression, w_untrained,
                    w_trained, e_untrained, e_trained, r_untrained, r_trained, age, trained_week, knows,
