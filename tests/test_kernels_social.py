@@ -43,7 +43,8 @@ def _strain_numpy(jobless, ei_paid, severance, household, status, wage, pension,
     """The strain rule as numpy statements over the members who arrived with each household."""
     hhs = np.unique(household[jobless]).astype(np.int64)
     sizes = arrived[hhs].astype(np.int64)
-    members = np.repeat(first_row[hhs].astype(np.int64) - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
+    starts = first_row[hhs].astype(np.int64)
+    members = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
     of = np.repeat(np.arange(len(hhs)), sizes)
     st = status[members]
     weekly = wage[members] * np.float32(hours)
@@ -64,7 +65,8 @@ def _strain_numpy(jobless, ei_paid, severance, household, status, wage, pension,
     eligible = strained[weeks >= after]
     # Mean belonging of the adults present among the members (Belonging.household_belonging).
     sizes = arrived[eligible].astype(np.int64)
-    members = np.repeat(first_row[eligible].astype(np.int64) - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
+    starts = first_row[eligible].astype(np.int64)
+    members = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
     of = np.repeat(np.arange(len(eligible)), sizes)
     ok = present[members] & (age[members] >= adult_age)
     tot = np.bincount(of[ok], weights=belonging[members[ok]], minlength=len(eligible))

@@ -105,7 +105,7 @@ def _watched(jobless, household, slot):
 
 
 @kernel
-def _among(rows, jobless, of_jobless, household, hhs, slot):
+def _households_of(rows, jobless, of_jobless, household, hhs, slot):
     """Index in ``hhs`` of the household of each of ``rows``, some of ``jobless`` (see
     ``_watched``). ``rows`` in the order of ``jobless`` are matched to them in one pass;
     otherwise through ``slot`` (scratch space, zero for every household, and left so)."""
@@ -164,11 +164,11 @@ def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension
                 earned[j] += pension[p]
                 reference[j] += pension[p]
     benefits = np.zeros(k)
-    at = _among(ei_paid, jobless, of_jobless, household, hhs, slot)  # every claimant is jobless
+    at = _households_of(ei_paid, jobless, of_jobless, household, hhs, slot)  # every claimant is jobless
     for i in range(len(ei_paid)):
         benefits[at[i]] += ei_benefit[ei_paid[i]]
     severance_pay = np.zeros(k)
-    at = _among(severance, jobless, of_jobless, household, hhs, slot)
+    at = _households_of(severance, jobless, of_jobless, household, hhs, slot)
     for i in range(len(severance)):
         severance_pay[at[i]] += wage[severance[i]] * hours
     strained = np.empty(k, np.int64)

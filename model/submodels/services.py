@@ -265,12 +265,12 @@ def _referrals_kernel(queue, places, free, u_self, self_rate, marginal_reach, he
     """Put on the waiting lists, in this order: self-referrals (a person of ``free`` asks when
     ``u_self`` is below the rate, lowered for marginalized residents: the employment
     centre if without a job, the community service if the household is under strain (one
-    of ``strained``, ascending), the psychosocial service otherwise); helpers' referrals to the psychosocial service; and
-    organizations' referrals (of ``org_referred`` to services ``org_kinds``; their clients
-    may wait while served). A referral is lost when its uniform is below ``friction``.
-    Return how many of each reached a list, and the rows waiting and their places in
-    line: ``queue`` and ``places`` (those already waiting) followed by those put on a
-    list now."""
+    of ``strained``, ascending), the psychosocial service otherwise); helpers' referrals
+    to the psychosocial service; and organizations' referrals (of ``org_referred`` to
+    services ``org_kinds``; their clients may wait while served). A referral is lost
+    when its uniform is below ``friction``. Return how many of each reached a list, and
+    the rows waiting and their places in line: ``queue`` and ``places`` (those already
+    waiting) followed by those put on a list now."""
     size = len(queue) + len(free) + len(helper_referred) + len(org_referred)
     rows = np.empty(size, np.int64)
     rows[: len(queue)] = queue
@@ -490,7 +490,7 @@ class Services:
         need = np.asarray(m.need, np.int64)
         if len(self._mark) < n:
             self._mark = np.zeros(len(P.present), np.bool_)
-        if self._served is None:  # find them (at the start, or after state written from outside)
+        if self._served is None:  # find them: the first week, or after _admit
             self._served, self._queue, self._places = _served_and_waiting(n, P.service, P.waiting, P.wait_since,
                                                                           P.wait_priority)
         self.capacity, clients, caseload, queue, places, gave_up, free, strained = _week_start_kernel(
