@@ -99,6 +99,7 @@ class Committees:
         self.cross = ~same
         self.fade = 1.0 - 0.5 ** (1.0 / self.p["link_halflife_weeks"])
         self.org_links = np.zeros((O.n, O.n), bool)  # the same links indexed by org row
+        self._formed = False  # some link outside the base exists
         self._publish()
 
     def _publish(self) -> None:
@@ -111,9 +112,12 @@ class Committees:
         rec, sup = iv.active("recovery_committee"), iv.active("support_committee")
         learn, bridge = float(self.p["committee_learning_rate"]), float(self.p["committee_link_rate"])
         cross = float(self.p["cross_sectoral_rate"]) if iv.active("csss_cross_sectoral") else 0.0
-        _network_kernel(u, self.links, self.base, self.recovery, self.support, learn if rec else 0.0,
-                        learn if sup else 0.0, bridge if rec and sup else 0.0, cross, 1.0 - self.fade,
-                        self.members, self.org_links)
+        rates = (learn if rec else 0.0, learn if sup else 0.0, bridge if rec and sup else 0.0, cross)
+        if not self._formed and max(rates) <= 0:
+            return  # no structure active and only base links: nothing forms or fades
+        if _network_kernel(u, self.links, self.base, self.recovery, self.support, *rates, 1.0 - self.fade,
+                           self.members, self.org_links):
+            self._formed = bool((self.links & ~self.base).any())
 
     @property
     def density(self) -> float:

@@ -29,6 +29,7 @@ class HouseholdFinances:
         self.hours = model.config["labour.hours_per_week"]
         self.belonging_migration = model.config["cohesion.belonging_migration"]
         self.belonging_initial = model.config["cohesion.belonging_initial"]
+        self.adult_age = model.config["demography.working_age"]
         self.strained = 0
         self._strained = np.zeros(0, np.int64)  # households under strain last week
         self._slot = np.zeros(0, np.int64)  # scratch map of households to their index, reused every week
@@ -43,19 +44,19 @@ class HouseholdFinances:
         # Members who can bring income: those who arrived with the household, whose rows
         # are consecutive. Children born in the model are left out (a simplification:
         # the oldest of them reach working age only at the end of the period).
-        strained, eligible = _strain_kernel(
+        strained, eligible, belonging = _strain_kernel(
             np.asarray(jobless, np.int64), np.asarray(ei_paid, np.int64), np.asarray(severance, np.int64),
-            P.household, P.status, P.wage, P.pension, P.ei_benefit, H.n, H.first_row, H.arrived, self._slot,
+            P.household, P.status, P.wage, P.pension, P.ei_benefit, H.first_row, H.arrived, self._slot,
             np.float32(self.hours), 1.0 - self.p["income_drop"], float(self.p["out_migration_after_weeks"]),
-            self._strained, H.income, H.ref_income, H.strain_weeks)
+            self._strained, H.income, H.ref_income, H.strain_weeks, P.present, P.age,
+            np.float32(self.adult_age), P.belonging, float(self.belonging_initial))
         self._strained = strained
         self.strained = len(strained)
         rng = m.streams["household_finances"]
         if len(eligible) == 0:
             return eligible
         # Households with a stronger sense of belonging are less likely to leave.
-        b = m.belonging.household_belonging(eligible)
-        odds = np.exp(-self.belonging_migration * (b - self.belonging_initial))
+        odds = np.exp(-self.belonging_migration * (belonging - self.belonging_initial))
         return bernoulli_each(rng, eligible, np.minimum(self.p["out_migration_rate"] * odds, 1.0))
 
     @property
@@ -65,9 +66,72 @@ class HouseholdFinances:
 
 
 @kernel
-def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension, ei_benefit, n_households,
-                   first_row, arrived, slot, hours, strain_share, after_weeks, strained_before, income,
-                   ref_income, strain_weeks):
+def _watched(jobless, household, slot):
+    """The households of ``jobless``, sorted, and for each of ``jobless`` the index of
+    their household among them. The jobless come in row order and members who arrived
+    together have consecutive rows, so their households mostly come in order already;
+    otherwise they are sorted, with ``slot`` as scratch space (zero for every household,
+    and left so)."""
+    hhs = np.empty(len(jobless), np.int64)
+    of_jobless = np.empty(len(jobless), np.int64)
+    k = 0
+    for i in range(len(jobless)):
+        h = household[jobless[i]]
+        if k > 0 and h == hhs[k - 1]:
+            of_jobless[i] = k - 1
+        elif k == 0 or h > hhs[k - 1]:
+            hhs[k] = h
+            of_jobless[i] = k
+            k += 1
+        else:
+            break
+    else:
+        return hhs[:k], of_jobless
+    k = 0
+    for p in jobless:
+        h = household[p]
+        if slot[h] == 0:
+            slot[h] = 1  # watched
+            hhs[k] = h
+            k += 1
+    hhs = np.sort(hhs[:k])
+    for j in range(k):
+        slot[hhs[j]] = j
+    for i in range(len(jobless)):
+        of_jobless[i] = slot[household[jobless[i]]]
+    for h in hhs:
+        slot[h] = 0
+    return hhs, of_jobless
+
+
+@kernel
+def _households_of(rows, jobless, of_jobless, household, hhs, slot):
+    """Index in ``hhs`` of the household of each of ``rows``, some of ``jobless`` (see
+    ``_watched``). ``rows`` in the order of ``jobless`` are matched to them in one pass;
+    otherwise through ``slot`` (scratch space, zero for every household, and left so)."""
+    at = np.empty(len(rows), np.int64)
+    q = 0
+    for i in range(len(rows)):
+        while q < len(jobless) and jobless[q] != rows[i]:
+            q += 1
+        if q == len(jobless):
+            break
+        at[i] = of_jobless[q]
+    else:
+        return at
+    for j in range(len(hhs)):
+        slot[hhs[j]] = j
+    for i in range(len(rows)):
+        at[i] = slot[household[rows[i]]]
+    for h in hhs:
+        slot[h] = 0
+    return at
+
+
+@kernel
+def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension, ei_benefit, first_row, arrived,
+                   slot, hours, strain_share, after_weeks, strained_before, income, ref_income, strain_weeks,
+                   present, age, adult_age, belonging, belonging_initial):
     """Income, reference income and strain of the households with a member in
     ``jobless``. A member's income is the weekly wage if employed or the pension if
     retired; the reference counts jobless members at the weekly wage of their last job.
@@ -75,34 +139,38 @@ def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension
     the claimant's household. A household is strained when its income is below
     ``strain_share`` of its reference income; its ``strain_weeks`` count the weeks in a
     row (reset for those strained before but not now). Returns the strained households
-    and those strained for ``after_weeks`` or more, both sorted. ``slot`` is scratch
-    space, zero for every household (and left so)."""
-    for p in jobless:
-        slot[household[p]] = 1  # watched
-    hhs = np.empty(n_households, np.int64)
-    k = 0
-    for h in range(n_households):  # every row is written and kept only if watched (no branches)
-        hhs[k] = h
-        k += slot[h]
-    hhs = hhs[:k]
+    and those strained for ``after_weeks`` or more, both sorted, and the mean belonging
+    of the adults present among the members who arrived with each of the latter
+    (``belonging_initial`` if none; as ``Belonging.household_belonging``). ``slot`` is
+    scratch space, zero for every household (and left so)."""
+    # The households watched (sorted) and the index among them of each jobless member's.
+    hhs, of_jobless = _watched(jobless, household, slot)
+    k = len(hhs)
     earned = np.zeros(k)
     reference = np.zeros(k)
     for j in range(k):
         h = hhs[j]
-        slot[h] = j
-        # Members who left (GONE) add nothing to either income.
+        # Members who left (GONE) add nothing to either income, nor do children and those
+        # outside the labour force; a wage or pension is read only where it counts.
         for p in range(first_row[h], first_row[h] + arrived[h]):
             st = status[p]
-            weekly_wage = wage[p] * hours
-            own = weekly_wage if st == EMPLOYED else (pension[p] if st == RETIRED else np.float32(0.0))
-            earned[j] += own
-            reference[j] += weekly_wage if (st == UNEMPLOYED or st == TRAINING) else own
+            if st == EMPLOYED:
+                weekly_wage = wage[p] * hours
+                earned[j] += weekly_wage
+                reference[j] += weekly_wage
+            elif st == UNEMPLOYED or st == TRAINING:
+                reference[j] += wage[p] * hours
+            elif st == RETIRED:
+                earned[j] += pension[p]
+                reference[j] += pension[p]
     benefits = np.zeros(k)
-    for p in ei_paid:  # every claimant is jobless
-        benefits[slot[household[p]]] += ei_benefit[p]
+    at = _households_of(ei_paid, jobless, of_jobless, household, hhs, slot)  # every claimant is jobless
+    for i in range(len(ei_paid)):
+        benefits[at[i]] += ei_benefit[ei_paid[i]]
     severance_pay = np.zeros(k)
-    for p in severance:
-        severance_pay[slot[household[p]]] += wage[p] * hours
+    at = _households_of(severance, jobless, of_jobless, household, hhs, slot)
+    for i in range(len(severance)):
+        severance_pay[at[i]] += wage[severance[i]] * hours
     strained = np.empty(k, np.int64)
     weeks = np.empty(k, np.int32)
     n_strained = 0
@@ -115,8 +183,6 @@ def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension
             strained[n_strained] = h
             weeks[n_strained] = strain_weeks[h] + 1  # 0 unless strained last week too
             n_strained += 1
-    for h in hhs:
-        slot[h] = 0
     for h in strained_before:
         strain_weeks[h] = 0
     n_eligible = 0
@@ -126,4 +192,13 @@ def _strain_kernel(jobless, ei_paid, severance, household, status, wage, pension
         if weeks[i] >= after_weeks:
             eligible[n_eligible] = strained[i]
             n_eligible += 1
-    return strained[:n_strained], eligible[:n_eligible]
+    mean_belonging = np.empty(n_eligible)
+    for j in range(n_eligible):
+        h = eligible[j]
+        total, count = 0.0, 0
+        for p in range(first_row[h], first_row[h] + arrived[h]):
+            if present[p] and age[p] >= adult_age:
+                total += belonging[p]
+                count += 1
+        mean_belonging[j] = total / count if count > 0 else belonging_initial
+    return strained[:n_strained], eligible[:n_eligible], mean_belonging

@@ -54,6 +54,9 @@ class InformalSupport:
         else:
             self.tau = self.train["long_term_weeks"] / math.log(short / long_)
         self.base_z = float(ndtri(min(max(self.p["help_probability"], 1e-9), 1 - 1e-9)))
+        self.help_untrained = float(ndtr(self.base_z))  # probability of helping without training
+        self.adult_age32 = np.float32(self.adult_age)  # ages are float32
+        self._no_help = np.zeros(0)
         self.acts = 0  # helping acts this week
         self.disclosures = 0
         self.referrals = 0
@@ -131,23 +134,19 @@ class InformalSupport:
         slot = rng.integers(0, ties.k, k)
         u = rng.random((4, k))
         helper = ties.targets(talk, slot)
-        tie = np.maximum(helper, 0)
-        valid = (helper >= 0) & (P.age[tie] >= np.float32(self.adult_age))  # an adult tie hears it
-        trained = valid & (P.trained_week[tie] >= 0)
-        # Probability of helping, Phi(base_z + shift): the shift comes from training.
-        help_untrained = float(ndtr(self.base_z))
-        help_trained = ndtr(self.base_z + self.shift(helper[trained])) if trained.any() else np.zeros(0)
         boost = 1.0
         if m.interventions.active("csss_reinforcement"):
             boost += m.interventions.params("csss_reinforcement")["network_boost"]
-        helps, referred = _support_kernel(
-            talk, helper, valid, trained, help_untrained, help_trained, u, m.week,
-            p["aggression_share"], p["aggression_withdrawal_untrained"],
-            p["aggression_withdrawal_trained"], p["effect_untrained"] * boost,
-            p["effect_trained"] * boost, p["referral_untrained"], p["referral_trained"],
-            P.knows_services, P.support_week, P.support_effect, P.helped_week, P.helps,
-            P.met_distressed)
-        self.acts = int(helps.sum())
+        args = (m.week, self.adult_age32, self.help_untrained, p["aggression_share"],
+                p["aggression_withdrawal_untrained"], p["aggression_withdrawal_trained"],
+                p["effect_untrained"] * boost, p["effect_trained"] * boost, p["referral_untrained"],
+                p["referral_trained"], P.age, P.trained_week, P.knows_services, P.support_week, P.support_effect,
+                P.helped_week, P.helps, P.met_distressed)
+        done, helps, trained, referred, acts = _support_kernel(talk, helper, self._no_help, u, *args)
+        if not done:  # trained helpers heard: their probability of helping, Phi(base_z + shift)
+            help_trained = ndtr(self.base_z + self.shift(helper[trained]))
+            done, helps, trained, referred, acts = _support_kernel(talk, helper, help_trained, u, *args)
+        self.acts = acts
         self.disclosures = k
         self.referrals = len(referred)
         self.last = {"person": talk, "helper": helper, "helped": helps, "trained": trained}
@@ -155,20 +154,34 @@ class InformalSupport:
 
 
 @kernel
-def _support_kernel(talk, helper, valid, trained, help_untrained, help_trained, u, week,
-                    aggression_share, withdrawal_untrained, withdrawal_trained,
-                    effect_untrained, effect_trained, referral_untrained, referral_trained,
-                    knows_services, support_week, support_effect, helped_week, helps_count,
-                    met_distressed):
-    """Whether the adult tie who hears each disclosure helps; record the support given and
-    received. ``help_trained`` is the probability of helping of each trained helper in
-    turn, ``help_untrained`` that of the others; the uniforms ``u`` decide, by row,
-    helping, aggressive behaviour, withdrawal and referral. Returns the help flags and
-    the persons referred to the psychosocial service (in ``talk`` order)."""
+def _support_kernel(talk, helper, help_trained, u, week, adult_age, help_untrained, aggression_share,
+                    withdrawal_untrained, withdrawal_trained, effect_untrained, effect_trained, referral_untrained,
+                    referral_trained, age, trained_week, knows_services, support_week, support_effect, helped_week,
+                    helps_count, met_distressed):
+    """Whether the tie who hears each disclosure (``helper``, -1: nobody) helps; record the
+    support given and received. Only an adult tie (``age >= adult_age``) hears it. A
+    trained helper (``trained_week >= 0``) helps with the probability of the next entry
+    of ``help_trained``, the others with ``help_untrained``; the uniforms ``u`` decide,
+    by row, helping, aggressive behaviour, withdrawal and referral. Returns whether
+    ``help_trained`` had an entry for every trained helper who heard (if not, nothing
+    else is done), whether each helper is trained, the help flags, the persons referred
+    to the psychosocial service (in ``talk`` order) and the number of helping acts."""
     k = len(talk)
     helps = np.zeros(k, np.bool_)
+    trained = np.zeros(k, np.bool_)
+    valid = np.zeros(k, np.bool_)
+    n_trained = 0
+    for e in range(k):
+        h = helper[e]
+        if h >= 0 and age[h] >= adult_age:
+            valid[e] = True
+            if trained_week[h] >= 0:
+                trained[e] = True
+                n_trained += 1
     referred = np.empty(k, np.int64)
-    n_referred = 0
+    if n_trained > len(help_trained):
+        return False, helps, trained, referred[:0], 0
+    n_referred = n_helps = 0
     j = 0  # next entry of help_trained
     for e in range(k):
         if not valid[e]:
@@ -185,6 +198,7 @@ def _support_kernel(talk, helper, valid, trained, help_untrained, help_trained, 
         if u[1, e] < aggression_share and u[2, e] < withdrawal:
             continue  # the helper withdraws from aggressive behaviour
         helps[e] = True
+        n_helps += 1
         support_week[person] = week
         support_effect[person] = effect
         helped_week[h] = week
@@ -196,4 +210,4 @@ def _support_kernel(talk, helper, valid, trained, help_untrained, help_trained, 
         if u[3, e] < refer:
             referred[n_referred] = person
             n_referred += 1
-    return helps, referred[:n_referred]
+    return True, helps, trained, referred[:n_referred], n_helps
