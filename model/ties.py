@@ -191,6 +191,22 @@ def _resolve(ids, slot, slots, slot_is_place, place_worker, present):
 
 
 @kernel
+def _count_present(ids, slots, slot_is_place, place_worker, present):
+    """Per person of ``ids``: how many of their slots resolve to a present person (as
+    ``_resolve``)."""
+    out = np.zeros(len(ids), np.int16)
+    for j in range(len(ids)):
+        c = 0
+        for b in range(slots.shape[1]):
+            t = np.int64(slots[ids[j], b])
+            if t >= 0 and slot_is_place[b]:
+                t = place_worker[t]
+            c += t >= 0 and present[t]
+        out[j] = c
+    return out
+
+
+@kernel
 def _broken(rows, cols, slots, slot_is_place, place_worker, present, age, adult_age):
     """The ties of persons ``rows`` in slots ``cols`` that are lost: to someone no longer
     present, or to a place that has no worker. Returns them as (index into ``rows``,
@@ -357,7 +373,5 @@ class Ties:
 
     def count(self, ids: np.ndarray) -> np.ndarray:
         """Present ties of each of ``ids`` (support ties)."""
-        out = np.zeros(len(ids), np.int16)
-        for j in range(self.k):
-            out += self.targets(ids, np.full(len(ids), j)) >= 0
-        return out
+        return _count_present(np.asarray(ids, np.int64), self.slots, self.slot_is_place, self.place_worker,
+                              self.model.people.present)

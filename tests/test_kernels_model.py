@@ -12,7 +12,7 @@ import pytest
 from model import aggregates
 from model.state import Status
 from model.submodels.demography import _age_kernel, _in_households, _residents_by_municipality
-from model.ties import _broken, _pick_kernel, _resolve
+from model.ties import _broken, _count_present, _pick_kernel, _resolve
 
 SIZES = [0, 1, 7, 1001]
 
@@ -124,6 +124,8 @@ def test_tie_kernels(n):
     ok = t >= 0
     ok[ok] = present[t[ok]]
     assert (_resolve(ids, slot, slots, is_place, place_worker, present) == np.where(ok, t, -1)).all()
+    per_slot = [_resolve(ids, np.full(len(ids), j), slots, is_place, place_worker, present) >= 0 for j in range(k)]
+    assert (_count_present(ids, slots, is_place, place_worker, present) == np.sum(per_slot, axis=0)).all()
 
     rows = np.flatnonzero(present).astype(np.int64)
     cols = np.array([1, 2, 4], np.int64)
