@@ -12,21 +12,6 @@ from .jit import kernel
 
 
 @kernel
-def count_codes(codes: np.ndarray, k: int) -> np.ndarray:
-    """How many rows hold each code ``0 .. k-1`` (``np.bincount`` for small int codes)."""
-    part = np.zeros((4, k), np.int64)  # four interleaved tallies: no wait on the previous row's add
-    n = len(codes)
-    for i in range(0, n - 3, 4):
-        part[0, codes[i]] += 1
-        part[1, codes[i + 1]] += 1
-        part[2, codes[i + 2]] += 1
-        part[3, codes[i + 3]] += 1
-    for i in range(n - n % 4, n):
-        part[0, codes[i]] += 1
-    return part.sum(axis=0)
-
-
-@kernel
 def at_or_above(rows: np.ndarray, values: np.ndarray, threshold) -> np.ndarray:
     """The rows of ``rows`` (in order) whose ``values`` are at least ``threshold``."""
     out = np.empty(len(rows), np.int64)

@@ -409,8 +409,13 @@ class CohesionModel(mesa.Model):
     def _aggregate(self, paid: np.ndarray) -> None:
         P, H = self.people, self.households
         n = P.n
-        counts = aggregates.count_codes(P.status[:n], len(Status.NAMES))
-        self.n_present = int(n - counts[Status.GONE])
+        # Everyone with a labour-force status is a present adult (children hold CHILD until
+        # working age, persons who left hold GONE), so the adults' tally by status is the
+        # whole population's for those statuses.
+        self._adult_tally = aggregates.adult_summary(self.adults, P.distress, P.status, self._high_distress,
+                                                     P.knows_services, len(Status.NAMES))
+        counts = self._adult_tally[0]
+        self.n_present = int(np.count_nonzero(P.present[:n]))
         s = self.stats
         s.week = self.week
         s.date = self.date.isoformat()
@@ -447,8 +452,7 @@ class CohesionModel(mesa.Model):
     def _aggregate_social(self) -> None:
         P, s = self.people, self.stats
         adult = self.adults
-        count, total, n_high, need, knows = aggregates.adult_summary(
-            adult, P.distress, P.status, self._high_distress, P.knows_services, len(Status.NAMES))
+        count, total, n_high, need, knows = self._adult_tally
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_by, high_by = total / count, n_high / count
         s.mean_distress = float(total.sum() / count.sum()) if len(adult) else NA

@@ -27,7 +27,6 @@ def test_aggregates_match_bincount_and_masks(n):
     knows = rng.random(pool) < 0.4
     thr = np.float32(0.8)
 
-    assert (aggregates.count_codes(status, 7) == np.bincount(status, minlength=7)).all()
     assert (aggregates.at_or_above(rows, distress, thr) == rows[distress[rows] >= thr]).all()
 
     count, total, n_high, high, n_knows = aggregates.adult_summary(rows, distress, status, thr, knows, 7)

@@ -98,6 +98,24 @@ def test_agents_are_the_object_view_of_the_arrays(small_run):
     assert any(c.empty for c in m.grid.all_cells) and not all(c.empty for c in m.grid.all_cells)
 
 
+def test_only_present_adults_hold_a_labour_force_status_and_the_weekly_counts_match():
+    m = CohesionModel(scale=0.05, rng=5, end="2006-06")
+    P = m.people
+    working_age = m.config["demography.working_age"]
+    while m.running:
+        m.step()
+        n = P.n
+        status, present = P.status[:n], P.present[:n]
+        assert ((status == Status.GONE) == ~present).all()
+        assert (status[present & (P.age[:n] < working_age)] == Status.CHILD).all()
+        assert (status[present & (P.age[:n] >= working_age)] != Status.CHILD).all()
+        counts = np.bincount(status, minlength=len(Status.NAMES))
+        s = m.stats
+        assert s.population == n - counts[Status.GONE]
+        assert (s.employed, s.unemployed, s.in_training, s.retired) == tuple(
+            counts[[Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING, Status.RETIRED]])
+
+
 def test_agents_of_departed_rows_are_rebound_to_the_newcomers_of_the_week():
     from model import Household, Worker
 
