@@ -21,6 +21,8 @@ replaces workers who die or move away so that every wave can be filled.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 
 from ..jit import kernel
@@ -71,6 +73,10 @@ class LabourMarket:
         self.demand_index = np.asarray(reg["job_demand_index"], float)
         first_year = cfg.defs["regional_economy.job_demand_index"].extra.get("years", [2003])[0]
         self.index_mid_years = first_year + 0.5 + np.arange(len(self.demand_index))
+        # The index of every week of the run, by date (one interpolation at the start).
+        dates = [model.start_date + timedelta(days=7 * w) for w in range(model.n_weeks)]
+        self._index_of_date = dict(zip(dates, np.interp([_year_fraction(d) for d in dates], self.index_mid_years,
+                                                        self.demand_index)))
         self.vacancies = np.zeros(self.n_sec)
         # Where new hires work: for each (sector, home municipality) a cumulative
         # distribution over the sector's employers by commuting pull, laid end to end so
@@ -89,6 +95,14 @@ class LabourMarket:
         self.hires = 0
         self.separations = 0
         self.period = int(cfg["demography.period_weeks"])
+        # The pools as the last step left them: (week, rows, employed, jobless, held), the
+        # same lists the scan of all rows would give; reused next week, brought up to date
+        # with the rows laid off or taken by a plant and the persons who came and went.
+        self._pools_kept: tuple | None = None
+        self._laid_off: list[np.ndarray] = []  # rows laid off since the last step
+        self._restaffed = False  # a plant took job seekers or inactive persons since the last step
+        self._hired = np.zeros(0, np.int64)  # rows hired by the last match
+        self._hired_sector = np.zeros(0, np.int64)
 
     def per_period(self, name: str) -> float:
         """Probability over one life-course period of an event with weekly rate ``name``."""
@@ -110,6 +124,7 @@ class LabourMarket:
         P.reemployed_week[ids] = -1
         P.spell_start[ids] = m.week
         ei.open_claims(P, ids, m.ei_rules, m.ei_region_rate, m.date, m.week, severance_weeks)
+        self._laid_off.append(np.asarray(ids, np.int64))
         self.deficit += self.replacement_share * len(ids)
         self.lost_for_good += (1.0 - self.replacement_share) * len(ids)
 
@@ -144,13 +159,9 @@ class LabourMarket:
         m, P, p = self.model, self.model.people, self.p
         rng = m.streams["labour"]
         life_course = m.week % self.period == self.period - 1
-        if self._rows.shape[1] < P.n:
-            self._rows = np.empty((2, len(P.status)), np.int64)
         # Jobs held outside the plants (by sector) are counted here and kept up to date as
         # people retire or lose their job.
-        employed, jobless, held, groups = _labour_pools_kernel(
-            P.n, P.status, P.at_plant, P.age, P.ever_displaced, P.sector, self.n_sec, life_course,
-            np.float32(p["retirement_age"]), self._rows[0], self._rows[1])
+        employed, jobless, held, groups = self._pools(life_course)
 
         # Retirement (every period): at the retirement age, early from 60, and displaced
         # workers from 55.
@@ -196,9 +207,39 @@ class LabourMarket:
 
         # The job seekers now: the jobless still searching or back from retraining, those
         # who just lost their job and those who just entered the labour force.
-        seekers = _seekers_kernel(P.status, jobless, sep, enter)
+        seekers, searching = _seekers_kernel(P.status, jobless, sep, enter)
         self._update_jobs()
         self._match(rng, held, seekers)
+        # The pools as this week leaves them, for the next.
+        employed, jobless = _pools_after_week_kernel(at_work, sep, self._hired, self._hired_sector, searching, held)
+        self._pools_kept = (m.week, P.n, employed, jobless, held)
+        self._laid_off.clear()
+        self._restaffed = False
+
+    def _pools(self, life_course: bool) -> tuple:
+        """The rows employed outside the plants and the rows without a job (searching or
+        retraining), sorted, and the jobs held outside the plants by sector; on
+        life-course weeks also the groups at risk of retiring or entering the labour force
+        (see :func:`_labour_pools_kernel`), else None. Taken over from the last step when
+        it was last week (only rows that left, came or were laid off since are looked at),
+        from a scan of all rows otherwise."""
+        m, P = self.model, self.model.people
+        kept = self._pools_kept
+        if life_course or kept is None or kept[0] != m.week - 1:
+            if self._rows.shape[1] < P.n:
+                self._rows = np.empty((2, len(P.status)), np.int64)
+            return _labour_pools_kernel(P.n, P.status, P.at_plant, P.age, P.ever_displaced, P.sector, self.n_sec,
+                                        life_course, np.float32(self.p["retirement_age"]), self._rows[0],
+                                        self._rows[1])
+        _, n_kept, employed, jobless, held = kept
+        # Persons leave the RCM and arrive in demography weeks; plants take and lay off
+        # workers in the weeks of the timeline.
+        if (self._laid_off or self._restaffed or P.n != n_kept or len(m.last_exits)
+                or m.week % self.period == 0):
+            laid_off = np.sort(np.concatenate(self._laid_off)) if self._laid_off else np.zeros(0, np.int64)
+            employed, jobless = _refresh_pools_kernel(employed, jobless, laid_off, n_kept, P.n, P.status, P.at_plant,
+                                                      P.sector, held)
+        return employed, jobless, held, None
 
     def _update_jobs(self) -> None:
         """Jobs outside the plants: the labour force not working at a plant, at the
@@ -210,8 +251,9 @@ class LabourMarket:
         at_plants = sum(m.shocks.remaining.values())
         self.deficit *= 1.0 - self.replace_per_week
         # The yearly index holds at mid-year; weeks in between are interpolated.
-        t = m.date.year + (m.date.timetuple().tm_yday - 0.5) / 365.25
-        index = np.interp(t, self.index_mid_years, self.demand_index)
+        index = self._index_of_date.get(m.date)
+        if index is None:
+            index = np.interp(_year_fraction(m.date), self.index_mid_years, self.demand_index)
         total = (self.labour_force - at_plants) * (1.0 - self.structural_rate) * index
         total += m.interventions.extra_jobs(m.config["run.scale"])  # recovery committee, CSSS 2011
         self.jobs = max(total - self.deficit - self.lost_for_good, 0.0) * self.sector_share
@@ -222,6 +264,7 @@ class LabourMarket:
         P, p = self.model.people, self.p
         self.vacancies = np.maximum(self.jobs - held, 0.0)
         self.hires = 0
+        self._hired = self._hired_sector = seekers[:0] if seekers is not None else np.zeros(0, np.int64)
         if self.vacancies.sum() <= 0:
             return
         iv = self.model.interventions
@@ -255,8 +298,9 @@ class LabourMarket:
         for s in np.flatnonzero(counts > cap):
             drop = rng.permutation(by_sector[starts[s]:starts[s] + counts[s]])[int(cap[s]):]
             keep[drop] = False
-        self.give_jobs(seekers[h[keep]], sector[keep], rng)
-        self.hires = int(keep.sum())
+        self._hired, self._hired_sector = seekers[h[keep]], sector[keep]
+        self.give_jobs(self._hired, self._hired_sector, rng)
+        self.hires = len(self._hired)
 
     def _staff_plants(self, rng: np.random.Generator) -> None:
         """Replace plant workers who died or moved away before their layoff wave."""
@@ -265,6 +309,7 @@ class LabourMarket:
         need = m.shocks.remaining
         if not need:
             return
+        self._restaffed = True
         staff = np.flatnonzero(P.at_plant[:n] & P.present[:n])
         counts = np.bincount(P.employer[staff], minlength=m.orgs.n)
         status = P.status[:n]
@@ -295,6 +340,11 @@ class LabourMarket:
             P.wage[ids] = np.maximum(self.wages[self.manuf] * np.exp(rng.normal(0.0, self.p["wage_sigma"], len(ids))),
                                      self.p["minimum_wage"])
             ei.close_claims(P, ids)
+
+
+def _year_fraction(day: date) -> float:
+    """The time of year of ``day`` (mid-day) in years."""
+    return day.year + (day.timetuple().tm_yday - 0.5) / 365.25
 
 
 @kernel
@@ -400,11 +450,13 @@ def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, re
 
 @kernel
 def _seekers_kernel(status, jobless, separated, entered):
-    """The rows of three sorted lists that are searching for a job (status unemployed),
-    merged in order."""
-    seekers = np.empty(len(jobless) + len(separated) + len(entered), np.int64)
+    """The rows of three sorted lists (no row in two) that are searching for a job (status
+    unemployed), and those searching or retraining, merged in order."""
+    size = len(jobless) + len(separated) + len(entered)
+    seekers = np.empty(size, np.int64)
+    searching = np.empty(size, np.int64)
     none = np.iinfo(np.int64).max
-    i = j = k = n = 0
+    i = j = k = n = ns = 0
     while True:
         a = jobless[i] if i < len(jobless) else none
         b = separated[j] if j < len(separated) else none
@@ -418,9 +470,98 @@ def _seekers_kernel(status, jobless, separated, entered):
             j += 1
         else:
             k += 1
+        st = status[p]
         seekers[n] = p
-        n += status[p] == UNEMPLOYED
-    return seekers[:n]
+        n += st == UNEMPLOYED
+        searching[ns] = p
+        ns += (st == UNEMPLOYED) | (st == TRAINING)
+    return seekers[:n], searching[:ns]
+
+
+@kernel
+def _refresh_pools_kernel(employed, jobless, laid_off, n_kept, n, status, at_plant, sector, held):
+    """The pools a step left (``employed``, ``jobless``, sorted, and ``held`` by sector)
+    brought up to date: rows no longer employed outside the plants (gone, or taken by a
+    plant) or no longer jobless leave them, one job fewer held in the sector; rows added
+    since (from ``n_kept`` to ``n``) and the rows ``laid_off`` (sorted) join the pool
+    their status puts them in. Returns the new lists; ``held`` is updated in place."""
+    emp = np.empty(len(employed) + n - n_kept, np.int64)
+    ne = 0
+    for p in employed:
+        if status[p] == EMPLOYED and not at_plant[p]:
+            emp[ne] = p
+            ne += 1
+        else:
+            held[sector[p]] -= 1
+    for p in range(n_kept, n):
+        if status[p] == EMPLOYED and not at_plant[p]:
+            emp[ne] = p
+            ne += 1
+            held[sector[p]] += 1
+    job = np.empty(len(jobless) + n - n_kept + len(laid_off), np.int64)
+    none = np.iinfo(np.int64).max
+    nj = i = k = 0
+    q = n_kept
+    last = -1
+    while True:  # the kept jobless, then the new rows (all above them), merged with laid_off
+        a = jobless[i] if i < len(jobless) else (q if q < n else none)
+        b = laid_off[k] if k < len(laid_off) else none
+        p = min(a, b)
+        if p == none:
+            break
+        if p == a:
+            if i < len(jobless):
+                i += 1
+            else:
+                q += 1
+        if p == b:
+            k += 1
+        if p == last:
+            continue
+        last = p
+        st = status[p]
+        if st == UNEMPLOYED or st == TRAINING:
+            job[nj] = p
+            nj += 1
+    return emp[:ne], job[:nj]
+
+
+@kernel
+def _pools_after_week_kernel(at_work, separated, hired, hired_sector, searching, held):
+    """The pools a week leaves: those at work outside the plants less those ``separated``
+    (a subset) plus those ``hired``, and those ``searching`` (searching or retraining)
+    less those hired (a subset); all sorted. One more job is held in each hire's sector
+    (``held``, in place)."""
+    employed = np.empty(len(at_work) + len(hired), np.int64)
+    none = np.iinfo(np.int64).max
+    i = j = k = n = 0
+    while True:
+        a = at_work[i] if i < len(at_work) else none
+        if j < len(separated) and a == separated[j]:
+            i += 1
+            j += 1
+            continue
+        b = hired[k] if k < len(hired) else none
+        if a == none and b == none:
+            break
+        if a < b:
+            employed[n] = a
+            i += 1
+        else:
+            employed[n] = b
+            k += 1
+        n += 1
+    for s in hired_sector:
+        held[s] += 1
+    jobless = np.empty(len(searching), np.int64)
+    nj = k = 0
+    for p in searching:
+        if k < len(hired) and p == hired[k]:
+            k += 1
+        else:
+            jobless[nj] = p
+            nj += 1
+    return employed[:n], jobless[:nj]
 
 
 @kernel
