@@ -56,10 +56,13 @@ class LabourMarket:
         people, orgs = model.people, model.orgs
         n = people.n
         status = people.status[:n]
-        self._rows = np.empty((2, len(people.status)), np.int64)  # scratch lists of rows, reused every week
+        # Two pairs of lists of rows (employed, jobless), reused every week: the pools are
+        # written to one pair from the other.
+        self._rows = np.empty((2, 2, len(people.status)), np.int64)
+        self._pair = 0  # the pair holding the pools of the last step
         _, _, held, _ = _labour_pools_kernel(n, people.status, people.at_plant, people.age, people.ever_displaced,
                                              people.sector, self.n_sec, False, np.float32(lab["retirement_age"]),
-                                             self._rows[0], self._rows[1])
+                                             *self._rows[0])
         e0 = held.astype(float)
         self.sector_share = e0 / e0.sum()  # jobs outside the plants keep their initial mix
         self.labour_force = int(((status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)).sum())
@@ -211,7 +214,8 @@ class LabourMarket:
         self._update_jobs()
         self._match(rng, held, seekers)
         # The pools as this week leaves them, for the next.
-        employed, jobless = _pools_after_week_kernel(at_work, sep, self._hired, self._hired_sector, searching, held)
+        employed, jobless = _pools_after_week_kernel(at_work, sep, self._hired, self._hired_sector, searching, held,
+                                                     *self._next_pair())
         self._pools_kept = (m.week, P.n, employed, jobless, held)
         self._laid_off.clear()
         self._restaffed = False
@@ -226,11 +230,8 @@ class LabourMarket:
         m, P = self.model, self.model.people
         kept = self._pools_kept
         if life_course or kept is None or kept[0] != m.week - 1:
-            if self._rows.shape[1] < P.n:
-                self._rows = np.empty((2, len(P.status)), np.int64)
             return _labour_pools_kernel(P.n, P.status, P.at_plant, P.age, P.ever_displaced, P.sector, self.n_sec,
-                                        life_course, np.float32(self.p["retirement_age"]), self._rows[0],
-                                        self._rows[1])
+                                        life_course, np.float32(self.p["retirement_age"]), *self._next_pair())
         _, n_kept, employed, jobless, held = kept
         # Persons leave the RCM and arrive in demography weeks; plants take and lay off
         # workers in the weeks of the timeline.
@@ -238,8 +239,17 @@ class LabourMarket:
                 or m.week % self.period == 0):
             laid_off = np.sort(np.concatenate(self._laid_off)) if self._laid_off else np.zeros(0, np.int64)
             employed, jobless = _refresh_pools_kernel(employed, jobless, laid_off, n_kept, P.n, P.status, P.at_plant,
-                                                      P.sector, held)
+                                                      P.sector, held, *self._next_pair())
         return employed, jobless, held, None
+
+    def _next_pair(self) -> np.ndarray:
+        """The pair of lists not holding the pools of the last step (as long as the rows
+        can be), to write new pools to."""
+        n = len(self.model.people.status)
+        if self._rows.shape[2] < n:
+            self._rows = np.empty((2, 2, n), np.int64)
+        self._pair = 1 - self._pair
+        return self._rows[self._pair]
 
     def _update_jobs(self) -> None:
         """Jobs outside the plants: the labour force not working at a plant, at the
@@ -479,26 +489,25 @@ def _seekers_kernel(status, jobless, separated, entered):
 
 
 @kernel
-def _refresh_pools_kernel(employed, jobless, laid_off, n_kept, n, status, at_plant, sector, held):
+def _refresh_pools_kernel(employed, jobless, laid_off, n_kept, n, status, at_plant, sector, held, emp, job):
     """The pools a step left (``employed``, ``jobless``, sorted, and ``held`` by sector)
     brought up to date: rows no longer employed outside the plants (gone, or taken by a
     plant) or no longer jobless leave them, one job fewer held in the sector; rows added
     since (from ``n_kept`` to ``n``) and the rows ``laid_off`` (sorted) join the pool
-    their status puts them in. Returns the new lists; ``held`` is updated in place."""
-    emp = np.empty(len(employed) + n - n_kept, np.int64)
+    their status puts them in. The new lists are written to the start of ``emp`` and
+    ``job`` (at least ``n`` long) and returned; ``held`` is updated in place."""
     ne = 0
     for p in employed:
-        if status[p] == EMPLOYED and not at_plant[p]:
-            emp[ne] = p
-            ne += 1
-        else:
+        emp[ne] = p
+        still = (status[p] == EMPLOYED) & (not at_plant[p])
+        ne += still
+        if not still:
             held[sector[p]] -= 1
     for p in range(n_kept, n):
         if status[p] == EMPLOYED and not at_plant[p]:
             emp[ne] = p
             ne += 1
             held[sector[p]] += 1
-    job = np.empty(len(jobless) + n - n_kept + len(laid_off), np.int64)
     none = np.iinfo(np.int64).max
     nj = i = k = 0
     q = n_kept
@@ -527,33 +536,38 @@ def _refresh_pools_kernel(employed, jobless, laid_off, n_kept, n, status, at_pla
 
 
 @kernel
-def _pools_after_week_kernel(at_work, separated, hired, hired_sector, searching, held):
+def _pools_after_week_kernel(at_work, separated, hired, hired_sector, searching, held, employed, jobless):
     """The pools a week leaves: those at work outside the plants less those ``separated``
     (a subset) plus those ``hired``, and those ``searching`` (searching or retraining)
-    less those hired (a subset); all sorted. One more job is held in each hire's sector
+    less those hired (a subset); all sorted, written to the start of ``employed`` and
+    ``jobless`` (long enough) and returned. One more job is held in each hire's sector
     (``held``, in place)."""
-    employed = np.empty(len(at_work) + len(hired), np.int64)
-    none = np.iinfo(np.int64).max
+    # Runs of at_work between the changes are copied whole.
     i = j = k = n = 0
-    while True:
-        a = at_work[i] if i < len(at_work) else none
-        if j < len(separated) and a == separated[j]:
-            i += 1
-            j += 1
-            continue
-        b = hired[k] if k < len(hired) else none
-        if a == none and b == none:
-            break
-        if a < b:
-            employed[n] = a
-            i += 1
-        else:
-            employed[n] = b
+    while j < len(separated) or k < len(hired):
+        if k < len(hired) and j < len(separated) and separated[j] == hired[k]:
+            j += 1  # separated and hired again: stays
             k += 1
-        n += 1
+            continue
+        leaves = k == len(hired) or (j < len(separated) and separated[j] < hired[k])
+        x = separated[j] if leaves else hired[k]
+        end = i
+        while end < len(at_work) and at_work[end] < x:
+            end += 1
+        employed[n:n + end - i] = at_work[i:end]
+        n += end - i
+        if leaves:
+            j += 1
+            i = end + 1
+        else:
+            k += 1
+            employed[n] = x
+            n += 1
+            i = end
+    employed[n:n + len(at_work) - i] = at_work[i:]
+    n += len(at_work) - i
     for s in hired_sector:
         held[s] += 1
-    jobless = np.empty(len(searching), np.int64)
     nj = k = 0
     for p in searching:
         if k < len(hired) and p == hired[k]:
