@@ -156,13 +156,20 @@ def close_claims(people: Table, ids: np.ndarray) -> None:
 
 
 @kernel
+def close_claim(p, left, wait, benefit, severance_left):
+    """No benefits, waiting weeks or severance pay left for row ``p`` (for compiled
+    callers)."""
+    left[p] = 0
+    wait[p] = 0
+    benefit[p] = 0.0
+    severance_left[p] = 0
+
+
+@kernel
 def _close_claims_kernel(ids, left, wait, benefit, severance_left):
     """No benefits, waiting weeks or severance pay left for ``ids``."""
     for p in ids:
-        left[p] = 0
-        wait[p] = 0
-        benefit[p] = 0.0
-        severance_left[p] = 0
+        close_claim(p, left, wait, benefit, severance_left)
 
 
 def step(people: Table, jobless: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

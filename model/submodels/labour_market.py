@@ -32,6 +32,7 @@ from ..streams import bernoulli
 from . import employment_insurance as ei
 
 AGE_SEARCH_BANDS = np.array([0, 25, 45, 55, 60, 200], float)
+_NO_ROWS = np.zeros(0, np.int64)
 EMPLOYED, UNEMPLOYED, TRAINING, RETIRED, INACTIVE = (Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
                                                     Status.RETIRED, Status.INACTIVE)
 
@@ -95,6 +96,8 @@ class LabourMarket:
             rows_of_key.append(np.broadcast_to(rows, cdf.shape))
         self.employer_keys = np.concatenate([k.ravel() for k in keys])
         self.employer_of_key = np.concatenate([r.ravel() for r in rows_of_key])
+        # Where the keys of each (sector, municipality) start, and the end of the last.
+        self.employer_block = np.concatenate([[0], np.cumsum([k.shape[1] for k in keys for _ in range(len(k))])])
         self.hires = 0
         self.separations = 0
         self.period = int(cfg["demography.period_weeks"])
@@ -135,21 +138,27 @@ class LabourMarket:
         """Employ ``ids`` in the given sectors at a background employer near home."""
         if len(ids) == 0:
             return
-        m, P, p = self.model, self.model.people, self.p
+        P = self.model.people
         ids = np.asarray(ids, np.int64)
-        sector = np.asarray(sector, np.int64)
+        first, n_first = _first_job_since_layoff_kernel(ids, P.ever_displaced, P.reemployed_week)
+        self._employ(ids, np.asarray(sector, np.int64), first, n_first, rng)
+
+    def _employ(self, ids: np.ndarray, sector: np.ndarray, first: np.ndarray, n_first: int,
+                rng: np.random.Generator) -> None:
+        """:meth:`give_jobs`, with ``first`` marking the displaced workers in their first
+        job since the layoff (``n_first`` of them)."""
+        m, P, p = self.model, self.model.people, self.p
         where = rng.random(len(ids))  # the employer, by commuting pull from home
         spread = np.exp(rng.normal(0.0, p["wage_sigma"], len(ids)))  # wage around the sector's
         # Displaced workers' first job after the layoff pays their old wage less a loss
         # drawn uniformly in the range of their sex and tenure.
-        first, n_first = _first_job_since_layoff_kernel(ids, P.ever_displaced, P.reemployed_week)
         loss = rng.random(n_first) if n_first else np.zeros(0)
         _employ_kernel(ids, sector, where, spread, first, loss, m.week, self.n_muni, self.employer_keys,
-                       self.employer_of_key, self.wages, np.float32(p["long_tenure_years"]), self.wage_loss,
-                       p["minimum_wage"], P.household, m.households.municipality, P.female,
+                       self.employer_block, self.employer_of_key, self.wages, np.float32(p["long_tenure_years"]),
+                       self.wage_loss, p["minimum_wage"], P.household, m.households.municipality, P.female,
                        P.displaced_tenure, P.displaced_wage, P.reemployed_week, P.wage, P.status,
-                       P.sector, P.employer, P.at_plant, P.job_start, P.job_end)
-        ei.close_claims(P, ids)
+                       P.sector, P.employer, P.at_plant, P.job_start, P.job_end, P.ei_left, P.ei_wait, P.ei_benefit,
+                       P.severance_left)
 
     # -- the weekly step ---------------------------------------------------------------
     def restaff(self) -> None:
@@ -272,10 +281,10 @@ class LabourMarket:
         """Hires this week; ``held`` counts the jobs held outside the plants, by sector;
         ``seekers`` are the job seekers (sorted; by default every unemployed person)."""
         P, p = self.model.people, self.p
-        self.vacancies = np.maximum(self.jobs - held, 0.0)
+        self.vacancies, any_vacancy = _vacancies_kernel(self.jobs, held)
         self.hires = 0
-        self._hired = self._hired_sector = seekers[:0] if seekers is not None else np.zeros(0, np.int64)
-        if self.vacancies.sum() <= 0:
+        self._hired = self._hired_sector = _NO_ROWS
+        if not any_vacancy:
             return
         iv = self.model.interventions
         boost = 1.0
@@ -296,21 +305,20 @@ class LabourMarket:
         S = everywhere.sum() + own
         a = p["matching_elasticity"]
         V = self.vacancies
-        M = np.minimum(V, p["matching_efficiency"] * S ** a * V ** (1 - a))
-        rate = np.divide(M, S, out=np.zeros(self.n_sec), where=S > 0)  # hires per unit of effort
+        rate = _hire_rate_kernel(V, S, S ** a, V ** (1 - a), p["matching_efficiency"])  # hires per unit of effort
         # Who is hired this week, and in which sector.
         h = _hire_kernel(rng.random(len(seekers)), effort, last, rate, rate.sum(), c)
-        sector, counts, starts, by_sector = _hire_sector_kernel(rng.random(len(h)), last[h], rate, c)
+        sector, by_sector, over = _hire_sector_kernel(rng.random(len(h)), h, last, rate, c, V)
         # No sector hires more people than it has vacancies: a random subset of its hires
-        # is kept.
-        keep = np.ones(len(h), bool)
-        cap = np.floor(V)
-        for s in np.flatnonzero(counts > cap):
-            drop = rng.permutation(by_sector[starts[s]:starts[s] + counts[s]])[int(cap[s]):]
-            keep[drop] = False
-        self._hired, self._hired_sector = seekers[h[keep]], sector[keep]
-        self.give_jobs(self._hired, self._hired_sector, rng)
-        self.hires = len(self._hired)
+        # is kept (the hires of such a sector are shuffled and those past its vacancies dropped).
+        for start, end, _ in over.tolist():
+            rng.shuffle(by_sector[start:end])
+        ids, sector, first, n_first = _kept_hires_kernel(seekers, h, sector, by_sector, over, P.ever_displaced,
+                                                         P.reemployed_week)
+        if len(ids):
+            self._employ(ids, sector, first, n_first, rng)
+        self._hired, self._hired_sector = ids, sector
+        self.hires = len(ids)
 
     def _staff_plants(self, rng: np.random.Generator) -> None:
         """Replace plant workers who died or moved away before their layoff wave."""
@@ -638,16 +646,46 @@ def _hire_kernel(u, effort, last, rate, rate_sum, cross_sector):
 
 
 @kernel
-def _hire_sector_kernel(u, last, rate, cross_sector):
-    """Sector of each hire, drawn in proportion to the hire rate of each sector times the
-    effort the hire aims at it (more at the last job's sector; ``u`` uniform); the number
-    of hires by sector; and the hires (their positions) grouped by sector, in order, with
-    where each sector's group starts."""
+def _vacancies_kernel(jobs, held):
+    """Vacancies by sector, ``max(jobs - held, 0)`` (as ``np.maximum``), and whether there
+    are any."""
+    vacancies = np.empty(len(jobs))
+    some = False
+    for s in range(len(jobs)):
+        v = jobs[s] - held[s]
+        vacancies[s] = v if v >= 0.0 or np.isnan(v) else 0.0
+        some |= vacancies[s] > 0.0
+    return vacancies, some
+
+
+@kernel
+def _hire_rate_kernel(vacancies, effort, effort_a, vacancies_1_a, efficiency):
+    """Hires per unit of search effort by sector: ``min(V, efficiency * S**a * V**(1-a))
+    / S`` (0 where there is no effort), from ``S**a`` and ``V**(1-a)`` (``effort_a``,
+    ``vacancies_1_a``); ``min`` as ``np.minimum``."""
+    rate = np.zeros(len(vacancies))
+    for s in range(len(vacancies)):
+        v = vacancies[s]
+        x = efficiency * effort_a[s] * vacancies_1_a[s]
+        hires = v if v <= x or np.isnan(v) else x
+        if effort[s] > 0:
+            rate[s] = hires / effort[s]
+    return rate
+
+
+@kernel
+def _hire_sector_kernel(u, hired, last, rate, cross_sector, vacancies):
+    """Sector of each hire (``hired``, positions among the seekers whose last sector is
+    ``last``), drawn in proportion to the hire rate of each sector times the effort the
+    hire aims at it (more at the last job's sector; ``u`` uniform); the hires (their
+    positions in ``hired``) grouped by sector, in order; and for each sector with more
+    hires than whole vacancies, in order, where its group starts, ends, and where the
+    hires past its vacancies start."""
     n_sec = len(rate)
     sector = np.empty(len(u), np.int64)
     cum = np.empty(n_sec)
     for i in range(len(u)):
-        s = last[i]
+        s = last[hired[i]]
         base = cross_sector if s >= 0 else 1.0
         total = 0.0
         for j in range(n_sec):
@@ -673,7 +711,43 @@ def _hire_sector_kernel(u, last, rate, cross_sector):
     for i in range(len(u)):
         by_sector[filled[sector[i]]] = i
         filled[sector[i]] += 1
-    return sector, counts, starts, by_sector
+    over = np.empty((n_sec, 3), np.int64)
+    k = 0
+    for s in range(n_sec):
+        cap = np.floor(vacancies[s])
+        if counts[s] > cap:
+            over[k, 0] = starts[s]
+            over[k, 1] = starts[s] + counts[s]
+            over[k, 2] = starts[s] + np.int64(cap)
+            k += 1
+    return sector, by_sector, over[:k]
+
+
+@kernel
+def _kept_hires_kernel(seekers, hired, sector, by_sector, over, ever_displaced, reemployed_week):
+    """The hires kept (rows, in order) and their sectors: all but those placed past the
+    vacancies of their sector in ``by_sector`` (``over``, see :func:`_hire_sector_kernel`);
+    which of them are displaced workers in their first job since the layoff, and how many."""
+    keep = np.ones(len(hired), np.bool_)
+    for k in range(len(over)):
+        for i in range(over[k, 2], over[k, 1]):
+            keep[by_sector[i]] = False
+    n = 0
+    for i in range(len(hired)):
+        n += keep[i]
+    ids = np.empty(n, np.int64)
+    kept_sector = np.empty(n, np.int64)
+    first = np.empty(n, np.bool_)
+    n = n_first = 0
+    for i in range(len(hired)):
+        if keep[i]:
+            p = seekers[hired[i]]
+            ids[n] = p
+            kept_sector[n] = sector[i]
+            first[n] = ever_displaced[p] and reemployed_week[p] < 0
+            n_first += first[n]
+            n += 1
+    return ids, kept_sector, first, n_first
 
 
 @kernel
@@ -686,22 +760,29 @@ def _first_job_since_layoff_kernel(ids, ever_displaced, reemployed_week):
 
 
 @kernel
-def _employ_kernel(ids, sector, where, spread, first, loss, week, n_muni, employer_keys, employer_of_key,
-                   sector_wage, long_tenure_years, wage_loss, minimum_wage, household, municipality, female,
-                   displaced_tenure, displaced_wage, reemployed_week, wage, status, job_sector, employer,
-                   at_plant, job_start, job_end):
+def _employ_kernel(ids, sector, where, spread, first, loss, week, n_muni, employer_keys, employer_block,
+                   employer_of_key, sector_wage, long_tenure_years, wage_loss, minimum_wage, household, municipality,
+                   female, displaced_tenure, displaced_wage, reemployed_week, wage, status, job_sector, employer,
+                   at_plant, job_start, job_end, ei_left, ei_wait, ei_benefit, severance_left):
     """Employ ``ids`` in ``sector`` at a background employer drawn near home (``where``
     uniform, against the cumulative pull of the (sector, municipality) block of
-    ``employer_keys``), at the sector's wage times ``spread``; displaced workers in
-    their first job since the layoff (``first``) earn their old wage less a loss drawn
-    in the range of ``wage_loss`` for their sex and tenure (``loss`` uniform, one per
-    such worker); never below the minimum wage."""
+    ``employer_keys``, whose blocks start at ``employer_block``), at the sector's wage
+    times ``spread``; displaced workers in their first job since the layoff (``first``)
+    earn their old wage less a loss drawn in the range of ``wage_loss`` for their sex and
+    tenure (``loss`` uniform, one per such worker); never below the minimum wage. Their
+    EI claims end."""
     j = 0
     for i in range(len(ids)):
         p = ids[i]
         s = sector[i]
-        key = np.float64(s * n_muni + municipality[household[p]]) + where[i]
-        lo, hi = 0, len(employer_keys)  # first key above, as searchsorted(side="right")
+        block = s * n_muni + municipality[household[p]]
+        key = np.float64(block) + where[i]
+        # The first key above, as searchsorted(side="right"): the keys of earlier blocks
+        # are at most ``block``; the block's last key is block + 1, above ``key`` unless
+        # the sum rounded up to it.
+        lo, hi = employer_block[block], employer_block[block + 1]
+        if employer_keys[hi - 1] <= key:
+            lo, hi = hi, len(employer_keys)
         while lo < hi:
             mid = (lo + hi) // 2
             if employer_keys[mid] <= key:
@@ -725,3 +806,4 @@ def _employ_kernel(ids, sector, where, spread, first, loss, week, n_muni, employ
         at_plant[p] = False
         job_start[p] = week
         job_end[p] = np.nan
+        ei.close_claim(p, ei_left, ei_wait, ei_benefit, severance_left)
