@@ -33,6 +33,7 @@ from . import employment_insurance as ei
 
 AGE_SEARCH_BANDS = np.array([0, 25, 45, 55, 60, 200], float)
 _NO_ROWS = np.zeros(0, np.int64)
+BLOCK = 128  # rows per block in the counts of those employed outside the plants
 EMPLOYED, UNEMPLOYED, TRAINING, RETIRED, INACTIVE = (Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
                                                     Status.RETIRED, Status.INACTIVE)
 
@@ -61,9 +62,14 @@ class LabourMarket:
         # written to one pair from the other.
         self._rows = np.empty((2, 2, len(people.status)), np.int64)
         self._pair = 0  # the pair holding the pools of the last step
+        # Who is employed outside the plants, by row, and how many in each block of
+        # BLOCK rows: the i-th of them is found without a list.
+        self._in_pool = np.zeros(len(people.status), np.bool_)
+        self._pool_blocks = np.zeros(len(people.status) // BLOCK + 1, np.int64)
+        self._positions = np.arange(len(people.status))
         _, _, held, _ = _labour_pools_kernel(n, people.status, people.at_plant, people.age, people.ever_displaced,
                                              people.sector, self.n_sec, False, np.float32(lab["retirement_age"]),
-                                             *self._rows[0])
+                                             *self._rows[0], self._in_pool, self._pool_blocks, BLOCK)
         e0 = held.astype(float)
         self.sector_share = e0 / e0.sum()  # jobs outside the plants keep their initial mix
         self.labour_force = int(((status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)).sum())
@@ -101,9 +107,10 @@ class LabourMarket:
         self.hires = 0
         self.separations = 0
         self.period = int(cfg["demography.period_weeks"])
-        # The pools as the last step left them: (week, rows, employed, jobless, held), the
-        # same lists the scan of all rows would give; reused next week, brought up to date
-        # with the rows laid off or taken by a plant and the persons who came and went.
+        # The pools as the last step left them: (week, rows, jobless, held) and the rows
+        # marked employed outside the plants (``_in_pool``), the same a scan of all rows
+        # would give; reused next week, brought up to date with the rows laid off or
+        # taken by a plant and the persons who came and went.
         self._pools_kept: tuple | None = None
         self._laid_off: list[np.ndarray] = []  # rows laid off since the last step
         self._restaffed = False  # a plant took job seekers or inactive persons since the last step
@@ -177,7 +184,6 @@ class LabourMarket:
 
         # Retirement (every period): at the retirement age, early from 60, and displaced
         # workers from 55.
-        at_work = employed
         if life_course:
             employed_old, employed_60, jobless_old, jobless_60, displaced_55, inactive = groups
             pr = self.per_period
@@ -190,13 +196,15 @@ class LabourMarket:
             ])
             _retire_kernel(retire, m.week, np.float32(m.config["strain.pension_share"]),
                            np.float32(p["hours_per_week"]), held, P.sector, P.wage, P.pension, P.status, P.job_end,
-                           P.employer)
+                           P.employer, self._in_pool, self._pool_blocks, BLOCK)
             ei.close_claims(P, retire)
-            at_work = employed[P.status[employed] == Status.EMPLOYED]
 
-        # Background separations (plants lose workers only in the timeline's waves).
-        sep = bernoulli(rng, at_work, p["separation_rate"])
-        _separate_kernel(sep, m.week, held, P.sector, P.status, P.employer, P.job_end, P.spell_start)
+        # Background separations (plants lose workers only in the timeline's waves): drawn
+        # by position among those at work outside the plants, in row order.
+        at_work = self._positions[:held.sum()]
+        sep = _rows_at_kernel(bernoulli(rng, at_work, p["separation_rate"]), self._in_pool, self._pool_blocks, BLOCK)
+        _separate_kernel(sep, m.week, held, P.sector, P.status, P.employer, P.job_end, P.spell_start, self._in_pool,
+                         self._pool_blocks, BLOCK)
         ei.open_claims(P, sep, m.ei_rules, m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"])
         self.separations = len(sep)
 
@@ -223,33 +231,41 @@ class LabourMarket:
         self._update_jobs()
         self._match(rng, held, seekers)
         # The pools as this week leaves them, for the next.
-        employed, jobless = _pools_after_week_kernel(at_work, sep, self._hired, self._hired_sector, searching, held,
-                                                     *self._next_pair())
-        self._pools_kept = (m.week, P.n, employed, jobless, held)
+        jobless = _pools_after_week_kernel(self._hired, self._hired_sector, searching, held, self._in_pool,
+                                           self._pool_blocks, BLOCK, self._next_pair()[1])
+        self._pools_kept = (m.week, P.n, jobless, held)
         self._laid_off.clear()
         self._restaffed = False
 
     def _pools(self, life_course: bool) -> tuple:
-        """The rows employed outside the plants and the rows without a job (searching or
-        retraining), sorted, and the jobs held outside the plants by sector; on
-        life-course weeks also the groups at risk of retiring or entering the labour force
-        (see :func:`_labour_pools_kernel`), else None. Taken over from the last step when
-        it was last week (only rows that left, came or were laid off since are looked at),
-        from a scan of all rows otherwise."""
+        """The rows employed outside the plants (marked in ``_in_pool``), the rows without
+        a job (searching or retraining), sorted, and the jobs held outside the plants by
+        sector; on weeks all rows are scanned also the list of the rows employed outside
+        the plants and on life-course weeks the groups at risk of retiring or entering the
+        labour force (see :func:`_labour_pools_kernel`), else None for both. Taken over
+        from the last step when it was last week (only rows that left, came or were laid
+        off since are looked at), from a scan of all rows otherwise."""
         m, P = self.model, self.model.people
         kept = self._pools_kept
+        if len(self._in_pool) < len(P.status):  # more rows: the marks and counts grow
+            cap = len(P.status)
+            self._in_pool = np.concatenate([self._in_pool, np.zeros(cap - len(self._in_pool), np.bool_)])
+            self._pool_blocks = np.concatenate([self._pool_blocks,
+                                                np.zeros(cap // BLOCK + 1 - len(self._pool_blocks), np.int64)])
+            self._positions = np.arange(cap)
         if life_course or kept is None or kept[0] != m.week - 1:
             return _labour_pools_kernel(P.n, P.status, P.at_plant, P.age, P.ever_displaced, P.sector, self.n_sec,
-                                        life_course, np.float32(self.p["retirement_age"]), *self._next_pair())
-        _, n_kept, employed, jobless, held = kept
+                                        life_course, np.float32(self.p["retirement_age"]), *self._next_pair(),
+                                        self._in_pool, self._pool_blocks, BLOCK)
+        _, n_kept, jobless, held = kept
         # Persons leave the RCM and arrive in demography weeks; plants take and lay off
         # workers in the weeks of the timeline.
-        if (self._laid_off or self._restaffed or P.n != n_kept or len(m.last_exits)
-                or m.week % self.period == 0):
-            laid_off = np.sort(np.concatenate(self._laid_off)) if self._laid_off else np.zeros(0, np.int64)
-            employed, jobless = _refresh_pools_kernel(employed, jobless, laid_off, n_kept, P.n, P.status, P.at_plant,
-                                                      P.sector, held, *self._next_pair())
-        return employed, jobless, held, None
+        if self._laid_off or self._restaffed or P.n != n_kept or len(m.last_exits):
+            laid_off = np.sort(np.concatenate(self._laid_off)) if self._laid_off else _NO_ROWS
+            jobless = _refresh_pools_kernel(jobless, laid_off, np.asarray(m.last_exits, np.int64), n_kept, P.n,
+                                            P.status, P.at_plant, P.sector, held, self._in_pool, self._pool_blocks,
+                                            BLOCK, self._next_pair()[1])
+        return None, jobless, held, None
 
     def _next_pair(self) -> np.ndarray:
         """The pair of lists not holding the pools of the last step (as long as the rows
@@ -367,22 +383,28 @@ def _year_fraction(day: date) -> float:
 
 @kernel
 def _labour_pools_kernel(n, status, at_plant, age, ever_displaced, sector, n_sec, life_course, retirement_age,
-                         employed, jobless):
+                         employed, jobless, in_pool, blocks, block):
     """Rows employed outside the plants, rows without a job (searching or retraining),
     the jobs held outside the plants by sector, and on life-course weeks the groups at
     risk of retiring or entering the labour force: the employed at or past
     ``retirement_age``, the employed from 60, the jobless at or past it, the jobless from
     60 who were not displaced, the displaced jobless from 55, and the inactive under 60.
     Rows are sorted. The first two lists are written to the start of ``employed`` and
-    ``jobless`` (at least ``n`` long)."""
+    ``jobless`` (at least ``n`` long); the rows employed outside the plants are marked
+    in ``in_pool`` and counted by block of ``block`` rows in ``blocks``."""
     ne = nj = 0
+    blocks[:] = 0
     for p in range(n):  # every row is written and kept only if it belongs (no branches)
         st = status[p]
         employed[ne] = p
-        ne += (st == EMPLOYED) & (not at_plant[p])
+        e = (st == EMPLOYED) & (not at_plant[p])
+        in_pool[p] = e
+        ne += e
         jobless[nj] = p
         nj += (st == UNEMPLOYED) | (st == TRAINING)
     employed, jobless = employed[:ne], jobless[:nj]
+    for p in employed:
+        blocks[p // block] += 1
     held = np.zeros(n_sec, np.int64)
     for p in employed:
         held[sector[p]] += 1
@@ -416,12 +438,16 @@ def _labour_pools_kernel(n, status, at_plant, age, ever_displaced, sector, n_sec
 
 
 @kernel
-def _retire_kernel(ids, week, pension_share, hours, held, sector, wage, pension, status, job_end, employer):
+def _retire_kernel(ids, week, pension_share, hours, held, sector, wage, pension, status, job_end, employer,
+                   in_pool, blocks, block):
     """Retire ``ids``: a pension of ``pension_share`` of the weekly wage; the job, if
-    any, ends this week (one job fewer held in its sector)."""
+    any, ends this week (one job fewer held in its sector; the employed among ``ids``
+    work outside the plants, marked in ``in_pool``, counted in ``blocks``)."""
     for p in ids:
         if status[p] == EMPLOYED:
             held[sector[p]] -= 1
+            in_pool[p] = False
+            blocks[p // block] -= 1
         pension[p] = pension_share * wage[p] * hours
         status[p] = RETIRED
         if np.isnan(job_end[p]):
@@ -430,11 +456,14 @@ def _retire_kernel(ids, week, pension_share, hours, held, sector, wage, pension,
 
 
 @kernel
-def _separate_kernel(ids, week, held, sector, status, employer, job_end, spell_start):
-    """``ids`` lose their job this week (one job fewer held in its sector) and start
+def _separate_kernel(ids, week, held, sector, status, employer, job_end, spell_start, in_pool, blocks, block):
+    """``ids``, employed outside the plants (marked in ``in_pool``, counted in
+    ``blocks``), lose their job this week (one job fewer held in its sector) and start
     searching."""
     for p in ids:
         held[sector[p]] -= 1
+        in_pool[p] = False
+        blocks[p // block] -= 1
         status[p] = UNEMPLOYED
         employer[p] = -1
         job_end[p] = week
@@ -497,24 +526,46 @@ def _seekers_kernel(status, jobless, separated, entered):
 
 
 @kernel
-def _refresh_pools_kernel(employed, jobless, laid_off, n_kept, n, status, at_plant, sector, held, emp, job):
-    """The pools a step left (``employed``, ``jobless``, sorted, and ``held`` by sector)
-    brought up to date: rows no longer employed outside the plants (gone, or taken by a
-    plant) or no longer jobless leave them, one job fewer held in the sector; rows added
+def _rows_at_kernel(positions, in_pool, blocks, block):
+    """The rows at ``positions`` (sorted) in the row order of those marked in ``in_pool``
+    (counted by block of ``block`` rows in ``blocks``)."""
+    rows = np.empty(len(positions), np.int64)
+    b = before = 0  # the block, and how many are marked in the blocks before it
+    for i in range(len(positions)):
+        while before + blocks[b] <= positions[i]:
+            before += blocks[b]
+            b += 1
+        left = positions[i] - before
+        p = b * block
+        while True:
+            if in_pool[p]:
+                if left == 0:
+                    break
+                left -= 1
+            p += 1
+        rows[i] = p
+    return rows
+
+
+@kernel
+def _refresh_pools_kernel(jobless, laid_off, exits, n_kept, n, status, at_plant, sector, held, in_pool, blocks,
+                          block, job):
+    """The pools a step left (rows employed outside the plants marked in ``in_pool``,
+    counted by block of ``block`` rows in ``blocks`` and by sector in ``held``; the rows
+    ``jobless``, sorted) brought up to date: rows that left the RCM since (``exits``)
+    leave them; rows no longer jobless (taken by a plant) leave the jobless; rows added
     since (from ``n_kept`` to ``n``) and the rows ``laid_off`` (sorted) join the pool
-    their status puts them in. The new lists are written to the start of ``emp`` and
-    ``job`` (at least ``n`` long) and returned; ``held`` is updated in place."""
-    ne = 0
-    for p in employed:
-        emp[ne] = p
-        still = (status[p] == EMPLOYED) & (not at_plant[p])
-        ne += still
-        if not still:
+    their status puts them in. The jobless are written to the start of ``job`` (at least
+    ``n`` long) and returned; the rest is updated in place."""
+    for p in exits:
+        if in_pool[p]:
+            in_pool[p] = False
+            blocks[p // block] -= 1
             held[sector[p]] -= 1
     for p in range(n_kept, n):
         if status[p] == EMPLOYED and not at_plant[p]:
-            emp[ne] = p
-            ne += 1
+            in_pool[p] = True
+            blocks[p // block] += 1
             held[sector[p]] += 1
     none = np.iinfo(np.int64).max
     nj = i = k = 0
@@ -540,42 +591,21 @@ def _refresh_pools_kernel(employed, jobless, laid_off, n_kept, n, status, at_pla
         if st == UNEMPLOYED or st == TRAINING:
             job[nj] = p
             nj += 1
-    return emp[:ne], job[:nj]
+    return job[:nj]
 
 
 @kernel
-def _pools_after_week_kernel(at_work, separated, hired, hired_sector, searching, held, employed, jobless):
-    """The pools a week leaves: those at work outside the plants less those ``separated``
-    (a subset) plus those ``hired``, and those ``searching`` (searching or retraining)
-    less those hired (a subset); all sorted, written to the start of ``employed`` and
-    ``jobless`` (long enough) and returned. One more job is held in each hire's sector
-    (``held``, in place)."""
-    # Runs of at_work between the changes are copied whole.
-    i = j = k = n = 0
-    while j < len(separated) or k < len(hired):
-        if k < len(hired) and j < len(separated) and separated[j] == hired[k]:
-            j += 1  # separated and hired again: stays
-            k += 1
-            continue
-        leaves = k == len(hired) or (j < len(separated) and separated[j] < hired[k])
-        x = separated[j] if leaves else hired[k]
-        end = i
-        while end < len(at_work) and at_work[end] < x:
-            end += 1
-        employed[n:n + end - i] = at_work[i:end]
-        n += end - i
-        if leaves:
-            j += 1
-            i = end + 1
-        else:
-            k += 1
-            employed[n] = x
-            n += 1
-            i = end
-    employed[n:n + len(at_work) - i] = at_work[i:]
-    n += len(at_work) - i
-    for s in hired_sector:
-        held[s] += 1
+def _pools_after_week_kernel(hired, hired_sector, searching, held, in_pool, blocks, block, jobless):
+    """The pools a week leaves: those ``hired`` join those employed outside the plants
+    (marked in ``in_pool``, counted by block of ``block`` rows in ``blocks`` and by
+    sector in ``held``, in place); the jobless are those ``searching`` (searching or
+    retraining, sorted) but not hired (sorted, a subset), written to the start of
+    ``jobless`` (long enough) and returned."""
+    for i in range(len(hired)):
+        p = hired[i]
+        in_pool[p] = True
+        blocks[p // block] += 1
+        held[hired_sector[i]] += 1
     nj = k = 0
     for p in searching:
         if k < len(hired) and p == hired[k]:
@@ -583,7 +613,7 @@ def _pools_after_week_kernel(at_work, separated, hired, hired_sector, searching,
         else:
             jobless[nj] = p
             nj += 1
-    return employed[:n], jobless[:nj]
+    return jobless[:nj]
 
 
 @kernel
