@@ -171,7 +171,8 @@ class LabourMarket:
     def restaff(self) -> None:
         """Before the week's layoff waves: replace plant workers who left last week."""
         m = self.model
-        if m.model_people_left_plants():
+        # Only when a plant still has waves to come and someone left the RCM last week.
+        if m.shocks.remaining and len(m.last_exits) and m.model_people_left_plants():
             self._staff_plants(m.streams["labour"])
 
     def step(self) -> None:
@@ -344,15 +345,13 @@ class LabourMarket:
         if not need:
             return
         self._restaffed = True
-        staff = np.flatnonzero(P.at_plant[:n] & P.present[:n])
-        counts = np.bincount(P.employer[staff], minlength=m.orgs.n)
+        counts, pool_manuf, pool_other = _plant_staff_kernel(n, P.at_plant, P.present, P.employer, P.status, P.sector,
+                                                             self.manuf, m.orgs.n)
         status = P.status[:n]
-        pool = np.flatnonzero(status == Status.UNEMPLOYED)
-        manuf = P.sector[pool] == self.manuf
         # Unemployed manufacturing workers first, then other job seekers, then inactive adults.
-        order = [rng.permutation(pool[manuf]), rng.permutation(pool[~manuf])]
+        order = [rng.permutation(pool_manuf), rng.permutation(pool_other)]
         shortfall = sum(max(required - counts[row], 0) for row, required in need.items())
-        if shortfall > len(pool):
+        if shortfall > len(pool_manuf) + len(pool_other):
             extra = np.flatnonzero((status == Status.INACTIVE) & (P.age[:n] >= 18) & (P.age[:n] < 60))
             order.append(rng.permutation(extra))
         candidates = np.concatenate(order)
@@ -435,6 +434,27 @@ def _labour_pools_kernel(n, status, at_plant, age, ever_displaced, sector, n_sec
     groups = (employed_old[:n_old], employed_60[:n_60], jobless_old[:nj_old], jobless_60[:nj_60],
               displaced_55[:nd_55], inactive[:ni])
     return employed, jobless, held, groups
+
+
+@kernel
+def _plant_staff_kernel(n, at_plant, present, employer, status, sector, manuf, n_orgs):
+    """The workers present at each plant (by organization row), and the unemployed rows
+    whose last job was in sector ``manuf`` and the others, sorted."""
+    counts = np.zeros(n_orgs, np.int64)
+    pool_manuf = np.empty(n, np.int64)
+    pool_other = np.empty(n, np.int64)
+    nm = no = 0
+    for p in range(n):
+        if at_plant[p] and present[p]:
+            counts[employer[p]] += 1
+        if status[p] == UNEMPLOYED:
+            if sector[p] == manuf:
+                pool_manuf[nm] = p
+                nm += 1
+            else:
+                pool_other[no] = p
+                no += 1
+    return counts, pool_manuf[:nm], pool_other[:no]
 
 
 @kernel

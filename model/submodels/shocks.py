@@ -38,17 +38,26 @@ class Shocks:
         for w in waves:
             row = self.plant_of_closure[w.closure]
             self.remaining[row] = self.remaining.get(row, 0) + w.workers
+        # Announcements and closures of the plants, in date order: (date, row, announced
+        # if True, else closed); those dated before the end of a week apply from that week.
+        closures = model.timeline.closures
+        self._plant_events = sorted(
+            [(closures[c].announced, row, True) for c, row in self.plant_of_closure.items()]
+            + [(closures[c].closed, row, False) for c, row in self.plant_of_closure.items()], key=lambda e: e[0])
+        self._next_event = 0
 
     def step(self) -> None:
         m = self.model
         week_end = m.date + timedelta(days=7)
         timeline = m.timeline
         orgs = m.orgs
-        for c_idx, row in self.plant_of_closure.items():
-            c = timeline.closures[c_idx]
-            if c.announced < week_end:
+        events = self._plant_events
+        while self._next_event < len(events) and events[self._next_event][0] < week_end:
+            _, row, announced = events[self._next_event]
+            self._next_event += 1
+            if announced:
                 orgs.announced[row] = True
-            if c.closed < week_end:
+            else:
                 orgs.open[row] = False
         rng = m.streams["shocks"]
         P = m.people
