@@ -58,18 +58,17 @@ class LabourMarket:
         people, orgs = model.people, model.orgs
         n = people.n
         status = people.status[:n]
-        # Two pairs of lists of rows (employed, jobless), reused every week: the pools are
-        # written to one pair from the other.
-        self._rows = np.empty((2, 2, len(people.status)), np.int64)
-        self._pair = 0  # the pair holding the pools of the last step
+        # Two lists of rows, reused every week: the jobless are written to one from the other.
+        self._rows = np.empty((2, len(people.status)), np.int64)
+        self._list = 0  # the list holding the jobless of the last step
         # Who is employed outside the plants, by row, and how many in each block of
         # BLOCK rows: the i-th of them is found without a list.
         self._in_pool = np.zeros(len(people.status), np.bool_)
         self._pool_blocks = np.zeros(len(people.status) // BLOCK + 1, np.int64)
         self._positions = np.arange(len(people.status))
-        _, _, held, _ = _labour_pools_kernel(n, people.status, people.at_plant, people.age, people.ever_displaced,
-                                             people.sector, self.n_sec, False, np.float32(lab["retirement_age"]),
-                                             *self._rows[0], self._in_pool, self._pool_blocks, BLOCK)
+        self._group_rows = np.empty((3, 0), np.int64)  # scratch lists of rows for the life-course groups
+        _, held = _labour_pools_kernel(n, people.status, people.at_plant, people.sector, self.n_sec, self._rows[0],
+                                       self._in_pool, self._pool_blocks, BLOCK)
         e0 = held.astype(float)
         self.sector_share = e0 / e0.sum()  # jobs outside the plants keep their initial mix
         self.labour_force = int(((status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)).sum())
@@ -181,12 +180,16 @@ class LabourMarket:
         life_course = m.week % self.period == self.period - 1
         # Jobs held outside the plants (by sector) are counted here and kept up to date as
         # people retire or lose their job.
-        employed, jobless, held, groups = self._pools(life_course)
+        jobless, held = self._pools()
 
         # Retirement (every period): at the retirement age, early from 60, and displaced
         # workers from 55.
         if life_course:
-            employed_old, employed_60, jobless_old, jobless_60, displaced_55, inactive = groups
+            if self._group_rows.shape[1] < P.n:
+                self._group_rows = np.empty((3, len(P.status)), np.int64)
+            employed_old, employed_60, jobless_old, jobless_60, displaced_55, inactive = _life_course_groups_kernel(
+                P.n, P.status, self._in_pool, P.age, P.ever_displaced, jobless, np.float32(p["retirement_age"]),
+                self._group_rows)
             pr = self.per_period
             retire = np.concatenate([
                 bernoulli(rng, employed_old, pr("retirement_rate_65")),
@@ -233,19 +236,17 @@ class LabourMarket:
         self._match(rng, held, seekers)
         # The pools as this week leaves them, for the next.
         jobless = _pools_after_week_kernel(self._hired, self._hired_sector, searching, held, self._in_pool,
-                                           self._pool_blocks, BLOCK, self._next_pair()[1])
+                                           self._pool_blocks, BLOCK, self._next_list())
         self._pools_kept = (m.week, P.n, jobless, held)
         self._laid_off.clear()
         self._restaffed = False
 
-    def _pools(self, life_course: bool) -> tuple:
-        """The rows employed outside the plants (marked in ``_in_pool``), the rows without
-        a job (searching or retraining), sorted, and the jobs held outside the plants by
-        sector; on weeks all rows are scanned also the list of the rows employed outside
-        the plants and on life-course weeks the groups at risk of retiring or entering the
-        labour force (see :func:`_labour_pools_kernel`), else None for both. Taken over
-        from the last step when it was last week (only rows that left, came or were laid
-        off since are looked at), from a scan of all rows otherwise."""
+    def _pools(self) -> tuple:
+        """The rows without a job (searching or retraining), sorted, and the jobs held
+        outside the plants by sector; those employed outside the plants are marked in
+        ``_in_pool`` and counted by block in ``_pool_blocks``. Taken over from the last
+        step when it was last week (only rows that left, came or were laid off since are
+        looked at), from a scan of all rows otherwise."""
         m, P = self.model, self.model.people
         kept = self._pools_kept
         if len(self._in_pool) < len(P.status):  # more rows: the marks and counts grow
@@ -254,9 +255,8 @@ class LabourMarket:
             self._pool_blocks = np.concatenate([self._pool_blocks,
                                                 np.zeros(cap // BLOCK + 1 - len(self._pool_blocks), np.int64)])
             self._positions = np.arange(cap)
-        if life_course or kept is None or kept[0] != m.week - 1:
-            return _labour_pools_kernel(P.n, P.status, P.at_plant, P.age, P.ever_displaced, P.sector, self.n_sec,
-                                        life_course, np.float32(self.p["retirement_age"]), *self._next_pair(),
+        if kept is None or kept[0] != m.week - 1:
+            return _labour_pools_kernel(P.n, P.status, P.at_plant, P.sector, self.n_sec, self._next_list(),
                                         self._in_pool, self._pool_blocks, BLOCK)
         _, n_kept, jobless, held = kept
         # Persons leave the RCM and arrive in demography weeks; plants take and lay off
@@ -265,17 +265,17 @@ class LabourMarket:
             laid_off = np.sort(np.concatenate(self._laid_off)) if self._laid_off else _NO_ROWS
             jobless = _refresh_pools_kernel(jobless, laid_off, np.asarray(m.last_exits, np.int64), n_kept, P.n,
                                             P.status, P.at_plant, P.sector, held, self._in_pool, self._pool_blocks,
-                                            BLOCK, self._next_pair()[1])
-        return None, jobless, held, None
+                                            BLOCK, self._next_list())
+        return jobless, held
 
-    def _next_pair(self) -> np.ndarray:
-        """The pair of lists not holding the pools of the last step (as long as the rows
-        can be), to write new pools to."""
+    def _next_list(self) -> np.ndarray:
+        """The list not holding the jobless of the last step (as long as the rows can be),
+        to write new ones to."""
         n = len(self.model.people.status)
-        if self._rows.shape[2] < n:
-            self._rows = np.empty((2, 2, n), np.int64)
-        self._pair = 1 - self._pair
-        return self._rows[self._pair]
+        if self._rows.shape[1] < n:
+            self._rows = np.empty((2, n), np.int64)
+        self._list = 1 - self._list
+        return self._rows[self._list]
 
     def _update_jobs(self) -> None:
         """Jobs outside the plants: the labour force not working at a plant, at the
@@ -381,59 +381,59 @@ def _year_fraction(day: date) -> float:
 
 
 @kernel
-def _labour_pools_kernel(n, status, at_plant, age, ever_displaced, sector, n_sec, life_course, retirement_age,
-                         employed, jobless, in_pool, blocks, block):
-    """Rows employed outside the plants, rows without a job (searching or retraining),
-    the jobs held outside the plants by sector, and on life-course weeks the groups at
-    risk of retiring or entering the labour force: the employed at or past
-    ``retirement_age``, the employed from 60, the jobless at or past it, the jobless from
-    60 who were not displaced, the displaced jobless from 55, and the inactive under 60.
-    Rows are sorted. The first two lists are written to the start of ``employed`` and
-    ``jobless`` (at least ``n`` long); the rows employed outside the plants are marked
-    in ``in_pool`` and counted by block of ``block`` rows in ``blocks``."""
-    ne = nj = 0
+def _labour_pools_kernel(n, status, at_plant, sector, n_sec, jobless, in_pool, blocks, block):
+    """From a scan of all rows: the rows employed outside the plants, marked in
+    ``in_pool`` and counted by block of ``block`` rows in ``blocks`` and by sector (the
+    jobs held outside the plants, returned); the rows without a job (searching or
+    retraining), sorted, written to the start of ``jobless`` (at least ``n`` long) and
+    returned."""
+    nj = 0
     blocks[:] = 0
-    for p in range(n):  # every row is written and kept only if it belongs (no branches)
+    held = np.zeros(n_sec, np.int64)
+    for p in range(n):  # every row is written and kept only if it belongs
         st = status[p]
-        employed[ne] = p
         e = (st == EMPLOYED) & (not at_plant[p])
         in_pool[p] = e
-        ne += e
+        if e:
+            blocks[p // block] += 1
+            held[sector[p]] += 1
         jobless[nj] = p
         nj += (st == UNEMPLOYED) | (st == TRAINING)
-    employed, jobless = employed[:ne], jobless[:nj]
-    for p in employed:
-        blocks[p // block] += 1
-    held = np.zeros(n_sec, np.int64)
-    for p in employed:
-        held[sector[p]] += 1
-    me, mj, m = (ne, nj, n) if life_course else (0, 0, 0)
-    employed_old, employed_60 = np.empty(me, np.int64), np.empty(me, np.int64)
+    return jobless[:nj], held
+
+
+@kernel
+def _life_course_groups_kernel(n, status, in_pool, age, ever_displaced, jobless, retirement_age, rows):
+    """The groups at risk of retiring or entering the labour force: those employed
+    outside the plants (marked in ``in_pool``) at or past ``retirement_age`` and from
+    60, the ``jobless`` (sorted) at or past it, the jobless from 60 who were not
+    displaced, the displaced jobless from 55, and the inactive under 60. Rows are
+    sorted; the first two and the last groups are written to the start of ``rows[0]``,
+    ``rows[1]`` and ``rows[2]`` (at least ``n`` long)."""
+    employed_old, employed_60, inactive = rows[0], rows[1], rows[2]
+    n_old = n_60 = ni = 0
+    for p in range(n):  # every row is written and kept only if it belongs (no branches)
+        a = age[p]
+        e = in_pool[p]
+        employed_old[n_old] = p
+        n_old += e & (a >= retirement_age)
+        employed_60[n_60] = p
+        n_60 += e & (a >= 60) & (a < retirement_age)
+        inactive[ni] = p
+        ni += (status[p] == INACTIVE) & (a < 60)
+    mj = len(jobless)
     jobless_old, jobless_60, displaced_55 = np.empty(mj, np.int64), np.empty(mj, np.int64), np.empty(mj, np.int64)
-    inactive = np.empty(m, np.int64)
-    n_old = n_60 = 0
-    nj_old = nj_60 = nd_55 = ni = 0
-    if life_course:
-        for p in employed:
-            a = age[p]
-            employed_old[n_old] = p
-            n_old += a >= retirement_age
-            employed_60[n_60] = p
-            n_60 += (a >= 60) & (a < retirement_age)
-        for p in jobless:
-            a = age[p]
-            jobless_old[nj_old] = p
-            nj_old += a >= retirement_age
-            jobless_60[nj_60] = p
-            nj_60 += (a >= 60) & (a < retirement_age) & (not ever_displaced[p])
-            displaced_55[nd_55] = p
-            nd_55 += (a >= 55) & (a < retirement_age) & ever_displaced[p]
-        for p in range(n):
-            inactive[ni] = p
-            ni += (status[p] == INACTIVE) & (age[p] < 60)
-    groups = (employed_old[:n_old], employed_60[:n_60], jobless_old[:nj_old], jobless_60[:nj_60],
-              displaced_55[:nd_55], inactive[:ni])
-    return employed, jobless, held, groups
+    nj_old = nj_60 = nd_55 = 0
+    for p in jobless:
+        a = age[p]
+        jobless_old[nj_old] = p
+        nj_old += a >= retirement_age
+        jobless_60[nj_60] = p
+        nj_60 += (a >= 60) & (a < retirement_age) & (not ever_displaced[p])
+        displaced_55[nd_55] = p
+        nd_55 += (a >= 55) & (a < retirement_age) & ever_displaced[p]
+    return (employed_old[:n_old], employed_60[:n_60], jobless_old[:nj_old], jobless_60[:nj_60],
+            displaced_55[:nd_55], inactive[:ni])
 
 
 @kernel
