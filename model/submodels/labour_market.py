@@ -58,17 +58,14 @@ class LabourMarket:
         people, orgs = model.people, model.orgs
         n = people.n
         status = people.status[:n]
-        # Two lists of rows, reused every week: the jobless are written to one from the other.
-        self._rows = np.empty((2, len(people.status)), np.int64)
-        self._list = 0  # the list holding the jobless of the last step
         # Who is employed outside the plants, by row, and how many in each block of
         # BLOCK rows: the i-th of them is found without a list.
         self._in_pool = np.zeros(len(people.status), np.bool_)
         self._pool_blocks = np.zeros(len(people.status) // BLOCK + 1, np.int64)
         self._positions = np.arange(len(people.status))
         self._group_rows = np.empty((3, 0), np.int64)  # scratch lists of rows for the life-course groups
-        _, held = _labour_pools_kernel(n, people.status, people.at_plant, people.sector, self.n_sec, self._rows[0],
-                                       self._in_pool, self._pool_blocks, BLOCK)
+        _, held = _labour_pools_kernel(n, people.status, people.at_plant, people.sector, self.n_sec, self._in_pool,
+                                       self._pool_blocks, BLOCK)
         e0 = held.astype(float)
         self.sector_share = e0 / e0.sum()  # jobs outside the plants keep their initial mix
         self.labour_force = int(((status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)).sum())
@@ -106,11 +103,17 @@ class LabourMarket:
         self.hires = 0
         self.separations = 0
         self.period = int(cfg["demography.period_weeks"])
-        # The pools as the last step left them: (week, rows, jobless, held) and the rows
-        # marked employed outside the plants (``_in_pool``), the same a scan of all rows
-        # would give; reused next week, brought up to date with the rows laid off or
-        # taken by a plant and the persons who came and went.
+        # The pools as the last step left them: (week, rows, jobless, held, search) and the
+        # rows marked employed outside the plants (``_in_pool``), the same a scan of all
+        # rows would give; reused next week, brought up to date with the rows laid off or
+        # taken by a plant and the persons who came and went. ``search`` holds the search
+        # effort and last sector of each of the jobless (effort NaN if not searching) and
+        # the transition boost they were found with; they hold until ages change (in
+        # demography weeks) or one of them completes retraining.
         self._pools_kept: tuple | None = None
+        self._search: tuple | None = None  # (seekers, effort, last, everywhere, own) of this week's match
+        self._effort_terms = (AGE_SEARCH_BANDS, self.search_by_age, np.float32(lab["long_tenure_years"]),
+                              float(lab["long_tenure_search"]), float(lab["training_search_boost"]))
         self._laid_off: list[np.ndarray] = []  # rows laid off since the last step
         self._restaffed = False  # a plant took job seekers or inactive persons since the last step
         self._hired = np.zeros(0, np.int64)  # rows hired by the last match
@@ -178,9 +181,10 @@ class LabourMarket:
         m, P, p = self.model, self.model.people, self.p
         rng = m.streams["labour"]
         life_course = m.week % self.period == self.period - 1
+        boost = self._transition_boost()
         # Jobs held outside the plants (by sector) are counted here and kept up to date as
         # people retire or lose their job.
-        jobless, held = self._pools()
+        jobless, held, effort_kept, last_kept, cached = self._pools(boost)
 
         # Retirement (every period): at the retirement age, early from 60, and displaced
         # workers from 55.
@@ -214,14 +218,16 @@ class LabourMarket:
 
         # Retraining: entry in the first year after a layoff, completion, then search again.
         seeking, recent = _retraining_kernel(jobless, m.week, P.status, P.ever_displaced, P.displaced_week,
-                                             P.retrained, P.training_left)
+                                             P.retrained, P.training_left, effort_kept)
         start = bernoulli(rng, recent, p["displaced_training_rate"])
-        P.status[start] = Status.TRAINING
-        P.training_left[start] = int(p["training_weeks"])
+        training_weeks = int(p["training_weeks"])
 
         # Leaving and entering the labour force (every period).
         enter = sep[:0]
         if life_course:
+            P.status[start] = Status.TRAINING
+            P.training_left[start] = training_weeks
+            start = start[:0]
             leave = bernoulli(rng, seeking[P.status[seeking] == Status.UNEMPLOYED], self.per_period("leave_labour_force_rate"))
             enter = bernoulli(rng, inactive, self.per_period("enter_labour_force_rate"))
             P.status[leave] = Status.INACTIVE
@@ -229,24 +235,40 @@ class LabourMarket:
             P.status[enter] = Status.UNEMPLOYED
             P.spell_start[enter] = m.week
 
-        # The job seekers now: the jobless still searching or back from retraining, those
-        # who just lost their job and those who just entered the labour force.
-        seekers, searching = _seekers_kernel(P.status, jobless, sep, enter)
+        # The job seekers now (those starting retraining this week set aside): the jobless
+        # still searching or back from retraining, those who just lost their job and those
+        # who just entered the labour force; with their search effort.
+        (seekers, effort, last, everywhere, own, searching, searching_effort,
+         searching_last) = _seekers_kernel(P.status, P.training_left, start, training_weeks, jobless, effort_kept,
+                                           last_kept, cached, sep, enter, P.age, P.ever_displaced,
+                                           P.displaced_tenure, P.retrained, P.sector, *self._effort_terms, boost,
+                                           p["cross_sector_search"], self.n_sec)
+        self._search = (seekers, effort, last, everywhere, own)
         self._update_jobs()
         self._match(rng, held, seekers)
+        self._search = None
         # The pools as this week leaves them, for the next.
-        jobless = _pools_after_week_kernel(self._hired, self._hired_sector, searching, held, self._in_pool,
-                                           self._pool_blocks, BLOCK, self._next_list())
-        self._pools_kept = (m.week, P.n, jobless, held)
+        kept = _pools_after_week_kernel(self._hired, self._hired_sector, searching, searching_effort, searching_last,
+                                        held, self._in_pool, self._pool_blocks, BLOCK)
+        self._pools_kept = (m.week, P.n, *kept, held, boost)
         self._laid_off.clear()
         self._restaffed = False
 
-    def _pools(self) -> tuple:
+    def _transition_boost(self) -> float:
+        """How much harder displaced workers search this week."""
+        iv = self.model.interventions
+        if iv.active("recovery_committee"):  # the employment-transition subcommittee
+            return iv.params("recovery_committee")["transition_search_boost"]
+        return 1.0
+
+    def _pools(self, boost: float) -> tuple:
         """The rows without a job (searching or retraining), sorted, and the jobs held
         outside the plants by sector; those employed outside the plants are marked in
         ``_in_pool`` and counted by block in ``_pool_blocks``. Taken over from the last
         step when it was last week (only rows that left, came or were laid off since are
-        looked at), from a scan of all rows otherwise."""
+        looked at), from a scan of all rows otherwise. Also the search effort and last
+        sector of each of the jobless as the last step found them, and whether they still
+        hold (same ages, same ``boost``, no row added)."""
         m, P = self.model, self.model.people
         kept = self._pools_kept
         if len(self._in_pool) < len(P.status):  # more rows: the marks and counts grow
@@ -256,26 +278,19 @@ class LabourMarket:
                                                 np.zeros(cap // BLOCK + 1 - len(self._pool_blocks), np.int64)])
             self._positions = np.arange(cap)
         if kept is None or kept[0] != m.week - 1:
-            return _labour_pools_kernel(P.n, P.status, P.at_plant, P.sector, self.n_sec, self._next_list(),
-                                        self._in_pool, self._pool_blocks, BLOCK)
-        _, n_kept, jobless, held = kept
+            jobless, held = _labour_pools_kernel(P.n, P.status, P.at_plant, P.sector, self.n_sec, self._in_pool,
+                                                 self._pool_blocks, BLOCK)
+            return jobless, held, np.full(len(jobless), np.nan), np.full(len(jobless), -1, np.int64), False
+        _, n_kept, jobless, effort, last, held, kept_boost = kept
         # Persons leave the RCM and arrive in demography weeks; plants take and lay off
         # workers in the weeks of the timeline.
         if self._laid_off or self._restaffed or P.n != n_kept or len(m.last_exits):
             laid_off = np.sort(np.concatenate(self._laid_off)) if self._laid_off else _NO_ROWS
             jobless = _refresh_pools_kernel(jobless, laid_off, np.asarray(m.last_exits, np.int64), n_kept, P.n,
                                             P.status, P.at_plant, P.sector, held, self._in_pool, self._pool_blocks,
-                                            BLOCK, self._next_list())
-        return jobless, held
-
-    def _next_list(self) -> np.ndarray:
-        """The list not holding the jobless of the last step (as long as the rows can be),
-        to write new ones to."""
-        n = len(self.model.people.status)
-        if self._rows.shape[1] < n:
-            self._rows = np.empty((2, n), np.int64)
-        self._list = 1 - self._list
-        return self._rows[self._list]
+                                            BLOCK)
+            return jobless, held, np.full(len(jobless), np.nan), np.full(len(jobless), -1, np.int64), False
+        return jobless, held, effort, last, m.week % self.period != 0 and boost == kept_boost
 
     def _update_jobs(self) -> None:
         """Jobs outside the plants: the labour force not working at a plant, at the
@@ -303,10 +318,6 @@ class LabourMarket:
         self._hired = self._hired_sector = _NO_ROWS
         if not any_vacancy:
             return
-        iv = self.model.interventions
-        boost = 1.0
-        if iv.active("recovery_committee"):  # the employment-transition subcommittee
-            boost = iv.params("recovery_committee")["transition_search_boost"]
         # A seeker directs effort e to the sector of the last job and c * e to each other
         # sector (e everywhere if never employed), so the effort aimed at sector s is
         # S_s = c * sum(e) + (1 - c) * sum(e of those whose last sector is s).
@@ -315,10 +326,12 @@ class LabourMarket:
             seekers = np.flatnonzero(P.status[: P.n] == Status.UNEMPLOYED)
         if len(seekers) == 0:
             return
-        effort, last, everywhere, own = _search_effort_kernel(
-            seekers, P.age, P.ever_displaced, P.displaced_tenure, P.retrained, P.sector,
-            AGE_SEARCH_BANDS, self.search_by_age, np.float32(p["long_tenure_years"]), p["long_tenure_search"],
-            p["training_search_boost"], boost, c, self.n_sec)
+        if self._search is not None and self._search[0] is seekers:  # found with the seekers
+            _, effort, last, everywhere, own = self._search
+        else:
+            effort, last, everywhere, own = _search_effort_kernel(
+                seekers, P.age, P.ever_displaced, P.displaced_tenure, P.retrained, P.sector, *self._effort_terms,
+                self._transition_boost(), c, self.n_sec)
         S = everywhere.sum() + own
         a = p["matching_elasticity"]
         V = self.vacancies
@@ -381,12 +394,12 @@ def _year_fraction(day: date) -> float:
 
 
 @kernel
-def _labour_pools_kernel(n, status, at_plant, sector, n_sec, jobless, in_pool, blocks, block):
-    """From a scan of all rows: the rows employed outside the plants, marked in
-    ``in_pool`` and counted by block of ``block`` rows in ``blocks`` and by sector (the
-    jobs held outside the plants, returned); the rows without a job (searching or
-    retraining), sorted, written to the start of ``jobless`` (at least ``n`` long) and
-    returned."""
+def _labour_pools_kernel(n, status, at_plant, sector, n_sec, in_pool, blocks, block):
+    """From a scan of all rows: the rows without a job (searching or retraining),
+    sorted; the rows employed outside the plants, marked in ``in_pool`` and counted by
+    block of ``block`` rows in ``blocks`` and by sector (the jobs held outside the
+    plants, returned)."""
+    jobless = np.empty(n, np.int64)
     nj = 0
     blocks[:] = 0
     held = np.zeros(n_sec, np.int64)
@@ -491,15 +504,17 @@ def _separate_kernel(ids, week, held, sector, status, employer, job_end, spell_s
 
 
 @kernel
-def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, retrained, training_left):
+def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, retrained, training_left, effort):
     """Among ``jobless`` (those retired this week are skipped): the job seekers, and those
     of them displaced less than 52 weeks ago who have not retrained, who may start
     retraining. Those in training do a week of it; those who complete it are retrained
-    and search again (they are not among the seekers returned)."""
+    and search again (they are not among the seekers returned; their search ``effort``,
+    aligned with ``jobless``, is set to NaN: to be found again)."""
     seeking = np.empty(len(jobless), np.int64)
     recent = np.empty(len(jobless), np.int64)
     ns = nr = 0
-    for p in jobless:
+    for i in range(len(jobless)):
+        p = jobless[i]
         st = status[p]
         if st == UNEMPLOYED:
             seeking[ns] = p
@@ -512,16 +527,36 @@ def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, re
             if training_left[p] <= 0:
                 status[p] = UNEMPLOYED
                 retrained[p] = True
+                effort[i] = np.nan
     return seeking[:ns], recent[:nr]
 
 
 @kernel
-def _seekers_kernel(status, jobless, separated, entered):
-    """The rows of three sorted lists (no row in two) that are searching for a job (status
-    unemployed), and those searching or retraining, merged in order."""
+def _seekers_kernel(status, training_left, start, training_weeks, jobless, jobless_effort, jobless_last, cached,
+                    separated, entered, age, ever_displaced, displaced_tenure, retrained, sector, age_bands,
+                    search_by_age, long_tenure_years, long_tenure_search, training_search_boost, transition_boost,
+                    cross_sector, n_sec):
+    """Those who ``start`` retraining do (``training_weeks`` of it). Then, from three
+    sorted lists (no row in two), merged in order: the job seekers (status unemployed)
+    with their search effort (:func:`_search_effort`), last sector (-1: never employed),
+    the effort each aims at every sector and the extra effort aimed at each sector by
+    those whose last job was in it (see :func:`_search_effort_kernel`); and those
+    searching or retraining, with the effort and last sector of those searching (NaN
+    and -1 for those retraining). Where ``cached``, the ``jobless`` come with the effort
+    and last sector found for them before (``jobless_effort``, ``jobless_last``; NaN:
+    to be found again)."""
+    for p in start:
+        status[p] = TRAINING
+        training_left[p] = training_weeks
     size = len(jobless) + len(separated) + len(entered)
     seekers = np.empty(size, np.int64)
+    effort = np.empty(size)
+    last = np.empty(size, np.int64)
+    everywhere = np.empty(size)
+    own = np.zeros(n_sec)
     searching = np.empty(size, np.int64)
+    searching_effort = np.empty(size)
+    searching_last = np.empty(size, np.int64)
     none = np.iinfo(np.int64).max
     i = j = k = n = ns = 0
     while True:
@@ -531,6 +566,7 @@ def _seekers_kernel(status, jobless, separated, entered):
         p = min(a, b, c)
         if p == none:
             break
+        known = cached and p == a and not np.isnan(jobless_effort[i])
         if p == a:
             i += 1
         elif p == b:
@@ -538,11 +574,34 @@ def _seekers_kernel(status, jobless, separated, entered):
         else:
             k += 1
         st = status[p]
-        seekers[n] = p
-        n += st == UNEMPLOYED
-        searching[ns] = p
-        ns += (st == UNEMPLOYED) | (st == TRAINING)
-    return seekers[:n], searching[:ns]
+        if st == UNEMPLOYED:
+            if known:
+                e = jobless_effort[i - 1]
+                s = jobless_last[i - 1]
+            else:
+                e = _search_effort(p, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age,
+                                   long_tenure_years, long_tenure_search, training_search_boost, transition_boost)
+                s = sector[p]
+            seekers[n] = p
+            effort[n] = e
+            last[n] = s
+            if s >= 0:
+                everywhere[n] = cross_sector * e
+                own[s] += (1.0 - cross_sector) * e
+            else:
+                everywhere[n] = 1.0 * e
+            n += 1
+            searching[ns] = p
+            searching_effort[ns] = e
+            searching_last[ns] = s
+            ns += 1
+        elif st == TRAINING:
+            searching[ns] = p
+            searching_effort[ns] = np.nan
+            searching_last[ns] = -1
+            ns += 1
+    return (seekers[:n], effort[:n], last[:n], everywhere[:n], own, searching[:ns], searching_effort[:ns],
+            searching_last[:ns])
 
 
 @kernel
@@ -569,14 +628,14 @@ def _rows_at_kernel(positions, in_pool, blocks, block):
 
 @kernel
 def _refresh_pools_kernel(jobless, laid_off, exits, n_kept, n, status, at_plant, sector, held, in_pool, blocks,
-                          block, job):
+                          block):
     """The pools a step left (rows employed outside the plants marked in ``in_pool``,
     counted by block of ``block`` rows in ``blocks`` and by sector in ``held``; the rows
     ``jobless``, sorted) brought up to date: rows that left the RCM since (``exits``)
     leave them; rows no longer jobless (taken by a plant) leave the jobless; rows added
     since (from ``n_kept`` to ``n``) and the rows ``laid_off`` (sorted) join the pool
-    their status puts them in. The jobless are written to the start of ``job`` (at least
-    ``n`` long) and returned; the rest is updated in place."""
+    their status puts them in. Returns the jobless; the rest is updated in place."""
+    job = np.empty(len(jobless) + n - n_kept + len(laid_off), np.int64)
     for p in exits:
         if in_pool[p]:
             in_pool[p] = False
@@ -615,55 +674,69 @@ def _refresh_pools_kernel(jobless, laid_off, exits, n_kept, n, status, at_plant,
 
 
 @kernel
-def _pools_after_week_kernel(hired, hired_sector, searching, held, in_pool, blocks, block, jobless):
+def _pools_after_week_kernel(hired, hired_sector, searching, effort, last, held, in_pool, blocks, block):
     """The pools a week leaves: those ``hired`` join those employed outside the plants
     (marked in ``in_pool``, counted by block of ``block`` rows in ``blocks`` and by
     sector in ``held``, in place); the jobless are those ``searching`` (searching or
-    retraining, sorted) but not hired (sorted, a subset), written to the start of
-    ``jobless`` (long enough) and returned."""
+    retraining, sorted) but not hired (sorted, a subset): returned with their search
+    ``effort`` and ``last`` sector."""
     for i in range(len(hired)):
         p = hired[i]
         in_pool[p] = True
         blocks[p // block] += 1
         held[hired_sector[i]] += 1
+    jobless = np.empty(len(searching), np.int64)
+    jobless_effort = np.empty(len(searching))
+    jobless_last = np.empty(len(searching), np.int64)
     nj = k = 0
-    for p in searching:
+    for i in range(len(searching)):
+        p = searching[i]
         if k < len(hired) and p == hired[k]:
             k += 1
         else:
             jobless[nj] = p
+            jobless_effort[nj] = effort[i]
+            jobless_last[nj] = last[i]
             nj += 1
-    return jobless[:nj]
+    return jobless[:nj], jobless_effort[:nj], jobless_last[:nj]
+
+
+@kernel
+def _search_effort(p, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age, long_tenure_years,
+                   long_tenure_search, training_search_boost, transition_boost):
+    """The search effort of row ``p``: by age band, lower after a long-tenure layoff,
+    higher after retraining, times ``transition_boost`` for the displaced."""
+    band = -1
+    for edge in age_bands:
+        if edge <= age[p]:
+            band += 1
+    e = search_by_age[min(max(band, 0), len(age_bands) - 2)]
+    if ever_displaced[p] and displaced_tenure[p] >= long_tenure_years:
+        e *= long_tenure_search
+    if retrained[p]:
+        e *= training_search_boost
+    if ever_displaced[p]:
+        e *= transition_boost
+    return e
 
 
 @kernel
 def _search_effort_kernel(seekers, age, ever_displaced, displaced_tenure, retrained, sector, age_bands,
                           search_by_age, long_tenure_years, long_tenure_search, training_search_boost,
                           transition_boost, cross_sector, n_sec):
-    """The search effort e of each of ``seekers`` (by age band, lower after a long-tenure
-    layoff, higher after retraining, times ``transition_boost`` for the displaced), their
-    last sector (-1: never employed), the effort each aims at every
-    sector (c * e, or e if never employed) and, by sector, the extra effort (1 - c) * e
-    aimed at it by those whose last job was in it."""
+    """The search effort e of each of ``seekers`` (:func:`_search_effort`), their last
+    sector (-1: never employed), the effort each aims at every sector (c * e, or e if
+    never employed) and, by sector, the extra effort (1 - c) * e aimed at it by those
+    whose last job was in it."""
     k = len(seekers)
     effort = np.empty(k)
     last = np.empty(k, np.int64)
     everywhere = np.empty(k)
     own = np.zeros(n_sec)
-    top = len(age_bands) - 2
     for i in range(k):
         p = seekers[i]
-        band = -1
-        for edge in age_bands:
-            if edge <= age[p]:
-                band += 1
-        e = search_by_age[min(max(band, 0), top)]
-        if ever_displaced[p] and displaced_tenure[p] >= long_tenure_years:
-            e *= long_tenure_search
-        if retrained[p]:
-            e *= training_search_boost
-        if ever_displaced[p]:
-            e *= transition_boost
+        e = _search_effort(p, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age,
+                           long_tenure_years, long_tenure_search, training_search_boost, transition_boost)
         effort[i] = e
         s = sector[p]
         last[i] = s
