@@ -152,24 +152,18 @@ def _open_claims_kernel(ids, job_start, job_end, wage, week, weeks_per_year, hou
 def close_claims(people: Table, ids: np.ndarray) -> None:
     """End the claims of people who took a job or left the labour force."""
     P = people
-    _close_claims_kernel(np.asarray(ids, np.int64), P.ei_left, P.ei_wait, P.ei_benefit, P.severance_left)
+    close_claims_of(np.asarray(ids, np.int64), P.ei_left, P.ei_wait, P.ei_benefit, P.severance_left)
 
 
 @kernel
-def close_claim(p, left, wait, benefit, severance_left):
-    """No benefits, waiting weeks or severance pay left for row ``p`` (for compiled
-    callers)."""
-    left[p] = 0
-    wait[p] = 0
-    benefit[p] = 0.0
-    severance_left[p] = 0
-
-
-@kernel
-def _close_claims_kernel(ids, left, wait, benefit, severance_left):
-    """No benefits, waiting weeks or severance pay left for ``ids``."""
+def close_claims_of(ids, left, wait, benefit, severance_left):
+    """No benefits, waiting weeks or severance pay left for ``ids`` (callable from other
+    kernels)."""
     for p in ids:
-        close_claim(p, left, wait, benefit, severance_left)
+        left[p] = 0
+        wait[p] = 0
+        benefit[p] = 0.0
+        severance_left[p] = 0
 
 
 def step(people: Table, jobless: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -538,7 +538,7 @@ def _seekers_kernel(status, training_left, start, training_weeks, jobless, joble
                     cross_sector, n_sec):
     """Those who ``start`` retraining do (``training_weeks`` of it). Then, from three
     sorted lists (no row in two), merged in order: the job seekers (status unemployed)
-    with their search effort (:func:`_search_effort`), last sector (-1: never employed),
+    with their search effort (:func:`_search_efforts`), last sector (-1: never employed),
     the effort each aims at every sector and the extra effort aimed at each sector by
     those whose last job was in it (see :func:`_search_effort_kernel`); and those
     searching or retraining, with the effort and last sector of those searching (NaN
@@ -548,17 +548,15 @@ def _seekers_kernel(status, training_left, start, training_weeks, jobless, joble
     for p in start:
         status[p] = TRAINING
         training_left[p] = training_weeks
+    # The rows searching or retraining, in order; the effort of those searching taken
+    # over where known, NaN where it is to be found.
     size = len(jobless) + len(separated) + len(entered)
-    seekers = np.empty(size, np.int64)
-    effort = np.empty(size)
-    last = np.empty(size, np.int64)
-    everywhere = np.empty(size)
-    own = np.zeros(n_sec)
     searching = np.empty(size, np.int64)
     searching_effort = np.empty(size)
     searching_last = np.empty(size, np.int64)
+    seeking = np.empty(size, np.bool_)
     none = np.iinfo(np.int64).max
-    i = j = k = n = ns = 0
+    i = j = k = ns = n = 0
     while True:
         a = jobless[i] if i < len(jobless) else none
         b = separated[j] if j < len(separated) else none
@@ -566,42 +564,58 @@ def _seekers_kernel(status, training_left, start, training_weeks, jobless, joble
         p = min(a, b, c)
         if p == none:
             break
-        known = cached and p == a and not np.isnan(jobless_effort[i])
+        e = np.nan
+        s = -1
         if p == a:
+            if cached:
+                e = jobless_effort[i]
+                s = jobless_last[i]
             i += 1
         elif p == b:
             j += 1
         else:
             k += 1
         st = status[p]
-        if st == UNEMPLOYED:
-            if known:
-                e = jobless_effort[i - 1]
-                s = jobless_last[i - 1]
-            else:
-                e = _search_effort(p, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age,
-                                   long_tenure_years, long_tenure_search, training_search_boost, transition_boost)
-                s = sector[p]
-            seekers[n] = p
-            effort[n] = e
-            last[n] = s
-            if s >= 0:
-                everywhere[n] = cross_sector * e
-                own[s] += (1.0 - cross_sector) * e
-            else:
-                everywhere[n] = 1.0 * e
-            n += 1
-            searching[ns] = p
-            searching_effort[ns] = e
-            searching_last[ns] = s
-            ns += 1
-        elif st == TRAINING:
-            searching[ns] = p
-            searching_effort[ns] = np.nan
-            searching_last[ns] = -1
-            ns += 1
-    return (seekers[:n], effort[:n], last[:n], everywhere[:n], own, searching[:ns], searching_effort[:ns],
-            searching_last[:ns])
+        searching[ns] = p
+        searching_effort[ns] = e if st == UNEMPLOYED else np.nan
+        searching_last[ns] = s
+        seeking[ns] = st == UNEMPLOYED
+        n += st == UNEMPLOYED
+        ns += (st == UNEMPLOYED) | (st == TRAINING)
+    # The effort of those searching whose effort is to be found.
+    todo = np.empty(ns, np.int64)
+    m = 0
+    for i in range(ns):
+        todo[m] = i
+        m += seeking[i] and np.isnan(searching_effort[i])
+    found = _search_efforts(searching[todo[:m]], age, ever_displaced, displaced_tenure, retrained, age_bands,
+                            search_by_age, long_tenure_years, long_tenure_search, training_search_boost,
+                            transition_boost)
+    for i in range(m):
+        searching_effort[todo[i]] = found[i]
+        searching_last[todo[i]] = sector[searching[todo[i]]]
+    # The seekers.
+    seekers = np.empty(n, np.int64)
+    effort = np.empty(n)
+    last = np.empty(n, np.int64)
+    everywhere = np.empty(n)
+    own = np.zeros(n_sec)
+    n = 0
+    for i in range(ns):
+        if not seeking[i]:
+            continue
+        e = searching_effort[i]
+        s = searching_last[i]
+        seekers[n] = searching[i]
+        effort[n] = e
+        last[n] = s
+        if s >= 0:
+            everywhere[n] = cross_sector * e
+            own[s] += (1.0 - cross_sector) * e
+        else:
+            everywhere[n] = 1.0 * e
+        n += 1
+    return (seekers, effort, last, everywhere, own, searching[:ns], searching_effort[:ns], searching_last[:ns])
 
 
 @kernel
@@ -702,42 +716,46 @@ def _pools_after_week_kernel(hired, hired_sector, searching, effort, last, held,
 
 
 @kernel
-def _search_effort(p, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age, long_tenure_years,
-                   long_tenure_search, training_search_boost, transition_boost):
-    """The search effort of row ``p``: by age band, lower after a long-tenure layoff,
-    higher after retraining, times ``transition_boost`` for the displaced."""
-    band = -1
-    for edge in age_bands:
-        if edge <= age[p]:
-            band += 1
-    e = search_by_age[min(max(band, 0), len(age_bands) - 2)]
-    if ever_displaced[p] and displaced_tenure[p] >= long_tenure_years:
-        e *= long_tenure_search
-    if retrained[p]:
-        e *= training_search_boost
-    if ever_displaced[p]:
-        e *= transition_boost
-    return e
+def _search_efforts(rows, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age,
+                    long_tenure_years, long_tenure_search, training_search_boost, transition_boost):
+    """The search effort of each of ``rows``: by age band, lower after a long-tenure
+    layoff, higher after retraining, times ``transition_boost`` for the displaced."""
+    effort = np.empty(len(rows))
+    top = len(age_bands) - 2
+    for i in range(len(rows)):
+        p = rows[i]
+        band = -1
+        for edge in age_bands:
+            if edge <= age[p]:
+                band += 1
+        e = search_by_age[min(max(band, 0), top)]
+        if ever_displaced[p] and displaced_tenure[p] >= long_tenure_years:
+            e *= long_tenure_search
+        if retrained[p]:
+            e *= training_search_boost
+        if ever_displaced[p]:
+            e *= transition_boost
+        effort[i] = e
+    return effort
 
 
 @kernel
 def _search_effort_kernel(seekers, age, ever_displaced, displaced_tenure, retrained, sector, age_bands,
                           search_by_age, long_tenure_years, long_tenure_search, training_search_boost,
                           transition_boost, cross_sector, n_sec):
-    """The search effort e of each of ``seekers`` (:func:`_search_effort`), their last
+    """The search effort e of each of ``seekers`` (:func:`_search_efforts`), their last
     sector (-1: never employed), the effort each aims at every sector (c * e, or e if
     never employed) and, by sector, the extra effort (1 - c) * e aimed at it by those
     whose last job was in it."""
     k = len(seekers)
-    effort = np.empty(k)
+    effort = _search_efforts(seekers, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age,
+                             long_tenure_years, long_tenure_search, training_search_boost, transition_boost)
     last = np.empty(k, np.int64)
     everywhere = np.empty(k)
     own = np.zeros(n_sec)
     for i in range(k):
         p = seekers[i]
-        e = _search_effort(p, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age,
-                           long_tenure_years, long_tenure_search, training_search_boost, transition_boost)
-        effort[i] = e
+        e = effort[i]
         s = sector[p]
         last[i] = s
         if s >= 0:
@@ -929,4 +947,4 @@ def _employ_kernel(ids, sector, where, spread, first, loss, week, n_muni, employ
         at_plant[p] = False
         job_start[p] = week
         job_end[p] = np.nan
-        ei.close_claim(p, ei_left, ei_wait, ei_benefit, severance_left)
+    ei.close_claims_of(ids, ei_left, ei_wait, ei_benefit, severance_left)
