@@ -45,6 +45,7 @@ class EIRules:
         self.lt_per_year = ei["long_tenured_weeks_per_year"]
         self.hours_per_week = cfg["labour.hours_per_week"]
         self._fixed_terms: dict = {}  # the terms of claim_terms that depend on neither rate nor day, by float type
+        self._terms: dict = {}  # claim_terms by (float type, columns above 6%, extension)
 
     def max_benefit(self, year: int) -> float:
         i = min(max(year - self.first_year, 0), len(self.max_weekly) - 1)
@@ -62,14 +63,26 @@ class EIRules:
         """The constants of :func:`_claim_weeks` for claims opened on ``day`` at regional
         unemployment rate ``rate``, in the float type of the hours they apply to (as NumPy
         would convert them)."""
-        f = np.dtype(dtype).type
-        fixed = self._fixed_terms.get(f)
-        if fixed is None:
-            fixed = self._fixed_terms[f] = (
-                f(self.h0), f(self.w0), f(self.h1), f(self.w1 - self.w0), f(self.h1 - self.h0), f(self.min_weeks),
-                f(self.max_weeks), f(self.ext_weeks), f(self.lt_years), f(self.lt_max), f(self.lt_per_year))
         extension = bool(self.ext_start <= day < self.ext_end)
-        return fixed + (f(self.per_point * self.points_above_6(rate)), f(self.entrance_hours(rate)), extension)
+        points = self.points_above_6(rate)
+        key = (dtype, points, extension)
+        terms = self._terms.get(key)
+        if terms is None:
+            f = np.dtype(dtype).type
+            fixed = self._fixed_terms.get(f)
+            if fixed is None:
+                fixed = self._fixed_terms[f] = (
+                    f(self.h0), f(self.w0), f(self.h1), f(self.w1 - self.w0), f(self.h1 - self.h0), f(self.min_weeks),
+                    f(self.max_weeks), f(self.ext_weeks), f(self.lt_years), f(self.lt_max), f(self.lt_per_year))
+            terms = self._terms[key] = fixed + (f(self.per_point * points), f(self.entrance_hours(rate)), extension)
+        return terms
+
+    def claim(self, rate: float, day: date, week: int, severance_weeks: int, dtype=np.float32) -> tuple:
+        """The constants of :func:`open_claims_of` for claims opened in ``week`` (on
+        ``day``, at regional unemployment rate ``rate``) with ``severance_weeks`` of
+        severance pay, for float rows of type ``dtype``."""
+        return (week, np.float32(WEEKS_PER_YEAR), float(self.hours_per_week), self.claim_terms(rate, day, dtype),
+                self.replacement, self.max_benefit(day.year), self.waiting, severance_weeks)
 
     def entitlement(self, hours: np.ndarray, tenure_years: np.ndarray, rate: float, day: date) -> np.ndarray:
         """Weeks of benefits for claims opened on ``day`` (0 where not eligible)."""
@@ -114,22 +127,20 @@ def open_claims(people: Table, ids: np.ndarray, rules: EIRules, rate: float, day
     if len(ids) == 0:
         return
     P = people
-    _open_claims_kernel(np.asarray(ids, np.int64), P.job_start, P.job_end, P.wage, week,
-                        np.float32(WEEKS_PER_YEAR), float(rules.hours_per_week),
-                        rules.claim_terms(rate, day, P.job_start.dtype), rules.replacement,
-                        rules.max_benefit(day.year), rules.waiting, severance_weeks,
-                        P.ei_entitlement, P.ei_left, P.ei_paid, P.ei_exhausted, P.ei_benefit,
-                        P.severance_left, P.ei_wait)
+    open_claims_of(np.asarray(ids, np.int64), P.job_start, P.job_end, P.wage,
+                   rules.claim(rate, day, week, severance_weeks, P.job_start.dtype), P.ei_entitlement, P.ei_left,
+                   P.ei_paid, P.ei_exhausted, P.ei_benefit, P.severance_left, P.ei_wait)
 
 
 @kernel
-def _open_claims_kernel(ids, job_start, job_end, wage, week, weeks_per_year, hours_per_week, terms,
-                        replacement, max_benefit, waiting, severance_weeks, entitlement, left,
-                        paid, exhausted, benefit, severance_left, wait):
+def open_claims_of(ids, job_start, job_end, wage, claim, entitlement, left, paid, exhausted, benefit, severance_left,
+                   wait):
     """New claims of ``ids``: hours of insurable employment in the last 52 weeks from the
     tenure of the job just lost, weeks of entitlement (:func:`_claim_weeks`), and the
     weekly benefit, a share of weekly earnings up to the year's maximum (float32 rows, as
-    the person table stores them)."""
+    the person table stores them); ``claim`` is :meth:`EIRules.claim` (callable from
+    other kernels)."""
+    week, weeks_per_year, hours_per_week, terms, replacement, max_benefit, waiting, severance_weeks = claim
     for p in ids:
         end = job_end[p]
         if np.isnan(end):

@@ -111,13 +111,14 @@ class LabourMarket:
         # the transition boost they were found with; they hold until ages change (in
         # demography weeks) or one of them completes retraining.
         self._pools_kept: tuple | None = None
-        self._search: tuple | None = None  # (seekers, effort, last, everywhere, own) of this week's match
+        # Found with the week's seekers for the match: (seekers, effort, last sector, effort
+        # by sector, vacancies, whether any, searching, their effort and last sector).
+        self._search: tuple | None = None
+        self._pools_left: list | None = None  # (jobless, effort, last sector) the match leaves
         self._effort_terms = (AGE_SEARCH_BANDS, self.search_by_age, np.float32(lab["long_tenure_years"]),
                               float(lab["long_tenure_search"]), float(lab["training_search_boost"]))
         self._laid_off: list[np.ndarray] = []  # rows laid off since the last step
         self._restaffed = False  # a plant took job seekers or inactive persons since the last step
-        self._hired = np.zeros(0, np.int64)  # rows hired by the last match
-        self._hired_sector = np.zeros(0, np.int64)
 
     def per_period(self, name: str) -> float:
         """Probability over one life-course period of an event with weekly rate ``name``."""
@@ -204,21 +205,21 @@ class LabourMarket:
             ])
             _retire_kernel(retire, m.week, np.float32(m.config["strain.pension_share"]),
                            np.float32(p["hours_per_week"]), held, P.sector, P.wage, P.pension, P.status, P.job_end,
-                           P.employer, self._in_pool, self._pool_blocks, BLOCK)
-            ei.close_claims(P, retire)
+                           P.employer, self._in_pool, self._pool_blocks, BLOCK, P.ei_left, P.ei_wait, P.ei_benefit,
+                           P.severance_left)
 
         # Background separations (plants lose workers only in the timeline's waves): drawn
-        # by position among those at work outside the plants, in row order.
-        at_work = self._positions[:held.sum()]
-        sep = _rows_at_kernel(bernoulli(rng, at_work, p["separation_rate"]), self._in_pool, self._pool_blocks, BLOCK)
-        _separate_kernel(sep, m.week, held, P.sector, P.status, P.employer, P.job_end, P.spell_start, self._in_pool,
-                         self._pool_blocks, BLOCK)
-        ei.open_claims(P, sep, m.ei_rules, m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"])
-        self.separations = len(sep)
-
+        # by position among those at work outside the plants, in row order; they claim EI.
         # Retraining: entry in the first year after a layoff, completion, then search again.
-        seeking, recent = _retraining_kernel(jobless, m.week, P.status, P.ever_displaced, P.displaced_week,
-                                             P.retrained, P.training_left, effort_kept)
+        positions = bernoulli(rng, self._positions[:held.sum()], p["separation_rate"])
+        claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"],
+                                 P.job_start.dtype)
+        sep, seeking, recent = _separate_kernel(
+            positions, self._in_pool, self._pool_blocks, BLOCK, m.week, held, P.sector, P.status, P.employer,
+            P.job_end, P.spell_start, P.job_start, P.wage, claim, P.ei_entitlement, P.ei_left, P.ei_paid,
+            P.ei_exhausted, P.ei_benefit, P.severance_left, P.ei_wait, jobless, P.ever_displaced, P.displaced_week,
+            P.retrained, P.training_left, effort_kept)
+        self.separations = len(sep)
         start = bernoulli(rng, recent, p["displaced_training_rate"])
         training_weeks = int(p["training_weeks"])
 
@@ -237,19 +238,20 @@ class LabourMarket:
 
         # The job seekers now (those starting retraining this week set aside): the jobless
         # still searching or back from retraining, those who just lost their job and those
-        # who just entered the labour force; with their search effort.
-        (seekers, effort, last, everywhere, own, searching, searching_effort,
-         searching_last) = _seekers_kernel(P.status, P.training_left, start, training_weeks, jobless, effort_kept,
-                                           last_kept, cached, sep, enter, P.age, P.ever_displaced,
-                                           P.displaced_tenure, P.retrained, P.sector, *self._effort_terms, boost,
-                                           p["cross_sector_search"], self.n_sec)
-        self._search = (seekers, effort, last, everywhere, own)
-        self._update_jobs()
+        # who just entered the labour force; with their search effort; and the jobs and
+        # vacancies outside the plants.
+        (seekers, effort, last, effort_by_sector, searching, searching_effort, searching_last, self.jobs,
+         vacancies, any_vacancy) = _seekers_kernel(
+            P.status, P.training_left, start, training_weeks, jobless, effort_kept, last_kept, cached, sep, enter,
+            P.age, P.ever_displaced, P.displaced_tenure, P.retrained, P.sector, *self._effort_terms, boost,
+            p["cross_sector_search"], self._labour_demand(), self.sector_share, held)
+        self._search = (seekers, effort, last, effort_by_sector, vacancies, any_vacancy,
+                        searching, searching_effort, searching_last)
+        self._pools_left = None
         self._match(rng, held, seekers)
         self._search = None
-        # The pools as this week leaves them, for the next.
-        kept = _pools_after_week_kernel(self._hired, self._hired_sector, searching, searching_effort, searching_last,
-                                        held, self._in_pool, self._pool_blocks, BLOCK)
+        # The pools as this week leaves them, for the next (set by the match if it hired).
+        kept = self._pools_left or (searching, searching_effort, searching_last)
         self._pools_kept = (m.week, P.n, *kept, held, boost)
         self._laid_off.clear()
         self._restaffed = False
@@ -280,7 +282,7 @@ class LabourMarket:
         if kept is None or kept[0] != m.week - 1:
             jobless, held = _labour_pools_kernel(P.n, P.status, P.at_plant, P.sector, self.n_sec, self._in_pool,
                                                  self._pool_blocks, BLOCK)
-            return jobless, held, np.full(len(jobless), np.nan), np.full(len(jobless), -1, np.int64), False
+            return jobless, held, np.empty(len(jobless)), _NO_ROWS, False
         _, n_kept, jobless, effort, last, held, kept_boost = kept
         # Persons leave the RCM and arrive in demography weeks; plants take and lay off
         # workers in the weeks of the timeline.
@@ -289,13 +291,13 @@ class LabourMarket:
             jobless = _refresh_pools_kernel(jobless, laid_off, np.asarray(m.last_exits, np.int64), n_kept, P.n,
                                             P.status, P.at_plant, P.sector, held, self._in_pool, self._pool_blocks,
                                             BLOCK)
-            return jobless, held, np.full(len(jobless), np.nan), np.full(len(jobless), -1, np.int64), False
+            return jobless, held, np.empty(len(jobless)), _NO_ROWS, False
         return jobless, held, effort, last, m.week % self.period != 0 and boost == kept_boost
 
-    def _update_jobs(self) -> None:
+    def _labour_demand(self) -> float:
         """Jobs outside the plants: the labour force not working at a plant, at the
         structural unemployment rate, times the year's demand index, less the plant jobs
-        lost and not yet replaced."""
+        lost and not yet replaced (spread over the sectors by ``sector_share``)."""
         m = self.model
         if m.week > 0:
             self.labour_force = m.stats.labour_force
@@ -307,15 +309,21 @@ class LabourMarket:
             index = np.interp(_year_fraction(m.date), self.index_mid_years, self.demand_index)
         total = (self.labour_force - at_plants) * (1.0 - self.structural_rate) * index
         total += m.interventions.extra_jobs(m.config["run.scale"])  # recovery committee, CSSS 2011
-        self.jobs = max(total - self.deficit - self.lost_for_good, 0.0) * self.sector_share
+        return max(total - self.deficit - self.lost_for_good, 0.0)
 
     def _match(self, rng: np.random.Generator, held: np.ndarray, seekers: np.ndarray | None = None) -> None:
         """Hires this week; ``held`` counts the jobs held outside the plants, by sector;
-        ``seekers`` are the job seekers (sorted; by default every unemployed person)."""
+        ``seekers`` are the job seekers (sorted; by default every unemployed person). In
+        the weekly step, the seekers' search effort and the vacancies come found with
+        them (``_search``) and the pools the week leaves are updated with the hires."""
         P, p = self.model.people, self.p
-        self.vacancies, any_vacancy = _vacancies_kernel(self.jobs, held)
+        search = self._search if self._search is not None and self._search[0] is seekers else None
+        if search is not None:
+            _, effort, last, S, V, any_vacancy, searching, searching_effort, searching_last = search
+        else:
+            V, any_vacancy = _vacancies_kernel(self.jobs, held)
+        self.vacancies = V
         self.hires = 0
-        self._hired = self._hired_sector = _NO_ROWS
         if not any_vacancy:
             return
         # A seeker directs effort e to the sector of the last job and c * e to each other
@@ -326,28 +334,30 @@ class LabourMarket:
             seekers = np.flatnonzero(P.status[: P.n] == Status.UNEMPLOYED)
         if len(seekers) == 0:
             return
-        if self._search is not None and self._search[0] is seekers:  # found with the seekers
-            _, effort, last, everywhere, own = self._search
-        else:
+        if search is None:
             effort, last, everywhere, own = _search_effort_kernel(
                 seekers, P.age, P.ever_displaced, P.displaced_tenure, P.retrained, P.sector, *self._effort_terms,
                 self._transition_boost(), c, self.n_sec)
-        S = everywhere.sum() + own
+            S = everywhere.sum() + own
         a = p["matching_elasticity"]
-        V = self.vacancies
-        rate = _hire_rate_kernel(V, S, S ** a, V ** (1 - a), p["matching_efficiency"])  # hires per unit of effort
-        # Who is hired this week, and in which sector.
-        h = _hire_kernel(rng.random(len(seekers)), effort, last, rate, rate.sum(), c)
+        # Who is hired this week (hires per unit of effort by sector: ``rate``), and in
+        # which sector.
+        h, rate = _hire_kernel(rng.random(len(seekers)), effort, last, V, S, S ** a, V ** (1 - a),
+                               p["matching_efficiency"], c)
         sector, by_sector, over = _hire_sector_kernel(rng.random(len(h)), h, last, rate, c, V)
         # No sector hires more people than it has vacancies: a random subset of its hires
         # is kept (the hires of such a sector are shuffled and those past its vacancies dropped).
         for start, end, _ in over.tolist():
             rng.shuffle(by_sector[start:end])
-        ids, sector, first, n_first = _kept_hires_kernel(seekers, h, sector, by_sector, over, P.ever_displaced,
-                                                         P.reemployed_week)
+        if search is None:
+            ids, sector, first, n_first = _kept_hires_kernel(seekers, h, sector, by_sector, over, P.ever_displaced,
+                                                             P.reemployed_week)
+        else:
+            ids, sector, first, n_first, *self._pools_left = _kept_hires_and_pools_kernel(
+                seekers, h, sector, by_sector, over, P.ever_displaced, P.reemployed_week, searching, searching_effort,
+                searching_last, held, self._in_pool, self._pool_blocks, BLOCK)
         if len(ids):
             self._employ(ids, sector, first, n_first, rng)
-        self._hired, self._hired_sector = ids, sector
         self.hires = len(ids)
 
     def _staff_plants(self, rng: np.random.Generator) -> None:
@@ -472,10 +482,11 @@ def _plant_staff_kernel(n, at_plant, present, employer, status, sector, manuf, n
 
 @kernel
 def _retire_kernel(ids, week, pension_share, hours, held, sector, wage, pension, status, job_end, employer,
-                   in_pool, blocks, block):
+                   in_pool, blocks, block, ei_left, ei_wait, ei_benefit, severance_left):
     """Retire ``ids``: a pension of ``pension_share`` of the weekly wage; the job, if
     any, ends this week (one job fewer held in its sector; the employed among ``ids``
-    work outside the plants, marked in ``in_pool``, counted in ``blocks``)."""
+    work outside the plants, marked in ``in_pool``, counted in ``blocks``); EI claims
+    end."""
     for p in ids:
         if status[p] == EMPLOYED:
             held[sector[p]] -= 1
@@ -486,14 +497,22 @@ def _retire_kernel(ids, week, pension_share, hours, held, sector, wage, pension,
         if np.isnan(job_end[p]):
             job_end[p] = week
         employer[p] = -1
+    ei.close_claims_of(ids, ei_left, ei_wait, ei_benefit, severance_left)
 
 
 @kernel
-def _separate_kernel(ids, week, held, sector, status, employer, job_end, spell_start, in_pool, blocks, block):
-    """``ids``, employed outside the plants (marked in ``in_pool``, counted in
-    ``blocks``), lose their job this week (one job fewer held in its sector) and start
-    searching."""
-    for p in ids:
+def _separate_kernel(positions, in_pool, blocks, block, week, held, sector, status, employer, job_end, spell_start,
+                     job_start, wage, claim, entitlement, ei_left, ei_paid, ei_exhausted, ei_benefit, severance_left,
+                     ei_wait, jobless, ever_displaced, displaced_week, retrained, training_left, effort):
+    """The week's separations and retraining: those employed outside the plants at
+    ``positions`` (sorted, in the row order of those marked in ``in_pool``; see
+    :func:`_rows_at_kernel`) lose their job this week (one job fewer held in its sector)
+    and start searching, with an EI claim (``claim``: see
+    :func:`employment_insurance.open_claims_of`); then :func:`_retraining_kernel` on
+    ``jobless``. Returns the rows separated, and the seekers and those who may start
+    retraining among ``jobless``."""
+    separated = _rows_at_kernel(positions, in_pool, blocks, block)
+    for p in separated:
         held[sector[p]] -= 1
         in_pool[p] = False
         blocks[p // block] -= 1
@@ -501,6 +520,11 @@ def _separate_kernel(ids, week, held, sector, status, employer, job_end, spell_s
         employer[p] = -1
         job_end[p] = week
         spell_start[p] = week
+    ei.open_claims_of(separated, job_start, job_end, wage, claim, entitlement, ei_left, ei_paid, ei_exhausted,
+                      ei_benefit, severance_left, ei_wait)
+    seeking, recent = _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, retrained,
+                                         training_left, effort)
+    return separated, seeking, recent
 
 
 @kernel
@@ -535,16 +559,17 @@ def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, re
 def _seekers_kernel(status, training_left, start, training_weeks, jobless, jobless_effort, jobless_last, cached,
                     separated, entered, age, ever_displaced, displaced_tenure, retrained, sector, age_bands,
                     search_by_age, long_tenure_years, long_tenure_search, training_search_boost, transition_boost,
-                    cross_sector, n_sec):
+                    cross_sector, demand, sector_share, held):
     """Those who ``start`` retraining do (``training_weeks`` of it). Then, from three
     sorted lists (no row in two), merged in order: the job seekers (status unemployed)
     with their search effort (:func:`_search_efforts`), last sector (-1: never employed),
-    the effort each aims at every sector and the extra effort aimed at each sector by
-    those whose last job was in it (see :func:`_search_effort_kernel`); and those
-    searching or retraining, with the effort and last sector of those searching (NaN
-    and -1 for those retraining). Where ``cached``, the ``jobless`` come with the effort
-    and last sector found for them before (``jobless_effort``, ``jobless_last``; NaN:
-    to be found again)."""
+    and the effort aimed at each sector (``S``: see :func:`_search_effort_kernel`; the
+    sum over seekers as ``np.sum``); those searching or retraining, with the effort and
+    last sector of those searching (NaN and -1 for those retraining); and the jobs
+    outside the plants by sector (``demand`` spread by ``sector_share``), the vacancies
+    (those not ``held``; :func:`_vacancies_kernel`) and whether there are any. Where
+    ``cached``, the ``jobless`` come with the effort and last sector found for them
+    before (``jobless_effort``, ``jobless_last``; NaN: to be found again)."""
     for p in start:
         status[p] = TRAINING
         training_left[p] = training_weeks
@@ -595,6 +620,7 @@ def _seekers_kernel(status, training_left, start, training_weeks, jobless, joble
         searching_effort[todo[i]] = found[i]
         searching_last[todo[i]] = sector[searching[todo[i]]]
     # The seekers.
+    n_sec = len(sector_share)
     seekers = np.empty(n, np.int64)
     effort = np.empty(n)
     last = np.empty(n, np.int64)
@@ -615,7 +641,15 @@ def _seekers_kernel(status, training_left, start, training_weeks, jobless, joble
         else:
             everywhere[n] = 1.0 * e
         n += 1
-    return (seekers, effort, last, everywhere, own, searching[:ns], searching_effort[:ns], searching_last[:ns])
+    total = numpy_sum(everywhere)
+    for s in range(n_sec):
+        own[s] += total
+    jobs = np.empty(n_sec)
+    for s in range(n_sec):
+        jobs[s] = demand * sector_share[s]
+    vacancies, some = _vacancies_kernel(jobs, held)
+    return (seekers, effort, last, own, searching[:ns], searching_effort[:ns], searching_last[:ns], jobs, vacancies,
+            some)
 
 
 @kernel
@@ -767,11 +801,15 @@ def _search_effort_kernel(seekers, age, ever_displaced, displaced_tenure, retrai
 
 
 @kernel
-def _hire_kernel(u, effort, last, rate, rate_sum, cross_sector):
-    """Positions of the seekers hired this week: seeker i, with effort e aimed at every
+def _hire_kernel(u, effort, last, vacancies, S, S_a, V_1_a, efficiency, cross_sector):
+    """Positions of the seekers hired this week, and the hires per unit of effort by
+    sector (:func:`_hire_rate_kernel`, from the effort aimed at each sector ``S``, its
+    power ``S_a`` and the vacancies' ``V_1_a``): seeker i, with effort e aimed at every
     sector and extra effort at the last job's sector, is hired with probability
     e * (c * sum(rate) + (1 - c) * rate[last]) (e * sum(rate) if never employed), at most
     0.95, when ``u[i]`` falls below it."""
+    rate = _hire_rate_kernel(vacancies, S, S_a, V_1_a, efficiency)
+    rate_sum = numpy_sum(rate)
     hired = np.empty(len(u), np.int64)
     k = 0
     for i in range(len(u)):
@@ -783,7 +821,69 @@ def _hire_kernel(u, effort, last, rate, rate_sum, cross_sector):
         if u[i] < min(chance, 0.95):
             hired[k] = i
             k += 1
-    return hired[:k]
+    return hired[:k], rate
+
+
+@kernel
+def _block_sum(a, lo, n):
+    """The sum of ``a[lo:lo + n]`` (``n`` at most 128) as ``np.sum`` adds it: in order
+    below 8 terms, else in eight running sums."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@kernel
+def numpy_sum(a):
+    """``np.sum`` of a float64 array, bit for bit: pairwise, spans above 128 split in
+    halves (rounded down to a multiple of 8) and each half summed the same way first
+    (the recursion unrolled on a stack)."""
+    lo_of = np.empty(128, np.int64)
+    n_of = np.empty(128, np.int64)
+    split = np.zeros(128, np.bool_)  # the span's halves are summed: add them
+    sums = np.empty(128)
+    lo_of[0], n_of[0] = 0, len(a)
+    top, k = 1, 0
+    while top > 0:
+        top -= 1
+        lo, n = lo_of[top], n_of[top]
+        if n <= 128:
+            sums[k] = _block_sum(a, lo, n)
+            k += 1
+        elif split[top]:
+            split[top] = False
+            sums[k - 2] = sums[k - 2] + sums[k - 1]
+            k -= 1
+        else:
+            half = n // 2
+            half -= half % 8
+            split[top] = True  # after both halves
+            top += 1
+            lo_of[top], n_of[top] = lo + half, n - half  # the second half
+            top += 1
+            lo_of[top], n_of[top] = lo, half  # the first half, summed first
+            top += 1
+    return sums[0]
 
 
 @kernel
@@ -889,6 +989,18 @@ def _kept_hires_kernel(seekers, hired, sector, by_sector, over, ever_displaced, 
             n_first += first[n]
             n += 1
     return ids, kept_sector, first, n_first
+
+
+@kernel
+def _kept_hires_and_pools_kernel(seekers, hired, sector, by_sector, over, ever_displaced, reemployed_week, searching,
+                                 searching_effort, searching_last, held, in_pool, blocks, block):
+    """:func:`_kept_hires_kernel`, then :func:`_pools_after_week_kernel` with the hires
+    kept; returns the results of both."""
+    ids, kept_sector, first, n_first = _kept_hires_kernel(seekers, hired, sector, by_sector, over, ever_displaced,
+                                                          reemployed_week)
+    jobless, effort, last = _pools_after_week_kernel(ids, kept_sector, searching, searching_effort, searching_last,
+                                                     held, in_pool, blocks, block)
+    return ids, kept_sector, first, n_first, jobless, effort, last
 
 
 @kernel
