@@ -224,26 +224,23 @@ class LabourMarket:
         training_weeks = int(p["training_weeks"])
 
         # Leaving and entering the labour force (every period).
-        enter = sep[:0]
+        leave = enter = _NO_ROWS
         if life_course:
             P.status[start] = Status.TRAINING
             P.training_left[start] = training_weeks
-            start = start[:0]
+            start = _NO_ROWS
             leave = bernoulli(rng, seeking[P.status[seeking] == Status.UNEMPLOYED], self.per_period("leave_labour_force_rate"))
             enter = bernoulli(rng, inactive, self.per_period("enter_labour_force_rate"))
-            P.status[leave] = Status.INACTIVE
-            ei.close_claims(P, leave)
-            P.status[enter] = Status.UNEMPLOYED
-            P.spell_start[enter] = m.week
 
-        # The job seekers now (those starting retraining this week set aside): the jobless
-        # still searching or back from retraining, those who just lost their job and those
-        # who just entered the labour force; with their search effort; and the jobs and
-        # vacancies outside the plants.
+        # The job seekers now (those starting retraining, leaving or entering the labour
+        # force this week moved first): the jobless still searching or back from
+        # retraining, those who just lost their job and those who just entered the labour
+        # force; with their search effort; and the jobs and vacancies outside the plants.
         (seekers, effort, last, effort_by_sector, searching, searching_effort, searching_last, self.jobs,
          vacancies, any_vacancy) = _seekers_kernel(
-            P.status, P.training_left, start, training_weeks, jobless, effort_kept, last_kept, cached, sep, enter,
-            P.age, P.ever_displaced, P.displaced_tenure, P.retrained, P.sector, *self._effort_terms, boost,
+            m.week, P.status, P.training_left, P.spell_start, P.ei_left, P.ei_wait, P.ei_benefit, P.severance_left,
+            start, training_weeks, leave, jobless, effort_kept, last_kept, cached, sep, enter, P.age,
+            P.ever_displaced, P.displaced_tenure, P.retrained, P.sector, *self._effort_terms, boost,
             p["cross_sector_search"], self._labour_demand(), self.sector_share, held)
         self._search = (seekers, effort, last, effort_by_sector, vacancies, any_vacancy,
                         searching, searching_effort, searching_last)
@@ -255,6 +252,12 @@ class LabourMarket:
         self._pools_kept = (m.week, P.n, *kept, held, boost)
         self._laid_off.clear()
         self._restaffed = False
+
+    @property
+    def jobless(self) -> np.ndarray:
+        """The rows searching for a job or retraining as the last step left them, sorted
+        (the rows a scan of the statuses would find then; to be read, not changed)."""
+        return self._pools_kept[2]
 
     def _transition_boost(self) -> float:
         """How much harder displaced workers search this week."""
@@ -556,12 +559,15 @@ def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, re
 
 
 @kernel
-def _seekers_kernel(status, training_left, start, training_weeks, jobless, jobless_effort, jobless_last, cached,
-                    separated, entered, age, ever_displaced, displaced_tenure, retrained, sector, age_bands,
-                    search_by_age, long_tenure_years, long_tenure_search, training_search_boost, transition_boost,
-                    cross_sector, demand, sector_share, held):
-    """Those who ``start`` retraining do (``training_weeks`` of it). Then, from three
-    sorted lists (no row in two), merged in order: the job seekers (status unemployed)
+def _seekers_kernel(week, status, training_left, spell_start, ei_left, ei_wait, ei_benefit, severance_left, start,
+                    training_weeks, leave, jobless, jobless_effort, jobless_last, cached, separated, entered, age,
+                    ever_displaced, displaced_tenure, retrained, sector, age_bands, search_by_age, long_tenure_years,
+                    long_tenure_search, training_search_boost, transition_boost, cross_sector, demand, sector_share,
+                    held):
+    """Those who ``start`` retraining do (``training_weeks`` of it); those who ``leave``
+    the labour force become inactive (their EI claims end); those ``entered`` start
+    searching this ``week``. Then, from three sorted lists (``jobless``, ``separated``,
+    ``entered``; no row in two), merged in order: the job seekers (status unemployed)
     with their search effort (:func:`_search_efforts`), last sector (-1: never employed),
     and the effort aimed at each sector (``S``: see :func:`_search_effort_kernel`; the
     sum over seekers as ``np.sum``); those searching or retraining, with the effort and
@@ -573,6 +579,12 @@ def _seekers_kernel(status, training_left, start, training_weeks, jobless, joble
     for p in start:
         status[p] = TRAINING
         training_left[p] = training_weeks
+    for p in leave:
+        status[p] = INACTIVE
+    ei.close_claims_of(leave, ei_left, ei_wait, ei_benefit, severance_left)
+    for p in entered:
+        status[p] = UNEMPLOYED
+        spell_start[p] = week
     # The rows searching or retraining, in order; the effort of those searching taken
     # over where known, NaN where it is to be found.
     size = len(jobless) + len(separated) + len(entered)
