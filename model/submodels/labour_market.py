@@ -103,13 +103,13 @@ class LabourMarket:
         self.hires = 0
         self.separations = 0
         self.period = int(cfg["demography.period_weeks"])
-        # The pools as the last step left them: (week, rows, jobless, held, search) and the
+        # The pools as the last step left them: (week, rows, jobless, search, held, boost) and the
         # rows marked employed outside the plants (``_in_pool``), the same a scan of all
         # rows would give; reused next week, brought up to date with the rows laid off or
         # taken by a plant and the persons who came and went. ``search`` holds the search
-        # effort and last sector of each of the jobless (effort NaN if not searching) and
-        # the transition boost they were found with; they hold until ages change (in
-        # demography weeks) or one of them completes retraining.
+        # effort of each of the jobless (NaN: to be found), their last sector and age band
+        # when it was found, and the transition boost it was found with; it holds while
+        # the age band does (ages change in demography weeks) and until retraining ends.
         self._pools_kept: tuple | None = None
         # Found with the week's seekers for the match: (seekers, effort, last sector, effort
         # by sector, vacancies, whether any, searching, their effort and last sector).
@@ -185,7 +185,7 @@ class LabourMarket:
         boost = self._transition_boost()
         # Jobs held outside the plants (by sector) are counted here and kept up to date as
         # people retire or lose their job.
-        jobless, held, effort_kept, last_kept, cached = self._pools(boost)
+        jobless, held, effort_kept, kind_kept, aged = self._pools(boost)
 
         # Retirement (every period): at the retirement age, early from 60, and displaced
         # workers from 55.
@@ -236,19 +236,19 @@ class LabourMarket:
         # force this week moved first): the jobless still searching or back from
         # retraining, those who just lost their job and those who just entered the labour
         # force; with their search effort; and the jobs and vacancies outside the plants.
-        (seekers, effort, last, effort_by_sector, searching, searching_effort, searching_last, self.jobs,
+        (seekers, effort, last, effort_by_sector, searching, searching_effort, searching_kind, self.jobs,
          vacancies, any_vacancy) = _seekers_kernel(
             m.week, P.status, P.training_left, P.spell_start, P.ei_left, P.ei_wait, P.ei_benefit, P.severance_left,
-            start, training_weeks, leave, jobless, effort_kept, last_kept, cached, sep, enter, P.age,
+            start, training_weeks, leave, jobless, effort_kept, kind_kept, aged, sep, enter, P.age,
             P.ever_displaced, P.displaced_tenure, P.retrained, P.sector, *self._effort_terms, boost,
             p["cross_sector_search"], self._labour_demand(), self.sector_share, held)
         self._search = (seekers, effort, last, effort_by_sector, vacancies, any_vacancy,
-                        searching, searching_effort, searching_last)
+                        searching, searching_effort, searching_kind)
         self._pools_left = None
         self._match(rng, held, seekers)
         self._search = None
         # The pools as this week leaves them, for the next (set by the match if it hired).
-        kept = self._pools_left or (searching, searching_effort, searching_last)
+        kept = self._pools_left or (searching, searching_effort, searching_kind)
         self._pools_kept = (m.week, P.n, *kept, held, boost)
         self._laid_off.clear()
         self._restaffed = False
@@ -271,9 +271,10 @@ class LabourMarket:
         outside the plants by sector; those employed outside the plants are marked in
         ``_in_pool`` and counted by block in ``_pool_blocks``. Taken over from the last
         step when it was last week (only rows that left, came or were laid off since are
-        looked at), from a scan of all rows otherwise. Also the search effort and last
-        sector of each of the jobless as the last step found them, and whether they still
-        hold (same ages, same ``boost``, no row added)."""
+        looked at), from a scan of all rows otherwise. Also the search effort, last sector
+        and age band of each of the jobless as the last step found them (effort NaN: to be
+        found; all to be found if the transition ``boost`` changed), and whether ages
+        changed since (demography weeks)."""
         m, P = self.model, self.model.people
         kept = self._pools_kept
         if len(self._in_pool) < len(P.status):  # more rows: the marks and counts grow
@@ -285,17 +286,18 @@ class LabourMarket:
         if kept is None or kept[0] != m.week - 1:
             jobless, held = _labour_pools_kernel(P.n, P.status, P.at_plant, P.sector, self.n_sec, self._in_pool,
                                                  self._pool_blocks, BLOCK)
-            return jobless, held, np.empty(len(jobless)), _NO_ROWS, False
-        _, n_kept, jobless, effort, last, held, kept_boost = kept
+            return jobless, held, np.full(len(jobless), np.nan), np.zeros((len(jobless), 2), np.int64), False
+        _, n_kept, jobless, effort, kind, held, kept_boost = kept
+        if boost != kept_boost:
+            effort = np.full(len(jobless), np.nan)
         # Persons leave the RCM and arrive in demography weeks; plants take and lay off
         # workers in the weeks of the timeline.
         if self._laid_off or self._restaffed or P.n != n_kept or len(m.last_exits):
             laid_off = np.sort(np.concatenate(self._laid_off)) if self._laid_off else _NO_ROWS
-            jobless = _refresh_pools_kernel(jobless, laid_off, np.asarray(m.last_exits, np.int64), n_kept, P.n,
-                                            P.status, P.at_plant, P.sector, held, self._in_pool, self._pool_blocks,
-                                            BLOCK)
-            return jobless, held, np.empty(len(jobless)), _NO_ROWS, False
-        return jobless, held, effort, last, m.week % self.period != 0 and boost == kept_boost
+            jobless, effort, kind = _refresh_pools_kernel(
+                jobless, effort, kind, laid_off, np.asarray(m.last_exits, np.int64), n_kept, P.n, P.status,
+                P.at_plant, P.sector, held, self._in_pool, self._pool_blocks, BLOCK)
+        return jobless, held, effort, kind, m.week % self.period == 0
 
     def _labour_demand(self) -> float:
         """Jobs outside the plants: the labour force not working at a plant, at the
@@ -322,7 +324,7 @@ class LabourMarket:
         P, p = self.model.people, self.p
         search = self._search if self._search is not None and self._search[0] is seekers else None
         if search is not None:
-            _, effort, last, S, V, any_vacancy, searching, searching_effort, searching_last = search
+            _, effort, last, S, V, any_vacancy, searching, searching_effort, searching_kind = search
         else:
             V, any_vacancy = _vacancies_kernel(self.jobs, held)
         self.vacancies = V
@@ -358,7 +360,7 @@ class LabourMarket:
         else:
             ids, sector, first, n_first, *self._pools_left = _kept_hires_and_pools_kernel(
                 seekers, h, sector, by_sector, over, P.ever_displaced, P.reemployed_week, searching, searching_effort,
-                searching_last, held, self._in_pool, self._pool_blocks, BLOCK)
+                searching_kind, held, self._in_pool, self._pool_blocks, BLOCK)
         if len(ids):
             self._employ(ids, sector, first, n_first, rng)
         self.hires = len(ids)
@@ -560,7 +562,7 @@ def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, re
 
 @kernel
 def _seekers_kernel(week, status, training_left, spell_start, ei_left, ei_wait, ei_benefit, severance_left, start,
-                    training_weeks, leave, jobless, jobless_effort, jobless_last, cached, separated, entered, age,
+                    training_weeks, leave, jobless, jobless_effort, jobless_kind, aged, separated, entered, age,
                     ever_displaced, displaced_tenure, retrained, sector, age_bands, search_by_age, long_tenure_years,
                     long_tenure_search, training_search_boost, transition_boost, cross_sector, demand, sector_share,
                     held):
@@ -570,12 +572,13 @@ def _seekers_kernel(week, status, training_left, spell_start, ei_left, ei_wait, 
     ``entered``; no row in two), merged in order: the job seekers (status unemployed)
     with their search effort (:func:`_search_efforts`), last sector (-1: never employed),
     and the effort aimed at each sector (``S``: see :func:`_search_effort_kernel`; the
-    sum over seekers as ``np.sum``); those searching or retraining, with the effort and
-    last sector of those searching (NaN and -1 for those retraining); and the jobs
-    outside the plants by sector (``demand`` spread by ``sector_share``), the vacancies
-    (those not ``held``; :func:`_vacancies_kernel`) and whether there are any. Where
-    ``cached``, the ``jobless`` come with the effort and last sector found for them
-    before (``jobless_effort``, ``jobless_last``; NaN: to be found again)."""
+    sum over seekers as ``np.sum``); those searching or retraining, with the effort of
+    those searching (NaN for those retraining) and their kind (last sector and age
+    band); and the jobs outside the plants by sector (``demand`` spread by
+    ``sector_share``), the vacancies (those not ``held``; :func:`_vacancies_kernel`) and
+    whether there are any. The ``jobless`` come with the effort and kind found for them
+    before (``jobless_effort``, ``jobless_kind``; NaN: to be found), which hold unless
+    ``aged`` and the age band changed."""
     for p in start:
         status[p] = TRAINING
         training_left[p] = training_weeks
@@ -590,7 +593,7 @@ def _seekers_kernel(week, status, training_left, spell_start, ei_left, ei_wait, 
     size = len(jobless) + len(separated) + len(entered)
     searching = np.empty(size, np.int64)
     searching_effort = np.empty(size)
-    searching_last = np.empty(size, np.int64)
+    searching_kind = np.empty((size, 2), np.int64)
     seeking = np.empty(size, np.bool_)
     none = np.iinfo(np.int64).max
     i = j = k = ns = n = 0
@@ -602,11 +605,10 @@ def _seekers_kernel(week, status, training_left, spell_start, ei_left, ei_wait, 
         if p == none:
             break
         e = np.nan
-        s = -1
+        s0 = s1 = 0
         if p == a:
-            if cached:
-                e = jobless_effort[i]
-                s = jobless_last[i]
+            e = jobless_effort[i]
+            s0, s1 = jobless_kind[i, 0], jobless_kind[i, 1]
             i += 1
         elif p == b:
             j += 1
@@ -615,22 +617,34 @@ def _seekers_kernel(week, status, training_left, spell_start, ei_left, ei_wait, 
         st = status[p]
         searching[ns] = p
         searching_effort[ns] = e if st == UNEMPLOYED else np.nan
-        searching_last[ns] = s
+        searching_kind[ns, 0] = s0
+        searching_kind[ns, 1] = s1
         seeking[ns] = st == UNEMPLOYED
         n += st == UNEMPLOYED
         ns += (st == UNEMPLOYED) | (st == TRAINING)
-    # The effort of those searching whose effort is to be found.
+    # After ageing, the effort of those whose age band changed is to be found again.
     todo = np.empty(ns, np.int64)
+    m = 0
+    if aged:
+        for i in range(ns):
+            todo[m] = i
+            m += seeking[i] and not np.isnan(searching_effort[i])
+        bands = _age_bands(searching[todo[:m]], age, age_bands)
+        for i in range(m):
+            if bands[i] != searching_kind[todo[i], 1]:
+                searching_effort[todo[i]] = np.nan
+    # The effort of those searching whose effort is to be found.
     m = 0
     for i in range(ns):
         todo[m] = i
         m += seeking[i] and np.isnan(searching_effort[i])
-    found = _search_efforts(searching[todo[:m]], age, ever_displaced, displaced_tenure, retrained, age_bands,
-                            search_by_age, long_tenure_years, long_tenure_search, training_search_boost,
-                            transition_boost)
+    found, bands = _search_efforts(searching[todo[:m]], age, ever_displaced, displaced_tenure, retrained, age_bands,
+                                   search_by_age, long_tenure_years, long_tenure_search, training_search_boost,
+                                   transition_boost)
     for i in range(m):
         searching_effort[todo[i]] = found[i]
-        searching_last[todo[i]] = sector[searching[todo[i]]]
+        searching_kind[todo[i], 0] = sector[searching[todo[i]]]
+        searching_kind[todo[i], 1] = bands[i]
     # The seekers.
     n_sec = len(sector_share)
     seekers = np.empty(n, np.int64)
@@ -643,7 +657,7 @@ def _seekers_kernel(week, status, training_left, spell_start, ei_left, ei_wait, 
         if not seeking[i]:
             continue
         e = searching_effort[i]
-        s = searching_last[i]
+        s = searching_kind[i, 0]
         seekers[n] = searching[i]
         effort[n] = e
         last[n] = s
@@ -660,7 +674,7 @@ def _seekers_kernel(week, status, training_left, spell_start, ei_left, ei_wait, 
     for s in range(n_sec):
         jobs[s] = demand * sector_share[s]
     vacancies, some = _vacancies_kernel(jobs, held)
-    return (seekers, effort, last, own, searching[:ns], searching_effort[:ns], searching_last[:ns], jobs, vacancies,
+    return (seekers, effort, last, own, searching[:ns], searching_effort[:ns], searching_kind[:ns], jobs, vacancies,
             some)
 
 
@@ -687,15 +701,20 @@ def _rows_at_kernel(positions, in_pool, blocks, block):
 
 
 @kernel
-def _refresh_pools_kernel(jobless, laid_off, exits, n_kept, n, status, at_plant, sector, held, in_pool, blocks,
-                          block):
+def _refresh_pools_kernel(jobless, effort, kind, laid_off, exits, n_kept, n, status, at_plant, sector, held, in_pool,
+                          blocks, block):
     """The pools a step left (rows employed outside the plants marked in ``in_pool``,
     counted by block of ``block`` rows in ``blocks`` and by sector in ``held``; the rows
-    ``jobless``, sorted) brought up to date: rows that left the RCM since (``exits``)
-    leave them; rows no longer jobless (taken by a plant) leave the jobless; rows added
-    since (from ``n_kept`` to ``n``) and the rows ``laid_off`` (sorted) join the pool
-    their status puts them in. Returns the jobless; the rest is updated in place."""
-    job = np.empty(len(jobless) + n - n_kept + len(laid_off), np.int64)
+    ``jobless``, sorted, with their search ``effort`` and ``kind``: last sector and age
+    band) brought up to date: rows that left the RCM since (``exits``) leave them; rows
+    no longer jobless (taken by a plant) leave the jobless; rows added since (from
+    ``n_kept`` to ``n``) and the rows ``laid_off`` (sorted) join the pool their status
+    puts them in (with effort NaN: to be found). Returns the jobless with their effort
+    and kind; the rest is updated in place."""
+    size = len(jobless) + n - n_kept + len(laid_off)
+    job = np.empty(size, np.int64)
+    job_effort = np.empty(size)
+    job_kind = np.empty((size, 2), np.int64)
     for p in exits:
         if in_pool[p]:
             in_pool[p] = False
@@ -716,12 +735,17 @@ def _refresh_pools_kernel(jobless, laid_off, exits, n_kept, n, status, at_plant,
         p = min(a, b)
         if p == none:
             break
+        e = np.nan
+        s0 = s1 = 0
         if p == a:
             if i < len(jobless):
+                e = effort[i]
+                s0, s1 = kind[i, 0], kind[i, 1]
                 i += 1
             else:
                 q += 1
         if p == b:
+            e = np.nan  # laid off since: found again
             k += 1
         if p == last:
             continue
@@ -729,17 +753,20 @@ def _refresh_pools_kernel(jobless, laid_off, exits, n_kept, n, status, at_plant,
         st = status[p]
         if st == UNEMPLOYED or st == TRAINING:
             job[nj] = p
+            job_effort[nj] = e
+            job_kind[nj, 0] = s0
+            job_kind[nj, 1] = s1
             nj += 1
-    return job[:nj]
+    return job[:nj], job_effort[:nj], job_kind[:nj]
 
 
 @kernel
-def _pools_after_week_kernel(hired, hired_sector, searching, effort, last, held, in_pool, blocks, block):
+def _pools_after_week_kernel(hired, hired_sector, searching, effort, kind, held, in_pool, blocks, block):
     """The pools a week leaves: those ``hired`` join those employed outside the plants
     (marked in ``in_pool``, counted by block of ``block`` rows in ``blocks`` and by
     sector in ``held``, in place); the jobless are those ``searching`` (searching or
     retraining, sorted) but not hired (sorted, a subset): returned with their search
-    ``effort`` and ``last`` sector."""
+    ``effort`` and ``kind`` (last sector and age band)."""
     for i in range(len(hired)):
         p = hired[i]
         in_pool[p] = True
@@ -747,7 +774,7 @@ def _pools_after_week_kernel(hired, hired_sector, searching, effort, last, held,
         held[hired_sector[i]] += 1
     jobless = np.empty(len(searching), np.int64)
     jobless_effort = np.empty(len(searching))
-    jobless_last = np.empty(len(searching), np.int64)
+    jobless_kind = np.empty((len(searching), 2), np.int64)
     nj = k = 0
     for i in range(len(searching)):
         p = searching[i]
@@ -756,25 +783,38 @@ def _pools_after_week_kernel(hired, hired_sector, searching, effort, last, held,
         else:
             jobless[nj] = p
             jobless_effort[nj] = effort[i]
-            jobless_last[nj] = last[i]
+            jobless_kind[nj, 0] = kind[i, 0]
+            jobless_kind[nj, 1] = kind[i, 1]
             nj += 1
-    return jobless[:nj], jobless_effort[:nj], jobless_last[:nj]
+    return jobless[:nj], jobless_effort[:nj], jobless_kind[:nj]
+
+
+@kernel
+def _age_bands(rows, age, age_bands):
+    """The age band of each of ``rows`` (the last edge of ``age_bands`` at or below the
+    age, the first band below the first edge, the last above the last but one)."""
+    bands = np.empty(len(rows), np.int64)
+    top = len(age_bands) - 2
+    for i in range(len(rows)):
+        band = -1
+        for edge in age_bands:
+            if edge <= age[rows[i]]:
+                band += 1
+        bands[i] = min(max(band, 0), top)
+    return bands
 
 
 @kernel
 def _search_efforts(rows, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age,
                     long_tenure_years, long_tenure_search, training_search_boost, transition_boost):
-    """The search effort of each of ``rows``: by age band, lower after a long-tenure
-    layoff, higher after retraining, times ``transition_boost`` for the displaced."""
+    """The search effort of each of ``rows``: by age band (:func:`_age_bands`), lower
+    after a long-tenure layoff, higher after retraining, times ``transition_boost`` for
+    the displaced; and their age bands."""
+    bands = _age_bands(rows, age, age_bands)
     effort = np.empty(len(rows))
-    top = len(age_bands) - 2
     for i in range(len(rows)):
         p = rows[i]
-        band = -1
-        for edge in age_bands:
-            if edge <= age[p]:
-                band += 1
-        e = search_by_age[min(max(band, 0), top)]
+        e = search_by_age[bands[i]]
         if ever_displaced[p] and displaced_tenure[p] >= long_tenure_years:
             e *= long_tenure_search
         if retrained[p]:
@@ -782,7 +822,7 @@ def _search_efforts(rows, age, ever_displaced, displaced_tenure, retrained, age_
         if ever_displaced[p]:
             e *= transition_boost
         effort[i] = e
-    return effort
+    return effort, bands
 
 
 @kernel
@@ -794,8 +834,8 @@ def _search_effort_kernel(seekers, age, ever_displaced, displaced_tenure, retrai
     never employed) and, by sector, the extra effort (1 - c) * e aimed at it by those
     whose last job was in it."""
     k = len(seekers)
-    effort = _search_efforts(seekers, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age,
-                             long_tenure_years, long_tenure_search, training_search_boost, transition_boost)
+    effort, _ = _search_efforts(seekers, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age,
+                                long_tenure_years, long_tenure_search, training_search_boost, transition_boost)
     last = np.empty(k, np.int64)
     everywhere = np.empty(k)
     own = np.zeros(n_sec)
@@ -1005,14 +1045,14 @@ def _kept_hires_kernel(seekers, hired, sector, by_sector, over, ever_displaced, 
 
 @kernel
 def _kept_hires_and_pools_kernel(seekers, hired, sector, by_sector, over, ever_displaced, reemployed_week, searching,
-                                 searching_effort, searching_last, held, in_pool, blocks, block):
+                                 searching_effort, searching_kind, held, in_pool, blocks, block):
     """:func:`_kept_hires_kernel`, then :func:`_pools_after_week_kernel` with the hires
     kept; returns the results of both."""
     ids, kept_sector, first, n_first = _kept_hires_kernel(seekers, hired, sector, by_sector, over, ever_displaced,
                                                           reemployed_week)
-    jobless, effort, last = _pools_after_week_kernel(ids, kept_sector, searching, searching_effort, searching_last,
+    jobless, effort, kind = _pools_after_week_kernel(ids, kept_sector, searching, searching_effort, searching_kind,
                                                      held, in_pool, blocks, block)
-    return ids, kept_sector, first, n_first, jobless, effort, last
+    return ids, kept_sector, first, n_first, jobless, effort, kind
 
 
 @kernel
