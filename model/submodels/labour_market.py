@@ -103,18 +103,19 @@ class LabourMarket:
         self.hires = 0
         self.separations = 0
         self.period = int(cfg["demography.period_weeks"])
-        # The pools as the last step left them: (week, rows, jobless, search, held, boost) and the
-        # rows marked employed outside the plants (``_in_pool``), the same a scan of all
-        # rows would give; reused next week, brought up to date with the rows laid off or
-        # taken by a plant and the persons who came and went. ``search`` holds the search
-        # effort of each of the jobless (NaN: to be found), their last sector and age band
-        # when it was found, and the transition boost it was found with; it holds while
-        # the age band does (ages change in demography weeks) and until retraining ends.
+        # The pools as the last step left them, reused next week and brought up to date
+        # with the rows laid off or taken by a plant and the persons who came and went:
+        # (week, rows, jobless, their search effort, their kind, held, transition boost)
+        # and the rows marked in ``_in_pool``, the same a scan of all rows would give. The
+        # search effort of each of the jobless (NaN: to be found) was found with the boost
+        # and their kind, last sector and age band: it holds as long as they do (ages
+        # change in demography weeks) and until retraining ends.
         self._pools_kept: tuple | None = None
         # Found with the week's seekers for the match: (seekers, effort, last sector, effort
-        # by sector, vacancies, whether any, searching, their effort and last sector).
+        # aimed at each sector, vacancies, whether any, those searching or retraining,
+        # their effort and kind).
         self._search: tuple | None = None
-        self._pools_left: list | None = None  # (jobless, effort, last sector) the match leaves
+        self._pools_left: list | None = None  # (jobless, effort, kind) the week's hires leave
         self._effort_terms = (AGE_SEARCH_BANDS, self.search_by_age, np.float32(lab["long_tenure_years"]),
                               float(lab["long_tenure_search"]), float(lab["training_search_boost"]))
         self._laid_off: list[np.ndarray] = []  # rows laid off since the last step
@@ -210,7 +211,8 @@ class LabourMarket:
 
         # Background separations (plants lose workers only in the timeline's waves): drawn
         # by position among those at work outside the plants, in row order; they claim EI.
-        # Retraining: entry in the first year after a layoff, completion, then search again.
+        # Then retraining: entry in the first year after a layoff, completion, then search
+        # again.
         positions = bernoulli(rng, self._positions[:held.sum()], p["separation_rate"])
         claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"],
                                  P.job_start.dtype)
@@ -257,6 +259,10 @@ class LabourMarket:
     def jobless(self) -> np.ndarray:
         """The rows searching for a job or retraining as the last step left them, sorted
         (the rows a scan of the statuses would find then; to be read, not changed)."""
+        if self._pools_kept is None:  # no step yet
+            P = self.model.people
+            status = P.status[: P.n]
+            return np.flatnonzero((status == Status.UNEMPLOYED) | (status == Status.TRAINING))
         return self._pools_kept[2]
 
     def _transition_boost(self) -> float:
