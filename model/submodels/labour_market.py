@@ -151,6 +151,8 @@ class LabourMarket:
             return
         P = self.model.people
         ids = np.asarray(ids, np.int64)
+        if self._pools_kept is not None and ids.min() < self._pools_kept[1]:
+            self._pools_kept = None  # rows the pools hold: they are found again by a scan
         first, n_first = _first_job_since_layoff_kernel(ids, P.ever_displaced, P.reemployed_week)
         self._employ(ids, np.asarray(sector, np.int64), first, n_first, rng)
 
