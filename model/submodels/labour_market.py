@@ -33,6 +33,7 @@ from . import employment_insurance as ei
 
 AGE_SEARCH_BANDS = np.array([0, 25, 45, 55, 60, 200], float)
 _NO_ROWS = np.zeros(0, np.int64)
+_NO_DRAWS = np.zeros(0)
 BLOCK = 128  # rows per block in the counts of those employed outside the plants
 EMPLOYED, UNEMPLOYED, TRAINING, RETIRED, INACTIVE = (Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
                                                     Status.RETIRED, Status.INACTIVE)
@@ -116,7 +117,8 @@ class LabourMarket:
         # their effort and kind).
         self._search: tuple | None = None
         self._pools_left: list | None = None  # (jobless, effort, kind) the week's hires leave
-        self._effort_terms = (AGE_SEARCH_BANDS, self.search_by_age, np.float32(lab["long_tenure_years"]),
+        self._long_tenure_years = np.float32(lab["long_tenure_years"])  # compared with float32 tenures
+        self._effort_terms = (AGE_SEARCH_BANDS, self.search_by_age, self._long_tenure_years,
                               float(lab["long_tenure_search"]), float(lab["training_search_boost"]))
         self._laid_off: list[np.ndarray] = []  # rows laid off since the last step
         self._restaffed = False  # a plant took job seekers or inactive persons since the last step
@@ -165,9 +167,9 @@ class LabourMarket:
         spread = np.exp(rng.normal(0.0, p["wage_sigma"], len(ids)))  # wage around the sector's
         # Displaced workers' first job after the layoff pays their old wage less a loss
         # drawn uniformly in the range of their sex and tenure.
-        loss = rng.random(n_first) if n_first else np.zeros(0)
+        loss = rng.random(n_first) if n_first else _NO_DRAWS
         _employ_kernel(ids, sector, where, spread, first, loss, m.week, self.n_muni, self.employer_keys,
-                       self.employer_block, self.employer_of_key, self.wages, np.float32(p["long_tenure_years"]),
+                       self.employer_block, self.employer_of_key, self.wages, self._long_tenure_years,
                        self.wage_loss, p["minimum_wage"], P.household, m.households.municipality, P.female,
                        P.displaced_tenure, P.displaced_wage, P.reemployed_week, P.wage, P.status,
                        P.sector, P.employer, P.at_plant, P.job_start, P.job_end, P.ei_left, P.ei_wait, P.ei_benefit,
