@@ -235,7 +235,8 @@ class LabourMarket:
             P.status[start] = Status.TRAINING
             P.training_left[start] = training_weeks
             start = _NO_ROWS
-            leave = bernoulli(rng, seeking[P.status[seeking] == Status.UNEMPLOYED], self.per_period("leave_labour_force_rate"))
+            leave = bernoulli(rng, seeking[P.status[seeking] == Status.UNEMPLOYED],
+                              self.per_period("leave_labour_force_rate"))
             enter = bernoulli(rng, inactive, self.per_period("enter_labour_force_rate"))
 
         # The job seekers now (those starting retraining, leaving or entering the labour

@@ -16,12 +16,12 @@ from datetime import timedelta
 import numpy as np
 
 from ..state import Status
+from ..timeline import ScheduledWave
 
 FOLLOW_UP_WEEKS = 52
 OUTCOMES = {"reemployed_12m": (Status.EMPLOYED,), "training_12m": (Status.TRAINING,),
             "retired_12m": (Status.RETIRED,), "searching_12m": (Status.UNEMPLOYED,),
             "other_12m": (Status.INACTIVE, Status.GONE, Status.CHILD)}
-from ..timeline import ScheduledWave
 
 
 class Shocks:
