@@ -52,17 +52,6 @@ def adult_summary(adults: np.ndarray, distress: np.ndarray, status: np.ndarray, 
 
 
 @kernel
-def rows_with_codes(codes: np.ndarray, n: int, a: int, b: int) -> np.ndarray:
-    """The rows ``0 .. n-1`` whose code is ``a`` or ``b``, in order."""
-    out = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        out[m] = i
-        m += (codes[i] == a) | (codes[i] == b)
-    return out[:m].copy()
-
-
-@kernel
 def displaced_summary(displaced: np.ndarray, present: np.ndarray, status: np.ndarray,
                       distress: np.ndarray, threshold, employed: int):
     """Of the ``displaced`` rows: those still present, those of them in high distress (both

@@ -235,6 +235,7 @@ class CohesionModel(mesa.Model):
         self._support_memory = int(cfg["support.memory_weeks"])
         self.ei_rules = ei.EIRules(cfg)
         self._rates = [cfg["population.initial_unemployment_rate"]] * int(cfg["ei.unemployment_window_weeks"])
+        self._ei_region_rate = float(np.mean(self._rates))
         self.labour = LabourMarket(self)
         self.shocks = Shocks(self, waves)
         self.finances = HouseholdFinances(self)
@@ -364,7 +365,7 @@ class CohesionModel(mesa.Model):
     @property
     def ei_region_rate(self) -> float:
         """Regional unemployment rate used by EI: mean over the last weeks."""
-        return float(np.mean(self._rates))
+        return self._ei_region_rate
 
     def step(self) -> None:
         """One week; see the module docstring for the order."""
@@ -378,8 +379,7 @@ class CohesionModel(mesa.Model):
         self.labour.restaff()
         self.shocks.step()
         self.labour.step()
-        jobless = aggregates.rows_with_codes(self.people.status, self.people.n, Status.UNEMPLOYED,
-                                             Status.TRAINING)
+        jobless = self.labour.jobless  # searching or retraining, as the labour market left them
         paid, severance = ei.step(self.people, jobless)
         self.demography.request_moves(self.finances.step(jobless, paid, severance))
         strained = self.finances.strained_households
@@ -398,6 +398,7 @@ class CohesionModel(mesa.Model):
         self._sync_agents(entered, exited, first_new_household)
         self._aggregate(paid)
         self._rates = self._rates[1:] + [self.stats.unemployment_rate if self.stats.labour_force else 0.0]
+        self._ei_region_rate = float(np.mean(self._rates))
         self.datacollector.collect(self)
         next_date = self.date + timedelta(days=7)
         last = self.week + 1 >= self.n_weeks

@@ -37,10 +37,6 @@ def test_aggregates_match_bincount_and_masks(n):
     assert (high == rows[distress[rows] >= thr]).all()
     assert n_knows == knows[rows].sum()
 
-    jobless = aggregates.rows_with_codes(status, pool, Status.UNEMPLOYED, Status.TRAINING)
-    assert (jobless == np.flatnonzero((status == Status.UNEMPLOYED) | (status == Status.TRAINING))).all()
-    assert len(aggregates.rows_with_codes(status, 0, Status.UNEMPLOYED, Status.TRAINING)) == 0
-
     present = rng.random(pool) < 0.7
     here, high_here, working = aggregates.displaced_summary(rows, present, status, distress, thr,
                                                            Status.EMPLOYED)
