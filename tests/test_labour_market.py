@@ -147,6 +147,25 @@ def test_a_parameter_of_one_submodel_leaves_the_set_up_draws_alone():
         assert np.array_equal(getattr(a.people, field)[: a.people.n], getattr(b.people, field)[: b.people.n])
 
 
+@pytest.mark.parametrize("p", [0.02, 0.35, 0.9])
+def test_bernoulli_selects_each_member_independently_with_probability_p(p):
+    rng = np.random.default_rng(11)
+    n, reps = 40, 20_000
+    ids = np.arange(n)[::-1] * 3  # unsorted: the selection comes back sorted
+    hits = np.zeros((reps, n), bool)
+    for r in range(reps):
+        picked = bernoulli(rng, ids, p)
+        assert (np.diff(picked) > 0).all()
+        hits[r, np.searchsorted(np.sort(ids), picked)] = True
+    se = np.sqrt(p * (1 - p) / reps)
+    assert np.abs(hits.mean(axis=0) - p).max() < 5 * se  # every position, the last included
+    both = (hits[:, :-1] & hits[:, 1:]).mean(axis=0)  # neighbours: independent
+    assert np.abs(both - p * p).max() < 5 * np.sqrt(p * p * (1 - p * p) / reps)
+    counts = hits.sum(axis=1)  # binomial(n, p) counts
+    assert abs(counts.mean() - n * p) < 5 * np.sqrt(n * p * (1 - p) / reps)
+    assert abs(counts.var() / (n * p * (1 - p)) - 1) < 0.1
+
+
 @pytest.mark.parametrize("p", [0.0, 0.01, 0.3, 1.0])
 def test_bernoulli_draws_have_the_right_rate(p):
     rng = np.random.default_rng(0)

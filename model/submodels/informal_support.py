@@ -131,8 +131,8 @@ class InformalSupport:
         rng = m.streams["support"]
         talk = bernoulli(rng, m.need, p["disclosure_rate"])
         k = len(talk)
-        slot = rng.integers(0, ties.k, k)
-        u = rng.random((4, k))
+        u = rng.random((5, k))
+        slot = (u[4] * ties.k).astype(np.int64)  # the tie each confides in, uniform over the slots
         helper = ties.targets(talk, slot)
         boost = 1.0
         if m.interventions.active("csss_reinforcement"):
