@@ -52,7 +52,6 @@ class _RowAgent(CellAgent):
         self.unique_id = model.agent_id_counter
         model.agent_id_counter += 1
         self.row = int(row)
-        self.cell = None  # leave the old cell first: SlottedCell tracks one slot per agent
         self.cell = cell
 
 
