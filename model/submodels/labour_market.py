@@ -661,23 +661,15 @@ def _seekers_kernel(week, status, training_left, spell_start, ei_left, ei_wait, 
     seekers = np.empty(n, np.int64)
     effort = np.empty(n)
     last = np.empty(n, np.int64)
-    everywhere = np.empty(n)
-    own = np.zeros(n_sec)
     n = 0
     for i in range(ns):
         if not seeking[i]:
             continue
-        e = searching_effort[i]
-        s = searching_kind[i, 0]
         seekers[n] = searching[i]
-        effort[n] = e
-        last[n] = s
-        if s >= 0:
-            everywhere[n] = cross_sector * e
-            own[s] += (1.0 - cross_sector) * e
-        else:
-            everywhere[n] = 1.0 * e
+        effort[n] = searching_effort[i]
+        last[n] = searching_kind[i, 0]
         n += 1
+    everywhere, own = _aimed_effort(effort, last, cross_sector, n_sec)
     total = numpy_sum(everywhere)
     for s in range(n_sec):
         own[s] += total
@@ -848,19 +840,28 @@ def _search_effort_kernel(seekers, age, ever_displaced, displaced_tenure, retrai
     effort, _ = _search_efforts(seekers, age, ever_displaced, displaced_tenure, retrained, age_bands, search_by_age,
                                 long_tenure_years, long_tenure_search, training_search_boost, transition_boost)
     last = np.empty(k, np.int64)
-    everywhere = np.empty(k)
-    own = np.zeros(n_sec)
     for i in range(k):
-        p = seekers[i]
+        last[i] = sector[seekers[i]]
+    everywhere, own = _aimed_effort(effort, last, cross_sector, n_sec)
+    return effort, last, everywhere, own
+
+
+@kernel
+def _aimed_effort(effort, last, cross_sector, n_sec):
+    """The effort each seeker aims at every sector (c * e, or e if never employed) and,
+    by sector, the extra effort (1 - c) * e aimed at it by those whose last job was in it
+    (added in the seekers' order)."""
+    everywhere = np.empty(len(effort))
+    own = np.zeros(n_sec)
+    for i in range(len(effort)):
         e = effort[i]
-        s = sector[p]
-        last[i] = s
+        s = last[i]
         if s >= 0:
             everywhere[i] = cross_sector * e
             own[s] += (1.0 - cross_sector) * e
         else:
             everywhere[i] = 1.0 * e
-    return effort, last, everywhere, own
+    return everywhere, own
 
 
 @kernel
