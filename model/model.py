@@ -258,6 +258,9 @@ class CohesionModel(mesa.Model):
                                         random=self.random, cell_klass=SlottedCell)
         layer = self.grid.create_property_layer("municipality", default_value=-1, dtype=int)
         layer.data[:] = self.territory.cell_municipality
+        # The cells in a list, cell (x, y) at x * height + y, for placing many agents at once.
+        self._cells_flat = [self.grid[(x, y)] for x in range(self.territory.width)
+                            for y in range(self.territory.height)]
         self.worker_agents: dict[int, Worker] = {}
         self.household_agents: dict[int, Household] = {}
         self.org_agents: dict[int, Organization] = {}
@@ -267,7 +270,7 @@ class CohesionModel(mesa.Model):
             cell = self.grid[(int(self.orgs.x[row]), int(self.orgs.y[row]))]
             self.org_agents[row] = Organization(self, row, cell, self.population.org_names[row])
 
-        self.n_present = int(self.people.present[: self.people.n].sum())
+        self._count_present()
         self.last_exits = np.zeros(0, np.int64)
         self.stats = WeekStats()
         self.ei_exhausted_total = 0
@@ -335,13 +338,20 @@ class CohesionModel(mesa.Model):
         """Agents for ``rows`` at cells (``xs``, ``ys``): the ``free`` agents (of rows that
         left) re-bound first, in row order, then new ones; free agents left over are
         removed. Unique ids are handed out in row order either way."""
-        grid = self.grid
+        cells = self._cells_flat
+        at = (xs.astype(np.int64) * self.territory.height + ys).tolist()
         k = min(len(free), len(rows))
-        for agent, r, x, y in zip(free, rows[:k].tolist(), xs[:k].tolist(), ys[:k].tolist()):
-            agent.rebind(r, grid[(x, y)])
+        # Agent.rebind, inlined: this loop runs for every newcomer of a demographic week.
+        uid = self.agent_id_counter
+        for agent, r, c in zip(free, rows[:k].tolist(), at[:k]):
+            agent.unique_id = uid
+            uid += 1
+            agent.row = r
+            agent.cell = cells[c]
             agents[r] = agent
-        for r, x, y in zip(rows[k:].tolist(), xs[k:].tolist(), ys[k:].tolist()):
-            agents[r] = cls(self, r, grid[(x, y)])
+        self.agent_id_counter = uid
+        for r, c in zip(rows[k:].tolist(), at[k:]):
+            agents[r] = cls(self, r, cells[c])
         for agent in free[k:]:
             agent.remove()
 
@@ -396,6 +406,8 @@ class CohesionModel(mesa.Model):
             self._refresh_adults()
         self.last_exits = exited
         self._sync_agents(entered, exited, first_new_household)
+        if len(entered) or len(exited) or self.households.n != first_new_household:
+            self._count_present()  # only the demography adds and removes persons and households
         self._aggregate(paid)
         self._rates = self._rates[1:] + [self.stats.unemployment_rate if self.stats.labour_force else 0.0]
         self._ei_region_rate = float(np.mean(self._rates))
@@ -407,6 +419,11 @@ class CohesionModel(mesa.Model):
         if last:
             self.running = False
 
+    def _count_present(self) -> None:
+        P, H = self.people, self.households
+        self.n_present = int(np.count_nonzero(P.present[: P.n]))
+        self.n_households = int(np.count_nonzero(H.present[: H.n]))
+
     def _aggregate(self, paid: np.ndarray) -> None:
         P, H = self.people, self.households
         n = P.n
@@ -416,12 +433,11 @@ class CohesionModel(mesa.Model):
         self._adult_tally = aggregates.adult_summary(self.adults, P.distress, P.status, self._high_distress,
                                                      P.knows_services, len(Status.NAMES))
         counts = self._adult_tally[0]
-        self.n_present = int(np.count_nonzero(P.present[:n]))
         s = self.stats
         s.week = self.week
         s.date = self.date.isoformat()
         s.population = self.n_present
-        s.households = int(np.count_nonzero(H.present[: H.n]))
+        s.households = self.n_households
         s.employed = int(counts[Status.EMPLOYED])
         s.unemployed = int(counts[Status.UNEMPLOYED])
         s.in_training = int(counts[Status.TRAINING])
@@ -454,14 +470,13 @@ class CohesionModel(mesa.Model):
         P, s = self.people, self.stats
         adult = self.adults
         count, total, n_high, need, knows = self._adult_tally
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_by, high_by = total / count, n_high / count
         s.mean_distress = float(total.sum() / count.sum()) if len(adult) else NA
         s.share_high_distress = float(n_high.sum() / count.sum()) if len(adult) else NA
-        s.mean_distress_employed = float(mean_by[Status.EMPLOYED])
-        s.mean_distress_unemployed = float(mean_by[Status.UNEMPLOYED])
-        s.share_high_distress_employed = float(high_by[Status.EMPLOYED])
-        s.share_high_distress_unemployed = float(high_by[Status.UNEMPLOYED])
+        e, u = int(count[Status.EMPLOYED]), int(count[Status.UNEMPLOYED])
+        s.mean_distress_employed = float(total[Status.EMPLOYED]) / e if e else NA
+        s.mean_distress_unemployed = float(total[Status.UNEMPLOYED]) / u if u else NA
+        s.share_high_distress_employed = float(n_high[Status.EMPLOYED]) / e if e else NA
+        s.share_high_distress_unemployed = float(n_high[Status.UNEMPLOYED]) / u if u else NA
         s.in_need = len(need)
         (s.support_received_share, s.formal_service_reach, s.unmet_need_share) = self._reach(need)
         dis, dis_high = self._displaced_here, self._displaced_high
@@ -492,9 +507,10 @@ class CohesionModel(mesa.Model):
         s.tie_integrity = b.tie_integrity
         s.org_partnership_density = self.committees.density
         s.org_cross_sector_share = self.committees.cross_sector_share
-        s.cohesion_index = float(np.mean([s.belonging_mean, s.participation_rate, s.tie_integrity,
-                                          s.org_partnership_density]))
-        s.interventions_active = ";".join(k for k, v in self.interventions.snapshot().items() if v)
+        # The mean of the four (NaN if any is): np.mean's additions, in the same order.
+        s.cohesion_index = (float(s.belonging_mean) + float(s.participation_rate) + float(s.tie_integrity)
+                            + float(s.org_partnership_density)) / 4
+        s.interventions_active = self.interventions.active_names
 
     def _reach(self, need: np.ndarray) -> tuple[float, float, float]:
         """Shares of ``need`` with informal support felt now, in a formal service, and with neither."""

@@ -101,6 +101,14 @@ class Committees:
         self.org_links = np.zeros((O.n, O.n), bool)  # the same links indexed by org row
         self._formed = False  # some link outside the base exists
         self._publish()
+        self._measure()
+
+    def _measure(self) -> None:
+        """The network's density and share of cross-sector links (kept until links change)."""
+        k = len(self.members)
+        total = self.links.sum()
+        self.density = float(total / (k * (k - 1))) if k > 1 else float("nan")
+        self.cross_sector_share = float((self.links & self.cross).sum() / total) if total else float("nan")
 
     def _publish(self) -> None:
         self.org_links[np.ix_(self.members, self.members)] = self.links
@@ -118,13 +126,4 @@ class Committees:
         if _network_kernel(u, self.links, self.base, self.recovery, self.support, *rates, 1.0 - self.fade,
                            self.members, self.org_links):
             self._formed = bool((self.links & ~self.base).any())
-
-    @property
-    def density(self) -> float:
-        k = len(self.members)
-        return float(self.links.sum() / (k * (k - 1))) if k > 1 else float("nan")
-
-    @property
-    def cross_sector_share(self) -> float:
-        total = self.links.sum()
-        return float((self.links & self.cross).sum() / total) if total else float("nan")
+            self._measure()

@@ -38,6 +38,7 @@ class Interventions:
             self.windows[name] = (start, end) if p["enabled"] else None
         self._active = {name: False for name in NAMES}
         self.first_active_week: dict[str, int] = {}
+        self.active_names = ""  # the active ones, joined by ";" (the time series' column)
 
     def update(self, today: date, week: int) -> None:
         """Set which interventions are active in the week starting ``today``."""
@@ -46,6 +47,7 @@ class Interventions:
             self._active[name] = on
             if on and name not in self.first_active_week:
                 self.first_active_week[name] = week
+        self.active_names = ";".join(name for name, on in self._active.items() if on)
 
     def active(self, name: str) -> bool:
         return self._active[name]
