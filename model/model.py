@@ -258,9 +258,6 @@ class CohesionModel(mesa.Model):
                                         random=self.random, cell_klass=SlottedCell)
         layer = self.grid.create_property_layer("municipality", default_value=-1, dtype=int)
         layer.data[:] = self.territory.cell_municipality
-        # The cells in a list, cell (x, y) at x * height + y, for placing many agents at once.
-        self._cells_flat = [self.grid[(x, y)] for x in range(self.territory.width)
-                            for y in range(self.territory.height)]
         self.worker_agents: dict[int, Worker] = {}
         self.household_agents: dict[int, Household] = {}
         self.org_agents: dict[int, Organization] = {}
@@ -338,20 +335,13 @@ class CohesionModel(mesa.Model):
         """Agents for ``rows`` at cells (``xs``, ``ys``): the ``free`` agents (of rows that
         left) re-bound first, in row order, then new ones; free agents left over are
         removed. Unique ids are handed out in row order either way."""
-        cells = self._cells_flat
-        at = (xs.astype(np.int64) * self.territory.height + ys).tolist()
+        grid = self.grid
         k = min(len(free), len(rows))
-        # Agent.rebind, inlined: this loop runs for every newcomer of a demographic week.
-        uid = self.agent_id_counter
-        for agent, r, c in zip(free, rows[:k].tolist(), at[:k]):
-            agent.unique_id = uid
-            uid += 1
-            agent.row = r
-            agent.cell = cells[c]
+        for agent, r, x, y in zip(free, rows[:k].tolist(), xs[:k].tolist(), ys[:k].tolist()):
+            agent.rebind(r, grid[(x, y)])
             agents[r] = agent
-        self.agent_id_counter = uid
-        for r, c in zip(rows[k:].tolist(), at[k:]):
-            agents[r] = cls(self, r, cells[c])
+        for r, x, y in zip(rows[k:].tolist(), xs[k:].tolist(), ys[k:].tolist()):
+            agents[r] = cls(self, r, grid[(x, y)])
         for agent in free[k:]:
             agent.remove()
 
