@@ -142,6 +142,29 @@ def _read_stat(name: str, model: "CohesionModel"):
     return getattr(model.stats, name)
 
 
+class WeekCollector(mesa.DataCollector):
+    """Mesa's DataCollector for the weekly aggregates. The model's reporters
+    (``_read_stat``) return numbers and strings the step has already computed, which
+    need no copy: once Mesa has validated the reporters (the first ``collect``), their
+    values are appended as they are, without the ``deepcopy`` Mesa makes of each value.
+    With any other reporter, ``collect`` is Mesa's."""
+
+    def collect(self, model) -> None:
+        if not self._validated or self.agent_reporters or self.agenttype_reporters:
+            super().collect(model)
+            return
+        stats, values = model.stats, []
+        for var, reporter in self.model_reporters.items():
+            if type(reporter) is not partial or reporter.func is not _read_stat:
+                super().collect(model)
+                return
+            values.append((var, getattr(stats, reporter.args[0])))
+        self._collection_steps.append(model.time)
+        columns = self.model_vars
+        for var, value in values:
+            columns[var].append(value)
+
+
 @contextmanager
 def _interrupt_between_weeks():
     """Defer Ctrl-C to the end of the week: yields a function that raises
@@ -272,7 +295,7 @@ class CohesionModel(mesa.Model):
         self.stats = WeekStats()
         self.ei_exhausted_total = 0
         self.panel: list[dict[str, np.ndarray]] = []
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = WeekCollector(
             model_reporters={name: partial(_read_stat, name) for name in STAT_NAMES})
         self._aggregate(np.zeros(0, np.int64))  # the state at the start, before the first week
         self.running = True
