@@ -111,7 +111,11 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     best = min(range(len(runs)), key=lambda r: runs[r][1].mean())
     setup, times, steps = runs[best]
-    others = lambda f: ", ".join(f(r) for r in runs)  # noqa: E731  every run, in order
+
+    def others(figure) -> str:
+        """A figure of every run, in order."""
+        return ", ".join(figure(r) for r in runs)
+
 
     reference = CohesionModel(scale=args.scale, rng=args.seed, end="2003-12")
     for _ in range(4):

@@ -438,8 +438,7 @@ class CohesionModel(mesa.Model):
         self.n_households = int(np.count_nonzero(H.present[: H.n]))
 
     def _aggregate(self, paid: np.ndarray) -> None:
-        P, H = self.people, self.households
-        n = P.n
+        P = self.people
         # Everyone with a labour-force status is a present adult (children hold CHILD until
         # working age, persons who left hold GONE), so the adults' tally by status is the
         # whole population's for those statuses.
