@@ -116,7 +116,6 @@ def main() -> None:
         """A figure of every run, in order."""
         return ", ".join(figure(r) for r in runs)
 
-
     reference = CohesionModel(scale=args.scale, rng=args.seed, end="2003-12")
     for _ in range(4):
         reference.step()  # vacancies and rates as in a running model
