@@ -42,12 +42,15 @@ class Interventions:
 
     def update(self, today: date, week: int) -> None:
         """Set which interventions are active in the week starting ``today``."""
+        changed = False
         for name, window in self.windows.items():
             on = window is not None and window[0] <= today < window[1]
+            changed |= self._active[name] != on
             self._active[name] = on
             if on and name not in self.first_active_week:
                 self.first_active_week[name] = week
-        self.active_names = ";".join(name for name, on in self._active.items() if on)
+        if changed:
+            self.active_names = ";".join(name for name, on in self._active.items() if on)
 
     def active(self, name: str) -> bool:
         return self._active[name]
