@@ -59,8 +59,8 @@ def test_admission_kernel_serves_the_lists_in_order_up_to_the_free_places(seed):
     assert admitted > 0
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_belonging_period_kernel_matches_the_numpy_rule(seed):
+@pytest.mark.parametrize("seed, window", [(0, 12), (1, 4), (2, 26)])
+def test_belonging_period_kernel_matches_the_numpy_rule(seed, window):
     rng = np.random.default_rng(seed)
     n, week = 5000, 300
     ids = np.sort(rng.choice(n, 3000, replace=False)).astype(np.int64)
@@ -76,7 +76,7 @@ def test_belonging_period_kernel_matches_the_numpy_rule(seed):
     threshold, keep = 0.994, 0.9 ** 4
 
     # numpy statement of the rule
-    helped = week - helped_week[ids] < 12
+    helped = week - helped_week[ids] < window  # cohesion.helped_window_weeks
     st = status[ids]
     high = distress[ids] >= threshold
     hard = (st == 2) | (st == 3) | high
@@ -89,7 +89,8 @@ def test_belonging_period_kernel_matches_the_numpy_rule(seed):
 
     p2, b2 = participates.copy(), belonging.copy()
     new, n_part, n_engaged = _period_kernel(ids, u, week, start_p, stop_p, np.float32(keep), coef,
-                                            np.float32(threshold), helped_week, status, distress, marginalized, p2, b2)
+                                            np.float32(threshold), window, helped_week, status, distress, marginalized,
+                                            p2, b2)
     assert np.array_equal(p2[ids], part) and np.array_equal(new, new_ref) and np.array_equal(b2[ids], new_ref)
     assert n_part == int(part.sum()) and n_engaged == int((part | helped).sum())
 

@@ -146,6 +146,24 @@ def test_job_loss_raises_distress_and_reemployment_lowers_it():
     assert P.distress[x] == P.distress_trait[x]
 
 
+@pytest.mark.parametrize("cut", [0.01, 0.1])
+def test_a_negligible_state_goes_back_to_the_trait_and_out_of_the_update(cut):
+    m = small(overrides={"distress.negligible_state": cut, "distress.household_spillover": 0.0})
+    P = m.people
+    x = int(m.adults[(P.status[m.adults] == Status.EMPLOYED) & ~P.ever_displaced[m.adults]][0])
+    P.support_week[x], P.service[x] = -10_000, -1
+    P.distress_state[x] = 0.05  # no stressor: the state decays by adjust_rate a week
+    m.distress.active = np.array([x])
+    m.distress.step(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    decayed = 0.05 * (1.0 - m.config["distress.adjust_rate"])
+    if decayed < cut:
+        assert P.distress_state[x] == 0.0 and P.distress[x] == P.distress_trait[x]
+        m.distress.step(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        assert x not in m.distress.active
+    else:
+        assert P.distress_state[x] == pytest.approx(decayed) and x in m.distress.active
+
+
 def test_job_loss_hurts_men_and_blue_collar_workers_more():
     m = small()
     P = m.people
@@ -254,6 +272,21 @@ def test_the_in_plant_social_worker_puts_her_clients_first_and_they_keep_waiting
     m.week += 1
     S.step(np.zeros(0, np.int64), np.zeros(0, np.int64))
     assert (P.waiting[ids[7:]] < 0).all()
+
+
+@pytest.mark.parametrize("window", [12, 26])
+def test_the_in_plant_social_worker_sees_those_laid_off_within_the_window(window):
+    m = small(start="2005-06", end="2005-12", scenario="in_plant_services",
+              overrides={"interventions.in_plant_services.outreach_rate": 1.0,
+                         "interventions.in_plant_services.recent_layoff_weeks": window})
+    P = m.people
+    m.step()
+    x = int(m.adults[~P.at_plant[m.adults]][0])
+    P.status[x], P.service[x], P.waiting[x] = Status.UNEMPLOYED, -1, -1
+    P.ever_displaced[x], P.displaced_week[x] = True, m.week - 20  # laid off 20 weeks ago
+    m.shocks.displaced = np.append(m.shocks.displaced, x)
+    listed = m.services._in_plant(np.array([x]))
+    assert (x in listed) == (20 < window)
 
 
 def test_helper_training_trains_only_while_active_and_reaches_some_helpers():

@@ -1,8 +1,8 @@
 """Belonging, participation, marginalization and the cohesion index.
 
 Adults are in *user mode* (clients of services) or *engagement mode* (citizens who act:
-they take part in community activities or have helped someone in the last twelve weeks,
-``engaged``). Every ``demography.period_weeks`` weeks:
+they take part in community activities or have helped someone in the last
+``cohesion.helped_window_weeks`` weeks, ``engaged``). Every ``demography.period_weeks`` weeks:
 
 - participation: a non-participant starts with a probability set so that, without
   shocks, a share ``cohesion.participation_share`` of adults participate; it is raised by
@@ -97,8 +97,8 @@ def _participation_kernel(ids, u, share, marginalized_reach, marginalized, parti
 
 
 @kernel
-def _period_kernel(ids, u, week, start_p, stop_p, keep, coef, threshold, helped_week, status, distress,
-                   marginalized, participates, belonging):
+def _period_kernel(ids, u, week, start_p, stop_p, keep, coef, threshold, helped_window, helped_week, status,
+                   distress, marginalized, participates, belonging):
     """Participation and belonging of adults ``ids`` over one period. A non-participant
     starts at ``u < start_p[marginalized, helped lately]``, a participant stops at
     ``u < stop_p[without a job or in high distress]``; belonging then keeps a share
@@ -120,7 +120,7 @@ def _period_kernel(ids, u, week, start_p, stop_p, keep, coef, threshold, helped_
     for j in range(len(ids)):
         i = ids[j]
         was = participates[i]
-        helped = week - helped_week[i] < 12
+        helped = week - helped_week[i] < helped_window
         high = distress[i] >= threshold
         marg = marginalized[i]
         hard = (status[i] == UNEMPLOYED) | (status[i] == TRAINING) | high
@@ -182,7 +182,7 @@ class Belonging:
         keep = np.float32((1.0 - p["belonging_rate"]) ** self.period)  # belonging is held in float32
         belonging, n_part, n_engaged = _period_kernel(
             np.asarray(ids, np.int64), u, m.week, start_table, stop_table, keep, self.coef, np.float32(self.threshold),
-            P.helped_week, P.status, P.distress, P.marginalized, P.participates, P.belonging)
+            int(p["helped_window_weeks"]), P.helped_week, P.status, P.distress, P.marginalized, P.participates, P.belonging)
         if len(ids):
             self.engaged_share = n_engaged / len(ids)
             self.belonging_mean = float(belonging.mean())

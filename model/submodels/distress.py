@@ -16,7 +16,8 @@ job in manufacturing, construction or the primary sector). Re-employment removes
 duration and exhaustion terms and a share ``reemployment_recovery`` of the job-loss term
 (all of it by default); a displaced worker re-employed at a lower wage keeps
 ``wage_loss`` times the share of the wage lost. ``distress = trait + state``;
-``distress.high_threshold`` marks high distress.
+``distress.high_threshold`` marks high distress. A state that falls below
+``distress.negligible_state`` is set to zero.
 
 Only adults (age at least ``demography.working_age``) are scored. Each week the submodel
 updates only those whose state is not zero or who have a current stressor (without a
@@ -83,7 +84,7 @@ class Distress:
             P.distress, H.first_row, H.arrived, self.blue, m.orgs.service, self.service_effect,
             p["job_loss"], p["duration"], p["ei_exhausted"], np.float32(p["wage_loss"]),
             p["reemployment_recovery"], p["men_extra"], p["blue_collar_extra"], p["strain"],
-            p["household_spillover"], p["adjust_rate"],
+            p["household_spillover"], p["adjust_rate"], p["negligible_state"],
             self._person_mark, self._household_flag, self._household_total, self._household_count)
 
 
@@ -114,7 +115,7 @@ def _distress_kernel(active, jobless, displaced, strained, n, week, adult_age, m
                      support_week, support_effect, service, trait, state, distress,
                      first_row, arrived, blue, org_service, service_effect,
                      job_loss, duration, exhausted_effect, wage_loss, recovery, men_extra,
-                     blue_extra, strain, spillover, adjust_rate,
+                     blue_extra, strain, spillover, adjust_rate, negligible,
                      person_mark, household_flag, household_total, household_count):
     """One week of distress: select the adults to update, move their state towards its
     level, write ``state`` and ``distress``; return the rows updated (sorted).
@@ -191,8 +192,8 @@ def _distress_kernel(active, jobless, displaced, strained, n, week, adult_age, m
             level -= service_effect[org_service[service[i]]]
         level = max(level, 0.0)
         new = own + adjust_rate * (level - own)
-        if new < 0.01:
-            new = 0.0  # negligible: back to the trait, out of the weekly update
+        if new < negligible:
+            new = 0.0  # back to the trait, out of the weekly update
         state[i] = new
         distress[i] = trait[i] + new
     for i in ids:

@@ -564,9 +564,9 @@ class Services:
         learn = bernoulli(r, at[~P.knows_services[at]], q["knowledge_rate"])
         P.knows_services[learn] = True
         # The social worker sees distressed workers of announced plants and those laid off
-        # in the last 12 weeks, without referral friction.
+        # in the last ``recent_layoff_weeks`` weeks, without referral friction.
         d = m.shocks.displaced
-        recent = d[(m.week - P.displaced_week[d] < 12) & P.present[d]]
+        recent = d[(m.week - P.displaced_week[d] < q["recent_layoff_weeks"]) & P.present[d]]
         plant = np.union1d(at, recent)
         distressed = np.intersect1d(plant, need, assume_unique=True)
         seen = bernoulli(r, distressed, q["outreach_rate"])
