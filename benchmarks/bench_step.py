@@ -25,6 +25,7 @@ import os
 import resource
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -73,6 +74,27 @@ def per_agent_labour_week(model: CohesionModel) -> None:
         if rnd.random() < rate:
             agent.status_code = Status.EMPLOYED
             agent.sector_id = max(agent.sector_id, 0)
+
+
+def week_kinds(model: CohesionModel) -> np.ndarray:
+    """What each week of a run does besides the weekly submodels, as ``CohesionModel.step``
+    decides it: "january" (the yearly tie renewal, in the first week of each January after
+    the first), "year end" (the persons panel, in a year's last week), "demographic" (every
+    ``demography.period_weeks`` weeks: ageing, deaths, births, moves, and the agents of
+    those who came and left), otherwise "ordinary"."""
+    period = model.demography.period
+    kinds = []
+    for week in range(model.n_weeks):
+        day = model.start_date + timedelta(days=7 * week)
+        if day.month == 1 and day.day <= 7 and week > 0:
+            kinds.append("january")
+        elif (day + timedelta(days=7)).year != day.year or week + 1 == model.n_weeks:
+            kinds.append("year end")
+        elif week % period == period - 1:
+            kinds.append("demographic")
+        else:
+            kinds.append("ordinary")
+    return np.array(kinds)
 
 
 def main() -> None:
@@ -142,6 +164,11 @@ def main() -> None:
     print(f"weekly step, median        {1000 * np.median(times):8.2f} ms   "
           f"({others(lambda r: f'{1000 * np.median(r[1]):.2f}')})")
     print(f"weekly step, 95th pct      {1000 * np.percentile(times, 95):8.2f} ms")
+    kinds = week_kinds(model)
+    for kind in ("ordinary", "demographic", "january", "year end"):
+        t = times[kinds == kind]
+        print(f"  {kind + ' weeks':24s} {1000 * t.mean():8.2f} ms   ({len(t)} weeks, "
+              f"{100 * t.sum() / times.sum():.0f}% of the steps' time)")
     print(f"all steps                  {steps:8.2f} s")
     print(f"set-up and steps           {setup + steps:8.2f} s    (target < 10 s; "
           f"{others(lambda r: f'{r[0] + r[2]:.2f}')})")
