@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from model import CohesionModel, Worker  # noqa: E402
+from model.model import ends_year, renews_ties  # noqa: E402
 from model.state import Status  # noqa: E402
 
 
@@ -86,9 +87,9 @@ def week_kinds(model: CohesionModel) -> np.ndarray:
     kinds = []
     for week in range(model.n_weeks):
         day = model.start_date + timedelta(days=7 * week)
-        if day.month == 1 and day.day <= 7 and week > 0:
+        if renews_ties(day, week):
             kinds.append("january")
-        elif (day + timedelta(days=7)).year != day.year or week + 1 == model.n_weeks:
+        elif ends_year(day, week, model.n_weeks):
             kinds.append("year end")
         elif week % period == period - 1:
             kinds.append("demographic")

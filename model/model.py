@@ -69,6 +69,18 @@ from .timeline import Timeline
 NA = float("nan")
 
 
+def renews_ties(day: date, week: int) -> bool:
+    """Whether the week that starts on ``day`` (week ``week`` of the run, from 0) renews
+    ties: the first week of every January after the run's first week."""
+    return day.month == 1 and day.day <= 7 and week > 0
+
+
+def ends_year(day: date, week: int, n_weeks: int) -> bool:
+    """Whether the week that starts on ``day`` is the last of its year or of the run (of
+    ``n_weeks``): the persons panel records every person then."""
+    return (day + timedelta(days=7)).year != day.year or week + 1 >= n_weeks
+
+
 @dataclass
 class WeekStats:
     """The aggregates of one week (one row of ``timeseries.parquet``). Names say what they
@@ -396,7 +408,7 @@ class CohesionModel(mesa.Model):
         self.date = self.start_date + timedelta(days=7 * self.week)
         first_new_household = self.households.n
         self.interventions.update(self.date, self.week)
-        if self.date.month == 1 and self.date.day <= 7 and self.week > 0:
+        if renews_ties(self.date, self.week):
             self.ties.refresh_pools()  # once a year: candidates for new ties
             self.belonging.tie_integrity = self.ties.renew(self.streams["ties"])
         self.labour.restaff()
@@ -425,11 +437,9 @@ class CohesionModel(mesa.Model):
         self._rates = self._rates[1:] + [self.stats.unemployment_rate if self.stats.labour_force else 0.0]
         self._ei_region_rate = float(np.mean(self._rates))
         self.datacollector.collect(self)
-        next_date = self.date + timedelta(days=7)
-        last = self.week + 1 >= self.n_weeks
-        if next_date.year != self.date.year or last:
+        if ends_year(self.date, self.week, self.n_weeks):
             self._record_panel()
-        if last:
+        if self.week + 1 >= self.n_weeks:
             self.running = False
 
     def _count_present(self) -> None:

@@ -182,7 +182,8 @@ class Belonging:
         keep = np.float32((1.0 - p["belonging_rate"]) ** self.period)  # belonging is held in float32
         belonging, n_part, n_engaged = _period_kernel(
             np.asarray(ids, np.int64), u, m.week, start_table, stop_table, keep, self.coef, np.float32(self.threshold),
-            int(p["helped_window_weeks"]), P.helped_week, P.status, P.distress, P.marginalized, P.participates, P.belonging)
+            int(p["helped_window_weeks"]), P.helped_week, P.status, P.distress, P.marginalized, P.participates,
+            P.belonging)
         if len(ids):
             self.engaged_share = n_engaged / len(ids)
             self.belonging_mean = float(belonging.mean())
