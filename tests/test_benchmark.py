@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-import model.submodels.demography as demography
+from model.submodels import demography
 from model import CohesionModel
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_step.py"
