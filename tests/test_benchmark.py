@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.submodels import demography
 from model import CohesionModel
+from model.submodels import demography
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_step.py"
 
