@@ -83,7 +83,6 @@ def week_kinds(model: CohesionModel) -> np.ndarray:
     the first), "year end" (the persons panel, in a year's last week), "demographic" (every
     ``demography.period_weeks`` weeks: ageing, deaths, births, moves, and the agents of
     those who came and left), otherwise "ordinary"."""
-    period = model.demography.period
     kinds = []
     for week in range(model.n_weeks):
         day = model.start_date + timedelta(days=7 * week)
@@ -91,7 +90,7 @@ def week_kinds(model: CohesionModel) -> np.ndarray:
             kinds.append("january")
         elif ends_year(day, week, model.n_weeks):
             kinds.append("year end")
-        elif week % period == period - 1:
+        elif model.demography.period_ends(week):
             kinds.append("demographic")
         else:
             kinds.append("ordinary")

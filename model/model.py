@@ -427,7 +427,7 @@ class CohesionModel(mesa.Model):
         entered, exited = self.demography.step()
         if len(entered):
             self._init_social(entered)
-        if len(entered) or len(exited) or self.week % self.demography.period == self.demography.period - 1:
+        if len(entered) or len(exited) or self.demography.period_ends(self.week):
             self._refresh_adults()
         self.last_exits = exited
         self._sync_agents(entered, exited, first_new_household)

@@ -168,7 +168,7 @@ class Belonging:
 
     def step(self) -> None:
         m, P, p = self.model, self.model.people, self.p
-        if m.week % self.period != self.period - 1:
+        if not m.demography.period_ends(m.week):
             return
         iv = m.interventions
         ids = m.adults

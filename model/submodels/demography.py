@@ -270,10 +270,15 @@ class Demography:
             self.pending = np.concatenate([self.pending, np.zeros(H.n - len(self.pending), bool)])
         self.pending[households] = True
 
+    def period_ends(self, week: int) -> bool:
+        """Whether week ``week`` (from 0) is the last of a period: the week of the
+        demographic and life-course events, belonging and participation."""
+        return week % self.period == self.period - 1
+
     def step(self) -> tuple[np.ndarray, np.ndarray]:
         """One week; returns (rows of persons who entered, rows of persons who left)."""
         m = self.model
-        if m.week % self.period != self.period - 1:
+        if not self.period_ends(m.week):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         P, H = m.people, m.households
         rng = m.streams["demography"]

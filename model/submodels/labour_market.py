@@ -186,7 +186,7 @@ class LabourMarket:
     def step(self) -> None:
         m, P, p = self.model, self.model.people, self.p
         rng = m.streams["labour"]
-        life_course = m.week % self.period == self.period - 1
+        life_course = m.demography.period_ends(m.week)
         boost = self._transition_boost()
         # Jobs held outside the plants (by sector) are counted here and kept up to date as
         # people retire or lose their job.
