@@ -40,7 +40,6 @@ class Distress:
         self.model = model
         self.p = model.config.section("distress")
         self.memory = int(model.config["support.memory_weeks"])
-        self.adult_age = model.config["demography.working_age"]
         self.blue = np.zeros(len(model.sectors) + 1, bool)
         for name in BLUE_COLLAR:
             if name in model.sectors:
@@ -76,9 +75,9 @@ class Distress:
             self._household_count = np.zeros(len(H.present), np.int32)
         self.active = _distress_kernel(
             self.active, np.asarray(jobless, np.int64), m.shocks.displaced,
-            np.asarray(strained_households, np.int64), P.n, m.week, np.float32(self.adult_age),
+            np.asarray(strained_households, np.int64), m.adults, P.n, m.week,
             self.memory, Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
-            P.present, P.age, P.household, P.status, P.female, P.sector, P.spell_start,
+            P.present, P.household, P.status, P.female, P.sector, P.spell_start,
             P.ei_exhausted, P.ever_displaced, P.reemployed_week, P.wage, P.displaced_wage,
             P.support_week, P.support_effect, P.service, P.distress_trait, P.distress_state,
             P.distress, H.first_row, H.arrived, self.blue, m.orgs.service, self.service_effect,
@@ -108,9 +107,9 @@ def _gains(ids, female, sector, blue, men_extra, blue_extra):
 
 
 @kernel
-def _distress_kernel(active, jobless, displaced, strained, n, week, adult_age, memory,
+def _distress_kernel(active, jobless, displaced, strained, adults, n, week, memory,
                      employed, unemployed, training,
-                     present, age, household, status, female, sector, spell_start,
+                     present, household, status, female, sector, spell_start,
                      ei_exhausted, ever_displaced, reemployed_week, wage, displaced_wage,
                      support_week, support_effect, service, trait, state, distress,
                      first_row, arrived, blue, org_service, service_effect,
@@ -120,9 +119,9 @@ def _distress_kernel(active, jobless, displaced, strained, n, week, adult_age, m
     """One week of distress: select the adults to update, move their state towards its
     level, write ``state`` and ``distress``; return the rows updated (sorted).
 
-    Selected are the adults present among: those updated last week (``active``) whose
-    state is above zero, the jobless, the displaced re-employed, and every member who
-    arrived with the household of one of these. ``wage_loss`` is float32: the share of
+    Selected are the adults present (``adults``, sorted) among: those updated last week
+    (``active``) whose state is above zero, the jobless, the displaced re-employed, and
+    every member who arrived with the household of one of these. ``wage_loss`` is float32: the share of
     wage lost is computed in single precision, as the wages are stored. The last four
     arrays are work space, zero on entry and left zero."""
     # The persons with a stressor, and their households (each listed once).
@@ -142,18 +141,18 @@ def _distress_kernel(active, jobless, displaced, strained, n, week, adult_age, m
             households[n_households] = h
             n_households += on and household_flag[h] == 0
             household_flag[h] |= on
-    # Their households' members, then the adults present among everyone marked, in row order.
+    # Their households' members, then the adults among everyone marked, in row order.
     most = len(active) + len(jobless) + len(displaced)
     for k in range(n_households):
         h = households[k]
         household_flag[h] = 0
         person_mark[first_row[h]:first_row[h] + arrived[h]] = True
         most += arrived[h]
-    ids = np.empty(min(most, n) + 1, np.int64)
+    ids = np.empty(min(most, len(adults)) + 1, np.int64)
     count = 0
-    for i in range(n):
+    for i in adults:
         ids[count] = i
-        count += person_mark[i] & present[i] & (age[i] >= adult_age)
+        count += person_mark[i]
     person_mark[:n] = False
     ids = ids[:count]
 
