@@ -247,8 +247,14 @@ def categorical(rng: np.random.Generator, shares, size: int) -> np.ndarray:
 
 def household_members(sizes: np.ndarray, rng: np.random.Generator, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     """Ages and sexes of the members of households of the given sizes, household by
-    household: a head (age from ``head_age_shares``), a partner in couples, and
-    dependants about 20-40 years younger than the head (young children for young heads).
+    household: a head (age from ``head_age_shares``, a woman with probability
+    ``female_head_share``), a partner of the other sex in couples (the head's age plus a
+    normal gap of mean ``partner_age_gap_mean`` and SD ``partner_age_gap_sd``, at least
+    ``partner_min_age``), and dependants younger than the head by a gap uniform in
+    ``dependant_age_gap`` (young children for young heads: a head is at least
+    ``parent_min_age`` older than a dependant), at most ``demography.child_age`` plus
+    ``adult_dependant_years`` old, women with probability ``female_dependant_share``
+    (parameters of ``[population]``).
 
     The draws, in order: the heads' age bands, their ages within the band, couples and
     the heads' sex (one uniform per household each); the partners' age differences; the
@@ -259,14 +265,18 @@ def household_members(sizes: np.ndarray, rng: np.random.Generator, cfg: Config) 
     band_cdf = np.cumsum(np.asarray(cfg["population.head_age_shares"], float))
     u = rng.random(4 * n_hh).reshape(4, n_hh)
     n_couples = int(np.count_nonzero((sizes >= 2) & (u[2] < cfg["population.couple_share"])))
-    gap = rng.normal(-1.5, 3.0, n_couples)
+    gap = rng.normal(cfg["population.partner_age_gap_mean"], cfg["population.partner_age_gap_sd"], n_couples)
     n_dep = n - n_hh - n_couples
-    older = rng.uniform(20.0, 40.0, n_dep)
+    gap_lo, gap_hi = cfg["population.dependant_age_gap"]
+    older = rng.uniform(gap_lo, gap_hi, n_dep)
     age, female, dep, dep_head_age, n_young = _members_kernel(
-        sizes, n, u, band_cdf, HEAD_AGE_BANDS, float(cfg["population.couple_share"]), gap, older)
+        sizes, n, u, band_cdf, HEAD_AGE_BANDS, float(cfg["population.couple_share"]),
+        float(cfg["population.female_head_share"]), float(cfg["population.partner_min_age"]), gap, older)
     young_u = rng.random(n_young)
     _dependants_kernel(age, female, dep, dep_head_age, young_u, rng.random(n_dep),
-                       float(cfg["demography.child_age"] + 17.0))
+                       float(cfg["population.parent_min_age"]),
+                       float(cfg["demography.child_age"] + cfg["population.adult_dependant_years"]),
+                       float(cfg["population.female_dependant_share"]))
     return age, female
 
 
@@ -281,12 +291,13 @@ def _band_of(cdf, u):
 
 
 @kernel
-def _members_kernel(sizes, n, u, band_cdf, bands, couple_share, gap, older):
+def _members_kernel(sizes, n, u, band_cdf, bands, couple_share, female_head_share, partner_min_age, gap, older):
     """The members of households of ``sizes`` (``n`` in all), from the uniforms ``u``
-    (by household: head's age band, age within the band, couple, head's sex), the
-    partners' age differences ``gap`` and the dependants' ``older`` (how much younger
-    than the head). Returns the ages and sexes (the dependants' sexes are set later),
-    the dependants' rows with their heads' ages, and how many dependants the difference
+    (by household: head's age band, age within the band, couple, head's sex: a woman
+    below ``female_head_share``), the partners' age differences ``gap`` (a partner is at
+    least ``partner_min_age``) and the dependants' ``older`` (how much younger than the
+    head). Returns the ages and sexes (the dependants' sexes are set later), the
+    dependants' rows with their heads' ages, and how many dependants the difference
     makes not yet born (a negative age, drawn anew)."""
     age = np.empty(n)
     female = np.zeros(n, np.bool_)
@@ -300,13 +311,13 @@ def _members_kernel(sizes, n, u, band_cdf, bands, couple_share, gap, older):
         lo = bands[band, 0]
         head_age = lo + (bands[band, 1] - lo) * u[1, h]  # as rng.uniform(lo, hi)
         couple = sizes[h] >= 2 and u[2, h] < couple_share
-        head_female = u[3, h] < 0.5
+        head_female = u[3, h] < female_head_share
         for r in range(sizes[h]):
             if r == 0:
                 age[i] = head_age
                 female[i] = head_female
             elif r == 1 and couple:
-                age[i] = max(18.0, head_age + gap[c])
+                age[i] = max(partner_min_age, head_age + gap[c])
                 female[i] = not head_female
                 c += 1
             else:
@@ -321,19 +332,19 @@ def _members_kernel(sizes, n, u, band_cdf, bands, couple_share, gap, older):
 
 
 @kernel
-def _dependants_kernel(age, female, dep, dep_head_age, young_u, female_u, max_age):
+def _dependants_kernel(age, female, dep, dep_head_age, young_u, female_u, parent_min_age, max_age, female_share):
     """Dependants ``dep``: those with a negative age (not yet born) get an age uniform
-    between 0 and the head's age less 17 (at least 1) from ``young_u``; ages are capped
-    at ``max_age``; sex from ``female_u``."""
+    between 0 and the head's age less ``parent_min_age`` (at least 1) from ``young_u``;
+    ages are capped at ``max_age``; women where ``female_u`` is below ``female_share``."""
     k = 0
     for j in range(len(dep)):
         i = dep[j]
         a = age[i]
         if a < 0:
-            a = max(dep_head_age[j] - 17.0, 1.0) * young_u[k]  # as rng.uniform(0, hi)
+            a = max(dep_head_age[j] - parent_min_age, 1.0) * young_u[k]  # as rng.uniform(0, hi)
             k += 1
         age[i] = min(a, max_age)
-        female[i] = female_u[j] < 0.5
+        female[i] = female_u[j] < female_share
 
 
 def labour_status(age: np.ndarray, rng: np.random.Generator, cfg: Config, n_sec: int):

@@ -25,16 +25,17 @@ def household_members_numpy(sizes, rng, cfg):
     couple = (sizes >= 2) & (rng.random(n_hh) < cfg["population.couple_share"])
     h_age = np.repeat(head_age, sizes)
     age = h_age.copy()
-    female = np.repeat(rng.random(n_hh) < 0.5, sizes)
+    female = np.repeat(rng.random(n_hh) < cfg["population.female_head_share"], sizes)
     partner = (rank == 1) & np.repeat(couple, sizes)
-    age[partner] = np.maximum(18.0, h_age[partner] + rng.normal(-1.5, 3.0, partner.sum()))
+    gap = rng.normal(cfg["population.partner_age_gap_mean"], cfg["population.partner_age_gap_sd"], partner.sum())
+    age[partner] = np.maximum(cfg["population.partner_min_age"], h_age[partner] + gap)
     female[partner] = ~female[partner]
     dep = (rank >= 1) & ~partner
-    dep_age = h_age[dep] - rng.uniform(20.0, 40.0, dep.sum())
+    dep_age = h_age[dep] - rng.uniform(*cfg["population.dependant_age_gap"], dep.sum())
     young = dep_age < 0
-    dep_age[young] = rng.uniform(0.0, np.maximum(h_age[dep][young] - 17.0, 1.0))
-    age[dep] = np.minimum(dep_age, cfg["demography.child_age"] + 17.0)
-    female[dep] = rng.random(dep.sum()) < 0.5
+    dep_age[young] = rng.uniform(0.0, np.maximum(h_age[dep][young] - cfg["population.parent_min_age"], 1.0))
+    age[dep] = np.minimum(dep_age, cfg["demography.child_age"] + cfg["population.adult_dependant_years"])
+    female[dep] = rng.random(dep.sum()) < cfg["population.female_dependant_share"]
     return age, female
 
 
@@ -64,10 +65,17 @@ def labour_status_numpy(age, rng, cfg):
     return status, sector, wage, tenure.astype(np.float32), pension
 
 
+OTHER_PARAMETERS = {"population.female_head_share": 0.3, "population.partner_age_gap_mean": 2.0,
+                    "population.partner_age_gap_sd": 5.0, "population.partner_min_age": 21.0,
+                    "population.dependant_age_gap": [15.0, 45.0], "population.parent_min_age": 20.0,
+                    "population.adult_dependant_years": 5.0, "population.female_dependant_share": 0.6}
+
+
 @pytest.mark.parametrize("n_hh", SIZES)
 @pytest.mark.parametrize("couples", [0.0, 0.55, 1.0])
-def test_members_and_labour_status_match_numpy(n_hh, couples):
-    cfg = resolve(overrides={"population.couple_share": couples})
+@pytest.mark.parametrize("other", [{}, OTHER_PARAMETERS], ids=["defaults", "other"])
+def test_members_and_labour_status_match_numpy(n_hh, couples, other):
+    cfg = resolve(overrides={"population.couple_share": couples, **other})
     sizes = 1 + categorical(np.random.default_rng(n_hh), cfg["population.household_size_shares"], n_hh)
     sizes[: min(n_hh, 2)] = 6  # large households: dependants of young heads
     a, b = np.random.default_rng(7), np.random.default_rng(7)

@@ -1,0 +1,97 @@
+"""The set-up's draws follow their parameters (``[population]`` and the plants' staffing
+in ``[labour]``): a value other than the default moves what it governs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.config import ConfigError, resolve
+from model.population import household_members
+
+N_HH = 4000
+
+
+def members(sizes, **overrides):
+    """Ages and sexes of households of ``sizes``, with each member's rank (0: the head)
+    and the head's age and sex repeated on every member."""
+    cfg = resolve(overrides={f"population.{k}": v for k, v in overrides.items()})
+    sizes = np.asarray(sizes, np.int64)
+    age, female = household_members(sizes, np.random.default_rng(5), cfg)
+    first = np.cumsum(sizes) - sizes
+    rank = np.arange(len(age)) - np.repeat(first, sizes)
+    return cfg, age, female, rank, np.repeat(age[first], sizes), np.repeat(female[first], sizes)
+
+
+@pytest.mark.parametrize("mean, sd", [(-1.5, 3.0), (6.0, 1.0), (-4.0, 0.5)])
+def test_the_partners_age_gap_has_the_configured_mean_and_spread(mean, sd):
+    # Heads aged 35-54: no partner falls below partner_min_age.
+    _, age, _, rank, head_age, _ = members(np.full(N_HH, 2), couple_share=1.0, partner_age_gap_mean=mean,
+                                           partner_age_gap_sd=sd, head_age_shares=[0, 0, 0.5, 0.5, 0, 0, 0])
+    gap = age[rank == 1] - head_age[rank == 1]
+    assert abs(gap.mean() - mean) < 4 * sd / np.sqrt(N_HH)
+    assert gap.std() == pytest.approx(sd, rel=0.05)
+
+
+@pytest.mark.parametrize("floor", [18.0, 25.0])
+def test_a_partner_is_at_least_the_configured_age(floor):
+    _, age, _, rank, _, _ = members(np.full(N_HH, 2), couple_share=1.0, partner_min_age=floor,
+                                    partner_age_gap_mean=-15.0)
+    partner = age[rank == 1]
+    assert partner.min() == floor and (partner == floor).mean() > 0.01
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_the_sexes_of_heads_partners_and_dependants_follow_their_shares(share):
+    _, _, female, rank, _, head_female = members(np.full(N_HH, 4), couple_share=1.0, female_head_share=share,
+                                                 female_dependant_share=1.0 - share)
+    assert abs(female[rank == 0].mean() - share) < 0.03
+    assert (female[rank == 1] != head_female[rank == 1]).all()  # the partner is of the other sex
+    assert abs(female[rank >= 2].mean() - (1.0 - share)) < 0.03
+
+
+@pytest.mark.parametrize("gap", [[20.0, 40.0], [25.0, 26.0]])
+def test_dependants_are_younger_than_the_head_by_the_configured_gap(gap):
+    cfg, age, _, rank, head_age, _ = members(np.full(N_HH, 3), couple_share=0.0, dependant_age_gap=gap,
+                                             adult_dependant_years=60.0)
+    dep = rank >= 1
+    born = dep & (head_age - gap[1] >= 0)  # old enough a head: the gap is the draw
+    older = head_age[born] - age[born]
+    assert gap[0] <= older.min() and older.max() <= gap[1]
+    assert older.mean() == pytest.approx(sum(gap) / 2, abs=0.3)
+
+
+@pytest.mark.parametrize("years", [17.0, 5.0])
+def test_dependants_are_at_most_the_child_age_plus_the_configured_years(years):
+    cfg, age, _, rank, _, _ = members(np.full(N_HH, 3), couple_share=0.0, adult_dependant_years=years)
+    cap = cfg["demography.child_age"] + years
+    dep = age[rank >= 1]
+    assert dep.max() == cap and (dep == cap).mean() > 0.05
+
+
+@pytest.mark.parametrize("parent_age", [17.0, 30.0])
+def test_a_young_heads_dependants_are_at_least_the_configured_age_younger(parent_age):
+    # Every dependant's drawn gap exceeds the head's age: their ages are drawn anew.
+    cfg, age, _, rank, head_age, _ = members(np.full(N_HH, 3), couple_share=0.0, dependant_age_gap=[59.0, 60.0],
+                                             parent_min_age=parent_age, adult_dependant_years=60.0,
+                                             head_age_shares=[0, 0, 0, 0, 0.5, 0.5, 0])
+    dep = (rank >= 1) & (head_age < 59.0)
+    younger = head_age[dep] - age[dep]
+    assert younger.min() >= parent_age
+    assert younger.min() < parent_age + 0.5  # uniform between 0 and the head's age less parent_min_age
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("population.female_head_share", 1.5, "population.female_head_share = 1.5 is above its maximum 1"),
+    ("population.female_dependant_share", -0.1, "population.female_dependant_share = -0.1 is below its minimum 0"),
+    ("population.partner_age_gap_sd", -1.0, "population.partner_age_gap_sd = -1.0 is below its minimum 0"),
+    ("population.partner_min_age", 40.0, "population.partner_min_age = 40.0 is above its maximum 30"),
+    ("population.dependant_age_gap", [20.0, 70.0], "population.dependant_age_gap = 70.0 is above its maximum 60"),
+    ("population.dependant_age_gap", [20.0], "population.dependant_age_gap must be a list of 2 values"),
+    ("population.parent_min_age", 5.0, "population.parent_min_age = 5.0 is below its minimum 10"),
+    ("population.adult_dependant_years", 61.0, "population.adult_dependant_years = 61.0 is above its maximum 60"),
+])
+def test_a_value_outside_its_range_is_refused(name, value, message):
+    with pytest.raises(ConfigError) as err:
+        resolve(overrides={name: value})
+    assert message in str(err.value)
