@@ -119,7 +119,8 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
     people.job_end[:n][status != Status.EMPLOYED] = 0.0
     people.pension[:n] = pension
     unemployed = status == Status.UNEMPLOYED
-    people.spell_start[:n][unemployed] = -rng.integers(0, 40, unemployed.sum())
+    spell_weeks = cfg["population.initial_spell_max_weeks"]  # those unemployed have searched 0 to this less 1 weeks
+    people.spell_start[:n][unemployed] = -rng.integers(0, spell_weeks, unemployed.sum())
     wages = np.asarray(cfg["labour.hourly_wage"], float)
     n_sec = len(sectors)
 
@@ -144,6 +145,8 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
         workforce[w.closure] = workforce.get(w.closure, 0) + w.workers
     pt_lo, pt_hi = cfg["labour.plant_tenure_years"]
     pa_lo, pa_hi = cfg["labour.plant_worker_age"]
+    pt_start = cfg["labour.plant_tenure_start_age"]
+    manuf_weight = cfg["labour.plant_manufacturing_weight"]
     taken = np.zeros(n, bool)
     for c_idx in sorted(workforce):
         c = timeline.closures[c_idx]
@@ -155,7 +158,7 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
         cand = np.flatnonzero(~taken & (age >= pa_lo) & (age <= pa_hi) & (status == Status.EMPLOYED))
         if need > len(cand):
             raise ConfigError(f"closure {c.id!r}: {need} workers needed but only {len(cand)} residents can fill them")
-        w_c = pull[muni_of_person[cand], m] * np.where(sector[cand] == manuf, 3.0, 1.0)
+        w_c = pull[muni_of_person[cand], m] * np.where(sector[cand] == manuf, manuf_weight, 1.0)
         chosen = rng.choice(cand, size=need, replace=False, p=w_c / w_c.sum())
         taken[chosen] = True
         people.status[chosen] = Status.EMPLOYED
@@ -166,7 +169,7 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
         people.wage[chosen] = np.maximum(wages[manuf] * np.exp(rng.normal(0, cfg["labour.wage_sigma"], need)),
                                          cfg["labour.minimum_wage"])
         people.job_start[chosen] = -WEEKS_PER_YEAR * np.minimum(rng.uniform(pt_lo, pt_hi, need),
-                                                                np.maximum(age[chosen] - 17.0, 0.5))
+                                                                np.maximum(age[chosen] - pt_start, 0.5))
 
     # Background employers by sector, spread over municipalities by population.
     status = people.status[:n]
@@ -348,7 +351,9 @@ def _dependants_kernel(age, female, dep, dep_head_age, young_u, female_u, parent
 
 
 def labour_status(age: np.ndarray, rng: np.random.Generator, cfg: Config, n_sec: int):
-    """Status, sector, hourly wage, tenure and pension of persons of the given ages.
+    """Status, sector, hourly wage, tenure and pension of persons of the given ages. The
+    tenure of those in the labour force is exponential with mean
+    ``population.tenure_mean_years``, at most the years since ``tenure_start_age``.
 
     The draws, in order: taking part in the labour force, being unemployed (one uniform
     per person each); the sector, the wage's spread of those in the labour force; the
@@ -364,13 +369,13 @@ def labour_status(age: np.ndarray, rng: np.random.Generator, cfg: Config, n_sec:
     wages = np.asarray(cfg["labour.hourly_wage"], float)
     sigma = cfg["labour.wage_sigma"]
     wage_spread = np.exp(rng.normal(0, sigma, n_lf))
-    tenure_draw = rng.exponential(8.0, n)
+    tenure_draw = rng.exponential(cfg["population.tenure_mean_years"], n)
     pension_base = cfg["strain.pension_share"] * cfg["labour.hours_per_week"] * wages.mean()
     pension_spread = np.exp(rng.normal(0, sigma, n_retired))
     sector, wage, tenure, pension = _jobs_kernel(
         np.asarray(age, np.float64), status, sector_u, np.cumsum(np.asarray(cfg["labour.sector_shares"], float)),
-        wages, wage_spread, float(cfg["labour.minimum_wage"]), tenure_draw, pension_base, pension_spread,
-        Status.EMPLOYED, Status.UNEMPLOYED, Status.RETIRED)
+        wages, wage_spread, float(cfg["labour.minimum_wage"]), tenure_draw, float(cfg["population.tenure_start_age"]),
+        pension_base, pension_spread, Status.EMPLOYED, Status.UNEMPLOYED, Status.RETIRED)
     return status, sector, wage, tenure, pension
 
 
@@ -406,11 +411,12 @@ def _labour_status_kernel(age, u_part, u_unemp, participation, edges, working_ag
 
 
 @kernel
-def _jobs_kernel(age, status, sector_u, sector_cdf, wages, wage_spread, minimum_wage, tenure_draw, pension_base,
-                 pension_spread, employed, unemployed, retired):
+def _jobs_kernel(age, status, sector_u, sector_cdf, wages, wage_spread, minimum_wage, tenure_draw, tenure_start_age,
+                 pension_base, pension_spread, employed, unemployed, retired):
     """Sector (from ``sector_u``), wage (the sector's wage times ``wage_spread``, at
     least ``minimum_wage``) and tenure (``tenure_draw`` years, at most the years since
-    16) of those in the labour force, in row order; pensions of the retired."""
+    ``tenure_start_age``) of those in the labour force, in row order; pensions of the
+    retired."""
     n = len(age)
     sector = np.full(n, -1, np.int8)
     wage = np.zeros(n, np.float32)
@@ -422,7 +428,7 @@ def _jobs_kernel(age, status, sector_u, sector_cdf, wages, wage_spread, minimum_
             s = _band_of(sector_cdf, sector_u[k])
             sector[i] = s
             wage[i] = max(wages[s] * wage_spread[k], minimum_wage)
-            tenure[i] = min(tenure_draw[i], max(age[i] - 16.0, 0.0))
+            tenure[i] = min(tenure_draw[i], max(age[i] - tenure_start_age, 0.0))
             k += 1
         elif status[i] == retired:
             pension[i] = pension_base * pension_spread[r]

@@ -57,7 +57,8 @@ def labour_status_numpy(age, rng, cfg):
     wage = np.zeros(n, np.float32)
     wage[in_lf] = np.maximum(wages[sector[in_lf]] * np.exp(rng.normal(0, sigma, int(in_lf.sum()))),
                              cfg["labour.minimum_wage"])
-    tenure = np.where(in_lf, np.minimum(rng.exponential(8.0, n), np.maximum(age - 16.0, 0.0)), 0.0)
+    tenure = np.where(in_lf, np.minimum(rng.exponential(cfg["population.tenure_mean_years"], n),
+                                        np.maximum(age - cfg["population.tenure_start_age"], 0.0)), 0.0)
     retired = status == Status.RETIRED
     pension = np.zeros(n, np.float32)
     pension[retired] = (cfg["strain.pension_share"] * cfg["labour.hours_per_week"] * wages.mean()
@@ -68,7 +69,8 @@ def labour_status_numpy(age, rng, cfg):
 OTHER_PARAMETERS = {"population.female_head_share": 0.3, "population.partner_age_gap_mean": 2.0,
                     "population.partner_age_gap_sd": 5.0, "population.partner_min_age": 21.0,
                     "population.dependant_age_gap": [15.0, 45.0], "population.parent_min_age": 20.0,
-                    "population.adult_dependant_years": 5.0, "population.female_dependant_share": 0.6}
+                    "population.adult_dependant_years": 5.0, "population.female_dependant_share": 0.6,
+                    "population.tenure_mean_years": 3.0, "population.tenure_start_age": 20.0}
 
 
 @pytest.mark.parametrize("n_hh", SIZES)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from model import CohesionModel
 from model.config import ConfigError, resolve
-from model.population import household_members
+from model.population import household_members, labour_status
+from model.state import WEEKS_PER_YEAR, Status
 
 N_HH = 4000
 
@@ -81,6 +83,66 @@ def test_a_young_heads_dependants_are_at_least_the_configured_age_younger(parent
     assert younger.min() < parent_age + 0.5  # uniform between 0 and the head's age less parent_min_age
 
 
+def initial_tenure(age, **overrides):
+    """The tenure of those of ``age`` in the labour force at the start."""
+    cfg = resolve(overrides={f"population.{k}": v for k, v in overrides.items()})
+    status, _, _, tenure, _ = labour_status(np.asarray(age, float), np.random.default_rng(2), cfg, 9)
+    return tenure[(status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)]
+
+
+@pytest.mark.parametrize("mean", [8.0, 3.0])
+def test_the_initial_tenure_has_the_configured_mean(mean):
+    tenure = initial_tenure(np.full(20_000, 50.0), tenure_mean_years=mean)
+    cap = 50.0 - resolve()["population.tenure_start_age"]  # exponential, at most the years since the start age
+    assert tenure.mean() == pytest.approx(mean * (1.0 - np.exp(-cap / mean)), rel=0.03)
+
+
+@pytest.mark.parametrize("start", [16.0, 19.0])
+def test_the_initial_tenure_counts_from_the_configured_age(start):
+    tenure = initial_tenure(np.full(5000, 25.0), tenure_start_age=start, tenure_mean_years=50.0)
+    assert tenure.max() == np.float32(25.0 - start)
+    assert (tenure == np.float32(25.0 - start)).mean() > 0.5
+
+
+@pytest.mark.parametrize("weeks", [40, 8])
+def test_the_initially_unemployed_have_searched_up_to_the_configured_weeks(weeks):
+    m = CohesionModel(scale=0.05, rng=1, end="2003-02", overrides={"population.initial_spell_max_weeks": weeks})
+    P = m.people
+    unemployed = P.status[: P.n] == Status.UNEMPLOYED
+    searched = -P.spell_start[: P.n][unemployed]
+    assert unemployed.sum() > 50
+    assert searched.min() >= 0 and 0.75 * (weeks - 1) < searched.max() <= weeks - 1
+
+
+def plants_at_start(**overrides) -> CohesionModel:
+    """A model built with every layoff wave to 2012 (its plants staffed), not stepped."""
+    return CohesionModel(scale=0.1, rng=1, end="2012-12", overrides={f"labour.{k}": v for k, v in overrides.items()})
+
+
+@pytest.mark.parametrize("start", [17.0, 21.0])
+def test_plant_workers_tenure_counts_from_the_configured_age(start):
+    m = plants_at_start(plant_tenure_start_age=start, plant_tenure_years=[40.0, 40.0])
+    P = m.people
+    at = np.flatnonzero(P.at_plant[: P.n])
+    tenure = -P.job_start[at] / WEEKS_PER_YEAR
+    assert len(at) > 100
+    assert np.allclose(tenure, np.minimum(40.0, np.maximum(P.age[at] - start, 0.5)), atol=1e-3)
+
+
+def test_manufacturing_workers_staff_the_plants_by_the_configured_weight():
+    manufacturing_outside = []
+    for weight in (1.0, 3.0, 100.0):
+        m = plants_at_start(plant_manufacturing_weight=weight)
+        P = m.people
+        n = P.n
+        plant_workers = int(P.at_plant[:n].sum())
+        manufacturing = (P.status[:n] == Status.EMPLOYED) & (P.sector[:n] == m.sectors.index("manufacturing"))
+        manufacturing_outside.append(int((manufacturing & ~P.at_plant[:n]).sum()))
+    # The plants take more of the residents already in manufacturing the larger the weight.
+    assert manufacturing_outside[0] > manufacturing_outside[1] > manufacturing_outside[2]
+    assert manufacturing_outside[0] - manufacturing_outside[2] > 0.5 * plant_workers
+
+
 @pytest.mark.parametrize("name, value, message", [
     ("population.female_head_share", 1.5, "population.female_head_share = 1.5 is above its maximum 1"),
     ("population.female_dependant_share", -0.1, "population.female_dependant_share = -0.1 is below its minimum 0"),
@@ -90,6 +152,12 @@ def test_a_young_heads_dependants_are_at_least_the_configured_age_younger(parent
     ("population.dependant_age_gap", [20.0], "population.dependant_age_gap must be a list of 2 values"),
     ("population.parent_min_age", 5.0, "population.parent_min_age = 5.0 is below its minimum 10"),
     ("population.adult_dependant_years", 61.0, "population.adult_dependant_years = 61.0 is above its maximum 60"),
+    ("population.tenure_mean_years", -1.0, "population.tenure_mean_years = -1.0 is below its minimum 0"),
+    ("population.tenure_start_age", 31.0, "population.tenure_start_age = 31.0 is above its maximum 30"),
+    ("population.initial_spell_max_weeks", 0, "population.initial_spell_max_weeks = 0 is below its minimum 1"),
+    ("population.initial_spell_max_weeks", 12.5, "population.initial_spell_max_weeks must be a whole number"),
+    ("labour.plant_tenure_start_age", 9.0, "labour.plant_tenure_start_age = 9.0 is below its minimum 10"),
+    ("labour.plant_manufacturing_weight", 0.0, "labour.plant_manufacturing_weight = 0.0 is below its minimum 0.1"),
 ])
 def test_a_value_outside_its_range_is_refused(name, value, message):
     with pytest.raises(ConfigError) as err:
