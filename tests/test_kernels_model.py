@@ -52,7 +52,8 @@ def test_aggregates_match_bincount_and_masks(n):
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_ageing_and_demographic_selections(n):
+@pytest.mark.parametrize("fertile_from, fertile_to", [(15.0, 45.0), (18.0, 40.0)])
+def test_ageing_and_demographic_selections(n, fertile_from, fertile_to):
     rng = np.random.default_rng(100 + n)
     present = rng.random(n) < 0.8
     age = rng.uniform(0.0, 110.0, n).astype(np.float32)
@@ -64,12 +65,13 @@ def test_ageing_and_demographic_selections(n):
     was_child = status == Status.CHILD
 
     rows, young, fertile, seen = _age_kernel(present, age, status, female, years, np.float32(15.0),
-                                             Status.CHILD, Status.INACTIVE)
+                                             np.float32(fertile_from), np.float32(fertile_to), Status.CHILD,
+                                             Status.INACTIVE)
     assert np.array_equal(age, expected_age)
     assert (rows == np.flatnonzero(present)).all()
     a = age[rows]
     assert (young == rows[(a >= 18) & (a < 30)]).all()
-    assert (fertile == rows[female[rows] & (a >= 15) & (a < 45)]).all()
+    assert (fertile == rows[female[rows] & (a >= fertile_from) & (a < fertile_to)]).all()
     assert (seen == np.isin(np.arange(121), np.minimum(a.astype(np.int64), 120))).all()
     grown = was_child & present & (age >= 15)
     assert (status[grown] == Status.INACTIVE).all()

@@ -1,5 +1,6 @@
-"""The set-up's draws follow their parameters (``[population]`` and the plants' staffing
-in ``[labour]``): a value other than the default moves what it governs."""
+"""The draws of the set-up (``[population]`` and the plants' staffing in ``[labour]``) and
+of demography (``[demography]``) follow their parameters: a value other than the default
+moves what it governs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from model import CohesionModel
 from model.config import ConfigError, resolve
 from model.population import household_members, labour_status
 from model.state import WEEKS_PER_YEAR, Status
+from model.submodels import demography
+from model.submodels.demography import gompertz_annual
 
 N_HH = 4000
 
@@ -143,6 +146,52 @@ def test_manufacturing_workers_staff_the_plants_by_the_configured_weight():
     assert manufacturing_outside[0] - manufacturing_outside[2] > 0.5 * plant_workers
 
 
+@pytest.mark.parametrize("cap", [0.9, 0.3])
+def test_the_annual_probability_of_dying_is_at_most_the_configured_cap(cap):
+    m = CohesionModel(scale=0.01, rng=1, end="2003-02", overrides={"demography.mortality_cap": cap})
+    d = m.demography
+    annual = 1.0 - (1.0 - d.death_by_age) ** (1.0 / d.years)
+    assert annual.max() == pytest.approx(cap) and annual[40] < cap
+    assert gompertz_annual(np.arange(121.0), *m.config["demography.mortality_gompertz"], cap).max() == cap
+
+
+@pytest.mark.parametrize("ages", [[15.0, 45.0], [25.0, 35.0]])
+def test_births_are_to_women_of_the_configured_fertile_ages(ages, monkeypatch):
+    seen = []
+
+    def ageing(present_mask, age, status, female, *rest):
+        out = kernel(present_mask, age, status, female, *rest)
+        rows = out[0]
+        fertile = rows[female[rows] & (age[rows] >= ages[0]) & (age[rows] < ages[1])]
+        seen.append(np.array_equal(out[2], fertile) and len(fertile) > 0)
+        return out
+
+    kernel = demography._age_kernel
+    monkeypatch.setattr(demography, "_age_kernel", ageing)
+    m = CohesionModel(scale=0.02, rng=1, end="2003-06", overrides={"demography.fertile_ages": ages})
+    rate = m.config["demography.fertility_rate"]
+    assert m.demography.birth_prob == pytest.approx(rate / (ages[1] - ages[0]) * m.demography.years)
+    while m.running:
+        m.step()
+    assert len(seen) >= 5 and all(seen)
+
+
+def test_fertile_ages_must_run_forwards():
+    with pytest.raises(ConfigError, match=r"demography.fertile_ages: the first age \(45.0\) must be below the second"):
+        CohesionModel(scale=0.01, rng=1, end="2003-02", overrides={"demography.fertile_ages": [45.0, 15.0]})
+
+
+@pytest.mark.parametrize("share", [1.0, 0.0])
+def test_the_newborns_sex_follows_the_configured_share(share):
+    m = CohesionModel(scale=0.05, rng=1, end="2003-12",
+                      overrides={"demography.female_birth_share": share, "demography.fertility_rate": 6.0})
+    while m.running:
+        m.step()
+    P = m.people
+    born = P.entry_kind[: P.n] == 1
+    assert born.sum() > 50 and (P.female[: P.n][born] == (share == 1.0)).all()
+
+
 @pytest.mark.parametrize("name, value, message", [
     ("population.female_head_share", 1.5, "population.female_head_share = 1.5 is above its maximum 1"),
     ("population.female_dependant_share", -0.1, "population.female_dependant_share = -0.1 is below its minimum 0"),
@@ -158,6 +207,9 @@ def test_manufacturing_workers_staff_the_plants_by_the_configured_weight():
     ("population.initial_spell_max_weeks", 12.5, "population.initial_spell_max_weeks must be a whole number"),
     ("labour.plant_tenure_start_age", 9.0, "labour.plant_tenure_start_age = 9.0 is below its minimum 10"),
     ("labour.plant_manufacturing_weight", 0.0, "labour.plant_manufacturing_weight = 0.0 is below its minimum 0.1"),
+    ("demography.mortality_cap", 1.2, "demography.mortality_cap = 1.2 is above its maximum 1"),
+    ("demography.fertile_ages", [15.0, 65.0], "demography.fertile_ages = 65.0 is above its maximum 60"),
+    ("demography.female_birth_share", -0.5, "demography.female_birth_share = -0.5 is below its minimum 0"),
 ])
 def test_a_value_outside_its_range_is_refused(name, value, message):
     with pytest.raises(ConfigError) as err:

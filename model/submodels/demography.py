@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import ConfigError
 from ..jit import kernel
 from ..population import WEEKS_PER_YEAR, categorical, make_members
 from ..state import Exit, Status
@@ -23,18 +24,21 @@ from ..streams import bernoulli
 from ..territory import CENSUS_DAY_2006, CENSUS_DAY_2011
 
 
-def gompertz_annual(age: np.ndarray, q1: float, a1: float, q2: float, a2: float) -> np.ndarray:
-    """Annual probability of dying at ``age`` on the Gompertz curve through (a1, q1), (a2, q2)."""
+def gompertz_annual(age: np.ndarray, q1: float, a1: float, q2: float, a2: float, cap: float) -> np.ndarray:
+    """Annual probability of dying at ``age`` on the Gompertz curve through (a1, q1), (a2, q2),
+    at most ``cap``."""
     b = np.log(q2 / q1) / (a2 - a1)
-    return np.minimum(q1 * np.exp(b * (age - a1)), 0.9)
+    return np.minimum(q1 * np.exp(b * (age - a1)), cap)
 
 
 @kernel
-def _age_kernel(present_mask, age, status, female, years, working_age, child, inactive, rows=None, first_new=0):
+def _age_kernel(present_mask, age, status, female, years, working_age, fertile_from, fertile_to, child, inactive,
+                rows=None, first_new=0):
     """Ages everyone present by ``years`` (float32, as the ages), moves children who
     reach working age from ``child`` to ``inactive``, and returns the rows present (in
-    row order), the young adults (18-29) and the women aged 15-44 among them, and which
-    whole years of age (0-120) occur. The rows looked at are ``rows`` (sorted) and every
+    row order), the young adults (18-29) and the women of fertile age (from
+    ``fertile_from`` to below ``fertile_to``) among them, and which whole years of age
+    (0-120) occur. The rows looked at are ``rows`` (sorted) and every
     row from ``first_new`` on: by default all rows; the demography passes the rows
     present at its last period and the rows added since, as only it adds and removes
     persons."""
@@ -63,7 +67,7 @@ def _age_kernel(present_mask, age, status, female, years, working_age, child, in
         young[n_y] = i
         n_y += (a >= 18) & (a < 30)
         fertile[n_f] = i
-        n_f += female[i] & (a >= 15) & (a < 45)
+        n_f += female[i] & (a >= fertile_from) & (a < fertile_to)
         ages[min(int(a), 120)] = True
     return present[:n_p], young[:n_y], fertile[:n_f], ages
 
@@ -243,8 +247,14 @@ class Demography:
         years = self.period / WEEKS_PER_YEAR  # length of one period in years
         self.years = years
         # Probability of dying within one period, by whole year of age.
-        self.death_by_age = 1.0 - (1.0 - gompertz_annual(np.arange(121) + 0.5, *self.p["mortality_gompertz"])) ** years
-        self.birth_prob = self.p["fertility_rate"] / 30.0 * years  # per woman aged 15-44
+        annual = gompertz_annual(np.arange(121) + 0.5, *self.p["mortality_gompertz"], self.p["mortality_cap"])
+        self.death_by_age = 1.0 - (1.0 - annual) ** years
+        # Births: the total fertility rate spread evenly over the fertile ages.
+        self.fertile_from, self.fertile_to = self.p["fertile_ages"]
+        if not self.fertile_from < self.fertile_to:
+            raise ConfigError(f"demography.fertile_ages: the first age ({self.fertile_from}) must be below the "
+                              f"second ({self.fertile_to})")
+        self.birth_prob = self.p["fertility_rate"] / (self.fertile_to - self.fertile_from) * years  # per woman
         t = model.territory
         p06 = t.municipalities["pop_2006"].to_numpy(float)
         p11 = t.municipalities["pop_2011"].to_numpy(float)
@@ -286,7 +296,8 @@ class Demography:
         n = P.n
         present, young, fertile, ages = _age_kernel(
             P.present[:n], P.age, P.status, P.female, np.float32(self.years), np.float32(p["working_age"]),
-            Status.CHILD, Status.INACTIVE, self._rows, self._first_new)
+            np.float32(self.fertile_from), np.float32(self.fertile_to), Status.CHILD, Status.INACTIVE, self._rows,
+            self._first_new)
         self._rows, self._first_new = present, n  # only this submodel adds and removes persons
 
         # Deaths, young adults leaving alone, households leaving (background and strain).
@@ -334,7 +345,7 @@ class Demography:
         rng = m.streams["demography"]
         return P.add(len(mothers), present=True, household=P.household[mothers],
                      age=rng.uniform(0.0, self.years, len(mothers)),
-                     female=rng.random(len(mothers)) < 0.488, status=Status.CHILD,
+                     female=rng.random(len(mothers)) < self.p["female_birth_share"], status=Status.CHILD,
                      entry_week=m.week, entry_kind=1)
 
     def _move_in(self, rng: np.random.Generator, losses: np.ndarray) -> np.ndarray:
