@@ -197,7 +197,8 @@ def test_seekers_kernel_moves_the_week_and_finds_the_search_effort(aged):
     assert np.array_equal(vacancies, np.maximum(jobs - held, 0.0)) and some == (vacancies.sum() > 0)
 
 
-def test_hires_follow_the_numpy_matching_function():
+@pytest.mark.parametrize("cap", [0.95, 0.3])
+def test_hires_follow_the_numpy_matching_function(cap):
     rng = np.random.default_rng(6)
     k, n_sec, c, eff, a = 2000, 9, 0.35, 0.21, 0.5
     effort = rng.random(k)
@@ -210,9 +211,9 @@ def test_hires_follow_the_numpy_matching_function():
     u = rng.random(k)
     chance = np.where(last >= 0, effort * (c * rate.sum() + (1 - c) * rate[np.maximum(last, 0)]),
                       effort * (1.0 * rate.sum() + 0.0 * rate[0]))
-    h, got_rate = lm._hire_kernel(u, effort, last, V, S, S ** a, V ** (1 - a), eff, c)
+    h, got_rate = lm._hire_kernel(u, effort, last, V, S, S ** a, V ** (1 - a), eff, c, cap)
     assert np.array_equal(got_rate, rate)
-    assert np.array_equal(h, np.flatnonzero(u < np.minimum(chance, 0.95)))
+    assert np.array_equal(h, np.flatnonzero(u < np.minimum(chance, cap)))
 
 
 def test_hires_past_the_vacancies_are_dropped_as_a_permutation_would():

@@ -132,6 +132,38 @@ def test_no_sector_hires_more_than_its_vacancies():
     assert per_sector.sum() == lab.hires > 0
 
 
+@pytest.mark.parametrize("cap", [0.95, 0.3])
+def test_with_vacancies_to_spare_a_seeker_is_hired_with_the_configured_maximum_probability(cap):
+    m = CohesionModel(scale=0.05, rng=4, end="2003-03",
+                      overrides={"labour.matching_efficiency": 10.0, "labour.max_hire_probability": cap})
+    P = m.people
+    lab = m.labour
+    employed = np.flatnonzero((P.status[: P.n] == Status.EMPLOYED) & ~P.at_plant[: P.n])
+    fired = employed[::2]
+    P.status[fired] = Status.UNEMPLOYED
+    P.employer[fired] = -1
+    held = np.bincount(P.sector[employed[P.status[employed] == Status.EMPLOYED]], minlength=lab.n_sec)
+    lab.jobs = held + 10_000.0  # vacancies to spare: every seeker's chance is above the cap
+    seekers = np.flatnonzero(P.status[: P.n] == Status.UNEMPLOYED)
+    lab._match(np.random.default_rng(1), held)
+    hired = (P.status[seekers] == Status.EMPLOYED).mean()
+    assert len(seekers) > 400 and abs(hired - cap) < 0.06
+
+
+@pytest.mark.parametrize("ages", [[18.0, 60.0], [40.0, 45.0]])
+def test_plants_short_of_job_seekers_hire_inactive_residents_of_the_configured_ages(ages):
+    m = CohesionModel(scale=0.1, rng=1, end="2012-12", overrides={"labour.plant_restaff_ages": ages})
+    P = m.people
+    n = P.n
+    P.status[:n][P.status[:n] == Status.UNEMPLOYED] = Status.INACTIVE  # no job seeker to take
+    plant = np.flatnonzero(P.at_plant[:n])
+    P.present[plant[::10]] = False  # gone before their layoff wave
+    m.labour._staff_plants(np.random.default_rng(0))
+    hired = np.setdiff1d(np.flatnonzero(P.at_plant[:n] & P.present[:n]), plant)
+    assert len(hired) == len(plant[::10])
+    assert (P.age[hired] >= ages[0]).all() and (P.age[hired] < ages[1]).all()
+
+
 def test_streams_depend_only_on_seed_and_name():
     a = stream(7, "labour").random(5)
     stream(7, "demography").random(100)

@@ -191,27 +191,3 @@ def test_the_newborns_sex_follows_the_configured_share(share):
     born = P.entry_kind[: P.n] == 1
     assert born.sum() > 50 and (P.female[: P.n][born] == (share == 1.0)).all()
 
-
-@pytest.mark.parametrize("name, value, message", [
-    ("population.female_head_share", 1.5, "population.female_head_share = 1.5 is above its maximum 1"),
-    ("population.female_dependant_share", -0.1, "population.female_dependant_share = -0.1 is below its minimum 0"),
-    ("population.partner_age_gap_sd", -1.0, "population.partner_age_gap_sd = -1.0 is below its minimum 0"),
-    ("population.partner_min_age", 40.0, "population.partner_min_age = 40.0 is above its maximum 30"),
-    ("population.dependant_age_gap", [20.0, 70.0], "population.dependant_age_gap = 70.0 is above its maximum 60"),
-    ("population.dependant_age_gap", [20.0], "population.dependant_age_gap must be a list of 2 values"),
-    ("population.parent_min_age", 5.0, "population.parent_min_age = 5.0 is below its minimum 10"),
-    ("population.adult_dependant_years", 61.0, "population.adult_dependant_years = 61.0 is above its maximum 60"),
-    ("population.tenure_mean_years", -1.0, "population.tenure_mean_years = -1.0 is below its minimum 0"),
-    ("population.tenure_start_age", 31.0, "population.tenure_start_age = 31.0 is above its maximum 30"),
-    ("population.initial_spell_max_weeks", 0, "population.initial_spell_max_weeks = 0 is below its minimum 1"),
-    ("population.initial_spell_max_weeks", 12.5, "population.initial_spell_max_weeks must be a whole number"),
-    ("labour.plant_tenure_start_age", 9.0, "labour.plant_tenure_start_age = 9.0 is below its minimum 10"),
-    ("labour.plant_manufacturing_weight", 0.0, "labour.plant_manufacturing_weight = 0.0 is below its minimum 0.1"),
-    ("demography.mortality_cap", 1.2, "demography.mortality_cap = 1.2 is above its maximum 1"),
-    ("demography.fertile_ages", [15.0, 65.0], "demography.fertile_ages = 65.0 is above its maximum 60"),
-    ("demography.female_birth_share", -0.5, "demography.female_birth_share = -0.5 is below its minimum 0"),
-])
-def test_a_value_outside_its_range_is_refused(name, value, message):
-    with pytest.raises(ConfigError) as err:
-        resolve(overrides={name: value})
-    assert message in str(err.value)

@@ -359,7 +359,7 @@ class LabourMarket:
         # Who is hired this week (hires per unit of effort by sector: ``rate``), and in
         # which sector.
         h, rate = _hire_kernel(rng.random(len(seekers)), effort, last, V, S, S ** a, V ** (1 - a),
-                               p["matching_efficiency"], c)
+                               p["matching_efficiency"], c, p["max_hire_probability"])
         sector, by_sector, over = _hire_sector_kernel(rng.random(len(h)), h, last, rate, c, V)
         # No sector hires more people than it has vacancies: a random subset of its hires
         # is kept (the hires of such a sector are shuffled and those past its vacancies dropped).
@@ -387,11 +387,13 @@ class LabourMarket:
         counts, pool_manuf, pool_other = _plant_staff_kernel(n, P.at_plant, P.present, P.employer, P.status, P.sector,
                                                              self.manuf, m.orgs.n)
         status = P.status[:n]
-        # Unemployed manufacturing workers first, then other job seekers, then inactive adults.
+        # Unemployed manufacturing workers first, then other job seekers, then inactive
+        # adults of ``plant_restaff_ages``.
         order = [rng.permutation(pool_manuf), rng.permutation(pool_other)]
         shortfall = sum(max(required - counts[row], 0) for row, required in need.items())
         if shortfall > len(pool_manuf) + len(pool_other):
-            extra = np.flatnonzero((status == Status.INACTIVE) & (P.age[:n] >= 18) & (P.age[:n] < 60))
+            lo, hi = self.p["plant_restaff_ages"]
+            extra = np.flatnonzero((status == Status.INACTIVE) & (P.age[:n] >= lo) & (P.age[:n] < hi))
             order.append(rng.permutation(extra))
         candidates = np.concatenate(order)
         taken = 0
@@ -865,13 +867,13 @@ def _aimed_effort(effort, last, cross_sector, n_sec):
 
 
 @kernel
-def _hire_kernel(u, effort, last, vacancies, S, S_a, V_1_a, efficiency, cross_sector):
+def _hire_kernel(u, effort, last, vacancies, S, S_a, V_1_a, efficiency, cross_sector, max_probability):
     """Positions of the seekers hired this week, and the hires per unit of effort by
     sector (:func:`_hire_rate_kernel`, from the effort aimed at each sector ``S``, its
     power ``S_a`` and the vacancies' ``V_1_a``): seeker i, with effort e aimed at every
     sector and extra effort at the last job's sector, is hired with probability
     e * (c * sum(rate) + (1 - c) * rate[last]) (e * sum(rate) if never employed), at most
-    0.95, when ``u[i]`` falls below it."""
+    ``max_probability``, when ``u[i]`` falls below it."""
     rate = _hire_rate_kernel(vacancies, S, S_a, V_1_a, efficiency)
     rate_sum = numpy_sum(rate)
     hired = np.empty(len(u), np.int64)
@@ -882,7 +884,7 @@ def _hire_kernel(u, effort, last, vacancies, S, S_a, V_1_a, efficiency, cross_se
             chance = effort[i] * (cross_sector * rate_sum + (1.0 - cross_sector) * rate[s])
         else:
             chance = effort[i] * (1.0 * rate_sum + 0.0 * rate[0])
-        if u[i] < min(chance, 0.95):
+        if u[i] < min(chance, max_probability):
             hired[k] = i
             k += 1
     return hired[:k], rate
