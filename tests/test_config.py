@@ -68,6 +68,8 @@ def test_bad_override_is_refused(overrides, message):
     ("demography.female_birth_share", -0.5, "demography.female_birth_share = -0.5 is below its minimum 0"),
     ("labour.max_hire_probability", 1.5, "labour.max_hire_probability = 1.5 is above its maximum 1"),
     ("labour.plant_restaff_ages", [10.0, 60.0], "labour.plant_restaff_ages = 10.0 is below its minimum 15"),
+    ("cohesion.high_distress_share", 1.1, "cohesion.high_distress_share = 1.1 is above its maximum 1"),
+    ("cohesion.marginalized_weights", [0.0, 2.0], "cohesion.marginalized_weights = 0.0 is below its minimum 0.1"),
 ])
 def test_a_behavioural_parameter_outside_its_range_is_refused(name, value, message):
     with pytest.raises(ConfigError) as err:

@@ -261,7 +261,8 @@ def test_exits_settle_the_period(n):
 
 # -- belonging -----------------------------------------------------------------------------
 @pytest.mark.parametrize("n", SIZES)
-def test_marginalization_and_participation_of_new_persons(n):
+@pytest.mark.parametrize("weights", [(3.0, 2.0), (1.5, 4.0)])
+def test_marginalization_and_participation_of_new_persons(n, weights):
     from model.submodels.belonging import _marginalized_kernel, _participation_kernel
 
     rng = np.random.default_rng(600 + n)
@@ -274,12 +275,12 @@ def test_marginalization_and_participation_of_new_persons(n):
     u = rng.random(n)
     share, adult_age = 0.12, np.float32(15.0)
     marginalized = np.zeros(pool, bool)
-    _marginalized_kernel(ids, u, adult_age, share, age, status, household, arrived, Status.INACTIVE,
+    _marginalized_kernel(ids, u, adult_age, share, *weights, age, status, household, arrived, Status.INACTIVE,
                          Status.UNEMPLOYED, marginalized)
     adult = age[ids] >= adult_age
     st = status[ids]
-    w = np.where((st == Status.INACTIVE) | (st == Status.UNEMPLOYED), 3.0, 1.0)
-    w *= np.where(arrived[household[ids]] == 1, 2.0, 1.0)
+    w = np.where((st == Status.INACTIVE) | (st == Status.UNEMPLOYED), weights[0], 1.0)
+    w *= np.where(arrived[household[ids]] == 1, weights[1], 1.0)
     w = np.where(adult, w, 0.0)
     mean_w = w[adult].mean() if adult.any() else 1.0
     expected = np.zeros(pool, bool)

@@ -59,8 +59,8 @@ def test_admission_kernel_serves_the_lists_in_order_up_to_the_free_places(seed):
     assert admitted > 0
 
 
-@pytest.mark.parametrize("seed, window", [(0, 12), (1, 4), (2, 26)])
-def test_belonging_period_kernel_matches_the_numpy_rule(seed, window):
+@pytest.mark.parametrize("seed, window, high_share", [(0, 12, 0.16), (1, 4, 0.3), (2, 26, 0.05)])
+def test_belonging_period_kernel_matches_the_numpy_rule(seed, window, high_share):
     rng = np.random.default_rng(seed)
     n, week = 5000, 300
     ids = np.sort(rng.choice(n, 3000, replace=False)).astype(np.int64)
@@ -72,7 +72,7 @@ def test_belonging_period_kernel_matches_the_numpy_rule(seed, window):
     belonging = rng.random(n).astype(np.float32)
     u = rng.random(len(ids))
     start_p, stop_p = np.array([[0.05, 0.08], [0.02, 0.04]]), np.array([0.03, 0.06])
-    coef = np.array([0.6, 0.15, 0.10, 0.15, 0.15, 0.4, 0.12])
+    coef = np.array([0.6, 0.15, 0.10, 0.15, 0.15, 0.4, 0.12, high_share])
     threshold, keep = 0.994, 0.9 ** 4
 
     # numpy statement of the rule
@@ -82,8 +82,8 @@ def test_belonging_period_kernel_matches_the_numpy_rule(seed, window):
     hard = (st == 2) | (st == 3) | high
     part = np.where(participates[ids], u >= stop_p[hard.astype(int)],
                     u < start_p[marginalized[ids].astype(int), helped.astype(int)])
-    init, w0, w1, w2, w3, share, mshare = coef
-    t = init + w0 * (part - share) + w1 * helped - w2 * (high - 0.16) - w3 * (marginalized[ids] - mshare)
+    init, w0, w1, w2, w3, share, mshare, hshare = coef
+    t = init + w0 * (part - share) + w1 * helped - w2 * (high - hshare) - w3 * (marginalized[ids] - mshare)
     target = np.clip(t, 0.0, 1.0).astype(np.float32)
     new_ref = target + (belonging[ids] - target) * np.float32(keep)
 

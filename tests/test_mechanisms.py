@@ -365,6 +365,33 @@ def test_marginalized_residents_have_fewer_ties_and_know_services_less():
     assert P.knows_services[adults][marg].mean() < P.knows_services[adults][~marg].mean()
 
 
+@pytest.mark.parametrize("weights", [[3.0, 2.0], [1.0, 1.0], [10.0, 1.0], [1.0, 10.0]])
+def test_marginalization_is_weighted_towards_the_jobless_and_those_alone_as_configured(weights):
+    m = small(scale=0.2, overrides={"cohesion.marginalized_weights": weights})
+    P, H = m.people, m.households
+    adults = m.adults
+    marg = P.marginalized[adults]
+    jobless = np.isin(P.status[adults], [Status.INACTIVE, Status.UNEMPLOYED])
+    alone = H.arrived[P.household[adults]] == 1
+    w = np.where(jobless, weights[0], 1.0) * np.where(alone, weights[1], 1.0)
+    p = np.minimum(m.config["cohesion.marginalized_share"] * w / w.mean(), 1.0)
+    for group in (jobless & ~alone, alone & ~jobless, jobless & alone, ~jobless & ~alone):
+        expected, sd = p[group].sum(), np.sqrt((p[group] * (1.0 - p[group])).sum())
+        assert abs(marg[group].sum() - expected) < 4.0 * sd
+
+
+@pytest.mark.parametrize("share", [0.16, 0.4])
+def test_belonging_measures_high_distress_from_the_configured_share(share):
+    w = 0.5  # belonging moved by high distress only
+    m = small(scale=0.02, overrides={"cohesion.high_distress_share": share,
+                                     "cohesion.belonging_weights": [0.0, 0.0, w, 0.0]})
+    P = m.people
+    high = P.distress[m.adults] >= np.float32(m.config["distress.high_threshold"])
+    initial = m.config["cohesion.belonging_initial"]
+    assert np.allclose(P.belonging[m.adults][~high], initial + w * share)
+    assert np.allclose(P.belonging[m.adults][high], initial - w * (1.0 - share))
+
+
 def test_helping_raises_participation_and_belonging():
     m = small(scale=0.1)
     P = m.people

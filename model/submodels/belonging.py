@@ -14,7 +14,7 @@ they take part in community activities or have helped someone in the last
   for those without a job or in high distress (displacement lowers participation);
 - belonging (0-1) moves a share ``belonging_rate`` a week towards
   ``belonging_initial + w1 (participating - participation_share) + w2 helped lately
-  - w3 (high distress - 0.16) - w4 (marginalized - marginalized_share)``
+  - w3 (high distress - high_distress_share) - w4 (marginalized - marginalized_share)``
   (``belonging_weights``), clipped to [0, 1].
 
 ``participation_share`` is the rate at which residents who are not marginalized settle
@@ -22,10 +22,12 @@ without shocks; marginalized residents start less often, so the overall rate sit
 little below it.
 
 Marginalized residents (``marginalized``): a share ``cohesion.marginalized_share`` of
-adults, drawn at entry with three times the weight for those inactive (of working age
-and outside the labour force) or unemployed, and twice for those who arrived as a
-one-person household: people with low income and weak social integration. They have fewer ties (``model/ties.py``), know and ask for services less,
-and start participating less, unless inclusion actions reach them.
+adults, drawn at entry with the weights ``marginalized_weights``: by default three times
+the weight for those inactive (of working age and outside the labour force) or
+unemployed, and twice for those who arrived as a one-person household: people with low
+income and weak social integration. They have fewer ties (``model/ties.py``), know and
+ask for services less, and start participating less, unless inclusion actions reach
+them.
 
 ``cohesion_index`` is the mean of four components in [0, 1]: ``belonging_mean``
 (attitudinal, horizontal), ``participation_rate`` (behavioural, horizontal),
@@ -50,10 +52,10 @@ UNEMPLOYED, TRAINING = Status.UNEMPLOYED, Status.TRAINING
 @kernel
 def _belonging_target(participates, helped, high, marginalized, coef):
     """Belonging a person moves towards (0-1); ``coef``: belonging_initial, the four
-    belonging_weights, participation_share, marginalized_share."""
-    initial, w_part, w_helped, w_high, w_marg, share, marg_share = coef
+    belonging_weights, participation_share, marginalized_share, high_distress_share."""
+    initial, w_part, w_helped, w_high, w_marg, share, marg_share, high_share = coef
     t = (initial + w_part * ((1.0 if participates else 0.0) - share) + w_helped * (1.0 if helped else 0.0)
-         - w_high * ((1.0 if high else 0.0) - 0.16) - w_marg * ((1.0 if marginalized else 0.0) - marg_share))
+         - w_high * ((1.0 if high else 0.0) - high_share) - w_marg * ((1.0 if marginalized else 0.0) - marg_share))
     return np.float32(min(max(t, 0.0), 1.0))
 
 
@@ -65,21 +67,21 @@ def _initial_belonging_kernel(ids, coef, threshold, participates, distress, marg
 
 
 @kernel
-def _marginalized_kernel(ids, u, adult_age, share, age, status, household, arrived, inactive, unemployed,
-                         marginalized):
+def _marginalized_kernel(ids, u, adult_age, share, jobless_weight, alone_weight, age, status, household, arrived,
+                         inactive, unemployed, marginalized):
     """Which of ``ids`` are marginalized: ``u`` below ``share`` times the person's weight
-    over the adults' mean weight (at most 1). Adults weigh 1, three times that if
-    inactive or unemployed, twice that if they arrived as a one-person household;
-    children 0."""
+    over the adults' mean weight (at most 1). Adults weigh 1, ``jobless_weight`` times
+    that if inactive or unemployed, ``alone_weight`` times that if they arrived as a
+    one-person household; children 0."""
     n = len(ids)
     w = np.zeros(n)
-    total = 0.0  # a sum of small whole numbers: exact in any order
+    total = 0.0  # summed in the order of ids
     n_adults = 0
     for j in range(n):
         i = ids[j]
         if age[i] >= adult_age:
-            w[j] = (3.0 if status[i] == inactive or status[i] == unemployed else 1.0) * (
-                2.0 if arrived[household[i]] == 1 else 1.0)
+            w[j] = (jobless_weight if status[i] == inactive or status[i] == unemployed else 1.0) * (
+                alone_weight if arrived[household[i]] == 1 else 1.0)
             total += w[j]
             n_adults += 1
     mean_w = total / n_adults if n_adults else 1.0
@@ -146,7 +148,8 @@ class Belonging:
         self.start_w = exit_w * share / max(1.0 - share, 1e-9)
         self.exit_w = exit_w
         p = self.p
-        self.coef = np.array([p["belonging_initial"], *p["belonging_weights"], share, p["marginalized_share"]], float)
+        self.coef = np.array([p["belonging_initial"], *p["belonging_weights"], share, p["marginalized_share"],
+                              p["high_distress_share"]], float)
         self._table_cache: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
         self.engaged_share = float("nan")
         self.tie_integrity = float("nan")
@@ -154,9 +157,10 @@ class Belonging:
     def mark_marginalized(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         """Draw which of ``ids`` (new persons) are marginalized (before their ties are made)."""
         P, H = self.model.people, self.model.households
+        jobless_weight, alone_weight = self.p["marginalized_weights"]
         _marginalized_kernel(np.asarray(ids, np.int64), rng.random(len(ids)), np.float32(self.adult_age),
-                             float(self.p["marginalized_share"]), P.age, P.status, P.household, H.arrived,
-                             Status.INACTIVE, Status.UNEMPLOYED, P.marginalized)
+                             float(self.p["marginalized_share"]), float(jobless_weight), float(alone_weight), P.age,
+                             P.status, P.household, H.arrived, Status.INACTIVE, Status.UNEMPLOYED, P.marginalized)
 
     def init_people(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         P = self.model.people
