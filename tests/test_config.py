@@ -70,6 +70,8 @@ def test_bad_override_is_refused(overrides, message):
     ("labour.plant_restaff_ages", [10.0, 60.0], "labour.plant_restaff_ages = 10.0 is below its minimum 15"),
     ("cohesion.high_distress_share", 1.1, "cohesion.high_distress_share = 1.1 is above its maximum 1"),
     ("cohesion.marginalized_weights", [0.0, 2.0], "cohesion.marginalized_weights = 0.0 is below its minimum 0.1"),
+    ("ei.long_tenured_min_extra_weeks", 5.5, "ei.long_tenured_min_extra_weeks must be a whole number"),
+    ("ei.long_tenured_min_extra_weeks", 53, "ei.long_tenured_min_extra_weeks = 53 is above its maximum 52"),
 ])
 def test_a_behavioural_parameter_outside_its_range_is_refused(name, value, message):
     with pytest.raises(ConfigError) as err:

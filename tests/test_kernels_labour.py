@@ -19,15 +19,17 @@ def entitlement_numpy(rules, hours, tenure, rate, day):
     weeks = np.clip(weeks, rules.min_weeks, rules.max_weeks)
     if rules.ext_start <= day < rules.ext_end:
         weeks = weeks + rules.ext_weeks
-        extra = np.minimum(rules.lt_max, 5 + rules.lt_per_year * (tenure - rules.lt_years))
+        extra = np.minimum(rules.lt_max, rules.lt_min + rules.lt_per_year * (tenure - rules.lt_years))
         weeks = weeks + np.where(tenure >= rules.lt_years, extra, 0.0)
     return np.where(hours >= rules.entrance_hours(rate), np.floor(weeks), 0).astype(np.int16)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("day", [date(2005, 6, 1), date(2009, 6, 1)])
-def test_entitlement_kernel_matches_numpy_arithmetic(dtype, day):
-    rules = EIRules(resolve(overrides={"ei.long_tenured_min_years": 6.7, "ei.long_tenured_weeks_per_year": 1.3}))
+@pytest.mark.parametrize("min_extra", [5, 8])
+def test_entitlement_kernel_matches_numpy_arithmetic(dtype, day, min_extra):
+    rules = EIRules(resolve(overrides={"ei.long_tenured_min_years": 6.7, "ei.long_tenured_weeks_per_year": 1.3,
+                                       "ei.long_tenured_min_extra_weeks": min_extra}))
     rng = np.random.default_rng(0)
     tenure = (rng.random(20_000) * 30).astype(dtype)
     hours = (np.minimum(tenure * 52.0, 52.0) * 37.3).astype(dtype)

@@ -40,6 +40,13 @@ def test_long_tenured_workers_get_extra_weeks_in_2009(rules):
     assert w2009.tolist() == [41, 46, 52, 61]  # +5 for all, then 5 + 2 per year beyond 7, at most 20
 
 
+@pytest.mark.parametrize("min_extra, weeks", [(5, [41, 46, 52, 61]), (8, [41, 49, 55, 61]), (0, [41, 41, 47, 61])])
+def test_long_tenured_workers_extra_weeks_start_from_the_configured_minimum(min_extra, weeks):
+    rules = EIRules(resolve(overrides={"ei.long_tenured_min_extra_weeks": min_extra}))
+    tenure = np.array([2.0, 7.0, 10.0, 30.0])
+    assert rules.entitlement(np.full(4, 1950.0), tenure, 0.06, date(2009, 10, 1)).tolist() == weeks
+
+
 def test_unemployed_person_is_paid_exactly_the_entitlement_then_exhausted():
     # Nobody finds a job, retires, retrains or stops searching: claims run to their end.
     frozen = {"labour.matching_efficiency": 0.0, "labour.leave_labour_force_rate": 0.0,

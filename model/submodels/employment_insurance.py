@@ -5,7 +5,9 @@ Entitlement follows an approximation of Schedule I of the Employment Insurance A
 hours of insurable employment in the last 52 weeks and the regional unemployment rate
 give 14 to 45 weeks (``[ei]`` in ``configs/base.toml``), plus the 2009-2010 recovery
 measures (+5 weeks for every claim in the window, and 5 to 20 more weeks for
-long-tenured workers). Benefits start after the waiting period and any severance weeks,
+long-tenured workers: ``long_tenured_min_extra_weeks`` at the minimum tenure, then
+``long_tenured_weeks_per_year`` more per year, at most ``long_tenured_max_extra_weeks``).
+Benefits start after the waiting period and any severance weeks,
 are 55% of weekly insurable earnings up to each year's maximum, and are paid each week
 the claimant is without a job (searching or in training) until entitlement runs out.
 Taking a job, retiring or leaving the labour force ends the claim.
@@ -40,6 +42,7 @@ class EIRules:
         self.ext_start = parse_month(ei["extension_2009_start"])
         end = parse_month(ei["extension_2009_end"])
         self.ext_end = date(end.year + (end.month == 12), end.month % 12 + 1, 1)  # end of that month
+        self.lt_min = int(ei["long_tenured_min_extra_weeks"])
         self.lt_max = int(ei["long_tenured_max_extra_weeks"])
         self.lt_years = ei["long_tenured_min_years"]
         self.lt_per_year = ei["long_tenured_weeks_per_year"]
@@ -73,7 +76,8 @@ class EIRules:
             if fixed is None:
                 fixed = self._fixed_terms[f] = (
                     f(self.h0), f(self.w0), f(self.h1), f(self.w1 - self.w0), f(self.h1 - self.h0), f(self.min_weeks),
-                    f(self.max_weeks), f(self.ext_weeks), f(self.lt_years), f(self.lt_max), f(self.lt_per_year))
+                    f(self.max_weeks), f(self.ext_weeks), f(self.lt_years), self.lt_min, f(self.lt_max),
+                    f(self.lt_per_year))
             terms = self._terms[key] = fixed + (f(self.per_point * points), f(self.entrance_hours(rate)), extension)
         return terms
 
@@ -98,15 +102,16 @@ def _claim_weeks(hours, tenure, terms):
     """Weeks of benefits of one claim (0 if not eligible): Schedule I from the hours of
     the last 52 weeks and the regional rate's column, the 2009-2010 extension (+5 weeks,
     and more for long tenure), and the entrance requirement. ``terms`` are
-    :meth:`EIRules.claim_terms`."""
-    (h0, w0, h1, dw, dh, min_weeks, max_weeks, ext_weeks, lt_years, lt_max, lt_per_year,
+    :meth:`EIRules.claim_terms` (the float terms in the float type of the hours; the
+    long-tenured workers' minimum extra weeks ``lt_min`` a whole number)."""
+    (h0, w0, h1, dw, dh, min_weeks, max_weeks, ext_weeks, lt_years, lt_min, lt_max, lt_per_year,
      column_weeks, entrance, extension) = terms
     base = w0 + (min(hours, h1) - h0) * dw / dh
     weeks = min(max(np.floor(base) + column_weeks, min_weeks), max_weeks)
     if extension:
         weeks = weeks + ext_weeks
         if tenure >= lt_years:
-            weeks = weeks + min(lt_max, 5 + lt_per_year * (tenure - lt_years))
+            weeks = weeks + min(lt_max, lt_min + lt_per_year * (tenure - lt_years))
     if hours >= entrance:
         return np.int16(np.floor(weeks))
     return np.int16(0)
