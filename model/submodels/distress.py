@@ -65,7 +65,9 @@ class Distress:
                       self.p["blue_collar_extra"])
 
     def step(self, jobless: np.ndarray, strained_households: np.ndarray) -> None:
-        """Update the distress of adults affected this week (see the module docstring)."""
+        """Update the distress of adults affected this week (see the module docstring). The
+        adults are ``model.adults``, which the model refreshes whenever ages or presence
+        change (only in demography weeks)."""
         m, P, H, p = self.model, self.model.people, self.model.households, self.p
         if len(self._person_mark) < P.n:
             self._person_mark = np.zeros(len(P.present), bool)
