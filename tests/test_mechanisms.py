@@ -146,6 +146,23 @@ def test_job_loss_raises_distress_and_reemployment_lowers_it():
     assert P.distress[x] == P.distress_trait[x]
 
 
+def test_only_adults_are_scored_children_of_a_jobless_household_are_not():
+    m = small()
+    P = m.people
+    child = (P.age[: P.n] < m.config["demography.working_age"]) & P.present[: P.n]
+    # A household with an adult and a child: a jobless adult marks the housemates, of
+    # whom only the adults are scored.
+    kids = np.flatnonzero(child)
+    x = int(next(a for a in m.adults if (P.household[kids] == P.household[a]).any()))
+    kid = int(kids[P.household[kids] == P.household[x]][0])
+    P.status[x], P.spell_start[x] = Status.UNEMPLOYED, m.week
+    for _ in range(8):
+        m.week += 1
+        m.distress.step(np.array([x]), np.zeros(0, np.int64))
+    assert P.distress_state[x] > 0
+    assert P.distress_state[kid] == 0.0 and kid not in m.distress.active
+
+
 @pytest.mark.parametrize("cut", [0.01, 0.1])
 def test_a_negligible_state_goes_back_to_the_trait_and_out_of_the_update(cut):
     m = small(overrides={"distress.negligible_state": cut, "distress.household_spillover": 0.0})
