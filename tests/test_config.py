@@ -66,6 +66,8 @@ def test_bad_override_is_refused(overrides, message):
     ("demography.mortality_cap", 1.2, "demography.mortality_cap = 1.2 is above its maximum 1"),
     ("demography.fertile_ages", [15.0, 65.0], "demography.fertile_ages = 65.0 is above its maximum 60"),
     ("demography.female_birth_share", -0.5, "demography.female_birth_share = -0.5 is below its minimum 0"),
+    ("demography.young_adult_ages", [18.0, 65.0], "demography.young_adult_ages = 65.0 is above its maximum 60"),
+    ("demography.young_adult_ages", [5.0, 30.0], "demography.young_adult_ages = 5.0 is below its minimum 10"),
     ("labour.max_hire_probability", 1.5, "labour.max_hire_probability = 1.5 is above its maximum 1"),
     ("labour.plant_restaff_ages", [10.0, 60.0], "labour.plant_restaff_ages = 10.0 is below its minimum 15"),
     ("cohesion.high_distress_share", 1.1, "cohesion.high_distress_share = 1.1 is above its maximum 1"),

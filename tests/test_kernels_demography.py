@@ -135,10 +135,11 @@ def test_ageing_from_the_rows_present_at_the_last_period(n):
     # rows present at the last period, some of which have left since
     rows = np.flatnonzero(present[:first_new] | (rng.random(first_new) < 0.1)).astype(np.int64)
     a2, s2 = age.copy(), status.copy()
-    fertile = np.float32(15.0), np.float32(45.0)
-    got = _age_kernel(present, age, status, female, years, np.float32(15.0), *fertile, Status.CHILD, Status.INACTIVE,
-                      rows, first_new)
-    expected = _age_kernel(present, a2, s2, female, years, np.float32(15.0), *fertile, Status.CHILD, Status.INACTIVE)
+    young_fertile = np.float32(18.0), np.float32(30.0), np.float32(15.0), np.float32(45.0)
+    got = _age_kernel(present, age, status, female, years, np.float32(15.0), *young_fertile, Status.CHILD,
+                      Status.INACTIVE, rows, first_new)
+    expected = _age_kernel(present, a2, s2, female, years, np.float32(15.0), *young_fertile, Status.CHILD,
+                           Status.INACTIVE)
     assert (got[0] == np.flatnonzero(present)).all()
     for x, y in zip(got, expected):
         assert np.array_equal(x, y)

@@ -52,8 +52,9 @@ def test_aggregates_match_bincount_and_masks(n):
 
 
 @pytest.mark.parametrize("n", SIZES)
-@pytest.mark.parametrize("fertile_from, fertile_to", [(15.0, 45.0), (18.0, 40.0)])
-def test_ageing_and_demographic_selections(n, fertile_from, fertile_to):
+@pytest.mark.parametrize("young_from, young_to, fertile_from, fertile_to", [(18.0, 30.0, 15.0, 45.0),
+                                                                            (20.0, 35.0, 18.0, 40.0)])
+def test_ageing_and_demographic_selections(n, young_from, young_to, fertile_from, fertile_to):
     rng = np.random.default_rng(100 + n)
     present = rng.random(n) < 0.8
     age = rng.uniform(0.0, 110.0, n).astype(np.float32)
@@ -65,12 +66,12 @@ def test_ageing_and_demographic_selections(n, fertile_from, fertile_to):
     was_child = status == Status.CHILD
 
     rows, young, fertile, seen = _age_kernel(present, age, status, female, years, np.float32(15.0),
-                                             np.float32(fertile_from), np.float32(fertile_to), Status.CHILD,
-                                             Status.INACTIVE)
+                                             np.float32(young_from), np.float32(young_to), np.float32(fertile_from),
+                                             np.float32(fertile_to), Status.CHILD, Status.INACTIVE)
     assert np.array_equal(age, expected_age)
     assert (rows == np.flatnonzero(present)).all()
     a = age[rows]
-    assert (young == rows[(a >= 18) & (a < 30)]).all()
+    assert (young == rows[(a >= young_from) & (a < young_to)]).all()
     assert (fertile == rows[female[rows] & (a >= fertile_from) & (a < fertile_to)]).all()
     assert (seen == np.isin(np.arange(121), np.minimum(a.astype(np.int64), 120))).all()
     grown = was_child & present & (age >= 15)

@@ -10,7 +10,7 @@ import pytest
 from model import CohesionModel
 from model.config import ConfigError, resolve
 from model.population import household_members, labour_status
-from model.state import WEEKS_PER_YEAR, Status
+from model.state import WEEKS_PER_YEAR, Exit, Status
 from model.submodels import demography
 from model.submodels.demography import gompertz_annual
 
@@ -179,6 +179,23 @@ def test_births_are_to_women_of_the_configured_fertile_ages(ages, monkeypatch):
 def test_fertile_ages_must_run_forwards():
     with pytest.raises(ConfigError, match=r"demography.fertile_ages: the first age \(45.0\) must be below the second"):
         CohesionModel(scale=0.01, rng=1, end="2003-02", overrides={"demography.fertile_ages": [45.0, 15.0]})
+
+
+@pytest.mark.parametrize("ages", [[18.0, 30.0], [40.0, 45.0]])
+def test_young_adults_leaving_alone_are_of_the_configured_ages(ages):
+    m = CohesionModel(scale=0.02, rng=1, end="2003-12",
+                      overrides={"demography.young_adult_ages": ages, "demography.young_adult_leaving_rate": 1.0})
+    while m.running:
+        m.step()
+    P = m.people
+    alone = P.exit_reason[: P.n] == Exit.MOVED_ALONE
+    age = P.age[: P.n][alone]  # as they left: the ages of those gone stay
+    assert alone.sum() > 20 and (age >= ages[0]).all() and (age < ages[1]).all()
+
+
+def test_young_adult_ages_must_run_forwards():
+    with pytest.raises(ConfigError, match=r"demography.young_adult_ages: the first age \(30.0\) must be below the "):
+        CohesionModel(scale=0.01, rng=1, end="2003-02", overrides={"demography.young_adult_ages": [30.0, 18.0]})
 
 
 @pytest.mark.parametrize("share", [1.0, 0.0])

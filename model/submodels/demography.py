@@ -3,13 +3,14 @@
 Demographic events are drawn every ``demography.period_weeks`` weeks (four by default),
 with the probabilities of that period; the labour market and EI run every week. Every
 exit from the population is one of three, each counted: a death, a person moving out
-alone (young adults leaving for studies or work), or a whole household leaving (for
-reasons outside the model, or under prolonged financial strain, as requested by the
-household-finances submodel since the last period). Entries are births and households
-moving in. Moves in follow each municipality's census growth: the expected number of
-persons moving in during a period is the municipality's census growth over the period
-plus its deaths and background moves out minus its births in that period. Moves out
-under strain are not made up, so they lower the population below the census trend.
+alone (young adults of ``demography.young_adult_ages`` leaving for studies or work), or
+a whole household leaving (for reasons outside the model, or under prolonged financial
+strain, as requested by the household-finances submodel since the last period). Entries
+are births and households moving in. Moves in follow each municipality's census growth:
+the expected number of persons moving in during a period is the municipality's census
+growth over the period plus its deaths and background moves out minus its births in that
+period. Moves out under strain are not made up, so they lower the population below the
+census trend.
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ def gompertz_annual(age: np.ndarray, q1: float, a1: float, q2: float, a2: float,
 
 
 @kernel
-def _age_kernel(present_mask, age, status, female, years, working_age, fertile_from, fertile_to, child, inactive,
-                rows=None, first_new=0):
+def _age_kernel(present_mask, age, status, female, years, working_age, young_from, young_to, fertile_from,
+                fertile_to, child, inactive, rows=None, first_new=0):
     """Ages everyone present by ``years`` (float32, as the ages), moves children who
     reach working age from ``child`` to ``inactive``, and returns the rows present (in
-    row order), the young adults (18-29) and the women of fertile age (from
-    ``fertile_from`` to below ``fertile_to``) among them, and which whole years of age
-    (0-120) occur. The rows looked at are ``rows`` (sorted) and every
+    row order), the young adults (from ``young_from`` to below ``young_to``) and the
+    women of fertile age (from ``fertile_from`` to below ``fertile_to``) among them, and
+    which whole years of age (0-120) occur. The rows looked at are ``rows`` (sorted) and every
     row from ``first_new`` on: by default all rows; the demography passes the rows
     present at its last period and the rows added since, as only it adds and removes
     persons."""
@@ -65,7 +66,7 @@ def _age_kernel(present_mask, age, status, female, years, working_age, fertile_f
             status[i] = inactive
         # written in every case, kept (the count moves on) only if selected
         young[n_y] = i
-        n_y += (a >= 18) & (a < 30)
+        n_y += (a >= young_from) & (a < young_to)
         fertile[n_f] = i
         n_f += female[i] & (a >= fertile_from) & (a < fertile_to)
         ages[min(int(a), 120)] = True
@@ -255,6 +256,11 @@ class Demography:
             raise ConfigError(f"demography.fertile_ages: the first age ({self.fertile_from}) must be below the "
                               f"second ({self.fertile_to})")
         self.birth_prob = self.p["fertility_rate"] / (self.fertile_to - self.fertile_from) * years  # per woman
+        # Young adults who may leave alone.
+        self.young_from, self.young_to = self.p["young_adult_ages"]
+        if not self.young_from < self.young_to:
+            raise ConfigError(f"demography.young_adult_ages: the first age ({self.young_from}) must be below the "
+                              f"second ({self.young_to})")
         t = model.territory
         p06 = t.municipalities["pop_2006"].to_numpy(float)
         p11 = t.municipalities["pop_2011"].to_numpy(float)
@@ -296,8 +302,8 @@ class Demography:
         n = P.n
         present, young, fertile, ages = _age_kernel(
             P.present[:n], P.age, P.status, P.female, np.float32(self.years), np.float32(p["working_age"]),
-            np.float32(self.fertile_from), np.float32(self.fertile_to), Status.CHILD, Status.INACTIVE, self._rows,
-            self._first_new)
+            np.float32(self.young_from), np.float32(self.young_to), np.float32(self.fertile_from),
+            np.float32(self.fertile_to), Status.CHILD, Status.INACTIVE, self._rows, self._first_new)
         self._rows, self._first_new = present, n  # only this submodel adds and removes persons
 
         # Deaths, young adults leaving alone, households leaving (background and strain).
