@@ -74,18 +74,20 @@ def test_scan_of_all_rows_marks_and_counts_the_pools():
     assert np.array_equal(jobless, np.flatnonzero((P["status"] == U) | (P["status"] == T)))
 
 
-def test_life_course_groups_are_the_numpy_selections():
+@pytest.mark.parametrize("early, displaced, entry", [(60.0, 55.0, 60.0), (57.5, 50.0, 45.0)])
+def test_life_course_groups_are_the_numpy_selections(early, displaced, entry):
     P = people(seed=2)
     n = len(P["status"])
     st, age, disp = P["status"], P["age"], P["ever_displaced"]
     in_pool = (st == E) & ~P["at_plant"]
     jobless = np.flatnonzero((st == U) | (st == T))
     ra = np.float32(65.0)
-    groups = lm._life_course_groups_kernel(n, st, in_pool, age, disp, jobless, ra, np.empty((3, n), np.int64))
+    ages = np.float32(early), np.float32(displaced), np.float32(entry)
+    groups = lm._life_course_groups_kernel(n, st, in_pool, age, disp, jobless, ra, *ages, np.empty((3, n), np.int64))
     a = age[jobless]
-    expected = (np.flatnonzero(in_pool & (age >= ra)), np.flatnonzero(in_pool & (age >= 60) & (age < ra)),
-                jobless[a >= ra], jobless[(a >= 60) & (a < ra) & ~disp[jobless]],
-                jobless[(a >= 55) & (a < ra) & disp[jobless]], np.flatnonzero((st == INACTIVE) & (age < 60)))
+    expected = (np.flatnonzero(in_pool & (age >= ra)), np.flatnonzero(in_pool & (age >= early) & (age < ra)),
+                jobless[a >= ra], jobless[(a >= early) & (a < ra) & ~disp[jobless]],
+                jobless[(a >= displaced) & (a < ra) & disp[jobless]], np.flatnonzero((st == INACTIVE) & (age < entry)))
     for got, want in zip(groups, expected):
         assert np.array_equal(got, want)
 

@@ -171,6 +171,66 @@ def test_plants_short_of_job_seekers_hire_inactive_residents_of_the_configured_a
     assert (P.age[hired] >= ages[0]).all() and (P.age[hired] < ages[1]).all()
 
 
+# Nobody is hired, loses a job, stops searching or starts retraining: only the life
+# course moves the statuses.
+FROZEN = {"labour.matching_efficiency": 0.0, "labour.separation_rate": 0.0, "labour.leave_labour_force_rate": 0.0,
+          "labour.displaced_training_rate": 0.0}
+AGED = 0.2  # more than two periods of ageing: those this much past an age at the end were past it all along
+
+
+@pytest.mark.parametrize("age", [60.0, 50.0])
+def test_early_retirement_starts_at_the_configured_age(age):
+    # Two life-course periods; everyone in the early-retirement band retires at the first.
+    m = CohesionModel(scale=0.05, rng=3, end="2003-02",
+                      overrides={**FROZEN, "labour.retirement_rate_60": 1.0, "labour.early_retirement_age": age})
+    P = m.people
+    n = P.n
+    working_or_searching = ((P.status[:n] == Status.EMPLOYED) & ~P.at_plant[:n]) | (P.status[:n] == Status.UNEMPLOYED)
+    m.run()
+    kept = working_or_searching & P.present[:n] & ~P.ever_displaced[:n]
+    retired = P.status[:n] == Status.RETIRED
+    band = kept & (P.age[:n] >= age + AGED) & (P.age[:n] < m.config["labour.retirement_age"])
+    younger = kept & (P.age[:n] < age)
+    assert band.sum() > 30 and retired[band].all()
+    assert younger.sum() > 300 and not retired[younger].any()
+
+
+@pytest.mark.parametrize("age", [55.0, 45.0])
+def test_displaced_job_seekers_retire_from_the_configured_age(age):
+    m = CohesionModel(scale=0.05, rng=3, end="2003-02",
+                      overrides={**FROZEN, "labour.displaced_retirement_rate": 1.0,
+                                 "labour.displaced_retirement_age": age})
+    P = m.people
+    n = P.n
+    # Workers outside the plants aged 35-64 are laid off before the first week.
+    laid_off = np.flatnonzero((P.status[:n] == Status.EMPLOYED) & ~P.at_plant[:n] & (P.age[:n] >= 35)
+                              & (P.age[:n] < 64))
+    m.labour.displace(laid_off, 0, 0)
+    m.run()
+    kept = np.zeros(n, bool)
+    kept[laid_off] = P.present[laid_off]
+    retired = P.status[:n] == Status.RETIRED
+    band = kept & (P.age[:n] >= age + AGED) & (P.age[:n] < m.config["labour.retirement_age"])
+    younger = kept & (P.age[:n] < age)
+    assert band.sum() > 30 and retired[band].all()
+    assert younger.sum() > 30 and not retired[younger].any()
+
+
+@pytest.mark.parametrize("age", [60.0, 40.0])
+def test_only_persons_under_the_configured_age_enter_the_labour_force(age):
+    m = CohesionModel(scale=0.05, rng=3, end="2003-02",
+                      overrides={**FROZEN, "labour.enter_labour_force_rate": 1.0, "labour.entry_max_age": age})
+    P = m.people
+    n = P.n
+    inactive = P.status[:n] == Status.INACTIVE
+    m.run()
+    kept = inactive & P.present[:n]
+    under = kept & (P.age[:n] < age)
+    older = kept & (P.age[:n] >= age + AGED)
+    assert under.sum() > 100 and (P.status[:n][under] != Status.INACTIVE).all()  # searching (or taken by a plant)
+    assert older.sum() > 50 and (P.status[:n][older] == Status.INACTIVE).all()
+
+
 def test_streams_depend_only_on_seed_and_name():
     a = stream(7, "labour").random(5)
     stream(7, "demography").random(100)

@@ -192,21 +192,23 @@ class LabourMarket:
         # people retire or lose their job.
         jobless, held, effort_kept, kind_kept, aged = self._pools(boost)
 
-        # Retirement (every period): at the retirement age, early from 60, and displaced
-        # workers from 55.
+        # Retirement (every period): at the retirement age, early from
+        # ``early_retirement_age``, and displaced workers from ``displaced_retirement_age``.
         if life_course:
             if self._group_rows.shape[1] < P.n:
                 self._group_rows = np.empty((3, len(P.status)), np.int64)
-            employed_old, employed_60, jobless_old, jobless_60, displaced_55, inactive = _life_course_groups_kernel(
+            (employed_old, employed_early, jobless_old, jobless_early, displaced_older,
+             inactive) = _life_course_groups_kernel(
                 P.n, P.status, self._in_pool, P.age, P.ever_displaced, jobless, np.float32(p["retirement_age"]),
-                self._group_rows)
+                np.float32(p["early_retirement_age"]), np.float32(p["displaced_retirement_age"]),
+                np.float32(p["entry_max_age"]), self._group_rows)
             pr = self.per_period
             retire = np.concatenate([
                 bernoulli(rng, employed_old, pr("retirement_rate_65")),
-                bernoulli(rng, employed_60, pr("retirement_rate_60")),
+                bernoulli(rng, employed_early, pr("retirement_rate_60")),
                 jobless_old,
-                bernoulli(rng, jobless_60, pr("retirement_rate_60")),
-                bernoulli(rng, displaced_55, pr("displaced_retirement_rate")),
+                bernoulli(rng, jobless_early, pr("retirement_rate_60")),
+                bernoulli(rng, displaced_older, pr("displaced_retirement_rate")),
             ])
             _retire_kernel(retire, m.week, np.float32(m.config["strain.pension_share"]),
                            np.float32(p["hours_per_week"]), held, P.sector, P.wage, P.pension, P.status, P.job_end,
@@ -444,37 +446,40 @@ def _labour_pools_kernel(n, status, at_plant, sector, n_sec, in_pool, blocks, bl
 
 
 @kernel
-def _life_course_groups_kernel(n, status, in_pool, age, ever_displaced, jobless, retirement_age, rows):
+def _life_course_groups_kernel(n, status, in_pool, age, ever_displaced, jobless, retirement_age, early_age,
+                               displaced_age, entry_max_age, rows):
     """The groups at risk of retiring or entering the labour force: those employed
     outside the plants (marked in ``in_pool``) at or past ``retirement_age`` and from
-    60, the ``jobless`` (sorted) at or past it, the jobless from 60 who were not
-    displaced, the displaced jobless from 55, and the inactive under 60. Rows are
+    ``early_age`` below it, the ``jobless`` (sorted) at or past it, the jobless from
+    ``early_age`` below it who were not displaced, the displaced jobless from
+    ``displaced_age`` below it, and the inactive under ``entry_max_age``. Rows are
     sorted; the first two and the last groups are written to the start of ``rows[0]``,
     ``rows[1]`` and ``rows[2]`` (at least ``n`` long)."""
-    employed_old, employed_60, inactive = rows[0], rows[1], rows[2]
-    n_old = n_60 = ni = 0
+    employed_old, employed_early, inactive = rows[0], rows[1], rows[2]
+    n_old = n_early = ni = 0
     for p in range(n):  # every row is written and kept only if it belongs (no branches)
         a = age[p]
         e = in_pool[p]
         employed_old[n_old] = p
         n_old += e & (a >= retirement_age)
-        employed_60[n_60] = p
-        n_60 += e & (a >= 60) & (a < retirement_age)
+        employed_early[n_early] = p
+        n_early += e & (a >= early_age) & (a < retirement_age)
         inactive[ni] = p
-        ni += (status[p] == INACTIVE) & (a < 60)
+        ni += (status[p] == INACTIVE) & (a < entry_max_age)
     mj = len(jobless)
-    jobless_old, jobless_60, displaced_55 = np.empty(mj, np.int64), np.empty(mj, np.int64), np.empty(mj, np.int64)
-    nj_old = nj_60 = nd_55 = 0
+    jobless_old, jobless_early, displaced_older = (np.empty(mj, np.int64), np.empty(mj, np.int64),
+                                                   np.empty(mj, np.int64))
+    nj_old = nj_early = nd_older = 0
     for p in jobless:
         a = age[p]
         jobless_old[nj_old] = p
         nj_old += a >= retirement_age
-        jobless_60[nj_60] = p
-        nj_60 += (a >= 60) & (a < retirement_age) & (not ever_displaced[p])
-        displaced_55[nd_55] = p
-        nd_55 += (a >= 55) & (a < retirement_age) & ever_displaced[p]
-    return (employed_old[:n_old], employed_60[:n_60], jobless_old[:nj_old], jobless_60[:nj_60],
-            displaced_55[:nd_55], inactive[:ni])
+        jobless_early[nj_early] = p
+        nj_early += (a >= early_age) & (a < retirement_age) & (not ever_displaced[p])
+        displaced_older[nd_older] = p
+        nd_older += (a >= displaced_age) & (a < retirement_age) & ever_displaced[p]
+    return (employed_old[:n_old], employed_early[:n_early], jobless_old[:nj_old], jobless_early[:nj_early],
+            displaced_older[:nd_older], inactive[:ni])
 
 
 @kernel
