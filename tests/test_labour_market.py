@@ -231,6 +231,23 @@ def test_only_persons_under_the_configured_age_enter_the_labour_force(age):
     assert older.sum() > 50 and (P.status[:n][older] == Status.INACTIVE).all()
 
 
+@pytest.mark.parametrize("window", [52, 8])
+def test_displaced_job_seekers_start_retraining_only_within_the_configured_window(window):
+    m = CohesionModel(scale=0.05, rng=3, end="2003-06", overrides={**FROZEN, "labour.training_window_weeks": window})
+    P = m.people
+    n = P.n
+    laid_off = np.flatnonzero((P.status[:n] == Status.EMPLOYED) & ~P.at_plant[:n])[::5]
+    m.labour.displace(laid_off, 0, 0)
+    for _ in range(12):
+        m.step()
+    searching = laid_off[(P.status[laid_off] == Status.UNEMPLOYED) & P.present[laid_off]]
+    m.labour.p["displaced_training_rate"] = 1.0  # twelve weeks after the layoff, all who may start do
+    m.step()
+    started = P.status[searching] == Status.TRAINING
+    assert len(searching) > 100
+    assert started.all() if window > 12 else not started.any()
+
+
 def test_streams_depend_only_on_seed_and_name():
     a = stream(7, "labour").random(5)
     stream(7, "demography").random(100)

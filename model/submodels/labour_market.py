@@ -217,8 +217,8 @@ class LabourMarket:
 
         # Background separations (plants lose workers only in the timeline's waves): drawn
         # by position among those at work outside the plants, in row order; they claim EI.
-        # Then retraining: entry in the first year after a layoff, completion, then search
-        # again.
+        # Then retraining: entry within ``training_window_weeks`` of a layoff, completion,
+        # then search again.
         positions = bernoulli(rng, self._positions[:held.sum()], p["separation_rate"])
         claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"],
                                  P.job_start.dtype)
@@ -226,7 +226,7 @@ class LabourMarket:
             positions, self._in_pool, self._pool_blocks, BLOCK, m.week, held, P.sector, P.status, P.employer,
             P.job_end, P.spell_start, P.job_start, P.wage, claim, P.ei_entitlement, P.ei_left, P.ei_paid,
             P.ei_exhausted, P.ei_benefit, P.severance_left, P.ei_wait, jobless, P.ever_displaced, P.displaced_week,
-            P.retrained, P.training_left, effort_kept)
+            int(p["training_window_weeks"]), P.retrained, P.training_left, effort_kept)
         self.separations = len(sep)
         start = bernoulli(rng, recent, p["displaced_training_rate"])
         training_weeks = int(p["training_weeks"])
@@ -526,7 +526,8 @@ def _retire_kernel(ids, week, pension_share, hours, held, sector, wage, pension,
 @kernel
 def _separate_kernel(positions, in_pool, blocks, block, week, held, sector, status, employer, job_end, spell_start,
                      job_start, wage, claim, entitlement, ei_left, ei_paid, ei_exhausted, ei_benefit, severance_left,
-                     ei_wait, jobless, ever_displaced, displaced_week, retrained, training_left, effort):
+                     ei_wait, jobless, ever_displaced, displaced_week, training_window, retrained, training_left,
+                     effort):
     """The week's separations and retraining: those employed outside the plants at
     ``positions`` (sorted, in the row order of those marked in ``in_pool``; see
     :func:`_rows_at_kernel`) lose their job this week (one job fewer held in its sector)
@@ -545,16 +546,17 @@ def _separate_kernel(positions, in_pool, blocks, block, week, held, sector, stat
         spell_start[p] = week
     ei.open_claims_of(separated, job_start, job_end, wage, claim, entitlement, ei_left, ei_paid, ei_exhausted,
                       ei_benefit, severance_left, ei_wait)
-    seeking, recent = _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, retrained,
-                                         training_left, effort)
+    seeking, recent = _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, training_window,
+                                         retrained, training_left, effort)
     return separated, seeking, recent
 
 
 @kernel
-def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, retrained, training_left, effort):
+def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, training_window, retrained,
+                       training_left, effort):
     """Among ``jobless`` (those retired this week are skipped): the job seekers, and those
-    of them displaced less than 52 weeks ago who have not retrained, who may start
-    retraining. Those in training do a week of it; those who complete it are retrained
+    of them displaced less than ``training_window`` weeks ago who have not retrained, who
+    may start retraining. Those in training do a week of it; those who complete it are retrained
     and search again (they are not among the seekers returned; their search ``effort``,
     aligned with ``jobless``, is set to NaN: to be found again)."""
     seeking = np.empty(len(jobless), np.int64)
@@ -566,7 +568,7 @@ def _retraining_kernel(jobless, week, status, ever_displaced, displaced_week, re
         if st == UNEMPLOYED:
             seeking[ns] = p
             ns += 1
-            if ever_displaced[p] and week - displaced_week[p] < 52 and not retrained[p]:
+            if ever_displaced[p] and week - displaced_week[p] < training_window and not retrained[p]:
                 recent[nr] = p
                 nr += 1
         elif st == TRAINING:
