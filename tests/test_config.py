@@ -75,6 +75,7 @@ def test_bad_override_is_refused(overrides, message):
     ("labour.entry_max_age", 14.0, "labour.entry_max_age = 14.0 is below its minimum 15"),
     ("labour.training_window_weeks", 26.5, "labour.training_window_weeks must be a whole number"),
     ("labour.training_window_weeks", -1, "labour.training_window_weeks = -1 is below its minimum 0"),
+    ("distress.duration_weeks", 0.5, "distress.duration_weeks = 0.5 is below its minimum 1"),
     ("cohesion.high_distress_share", 1.1, "cohesion.high_distress_share = 1.1 is above its maximum 1"),
     ("cohesion.marginalized_weights", [0.0, 2.0], "cohesion.marginalized_weights = 0.0 is below its minimum 0.1"),
     ("ei.long_tenured_min_extra_weeks", 5.5, "ei.long_tenured_min_extra_weeks must be a whole number"),

@@ -163,6 +163,28 @@ def test_only_adults_are_scored_children_of_a_jobless_household_are_not():
     assert P.distress_state[kid] == 0.0 and kid not in m.distress.active
 
 
+@pytest.mark.parametrize("weeks", [52.0, 13.0])
+def test_distress_grows_with_the_spell_over_the_configured_weeks(weeks):
+    # The state takes its level at once: the job loss, plus the duration effect in
+    # proportion to the weeks without a job, up to duration_weeks.
+    m = small(overrides={"distress.duration_weeks": weeks, "distress.adjust_rate": 1.0,
+                         "distress.household_spillover": 0.0})
+    P = m.people
+    x = int(m.adults[(P.status[m.adults] == Status.EMPLOYED) & (P.distress_state[m.adults] == 0)][0])
+    P.female[x], P.sector[x] = True, m.sectors.index("trade")  # no extra for men or blue-collar
+    P.support_week[x], P.service[x] = -10_000, -1
+    P.status[x] = Status.UNEMPLOYED
+    P.spell_start[x] = m.week
+    p = m.config.section("distress")
+    levels = []
+    for _ in range(26):
+        m.week += 1
+        m.distress.step(np.array([x]), np.zeros(0, np.int64))
+        levels.append(float(P.distress_state[x]))
+    expected = [p["job_loss"] + p["duration"] * min(w / weeks, 1.0) for w in range(1, 27)]
+    assert levels == pytest.approx(expected, abs=1e-6)
+
+
 @pytest.mark.parametrize("cut", [0.01, 0.1])
 def test_a_negligible_state_goes_back_to_the_trait_and_out_of_the_update(cut):
     m = small(overrides={"distress.negligible_state": cut, "distress.household_spillover": 0.0})

@@ -5,7 +5,7 @@ A person's distress is a stable trait (individual differences, mean 0 and SD
 circumstances. Each week the state moves a share ``distress.adjust_rate`` of the way to
 its current level::
 
-    level = g * (job_loss * jobless + duration * min(weeks without a job / 52, 1)
+    level = g * (job_loss * jobless + duration * min(weeks without a job / duration_weeks, 1)
                  + ei_exhausted * exhausted + wage_loss * share of wage lost on re-employment)
             + strain * household under strain
             + household_spillover * mean state of the other members of the household
@@ -83,7 +83,7 @@ class Distress:
             P.ei_exhausted, P.ever_displaced, P.reemployed_week, P.wage, P.displaced_wage,
             P.support_week, P.support_effect, P.service, P.distress_trait, P.distress_state,
             P.distress, H.first_row, H.arrived, self.blue, m.orgs.service, self.service_effect,
-            p["job_loss"], p["duration"], p["ei_exhausted"], np.float32(p["wage_loss"]),
+            p["job_loss"], p["duration"], float(p["duration_weeks"]), p["ei_exhausted"], np.float32(p["wage_loss"]),
             p["reemployment_recovery"], p["men_extra"], p["blue_collar_extra"], p["strain"],
             p["household_spillover"], p["adjust_rate"], p["negligible_state"],
             self._person_mark, self._household_flag, self._household_total, self._household_count)
@@ -115,7 +115,7 @@ def _distress_kernel(active, jobless, displaced, strained, adults, n, week, memo
                      ei_exhausted, ever_displaced, reemployed_week, wage, displaced_wage,
                      support_week, support_effect, service, trait, state, distress,
                      first_row, arrived, blue, org_service, service_effect,
-                     job_loss, duration, exhausted_effect, wage_loss, recovery, men_extra,
+                     job_loss, duration, duration_weeks, exhausted_effect, wage_loss, recovery, men_extra,
                      blue_extra, strain, spillover, adjust_rate, negligible,
                      person_mark, household_flag, household_total, household_count):
     """One week of distress: select the adults to update, move their state towards its
@@ -168,7 +168,7 @@ def _distress_kernel(active, jobless, displaced, strained, adults, n, week, memo
         h = household[i]
         level = 0.0
         if status[i] == unemployed or status[i] == training:
-            level = job_loss + duration * min((week - spell_start[i]) / 52.0, 1.0)
+            level = job_loss + duration * min((week - spell_start[i]) / duration_weeks, 1.0)
             if ei_exhausted[i]:
                 level += exhausted_effect
         # Re-employed displaced workers keep part of the distress in proportion to the wage lost.
