@@ -39,8 +39,8 @@ def _age_kernel(present_mask, age, status, female, years, working_age, young_fro
     reach working age from ``child`` to ``inactive``, and returns the rows present (in
     row order), the young adults (from ``young_from`` to below ``young_to``) and the
     women of fertile age (from ``fertile_from`` to below ``fertile_to``) among them, and
-    which whole years of age (0-120) occur. The rows looked at are ``rows`` (sorted) and every
-    row from ``first_new`` on: by default all rows; the demography passes the rows
+    which whole years of age (0-120) occur. The rows looked at are ``rows`` (sorted) and
+    every row from ``first_new`` on: by default all rows; the demography passes the rows
     present at its last period and the rows added since, as only it adds and removes
     persons."""
     if rows is None:
