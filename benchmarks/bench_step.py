@@ -53,7 +53,7 @@ def per_agent_labour_week(model: CohesionModel) -> None:
                 continue
             if age >= p["retirement_age"] and rnd.random() < p["retirement_rate_65"]:
                 agent.status_code = Status.RETIRED
-            elif 60 <= age < p["retirement_age"] and rnd.random() < p["retirement_rate_60"]:
+            elif p["early_retirement_age"] <= age < p["retirement_age"] and rnd.random() < p["retirement_rate_60"]:
                 agent.status_code = Status.RETIRED
             elif rnd.random() < p["separation_rate"]:
                 agent.status_code = Status.UNEMPLOYED
@@ -61,16 +61,17 @@ def per_agent_labour_week(model: CohesionModel) -> None:
         elif status == Status.UNEMPLOYED:
             if age >= p["retirement_age"]:
                 agent.status_code = Status.RETIRED
-            elif agent.ever_displaced and age >= 55 and rnd.random() < p["displaced_retirement_rate"]:
+            elif (agent.ever_displaced and age >= p["displaced_retirement_age"]
+                  and rnd.random() < p["displaced_retirement_rate"]):
                 agent.status_code = Status.RETIRED
             elif rnd.random() < p["leave_labour_force_rate"]:
                 agent.status_code = Status.INACTIVE
             else:
                 seekers.append(agent)
-        elif status == Status.INACTIVE and age < 60 and rnd.random() < p["enter_labour_force_rate"]:
+        elif status == Status.INACTIVE and age < p["entry_max_age"] and rnd.random() < p["enter_labour_force_rate"]:
             agent.status_code = Status.UNEMPLOYED
     vacancies = max(float(model.labour.vacancies.sum()), 0.0)
-    rate = min(0.95, p["matching_efficiency"] * np.sqrt(vacancies / max(len(seekers), 1)))
+    rate = min(p["max_hire_probability"], p["matching_efficiency"] * np.sqrt(vacancies / max(len(seekers), 1)))
     for agent in seekers:
         if rnd.random() < rate:
             agent.status_code = Status.EMPLOYED
