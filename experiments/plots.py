@@ -27,7 +27,9 @@ def unemployment_and_job_losses(timeseries: pd.DataFrame, layoffs: pd.DataFrame,
     ax2.grid(alpha=0.3)
     if len(layoffs):
         spans = layoffs.groupby("employer", sort=False)["date"].agg(["min", "max"]).sort_values("min")
-        top = ax1.get_ylim()[1]
+        low, high = ax1.get_ylim()
+        top = high + 0.3 * (high - low)  # headroom: the names' three rows stand above the curve
+        ax1.set_ylim(low, top)
         for i, (employer, row) in enumerate(spans.iterrows()):
             end = row["max"] + pd.Timedelta(days=7)
             for ax in (ax1, ax2):
