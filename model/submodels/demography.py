@@ -251,16 +251,10 @@ class Demography:
         annual = gompertz_annual(np.arange(121) + 0.5, *self.p["mortality_gompertz"], self.p["mortality_cap"])
         self.death_by_age = 1.0 - (1.0 - annual) ** years
         # Births: the total fertility rate spread evenly over the fertile ages.
-        self.fertile_from, self.fertile_to = self.p["fertile_ages"]
-        if not self.fertile_from < self.fertile_to:
-            raise ConfigError(f"demography.fertile_ages: the first age ({self.fertile_from}) must be below the "
-                              f"second ({self.fertile_to})")
+        self.fertile_from, self.fertile_to = self._ages("fertile_ages")
         self.birth_prob = self.p["fertility_rate"] / (self.fertile_to - self.fertile_from) * years  # per woman
         # Young adults who may leave alone.
-        self.young_from, self.young_to = self.p["young_adult_ages"]
-        if not self.young_from < self.young_to:
-            raise ConfigError(f"demography.young_adult_ages: the first age ({self.young_from}) must be below the "
-                              f"second ({self.young_to})")
+        self.young_from, self.young_to = self._ages("young_adult_ages")
         t = model.territory
         p06 = t.municipalities["pop_2006"].to_numpy(float)
         p11 = t.municipalities["pop_2011"].to_numpy(float)
@@ -285,6 +279,13 @@ class Demography:
         if len(self.pending) < H.n:
             self.pending = np.concatenate([self.pending, np.zeros(H.n - len(self.pending), bool)])
         self.pending[households] = True
+
+    def _ages(self, key: str) -> tuple[float, float]:
+        """The ages (from, below) of ``demography.<key>``, which must run forwards."""
+        lo, hi = self.p[key]
+        if not lo < hi:
+            raise ConfigError(f"demography.{key}: the first age ({lo}) must be below the second ({hi})")
+        return lo, hi
 
     def period_ends(self, week: int) -> bool:
         """Whether week ``week`` (from 0) is the last of a period: the week of the
