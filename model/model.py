@@ -67,6 +67,7 @@ from .territory import load_territory
 from .timeline import Timeline
 
 NA = float("nan")
+SOCIAL_SPINUP_WEEKS = 104  # weeks the social submodels run before the start, then discarded
 
 
 def renews_ties(day: date, week: int) -> bool:
@@ -130,11 +131,16 @@ class WeekStats:
     helping_acts: int = 0
     helpers_trained: int = 0
     trained_helpers_reached_share: float = NA
+    guide_copies_cumulative: int = 0
+    guide_readers_cumulative: int = 0
     helper_referrals_cumulative: int = 0
     self_referrals_cumulative: int = 0
     org_referrals_cumulative: int = 0
     service_clients: int = 0
     service_waiting: int = 0
+    psychosocial_waiting: int = 0
+    psychosocial_admitted: int = 0
+    psychosocial_wait_weeks: float = NA
     knows_services_share: float = NA
     cohesion_index: float = NA
     belonging_mean: float = NA
@@ -276,6 +282,7 @@ class CohesionModel(mesa.Model):
         self.finances = HouseholdFinances(self)
         self.demography = Demography(self)
         self.interventions = Interventions(self)
+        self.interventions.initialize()
         self.ties = Ties(self)
         self.distress = Distress(self)
         self.committees = Committees(self)
@@ -285,9 +292,9 @@ class CohesionModel(mesa.Model):
         self.ties.refresh_pools()
         self._init_social(np.arange(self.people.n))
         self._refresh_adults()
-        self.belonging.summarize()
-        self.belonging.tie_integrity = self.ties.integrity(self.adults)
         self.need = np.zeros(0, np.int64)
+        self._spin_up_social()
+        self.belonging.summarize()
 
         self.grid = OrthogonalMooreGrid((self.territory.width, self.territory.height), torus=False,
                                         random=self.random, cell_klass=SlottedCell)
@@ -346,6 +353,26 @@ class CohesionModel(mesa.Model):
     def _find_need(self) -> None:
         """Adults in high distress this week."""
         self.need = aggregates.at_or_above(self.adults, self.people.distress, self._high_distress)
+
+    def _spin_up_social(self) -> None:
+        """Start the social state from its steady state, so that no measure is still settling
+        from its starting value during the run: the personal network at its steady share
+        of lost ties (``Ties.settle``), then ``SOCIAL_SPINUP_WEEKS`` weeks of distress,
+        support, services and participation before the first week, with the labour market,
+        households, population and the structures in force at the start held as they are.
+        The weeks are numbered -104 to -1; nothing is recorded."""
+        self.ties.settle(self.demography.departure_rate(), self.streams["ties"])
+        self.belonging.tie_integrity = self.ties.renew(self.streams["ties"])
+        jobless = self.labour.jobless
+        strained = self.finances.strained_households
+        self.interventions.hold(self.start_date)
+        for week in range(-SOCIAL_SPINUP_WEEKS, 0):
+            self.week = week
+            self.distress.step(jobless, strained)
+            self._find_need()
+            self.services.step(self.support.step(), strained)
+            self.belonging.step()
+        self.week = 0
 
     def _init_social(self, ids: np.ndarray) -> None:
         """Traits, marginalization, belonging, knowledge of services and ties of new persons."""
@@ -515,12 +542,18 @@ class CohesionModel(mesa.Model):
             s.trained_helpers_reached_share = float(P.met_distressed[trained].mean()) if len(trained) else NA
         else:
             s.helpers_trained, s.trained_helpers_reached_share = 0, NA
+        guide = self.interventions["guide"]
+        s.guide_copies_cumulative = guide.copies
+        s.guide_readers_cumulative = guide.readers
         c = self.services.counts
         s.helper_referrals_cumulative = c["helper_referrals"]
         s.self_referrals_cumulative = c["self_referrals"]
         s.org_referrals_cumulative = c["org_referrals"]
         s.service_clients = self.services.clients
         s.service_waiting = self.services.waiting
+        s.psychosocial_waiting = self.services.psy_waiting
+        s.psychosocial_admitted = self.services.psy_admitted
+        s.psychosocial_wait_weeks = self.services.psy_wait_weeks
         s.knows_services_share = knows / len(adult) if len(adult) else NA
         b = self.belonging
         s.belonging_mean = b.belonging_mean

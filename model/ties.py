@@ -8,6 +8,13 @@ works there at the time of use (``Ties.place_worker``). A tie to someone who has
 moved away stays in the slot and simply no longer helps; out-migration thus thins
 everyone's network, which the cohesion index measures (``tie_integrity``).
 
+Job loss cuts workplace ties: when a closure lays a worker off, each of their co-worker
+ties is lost with probability ``support.workplace_tie_loss`` (the slot holds ``LOST``:
+filled, but nobody answers). Losing those ties is one of the ways job loss lowers
+perceived social integration (Pohlan 2019 [pohlan-2019]) and raises loneliness
+(Morrish & Medina-Lara 2021 [morrish-medina-lara-2021]). Lost ties count against
+``tie_integrity`` and are renewed like ties to persons who left.
+
 Ties are made when a person enters the model:
 - household: up to two other members of the household;
 - kin and friends: random residents of the same municipality (share
@@ -31,6 +38,7 @@ from .jit import kernel
 from .state import ORG_KINDS, Status
 
 KINDS = ("household", "kin_friends", "neighbours", "coworkers", "informal_place")
+EMPTY, LOST = -1, -2  # slot codes: no tie; a tie that was cut (workplace ties at a layoff)
 
 
 def _pick_in_groups(group_sorted: np.ndarray, members_sorted: np.ndarray, groups: np.ndarray,
@@ -184,7 +192,7 @@ def _resolve(ids, slot, slots, slot_is_place, place_worker, present):
         t = np.int64(slots[ids[j], slot[j]])
         if t >= 0 and slot_is_place[slot[j]]:
             t = place_worker[t]
-        if t >= 0 and not present[t]:
+        if t < 0 or not present[t]:
             t = -1
         out[j] = t
     return out
@@ -223,9 +231,9 @@ def _broken(rows, cols, slots, slot_is_place, place_worker, present, age, adult_
         adult = age[i] >= adult_age
         for b in range(len(cols)):
             s = np.int64(slots[i, cols[b]])
-            if s < 0:
+            if s == -1:  # EMPTY; a LOST tie counts as filled and lost
                 continue
-            who = place_worker[s] if slot_is_place[cols[b]] else s
+            who = s if s < 0 or not slot_is_place[cols[b]] else place_worker[s]
             lost = who < 0 or not present[who]
             if adult:
                 filled_adult += 1
@@ -315,6 +323,33 @@ class Ties:
         _replace_lost(self.slots, people, rows, outside[cols], fresh)
         return integrity
 
+    def settle(self, departure_rate: float, rng: np.random.Generator) -> None:
+        """Start the network at its steady state rather than with every tie intact: each
+        filled slot outside the household is marked ``LOST`` with the share lost just
+        before a January renewal when ties are lost at ``departure_rate`` (``d``) a year
+        and a lost tie is renewed with probability ``r = 1 - exp(-support.tie_renewal_rate)``
+        at each renewal: ``L = d / (r + (1 - r) d)``. The model then renews them once, as
+        in a January (``renew``)."""
+        r = 1.0 - np.exp(-self.p["tie_renewal_rate"])
+        d = departure_rate
+        before_renewal = d / (r + (1.0 - r) * d) if r + d > 0 else 0.0
+        P = self.model.people
+        rows = np.flatnonzero(P.present[: P.n])
+        cols = np.flatnonzero(~self.slot_is_place & (self.slot_kind != 0))
+        block = self.slots[np.ix_(rows, cols)]
+        cut = (rng.random(block.shape) < before_renewal) & (block >= 0)
+        self.slots[np.ix_(rows, cols)] = np.where(cut, LOST, block)
+
+    def cut_workplace_ties(self, ids: np.ndarray, rng: np.random.Generator) -> None:
+        """Laid-off workers ``ids`` lose each co-worker tie with probability
+        ``support.workplace_tie_loss``."""
+        cols = self.span["coworkers"]
+        if len(ids) == 0 or len(cols) == 0:
+            return
+        block = self.slots[np.ix_(ids, cols)]
+        cut = (rng.random(block.shape) < self.p["workplace_tie_loss"]) & (block >= 0)
+        self.slots[np.ix_(ids, cols)] = np.where(cut, LOST, block)
+
     def add(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         """Make the ties of persons ``ids`` (new rows)."""
         if len(ids) == 0:
@@ -362,8 +397,8 @@ class Ties:
         """Share of the filled slots outside the household of ``ids`` whose tie is present."""
         outside = np.flatnonzero(self.slot_kind != 0)
         s = self.slots[np.ix_(ids, outside)].astype(np.int64)
-        filled = s >= 0
-        place = (self.slot_kind[outside] == KINDS.index("informal_place"))[None, :] & filled
+        filled = s != EMPTY  # a LOST tie is filled and lost
+        place = (self.slot_kind[outside] == KINDS.index("informal_place"))[None, :] & (s >= 0)
         s[place] = self.place_worker[s[place]]  # a place without a worker counts as lost
         if not filled.any():
             return float("nan")

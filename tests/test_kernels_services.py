@@ -1,4 +1,4 @@
-"""The compiled kernels of the formal services, belonging and the organization network
+"""The compiled kernels of the formal services and the organization network
 against plain numpy statements of the same rules, on random states."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.submodels.belonging import _period_kernel
 from model.submodels.committees import _network_kernel
 from model.submodels.services import _admit_kernel, _places_kernel
 
@@ -59,42 +58,6 @@ def test_admission_kernel_serves_the_lists_in_order_up_to_the_free_places(seed):
     assert admitted > 0
 
 
-@pytest.mark.parametrize("seed, window, high_share", [(0, 12, 0.16), (1, 4, 0.3), (2, 26, 0.05)])
-def test_belonging_period_kernel_matches_the_numpy_rule(seed, window, high_share):
-    rng = np.random.default_rng(seed)
-    n, week = 5000, 300
-    ids = np.sort(rng.choice(n, 3000, replace=False)).astype(np.int64)
-    helped_week = rng.integers(week - 30, week, n).astype(np.int32)
-    status = rng.integers(0, 6, n).astype(np.int8)
-    distress = rng.normal(size=n).astype(np.float32)
-    marginalized = rng.random(n) < 0.15
-    participates = rng.random(n) < 0.4
-    belonging = rng.random(n).astype(np.float32)
-    u = rng.random(len(ids))
-    start_p, stop_p = np.array([[0.05, 0.08], [0.02, 0.04]]), np.array([0.03, 0.06])
-    coef = np.array([0.6, 0.15, 0.10, 0.15, 0.15, 0.4, 0.12, high_share])
-    threshold, keep = 0.994, 0.9 ** 4
-
-    # numpy statement of the rule
-    helped = week - helped_week[ids] < window  # cohesion.helped_window_weeks
-    st = status[ids]
-    high = distress[ids] >= threshold
-    hard = (st == 2) | (st == 3) | high
-    part = np.where(participates[ids], u >= stop_p[hard.astype(int)],
-                    u < start_p[marginalized[ids].astype(int), helped.astype(int)])
-    init, w0, w1, w2, w3, share, mshare, hshare = coef
-    t = init + w0 * (part - share) + w1 * helped - w2 * (high - hshare) - w3 * (marginalized[ids] - mshare)
-    target = np.clip(t, 0.0, 1.0).astype(np.float32)
-    new_ref = target + (belonging[ids] - target) * np.float32(keep)
-
-    p2, b2 = participates.copy(), belonging.copy()
-    new, n_part, n_engaged = _period_kernel(ids, u, week, start_p, stop_p, np.float32(keep), coef,
-                                            np.float32(threshold), window, helped_week, status, distress, marginalized,
-                                            p2, b2)
-    assert np.array_equal(p2[ids], part) and np.array_equal(new, new_ref) and np.array_equal(b2[ids], new_ref)
-    assert n_part == int(part.sum()) and n_engaged == int((part | helped).sum())
-
-
 def test_network_kernel_matches_the_numpy_rule():
     rng = np.random.default_rng(1)
     k, n_orgs = 30, 50
@@ -103,6 +66,8 @@ def test_network_kernel_matches_the_numpy_rule():
     u0 = np.triu(rng.random((k, k)), 1)
     base = (u0 + u0.T < 0.2) & ~np.eye(k, dtype=bool)
     links = base | ((u0 + u0.T > 0.9) & ~np.eye(k, dtype=bool))  # some links outside the base
+    c0 = np.triu(rng.random((k, k)), 1)
+    cross_ok = (c0 + c0.T < 0.5) & ~np.eye(k, dtype=bool)  # the pairs the cross-sectoral mode links
     for rates in [(0.1, 0.0, 0.0, 0.0), (0.1, 0.2, 0.05, 0.0), (0.0, 0.0, 0.0, 0.01), (0.0, 0.0, 0.0, 0.0)]:
         u = rng.random((k, k))
         fade_above = 0.8
@@ -113,7 +78,7 @@ def test_network_kernel_matches_the_numpy_rule():
         rate = np.maximum(rate, np.outer(support, support) * rates[1])
         bridge = np.outer(support, recovery)
         rate = np.maximum(rate, (bridge | bridge.T) * rates[2])
-        rate = np.maximum(rate, rates[3])
+        rate = np.maximum(rate, cross_ok * rates[3])
         sustained = rate > 0
         np.fill_diagonal(sustained, False)
         formed = ~links & (us < rate)
@@ -123,7 +88,8 @@ def test_network_kernel_matches_the_numpy_rule():
         org_links = np.zeros((n_orgs, n_orgs), bool)
         org_links[np.ix_(members, members)] = links
         got = links.copy()
-        changed = _network_kernel(u, got, base, recovery, support, *rates, fade_above, members, org_links)
+        changed = _network_kernel(u, got, base, recovery, support, *rates, cross_ok, fade_above, members,
+                                  org_links)
         assert np.array_equal(got, expected)
         assert changed == (formed.any() or fading.any())
         assert np.array_equal(org_links[np.ix_(members, members)], expected)

@@ -6,16 +6,29 @@ they take part in community activities or have helped someone in the last
 
 - participation: a non-participant starts with a probability set so that, without
   shocks, a share ``cohesion.participation_share`` of adults participate; it is raised by
-  having helped someone lately (``helper_start_extra``) and while concertation brings
-  public organizations, elected officials and residents together
-  (``concertation_start_extra``), and lowered for marginalized residents
-  (``marginalized_reach``, lifted by the inclusion actions of the cross-sectoral mode). A
-  participant stops at ``participation_exit_rate``, raised by ``displaced_exit_extra``
-  for those without a job or in high distress (displacement lowers participation);
+  having helped someone lately (``helper_start_extra``), and for the adults a concerted
+  structure reaches (``concertation_start_extra``, see below); it is lowered for
+  marginalized residents (``marginalized_reach``, lifted by the inclusion actions of the
+  cross-sectoral mode). A participant stops at ``participation_exit_rate``, raised by job
+  loss along three pathways (Kunze & Suppa 2014 [kunze-suppa-2014]: plant-closure job
+  loss lowers social participation, lastingly for some activities, and the spouses of
+  the displaced withdraw from public social activities too [kunze-suppa-2019]):
+  ``displaced_exit_extra`` for those without a job or in high distress (withdrawal and
+  stigma), ``scar_exit_extra`` for displaced workers back in a job (the effect outlasts
+  re-employment, Pohlan 2019 [pohlan-2019]), and ``household_exit_extra`` for the other
+  adults of a household with a member without a job;
 - belonging (0-1) moves a share ``belonging_rate`` a week towards
   ``belonging_initial + w1 (participating - participation_share) + w2 helped lately
-  - w3 (high distress - high_distress_share) - w4 (marginalized - marginalized_share)``
-  (``belonging_weights``), clipped to [0, 1].
+  - w3 (high distress - high_distress_share) - w4 (marginalized - marginalized_share)
+  - jobless_belonging * without a job - scar_belonging * displaced and re-employed``
+  (``belonging_weights``), clipped to [0, 1]: job loss lowers perceived social
+  integration, more with duration, and the effect outlasts re-employment (Pohlan 2019).
+
+Committees and the cross-sectoral mode work between organizations: their participation
+effect passes only through the organizations' reach. An adult is *reached* while they
+are a client of a member organization of an active committee (of any client-facing
+organization under the cross-sectoral mode) or work for one, or, with the Guide, once
+they have read it (``interventions.guide``).
 
 ``participation_share`` is the rate at which residents who are not marginalized settle
 without shocks; marginalized residents start less often, so the overall rate sits a
@@ -32,7 +45,8 @@ them.
 ``cohesion_index`` is the mean of four components in [0, 1]: ``belonging_mean``
 (attitudinal, horizontal), ``participation_rate`` (behavioural, horizontal),
 ``tie_integrity`` (the share of adults' ties outside the household who still live in
-the RCM, measured each January before lost ties are renewed: the network side) and ``org_partnership_density`` (vertical and institutional
+the RCM and were not cut by a layoff, measured each January before lost ties are
+renewed: the network side) and ``org_partnership_density`` (vertical and institutional
 ties). It follows Chan, To & Chan (2006), who define cohesion by horizontal and vertical
 interactions with both subjective (belonging) and objective (participation, ties)
 components, and Bollen & Hoyle (1990) on perceived cohesion as sense of belonging;
@@ -47,23 +61,6 @@ from ..jit import kernel
 from ..state import Status, arrived_members
 
 UNEMPLOYED, TRAINING = Status.UNEMPLOYED, Status.TRAINING
-
-
-@kernel
-def _belonging_target(participates, helped, high, marginalized, coef):
-    """Belonging a person moves towards (0-1); ``coef``: belonging_initial, the four
-    belonging_weights, participation_share, marginalized_share, high_distress_share."""
-    initial, w_part, w_helped, w_high, w_marg, share, marg_share, high_share = coef
-    t = (initial + w_part * ((1.0 if participates else 0.0) - share) + w_helped * (1.0 if helped else 0.0)
-         - w_high * ((1.0 if high else 0.0) - high_share) - w_marg * ((1.0 if marginalized else 0.0) - marg_share))
-    return np.float32(min(max(t, 0.0), 1.0))
-
-
-@kernel
-def _initial_belonging_kernel(ids, coef, threshold, participates, distress, marginalized, belonging):
-    """Belonging of new persons ``ids``: their target, without having helped anyone."""
-    for i in ids:
-        belonging[i] = _belonging_target(participates[i], False, distress[i] >= threshold, marginalized[i], coef)
 
 
 @kernel
@@ -98,42 +95,20 @@ def _participation_kernel(ids, u, share, marginalized_reach, marginalized, parti
         participates[i] = u[j] < share * (marginalized_reach if marginalized[i] else 1.0)
 
 
-@kernel
-def _period_kernel(ids, u, week, start_p, stop_p, keep, coef, threshold, helped_window, helped_week, status,
-                   distress, marginalized, participates, belonging):
-    """Participation and belonging of adults ``ids`` over one period. A non-participant
-    starts at ``u < start_p[marginalized, helped lately]``, a participant stops at
-    ``u < stop_p[without a job or in high distress]``; belonging then keeps a share
-    ``keep`` of its distance to the target. Return the adults' new belonging, how many
-    participate, and how many participate or have helped lately (engagement mode)."""
-    # The threshold of ``u`` and the target depend on yes/no factors only: tables of them.
-    # threshold[participates, marginalized, helped, without a job or in high distress]
-    # target[participates, helped, high distress, marginalized]
-    threshold_u = np.empty((2, 2, 2, 2))
-    target = np.empty((2, 2, 2, 2), np.float32)
-    for a in range(2):
-        for b in range(2):
-            for c in range(2):
-                for d in range(2):
-                    threshold_u[a, b, c, d] = stop_p[d] if a else start_p[b, c]
-                    target[a, b, c, d] = _belonging_target(a == 1, b == 1, c == 1, d == 1, coef)
-    new = np.empty(len(ids), np.float32)
-    n_part = n_engaged = 0
-    for j in range(len(ids)):
-        i = ids[j]
-        was = participates[i]
-        helped = week - helped_week[i] < helped_window
-        high = distress[i] >= threshold
-        marg = marginalized[i]
-        hard = (status[i] == UNEMPLOYED) | (status[i] == TRAINING) | high
-        # a participant stays at u >= threshold, a non-participant starts at u < threshold
-        part = (u[j] < threshold_u[np.int64(was), np.int64(marg), np.int64(helped), np.int64(hard)]) != was
-        participates[i] = part
-        t = target[np.int64(part), np.int64(helped), np.int64(high), np.int64(marg)]
-        new[j] = belonging[i] = t + (belonging[i] - t) * keep
-        n_part += part
-        n_engaged += part | helped
-    return new, n_part, n_engaged
+# Exposure to job loss, for stopping participation (``stop`` table) and belonging (``target``).
+NONE, HOUSEHOLD, SCARRED, JOBLESS = 0, 1, 2, 3  # own exposure; JOBLESS also covers high distress
+
+
+def belonging_targets(p: dict) -> np.ndarray:
+    """Belonging a person moves towards, as a table indexed by
+    ``[participates, helped lately, high distress, marginalized, displacement]`` where
+    displacement is 0 (none), 1 (displaced, back in a job) or 2 (without a job)."""
+    w_part, w_helped, w_high, w_marg = p["belonging_weights"]
+    part, helped, high, marg, disp = np.ix_([0, 1], [0, 1], [0, 1], [0, 1], [0, 1, 2])
+    t = (p["belonging_initial"] + w_part * (part - p["participation_share"]) + w_helped * helped
+         - w_high * (high - p["high_distress_share"]) - w_marg * (marg - p["marginalized_share"])
+         - p["scar_belonging"] * (disp == 1) - p["jobless_belonging"] * (disp == 2))
+    return np.clip(t, 0.0, 1.0).astype(np.float32)
 
 
 class Belonging:
@@ -147,10 +122,8 @@ class Belonging:
         exit_w = self.p["participation_exit_rate"]
         self.start_w = exit_w * share / max(1.0 - share, 1e-9)
         self.exit_w = exit_w
-        p = self.p
-        self.coef = np.array([p["belonging_initial"], *p["belonging_weights"], share, p["marginalized_share"],
-                              p["high_distress_share"]], float)
-        self._table_cache: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
+        self.target = belonging_targets(self.p)
+        self._table_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         self.engaged_share = float("nan")
         self.tie_integrity = float("nan")
 
@@ -167,50 +140,77 @@ class Belonging:
         ids = np.asarray(ids, np.int64)
         _participation_kernel(ids, rng.random(len(ids)), float(self.p["participation_share"]),
                               float(self.p["marginalized_reach"]), P.marginalized, P.participates)
-        _initial_belonging_kernel(ids, self.coef, np.float32(self.threshold), P.participates,
-                                  P.distress, P.marginalized, P.belonging)
+        high = P.distress[ids] >= np.float32(self.threshold)
+        P.belonging[ids] = self.target[P.participates[ids].astype(np.int64), 0, high.astype(np.int64),
+                                       P.marginalized[ids].astype(np.int64), self._displacement(ids)]
+
+    def _displacement(self, ids: np.ndarray) -> np.ndarray:
+        """0: no job loss, 1: displaced by a closure and back in a job, 2: without a job."""
+        P = self.model.people
+        status = P.status[ids]
+        jobless = (status == UNEMPLOYED) | (status == TRAINING)
+        scarred = P.ever_displaced[ids] & (status == Status.EMPLOYED)
+        return np.where(jobless, 2, np.where(scarred, 1, 0))
+
+    def exposure(self, ids: np.ndarray) -> np.ndarray:
+        """Each adult's exposure to job loss: ``JOBLESS`` (without a job, or in high
+        distress), ``SCARRED`` (displaced by a closure, back in a job), ``HOUSEHOLD`` (lives
+        with someone without a job) or ``NONE``."""
+        m, P = self.model, self.model.people
+        disp = self._displacement(ids)
+        jobless_rows = m.labour.jobless
+        household_hit = np.zeros(m.households.n, bool)
+        household_hit[P.household[jobless_rows]] = True
+        hard = (disp == 2) | (P.distress[ids] >= np.float32(self.threshold))
+        return np.where(hard, JOBLESS, np.where(disp == 1, SCARRED,
+                                                np.where(household_hit[P.household[ids]], HOUSEHOLD, NONE)))
 
     def step(self) -> None:
+        """Participation and belonging of the adults, once a period."""
         m, P, p = self.model, self.model.people, self.p
         if not m.demography.period_ends(m.week):
             return
         iv = m.interventions
         ids = m.adults
-        rng = m.streams["belonging"]
-        u = rng.random(len(ids))
-        marg_reach = p["marginalized_reach"]
-        if iv.active("csss_cross_sectoral"):
-            marg_reach = max(marg_reach, iv.params("csss_cross_sectoral")["inclusion_reach"])
-        conc = (1.0 + p["concertation_start_extra"]) if iv.concertation else 1.0
-        start_table, stop_table = self._tables(marg_reach, conc)
+        u = m.streams["belonging"].random(len(ids))
+        start_p, stop_p = self._tables(iv.marginalized_reach(p["marginalized_reach"]))
+        was = P.participates[ids]
+        marg = P.marginalized[ids].astype(np.int64)
+        helped = (m.week - P.helped_week[ids] < p["helped_window_weeks"]).astype(np.int64)
+        reached = iv.reached(ids).astype(np.int64)
+        part = np.where(was, u >= stop_p[self.exposure(ids)], u < start_p[marg, helped, reached])
+        high = (P.distress[ids] >= np.float32(self.threshold)).astype(np.int64)
+        t = self.target[part.astype(np.int64), helped, high, marg, self._displacement(ids)]
         keep = np.float32((1.0 - p["belonging_rate"]) ** self.period)  # belonging is held in float32
-        belonging, n_part, n_engaged = _period_kernel(
-            np.asarray(ids, np.int64), u, m.week, start_table, stop_table, keep, self.coef, np.float32(self.threshold),
-            int(p["helped_window_weeks"]), P.helped_week, P.status, P.distress, P.marginalized, P.participates,
-            P.belonging)
+        belonging = t + (P.belonging[ids] - t) * keep
+        P.participates[ids] = part
+        P.belonging[ids] = belonging
         if len(ids):
-            self.engaged_share = n_engaged / len(ids)
+            self.engaged_share = float(np.count_nonzero(part | (helped == 1)) / len(ids))
             self.belonging_mean = float(belonging.mean())
-            self.participation_rate = n_part / len(ids)
+            self.participation_rate = float(np.count_nonzero(part) / len(ids))
         else:
             self.engaged_share = self.belonging_mean = self.participation_rate = float("nan")
 
-    def _tables(self, marg_reach: float, conc: float) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities over the period of starting (by marginalized, helped lately) and of
-        stopping (by without a job or in high distress); they change only with the
-        interventions in force."""
-        key = (marg_reach, conc)
-        if key not in self._table_cache:
+    def _tables(self, marg_reach: float) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities over the period of starting, by ``[marginalized, helped lately,
+        reached by a concerted structure]``, and of stopping, by exposure to job loss
+        (``NONE``, ``HOUSEHOLD``, ``SCARRED``, ``JOBLESS``); they change only with the
+        inclusion actions in force."""
+        if marg_reach not in self._table_cache:
             p = self.p
 
             def over_period(rate):
                 return 1.0 - (1.0 - np.minimum(rate, 1.0)) ** self.period
 
-            start = over_period(self.start_w * conc * np.array([[1.0, 1.0 + p["helper_start_extra"]],
-                                                                [marg_reach, marg_reach * (1.0 + p["helper_start_extra"])]]))
-            stop = over_period(self.exit_w * np.array([1.0, 1.0 + p["displaced_exit_extra"]]))
-            self._table_cache[key] = start, stop
-        return self._table_cache[key]
+            reach = np.array([1.0, marg_reach])[:, None, None]
+            helped = np.array([1.0, 1.0 + p["helper_start_extra"]])[None, :, None]
+            concerted = np.array([1.0, 1.0 + p["concertation_start_extra"]])[None, None, :]
+            start = over_period(self.start_w * reach * helped * concerted)
+            stop = over_period(self.exit_w * np.array([1.0, 1.0 + p["household_exit_extra"],
+                                                       1.0 + p["scar_exit_extra"], 1.0 + p["displaced_exit_extra"]]))
+            self._table_cache[marg_reach] = start, stop
+        return self._table_cache[marg_reach]
 
     def summarize(self) -> None:
         """Belonging and participation of the adults present (changed only in period weeks)."""

@@ -16,8 +16,11 @@ Each week:
 - while both committees are active, a member of one and a member of the other come to
   know each other with probability ``committee_link_rate`` (the support committee links
   the social-services partners to the recovery committee);
-- under the CSSS's cross-sectoral mode (2011), any two organizations come to with
-  probability ``cross_sectoral_rate``;
+- under the CSSS's cross-sectoral mode (2011), two client-facing organizations (public
+  services and community groups) that share a territory (the same municipality, or one
+  of them in the city of Magog, whose organizations serve the whole RCM) come to know each
+  other with probability ``cross_sectoral_rate``; a municipal council acts at its own
+  scale: it links only with the client-facing organizations of its municipality;
 - a link formed this way and no longer sustained by an active structure fades with a
   half-life of ``link_halflife_weeks`` (staff turnover).
 
@@ -40,12 +43,12 @@ RECOVERY, SUPPORT = (1 << COMMITTEES.index("recovery")), (1 << COMMITTEES.index(
 
 @kernel
 def _network_kernel(u, links, base, recovery, support, recovery_rate, support_rate, bridge_rate, cross_rate,
-                    fade_above, members, org_links):
+                    cross_ok, fade_above, members, org_links):
     """One week of the partnership network among its ``k`` members. ``u`` (k x k uniforms)
     is read above its diagonal for both orders of a pair, and as 1 on it. A pair not
     linked forms a link at ``u`` below its rate: the largest of ``recovery_rate`` (both on
     the recovery committee), ``support_rate`` (both on the support committee),
-    ``bridge_rate`` (one on each) and ``cross_rate`` (any pair); the rate of a structure
+    ``bridge_rate`` (one on each) and ``cross_rate`` (the pairs ``cross_ok``); the rate of a structure
     not active is zero. A link outside the base that no active structure sustains (a
     rate of zero) fades at ``u > fade_above``. ``links`` is updated in place and, if it
     changed, copied to the rows and columns ``members`` of ``org_links``; return whether
@@ -62,7 +65,8 @@ def _network_kernel(u, links, base, recovery, support, recovery_rate, support_ra
                 rate = max(rate, support_rate)
             if (support[i] and recovery[j]) or (support[j] and recovery[i]):
                 rate = max(rate, bridge_rate)
-            rate = max(rate, cross_rate)
+            if cross_ok[i, j]:
+                rate = max(rate, cross_rate)
             if links[i, j]:
                 sustained = rate > 0 and i != j
                 if not base[i, j] and not sustained and uij > fade_above:
@@ -97,11 +101,31 @@ class Committees:
         self.base = (u < p0) & ~np.eye(k, dtype=bool)
         self.links = self.base.copy()
         self.cross = ~same
+        self.cross_ok = self._cross_sectoral_pairs()
         self.fade = 1.0 - 0.5 ** (1.0 / self.p["link_halflife_weeks"])
         self.org_links = np.zeros((O.n, O.n), bool)  # the same links indexed by org row
         self._formed = False  # some link outside the base exists
         self._publish()
         self._measure()
+
+    def _cross_sectoral_pairs(self) -> np.ndarray:
+        """Pairs the cross-sectoral mode links: client-facing organizations sharing a
+        territory, and a municipal council with the client-facing organizations of its
+        own municipality."""
+        m = self.model
+        O = m.orgs
+        rows = self.members
+        kind = O.kind[rows]
+        muni = O.municipality[rows].astype(np.int64)
+        facing = np.isin(kind, [ORG_KINDS.index(k) for k in ("public_service", "community")])
+        hub = int(np.argmax(m.territory.municipalities["pop_2011"].to_numpy(float)))
+        council = kind == ORG_KINDS.index("government")  # councils, the city, elected officials' offices
+        same = muni[:, None] == muni[None, :]
+        share = same | (muni[:, None] == hub) | (muni[None, :] == hub)
+        ok = (facing[:, None] & facing[None, :] & share)
+        ok |= (council[:, None] & facing[None, :] & same) | (facing[:, None] & council[None, :] & same)
+        np.fill_diagonal(ok, False)
+        return ok
 
     def _measure(self) -> None:
         """The network's density and share of cross-sector links (kept until links change)."""
@@ -123,7 +147,7 @@ class Committees:
         rates = (learn if rec else 0.0, learn if sup else 0.0, bridge if rec and sup else 0.0, cross)
         if not self._formed and max(rates) <= 0:
             return  # no structure active and only base links: nothing forms or fades
-        if _network_kernel(u, self.links, self.base, self.recovery, self.support, *rates, 1.0 - self.fade,
-                           self.members, self.org_links):
+        if _network_kernel(u, self.links, self.base, self.recovery, self.support, *rates, self.cross_ok,
+                           1.0 - self.fade, self.members, self.org_links):
             self._formed = bool((self.links & ~self.base).any())
             self._measure()

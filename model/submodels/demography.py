@@ -287,6 +287,19 @@ class Demography:
             raise ConfigError(f"demography.{key}: the first age ({lo}) must be below the second ({hi})")
         return lo, hi
 
+    def departure_rate(self) -> float:
+        """Annual probability that a present person leaves the RCM or dies, over the persons
+        present now: deaths by age, households moving out, young adults leaving alone."""
+        P = self.model.people
+        here = np.flatnonzero(P.present[: P.n])
+        if len(here) == 0:
+            return 0.0
+        age = P.age[here]
+        annual_death = gompertz_annual(np.floor(age) + 0.5, *self.p["mortality_gompertz"], self.p["mortality_cap"])
+        young = (age >= self.young_from) & (age < self.young_to)
+        leave = self.p["household_out_migration_rate"] + young * self.p["young_adult_leaving_rate"]
+        return float(np.mean(1.0 - (1.0 - annual_death) * (1.0 - leave)))
+
     def period_ends(self, week: int) -> bool:
         """Whether week ``week`` (from 0) is the last of a period: the week of the
         demographic and life-course events, belonging and participation."""

@@ -2,27 +2,35 @@
 
 A person's distress is a stable trait (individual differences, mean 0 and SD
 ``distress.trait_sd`` among employed adults) plus a state that follows the person's
-circumstances. Each week the state moves a share ``distress.adjust_rate`` of the way to
-its current level::
+circumstances and the help they receive. Each week the state moves a share
+``distress.adjust_rate`` of the way to its current level::
 
-    level = g * (job_loss * jobless + duration * min(weeks without a job / duration_weeks, 1)
-                 + ei_exhausted * exhausted + wage_loss * share of wage lost on re-employment)
-            + strain * household under strain
-            + household_spillover * mean state of the other members of the household
-            - informal support felt this week - effect of a formal service being received
+    stressors = g * b * (job_loss * jobless + duration * min(weeks without a job / duration_weeks, 1)
+                         + ei_exhausted * exhausted + wage_loss * share of wage lost on re-employment)
+                + strain * household under strain
+                + household_spillover * mean stressed state of the other members of the household
+    level = max(stressors, 0) - informal support felt this week - effect of a formal service being received
 
-floored at 0, where ``g = 1 + men_extra * man + blue_collar_extra * blue-collar`` (last
-job in manufacturing, construction or the primary sector). Re-employment removes the
-duration and exhaustion terms and a share ``reemployment_recovery`` of the job-loss term
-(all of it by default); a displaced worker re-employed at a lower wage keeps
-``wage_loss`` times the share of the wage lost. ``distress = trait + state``;
-``distress.high_threshold`` marks high distress. A state that falls below
-``distress.negligible_state`` is set to zero.
+where ``g = 1 + men_extra * man + blue_collar_extra * blue-collar`` (last job in
+manufacturing, construction or the primary sector) and ``b = 1 - support_buffering`` while
+the person feels informal support, else 1: support buffers the effect of job loss (Cohen
+& Wills 1985 [cohen-wills-1985]; no pooled size of the interaction exists, so it is an
+assumption with a range). Re-employment removes the duration and exhaustion terms and a
+share ``reemployment_recovery`` of the job-loss term; a displaced worker re-employed at
+a lower wage keeps ``wage_loss`` times the share of the wage lost.
+
+Relief is not bounded by the stressors: support and services lower distress below the
+trait, so they help people whose high distress is chronic as well as those whose
+distress comes from job loss (programmes for the unemployed reduce distress by
+d = 0.35, Paul & Moser 2009). The state is negative while relief outweighs the
+stressors. ``distress = trait + state``; ``distress.high_threshold`` marks high distress.
+A state within ``distress.negligible_state`` of zero is set to zero.
 
 Only adults (age at least ``demography.working_age``) are scored. Each week the submodel
-updates only those whose state is not zero or who have a current stressor (without a
-job, in a strained household, re-employed at a lower wage, or living with someone
-distressed); everyone else's distress is their trait.
+updates only those whose state is not zero or who have a current stressor or relief
+(without a job, in a strained household, re-employed at a lower wage, living with someone
+distressed, in a formal service, or feeling informal support); everyone else's distress
+is their trait.
 """
 
 from __future__ import annotations
@@ -75,8 +83,12 @@ class Distress:
             self._household_flag = np.zeros(len(H.present), np.int8)
             self._household_total = np.zeros(len(H.present))
             self._household_count = np.zeros(len(H.present), np.int32)
+        n = P.n
+        # Relief reaches those in a formal service or feeling informal support, whatever
+        # their stressors: they are updated with those who have one.
+        relieved = np.flatnonzero((P.service[:n] >= 0) | (m.week - P.support_week[:n] < self.memory))
         self.active = _distress_kernel(
-            self.active, np.asarray(jobless, np.int64), m.shocks.displaced,
+            self.active, np.asarray(jobless, np.int64), m.shocks.displaced, relieved,
             np.asarray(strained_households, np.int64), m.adults, P.n, m.week,
             self.memory, Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
             P.present, P.household, P.status, P.female, P.sector, P.spell_start,
@@ -85,7 +97,7 @@ class Distress:
             P.distress, H.first_row, H.arrived, self.blue, m.orgs.service, self.service_effect,
             p["job_loss"], p["duration"], float(p["duration_weeks"]), p["ei_exhausted"], np.float32(p["wage_loss"]),
             p["reemployment_recovery"], p["men_extra"], p["blue_collar_extra"], p["strain"],
-            p["household_spillover"], p["adjust_rate"], p["negligible_state"],
+            p["household_spillover"], p["support_buffering"], p["adjust_rate"], p["negligible_state"],
             self._person_mark, self._household_flag, self._household_total, self._household_count)
 
 
@@ -109,42 +121,43 @@ def _gains(ids, female, sector, blue, men_extra, blue_extra):
 
 
 @kernel
-def _distress_kernel(active, jobless, displaced, strained, adults, n, week, memory,
+def _distress_kernel(active, jobless, displaced, relieved, strained, adults, n, week, memory,
                      employed, unemployed, training,
                      present, household, status, female, sector, spell_start,
                      ei_exhausted, ever_displaced, reemployed_week, wage, displaced_wage,
                      support_week, support_effect, service, trait, state, distress,
                      first_row, arrived, blue, org_service, service_effect,
                      job_loss, duration, duration_weeks, exhausted_effect, wage_loss, recovery, men_extra,
-                     blue_extra, strain, spillover, adjust_rate, negligible,
+                     blue_extra, strain, spillover, buffering, adjust_rate, negligible,
                      person_mark, household_flag, household_total, household_count):
     """One week of distress: select the adults to update, move their state towards its
     level, write ``state`` and ``distress``; return the rows updated (sorted).
 
     Selected are the adults present (``adults``, sorted) among: those updated last week
-    (``active``) whose state is above zero, the jobless, the displaced re-employed, and
-    every member who arrived with the household of one of these. ``wage_loss`` is float32: the share of
+    (``active``) whose state is not zero, the jobless, the displaced re-employed, those
+    in a service or feeling support (``relieved``), and every member who arrived with the
+    household of one of these. ``wage_loss`` is float32: the share of
     wage lost is computed in single precision, as the wages are stored. The last four
     arrays are work space, zero on entry and left zero."""
     # The persons with a stressor, and their households (each listed once).
-    households = np.empty(len(active) + len(jobless) + len(displaced), np.int32)
+    households = np.empty(len(active) + len(jobless) + len(displaced) + len(relieved), np.int32)
     n_households = 0
-    for source in range(3):
-        rows = active if source == 0 else (jobless if source == 1 else displaced)
+    for source in range(4):
+        rows = active if source == 0 else (jobless if source == 1 else (displaced if source == 2 else relieved))
         for i in rows:
             if source == 0:
-                on = state[i] > 0 and present[i]
-            elif source == 1:
-                on = True
-            else:
+                on = state[i] != 0 and present[i]
+            elif source == 2:
                 on = status[i] == employed and reemployed_week[i] >= 0
+            else:
+                on = True
             person_mark[i] |= on
             h = household[i]
             households[n_households] = h
             n_households += on and household_flag[h] == 0
             household_flag[h] |= on
     # Their households' members, then the adults among everyone marked, in row order.
-    most = len(active) + len(jobless) + len(displaced)
+    most = len(active) + len(jobless) + len(displaced) + len(relieved)
     for k in range(n_households):
         h = households[k]
         household_flag[h] = 0
@@ -158,17 +171,19 @@ def _distress_kernel(active, jobless, displaced, strained, adults, n, week, memo
     person_mark[:n] = False
     ids = ids[:count]
 
-    # Total state and number of the persons updated in each household (sums in row order).
+    # Total stressed state (relief is not passed on) and number of the persons updated in
+    # each household (sums in row order).
     for i in ids:
-        household_total[household[i]] += np.float64(state[i])
+        household_total[household[i]] += max(np.float64(state[i]), 0.0)
         household_count[household[i]] += 1
     for h in strained:
         household_flag[h] = 1
     for i in ids:
         h = household[i]
+        felt = week - support_week[i] < memory  # informal support felt this week
         level = 0.0
         if status[i] == unemployed or status[i] == training:
-            level = job_loss + duration * min((week - spell_start[i]) / duration_weeks, 1.0)
+            level = job_loss + duration * min(max(week - spell_start[i], 0) / duration_weeks, 1.0)
             if ei_exhausted[i]:
                 level += exhausted_effect
         # Re-employed displaced workers keep part of the distress in proportion to the wage lost.
@@ -180,20 +195,23 @@ def _distress_kernel(active, jobless, displaced, strained, adults, n, week, memo
             level += wage_loss * lost
             level += (1.0 - recovery) * job_loss
         level *= _gain(female[i], sector[i], blue, men_extra, blue_extra)
+        if felt:
+            level *= 1.0 - buffering  # support buffers the job-loss effects
         if household_flag[h]:  # under strain
             level += strain
-        # Spillover: the mean state of the other members of the household.
+        # Spillover: the mean stressed state of the other members of the household.
         own = np.float64(state[i])
         if household_count[h] > 1:
-            level += spillover * ((household_total[h] - own) / (household_count[h] - 1))
-        # Relief: informal support felt this week and formal services being received.
-        if week - support_week[i] < memory:
+            level += spillover * ((household_total[h] - max(own, 0.0)) / (household_count[h] - 1))
+        level = max(level, 0.0)
+        # Relief: informal support felt this week and formal services being received, which
+        # may take the state below zero (distress below the trait).
+        if felt:
             level -= support_effect[i]
         if service[i] >= 0:
             level -= service_effect[org_service[service[i]]]
-        level = max(level, 0.0)
         new = own + adjust_rate * (level - own)
-        if new < negligible:
+        if abs(new) < negligible:
             new = 0.0  # back to the trait, out of the weekly update
         state[i] = new
         distress[i] = trait[i] + new

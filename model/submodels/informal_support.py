@@ -1,29 +1,29 @@
-"""Disclosure and informal support, and the training of helpers with the Guide.
+"""Disclosure and informal support, by helpers untrained, trained, or equipped by the Guide.
 
 Each week every adult in high distress (``distress >= distress.high_threshold``) talks
 about it with probability ``support.disclosure_rate`` to one of their tie slots, chosen
 at random (``model/ties.py``); an empty slot or a tie who has left means nobody hears.
 The tie who hears decides whether to help: the probability is
 ``Phi(Phi^-1(support.help_probability) + shift)``, where ``shift`` is 0 for an untrained
-helper and, for a helper trained with the Guide, ``action_smd * exp(-t / tau)`` with ``t``
-the weeks since training and ``tau`` set so that the shift falls to ``action_smd_long``
-after ``long_term_weeks`` (training raises actual helping by 0.33 SD short-term and
-0.22 SD long-term, far less than the 1.03 SD rise in intention; EVIDENCE.md). A share
-``support.aggression_share`` of disclosures come with aggressive behaviour; an untrained
-helper then withdraws with probability ``aggression_withdrawal_untrained``, a trained one
-with ``aggression_withdrawal_trained``. Support given is felt by the person for
+helper; for a helper trained in a session (``interventions.helper_training``) it is
+``action_smd * exp(-t / tau)`` with ``t`` the weeks since training and ``tau`` set so that
+the shift falls to ``action_smd_long`` after ``long_term_weeks`` (training raises actual
+helping by 0.33 SD short-term and 0.22 SD long-term, far less than the 1.03 SD rise in
+intention; Spafford et al. 2024 [spafford-2024]); for a reader of the Guide
+(``interventions.guide``) it is the Guide's ``action_smd`` (a printed manual alone raised
+knowledge and confidence; actions rose reliably only with training, Jorm et al. 2010
+[jorm-2010]). A share ``support.aggression_share`` of disclosures come with aggressive
+behaviour; an untrained helper then withdraws with probability
+``aggression_withdrawal_untrained``, an equipped one (trained or a reader) with
+``aggression_withdrawal_trained``. Support given is felt by the person for
 ``support.memory_weeks`` weeks and lowers their distress by ``effect_untrained`` or
-``effect_trained`` (more under the CSSS's reinforcement mode). A helper refers the person
-to the psychosocial service with probability ``referral_trained``, or
+``effect_trained`` (more under the CSSS's reinforcement mode), and buffers the effect of
+their job loss (``submodels/distress.py``). A helper refers the person to the
+psychosocial service with probability ``referral_trained`` if equipped, or
 ``referral_untrained`` if the helper knows the services.
 
-Helper training (``interventions.helper_training``) trains ``trainees`` residents (at
-scale 1), spread evenly over its active weeks, chosen by ``target``: the laid-off
-workers' network (any tie of a displaced resident), their co-workers, random residents,
-or the workers of informal places (hairdressers, grocers). Refreshers every
-``refresher_weeks`` restore the short-term effect while the programme is active. A
-trained helper who is told of someone's distress is counted as reached
-(``trained_helpers_reached_share``): training matters only where trained people meet
+An equipped helper who is told of someone's distress is counted as reached
+(``trained_helpers_reached_share``): equipping matters only where equipped people meet
 distressed ones.
 """
 
@@ -47,12 +47,9 @@ class InformalSupport:
         self.p = model.config.section("support")
         self.threshold = model.config["distress.high_threshold"]
         self.adult_age = model.config["demography.working_age"]
-        self.train = model.config.section("interventions.helper_training")
-        short, long_ = self.train["action_smd"], self.train["action_smd_long"]
-        if short <= 0 or long_ <= 0 or long_ >= short:
-            self.tau = math.inf if long_ >= short and short > 0 else 1e-9
-        else:
-            self.tau = self.train["long_term_weeks"] / math.log(short / long_)
+        self.training = model.interventions["helper_training"]
+        self.tau = self.training.decay_weeks()
+        self.guide = model.interventions["guide"]
         self.base_z = float(ndtri(min(max(self.p["help_probability"], 1e-9), 1 - 1e-9)))
         self.help_untrained = float(ndtr(self.base_z))  # probability of helping without training
         self.adult_age32 = np.float32(self.adult_age)  # ages are float32
@@ -60,74 +57,42 @@ class InformalSupport:
         self.acts = 0  # helping acts this week
         self.disclosures = 0
         self.referrals = 0
-        self.trained_total = 0
-        self._owed = 0.0  # fractional trainees carried to the next week
-        self._pool_cache: tuple[int, np.ndarray] | None = None
-        self.pool_weeks = int(model.config["demography.period_weeks"])
         # The events of the last week, for tests and the browser view.
         self.last = {"person": np.zeros(0, np.int64), "helper": np.zeros(0, np.int64),
                      "helped": np.zeros(0, bool), "trained": np.zeros(0, bool)}
 
-    # -- helper training -------------------------------------------------------------------
-    def _train(self) -> None:
-        m, P = self.model, self.model.people
-        iv = m.interventions
-        if not iv.active("helper_training"):
-            return
-        rng = m.streams["helper_training"]
-        start, end = iv.windows["helper_training"]
-        weeks = max((end - start).days / 7.0, 1.0)
-        self._owed += self.train["trainees"] * m.config["run.scale"] / weeks
-        count = int(self._owed)
-        self._owed -= count
-        n = P.n
-        if self.train["refresher_weeks"] > 0:
-            t = P.trained_week[:n]
-            due = np.flatnonzero((t >= 0) & (m.week - t >= self.train["refresher_weeks"]) & P.present[:n])
-            P.trained_week[due] = m.week
-        if count <= 0:
-            return
-        if self._pool_cache is None or m.week - self._pool_cache[0] >= self.pool_weeks:
-            self._pool_cache = (m.week, self._pool(self.train["target"]))  # candidates, renewed every period
-        pool = self._pool_cache[1]
-        pool = pool[(P.trained_week[pool] < 0) & P.present[pool] & (P.age[pool] >= self.adult_age)]
-        if len(pool) == 0:
-            return
-        chosen = rng.choice(pool, size=min(count, len(pool)), replace=False)
-        P.trained_week[chosen] = m.week
-        P.knows_services[chosen] = True  # the Guide lists the local resources
-        self.trained_total += len(chosen)
+    @property
+    def trained_total(self) -> int:
+        return self.training.trained_total
 
-    def _pool(self, target: str) -> np.ndarray:
-        m, P = self.model, self.model.people
-        ties = m.ties
-        if target == "random_residents":
-            return np.flatnonzero(P.present[: P.n])
-        if target == "service_workers":
-            w = ties.place_worker[ties.places]
-            return np.unique(w[w >= 0])
-        displaced = m.shocks.displaced
-        displaced = displaced[P.present[displaced]]
-        slots = ties.span["coworkers"] if target == "coworkers_of_displaced" else np.arange(ties.k)
-        found = [ties.targets(displaced, np.full(len(displaced), j)) for j in slots]
-        pool = np.concatenate(found) if found else np.zeros(0, np.int64)
-        return np.unique(pool[pool >= 0])
+    def _equipped_week(self) -> np.ndarray:
+        """Per person, the week they were last equipped to help: trained (or refreshed), or
+        reached by a copy of the Guide they read (-1: never)."""
+        P = self.model.people
+        if self.guide.readers == 0:
+            return P.trained_week
+        return np.maximum(P.trained_week, np.where(P.guide_read, P.guide_week, -1))
 
     def shift(self, helpers: np.ndarray) -> np.ndarray:
-        """Latent helping-propensity shift (SD) of each helper from training."""
+        """Latent helping-propensity shift (SD) of each helper from training or the Guide."""
         P, m = self.model.people, self.model
         t = P.trained_week[helpers]
         trained = t >= 0
         weeks = np.where(trained, m.week - t, 0).astype(float)
         decay = np.exp(-weeks / self.tau) if math.isfinite(self.tau) else np.ones(len(helpers))
-        return np.where(trained, self.train["action_smd"] * decay, 0.0)
+        shift = np.where(trained, self.training.p["action_smd"] * decay, 0.0)
+        return np.maximum(shift, np.where(P.guide_read[helpers], self.guide.p["action_smd"], 0.0))
 
     # -- the weekly step ------------------------------------------------------------------
     def step(self) -> np.ndarray:
         """Train helpers, then disclosures and support; return the persons referred to the
         psychosocial service by their helpers."""
         m, P, p, ties = self.model, self.model.people, self.p, self.model.ties
-        self._train()
+        iv = m.interventions
+        if iv.active("helper_training"):
+            self.training.train()
+        if iv.active("guide"):
+            self.guide.circulate()
         rng = m.streams["support"]
         talk = bernoulli(rng, m.need, p["disclosure_rate"])
         k = len(talk)
@@ -140,7 +105,7 @@ class InformalSupport:
         args = (m.week, self.adult_age32, self.help_untrained, p["aggression_share"],
                 p["aggression_withdrawal_untrained"], p["aggression_withdrawal_trained"],
                 p["effect_untrained"] * boost, p["effect_trained"] * boost, p["referral_untrained"],
-                p["referral_trained"], P.age, P.trained_week, P.knows_services, P.support_week, P.support_effect,
+                p["referral_trained"], P.age, self._equipped_week(), P.knows_services, P.support_week, P.support_effect,
                 P.helped_week, P.helps, P.met_distressed)
         done, helps, trained, referred, acts = _support_kernel(talk, helper, self._no_help, u, *args)
         if not done:  # trained helpers heard: their probability of helping, Phi(base_z + shift)

@@ -423,13 +423,6 @@ class Services:
         O = model.orgs
         self.kind = O.service[: O.n].astype(np.int64)
         self.rows = [np.flatnonzero(self.kind == s) for s in range(len(SERVICES))]
-        scale = cfg["run.scale"]
-        cap = np.asarray(self.p["capacity"], float) * scale
-        self.base_capacity = np.zeros(O.n)
-        for s, rows in enumerate(self.rows):
-            if len(rows):
-                self.base_capacity[rows] = cap[s] / len(rows)
-        self.capacity = np.round(self.base_capacity).astype(np.int64)
         self.episode = np.asarray(self.p["episode_weeks"], float).round().astype(np.int64)
         self.episode_of = np.where(self.kind >= 0, self.episode[np.maximum(self.kind, 0)], 0)  # per org
         # Nearest organization of each kind for each municipality (same municipality if any,
@@ -440,9 +433,26 @@ class Services:
             if len(rows):
                 om = O.municipality[rows].astype(np.int64)
                 self.nearest[:, s] = rows[np.argmax(pull[:, om] + 1e6 * (np.arange(pull.shape[0])[:, None] == om[None, :]), axis=1)]
+        # Each service's places are shared among its points of service in proportion to the
+        # residents each serves (those of the municipalities for which it is the nearest).
+        P, H = model.people, model.households
+        here = np.flatnonzero(P.present[: P.n])
+        residents = np.bincount(H.municipality[P.household[here]], minlength=pull.shape[0]).astype(float)
+        cap = np.asarray(self.p["capacity"], float) * cfg["run.scale"]
+        self.base_capacity = np.zeros(O.n)
+        for s, rows in enumerate(self.rows):
+            if len(rows):
+                served = np.bincount(self.nearest[:, s], weights=residents, minlength=O.n)[rows]
+                share = served / served.sum() if served.sum() > 0 else np.full(len(rows), 1.0 / len(rows))
+                self.base_capacity[rows] = cap[s] * share
+        self.capacity = np.round(self.base_capacity).astype(np.int64)
         self.caseload = np.zeros(O.n, np.int64)
         self.counts = {"self_referrals": 0, "helper_referrals": 0, "org_referrals": 0, "admitted": 0,
                        "outreach": 0, "gave_up": 0}
+        # This week's admissions to the psychosocial service and how long they waited.
+        self.psy_admitted = 0
+        self.psy_wait_weeks = float("nan")
+        self.psy_waiting = 0
         self.last_org_referrals = np.zeros((0, 2), np.int64)  # (from org, to org) pairs this week
         self.clients = 0
         self.waiting = 0
@@ -538,17 +548,25 @@ class Services:
             H.municipality, strained, self.nearest)
         self.caseload = caseload
         self.clients, self.waiting = len(self._served), len(self._queue)
+        self._measure_psychosocial(clients, week)
         self.counts["self_referrals"] += n_self
         self.counts["helper_referrals"] += n_helper
         self.counts["org_referrals"] += n_org
         self.counts["admitted"] += admitted
 
+    def _measure_psychosocial(self, clients_before: np.ndarray, week: int) -> None:
+        """The psychosocial service's admissions this week, their mean wait in weeks, and
+        how many wait on its lists."""
+        P = self.model.people
+        served = self._served
+        new = served[~np.isin(served, clients_before, assume_unique=True)]
+        new = new[self.kind[P.service[new]] == PSY]
+        self.psy_admitted = len(new)
+        self.psy_wait_weeks = float((week - P.wait_since[new]).mean()) if len(new) else float("nan")
+        self.psy_waiting = int(np.count_nonzero(self.kind[P.waiting[self._queue]] == PSY))
+
     def _marginal_reach(self) -> float:
-        iv = self.model.interventions
-        base = self.model.config["cohesion.marginalized_reach"]
-        if iv.active("csss_cross_sectoral"):
-            return max(base, iv.params("csss_cross_sectoral")["inclusion_reach"])
-        return base
+        return self.model.interventions.marginalized_reach(self.model.config["cohesion.marginalized_reach"])
 
     def _in_plant(self, need: np.ndarray) -> np.ndarray:
         """The in-plant services' week; return the rows the social worker put on the list."""
@@ -558,7 +576,9 @@ class Services:
         r = m.streams["in_plant_services"]
         O = m.orgs
         n = P.n
+        plant = iv["in_plant_services"]
         at = np.flatnonzero(P.at_plant[:n] & (P.status[:n] == Status.EMPLOYED))
+        at = at[plant.serves_plant(P.employer[at])]
         emp = P.employer[at]
         at = at[O.announced[emp] & O.open[emp]]
         learn = bernoulli(r, at[~P.knows_services[at]], q["knowledge_rate"])
@@ -566,7 +586,8 @@ class Services:
         # The social worker sees distressed workers of announced plants and those laid off
         # in the last ``recent_layoff_weeks`` weeks, without referral friction.
         d = m.shocks.displaced
-        recent = d[(m.week - P.displaced_week[d] < q["recent_layoff_weeks"]) & P.present[d]]
+        recent = d[(m.week - P.displaced_week[d] < q["recent_layoff_weeks"]) & P.present[d]
+                   & plant.serves_layoff(P.displaced_by[d])]
         plant = np.union1d(at, recent)
         distressed = np.intersect1d(plant, need, assume_unique=True)
         seen = bernoulli(r, distressed, q["outreach_rate"])

@@ -79,6 +79,7 @@ class Shocks:
             ids = np.sort(rng.choice(staff, size=min(w.workers, len(staff)), replace=False))
             c = timeline.closures[w.closure]
             m.labour.displace(ids, w.closure, c.severance_weeks)
+            m.ties.cut_workplace_ties(ids, m.streams["workplace_ties"])
             self.displaced = np.concatenate([self.displaced, ids])
             self.jobs_lost += len(ids)
             self.events.append({
