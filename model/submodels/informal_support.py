@@ -8,7 +8,7 @@ The tie who hears decides whether to help: the probability is
 helper and, for a helper trained with the Guide, ``action_smd * exp(-t / tau)`` with ``t``
 the weeks since training and ``tau`` set so that the shift falls to ``action_smd_long``
 after ``long_term_weeks`` (training raises actual helping by 0.33 SD short-term and
-0.22 SD long-term, far less than the 1.03 SD rise in intention; EVIDENCE.md). A share
+0.22 SD long-term, far less than the 1.03 SD rise in intention; [spafford-2024]). A share
 ``support.aggression_share`` of disclosures come with aggressive behaviour; an untrained
 helper then withdraws with probability ``aggression_withdrawal_untrained``, a trained one
 with ``aggression_withdrawal_trained``. Support given is felt by the person for

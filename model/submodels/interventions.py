@@ -1,6 +1,6 @@
 """Interventions: which of the local responses are in force this week.
 
-Each intervention of ``DOMAIN.md`` is a section ``interventions.NAME`` of
+Each response of the case study [small-cities-magog] is a section ``interventions.NAME`` of
 ``configs/base.toml`` with ``enabled`` (the scenario switch), ``start`` and ``end``
 (months, ``YYYY-MM``): it is active in the weeks that start on or after the first day of
 ``start`` and before the first day of ``end``. Scenarios (``configs/scenarios/``) switch
