@@ -28,6 +28,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -522,13 +523,18 @@ def load_targets(path: Path | str | None = None) -> dict[str, Target]:
     return out
 
 
+REFERENCE_KEY = re.compile(r"\[([a-z0-9]+(?:-[a-z0-9]+)+)\]")
+"""A reference key cited in a source, e.g. ``[paul-moser-2009]`` (docs/references.md)."""
+
+
 def parameter_table(cfg: Config | None = None) -> str:
     """Markdown table of every parameter: name, default, unit, source (docs/parameters.md)."""
     cfg = cfg or load_base()
     lines = ["# Parameters", "",
              "Generated from `configs/base.toml` by `python -m experiments.paramdoc > docs/parameters.md`;",
              "a test checks that it is up to date. Values marked *assumption* were not measured",
-             "and are the first candidates for sensitivity analysis.", ""]
+             "and are the first candidates for sensitivity analysis. A key in square brackets",
+             "links to the full citation in [references.md](references.md).", ""]
     section = None
     for name, d in cfg.defs.items():
         sec, _, short = name.partition(".")
@@ -538,6 +544,6 @@ def parameter_table(cfg: Config | None = None) -> str:
         value = d.value if not isinstance(d.value, list) else ", ".join(f"{v:g}" for v in d.value)
         note = f" ({d.extra['note']})" if "note" in d.extra else ""
         years = f", years {d.extra['years'][0]}-{d.extra['years'][1]}" if "years" in d.extra else ""
-        source = d.source.replace("|", "/")
+        source = REFERENCE_KEY.sub(r"[\1](references.md#\1)", d.source.replace("|", "/"))
         lines.append(f"| `{short}` | {value} | {d.unit}{years}{note} | {source} |")
     return "\n".join(lines) + "\n"

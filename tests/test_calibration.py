@@ -86,7 +86,7 @@ def test_target_met_on_average_over_10_seeds(runs, name):
 
 @pytest.mark.slow
 def test_job_loss_hurts_men_and_blue_collar_workers_more(runs):
-    """Paul & Moser 2009 (EVIDENCE.md): the effect is larger for men and blue-collar workers."""
+    """Paul & Moser 2009 [paul-moser-2009]: the effect is larger for men and blue-collar workers."""
     for more, less in (("d_men", "d_women"), ("d_blue", "d_white")):
         a, b = np.mean([r[more] for r in runs]), np.mean([r[less] for r in runs])
         print(f"{more} {a:.3f} > {less} {b:.3f}")

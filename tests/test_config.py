@@ -19,7 +19,7 @@ def test_every_parameter_has_a_unit_and_a_source():
 def test_base_file_without_source_is_refused(tmp_path):
     text = BASE_FILE.read_text(encoding="utf-8")
     bad = tmp_path / "base.toml"
-    bad.write_text(text.replace('min = 0.001, max = 4.0, source = "DESIGN.md', 'min = 0.001, max = 4.0, note = "DESIGN.md'),
+    bad.write_text(text.replace('min = 0.001, max = 4.0, source = "design choice', 'min = 0.001, max = 4.0, note = "design choice'),
                    encoding="utf-8")
     with pytest.raises(ConfigError, match="run.scale has no source"):
         load_base(bad)

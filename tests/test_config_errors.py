@@ -57,13 +57,13 @@ SALON = "Hair salon,informal_place,community,*,,1500,"
 CASES = [
     # base.toml: the parameter definitions
     Case("base-malformed-toml", B, "[labour]", "[labour", ("base.toml", "malformed TOML")),
-    Case("base-no-source", B, SCALE + ' source = "DESIGN.md', SCALE + ' note = "DESIGN.md', ("base.toml", "run.scale", "has no source")),
+    Case("base-no-source", B, SCALE + ' source = "design choice', SCALE + ' note = "design choice', ("base.toml", "run.scale", "has no source")),
     Case("base-unknown-key", B, SCALE, SCALE + " default = 1.0,", ("base.toml", "run.scale", "unknown keys ['default']", "allowed")),
     Case("base-min-above-max", B, SCALE, SCALE.replace("min = 0.001, max = 4.0", "min = 5.0, max = 4.0"), ("base.toml", "run.scale", "min (5.0) is above max (4.0)")),
     Case("base-default-out-of-range", B, SCALE, SCALE.replace("value = 1.0", "value = 9.0"), ("base.toml", "run.scale", "above its maximum 4.0")),
     Case("base-probability-bound", B, SEPARATION, SEPARATION.replace("max = 1,", "max = 2,"), ("base.toml", "labour.separation_rate", "within [0, 1]")),
     Case("base-years-length", B, MAX_BENEFIT_YEARS, MAX_BENEFIT_YEARS.replace("2018", "2019"), ("base.toml", "ei.max_weekly_benefit", "one value per year")),
-    Case("base-bare-value", B, 'cell_km = { value = 1.0, unit = "km", min = 0.25, max = 5.0, source = "DESIGN.md: a grid of cells of about 1 km over the RCM" }', "cell_km = 1.0", ("base.toml", "run.cell_km", "must be a table with value, unit and source")),
+    Case("base-bare-value", B, 'cell_km = { value = 1.0, unit = "km", min = 0.25, max = 5.0, source = "design choice: a grid of cells of about 1 km over the RCM" }', "cell_km = 1.0", ("base.toml", "run.cell_km", "must be a table with value, unit and source")),
     Case("base-value-wrong-type", B, SCALE, SCALE.replace("value = 1.0", 'value = "one"'), ("base.toml", "run.scale", "min/max apply to numbers only")),
     Case("base-run-backwards", B, 'end = { value = "2018-12"', 'end = { value = "2002-12"', ("base.toml", "run.end (2002-12) must come after run.start")),
     # the scenario file
@@ -121,7 +121,7 @@ CASES = [
     Case("organizations-negative-count", O, CSSS, CSSS.replace(",1,,", ",-1,,"), ("organizations.csv", "line 2", "count", "whole number >= 0")),
     Case("organizations-unknown-kind", O, CSSS, CSSS.replace("public_service", "hospital"), ("organizations.csv", "line 2", "kind", "must be one of")),
     Case("organizations-unknown-column", O, "name,kind,domain", "name,type,domain", ("organizations.csv", "missing column(s) ['kind']")),
-    Case("organizations-no-source", O, "Social-development round table,community,community,45072,1,,,support,MEMPHREMAGOG.md", "Social-development round table,community,community,45072,1,,,support,", ("organizations.csv", "source", "missing")),
+    Case("organizations-no-source", O, "Social-development round table,community,community,45072,1,,,support,local listings [local-organizations]", "Social-development round table,community,community,45072,1,,,support,", ("organizations.csv", "source", "missing")),
 ]
 
 

@@ -110,7 +110,7 @@ def test_derived_2006_rows_flagged_in_note(table):
     rows = table[table["name"].isin(derived)]
     assert len(rows) == len(derived)
     assert not rows["pop_2006_estimated"].any()
-    assert rows["note"].str.contains("derived in MEMPHREMAGOG.md").all()
+    assert rows["note"].str.contains("2006 derived from census figures").all()
 
 
 def test_pop_2016_only_where_given(table):

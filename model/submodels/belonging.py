@@ -12,7 +12,7 @@ they take part in community activities or have helped someone in the last
   cross-sectoral mode). A participant stops at ``participation_exit_rate``, raised by job
   loss along three pathways (Kunze & Suppa 2014 [kunze-suppa-2014]: plant-closure job
   loss lowers social participation, lastingly for some activities, and the spouses of
-  the displaced withdraw from public social activities too [kunze-suppa-2019]):
+  the displaced withdraw from public social activities too [kunze-suppa-2020]):
   ``displaced_exit_extra`` for those without a job or in high distress (withdrawal and
   stigma), ``scar_exit_extra`` for displaced workers back in a job (the effect outlasts
   re-employment, Pohlan 2019 [pohlan-2019]), and ``household_exit_extra`` for the other

@@ -5,8 +5,8 @@ number of the plant's workers, chosen at random among them; the labour market tu
 into displaced job seekers with an EI claim. An announcement flags the plant; a closure
 date marks it closed. Fifty-two weeks after each wave, the wave's workers are followed
 up: how many are re-employed, retraining, retired, still searching, or otherwise out of
-the labour force or gone (the outcome categories of the comparable Estrie closure in
-``MEMPHREMAGOG.md``).
+the labour force or gone (the outcome categories of the comparable Estrie closure,
+[press-estrie-closure-2007] in docs/references.md).
 """
 
 from __future__ import annotations
