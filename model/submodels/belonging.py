@@ -140,9 +140,9 @@ class Belonging:
         ids = np.asarray(ids, np.int64)
         _participation_kernel(ids, rng.random(len(ids)), float(self.p["participation_share"]),
                               float(self.p["marginalized_reach"]), P.marginalized, P.participates)
-        high = P.distress[ids] >= np.float32(self.threshold)
-        P.belonging[ids] = self.target[P.participates[ids].astype(np.int64), 0, high.astype(np.int64),
-                                       P.marginalized[ids].astype(np.int64), self._displacement(ids)]
+        high = (P.distress[ids] >= np.float32(self.threshold)).astype(np.int64)
+        part, marg = P.participates[ids].astype(np.int64), P.marginalized[ids].astype(np.int64)
+        P.belonging[ids] = self.target.ravel()[((part * 2 * 2 + high) * 2 + marg) * 3 + self._displacement(ids)]
 
     def _displacement(self, ids: np.ndarray) -> np.ndarray:
         """0: no job loss, 1: displaced by a closure and back in a job, 2: without a job."""
@@ -150,23 +150,27 @@ class Belonging:
         status = P.status[ids]
         jobless = (status == UNEMPLOYED) | (status == TRAINING)
         scarred = P.ever_displaced[ids] & (status == Status.EMPLOYED)
-        return np.where(jobless, 2, np.where(scarred, 1, 0))
+        return np.where(jobless, 2, scarred.astype(np.int64))
 
-    def exposure(self, ids: np.ndarray) -> np.ndarray:
+    def exposure(self, ids: np.ndarray, displacement: np.ndarray | None = None,
+                 high: np.ndarray | None = None) -> np.ndarray:
         """Each adult's exposure to job loss: ``JOBLESS`` (without a job, or in high
         distress), ``SCARRED`` (displaced by a closure, back in a job), ``HOUSEHOLD`` (lives
         with someone without a job) or ``NONE``."""
         m, P = self.model, self.model.people
-        disp = self._displacement(ids)
-        jobless_rows = m.labour.jobless
+        disp = self._displacement(ids) if displacement is None else displacement
+        if high is None:
+            high = P.distress[ids] >= np.float32(self.threshold)
         household_hit = np.zeros(m.households.n, bool)
-        household_hit[P.household[jobless_rows]] = True
-        hard = (disp == 2) | (P.distress[ids] >= np.float32(self.threshold))
-        return np.where(hard, JOBLESS, np.where(disp == 1, SCARRED,
-                                                np.where(household_hit[P.household[ids]], HOUSEHOLD, NONE)))
+        household_hit[P.household[m.labour.jobless]] = True
+        out = np.where(household_hit[P.household[ids]], HOUSEHOLD, NONE)
+        out[disp == 1] = SCARRED
+        out[(disp == 2) | high] = JOBLESS
+        return out
 
     def step(self) -> None:
-        """Participation and belonging of the adults, once a period."""
+        """Participation and belonging of the adults, once a period: who starts and stops
+        participating, then belonging moves towards its target."""
         m, P, p = self.model, self.model.people, self.p
         if not m.demography.period_ends(m.week):
             return
@@ -177,18 +181,22 @@ class Belonging:
         was = P.participates[ids]
         marg = P.marginalized[ids].astype(np.int64)
         helped = (m.week - P.helped_week[ids] < p["helped_window_weeks"]).astype(np.int64)
-        reached = iv.reached(ids).astype(np.int64)
-        part = np.where(was, u >= stop_p[self.exposure(ids)], u < start_p[marg, helped, reached])
-        high = (P.distress[ids] >= np.float32(self.threshold)).astype(np.int64)
-        t = self.target[part.astype(np.int64), helped, high, marg, self._displacement(ids)]
+        high = P.distress[ids] >= np.float32(self.threshold)
+        disp = self._displacement(ids)
+        # Tables read through flat indices (one gather each).
+        start = start_p.ravel()[(marg * 2 + helped) * 2 + iv.reached(ids)]
+        stop = stop_p[self.exposure(ids, disp, high)]
+        part = np.where(was, u >= stop, u < start)
+        t = self.target.ravel()[(((part * 2 + helped) * 2 + high) * 2 + marg) * 3 + disp]
         keep = np.float32((1.0 - p["belonging_rate"]) ** self.period)  # belonging is held in float32
         belonging = t + (P.belonging[ids] - t) * keep
         P.participates[ids] = part
         P.belonging[ids] = belonging
         if len(ids):
-            self.engaged_share = float(np.count_nonzero(part | (helped == 1)) / len(ids))
+            n_part = np.count_nonzero(part)
+            self.engaged_share = float((n_part + np.count_nonzero(~part & (helped == 1))) / len(ids))
             self.belonging_mean = float(belonging.mean())
-            self.participation_rate = float(np.count_nonzero(part) / len(ids))
+            self.participation_rate = float(n_part / len(ids))
         else:
             self.engaged_share = self.belonging_mean = self.participation_rate = float("nan")
 

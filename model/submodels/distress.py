@@ -136,7 +136,7 @@ def _distress_kernel(active, jobless, displaced, relieved, strained, adults, n, 
     Selected are the adults present (``adults``, sorted) among: those updated last week
     (``active``) whose state is not zero, the jobless, the displaced re-employed, those
     in a service or feeling support (``relieved``), and every member who arrived with the
-    household of one of these. ``wage_loss`` is float32: the share of
+    household of one who is stressed (relief alone is not passed on to housemates). ``wage_loss`` is float32: the share of
     wage lost is computed in single precision, as the wages are stored. The last four
     arrays are work space, zero on entry and left zero."""
     # The persons with a stressor, and their households (each listed once).
@@ -152,10 +152,12 @@ def _distress_kernel(active, jobless, displaced, relieved, strained, adults, n, 
             else:
                 on = True
             person_mark[i] |= on
+            # Housemates follow only a stressed member (relief is not passed on).
+            stressed = on and source != 3 and (source != 0 or state[i] > 0)
             h = household[i]
             households[n_households] = h
-            n_households += on and household_flag[h] == 0
-            household_flag[h] |= on
+            n_households += stressed and household_flag[h] == 0
+            household_flag[h] |= stressed
     # Their households' members, then the adults among everyone marked, in row order.
     most = len(active) + len(jobless) + len(displaced) + len(relieved)
     for k in range(n_households):
