@@ -13,9 +13,10 @@ the end of the layoff week, in three disjoint groups:
   (``Ties.targets``, a place's worker for a place slot), outside the worker's household,
   neither laid off in the wave nor in the household group; each counted once.
 
-From the layoff week on, every week, each member's ``ever_supported`` (received informal
-support: ``support_week`` at or after the layoff week) and ``ever_served`` (in a formal
-service: ``service >= 0``) are kept. At the end of week ``layoff week + h`` for each
+From the layoff week on, each member's ``ever_supported`` (received informal support in
+some week since the layoff week: ``support_week``, the last week support was received, at
+or after it) and ``ever_served`` (in a formal service, ``service >= 0``, at the end of
+some week since the layoff week; checked every week) are kept. At the end of week ``layoff week + h`` for each
 horizon ``h`` of :data:`HORIZON_WEEKS` (26, 52, 104 weeks: 6, 12 and 24 months) a snapshot
 is taken of each group: how many members moved out of the RCM or died since the layoff
 (over all members), and over the members still present: ever supported, ever served,
@@ -30,7 +31,8 @@ the adults present, marginalized or not, are compared on the same measures, with
 or the run's).
 
 Only the cohorts with a horizon still ahead are updated; their members are held in one
-concatenated array, so a week costs a few vectorised gathers.
+concatenated array, so a week costs one vectorised gather over them and one pass over
+the persons' ``service`` (for the year's ``ever_served``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .jit import kernel
 from .state import Exit, Status
 
 HORIZON_WEEKS = (26, 52, 104)
@@ -63,27 +66,57 @@ OUTCOMES = (
 RESIDENT_OUTCOMES = tuple(o for o in OUTCOMES if o[0] not in ("moved_out", "died"))
 
 
-def _snapshot(P, rows: np.ndarray, supported: np.ndarray, served: np.ndarray, week: int, high: np.float32,
+@kernel
+def _mark_served(service, n, year_served, rows, served):
+    """Flag, in ``year_served`` (by person row, the first ``n``) and in ``served`` (by
+    position in ``rows``), the persons in a formal service now (``service >= 0``)."""
+    for i in range(n):
+        if service[i] >= 0:
+            year_served[i] = True
+    for j in range(len(rows)):
+        if service[rows[j]] >= 0:
+            served[j] = True
+
+
+_MOVED_ALONE, _MOVED_WITH_HOUSEHOLD, _DIED, _EMPLOYED = (Exit.MOVED_ALONE, Exit.MOVED_WITH_HOUSEHOLD, Exit.DIED,
+                                                      Status.EMPLOYED)
+
+
+@kernel
+def _counts(rows, since, served, week, high, memory, present, exit_reason, distress, support_week, service, status,
+            participates, belonging):
+    """The counts of ``_COUNTS`` over ``rows``: supported means ``support_week >= since``;
+    ``served`` is by position in ``rows``. Sums of distress and belonging in row order."""
+    out = np.zeros(12)
+    out[0] = len(rows)
+    for j in range(len(rows)):
+        i = rows[j]
+        if not present[i]:
+            r = exit_reason[i]
+            out[2] += r == _MOVED_ALONE or r == _MOVED_WITH_HOUSEHOLD
+            out[3] += r == _DIED
+            continue
+        out[1] += 1
+        out[4] += support_week[i] >= since
+        out[5] += served[j]
+        d = distress[i]
+        in_high = d >= high
+        felt = week - support_week[i] < memory
+        out[6] += in_high and not felt and service[i] < 0
+        out[7] += d
+        out[8] += in_high
+        out[9] += status[i] == _EMPLOYED
+        out[10] += participates[i]
+        out[11] += belonging[i]
+    return out
+
+
+def _snapshot(P, rows: np.ndarray, since: int, served: np.ndarray, week: int, high: np.float32,
               memory: int) -> np.ndarray:
-    """The counts of ``_COUNTS`` over ``rows`` (with their ever-flags)."""
-    here = P.present[rows]
-    reason = P.exit_reason[rows]
-    gone = ~here
-    d = P.distress[rows]
-    in_high = here & (d >= high)
-    felt = week - P.support_week[rows] < memory
-    in_service = P.service[rows] >= 0
-    return np.array([
-        len(rows), here.sum(),
-        (gone & ((reason == Exit.MOVED_ALONE) | (reason == Exit.MOVED_WITH_HOUSEHOLD))).sum(),
-        (gone & (reason == Exit.DIED)).sum(),
-        (here & supported).sum(), (here & served).sum(),
-        (in_high & ~felt & ~in_service).sum(),
-        d[here].astype(np.float64).sum(), in_high.sum(),
-        (here & (P.status[rows] == Status.EMPLOYED)).sum(),
-        (here & P.participates[rows]).sum(),
-        P.belonging[rows][here].astype(np.float64).sum(),
-    ], np.float64)
+    """The counts of ``_COUNTS`` over ``rows`` (supported: since week ``since``; ``served``
+    by position in ``rows``)."""
+    return _counts(np.asarray(rows, np.int64), since, served, week, high, memory, P.present, P.exit_reason,
+                   P.distress, P.support_week, P.service, P.status, P.participates, P.belonging)
 
 
 def _shares(counts: np.ndarray, outcomes=OUTCOMES) -> dict[str, float]:
@@ -111,14 +144,12 @@ class Cohorts:
         self.cohorts: list[dict] = []  # one per layoff wave, in order
         self._events_seen = 0
         self._displaced_seen = 0
-        # The members of the cohorts still followed, concatenated: row, cohort index, group
-        # code, layoff week, and the ever-flags.
+        # The members of the cohorts still followed, concatenated (each cohort's rows
+        # together, its groups in order), with the cohort of each and its ever-served flag.
         self._rows = np.zeros(0, np.int64)
         self._cohort = np.zeros(0, np.int64)
-        self._supported = np.zeros(0, bool)
         self._served = np.zeros(0, bool)
-        self._since = np.zeros(0, np.int32)
-        self._active: list[int] = []  # cohorts with a horizon still ahead
+        self._due: dict[int, list[tuple[int, int]]] = {}  # week -> (cohort, horizon index) measured then
         self._year_served = np.zeros(0, bool)  # by person row, reset each year
         self._year_start = 0
         self.residents: list[dict] = []  # one per year and group of residents
@@ -130,16 +161,15 @@ class Cohorts:
         week = m.week
         if len(m.shocks.events) > self._events_seen:
             self._open_cohorts()
-        if len(self._rows):
-            self._supported |= P.support_week[self._rows] >= self._since
-            self._served |= P.service[self._rows] >= 0
-            self._take_snapshots(week)
         n = P.n
         if len(self._year_served) < n:
             grown = np.zeros(max(n, 2 * len(self._year_served)), bool)
             grown[: len(self._year_served)] = self._year_served
             self._year_served = grown
-        np.logical_or(self._year_served[:n], P.service[:n] >= 0, out=self._year_served[:n])
+        _mark_served(P.service, n, self._year_served, self._rows, self._served)
+        due = self._due.pop(week, None)
+        if due:
+            self._take_snapshots(week, due)
         if self._ends_year(m.date, week, m.n_weeks):
             self._record_residents()
             self._year_served[:] = False
@@ -154,12 +184,14 @@ class Cohorts:
         adults = m.adults
         new_rows = [self._rows]
         new_cohort = [self._cohort]
-        index_first = len(self.cohorts)
         for e in events[self._events_seen:]:
             workers = np.asarray(displaced[self._displaced_seen: self._displaced_seen + e["workers"]], np.int64)
             self._displaced_seen += e["workers"]
             workers_hh = P.household[workers]
-            others = adults[np.isin(P.household[adults], workers_hh) & ~np.isin(adults, workers)]
+            home = np.zeros(m.households.n, bool)
+            home[workers_hh] = True
+            others = adults[home[P.household[adults]]]
+            others = others[~np.isin(others, workers)]
             k = m.ties.k
             who = m.ties.targets(np.repeat(workers, k), np.tile(np.arange(k), len(workers)))
             own_hh = np.repeat(workers_hh, k)
@@ -174,6 +206,8 @@ class Cohorts:
                                                       "confidants": confidants},
                 "snapshots": {},  # horizon index -> {group: counts}
             })
+            for h, lag in enumerate(HORIZON_WEEKS):
+                self._due.setdefault(int(e["week"]) + lag, []).append((index, h))
             rows = np.concatenate([workers, others, confidants])
             new_rows.append(rows)
             new_cohort.append(np.full(len(rows), index, np.int64))
@@ -182,51 +216,49 @@ class Cohorts:
         added = len(np.concatenate(new_rows)) - len(self._rows)
         self._rows = np.concatenate(new_rows)
         self._cohort = np.concatenate(new_cohort)
-        self._supported = np.concatenate([self._supported, np.zeros(added, bool)])
         self._served = np.concatenate([self._served, np.zeros(added, bool)])
-        weeks = np.array([co["layoff_week"] for co in self.cohorts], np.int32)
-        self._since = weeks[self._cohort]
-        self._active = sorted(set(self._active) | set(range(index_first, len(self.cohorts))))
 
-    def _take_snapshots(self, week: int) -> None:
+    def flags(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows of cohort ``c`` (its groups in order) with their ``ever_supported`` and
+        ``ever_served`` flags now (empty once the cohort is no longer followed). Ever
+        supported since the layoff is ``support_week`` at or after the layoff week, since
+        ``support_week`` is the last week support was received."""
+        sel = self._cohort == c
+        rows = self._rows[sel]
+        return rows, self.model.people.support_week[rows] >= self.cohorts[c]["layoff_week"], self._served[sel]
+
+    def _take_snapshots(self, week: int, due: list[tuple[int, int]]) -> None:
         """Snapshots of the cohorts at a horizon this week; cohorts past their last
         horizon are dropped from the followed rows."""
         P = self.model.people
         done = []
-        for c in self._active:
+        for c, h in due:
             co = self.cohorts[c]
-            lag = week - co["layoff_week"]
-            if lag not in HORIZON_WEEKS:
-                continue
-            h = HORIZON_WEEKS.index(lag)
             sel = self._cohort == c
-            rows, sup, ser = self._rows[sel], self._supported[sel], self._served[sel]
+            rows, ser = self._rows[sel], self._served[sel]
             snap = {}
             start = 0
             for g in GROUPS:
                 n = len(co["members"][g])
-                snap[g] = _snapshot(P, rows[start:start + n], sup[start:start + n], ser[start:start + n], week,
+                snap[g] = _snapshot(P, rows[start:start + n], co["layoff_week"], ser[start:start + n], week,
                                     self.high, self.memory)
                 start += n
             co["snapshots"][h] = snap
             if h == len(HORIZON_WEEKS) - 1:
                 done.append(c)
         if done:
-            self._active = [c for c in self._active if c not in done]
             keep = ~np.isin(self._cohort, done)
-            self._rows, self._cohort = self._rows[keep], self._cohort[keep]
-            self._supported, self._served, self._since = self._supported[keep], self._served[keep], self._since[keep]
+            self._rows, self._cohort, self._served = self._rows[keep], self._cohort[keep], self._served[keep]
 
     def _record_residents(self) -> None:
         """The year's snapshot of adults present, marginalized against the others."""
         m = self.model
         P = m.people
         adults = m.adults
-        supported = P.support_week[adults] >= self._year_start
-        served = self._year_served[adults]
         marg = P.marginalized[adults]
         for g, sel in zip(RESIDENT_GROUPS, (marg, ~marg)):
-            counts = _snapshot(P, adults[sel], supported[sel], served[sel], m.week, self.high, self.memory)
+            rows = adults[sel]
+            counts = _snapshot(P, rows, self._year_start, self._year_served[rows], m.week, self.high, self.memory)
             self.residents.append({"year": m.date.year, "group": g, "counts": counts})
 
     # -- tables ----------------------------------------------------------------------------

@@ -59,8 +59,10 @@ def stepped():
         for i, co in enumerate(c.cohorts):
             for h in co["snapshots"]:
                 snapshot_weeks.setdefault((i, h), m.week)
-        key = list(zip(c._cohort.tolist(), c._rows.tolist()))
-        now = dict(zip(key, zip(c._supported.tolist(), c._served.tolist())))
+        now = {}
+        for i in range(len(c.cohorts)):
+            rows, sup, ser = c.flags(i)
+            now.update(zip(zip([i] * len(rows), rows.tolist()), zip(sup.tolist(), ser.tolist())))
         if previous is not None:
             for k, (sup, ser) in previous.items():
                 if k in now:
@@ -116,7 +118,7 @@ def test_ever_flags_never_fall(stepped):
     m, _, _, fell = stepped
     assert fell == 0
     df = m.cohorts.table()
-    assert (df.loc[df["observed"], "ever_supported"] > 0).any()
+    assert (df.loc[df["observed"], "ever_supported"] > 0).any() and (df.loc[df["observed"], "ever_served"] > 0).any()
 
 
 def test_pooled_rows_are_members_weighted(stepped):
@@ -142,7 +144,6 @@ def test_hand_built_snapshot():
     P = m.people
     high = float(m.config["distress.high_threshold"])
     week = co["layoff_week"] + HORIZON_WEEKS[0]
-    c._supported[:] = False
     c._served[:] = False
     P.present[w[0]], P.exit_reason[w[0]] = False, Exit.MOVED_ALONE
     P.present[w[1]], P.exit_reason[w[1]] = False, Exit.DIED
