@@ -465,8 +465,8 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
     na = sorted(set(eff.loc[~eff["available"], "outcome"]))
     if na:
         lines += ["## Not available", "",
-                  "These outcomes have no values in this model version (their submodel is not in the model) or too "
-                  "few runs: " + ", ".join(f"`{o}`" for o in na) + ".", ""]
+                  "These outcomes have no values in this model version (their submodel is not in the model), in "
+                  "this period (a cohort horizon after the run's end) or too few runs: " + ", ".join(f"`{o}`" for o in na) + ".", ""]
     lines += ["## Outcomes by scenario", "", "Mean over replicates with its 95% bootstrap interval.", "",
               "| outcome | " + " | ".join(plan.scenarios) + " |", "| --- |" + " --- |" * len(plan.scenarios)]
     for title, names in _by_section(opts.outcomes):
