@@ -27,7 +27,7 @@ from model.config import CONFIG_DIR, parse_month
 
 from . import figures, provenance, stats
 from .design import SweepPlan
-from .outcomes import KEY_OUTCOMES, KEY_SERIES, SUMMARY_BY_NAME
+from .outcomes import COHESION_COMPONENTS, KEY_OUTCOMES, KEY_SERIES, SUMMARY_BY_NAME
 from .sweep import SweepResult, read_table, run_sweep
 
 
@@ -246,8 +246,10 @@ def analyse(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict) -> dic
         figures.forest(eff, figdir / "forest_vd_a.png", "vd_a")
 
     map_file, map_note = _maps(out, meta, scenarios, opts, figdir, any_cfg)
+    components = (summary_table(runs, scenarios, list(COHESION_COMPONENTS), opts.n_boot, plan.seed),
+                  effects_table(runs, scenarios, opts.baseline, list(COHESION_COMPONENTS), opts.n_boot, plan.seed))
     report = write_report(out, plan, opts, rule, runs, eff, summ, series_files, missing_series, forest_file,
-                          map_file, map_note, mf)
+                          map_file, map_note, mf, components)
     return {"effects": eff, "summary": summ, "report": report}
 
 
@@ -296,6 +298,31 @@ def _magnitude(a: float) -> str:
     return "negligible" if d < 0.06 else "small" if d < 0.14 else "medium" if d < 0.21 else "large"
 
 
+# Who an outcome is about, by its name's prefix (docs/outputs.md), in report order.
+SECTIONS = (("workers_", "The laid-off workers"), ("household_", "Their households' other adults"),
+            ("confidants_", "Their confidants"), ("marginalized_", "Marginalized residents"),
+            ("others_", "Marginalized residents"), ("", "The RCM as a whole"))
+
+
+def section_of(outcome: str) -> str:
+    return next(title for prefix, title in SECTIONS if outcome.startswith(prefix))
+
+
+def _by_section(names) -> list[tuple[str, list[str]]]:
+    """``names`` grouped by :data:`SECTIONS` (in that order, names in their order)."""
+    groups: dict[str, list[str]] = {}
+    for n in names:
+        groups.setdefault(section_of(n), []).append(n)
+    order = list(dict.fromkeys(title for _, title in SECTIONS))
+    return [(t, groups[t]) for t in order if t in groups]
+
+
+def _diff_text(r: pd.Series) -> str:
+    unit = r["unit"]
+    return (f"{r['label']} {_fmt(r['mean_diff'], unit, True)} [{_fmt(r['mean_diff_lo'], unit, True)}, "
+            f"{_fmt(r['mean_diff_hi'], unit, True)}]")
+
+
 def effect_sentence(r: pd.Series) -> str:
     unit = r["unit"]
     clear = np.isfinite(r["mean_diff_lo"]) and (r["mean_diff_lo"] > 0 or r["mean_diff_hi"] < 0)
@@ -312,9 +339,55 @@ def effect_sentence(r: pd.Series) -> str:
             f"{_fmt(r['scenario_mean'], unit)} here; {numbers}).")
 
 
+def _summary_row(summ: pd.DataFrame, o: str, scenarios: list[str]) -> str | None:
+    """A row of the outcomes-by-scenario table: mean [95% interval] per scenario."""
+    sub = summ[summ["outcome"] == o].set_index("scenario")
+    if not len(sub) or sub["n"].sum() == 0:
+        return None
+    unit = SUMMARY_BY_NAME[o].unit if o in SUMMARY_BY_NAME else ""
+    cells = []
+    for s in scenarios:
+        r = sub.loc[s] if s in sub.index else None
+        cells.append("n/a" if r is None or r["n"] == 0
+                     else f"{_fmt(r['mean'], unit)} [{_fmt(r['lo'], unit)}, {_fmt(r['hi'], unit)}]")
+    return f"| {SUMMARY_BY_NAME[o].label if o in SUMMARY_BY_NAME else o} ({unit}) | " + " | ".join(cells) + " |"
+
+
+def _components_section(components: tuple[pd.DataFrame, pd.DataFrame], scenarios: list[str],
+                        baseline: str) -> list[str]:
+    """The cohesion index beside its four components: means by scenario, then each
+    scenario's paired difference from the baseline."""
+    summ, eff = components
+    if not len(summ) or summ["n"].sum() == 0:
+        return []
+    lines = ["", "## Cohesion index and its components", "",
+             "The index is the mean of its four components (docs/ODD.md), so a scenario's change in the index is the "
+             "mean of its changes in the components. Means over the run, mean over replicates with its 95% "
+             "bootstrap interval:", "",
+             "| measure | " + " | ".join(scenarios) + " |", "| --- |" + " --- |" * len(scenarios)]
+    lines += [r for r in (_summary_row(summ, o, scenarios) for o in COHESION_COMPONENTS) if r]
+    others = [s for s in scenarios if s != baseline]
+    avail = eff[eff["available"]]
+    if len(avail) and others:
+        lines += ["", f"Paired difference from the baseline ({baseline}), with its 95% interval:", "",
+                  "| measure | " + " | ".join(others) + " |", "| --- |" + " --- |" * len(others)]
+        for o in COHESION_COMPONENTS:
+            cells = []
+            for s in others:
+                r = avail[(avail["scenario"] == s) & (avail["outcome"] == o)]
+                if not len(r):
+                    cells.append("n/a")
+                    continue
+                r = r.iloc[0]
+                cells.append(f"{_fmt(r['mean_diff'], r['unit'], True)} [{_fmt(r['mean_diff_lo'], r['unit'], True)}, "
+                             f"{_fmt(r['mean_diff_hi'], r['unit'], True)}]")
+            lines.append(f"| {SUMMARY_BY_NAME[o].label} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, runs: pd.DataFrame,
                  eff: pd.DataFrame, summ: pd.DataFrame, series_files, missing_series, forest_file, map_file,
-                 map_note, mf: dict) -> Path:
+                 map_note, mf: dict, components: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> Path:
     cfg = next(iter(mf["scenarios"].values()))["config"]
     done = runs[runs["status"] == "done"]
     failed = runs[runs["status"] != "done"]
@@ -348,7 +421,12 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
             f"replicates (at most {rule['max']}). Result: {n_rep} replicates, {rule.get('outcome', 'stopped')}; "
             f"largest change {100 * last.get('largest_change', float('nan')):.1f}%"
             + (f" ({last['where']})" if last.get("where") else "") + ".", ""]
-    lines += ["**Methods.** Outcomes are summaries of each run's weekly series (mean over the run, highest 13-week "
+    lines += ["**Methods.** The cohort outcomes follow the people the closures touched: each layoff wave's laid-off "
+              "workers, the other adults of their households and their confidants (the adults their ties point to), "
+              "fixed at the layoff, measured 6, 12 and 24 months later and pooled over every wave (shares over the "
+              "members still in the RCM; moved out over all members); marginalized adults are compared with the "
+              "others at each year's end, pooled over the years (docs/outputs.md). The RCM-wide outcomes are "
+              "summaries of each run's weekly series (mean over the run, highest 13-week "
               "average, or the mean of the last 52 weeks). Effects are scenario minus baseline: the mean paired "
               "difference, Cohen's d (pooled standard deviation) and the Vargha-Delaney A (probability that a run "
               "of the scenario exceeds a run of the baseline; 0.5 is no effect), each with a 95% percentile "
@@ -370,28 +448,35 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
         if not len(sub):
             lines += ["No outcome available for this scenario.", ""]
             continue
-        clear = sub[(sub["mean_diff_lo"] > 0) | (sub["mean_diff_hi"] < 0)]
-        lines += [f"Against the baseline, {s} changed {len(clear)} of {len(sub)} outcomes clearly.", ""]
-        for _, r in pd.concat([clear, sub.drop(clear.index)]).iterrows():
-            lines.append(f"- It {effect_sentence(r)}")
-        lines.append("")
+        is_clear = (sub["mean_diff_lo"] > 0) | (sub["mean_diff_hi"] < 0)
+        lines += [f"Against the baseline, {s} changed {int(is_clear.sum())} of {len(sub)} outcomes clearly.", ""]
+        sub = sub.set_index("outcome", drop=False)
+        for title, names in _by_section(sub["outcome"]):
+            part = sub.loc[names]
+            clear = part[is_clear.set_axis(sub.index).loc[names]]
+            lines.append(f"**{title}.**")
+            for _, r in clear.iterrows():
+                lines.append(f"- It {effect_sentence(r)}")
+            rest = part.drop(clear.index)
+            if len(rest):
+                lines.append("- No clear change (mean difference, 95% CI): "
+                             + "; ".join(_diff_text(r) for _, r in rest.iterrows()) + ".")
+            lines.append("")
     na = sorted(set(eff.loc[~eff["available"], "outcome"]))
     if na:
         lines += ["## Not available", "",
-                  "These outcomes have no values in this model version (their submodel is not in the model) or too "
-                  "few runs: " + ", ".join(f"`{o}`" for o in na) + ".", ""]
+                  "These outcomes have no values in this model version (their submodel is not in the model), in "
+                  "this period (a cohort horizon after the run's end) or too few runs: " + ", ".join(f"`{o}`" for o in na) + ".", ""]
     lines += ["## Outcomes by scenario", "", "Mean over replicates with its 95% bootstrap interval.", "",
               "| outcome | " + " | ".join(plan.scenarios) + " |", "| --- |" + " --- |" * len(plan.scenarios)]
-    for o in opts.outcomes:
-        sub = summ[summ["outcome"] == o].set_index("scenario")
-        if sub["n"].sum() == 0:
-            continue
-        unit = SUMMARY_BY_NAME[o].unit if o in SUMMARY_BY_NAME else ""
-        cells = []
-        for s in plan.scenarios:
-            r = sub.loc[s]
-            cells.append("n/a" if r["n"] == 0 else f"{_fmt(r['mean'], unit)} [{_fmt(r['lo'], unit)}, {_fmt(r['hi'], unit)}]")
-        lines.append(f"| {SUMMARY_BY_NAME[o].label if o in SUMMARY_BY_NAME else o} ({unit}) | " + " | ".join(cells) + " |")
+    for title, names in _by_section(opts.outcomes):
+        rows = [_summary_row(summ, o, plan.scenarios) for o in names]
+        rows = [r for r in rows if r]
+        if rows:
+            lines.append(f"| **{title}** |" + " |" * len(plan.scenarios))
+            lines += rows
+    if components is not None:
+        lines += _components_section(components, plan.scenarios, opts.baseline)
     lines += ["", "## Figures", ""]
     for f in series_files:
         lines += [f"![{f}](figures/{f})", ""]

@@ -89,7 +89,7 @@ def forest(effects: pd.DataFrame, path: Path, measure: str = "cohens_d") -> Path
     outcomes = list(dict.fromkeys(eff["outcome"]))
     scen = list(dict.fromkeys(eff["scenario"]))
     n = max(1, len(outcomes))
-    ncol = min(3, n)
+    ncol = min(3 if n <= 15 else 5, n)
     nrow = int(np.ceil(n / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 0.35 * len(scen) * nrow + 1.6 * nrow), squeeze=False,
                              constrained_layout=True)

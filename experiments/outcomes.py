@@ -12,6 +12,14 @@ Summary outcomes are named ``<column>_<statistic>``:
 - ``_end``: mean over the run's last 52 weeks;
 - ``_total``: last value minus the first, for running totals (``*_cumulative``).
 
+Cohort outcomes (from the run's ``cohorts.parquet`` and ``marginalized.parquet``, see
+``model/cohorts.py``) are named ``<group>_<months>m_<measure>`` (``workers_12m_unmet_need``:
+the laid-off workers' share with unmet need 12 months after their layoff, pooled over
+every closure's waves, members-weighted) and ``<residents>_<measure>`` for adults
+``marginalized``, the ``others``, and the gap ``marginalized_gap`` (marginalized minus
+others), pooled over the run's year-end snapshots (person-years). They are listed once,
+in :data:`COHORT_SUMMARIES`.
+
 Calibration measures (``cal_<target>``) are the quantities of
 ``configs/calibration/targets.toml`` computed the way the targets define them; a measure
 whose period is outside the run is NaN.
@@ -63,16 +71,73 @@ SUMMARIES: tuple[Summary, ...] = (
     _s("belonging_mean", "end", "mean belonging, mean of the last 52 weeks", "score 0-1"),
     _s("participation_rate", "mean", "participation in community action, mean", "share"),
     _s("org_partnership_density", "end", "organizations' partnership density, last 52 weeks", "share"),
+    _s("org_partnership_density", "mean", "organizations' partnership density, mean over the run", "share"),
+    _s("tie_integrity", "mean", "tie integrity, mean over the run", "share"),
 )
-SUMMARY_BY_NAME = {s.name: s for s in SUMMARIES}
 
-# The outcomes a scenario comparison reports by default (effects table, forest plot, report).
-KEY_OUTCOMES = (
+# -- cohort outcomes: the people the closures touched, and marginalized residents ----------
+COHORT_GROUPS = {"workers": "laid-off workers", "household": "laid-off workers' household adults",
+                 "confidants": "laid-off workers' confidants"}
+COHORT_HORIZONS = (6, 12, 24)  # months after the layoff (model/cohorts.py: 26, 52, 104 weeks)
+RESIDENT_GROUPS = {"marginalized": "marginalized adults", "others": "adults not marginalized",
+                   "marginalized_gap": "gap, marginalized minus other adults,"}
+# measure -> (label, unit); the columns of cohorts.parquet and marginalized.parquet.
+COHORT_MEASURES = {
+    "ever_supported": ("ever informally supported", "share"),
+    "ever_served": ("ever in a formal service", "share"),
+    "unmet_need": ("with unmet need", "share"),
+    "distress": ("mean distress", "distress score"),
+    "high_distress": ("in high distress", "share"),
+    "employed": ("employed", "share"),
+    "participation": ("participating", "share"),
+    "belonging": ("mean belonging", "score 0-1"),
+    "moved_out": ("moved out of the RCM", "share"),
+    "died": ("died", "share"),
+}
+RESIDENT_MEASURES = tuple(k for k in COHORT_MEASURES if k not in ("moved_out", "died"))
+
+
+def _cohort_label(group: str, months: int, measure: str) -> str:
+    what, _ = COHORT_MEASURES[measure]
+    if group == "workers" and measure == "employed":
+        what = "re-employed"
+    if measure.startswith("ever_") or measure in ("moved_out", "died"):
+        return f"{COHORT_GROUPS[group]} {what} since the layoff, at {months} months"
+    return f"{COHORT_GROUPS[group]} {what} {months} months after the layoff"
+
+
+COHORT_SUMMARIES: tuple[Summary, ...] = tuple(
+    Summary(f"{g}_{h}m_{m}", m, "cohort", _cohort_label(g, h, m), COHORT_MEASURES[m][1])
+    for g in COHORT_GROUPS for h in COHORT_HORIZONS for m in COHORT_MEASURES
+) + tuple(
+    Summary(f"{g}_{m}", m, "residents",
+            f"{RESIDENT_GROUPS[g]} {COHORT_MEASURES[m][0]}{' in the year' if m.startswith('ever_') else ''}",
+            COHORT_MEASURES[m][1])
+    for g in RESIDENT_GROUPS for m in RESIDENT_MEASURES
+)
+SUMMARY_BY_NAME = {s.name: s for s in SUMMARIES + COHORT_SUMMARIES}
+
+# The outcomes a scenario comparison reports by default (effects table, forest plot, report):
+# the people the closures touched at 12 months (and the workers at 6 and 24 months on
+# the main measures), marginalized residents against the others, then the RCM-wide ones.
+KEY_COHORT_OUTCOMES = (
+    *(f"workers_12m_{m}" for m in ("ever_supported", "ever_served", "unmet_need", "distress", "high_distress",
+                                     "employed", "participation", "belonging", "moved_out")),
+    "workers_6m_unmet_need", "workers_24m_unmet_need", "workers_24m_employed", "workers_24m_moved_out",
+    *(f"household_12m_{m}" for m in ("ever_supported", "unmet_need", "distress", "participation", "belonging")),
+    *(f"confidants_12m_{m}" for m in ("ever_supported", "distress", "participation", "belonging")),
+    "marginalized_unmet_need", "marginalized_gap_unmet_need", "marginalized_gap_ever_supported",
+    "marginalized_participation", "marginalized_gap_participation", "marginalized_gap_belonging",
+)
+KEY_OUTCOMES = KEY_COHORT_OUTCOMES + (
     "mean_distress_mean", "share_high_distress_mean", "share_high_distress_peak", "support_received_share_mean",
     "formal_service_reach_mean", "unmet_need_share_mean", "cohesion_index_mean", "belonging_mean_mean",
     "participation_rate_mean", "org_partnership_density_end", "unemployment_rate_mean",
     "strain_out_migrants_total",
 )
+# The cohesion index and its four components (their mean), reported side by side.
+COHESION_COMPONENTS = ("cohesion_index_mean", "belonging_mean_mean", "participation_rate_mean", "tie_integrity_mean",
+                       "org_partnership_density_mean")
 # Weekly columns drawn with 95% bands by a comparison.
 KEY_SERIES = (
     "mean_distress", "share_high_distress", "support_received_share", "formal_service_reach",
@@ -126,6 +191,39 @@ def summarize(ts: pd.DataFrame) -> dict[str, float]:
         else:  # pragma: no cover - SUMMARIES is fixed above
             raise ValueError(s.stat)
     return out
+
+
+def cohort_outcomes(cohorts: pd.DataFrame | None, residents: pd.DataFrame | None) -> dict[str, float]:
+    """The cohort outcomes of one run (:data:`COHORT_SUMMARIES`) from its cohorts table
+    (the pooled rows, ``employer == "all"``) and its marginalized table (pooled over the
+    years, weighted by the adults present). NaN where a group or horizon is not observed."""
+    out = {s.name: float("nan") for s in COHORT_SUMMARIES}
+    if cohorts is not None and len(cohorts):
+        pooled = cohorts[(cohorts["employer"] == "all") & cohorts["observed"].astype(bool)]
+        for _, r in pooled.iterrows():
+            for m in COHORT_MEASURES:
+                key = f"{r['group']}_{int(r['horizon_months'])}m_{m}"
+                if key in out and m in r:
+                    out[key] = float(r[m])
+    if residents is not None and len(residents):
+        for g in ("marginalized", "others"):
+            sub = residents[residents["group"] == g]
+            w = sub["adults"].to_numpy(float)
+            for m in RESIDENT_MEASURES:
+                x = sub[m].to_numpy(float) if m in sub else np.full(len(sub), np.nan)
+                ok = ~np.isnan(x) & (w > 0)
+                out[f"{g}_{m}"] = float(np.dot(x[ok], w[ok]) / w[ok].sum()) if ok.any() else float("nan")
+        for m in RESIDENT_MEASURES:
+            out[f"marginalized_gap_{m}"] = out[f"marginalized_{m}"] - out[f"others_{m}"]
+    return out
+
+
+def model_cohort_outcomes(model) -> dict[str, float]:
+    """:func:`cohort_outcomes` of a model run to its end (NaN if it has no tracker)."""
+    tracker = getattr(model, "cohorts", None)
+    if tracker is None:
+        return cohort_outcomes(None, None)
+    return cohort_outcomes(tracker.table(), tracker.residents_table())
 
 
 class Probes:

@@ -10,7 +10,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: cohorts.parquet and marginalized.parquet added
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("magog-cohesion", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "click",
             "tqdm", "SALib", "dask", "distributed")

@@ -69,6 +69,10 @@ def run_to_directory(model: CohesionModel, out: Path, progress=None, figure: boo
         files.append("layoffs.parquet")
         storage.write_parquet(storage.persons_table(model), rd.path("persons.parquet"))
         files.append("persons.parquet")
+        storage.write_parquet(storage.cohorts_table(model), rd.path("cohorts.parquet"))
+        files.append("cohorts.parquet")
+        storage.write_parquet(storage.marginalized_table(model), rd.path("marginalized.parquet"))
+        files.append("marginalized.parquet")
         if figure:
             title = (f"{model.config.scenario}, scale {model.config['run.scale']:g}, seed {model.seed}")
             plots.unemployment_and_job_losses(ts, lay, rd.path(FIGURE), title)

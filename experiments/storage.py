@@ -51,6 +51,17 @@ def layoffs_table(model) -> pd.DataFrame:
     return df
 
 
+def cohorts_table(model) -> pd.DataFrame:
+    """One row per cohort (layoff wave), group and horizon, then the pooled rows
+    (``employer = "all"``); see ``model/cohorts.py`` and docs/outputs.md."""
+    return model.cohorts.table()
+
+
+def marginalized_table(model) -> pd.DataFrame:
+    """One row per year and group of adults (marginalized or not); see ``model/cohorts.py``."""
+    return model.cohorts.residents_table()
+
+
 def persons_table(model) -> pa.Table:
     chunks = model.panel
     if not chunks:

@@ -56,7 +56,8 @@ from model.config import ConfigError
 
 from . import provenance
 from .design import RunSpec, SweepPlan, model_version
-from .outcomes import Probes, calibration_measures, municipal_table, panel_measures, summarize
+from .outcomes import (Probes, calibration_measures, model_cohort_outcomes, municipal_table, panel_measures,
+                       summarize)
 
 SWEEP_SCHEMA = "1.0"
 ID_COLUMNS = ["run_id", "point", "scenario", "replicate", "seed"]
@@ -88,6 +89,7 @@ def execute(spec: RunSpec) -> dict:
         ts = timeseries_table(model)
         record.update(status="done", error=None, config_hash=model.config.hash())
         record.update(summarize(ts))
+        record.update(model_cohort_outcomes(model))
         cal = calibration_measures(ts, layoffs_table(model), probes, scale=spec.scale)
         cal.update(panel_measures(model))
         record.update({f"cal_{k}": v for k, v in cal.items()})

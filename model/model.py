@@ -24,7 +24,9 @@ of the same rows. Step order (one week, the week that starts on ``model.date``):
    leaving, households leaving (including the requests of step 4), births, households
    moving in; newcomers get their traits and ties;
 11. Mesa agents added and removed to match; aggregates computed; the DataCollector
-   records the week; on a year's last week the persons panel records every person.
+   records the week; the cohort tracker follows the laid-off workers, their households
+   and confidants, and marginalized residents (``model/cohorts.py``); on a year's last
+   week the persons panel records every person.
 
 Before step 1, the interventions in force this week are set from the scenario
 (``submodels/interventions.py``); in each January's first week, the candidates for new
@@ -46,6 +48,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from . import aggregates
 from .agents import Household, Organization, Worker
+from .cohorts import Cohorts
 from .config import Config, config_root, parse_month, resolve
 from .space import SlottedCell
 from .population import CellSampler, build_population, commute_weights
@@ -314,6 +317,7 @@ class CohesionModel(mesa.Model):
         self.stats = WeekStats()
         self.ei_exhausted_total = 0
         self.panel: list[dict[str, np.ndarray]] = []
+        self.cohorts = Cohorts(self)  # reads the arrays at the end of each week, changes nothing
         self.datacollector = WeekCollector(
             model_reporters={name: partial(_read_stat, name) for name in STAT_NAMES})
         self._aggregate(np.zeros(0, np.int64))  # the state at the start, before the first week
@@ -464,6 +468,7 @@ class CohesionModel(mesa.Model):
         self._rates = self._rates[1:] + [self.stats.unemployment_rate if self.stats.labour_force else 0.0]
         self._ei_region_rate = float(np.mean(self._rates))
         self.datacollector.collect(self)
+        self.cohorts.step()
         if ends_year(self.date, self.week, self.n_weeks):
             self._record_panel()
         if self.week + 1 >= self.n_weeks:

@@ -89,14 +89,15 @@ def test_run_writes_the_data_contract(tmp_path):
     res = cohesion("run", *SMALL, "--seed", "11", "--out", str(out))
     assert res.returncode == 0, res.stderr
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["layoffs.parquet", "manifest.json", "persons.parquet", "timeseries.parquet",
-                     "unemployment_jobs_lost.png"]
+    assert files == ["cohorts.parquet", "layoffs.parquet", "manifest.json", "marginalized.parquet", "persons.parquet",
+                     "timeseries.parquet", "unemployment_jobs_lost.png"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "done" and manifest["seed"] == 11 and manifest["scenario"] == "baseline"
     assert manifest["config"]["run.scale"] == 0.03 and len(manifest["config_hash"]) == 16
     assert set(documented_columns("manifest.json")) == set(manifest)
     for name, section in (("timeseries", "timeseries.parquet"), ("layoffs", "layoffs.parquet"),
-                          ("persons", "persons.parquet")):
+                          ("persons", "persons.parquet"), ("cohorts", "cohorts.parquet"),
+                          ("marginalized", "marginalized.parquet")):
         table = pq.read_table(out / f"{name}.parquet")
         assert table.schema.names == documented_columns(section), name
     ts = pq.read_table(out / "timeseries.parquet").to_pandas()
@@ -115,6 +116,14 @@ def test_run_writes_the_data_contract(tmp_path):
     adults = persons["age"] >= 15
     assert persons.loc[adults, "distress"].notna().all() and persons.loc[~adults, "distress"].isna().all()
     assert persons["belonging"].between(0, 1).all() and persons["support_ties"].ge(0).all()
+    cohorts = pq.read_table(out / "cohorts.parquet").to_pandas()
+    waves = cohorts[cohorts["employer"] != "all"]
+    assert len(waves) == 9 * len(lay) and set(waves["group"]) == {"workers", "household", "confidants"}
+    workers = waves[(waves["group"] == "workers") & (waves["horizon_months"] == 6)]
+    assert list(workers["members"]) == list(lay["workers"])
+    pooled = cohorts[(cohorts["employer"] == "all") & (cohorts["horizon_months"] == 12)]
+    assert pooled["observed"].all() and pooled["unmet_need"].between(0, 1).all()
+    assert manifest["schema_version"] == "1.1" and "cohorts.parquet" in manifest["files"]
     png = (out / "unemployment_jobs_lost.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 

@@ -93,6 +93,31 @@ def test_effects_agree_with_the_runs(comparison):
     assert "alt" in report and "common random numbers" in report
 
 
+def test_default_outcomes_follow_the_people_affected(comparison):
+    from experiments.outcomes import COHESION_COMPONENTS, COHORT_SUMMARIES, KEY_COHORT_OUTCOMES, KEY_OUTCOMES
+
+    runs = pd.read_parquet(comparison / "runs.parquet")
+    assert {s.name for s in COHORT_SUMMARIES} <= set(runs.columns)
+    assert runs["workers_12m_unmet_need"].between(0, 1).all() and runs["workers_24m_unmet_need"].isna().all()
+    eff = pd.read_csv(comparison / "effects.csv")
+    alt = eff[eff["scenario"] == "alt"]
+    assert list(alt["outcome"]) == list(KEY_OUTCOMES) and KEY_OUTCOMES[:len(KEY_COHORT_OUTCOMES)] == KEY_COHORT_OUTCOMES
+    avail = set(alt.loc[alt["available"], "outcome"])
+    assert {"workers_12m_unmet_need", "household_12m_participation", "confidants_12m_ever_supported",
+            "marginalized_gap_unmet_need", "cohesion_index_mean"} <= avail
+    assert "workers_24m_unmet_need" not in avail  # the 2005 waves' 24 months end after 2006
+    row = alt[alt["outcome"] == "workers_12m_unmet_need"].iloc[0]
+    assert row["unit"] == "share" and row["label"].startswith("laid-off workers with unmet need")
+    report = (comparison / "report.md").read_text()
+    for title in ("**The laid-off workers.**", "**Their households' other adults.**", "**Their confidants.**",
+                  "**Marginalized residents.**", "**The RCM as a whole.**", "## Cohesion index and its components"):
+        assert title in report
+    components = report.split("## Cohesion index and its components", 1)[1].split("\n## ", 1)[0]
+    for o in COHESION_COMPONENTS:
+        from experiments.outcomes import SUMMARY_BY_NAME
+        assert SUMMARY_BY_NAME[o].label in components
+
+
 def test_rerun_reuses_the_runs(comparison, configs):
     res = cohesion("compare", *SMALL, "--replicates", "5", "--workers", "1", "--out", str(comparison), "--quiet",
                    "--bootstrap", "500", configs=configs)

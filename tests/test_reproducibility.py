@@ -8,7 +8,7 @@ import mesa
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ("timeseries.parquet", "layoffs.parquet", "persons.parquet")
+FILES = ("timeseries.parquet", "layoffs.parquet", "persons.parquet", "cohorts.parquet", "marginalized.parquet")
 
 
 def run(out: Path, seed: int) -> None:
