@@ -11,7 +11,9 @@ the end of the layoff week, in three disjoint groups:
 - ``household``: the other adults present in their households (not laid off in the wave);
 - ``confidants``: the adults present whom the workers' tie slots point to
   (``Ties.targets``, a place's worker for a place slot), outside the worker's household,
-  neither laid off in the wave nor in the household group; each counted once.
+  neither laid off in the wave nor in the household group; each counted once. These are
+  the network the workers keep after the layoff: co-worker ties cut by the layoff
+  (``Ties.cut_workplace_ties``) no longer point to anyone.
 
 From the layoff week on, each member's ``ever_supported`` (received informal support in
 some week since the layoff week: ``support_week``, the last week support was received, at
