@@ -12,8 +12,10 @@ Job loss cuts workplace ties: when a closure lays a worker off, each of their co
 ties is lost with probability ``support.workplace_tie_loss`` (the slot holds ``LOST``:
 filled, but nobody answers). Losing those ties is one of the ways job loss lowers
 perceived social integration (Pohlan 2019 [pohlan-2019]) and raises loneliness
-(Morrish & Medina-Lara 2021 [morrish-medina-lara-2021]). Lost ties count against
-``tie_integrity`` and are renewed like ties to persons who left.
+(Morrish & Medina-Lara 2021 [morrish-medina-lara-2021]). Cut ties count against
+``tie_integrity`` and are renewed like ties to persons who left, except that a cut
+co-worker tie stays cut while its owner has no co-workers to draw from (no job): it comes
+back with re-employment.
 
 Ties are made when a person enters the model:
 - household: up to two other members of the household;
@@ -178,9 +180,13 @@ def _new_ties_kernel(ids, household, first_row, arrived, municipality, x, y, hei
 @kernel
 def _replace_lost(slots, people, rows, cols, fresh):
     """Put the fresh draw ``fresh`` (one row per person of ``people``) in the slots
-    ``(people[rows], cols)``."""
+    ``(people[rows], cols)``; a cut tie (``LOST``) whose fresh draw is empty stays cut (a
+    laid-off worker without a job has no co-workers to replace theirs until re-employed)."""
     for j in range(len(rows)):
-        slots[people[rows[j]], cols[j]] = fresh[rows[j], cols[j]]
+        new = fresh[rows[j], cols[j]]
+        i, c = people[rows[j]], cols[j]
+        if new >= 0 or slots[i, c] != -2:  # -2: LOST
+            slots[i, c] = new
 
 
 @kernel
@@ -325,7 +331,8 @@ class Ties:
 
     def settle(self, departure_rate: float, rng: np.random.Generator) -> None:
         """Start the network at its steady state rather than with every tie intact: each
-        filled slot outside the household is marked ``LOST`` with the share lost just
+        filled person slot outside the household (not the informal place, whose worker is
+        replaced as soon as a place has none) is marked ``LOST`` with the share lost just
         before a January renewal when ties are lost at ``departure_rate`` (``d``) a year
         and a lost tie is renewed with probability ``r = 1 - exp(-support.tie_renewal_rate)``
         at each renewal: ``L = d / (r + (1 - r) d)``. The model then renews them once, as

@@ -130,23 +130,22 @@ def test_strain_kernel_belonging_is_that_of_the_belonging_submodel():
 
 
 # -- informal support ----------------------------------------------------------------------
-def _support_numpy(talk, helper, help_trained, u, week, adult_age, help_untrained, aggression, w_untrained,
-                   w_trained, e_untrained, e_trained, r_untrained, r_trained, age, trained_week, knows,
+def _support_numpy(talk, helper, equipped, u, week, adult_age, untrained, aggression, age, equipped_week, knows,
                    support_week, support_effect, helped_week, helps_count, met):
     tie = np.maximum(helper, 0)
     valid = (helper >= 0) & (age[tie] >= adult_age)
-    trained = valid & (trained_week[tie] >= 0)
-    p_help = np.full(len(talk), help_untrained)
-    p_help[trained] = help_trained[: trained.sum()]
-    withdrawal = np.where(trained, w_trained, w_untrained)
+    eq = valid & (equipped_week[tie] >= 0)
+    terms = np.repeat(np.asarray(untrained, float)[:, None], len(talk), axis=1)
+    terms[3] = np.where(knows[tie], untrained[3], 0.0)
+    terms[:, eq] = equipped[:, : eq.sum()]
+    p_help, withdrawal, effect, refer = terms
     helps = valid & (u[0] < p_help) & ~((u[1] < aggression) & (u[2] < withdrawal))
-    met[helper[trained]] = True
+    met[helper[eq]] = True
     support_week[talk[helps]] = week
-    support_effect[talk[helps]] = np.where(trained, e_trained, e_untrained)[helps]
+    support_effect[talk[helps]] = effect[helps]
     helped_week[helper[helps]] = week
     np.add.at(helps_count, helper[helps], 1)
-    refer = np.where(trained, r_trained, np.where(knows[tie], r_untrained, 0.0))
-    return helps, trained, talk[helps & (u[3] < refer)], int(helps.sum())
+    return helps, eq, talk[helps & (u[3] < refer)], int(helps.sum())
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -159,8 +158,8 @@ def test_support_kernel_matches_the_numpy_rule(seed):
     age = (rng.random(n) * 80).astype(np.float32)
     trained_week = np.where(rng.random(n) < 0.3, rng.integers(0, 50, n), -1).astype(np.int32)
     knows = rng.random(n) < 0.4
-    help_trained = rng.random(k)
-    params = (60, np.float32(15.0), 0.3, 0.25, 0.6, 0.2, 0.1, 0.3, 0.05, 0.5)
+    help_trained = rng.random((4, k))
+    params = (60, np.float32(15.0), np.array([0.3, 0.6, 0.1, 0.05]), 0.25)
 
     def state():
         return [np.full(n, -10_000, np.int32), np.zeros(n, np.float32), np.full(n, -10_000, np.int32),
@@ -179,7 +178,7 @@ def test_support_kernel_matches_the_numpy_rule(seed):
         assert np.array_equal(x, y)
     # Without a probability for each trained helper who heard, nothing is done.
     c = state()
-    done, _, trained_c, _, acts_c = _support_kernel(talk, helper, np.zeros(0), u, *params, age, trained_week,
+    done, _, trained_c, _, acts_c = _support_kernel(talk, helper, np.zeros((4, 0)), u, *params, age, trained_week,
                                                     knows, *c)
     assert not done and acts_c == 0 and np.array_equal(trained_c, trained)
     for x, y in zip(state(), c):

@@ -352,8 +352,8 @@ def test_who_is_trained_decides_the_reach(target):
     P = m.people
     trained = np.flatnonzero(P.trained_week[: P.n] >= 0)
     assert len(trained)
-    if target == "service_workers":
-        assert set(trained) <= set(m.ties.place_worker[m.ties.places])
+    if target == "service_workers":  # those still here still work at their place
+        assert set(trained[P.present[trained]]) <= set(m.ties.place_worker[m.ties.places])
     if target == "network_of_displaced":
         displaced = m.shocks.displaced
         ties = {int(t) for j in range(m.ties.k) for t in m.ties.targets(displaced, np.full(len(displaced), j))}

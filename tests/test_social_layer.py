@@ -116,19 +116,19 @@ def test_stopping_participation_follows_exposure_to_job_loss(extras):
         assert np.all(order == order[0])
 
 
-def _closure_effect(overrides: dict, seeds=range(3)) -> dict[str, float]:
-    """Mean over seeds of 2006-2010's cohesion measures among those displaced in the run,
-    against the other adults, from the persons panel."""
+def _closure_effect(overrides: dict, seeds=range(2)) -> dict[str, float]:
+    """Mean over seeds and the year-end panels of 2006-2010 of the gap in participation
+    and belonging between the adults displaced by the closures and the other adults."""
     gaps = {"participates": [], "belonging": []}
     for seed in seeds:
-        m = CohesionModel(scale=0.05, end="2010-12", rng=seed, overrides=overrides)
+        m = CohesionModel(scale=0.2, end="2010-12", rng=seed, overrides=overrides)
         m.run()
-        last = m.panel[-1]
-        adult = (last["age"] >= 18) & ~last["moved_out"] & ~last["died"]
-        hit = adult & last["ever_displaced"]
-        rest = adult & ~last["ever_displaced"]
-        for k in gaps:
-            gaps[k].append(last[k][hit].mean() - last[k][rest].mean())
+        for panel in m.panel[3:]:
+            adult = (panel["age"] >= 18) & ~panel["moved_out"] & ~panel["died"]
+            hit = adult & panel["ever_displaced"]
+            rest = adult & ~panel["ever_displaced"]
+            for k in gaps:
+                gaps[k].append(panel[k][hit].mean() - panel[k][rest].mean())
     return {k: float(np.mean(v)) for k, v in gaps.items()}
 
 
@@ -141,8 +141,9 @@ PATHWAYS_OFF = {"cohesion.displaced_exit_extra": 0.0, "cohesion.household_exit_e
 def test_the_displaced_participate_and_belong_less_and_the_gap_goes_with_the_pathways():
     on = _closure_effect({})
     off = _closure_effect(PATHWAYS_OFF)
-    assert on["belonging"] < off["belonging"] - 0.02
-    assert on["participates"] < off["participates"] - 0.02
+    # About -0.05 on both with the pathways, about 0 without (scale 0.2: ~430 displaced).
+    assert on["belonging"] < off["belonging"] - 0.025
+    assert on["participates"] < off["participates"] - 0.025
 
 
 # -- spin-up -------------------------------------------------------------------------------
@@ -218,7 +219,7 @@ def test_a_guide_reader_helps_more_and_the_effect_goes_with_action_smd():
 
 
 # -- committees, recovery jobs, in-plant, cross-sectoral, services ----------------------------
-def test_committees_reach_only_their_members_clients_and_staff():
+def test_committees_reach_only_their_members_clients():
     m = small(start="2005-06", end="2005-07", scenario="support_committee_no_guide",
               overrides={"interventions.regional_conference.rural_agents": False})
     m.step()
@@ -226,7 +227,7 @@ def test_committees_reach_only_their_members_clients_and_staff():
     members = iv["support_committee"].members
     ids = m.adults
     reached = iv.reached(ids)
-    via = np.isin(P.service[ids], members) | np.isin(P.employer[ids], members)
+    via = np.isin(P.service[ids], members)
     assert np.array_equal(reached, via)
     assert 0 < reached.sum() < 0.2 * len(ids)
 

@@ -27,8 +27,10 @@ they take part in community activities or have helped someone in the last
 Committees and the cross-sectoral mode work between organizations: their participation
 effect passes only through the organizations' reach. An adult is *reached* while they
 are a client of a member organization of an active committee (of any client-facing
-organization under the cross-sectoral mode) or work for one, or, with the Guide, once
-they have read it (``interventions.guide``).
+organization under the cross-sectoral mode), once they have read the Guide
+(``interventions.guide``), and, while the regional conference funds the rural pacts'
+development agents (``interventions.regional_conference.rural_agents``), if they live in
+a rural municipality (all but the city of Magog).
 
 ``participation_share`` is the rate at which residents who are not marginalized settle
 without shocks; marginalized residents start less often, so the overall rate sits a

@@ -28,9 +28,9 @@ A state within ``distress.negligible_state`` of zero is set to zero.
 
 Only adults (age at least ``demography.working_age``) are scored. Each week the submodel
 updates only those whose state is not zero or who have a current stressor or relief
-(without a job, in a strained household, re-employed at a lower wage, living with someone
-distressed, in a formal service, or feeling informal support); everyone else's distress
-is their trait.
+(without a job, in a strained household, a displaced worker back in a job, living with
+someone stressed, in a formal service, or feeling informal support); everyone else's
+distress is their trait.
 """
 
 from __future__ import annotations

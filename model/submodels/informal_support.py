@@ -14,17 +14,20 @@ intention; Spafford et al. 2024 [spafford-2024]); for a reader of the Guide
 knowledge and confidence; actions rose reliably only with training, Jorm et al. 2010
 [jorm-2010]). A share ``support.aggression_share`` of disclosures come with aggressive
 behaviour; an untrained helper then withdraws with probability
-``aggression_withdrawal_untrained``, an equipped one (trained or a reader) with
-``aggression_withdrawal_trained``. Support given is felt by the person for
-``support.memory_weeks`` weeks and lowers their distress by ``effect_untrained`` or
-``effect_trained`` (more under the CSSS's reinforcement mode), and buffers the effect of
-their job loss (``submodels/distress.py``). A helper refers the person to the
-psychosocial service with probability ``referral_trained`` if equipped, or
-``referral_untrained`` if the helper knows the services.
+``aggression_withdrawal_untrained``, an equipped one (trained, or a reader: the Guide
+teaches a safe response) with ``aggression_withdrawal_trained``. Support given is felt by
+the person for ``support.memory_weeks`` weeks and lowers their distress by
+``effect_trained`` if the helper was trained, else ``effect_untrained`` (a manual alone
+does not make a better listener without practice; both larger under the CSSS's
+reinforcement mode), and buffers the effect of their job loss
+(``submodels/distress.py``). A helper refers the person to the psychosocial service
+with probability ``referral_trained`` if trained, the Guide's ``referral`` if a reader
+(it lists the local resources), or ``referral_untrained`` if the helper knows the
+services.
 
-An equipped helper who is told of someone's distress is counted as reached
-(``trained_helpers_reached_share``): equipping matters only where equipped people meet
-distressed ones.
+An equipped helper who is told of someone's distress is marked (``met_distressed``); the
+share of trained helpers so marked is ``trained_helpers_reached_share``: equipping
+matters only where equipped people meet distressed ones.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ class InformalSupport:
         self.base_z = float(ndtri(min(max(self.p["help_probability"], 1e-9), 1 - 1e-9)))
         self.help_untrained = float(ndtr(self.base_z))  # probability of helping without training
         self.adult_age32 = np.float32(self.adult_age)  # ages are float32
-        self._no_help = np.zeros(0)
+        self._no_help = np.zeros((4, 0))
         self.acts = 0  # helping acts this week
         self.disclosures = 0
         self.referrals = 0
@@ -83,6 +86,23 @@ class InformalSupport:
         shift = np.where(trained, self.training.p["action_smd"] * decay, 0.0)
         return np.maximum(shift, np.where(P.guide_read[helpers], self.guide.p["action_smd"], 0.0))
 
+    def equipped_terms(self, helpers: np.ndarray, effects: tuple[float, float]) -> np.ndarray:
+        """For equipped helpers who heard a disclosure (trained, or readers of the Guide):
+        rows of probability of helping (``Phi(base_z + shift)``), of withdrawing from
+        aggression, relief given (``effects``: untrained, trained) and probability of
+        referring. A reader gets the Guide's own shift and referral, the trained response to
+        aggression (the Guide teaches it) and an untrained listener's relief (a manual alone
+        does not make a better listener without practice); a trained helper gets the
+        training's."""
+        P, p = self.model.people, self.p
+        trained = P.trained_week[helpers] >= 0
+        return np.array([
+            ndtr(self.base_z + self.shift(helpers)),
+            np.full(len(helpers), p["aggression_withdrawal_trained"]),
+            np.where(trained, effects[1], effects[0]),
+            np.where(trained, p["referral_trained"], self.guide.p["referral"]),
+        ])
+
     # -- the weekly step ------------------------------------------------------------------
     def step(self) -> np.ndarray:
         """Train helpers, then disclosures and support; return the persons referred to the
@@ -102,62 +122,64 @@ class InformalSupport:
         boost = 1.0
         if m.interventions.active("csss_reinforcement"):
             boost += m.interventions.params("csss_reinforcement")["network_boost"]
-        args = (m.week, self.adult_age32, self.help_untrained, p["aggression_share"],
-                p["aggression_withdrawal_untrained"], p["aggression_withdrawal_trained"],
-                p["effect_untrained"] * boost, p["effect_trained"] * boost, p["referral_untrained"],
-                p["referral_trained"], P.age, self._equipped_week(), P.knows_services, P.support_week, P.support_effect,
-                P.helped_week, P.helps, P.met_distressed)
-        done, helps, trained, referred, acts = _support_kernel(talk, helper, self._no_help, u, *args)
-        if not done:  # trained helpers heard: their probability of helping, Phi(base_z + shift)
-            help_trained = ndtr(self.base_z + self.shift(helper[trained]))
-            done, helps, trained, referred, acts = _support_kernel(talk, helper, help_trained, u, *args)
+        boosted = (p["effect_untrained"] * boost, p["effect_trained"] * boost)
+        untrained = np.array([self.help_untrained, p["aggression_withdrawal_untrained"], boosted[0],
+                              p["referral_untrained"]])
+        args = (m.week, self.adult_age32, untrained, p["aggression_share"], P.age, self._equipped_week(),
+                P.knows_services, P.support_week, P.support_effect, P.helped_week, P.helps, P.met_distressed)
+        done, helps, equipped, referred, acts = _support_kernel(talk, helper, self._no_help, u, *args)
+        if not done:  # equipped helpers heard: what each does
+            done, helps, equipped, referred, acts = _support_kernel(
+                talk, helper, self.equipped_terms(helper[equipped], boosted), u, *args)
         self.acts = acts
         self.disclosures = k
         self.referrals = len(referred)
-        self.last = {"person": talk, "helper": helper, "helped": helps, "trained": trained}
+        self.last = {"person": talk, "helper": helper, "helped": helps, "trained": equipped}
         return referred
 
 
 @kernel
-def _support_kernel(talk, helper, help_trained, u, week, adult_age, help_untrained, aggression_share,
-                    withdrawal_untrained, withdrawal_trained, effect_untrained, effect_trained, referral_untrained,
-                    referral_trained, age, trained_week, knows_services, support_week, support_effect, helped_week,
-                    helps_count, met_distressed):
+def _support_kernel(talk, helper, equipped, u, week, adult_age, untrained, aggression_share, age, equipped_week,
+                    knows_services, support_week, support_effect, helped_week, helps_count, met_distressed):
     """Whether the tie who hears each disclosure (``helper``, -1: nobody) helps; record the
-    support given and received. Only an adult tie (``age >= adult_age``) hears it. A
-    trained helper (``trained_week >= 0``) helps with the probability of the next entry
-    of ``help_trained``, the others with ``help_untrained``; the uniforms ``u`` decide,
-    by row, helping, aggressive behaviour, withdrawal and referral. Returns whether
-    ``help_trained`` had an entry for every trained helper who heard (if not, nothing
-    else is done), whether each helper is trained, the help flags, the persons referred
-    to the psychosocial service (in ``talk`` order) and the number of helping acts."""
+    support given and received. Only an adult tie (``age >= adult_age``) hears it. What a
+    helper does is four numbers: probability of helping, of withdrawing when met with
+    aggression, relief given, probability of referring to the psychosocial service. An
+    equipped helper (``equipped_week >= 0``: trained, or a reader of the Guide) takes the
+    next column of ``equipped`` (4 rows); the others take ``untrained``, and refer only if
+    they know the services. The uniforms ``u`` decide, by row, helping, aggressive
+    behaviour, withdrawal and referral. Returns whether ``equipped`` had a column for every
+    equipped helper who heard (if not, nothing else is done), the help flags, whether each
+    helper is equipped, the persons referred (in ``talk`` order) and the number of helping
+    acts."""
     k = len(talk)
     helps = np.zeros(k, np.bool_)
-    trained = np.zeros(k, np.bool_)
+    is_equipped = np.zeros(k, np.bool_)
     valid = np.zeros(k, np.bool_)
-    n_trained = 0
+    n_equipped = 0
     for e in range(k):
         h = helper[e]
         if h >= 0 and age[h] >= adult_age:
             valid[e] = True
-            if trained_week[h] >= 0:
-                trained[e] = True
-                n_trained += 1
+            if equipped_week[h] >= 0:
+                is_equipped[e] = True
+                n_equipped += 1
     referred = np.empty(k, np.int64)
-    if n_trained > len(help_trained):
-        return False, helps, trained, referred[:0], 0
+    if n_equipped > equipped.shape[1]:
+        return False, helps, is_equipped, referred[:0], 0
     n_referred = n_helps = 0
-    j = 0  # next entry of help_trained
+    j = 0  # next column of equipped
     for e in range(k):
         if not valid[e]:
             continue
         h, person = helper[e], talk[e]
-        if trained[e]:
+        if is_equipped[e]:
             met_distressed[h] = True
-            p_help, withdrawal, effect = help_trained[j], withdrawal_trained, effect_trained
+            p_help, withdrawal, effect, refer = equipped[0, j], equipped[1, j], equipped[2, j], equipped[3, j]
             j += 1
         else:
-            p_help, withdrawal, effect = help_untrained, withdrawal_untrained, effect_untrained
+            p_help, withdrawal, effect = untrained[0], untrained[1], untrained[2]
+            refer = untrained[3] if knows_services[h] else 0.0
         if not u[0, e] < p_help:
             continue
         if u[1, e] < aggression_share and u[2, e] < withdrawal:
@@ -168,11 +190,7 @@ def _support_kernel(talk, helper, help_trained, u, week, adult_age, help_untrain
         support_effect[person] = effect
         helped_week[h] = week
         helps_count[h] += 1
-        if trained[e]:
-            refer = referral_trained
-        else:
-            refer = referral_untrained if knows_services[h] else 0.0
         if u[3, e] < refer:
             referred[n_referred] = person
             n_referred += 1
-    return True, helps, trained, referred[:n_referred], n_helps
+    return True, helps, is_equipped, referred[:n_referred], n_helps

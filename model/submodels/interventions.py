@@ -333,11 +333,11 @@ class Interventions:
         return base
 
     def reached(self, ids: np.ndarray) -> np.ndarray:
-        """Which adults of ``ids`` a concerted structure reaches this week: clients and
-        employees of a member organization of an active committee (of any client-facing
-        organization under the cross-sectoral mode), readers of the Guide, and residents of
-        the rural municipalities while the regional conference funds their development
-        agents."""
+        """Which adults of ``ids`` a concerted structure reaches this week: clients of a
+        member organization of an active committee (of any client-facing organization under
+        the cross-sectoral mode), readers of the Guide, and residents of the rural
+        municipalities while the regional conference funds their development agents. (The
+        organizations' own staff are not modelled as residents.)"""
         m = self.model
         P = m.people
         orgs = [self.items[c].members for c in ("recovery_committee", "support_committee") if self.active(c)]
@@ -347,7 +347,7 @@ class Interventions:
         if orgs:
             member = np.zeros(m.orgs.n + 1, bool)  # the last entry: no organization (-1)
             member[np.concatenate(orgs)] = True
-            out |= member[P.service[ids]] | member[P.employer[ids]]
+            out |= member[P.service[ids]]
         if self.items["guide"].window is not None:
             out |= P.guide_read[ids]
         if self.active("regional_conference") and self.params("regional_conference")["rural_agents"]:
