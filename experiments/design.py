@@ -95,22 +95,26 @@ SWEEP_KEYS = set(SweepSection.model_fields)
 def model_version() -> str:
     """Package version and a hash of the model's code and of the configuration directory
     in force (``COHESION_CONFIG_DIR`` or ``configs/``; sweep designs apart, which do not
-    change what a run does)."""
-    return _model_version(str(Path(config_root()).resolve()))
+    change what a run does). Recomputed when a file changes."""
+    files = []
+    for root, label in ((PROJECT_ROOT / "model", "model"), (Path(config_root()).resolve(), "configs")):
+        for p in sorted(root.rglob("*")):
+            rel = p.relative_to(root)
+            if (p.suffix in {".py", ".toml", ".csv", ".json"} and "__pycache__" not in p.parts
+                    and rel.parts[0] != "sweeps" and p.is_file()):
+                st = p.stat()
+                files.append((str(p), f"{label}/{rel}", st.st_mtime_ns, st.st_size))
+    return _model_version(tuple(files))
 
 
-@lru_cache(maxsize=4)
-def _model_version(config_dir: str) -> str:
+@lru_cache(maxsize=8)
+def _model_version(files: tuple[tuple[str, str, int, int], ...]) -> str:
     from importlib import metadata
 
     h = hashlib.sha256()
-    for root in (PROJECT_ROOT / "model", Path(config_dir)):
-        for p in sorted(root.rglob("*")):
-            rel = p.relative_to(root)
-            if (p.is_file() and p.suffix in {".py", ".toml", ".csv", ".json"} and "__pycache__" not in p.parts
-                    and rel.parts[0] != "sweeps"):
-                h.update(f"{'model' if root.name == 'model' else 'configs'}/{rel}".encode())
-                h.update(p.read_bytes())
+    for path, name, _, _ in files:
+        h.update(name.encode())
+        h.update(Path(path).read_bytes())
     try:
         version = metadata.version("magog-cohesion")
     except metadata.PackageNotFoundError:  # pragma: no cover

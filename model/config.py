@@ -263,7 +263,10 @@ Number = Union[StrictInt, StrictFloat]
 
 
 class ParamSpec(Strict):
-    """The schema of one entry of ``base.toml`` (an inline table)."""
+    """The schema of one entry of ``base.toml`` (an inline table). NaN and infinity pass
+    the schema so that :meth:`problems` can name them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=True)
 
     value: Union[StrictBool, StrictInt, StrictFloat, StrictStr, list[Number]]
     unit: StrictStr = ""
