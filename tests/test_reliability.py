@@ -27,7 +27,7 @@ import pytest
 
 from experiments import sweep as sweep_module
 from experiments.cli import main
-from experiments.design import MAX_RUNS, load_plan
+from experiments.design import MAX_RUNS
 from experiments.sweep import SweepLock, SweepStore, prepare_directory, run_sweep
 from model.config import ConfigError
 
