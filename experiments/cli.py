@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import re
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 import click
@@ -11,10 +15,13 @@ import click
 from model.config import ConfigError, resolve, scenario_names
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+SCHEDULER = re.compile(r"(tcp|tls|ucx|inproc|ws|wss)://[^\s/:]+(:\d{1,5})?")
 
 
 @click.group(context_settings=CONTEXT)
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="On an unexpected error, show the Python traceback (may also be given "
+                                            "after the command).")
+def cli(debug: bool = False) -> None:
     """Agent-based model of Magog and the Memphrémagog RCM (Québec) after the 2003-2011
     plant closures. Every default number is in configs/ with its source; see README.md."""
 
@@ -47,11 +54,11 @@ def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, 
     if seed < 0:
         raise ConfigError(f"--seed must be a whole number >= 0, got {seed}")
     out = out or default_out_dir(scenario)
+    _check_writable(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"--out {out}: already exists and is not empty")
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"--config {config_file}: file not found")
-    _check_writable(out)
     given = {"run.scale": scale, "run.start": start, "run.end": end}
     cfg = resolve(scenario, config_file, {k: v for k, v in given.items() if v is not None}, origin="command line")
     check_run_inputs(cfg)  # territory, organizations, timeline, dates, memory: before anything is written
@@ -93,7 +100,10 @@ def engine_options(f):
     return f
 
 
-def _check_engine(workers, retries, seed=None, replicates=None) -> int:
+def _check_engine(workers, retries, seed=None, replicates=None, scheduler=None) -> int:
+    if scheduler is not None and scheduler != "local" and not SCHEDULER.fullmatch(scheduler):
+        raise ConfigError(f"--scheduler must be 'local' or the address of a Dask scheduler such as "
+                          f"tcp://HOST:8786, got {scheduler!r}")
     workers = _cores() if workers is None else workers
     if workers < 1:
         raise ConfigError(f"--workers must be a whole number >= 1, got {workers}")
@@ -107,14 +117,16 @@ def _check_engine(workers, retries, seed=None, replicates=None) -> int:
 
 
 def _fixed_overrides(config_file) -> dict:
+    """The overrides of a ``--config`` file, checked and reported under the file's own name."""
     if config_file is None:
         return {}
-    from .design import _flatten
-    from model.config import read_toml
+    from model.config import flatten, load_base, read_toml
 
     if not config_file.is_file():
         raise ConfigError(f"--config {config_file}: file not found")
-    return _flatten(read_toml(config_file))
+    tree = read_toml(config_file)
+    load_base().with_overrides(tree, str(config_file))
+    return flatten(tree, str(config_file))
 
 
 def _finish_message(kind: str, res, out) -> int:
@@ -158,7 +170,7 @@ def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, s
     from .design import load_plan
     from .sweep import run_sweep
 
-    workers = _check_engine(workers, retries, seed, replicates)
+    workers = _check_engine(workers, retries, seed, replicates, scheduler)
     if not sweep_file.is_file():
         raise ConfigError(f"{sweep_file}: file not found")
     plan = load_plan(sweep_file, scenarios=scenarios, replicates=replicates, seed=seed, scale=scale, start=start,
@@ -167,28 +179,50 @@ def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, s
         plan.fixed = {**plan.fixed, **_fixed_overrides(config_file)}
         plan.validate()
     out = out or Path("results") / "sweeps" / f"{plan.name}-{plan.hash()[:8]}"
+    _check_writable(out)
     res = run_sweep(plan, out, workers=workers, scheduler=scheduler, retries=retries, progress=not quiet)
     return _finish_message("sweep", res, out)
 
 
 def _check_writable(out: Path) -> None:
-    """Refuse an output path that cannot be created, before any work is done."""
+    """Refuse an output path that cannot be created, before any work is done: a dangling
+    symbolic link, a path under a file, a directory where nothing can be created (no
+    permission, a read-only or virtual file system such as /proc)."""
+    if out.is_symlink() and not out.exists():
+        raise ConfigError(f"--out {out}: a symbolic link to {os.readlink(out)}, which does not exist")
     parent = out.absolute().parent
-    while not parent.exists():
+    while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
         raise ConfigError(f"--out {out}: {parent} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ConfigError(f"--out {out}: no permission to write in {parent}")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".cohesion-probe-", dir=parent))
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: nothing can be created in {parent} ({exc.strerror})") from None
 
 
-def _int_list(text: str | None, option: str) -> list[int] | None:
+def _int_list(text: str | None, option: str, lo: int | None = None, hi: int | None = None) -> list[int] | None:
+    """Comma-separated whole numbers, each within [lo, hi] when given."""
     if not text:
         return None
     try:
-        return [int(x) for x in text.split(",") if x.strip()]
+        values = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise ConfigError(f"{option}: expected whole numbers separated by commas, got {text!r}") from None
+    for v in values:
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise ConfigError(f"{option}: {v} is outside {lo} to {hi}, the years of the runs")
+    return values
+
+
+def _run_years(plan) -> tuple[int, int]:
+    from model.config import load_base, parse_month
+
+    base = load_base()
+    return (parse_month(plan.start or base["run.start"], "--start").year,
+            parse_month(plan.end or base["run.end"], "--end").year)
 
 
 @cli.command("compare")
@@ -228,7 +262,7 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
     from .design import load_plan
     from .outcomes import KEY_OUTCOMES, SUMMARY_BY_NAME
 
-    workers = _check_engine(workers, retries, seed, replicates)
+    workers = _check_engine(workers, retries, seed, replicates, scheduler)
     names = [x.strip() for x in scenarios.split(",") if x.strip()] if scenarios else scenario_names()
     if baseline not in names:
         names = [baseline, *names]
@@ -249,10 +283,12 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
     if config_file is not None:
         plan.fixed = _fixed_overrides(config_file)
         plan.validate()
+    plan.check_size(replicates or max_replicates)
     opts = CompareOptions(baseline=baseline, replicates=replicates, min_replicates=min_replicates,
                           max_replicates=max_replicates, outcomes=chosen,
-                          map_years=_int_list(map_years, "--map-years"), n_boot=n_boot)
+                          map_years=_int_list(map_years, "--map-years", *_run_years(plan)), n_boot=n_boot)
     out = out or Path("results") / f"compare-{plan.hash()[:8]}"
+    _check_writable(out)
     res, rule = run_comparison(plan, out, opts, workers=workers, scheduler=scheduler, retries=retries,
                                progress=not quiet)
     code = _finish_message("compare", res, out)
@@ -310,7 +346,9 @@ def sensitivity_command(spec_file, outcomes, methods, trajectories, levels, sobo
     from .design import load_plan
     from .sensitivity import run_sensitivity
 
-    workers = _check_engine(workers, retries, seed, replicates)
+    workers = _check_engine(workers, retries, seed, replicates, scheduler)
+    if not 0 <= threshold <= 1:  # NaN too
+        raise ConfigError(f"--threshold must be a share from 0 to 1, got {threshold}")
     if not spec_file.is_file():
         raise ConfigError(f"{spec_file}: file not found")
     for name, value, low in (("--trajectories", trajectories, 2), ("--levels", levels, 2),
@@ -326,7 +364,13 @@ def sensitivity_command(spec_file, outcomes, methods, trajectories, levels, sobo
     if config_file is not None:
         plan.fixed = {**plan.fixed, **_fixed_overrides(config_file)}
         plan.validate()
+    for design, samples in (("morris", trajectories), ("sobol", sobol_samples)):
+        if methods in ("both", design):  # each stage's size, before the first run
+            stage = copy.copy(plan)
+            stage.design, stage.samples = design, samples
+            stage.check_size()
     out = out or Path("results") / f"sensitivity-{plan.hash()[:8]}"
+    _check_writable(out)
     res = run_sensitivity(plan, out, chosen, trajectories=trajectories, levels=levels, sobol_samples=sobol_samples,
                           top=top, threshold=threshold,
                           sobol_parameters=[x.strip() for x in sobol_parameters.split(",")] if sobol_parameters else None,
@@ -367,10 +411,10 @@ def calibrate_command(targets_file, scenario, replicates, seed, scale, start, en
     from .calibrate import check_free, run_calibration
     from .design import load_plan
 
-    workers = _check_engine(workers, retries, seed, replicates)
+    workers = _check_engine(workers, retries, seed, replicates, scheduler)
     targets_file = targets_file or TARGETS_FILE
     load_targets(targets_file)  # a bad targets file stops here
-    if not 0 < accept <= 1:
+    if not 0 < accept <= 1:  # NaN too
         raise ConfigError(f"--accept must be in (0, 1], got {accept}")
     plan = load_plan(None, scenarios=[scenario], replicates=replicates, seed=seed, scale=scale, start=start, end=end,
                      design="none", name="calibration")
@@ -387,6 +431,7 @@ def calibrate_command(targets_file, scenario, replicates, seed, scale, start, en
             abc_plan.validate()
         check_free(abc_plan, allow_sourced)
     out = out or Path("results") / f"calibration-{plan.hash()[:8]}"
+    _check_writable(out)
     res = run_calibration(plan, out, targets_file=targets_file, workers=workers, scheduler=scheduler,
                           retries=retries, progress=not quiet, abc_plan=abc_plan, accept=accept,
                           allow_sourced=allow_sourced)
@@ -403,18 +448,33 @@ def calibrate_command(targets_file, scenario, replicates, seed, scale, start, en
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on; 0.0.0.0 serves every network interface.")
 @click.option("--port", type=int, default=8765, show_default=True, help="Port to serve on.")
-def viz_command(host, port) -> None:
+@click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
+              help="Also accept the page's connection from this origin (http://HOST:PORT, e.g. behind a proxy); "
+                   "by default only the page's own origin, so that other web sites cannot drive it. May be repeated.")
+def viz_command(host, port, allow_origins) -> None:
     """Serve the interactive model in the browser (Mesa's SolaraViz): the territory map,
     plots over time, and controls to step, play and reset a run. See docs/viz.md."""
     from .viz import serve
 
-    serve(host, port)
+    serve(host, port, allow_origins)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An operating-system error in words: what failed on which file, without Python's
+    ``[Errno N]`` prefix."""
+    what = exc.strerror or str(exc)
+    names = [n for n in (exc.filename, exc.filename2) if n]
+    return f"{' -> '.join(map(str, names))}: {what}" if names else what
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: a one-line error and exit status 2 for any bad input."""
+    """Entry point: a one-line error and exit status 2 for any bad input, 1 for a failure
+    of the machine (a full disk) or an unexpected error, whose traceback ``--debug`` shows."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
     try:
-        rv = cli.main(args=argv, prog_name="cohesion", standalone_mode=False)
+        rv = cli.main(args=args, prog_name="cohesion", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
@@ -426,15 +486,24 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
-    except OSError as exc:  # a full disk, a lost mount: what was stored is kept, and the same command continues
-        click.echo(f"error: {exc}", err=True)
-        return 1
     except click.Abort:
         click.echo("interrupted", err=True)
         return 130
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
+    except OSError as exc:  # a full disk, a lost mount: what was stored is kept, and the same command continues
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {describe_os_error(exc)}", err=True)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback on request
+        if debug:
+            traceback.print_exc()
+        text = " ".join(str(exc).split()) or "(no message)"
+        click.echo(f"error: unexpected {type(exc).__name__}: {text[:300]} (a bug; run the same command with "
+                   f"--debug for the traceback)", err=True)
+        return 1
 
 
 if __name__ == "__main__":

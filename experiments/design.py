@@ -23,11 +23,18 @@ seed::
     [overrides]                 # fixed for every run, as in a --config file
     "ei.waiting_weeks" = 1
 
+A sweep has at most :data:`MAX_RUNS` runs (points x scenarios x replicates), counted
+before any point is drawn. Its ``name`` (default: the file name) names its default output
+directory under ``results/sweeps/`` and must be a plain name, not a path.
+
 Every design point is run for every scenario and replicate. Replicate ``i`` has the same
 seed in every scenario and at every point (common random numbers): the ``i``-th child of
 ``numpy.random.SeedSequence(seed)``. A run's id is a hash of everything that determines
 its results: scenario, parameters, seed, scale, period and the model version (a hash of
-the code in ``model/`` and the files in ``configs/``).
+the code in ``model/`` and the files of the configuration directory in force, sweep files
+apart). A plan's hash (which names its default output directory and is checked when a
+sweep directory is reused) also covers the model version and the resolved configuration
+of each scenario, so that runs of a changed model are never mixed with earlier ones.
 """
 
 from __future__ import annotations
@@ -36,32 +43,78 @@ import hashlib
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
+from pydantic import StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
-from model.config import CONFIG_DIR, ConfigError, load_base, read_toml, resolve, scenario_names
+from model.config import (ConfigError, Strict, config_root, flatten, load_base, read_toml, resolve, scenario_names,
+                          schema_error)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DESIGNS = ("factorial", "lhs", "morris", "sobol", "none")
-SWEEP_KEYS = {"name", "design", "scenarios", "replicates", "seed", "scale", "start", "end", "samples", "levels",
-              "second_order", "chunk_runs", "description"}
+MAX_RUNS = 100_000
+"""Most runs one sweep may plan (points x scenarios x replicates): about a day on a
+10-core machine at scale 0.1. Split a larger design into several sweeps."""
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
-@lru_cache(maxsize=1)
+class SweepSection(Strict):
+    """``[sweep]`` of a sweep file: every key optional, each of one type."""
+
+    name: StrictStr | None = None
+    description: StrictStr | None = None
+    design: StrictStr | None = None
+    scenarios: Union[StrictStr, list[StrictStr], None] = None
+    replicates: StrictInt | None = None
+    seed: StrictInt | None = None
+    scale: Union[StrictInt, StrictFloat, None] = None
+    start: StrictStr | None = None
+    end: StrictStr | None = None
+    samples: StrictInt | None = None
+    levels: StrictInt | None = None
+    second_order: StrictBool | None = None
+    chunk_runs: StrictInt | None = None
+
+
+class SweepFile(Strict):
+    """A sweep file: ``[sweep]``, ``[parameters]``, ``[overrides]``."""
+
+    sweep: SweepSection = SweepSection()
+    parameters: dict[str, Any] = {}
+    overrides: dict[str, Any] = {}
+
+
+SWEEP_KEYS = set(SweepSection.model_fields)
+
+
 def model_version() -> str:
-    """Package version and a hash of the model's code and configuration files."""
+    """Package version and a hash of the model's code and of the configuration directory
+    in force (``COHESION_CONFIG_DIR`` or ``configs/``; sweep designs apart, which do not
+    change what a run does). Recomputed when a file changes."""
+    files = []
+    for root, label in ((PROJECT_ROOT / "model", "model"), (Path(config_root()).resolve(), "configs")):
+        for p in sorted(root.rglob("*")):
+            rel = p.relative_to(root)
+            if (p.suffix in {".py", ".toml", ".csv", ".json"} and "__pycache__" not in p.parts
+                    and rel.parts[0] != "sweeps" and p.is_file()):
+                st = p.stat()
+                files.append((str(p), f"{label}/{rel}", st.st_mtime_ns, st.st_size))
+    return _model_version(tuple(files))
+
+
+@lru_cache(maxsize=8)
+def _model_version(files: tuple[tuple[str, str, int, int], ...]) -> str:
     from importlib import metadata
 
     h = hashlib.sha256()
-    for root in (PROJECT_ROOT / "model", CONFIG_DIR):
-        for p in sorted(root.rglob("*")):
-            if p.is_file() and p.suffix in {".py", ".toml", ".csv", ".json"} and "__pycache__" not in p.parts:
-                h.update(f"{root.name}/{p.relative_to(root)}".encode())
-                h.update(p.read_bytes())
+    for path, name, _, _ in files:
+        h.update(name.encode())
+        h.update(Path(path).read_bytes())
     try:
         version = metadata.version("magog-cohesion")
     except metadata.PackageNotFoundError:  # pragma: no cover
@@ -132,14 +185,59 @@ class SweepPlan:
                                                "description", "chunk_runs", "source")}
 
     def hash(self) -> str:
+        """The plan's identity: its design, and the model version and resolved
+        configuration of each scenario it runs (more replicates extend the same sweep)."""
         d = self.to_dict()
-        for key in ("source", "chunk_runs", "replicates"):  # more replicates extend the same sweep
+        for key in ("source", "chunk_runs", "replicates"):
             d.pop(key)
+        d["model_version"] = model_version()
+        d["configs"] = self.config_hashes()
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def run_overrides(self) -> dict[str, Any]:
+        """The overrides every run shares: ``[overrides]`` and the run's scale and period."""
+        overrides = dict(self.fixed)
+        for k, v in (("run.scale", self.scale), ("run.start", self.start), ("run.end", self.end)):
+            if v is not None:
+                overrides[k] = v
+        return overrides
+
+    def config_hashes(self) -> dict[str, str]:
+        """The hash of the resolved configuration of each scenario (design point apart)."""
+        return {s: resolve(s, None, self.run_overrides(), origin=self.source).hash() for s in self.scenarios}
+
+    def points_count(self) -> int:
+        """Design points, counted without drawing them."""
+        k = len(self.parameters)
+        if self.design == "factorial":
+            return math.prod(len(v) if isinstance(v, list) else 1 for v in self.parameters.values())
+        if self.design == "lhs":
+            return self.samples
+        if self.design == "morris":
+            return self.samples * (k + 1)
+        if self.design == "sobol":
+            return self.samples * (2 * k + 2 if self.second_order else k + 2)
+        return 1
+
+    def check_size(self, replicates: int | None = None) -> int:
+        """The number of runs, or a ConfigError when it exceeds :data:`MAX_RUNS`."""
+        reps = replicates or self.replicates
+        n = self.points_count() * len(self.scenarios) * reps
+        if n > MAX_RUNS:
+            raise ConfigError(f"{self.source}: the {self.design} design makes {self.points_count():,} points x "
+                              f"{len(self.scenarios)} scenario(s) x {reps:,} replicates = {n:,} runs, more than the "
+                              f"{MAX_RUNS:,} a sweep may have; use fewer values, samples or replicates, or split it")
+        return n
 
     # -- checks ------------------------------------------------------------------------
     def validate(self) -> None:
         where = self.source
+        if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
+            raise ConfigError(f"{where}: name must be a plain name of letters, digits, '.', '_' and '-' (it names "
+                              f"the output directory under results/sweeps/; --out chooses another place), "
+                              f"got {self.name!r}")
+        if not isinstance(self.description, str):
+            raise ConfigError(f"{where}: description must be text, got {self.description!r}")
         if self.design not in DESIGNS:
             raise ConfigError(f"{where}: design must be one of {', '.join(DESIGNS)}; got {self.design!r}")
         if not self.scenarios:
@@ -190,10 +288,10 @@ class SweepPlan:
             raise ConfigError(f"{where}: a {self.design} design needs at least one parameter in [parameters]")
         if self.design == "morris" and len(self.parameters) < 2 or self.design == "sobol" and len(self.parameters) < 2:
             raise ConfigError(f"{where}: a {self.design} design needs at least two parameters")
-        overrides = dict(self.fixed)
-        for k, v in (("run.scale", self.scale), ("run.start", self.start), ("run.end", self.end)):
-            if v is not None:
-                overrides[k] = v
+        if not isinstance(self.second_order, bool):
+            raise ConfigError(f"{where}: second_order must be true or false, got {self.second_order!r}")
+        self.check_size()
+        overrides = self.run_overrides()
         for s in self.scenarios:
             resolve(s, None, overrides, origin=where)
 
@@ -251,6 +349,7 @@ class SweepPlan:
 
     def specs(self, replicates: int | None = None) -> list[RunSpec]:
         """Every run, in design order: point, then scenario, then replicate."""
+        self.check_size(replicates)
         base = load_base()
         scale = float(self.scale if self.scale is not None else base["run.scale"])
         start = self.start or base["run.start"]
@@ -278,14 +377,21 @@ def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
         unknown = set(tree) - {"sweep", "parameters", "overrides"}
         if unknown:
             raise ConfigError(f"{path}: unknown sections {sorted(unknown)}; expected [sweep], [parameters], [overrides]")
+        if not tree:
+            raise ConfigError(f"{path}: the file is empty; a sweep file has [sweep], [parameters] and/or "
+                              f"[overrides] (example: configs/sweeps/example.toml)")
         sweep = tree.get("sweep", {})
-        bad = set(sweep) - SWEEP_KEYS
+        bad = set(sweep) - SWEEP_KEYS if isinstance(sweep, dict) else set()
         if bad:
-            raise ConfigError(f"{path}: unknown keys in [sweep]: {sorted(bad)}")
+            raise ConfigError(f"{path}: unknown keys in [sweep]: {sorted(bad)}; allowed: {', '.join(SWEEP_KEYS)}")
+        try:
+            SweepFile.model_validate(tree)
+        except ValidationError as exc:
+            raise schema_error(exc, str(path), SweepFile, {"sweep": SweepSection}) from None
         for key, value in sweep.items():
             setattr(plan, key, value)
-        plan.parameters = _flatten(tree.get("parameters", {}), leaf_tables=True)
-        plan.fixed = _flatten(tree.get("overrides", {}))
+        plan.parameters = _flatten(tree.get("parameters", {}), str(path), leaf_tables=True)
+        plan.fixed = _flatten(tree.get("overrides", {}), str(path))
         if "design" not in sweep:
             plan.design = "factorial" if plan.parameters else "none"
     for key, value in cli.items():
@@ -301,15 +407,10 @@ def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
     return plan
 
 
-def _flatten(tree: dict, prefix: str = "", leaf_tables: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, item in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(item, dict) and not (leaf_tables and set(item) <= {"min", "max"} and item):
-            out.update(_flatten(item, name + ".", leaf_tables))
-        else:
-            out[name] = item
-    return out
+def _flatten(tree: dict, origin: str, leaf_tables: bool = False) -> dict[str, Any]:
+    """Dotted names of a sweep file's table (``model.config.flatten``: a name given twice
+    is refused); with ``leaf_tables``, a ``{ min, max }`` range is a value."""
+    return flatten(tree, origin, leaf=(lambda item: bool(item) and set(item) <= {"min", "max"}) if leaf_tables else None)
 
 
 def design_size(plan: SweepPlan) -> int:

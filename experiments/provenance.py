@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import subprocess
 import sys
@@ -48,8 +46,8 @@ def command_line() -> list[str]:
 
 def write_manifest(directory: Path, manifest: dict) -> Path:
     """Write ``directory/manifest.json`` atomically (a temporary file renamed into place)."""
+    from .storage import write_json
+
     path = Path(directory) / "manifest.json"
-    tmp = path.with_name(f".manifest.json.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json(path, manifest)
     return path

@@ -13,26 +13,40 @@ A sweep directory holds::
     runs/part-*.parquet     the records runs.parquet is assembled from
     pending/                runs finished since the last chunk was written
 
+Only one process writes to a sweep directory at a time: it holds an exclusive lock
+(``flock``) on the directory's ``.lock`` file for as long as it runs, which the operating
+system releases when the process ends, however it ends; a second process is refused with
+one line. The directory is created and locked, then ``manifest.json`` is written
+(atomically) before anything else, so a directory killed at any point of its creation
+holds either nothing but the lock file, which counts as empty, or a manifest, and the
+same command continues it.
+
 Each finished run is written at once and atomically to ``pending/`` (its time series
 first, then its record, which marks it complete). Every ``chunk_runs`` runs the pending
 runs are moved into numbered chunks: the time-series and municipal chunks first, the
 records' chunk last; a chunk of time series without its records chunk (a crash in
-between) is deleted on the next start, so no run is ever stored twice. A rerun reads the
+between) is deleted on the next start, and a run already in a chunk is dropped from the
+next one, so no run is ever stored twice. A rerun reads the
 records, skips every run that is done, and runs the rest (including failed ones). The
 parent process holds only run ids and counts, so its memory does not grow with the sweep.
 
 A run that raises, whose worker process or Dask worker dies, or that cannot be written (a
 full disk: nothing of it is left) is recorded with ``status = "failed"`` and its ``error``;
 with ``retries`` it is tried again first. A dead pool worker fails every run in flight and
-the pool is replaced. When not even a failed run's record can be written, no more runs are
+the pool is replaced. Pool workers end with the process that started them, even when
+it is killed outright (``kill -9``). When not even a failed run's record can be written, no more runs are
 started and the error is raised once the runs in flight are done. Ctrl-C (SIGINT) stops submitting and waits for the
 runs in flight, which are written; a second Ctrl-C abandons them.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -168,6 +182,7 @@ class SweepStore:
         for d in (self.runs_dir, self.ts_dir, self.mun_dir, self.pending):
             d.mkdir(parents=True, exist_ok=True)
         self.status: dict[str, str] = {}  # run id -> status of its latest record
+        self.committed: set[str] = set()  # run ids done in a records chunk
         self.n_pending = 0
         self._recover()
 
@@ -186,6 +201,8 @@ class SweepStore:
             t = pq.read_table(p, columns=["run_id", "status"]).to_pydict()
             for rid, st in zip(t["run_id"], t["status"]):
                 self._note(rid, st)
+                if st == "done":
+                    self.committed.add(rid)
         for p in sorted(self.pending.glob("*.json")):
             rec = json.loads(p.read_text(encoding="utf-8"))
             rid = rec["run_id"]
@@ -237,9 +254,16 @@ class SweepStore:
     def flush(self) -> None:
         """Move the pending runs into the next numbered chunk."""
         records = sorted(self.pending.glob("*.json"))
-        if not records:
+        recs = []
+        for p in records:
+            rec = json.loads(p.read_text(encoding="utf-8"))
+            if rec["run_id"] in self.committed:  # stored already: never a second copy
+                self._remove_pending(rec["run_id"])
+            else:
+                recs.append(rec)
+        if not recs:
+            self.n_pending = 0
             return
-        recs = [json.loads(p.read_text(encoding="utf-8")) for p in records]
         index = max(self._parts(self.runs_dir), default=-1) + 1
         name = f"part-{index:05d}.parquet"
         for kind, d in (("ts", self.ts_dir), ("mun", self.mun_dir)):
@@ -249,6 +273,8 @@ class SweepStore:
                 _atomic_parquet(pa.concat_tables(frames, promote_options="default"), d / name)
         _atomic_parquet(records_frame(recs), self.runs_dir / name)  # the commit point of the chunk
         for r in recs:
+            if r["status"] == "done":
+                self.committed.add(r["run_id"])
             self._remove_pending(r["run_id"])
         self.n_pending = 0
 
@@ -286,9 +312,30 @@ def records_frame(recs: list[dict]) -> pd.DataFrame:
 
 
 # -- executors -------------------------------------------------------------------------
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 def _worker_init() -> None:
-    """Pool workers ignore Ctrl-C: the parent decides when to stop."""
+    """Pool workers ignore Ctrl-C (the parent decides when to stop) and die with their
+    parent: on Linux the kernel sends them SIGKILL when it ends (``PR_SET_PDEATHSIG``);
+    everywhere, a thread checks once a second that the parent is still there."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the thread below suffices
+            pass
+    if os.getppid() != parent or parent == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class InlineBackend:
@@ -474,12 +521,28 @@ class SweepResult:
         return self.planned - self.done - self.failed
 
 
+LOCK_NAME = ".lock"
+
+
+def _leftover(p: Path) -> bool:
+    """Files of ours that an interrupted start may leave: the lock file, a temporary file."""
+    return p.name == LOCK_NAME or (p.name.startswith(".") and p.name.endswith(".tmp"))
+
+
+def _is_empty(out: Path) -> bool:
+    return not any(not _leftover(p) for p in out.iterdir())
+
+
 def prepare_directory(out: Path, plan: SweepPlan, kind: str) -> None:
-    """Refuse a directory that holds something other than this sweep."""
+    """Refuse a directory that holds something other than this sweep: not a directory,
+    files but no sweep manifest, or the manifest of another sweep, of another kind, or of
+    the same sweep with another model version or configuration."""
     out = Path(out)
+    if out.is_symlink() and not out.exists():
+        raise ConfigError(f"--out {out}: a symbolic link to {os.readlink(out)}, which does not exist")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a directory")
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and not _is_empty(out):
         mf = out / "manifest.json"
         if not mf.is_file():
             raise ConfigError(f"--out {out}: already exists, is not empty and holds no sweep")
@@ -487,9 +550,65 @@ def prepare_directory(out: Path, plan: SweepPlan, kind: str) -> None:
             old = json.loads(mf.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             raise ConfigError(f"--out {out}: manifest.json cannot be read") from None
-        if old.get("kind") != kind or old.get("plan_hash") != plan.hash():
-            raise ConfigError(f"--out {out}: holds a different {old.get('kind', 'output')} "
-                              f"(plan {old.get('plan_hash')}, this one {plan.hash()}); choose another --out")
+        if old.get("kind") != kind:
+            raise ConfigError(f"--out {out}: holds a {old.get('kind', 'output')}, not a {kind}; choose another --out")
+        if old.get("plan_hash") != plan.hash():
+            if old.get("model_version") != model_version() or old.get("config_hashes") != plan.config_hashes():
+                raise ConfigError(
+                    f"--out {out}: holds runs of another version of the model or its configuration (model "
+                    f"{old.get('model_version')}, this one {model_version()}); they are not mixed with new runs: "
+                    f"choose another --out (the default one changes with the version) or remove it")
+            raise ConfigError(f"--out {out}: holds a different {kind} (plan {old.get('plan_hash')}, this one "
+                              f"{plan.hash()}); choose another --out")
+
+
+class SweepLock:
+    """An exclusive ``flock`` on ``out/.lock``, held until :meth:`release` or the end of the
+    process; a second process (or a second lock in this one) is refused with a
+    ConfigError naming the holder."""
+
+    def __init__(self, out: Path):
+        self.path = Path(out) / LOCK_NAME
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = os.pread(self.fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(self.fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise ConfigError(f"--out {out}: another cohesion command ({holder}) is writing to this directory; "
+                                  f"wait for it to end or choose another --out") from None
+            raise
+        import socket
+
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"pid {os.getpid()} on {socket.gethostname()}, since "
+                           f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}\n".encode(), 0)
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the lock
+            self.fd = None
+
+
+def claim_directory(out: Path, plan: SweepPlan, kind: str) -> SweepLock:
+    """Create ``out`` if need be and lock it, then check again under the lock that it is
+    empty or holds this sweep (another process may have come first)."""
+    out = Path(out)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = SweepLock(out)
+    except BaseException:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    try:
+        prepare_directory(out, plan, kind)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
 
 
 def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | None = None, retries: int = 0,
@@ -497,26 +616,44 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
               runner: Callable[[RunSpec], dict] = execute, extra_manifest: dict | None = None,
               specs: list[RunSpec] | None = None) -> SweepResult:
     """Run every planned run not yet done in ``out`` and write the sweep directory."""
-    from tqdm import tqdm
-
     out = Path(out)
     prepare_directory(out, plan, kind)
     specs = specs if specs is not None else plan.specs(replicates)
     check_sweep_memory(specs, workers, scheduler)  # a scale too large for the memory stops here, nothing written
     backend = make_backend(workers, scheduler)  # a scheduler that cannot be reached stops here, nothing written
-    out.mkdir(parents=True, exist_ok=True)
-    store = SweepStore(out, plan.chunk_runs)
-    _write_design(out, specs)
+    try:
+        lock = claim_directory(out, plan, kind)  # a second writer stops here
+    except BaseException:
+        backend.close()
+        raise
+    try:
+        return _run_locked(plan, out, specs, backend, retries=retries, workers=workers, scheduler=scheduler,
+                           progress=progress, kind=kind, runner=runner, extra_manifest=extra_manifest)
+    finally:
+        lock.release()
+
+
+def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], backend, *, retries: int, workers: int,
+                scheduler: str | None, progress: bool, kind: str, runner: Callable[[RunSpec], dict],
+                extra_manifest: dict | None) -> SweepResult:
+    from tqdm import tqdm
+
+    manifest = _manifest(out, plan, specs, kind, extra_manifest)
+    session = {"started_utc": datetime.now(timezone.utc).isoformat(), "command": provenance.command_line(),
+               "git": provenance.git_state(), "workers": workers, "scheduler": scheduler, "retries": retries}
+    manifest["sessions"].append(session)
+    manifest["status"] = "running"
+    try:
+        provenance.write_manifest(out, manifest)  # first, so that the directory is always a sweep's
+        store = SweepStore(out, plan.chunk_runs)
+        _write_design(out, specs)
+    except BaseException:
+        backend.close()
+        raise
     done_before = store.done_ids()
     todo = deque(s for s in specs if s.run_id not in done_before)
     skipped = len(specs) - len(todo)
-    manifest = _manifest(out, plan, specs, kind, extra_manifest)
-    session = {"started_utc": datetime.now(timezone.utc).isoformat(), "command": provenance.command_line(),
-               "git": provenance.git_state(), "workers": workers, "scheduler": scheduler, "retries": retries,
-               "skipped": skipped}
-    manifest["sessions"].append(session)
-    manifest["status"] = "running"
-    provenance.write_manifest(out, manifest)
+    session["skipped"] = skipped
     t0 = time.perf_counter()
     executed = failed_now = 0
     interrupted = False
@@ -623,6 +760,7 @@ def _manifest(out: Path, plan: SweepPlan, specs: list[RunSpec], kind: str, extra
         "plan": plan.to_dict(),
         "plan_hash": plan.hash(),
         "model_version": model_version(),
+        "config_hashes": plan.config_hashes(),
         "root_seed": plan.seed,
         "replicate_seeds": {r: seeds[r] for r in replicates},
         "scenarios": scenarios,

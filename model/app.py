@@ -49,6 +49,7 @@ from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
 from model.config import Config, ConfigError, ParamDef, load_base, load_scenario_file, resolve, scenario_names  # noqa: E402
+from model.inputs import check_memory  # noqa: E402
 from model.model import CohesionModel  # noqa: E402
 from model.state import DOMAINS, ORG_KINDS, Status  # noqa: E402
 from model.territory import OUTSIDE, WATER  # noqa: E402
@@ -171,7 +172,8 @@ def page_arguments(scenario_name, scale, seed, controls: dict) -> dict:
 
     A parameter whose control still shows its ``base.toml`` default is left to the
     scenario, so that choosing a scenario is enough to switch its interventions on.
-    Raises ConfigError with a one-line message for any bad value."""
+    Raises ConfigError with a one-line message for any bad value, or when the model's
+    estimated memory exceeds the memory available (``model.inputs.check_memory``)."""
     base = load_base()
     scale_value = _number(scale, "scale")
     seed_value = _number(seed, "seed")
@@ -186,7 +188,8 @@ def page_arguments(scenario_name, scale, seed, controls: dict) -> dict:
         parsed = _parse_control(d, value)
         if parsed != d.value:
             overrides[name] = parsed
-    resolve(str(scenario_name), None, overrides, origin="page controls")
+    cfg = resolve(str(scenario_name), None, overrides, origin="page controls")
+    check_memory(cfg)  # the same guard as ``cohesion run``: a scale the machine cannot hold is refused
     return {"scenario": str(scenario_name), "rng": int(seed_value), "overrides": overrides}
 
 

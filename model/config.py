@@ -35,7 +35,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Mapping, Union
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError, field_validator
 
 PACKAGE_CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
@@ -67,9 +67,67 @@ class ConfigError(ValueError):
 
 
 class Strict(BaseModel):
-    """Base of the schemas of the configuration files: unknown keys are refused."""
+    """Base of the schemas of the configuration files: unknown keys are refused, and so
+    are NaN and infinity in any number field."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# -- numbers -------------------------------------------------------------------------------
+# Every number the model reads, from whichever file, goes through :func:`check_number`:
+# finite, within its bounds, and (for whole numbers) within what the model stores it in.
+
+WHOLE_NUMBER_LIMIT = 32_767
+"""Largest magnitude of a whole-number input: the narrowest storage of counts and weeks in
+``model/state.py`` is a 16-bit integer (``numpy.int16``). A whole-number parameter of
+``base.toml`` must have ``min`` and ``max`` within +-this; other whole numbers (closure
+weeks, organization counts) have narrower limits of their own."""
+
+
+def check_number(value: Any, where: str, *, lo: float | None = None, hi: float | None = None,
+                 whole: bool = False) -> int | float:
+    """``value`` as a finite number within ``[lo, hi]`` (a whole number if ``whole``), or a
+    one-line :class:`ConfigError` starting with ``where``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where} must be a number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where} must be a finite number, got {value!r}")
+    if whole:
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ConfigError(f"{where} must be a whole number, got {value!r}")
+            value = int(value)
+        lo = -WHOLE_NUMBER_LIMIT if lo is None else lo
+        hi = WHOLE_NUMBER_LIMIT if hi is None else hi
+    if lo is not None and value < lo:
+        raise ConfigError(f"{where} = {value} is below its minimum {lo}")
+    if hi is not None and value > hi:
+        raise ConfigError(f"{where} = {value} is above its maximum {hi}")
+    return value
+
+
+def bounded(lo: float | None = None, hi: float | None = None, whole: bool = False):
+    """A pydantic validator (for ``Annotated[..., AfterValidator(...)]``) applying the
+    checks of :func:`check_number`, so that the CSV and TOML tables check their numbers as
+    ``base.toml`` parameters are checked."""
+    kind = "a whole number" if whole else "a number"
+
+    def fmt(v: float) -> str:
+        return f"{int(v):,}" if float(v).is_integer() else f"{v:g}"
+
+    if lo is not None and hi is not None:
+        allowed = f"{kind} from {fmt(lo)} to {fmt(hi)}"
+    else:
+        allowed = f"{kind} >= {fmt(lo)}" if lo is not None else f"{kind} <= {fmt(hi)}" if hi is not None else kind
+
+    def validate(value):
+        if value is None:
+            return value
+        try:
+            return check_number(value, "value", lo=lo, hi=hi, whole=whole)
+        except ConfigError:
+            raise ValueError(f"must be {allowed}, got {value!r}") from None
+    return validate
 
 
 def _allowed_keys(model: type[BaseModel]) -> str:
@@ -122,12 +180,14 @@ def read_toml(path: Path | str) -> dict:
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark, as some editors write, is dropped
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: malformed TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
 
 
 @dataclass(frozen=True)
@@ -152,15 +212,7 @@ class ParamDef:
                 raise ConfigError(f"{where} must be true or false, got {value!r}")
             return value
         if isinstance(default, (int, float)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{where} must be a number, got {value!r}")
-            if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float):
-                if not value.is_integer():
-                    raise ConfigError(f"{where} must be a whole number, got {value!r}")
-                value = int(value)
-            if value != value:  # NaN
-                raise ConfigError(f"{where} must be a number, got NaN")
-            self._check_range(value, where)
+            value = check_number(value, where, lo=self.min, hi=self.max, whole=isinstance(default, int))
             return type(default)(value) if isinstance(default, float) else value
         if isinstance(default, str):
             if not isinstance(value, str):
@@ -169,6 +221,8 @@ class ParamDef:
                 raise ConfigError(f"{where} must be one of {', '.join(map(str, self.choices))}; got {value!r}")
             if self.unit == "YYYY-MM":
                 parse_month(value, where)
+            if self.unit == "names":
+                check_names(value, where)
             return value
         if isinstance(default, list):
             if not isinstance(value, list) or len(value) != len(default):
@@ -177,16 +231,20 @@ class ParamDef:
             for v in value:
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
                     raise ConfigError(f"{where} must hold numbers only, got {v!r}")
-                self._check_range(v, where)
-                out.append(float(v))
+                out.append(float(check_number(v, where, lo=self.min, hi=self.max)))
             return out
         raise ConfigError(f"{where}: unsupported parameter type")  # pragma: no cover
 
-    def _check_range(self, value: float, where: str) -> None:
-        if self.min is not None and value < self.min:
-            raise ConfigError(f"{where} = {value} is below its minimum {self.min}")
-        if self.max is not None and value > self.max:
-            raise ConfigError(f"{where} = {value} is above its maximum {self.max}")
+
+def check_names(text: str, where: str) -> list[str]:
+    """A comma-separated list of names (unit ``names``): none blank, none twice."""
+    names = [n.strip() for n in str(text).split(",")]
+    if any(not n for n in names):
+        raise ConfigError(f"{where}: a name in {text!r} is blank; give comma-separated names")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"{where}: {', '.join(map(repr, twice))} appears more than once in {text!r}")
+    return names
 
 
 def parse_month(text: str, where: str = "date") -> date:
@@ -206,7 +264,10 @@ Number = Union[StrictInt, StrictFloat]
 
 
 class ParamSpec(Strict):
-    """The schema of one entry of ``base.toml`` (an inline table)."""
+    """The schema of one entry of ``base.toml`` (an inline table). NaN and infinity pass
+    the schema so that :meth:`problems` can name them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=True)
 
     value: Union[StrictBool, StrictInt, StrictFloat, StrictStr, list[Number]]
     unit: StrictStr = ""
@@ -222,6 +283,13 @@ class ParamSpec(Strict):
         numeric = not isinstance(self.value, (bool, str))
         if isinstance(self.value, list) and not self.value:
             return "value: an empty list is not allowed"
+        values = self.value if isinstance(self.value, list) else [self.value]
+        if numeric and not all(math.isfinite(v) for v in values):
+            return f"value must hold finite numbers only, got {self.value!r}"
+        if isinstance(self.value, int) and not isinstance(self.value, bool):
+            if self.min is None or self.max is None or max(abs(self.min), abs(self.max)) > WHOLE_NUMBER_LIMIT:
+                return (f"a whole-number parameter needs min and max within +-{WHOLE_NUMBER_LIMIT} "
+                        f"(it is stored in 16 bits), got [{self.min}, {self.max}]")
         for key in ("min", "max"):
             bound = getattr(self, key)
             if bound is not None and not math.isfinite(bound):
@@ -280,15 +348,30 @@ def _flatten_defs(tree: Mapping, prefix: str, origin: str, out: dict[str, ParamD
                               f"got {item!r}")
 
 
-def _flatten_overrides(tree: Mapping, prefix: str = "") -> dict[str, Any]:
+def flatten(tree: Mapping, origin: str, prefix: str = "", leaf=None) -> dict[str, Any]:
+    """Nested tables as dotted names: ``{"labour": {"x": 1}}`` and ``{"labour.x": 1}`` both
+    give ``{"labour.x": 1}``. A name given twice (a quoted dotted key and a table entry)
+    is refused rather than one silently winning. ``leaf(item)`` says whether a table is a
+    value in its own right (a sweep range ``{ min, max }``)."""
     out: dict[str, Any] = {}
+    _flatten_into(tree, origin, prefix, leaf, out)
+    return out
+
+
+def _flatten_into(tree: Mapping, origin: str, prefix: str, leaf, out: dict[str, Any]) -> None:
     for key, item in tree.items():
         name = f"{prefix}{key}"
-        if isinstance(item, Mapping):
-            out.update(_flatten_overrides(item, name + "."))
+        if isinstance(item, Mapping) and not (leaf is not None and leaf(item)):
+            _flatten_into(item, origin, name + ".", leaf, out)
+        elif name in out:
+            raise ConfigError(f"{origin}: {name} is given twice (as a quoted dotted key and in a table); "
+                              f"give it once")
         else:
             out[name] = item
-    return out
+
+
+def _flatten_overrides(tree: Mapping, origin: str = "overrides") -> dict[str, Any]:
+    return flatten(tree, origin)
 
 
 def _table_hint(name: str, defs: Mapping[str, "ParamDef"]) -> str:
@@ -314,6 +397,18 @@ def date_pairs(defs: Mapping[str, "ParamDef"]) -> list[tuple[str, str]]:
                 if other in defs and defs[other].unit == "YYYY-MM":
                     pairs.append((name, other))
     return pairs
+
+
+def supported_period(defs: Mapping[str, "ParamDef"]) -> tuple[date, date] | None:
+    """The months a run may cover: those of the years every yearly series of ``base.toml``
+    (``years = [first, last]``, e.g. the EI maximum benefit) has a value for; None when
+    there are no yearly series."""
+    spans = [d.extra["years"] for d in defs.values() if "years" in d.extra]
+    if not spans:
+        return None
+    first = max(int(a) for a, _ in spans)
+    last = min(int(b) for _, b in spans)
+    return date(first, 1, 1), date(last, 12, 1)
 
 
 @dataclass(frozen=True)
@@ -345,7 +440,7 @@ class Config:
                               f"got {overrides!r}")
         values = dict(self.values)
         set_by = dict(self.set_by)
-        for name, value in _flatten_overrides(overrides).items():
+        for name, value in _flatten_overrides(overrides, origin).items():
             if name not in self.defs:
                 raise ConfigError(f"{origin}: unknown parameter {name!r}{_table_hint(name, self.defs)}")
             values[name] = self.defs[name].check(value, origin)
@@ -362,10 +457,18 @@ class Config:
         end = parse_month(self.values["run.end"], f"{at}run.end")
         if end <= start:
             raise ConfigError(f"{at}run.end ({self.values['run.end']}) must come after run.start ({self.values['run.start']})")
+        period = supported_period(self.defs)
+        if period is not None:
+            first, last = period
+            for name, when in (("run.start", start), ("run.end", end)):
+                if not first <= when <= last:
+                    raise ConfigError(f"{at}{name} = {self.values[name]} is outside the period the model has data "
+                                      f"for ({first:%Y-%m} to {last:%Y-%m}, the years of the yearly series in "
+                                      f"base.toml)")
         for name, d in self.defs.items():
             if d.unit == "shares" and isinstance(self.values[name], list):
                 total = sum(self.values[name])
-                if abs(total - 1.0) > 1e-6:
+                if not abs(total - 1.0) <= 1e-6:  # false for NaN too
                     raise ConfigError(f"{at}{name}: shares must add up to 1, they add up to {total:.6g}")
         for first, last in date_pairs(self.defs):
             if first == "run.start":
@@ -411,13 +514,21 @@ def load_base(path: Path | str | None = None) -> Config:
 class ScenarioMeta(Strict):
     """``[scenario]`` of a scenario file."""
 
-    description: StrictStr = ""
+    description: StrictStr
+
+    @field_validator("description")
+    @classmethod
+    def _not_blank(cls, v):
+        if not v.strip():
+            raise ValueError("must say what the scenario is (it is empty)")
+        return v
 
 
 class ScenarioFile(Strict):
-    """A scenario file: ``[scenario]`` (a description) and ``[overrides]`` (dotted names)."""
+    """A scenario file: ``[scenario]`` (a description, required) and ``[overrides]`` (dotted
+    names)."""
 
-    scenario: ScenarioMeta = ScenarioMeta()
+    scenario: ScenarioMeta
     overrides: dict[str, Any] = {}
 
 

@@ -20,12 +20,13 @@ import csv
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Annotated, Any, Iterable
 
 import numpy as np
-from pydantic import BaseModel, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ValidationError, field_validator, model_validator
 
-from .config import Config, ConfigError, Strict, config_root, date_pairs, parse_month, schema_error
+from .config import (Config, ConfigError, Strict, bounded, config_root, date_pairs, parse_month,
+                     schema_error)
 from .state import COMMITTEES, DOMAINS, HOUSEHOLD_FIELDS, ORG_KINDS, PERSON_FIELDS, SERVICES
 
 
@@ -41,7 +42,7 @@ def read_csv_rows(path: Path | str, schema: type[BaseModel], optional: Iterable[
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with path.open(newline="", encoding="utf-8-sig") as fh:  # a byte-order mark is dropped
             reader = csv.DictReader(fh)
             header = reader.fieldnames or []
             columns = list(schema.model_fields)
@@ -65,7 +66,9 @@ def read_csv_rows(path: Path | str, schema: type[BaseModel], optional: Iterable[
                 except ValidationError as exc:
                     raise schema_error(exc, f"{path}: line {line}", schema) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text: {exc}") from None
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     except csv.Error as exc:
         raise ConfigError(f"{path}: malformed CSV: {exc}") from None
     if not rows:
@@ -91,33 +94,44 @@ def _finite(v: float) -> float:
     return v
 
 
+MAX_POPULATION = 1_000_000
+"""Largest census population of one municipality (forty times Magog's): the persons of a
+run are counted in 32-bit integers, and the memory check refuses far smaller runs."""
+
+MAX_LAND_KM2 = 5_000.0
+"""Largest land area of one municipality in km² (the whole Memphrémagog RCM has about
+1,300): the grid, and the memory and time its set-up takes, grow with the largest area."""
+
+MAX_ORG_COUNT = 1_000
+"""Most organizations of one row of ``organizations.csv`` in one municipality."""
+
+MIN_PER_RESIDENTS = 10.0
+"""Fewest residents per organization a ``per_residents`` row may give (one per ten
+residents; the shipped rows give one per 1,500 or more)."""
+
+Population = Annotated[int, AfterValidator(bounded(1, MAX_POPULATION, whole=True))]
+
+
 class MunicipalityRow(Strict):
     """A row of ``territory/municipalities.csv`` (see ``configs/territory/README.md``)."""
 
     code: str
     name: str
-    pop_2006: int
-    pop_2011: int
+    pop_2006: Population
+    pop_2011: Population
     pop_2006_estimated: bool
     pop_2011_estimated: bool
-    pop_2016: int | None = None
-    land_km2: float
+    pop_2016: Population | None = None
+    land_km2: Annotated[float, AfterValidator(bounded(0, MAX_LAND_KM2))]
     lat: float
     lon: float
     source: str
     note: str | None = None
 
-    @field_validator("pop_2006", "pop_2011", "pop_2016")
-    @classmethod
-    def _positive(cls, v):
-        if v is not None and v <= 0:
-            raise ValueError(f"a population must be a whole number > 0, got {v}")
-        return v
-
     @field_validator("land_km2")
     @classmethod
     def _area(cls, v):
-        if not (math.isfinite(v) and v > 0):
+        if not v > 0:
             raise ValueError(f"land area must be a number of km² > 0, got {v}")
         return v
 
@@ -143,7 +157,7 @@ class WaterRow(Strict):
     """A vertex of a lake outline in ``territory/water.csv``."""
 
     lake: str
-    order: int
+    order: Annotated[int, AfterValidator(bounded(0, whole=True))]
     lat: float
     lon: float
     source: str
@@ -214,8 +228,8 @@ class OrganizationRow(Strict):
     kind: str
     domain: str
     municipality_code: str
-    count: int | None = None
-    per_residents: float | None = None
+    count: Annotated[int, AfterValidator(bounded(0, MAX_ORG_COUNT, whole=True))] | None = None
+    per_residents: Annotated[float, AfterValidator(bounded(MIN_PER_RESIDENTS))] | None = None
     service: str | None = None
     committees: str | None = None
     source: str
@@ -237,20 +251,6 @@ class OrganizationRow(Strict):
                 raise ValueError(f"must be ';'-separated names from {', '.join(COMMITTEES)}; got {c!r}")
         return v
 
-    @field_validator("count")
-    @classmethod
-    def _count(cls, v):
-        if v is not None and v < 0:
-            raise ValueError(f"must be a whole number >= 0, got {v}")
-        return v
-
-    @field_validator("per_residents")
-    @classmethod
-    def _per(cls, v):
-        if v is not None and not (math.isfinite(v) and v > 0):
-            raise ValueError(f"must be a number of residents > 0, got {v}")
-        return v
-
     @model_validator(mode="after")
     def _one_count(self):
         if (self.count is None) == (self.per_residents is None):
@@ -268,7 +268,13 @@ def read_organizations(path: Path | str, municipality_codes: Iterable[str] | Non
     rows = read_csv_rows(path, OrganizationRow, optional=ORG_OPTIONAL_COLUMNS)
     codes = None if municipality_codes is None else {str(c) for c in municipality_codes}
     out = []
+    seen: dict[tuple[str, str], int] = {}
     for i, r in enumerate(rows):
+        key = (r.name, r.municipality_code)
+        if key in seen:
+            raise ConfigError(f"{path}: line {i + 2} ({r.name!r}, municipality_code {r.municipality_code!r}) "
+                              f"repeats line {seen[key]}; give each organization once (use count for several)")
+        seen[key] = i + 2
         if codes is not None and r.municipality_code != "*" and r.municipality_code not in codes:
             raise ConfigError(f"{path}: line {i + 2} ({r.name!r}): municipality_code {r.municipality_code!r} "
                               f"is not in municipalities.csv; allowed: * or one of {', '.join(sorted(codes))}")
@@ -327,17 +333,65 @@ def initial_persons(cfg: Config, municipalities: list[MunicipalityRow] | None = 
     return int(math.ceil(residents * float(cfg["run.scale"])))
 
 
-def estimate_memory(cfg: Config, persons: int | None = None, **kwargs) -> int:
+GRID_CELL_BYTES = 700
+"""Per cell of the grid: Mesa's cell object with its neighbourhood and property layers."""
+
+GRID_CELL_MUNICIPALITY_BYTES = 40
+"""Per cell and municipality while the territory is laid out (the distance and growth
+arrays of ``territory.load_territory``, float64, several at once). With
+:data:`GRID_CELL_BYTES`, measured as peak resident memory over grids of 4,000 to 150,000
+cells with 17 municipalities (about 1,370 bytes a cell)."""
+
+ORG_BYTES = 2_000
+"""One organization: its Mesa agent, its state row and its share of the organization
+network."""
+
+
+def grid_cells(cfg: Config, municipalities: list[MunicipalityRow]) -> int:
+    """Cells of the grid a run lays over ``municipalities`` (``territory.grid_extent``)."""
+    from .territory import grid_extent
+
+    rows = list(municipalities)
+    _, _, width, height = grid_extent([r.land_km2 for r in rows], [r.lat for r in rows], [r.lon for r in rows],
+                                      float(cfg["run.cell_km"]) if "run.cell_km" in cfg.values else 1.0)
+    return width * height
+
+
+def organization_count(cfg: Config, municipalities: list[MunicipalityRow], organizations: list[dict]) -> int:
+    """About how many organizations of ``organizations.csv`` a run sets up (employers,
+    one per few dozen workers, are in the per-person figures)."""
+    residents = {r.code: max(r.pop_2006, r.pop_2011) * float(cfg["run.scale"]) for r in municipalities}
+    total = 0.0
+    for row in organizations:
+        where = list(residents) if row["municipality_code"] == "*" else [row["municipality_code"]]
+        for code in where:
+            if row["per_residents"]:
+                total += residents.get(code, 0.0) / float(row["per_residents"]) + 1
+            else:
+                total += int(row["count"])
+    return int(total)
+
+
+def estimate_memory(cfg: Config, persons: int | None = None, *, municipalities: list[MunicipalityRow] | None = None,
+                    organizations: list[dict] | None = None, config_dir: Path | str | None = None) -> int:
     """Estimated peak memory of one run in bytes.
 
     Per person the estimate counts the state tables of ``model/state.py`` (person and
     household rows, which accumulate over the run and sit in arrays that grow by
     doubling) and the person's tie slots, one Mesa agent per person and per household,
-    and the yearly persons panel with the copy made when it is written; then adds
+    and the yearly persons panel with the copy made when it is written; it adds the grid
+    (:data:`GRID_CELL_BYTES` a cell, :data:`GRID_CELL_MUNICIPALITY_BYTES` a cell and
+    municipality), the organizations (:data:`ORG_BYTES` each), when the territory and
+    organization tables are given or found in ``config_dir``, and
     :data:`PROCESS_BASE_BYTES`. Compared with the peak resident memory of full
     2003-2018 runs it errs on the high side by 0-10%."""
+    root = Path(config_dir or config_root())
+    if municipalities is None:
+        municipalities = check_municipalities(root / "territory" / "municipalities.csv")
     if persons is None:
-        persons = initial_persons(cfg, **kwargs)
+        persons = initial_persons(cfg, municipalities)
+    if organizations is None:
+        organizations = read_organizations(root / "organizations.csv")
     start = parse_month(cfg["run.start"], "run.start")
     end = parse_month(cfg["run.end"], "run.end")
     years = max((end - start).days / 365.25, 1 / 12)
@@ -352,7 +406,9 @@ def estimate_memory(cfg: Config, persons: int | None = None, **kwargs) -> int:
     agents = AGENT_BYTES * 1.1 * persons * (1 + 1 / hh_size)
     panel_rows = 1.15 * persons * (math.floor(years) + 1)
     panel = panel_rows * (PANEL_ROW_BYTES + PANEL_WRITE_BYTES)
-    return int(PROCESS_BASE_BYTES + state + agents + panel)
+    grid = grid_cells(cfg, municipalities) * (GRID_CELL_BYTES + GRID_CELL_MUNICIPALITY_BYTES * len(municipalities))
+    orgs = ORG_BYTES * organization_count(cfg, municipalities, organizations)
+    return int(PROCESS_BASE_BYTES + state + agents + panel + grid + orgs)
 
 
 def parse_bytes(text: str, where: str) -> int:
@@ -371,20 +427,29 @@ def parse_bytes(text: str, where: str) -> int:
     return int(value * mult)
 
 
-def available_memory() -> tuple[int | None, str]:
-    """Memory a run may use, and where the figure comes from: ``COHESION_MEMORY_LIMIT``
-    when set (a cap for shared machines), else ``MemAvailable`` of ``/proc/meminfo``;
-    ``(None, ...)`` when neither is known."""
-    limit = os.environ.get("COHESION_MEMORY_LIMIT")
-    if limit:
-        return parse_bytes(limit, "environment variable COHESION_MEMORY_LIMIT"), "COHESION_MEMORY_LIMIT"
+def _mem_available() -> int | None:
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024, "MemAvailable in /proc/meminfo"
+                    return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    return None
+
+
+def available_memory() -> tuple[int | None, str]:
+    """Memory a run may use, and where the figure comes from: ``MemAvailable`` of
+    ``/proc/meminfo``, lowered to ``COHESION_MEMORY_LIMIT`` when that is set and smaller
+    (a cap for shared machines: it can never raise the limit above what the machine
+    has); ``(None, ...)`` when neither is known."""
+    limit = os.environ.get("COHESION_MEMORY_LIMIT")
+    cap = parse_bytes(limit, "environment variable COHESION_MEMORY_LIMIT") if limit else None
+    free = _mem_available()
+    if cap is not None and (free is None or cap <= free):
+        return cap, "COHESION_MEMORY_LIMIT"
+    if free is not None:
+        return free, "MemAvailable in /proc/meminfo"
     return None, "unknown"
 
 
@@ -395,8 +460,11 @@ def _mb(n: float) -> str:
 def check_memory(cfg: Config, workers: int = 1, available: int | None = None, **kwargs) -> int:
     """Refuse a run (``workers`` of them at once) whose estimated memory exceeds what the
     machine has; returns the estimate for one run in bytes."""
-    persons = initial_persons(cfg, **{k: v for k, v in kwargs.items() if k in ("municipalities", "config_dir")})
-    need = estimate_memory(cfg, persons)
+    root = Path(kwargs.get("config_dir") or config_root())
+    munis = kwargs.get("municipalities") or check_municipalities(root / "territory" / "municipalities.csv")
+    persons = initial_persons(cfg, munis)
+    need = estimate_memory(cfg, persons, municipalities=munis, organizations=kwargs.get("organizations"),
+                           config_dir=root)
     where = "memory limit"
     if available is None:
         available, where = available_memory()
@@ -461,11 +529,11 @@ def check_run_inputs(cfg: Config, config_dir: Path | str | None = None, workers:
     munis = check_municipalities(root / "territory" / "municipalities.csv")
     check_water(root / "territory" / "water.csv")
     codes = [r.code for r in munis]
-    read_organizations(root / "organizations.csv", codes)
+    orgs = read_organizations(root / "organizations.csv", codes)
     sectors = None
     if "labour.sectors" in cfg.values:
         sectors = {s.strip() for s in str(cfg["labour.sectors"]).split(",")}
     Timeline.load(root / "timeline" / "closures.toml", municipalities=municipality_keys(munis), sectors=sectors)
     check_dates_in_run(cfg)
     if memory:
-        check_memory(cfg, workers=workers, municipalities=munis)
+        check_memory(cfg, workers=workers, municipalities=munis, organizations=orgs, config_dir=root)

@@ -370,6 +370,26 @@ def _assign_cells(land: np.ndarray, centre: np.ndarray, quota: np.ndarray,
     return labels
 
 
+def grid_extent(area, lat, lon, cell_km: float,
+                us_border_lat: float | None = US_BORDER_LAT) -> tuple[float, float, int, int]:
+    """South-west corner ``(lat0, lon0)`` and size ``(width, height)`` in cells of the grid:
+    the centres' bounding box plus a margin as wide as the largest municipality's side if
+    it were a square, cut at the US border (used as well by the memory estimate)."""
+    area, lat, lon = (np.asarray(a, dtype=float) for a in (area, lat, lon))
+    margin_km = float(np.sqrt(area.max()))
+    lat_lo = lat.min() - margin_km / KM_PER_DEG_LAT
+    if us_border_lat is not None:
+        lat_lo = max(lat_lo, us_border_lat)
+    lat_hi = lat.max() + margin_km / KM_PER_DEG_LAT
+    height = int(math.ceil((lat_hi - lat_lo) * KM_PER_DEG_LAT / cell_km))
+    lat0 = float(lat_lo)
+    lat_ref = lat0 + 0.5 * height * cell_km / KM_PER_DEG_LAT
+    km_lon = KM_PER_DEG_LAT * math.cos(math.radians(lat_ref))
+    lon0 = float(lon.min() - margin_km / km_lon)
+    width = int(math.ceil(((lon.max() - lon0) * km_lon + margin_km) / cell_km))
+    return lat0, lon0, width, height
+
+
 def load_territory(config_dir: Path | str, cell_km: float = 1.0,
                    density_scale_km: float = 2.0, *,
                    us_border_lat: float | None = US_BORDER_LAT) -> Territory:
@@ -390,19 +410,8 @@ def load_territory(config_dir: Path | str, cell_km: float = 1.0,
     lat = muni["lat"].to_numpy(float)
     lon = muni["lon"].to_numpy(float)
 
-    # Grid extent: the centres' bounding box plus a margin as wide as the largest
-    # municipality's side if it were a square, cut at the US border.
-    margin_km = float(np.sqrt(area.max()))
-    lat_lo = lat.min() - margin_km / KM_PER_DEG_LAT
-    if us_border_lat is not None:
-        lat_lo = max(lat_lo, us_border_lat)
-    lat_hi = lat.max() + margin_km / KM_PER_DEG_LAT
-    height = int(math.ceil((lat_hi - lat_lo) * KM_PER_DEG_LAT / cell_km))
-    lat0 = float(lat_lo)
-    lat_ref = lat0 + 0.5 * height * cell_km / KM_PER_DEG_LAT
-    km_lon = KM_PER_DEG_LAT * math.cos(math.radians(lat_ref))
-    lon0 = float(lon.min() - margin_km / km_lon)
-    width = int(math.ceil(((lon.max() - lon0) * km_lon + margin_km) / cell_km))
+    lat0, lon0, width, height = grid_extent(area, lat, lon, cell_km, us_border_lat)
+    km_lon = KM_PER_DEG_LAT * math.cos(math.radians(lat0 + 0.5 * height * cell_km / KM_PER_DEG_LAT))
 
     # Cell centres in km east / north of (lat0, lon0).
     xs_km = (np.arange(width) + 0.5) * cell_km

@@ -11,14 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Annotated, Any, Iterable
 
 import numpy as np
-from pydantic import StrictBool, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import AfterValidator, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
 
-from .config import CONFIG_DIR, ConfigError, Strict, in_force, read_toml, schema_error
+from .config import CONFIG_DIR, ConfigError, Strict, bounded, in_force, read_toml, schema_error
 
 TIMELINE_FILE = CONFIG_DIR / "timeline" / "closures.toml"
+
+MAX_SEVERANCE_WEEKS = 1_000
+"""Longest severance in weeks: longer than any run (at most 16 years, 835 weeks), and with
+the EI waiting weeks added still within the 16-bit integers that hold it
+(``ei_wait``, ``severance_left`` in ``model/state.py``)."""
+
+MAX_WORKERS = 1_000_000
+"""Most workers of one layoff wave or one employer's workforce (the persons of a run are
+counted in 32-bit integers; no employer of the territory comes near)."""
+
+Workers = Annotated[StrictInt, AfterValidator(bounded(0, MAX_WORKERS, whole=True))]
 
 
 def _as_date(value: Any) -> date:
@@ -39,19 +50,12 @@ class WaveSpec(Strict):
     """``{ date = "YYYY-MM-DD", workers = N }``: a layoff wave."""
 
     date: Any
-    workers: StrictInt
+    workers: Workers
 
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, v):
         return _as_date(v)
-
-    @field_validator("workers")
-    @classmethod
-    def _workers(cls, v):
-        if v < 0:
-            raise ValueError(f"must be a whole number >= 0, got {v}")
-        return v
 
 
 class AlternativeSpec(Strict):
@@ -75,9 +79,9 @@ class ClosureSpec(Strict):
     municipality: StrictStr
     announced: Any
     closed: Any
-    severance_weeks: StrictInt = 0
+    severance_weeks: Annotated[StrictInt, AfterValidator(bounded(0, MAX_SEVERANCE_WEEKS, whole=True))] = 0
     waves: list[WaveSpec]
-    workforce: StrictInt | None = None
+    workforce: Workers | None = None
     in_default: StrictBool = True
     default_from: StrictStr = ""
     source: StrictStr
@@ -87,13 +91,6 @@ class ClosureSpec(Strict):
     @classmethod
     def _date(cls, v):
         return _as_date(v)
-
-    @field_validator("severance_weeks", "workforce")
-    @classmethod
-    def _non_negative(cls, v):
-        if v is not None and v < 0:
-            raise ValueError(f"must be a whole number >= 0, got {v}")
-        return v
 
     @field_validator("id", "employer", "sector", "municipality", "source")
     @classmethod

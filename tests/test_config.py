@@ -31,7 +31,7 @@ def test_base_file_without_source_is_refused(tmp_path):
     ({"run.scale": -1.0}, "run.scale = -1.0 is below its minimum"),
     ({"run.scale": 0}, "run.scale = 0 is below its minimum"),
     ({"run.scale": "big"}, "run.scale must be a number"),
-    ({"run.scale": math.nan}, "run.scale must be a number"),
+    ({"run.scale": math.nan}, "run.scale must be a finite number"),
     ({"ei.replacement_rate": 1.5}, "ei.replacement_rate = 1.5 is above its maximum 1"),
     ({"labour.separation_rate": -0.1}, "below its minimum"),
     ({"ei.waiting_weeks": 2.5}, "ei.waiting_weeks must be a whole number"),

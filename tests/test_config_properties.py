@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from model.config import PACKAGE_CONFIG_DIR, ConfigError, load_base, load_targets
-from model.inputs import check_memory, check_municipalities, estimate_memory, read_organizations
-from model.timeline import Timeline
+from model.inputs import (MAX_LAND_KM2, MAX_ORG_COUNT, MAX_POPULATION, MIN_PER_RESIDENTS, check_memory,
+                          check_municipalities, estimate_memory, read_organizations)
+from model.timeline import MAX_SEVERANCE_WEEKS, MAX_WORKERS, Timeline
 
 BASE = load_base(PACKAGE_CONFIG_DIR / "base.toml")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -76,7 +77,7 @@ def test_a_scalar_outside_its_range_is_refused_naming_it(data):
         BASE.with_overrides({name: value}, "sweep.toml")
     message = str(err.value)
     assert message.startswith(f"sweep.toml: {name}")
-    assert "minimum" in message or "maximum" in message
+    assert "minimum" in message or "maximum" in message or "finite" in message
     assert "\n" not in message
 
 
@@ -144,13 +145,15 @@ def written(name: str, text: str) -> Path:
 
 
 @SETTINGS
-@given(workers=st.integers(-10**6, 10**6), severance=st.integers(-200, 200))
-def test_wave_workers_and_severance_weeks_must_not_be_negative(workers, severance):
+@given(workers=st.integers(-2 * 10**6, 2 * 10**6), severance=st.integers(-200, 70_000))
+def test_wave_workers_and_severance_weeks_must_not_be_negative_or_overflow(workers, severance):
+    """Negative counts, and counts beyond what their storage holds (severance weeks are
+    16-bit: 65,536 weeks once read as 0), are refused."""
     text = TIMELINE.replace('{ date = "2008-03-31", workers = 400 }', f'{{ date = "2008-03-31", workers = {workers} }}', 1)
     text = text.replace("severance_weeks = 16\nwaves = [ { date = \"2008-03-31\"",
                         f"severance_weeks = {severance}\nwaves = [ {{ date = \"2008-03-31\"", 1)
     path = written("closures.toml", text)
-    if workers >= 0 and severance >= 0:
+    if 0 <= workers <= MAX_WORKERS and 0 <= severance <= MAX_SEVERANCE_WEEKS:
         quebecor = next(c for c in Timeline.load(path).closures if c.id == "quebecor")
         assert quebecor.jobs == workers and quebecor.severance_weeks == severance
     else:
@@ -178,7 +181,7 @@ MAGOG = "45072,Magog,23880,25358,false,false,,144.19,45.267,-72.150,"
 def test_populations_and_areas_must_be_positive(pop, area):
     row = MAGOG.replace("23880", str(pop)).replace("144.19", repr(area))
     path = written("municipalities.csv", MUNICIPALITIES.replace(MAGOG, row, 1))
-    if pop > 0 and area > 0:
+    if 0 < pop <= MAX_POPULATION and 0 < area <= MAX_LAND_KM2:
         rows = check_municipalities(path)
         assert rows[0].pop_2006 == pop and rows[0].land_km2 == area
     else:
@@ -211,7 +214,7 @@ def test_organization_counts(per, count):
     rows = rows.replace("School board,public_service,education,45072,1,",
                         f"School board,public_service,education,45072,{count},", 1)
     path = written("organizations.csv", rows)
-    if per > 0 and count >= 0:
+    if per >= MIN_PER_RESIDENTS and 0 <= count <= MAX_ORG_COUNT:
         read_organizations(path)
     else:
         with pytest.raises(ConfigError, match="(per_residents|count)"):

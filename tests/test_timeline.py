@@ -58,7 +58,7 @@ def test_scaling_rounds_each_wave_half_to_even(timeline):
 @pytest.mark.parametrize("change, message", [
     (('closed = "2005-12-16"', 'closed = "2005-04-16"'), "comes before announced"),
     (('{ date = "2005-07-04", workers = 120 }', '{ date = "2004-07-04", workers = 120 }'), "falls outside announced..closed"),
-    (('{ date = "2005-07-04", workers = 120 }', '{ date = "2005-07-04", workers = -120 }'), "whole number >= 0"),
+    (('{ date = "2005-07-04", workers = 120 }', '{ date = "2005-07-04", workers = -120 }'), "whole number from 0 to 1,000,000"),
     (('industry = "printing"', 'industry = "printing"\nowner = "x"'), "unknown key(s) ['owner']"),
     (('id = "hexpol"', 'id = "gdx"'), "duplicate id"),
     (('announced = "2009-03-12"', 'announced = "2009-03-32"'), "is not a date"),
