@@ -15,11 +15,18 @@ def test_mean_difference_is_paired():
 
 
 def test_cohens_d_by_hand():
-    # means 3 and 4.6; variances 2.5 and 7.3; pooled sd sqrt(4.9)
+    # means 3 and 4.6; variances 2.5 and 7.3; pooled sd sqrt((4 * 2.5 + 4 * 7.3) / 8) = sqrt(4.9)
     assert stats.cohens_d(A, B) == pytest.approx(1.6 / np.sqrt(4.9))
     assert stats.cohens_d(B, A) == pytest.approx(-1.6 / np.sqrt(4.9))
-    assert stats.cohens_d([2, 2, 2], [2, 2, 2]) == 0.0
+    assert np.isnan(stats.cohens_d([2, 2, 2], [2, 2, 2]))  # no spread between persons: undefined
     assert np.isnan(stats.cohens_d([1], [2]))
+
+
+def test_cohens_d_weights_the_groups_by_their_size():
+    # persons: 2 employed (variance 2), 4 unemployed (variance 20/3); the pooled variance
+    # weights them by their degrees of freedom: (1 * 2 + 3 * 20/3) / 4 = 5.5 (not (2 + 20/3) / 2)
+    employed, unemployed = [0.0, 2.0], [1.0, 3.0, 5.0, 7.0]
+    assert stats.cohens_d(employed, unemployed) == pytest.approx((4.0 - 1.0) / np.sqrt(5.5))
 
 
 def test_vargha_delaney_a_by_hand():
