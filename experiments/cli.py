@@ -250,12 +250,13 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
                     config_file, outcomes, map_years, n_boot, out, workers, scheduler, retries, quiet):
     """Compare scenarios with common random numbers: every scenario against the baseline.
 
-    Writes runs.parquet, the weekly time series (timeseries/), effects.csv (mean
-    difference, Cohen's d and Vargha-Delaney A with 95% bootstrap intervals, paired
-    Wilcoxon p with Holm correction), summary.csv, figures/ (each weekly outcome with 95%
-    bands and the closures and interventions shaded, forest plots of the effects, maps by
-    municipality) and report.md, the findings in words. Interrupted comparisons continue
-    when the same command is run again."""
+    Writes runs.parquet, the weekly time series (timeseries/), effects.csv (paired
+    difference in the outcome's unit and as a percentage of the baseline, with 95%
+    bootstrap intervals over replicate pairs; paired Wilcoxon p with Holm correction),
+    summary.csv, figures/ (each weekly outcome with 95% bands and the closures and
+    interventions shaded, forest plots of the effects, maps by municipality) and
+    report.md, the findings in words with the replicate stability check. Interrupted
+    comparisons continue when the same command is run again."""
     from model.config import scenario_names
 
     from .compare import CompareOptions, run_comparison

@@ -45,6 +45,10 @@ class CompareOptions:
     n_boot: int = 2000
 
 
+# The stability check compares at least 2 replicates with more: it needs 3.
+MIN_CHECK_REPLICATES = 3
+
+
 # -- the replicate rule --------------------------------------------------------------------
 def cv_check(runs: pd.DataFrame, outcomes: list[str], n: int, tolerance: float, lag: int = 5) -> dict:
     """Relative change of the coefficient of variation between the first ``n - lag`` and
@@ -82,9 +86,9 @@ def run_comparison(plan: SweepPlan, out: Path, opts: CompareOptions, *, workers:
         rule = {"rule": "fixed", "replicates": n}
         res = run_sweep(plan, out, workers=workers, scheduler=scheduler, retries=retries, replicates=n,
                         progress=progress, kind="compare", extra_manifest={"replicate_rule": rule})
-        if not res.interrupted and n >= 4:  # reported, not acted on
+        rule["tolerance"] = opts.cv_tolerance
+        if not res.interrupted and n >= MIN_CHECK_REPLICATES:  # reported, not acted on
             rule["checks"] = [cv_check(res.runs, opts.outcomes, n, opts.cv_tolerance, lag=max(1, min(5, n // 4)))]
-            rule["tolerance"] = opts.cv_tolerance
             mf = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
             mf["replicate_rule"] = rule
             provenance.write_manifest(out, mf)
@@ -112,15 +116,51 @@ def run_comparison(plan: SweepPlan, out: Path, opts: CompareOptions, *, workers:
 
 
 # -- analysis ------------------------------------------------------------------------------
+# The unit of a difference, by the outcome's unit: (unit of the difference, factor from
+# the outcome's unit). Distress is in SD units of the distress scale (1 is the spread
+# between employed adults, configs/base.toml `distress.trait_sd`), so its difference is
+# already standardized against the spread between persons.
+DIFF_UNITS = {
+    "share": ("percentage points", 100.0),
+    "distress score": ("SD of distress between persons", 1.0),
+    "index 0-1": ("points of a 0-1 scale", 1.0),
+    "score 0-1": ("points of a 0-1 scale", 1.0),
+}
+# Outcomes with no natural zero get no percentage of the baseline: distress (0 is the mean
+# of employed adults without a stressor) and gaps between groups (a difference already).
+NO_RELATIVE_UNITS = ("distress score",)
+EFFECT_COLUMNS = ["scenario", "outcome", "label", "group", "unit", "available", "n", "baseline_mean",
+                  "scenario_mean", "diff_unit", "diff", "diff_lo", "diff_hi", "diff_ci", "pct_baseline", "pct_lo",
+                  "pct_hi", "pct_ci", "wilcoxon_p", "min_p", "p_holm", "clear"]
+ALPHA = 0.05
+
+
+def diff_unit(unit: str) -> tuple[str, float]:
+    """The unit a difference of an outcome in ``unit`` is reported in, and the factor."""
+    return DIFF_UNITS.get(unit, (unit, 1.0))
+
+
+def has_relative(outcome: str, unit: str) -> bool:
+    """Whether a difference in ``outcome`` is also given as a percentage of the baseline."""
+    return unit not in NO_RELATIVE_UNITS and "_gap_" not in outcome
+
+
 def effects_table(runs: pd.DataFrame, scenarios: list[str], baseline: str, outcomes: list[str],
                   n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Each scenario against the baseline on each outcome: paired by replicate."""
+    """Each scenario against the baseline on each outcome, paired by replicate: the
+    difference in the outcome's own unit and as a percentage of the baseline's mean, each
+    with a 95% bootstrap interval over replicate pairs (not available: NaN and an empty
+    ``_ci``), the Wilcoxon p, the smallest p attainable with these pairs, and the
+    Holm-adjusted p over the table; ``clear`` when that is below 0.05."""
     done = runs[runs["status"] == "done"]
     rows = []
     for i, s in enumerate(x for x in scenarios if x != baseline):
         for j, o in enumerate(outcomes):
             info = SUMMARY_BY_NAME.get(o)
-            row = {"scenario": s, "outcome": o, "label": info.label if info else o, "unit": info.unit if info else ""}
+            unit = info.unit if info else ""
+            du, k = diff_unit(unit)
+            row = {"scenario": s, "outcome": o, "label": info.label if info else o, "group": section_of(o),
+                   "unit": unit, "diff_unit": du}
             if o not in done:
                 rows.append({**row, "available": False})
                 continue
@@ -133,19 +173,33 @@ def effects_table(runs: pd.DataFrame, scenarios: list[str], baseline: str, outco
             if ok.sum() < 2:
                 rows.append({**row, "available": False, "n": int(ok.sum())})
                 continue
-            est = stats.bootstrap_effects(a, b, n_boot=n_boot, rng=np.random.SeedSequence(seed, spawn_key=(i, j)))
-            rows.append({**row, "available": True, "n": est.pop("n"), "baseline_mean": est.pop("mean_a"),
-                         "scenario_mean": est.pop("mean_b"), **est})
-    cols = ["scenario", "outcome", "label", "unit", "available", "n", "baseline_mean", "scenario_mean", "mean_diff",
-            "mean_diff_lo", "mean_diff_hi", "cohens_d", "cohens_d_lo", "cohens_d_hi", "vd_a", "vd_a_lo", "vd_a_hi",
-            "wilcoxon_p", "p_holm"]
-    df = pd.DataFrame(rows)
-    for c in cols:
-        if c not in df:
-            df[c] = np.nan
+            est = stats.paired_effect(a, b, n_resamples=n_boot, rng=np.random.SeedSequence(seed, spawn_key=(i, j)),
+                                      relative=has_relative(o, unit))
+            rows.append({**row, "available": True, "n": est["n"], "baseline_mean": est["mean_a"],
+                         "scenario_mean": est["mean_b"], "diff": k * est["diff"], "diff_lo": k * est["diff_lo"],
+                         "diff_hi": k * est["diff_hi"], "diff_ci": est["diff_ci"], "pct_baseline": est["pct"],
+                         "pct_lo": est["pct_lo"], "pct_hi": est["pct_hi"], "pct_ci": est["pct_ci"],
+                         "wilcoxon_p": est["wilcoxon_p"], "min_p": est["min_p"]})
+    df = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
     df["available"] = df["available"].fillna(False).astype(bool)
+    for c in ("diff_ci", "pct_ci"):
+        df[c] = df[c].fillna("")
     df["p_holm"] = stats.holm(df["wilcoxon_p"].where(df["available"]).to_numpy(float))
-    return df[cols]
+    df["clear"] = df["available"] & (df["p_holm"] < ALPHA)
+    return df[EFFECT_COLUMNS]
+
+
+def testable(eff: pd.DataFrame, alpha: float = ALPHA) -> dict:
+    """What the table's tests can show: the most pairs of any comparison, the smallest
+    Wilcoxon p with that many, the same Holm-adjusted over the table's family, whether it
+    can fall below ``alpha``, and the fewest pairs with which it could."""
+    avail = eff[eff["available"]]
+    m = len(avail)
+    n = int(avail["n"].max()) if m else 0
+    p = stats.min_wilcoxon_p(n) if n else float("nan")
+    adj = min(1.0, m * p) if m else float("nan")
+    return {"pairs": n, "family": m, "min_p": p, "min_p_holm": adj, "can_reject": bool(m) and adj < alpha,
+            "pairs_needed": stats.pairs_needed(alpha, max(1, m))}
 
 
 def summary_table(runs: pd.DataFrame, scenarios: list[str], outcomes: list[str], n_boot: int = 2000,
@@ -161,6 +215,8 @@ def summary_table(runs: pd.DataFrame, scenarios: list[str], outcomes: list[str],
                 rows.append({"scenario": s, "outcome": o, "n": 0, "mean": np.nan, "lo": np.nan, "hi": np.nan, "sd": np.nan})
                 continue
             mean, lo, hi = stats.mean_band(x[:, None], n_boot=n_boot, rng=np.random.SeedSequence(seed, spawn_key=(i, j)))
+            if len(x) < stats.MIN_PAIRS_INTERVAL or not lo[0] < hi[0]:  # not available, as in effects_table
+                lo[0] = hi[0] = np.nan
             rows.append({"scenario": s, "outcome": o, "n": len(x), "mean": mean[0], "lo": lo[0], "hi": hi[0],
                          "sd": float(x.std(ddof=1)) if len(x) > 1 else np.nan})
     return pd.DataFrame(rows)
@@ -239,16 +295,20 @@ def analyse(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict) -> dic
         figures.series_with_bands(pd.DatetimeIndex(dates), bands, col, path, closures, periods, n_rep)
         series_files.append(path.name)
 
-    forest_file = None
+    forest_files = []
+    for old in ("forest_cohens_d.png", "forest_vd_a.png"):  # written by earlier versions
+        (figdir / old).unlink(missing_ok=True)
     if eff["available"].any():
-        forest_file = "forest_cohens_d.png"
-        figures.forest(eff, figdir / forest_file, "cohens_d")
-        figures.forest(eff, figdir / "forest_vd_a.png", "vd_a")
+        forest_files.append("forest_difference.png")
+        figures.forest(eff, figdir / forest_files[-1], "diff")
+        if eff.loc[eff["available"], "pct_baseline"].notna().any():
+            forest_files.append("forest_percent.png")
+            figures.forest(eff, figdir / forest_files[-1], "pct")
 
     map_file, map_note = _maps(out, meta, scenarios, opts, figdir, any_cfg)
     components = (summary_table(runs, scenarios, list(COHESION_COMPONENTS), opts.n_boot, plan.seed),
                   effects_table(runs, scenarios, opts.baseline, list(COHESION_COMPONENTS), opts.n_boot, plan.seed))
-    report = write_report(out, plan, opts, rule, runs, eff, summ, series_files, missing_series, forest_file,
+    report = write_report(out, plan, opts, rule, runs, eff, summ, series_files, missing_series, forest_files,
                           map_file, map_note, mf, components)
     return {"effects": eff, "summary": summ, "report": report}
 
@@ -282,20 +342,55 @@ def _maps(out: Path, meta: pd.DataFrame, scenarios: list[str], opts: CompareOpti
 
 
 # -- the report ----------------------------------------------------------------------------
-def _fmt(value: float, unit: str, diff: bool = False) -> str:
+NOT_AVAILABLE = "not available"
+
+
+def _fmt(value: float, unit: str) -> str:
+    """A level in the outcome's unit (shares as percentages)."""
     if value is None or not np.isfinite(value):
         return "n/a"
     if unit == "share":
-        v = 100 * value
-        return f"{v:+.2f} points" if diff else f"{v:.2f}%"
+        return f"{100 * value:.2f}%"
     if abs(value) >= 100:
-        return f"{value:+,.0f}" if diff else f"{value:,.0f}"
-    return f"{value:+.3g}" if diff else f"{value:.3g}"
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
 
 
-def _magnitude(a: float) -> str:
-    d = abs(a - 0.5)
-    return "negligible" if d < 0.06 else "small" if d < 0.14 else "medium" if d < 0.21 else "large"
+def _fmt_diff(value: float, unit: str) -> str:
+    """A difference in its unit (:func:`diff_unit`): ``+1.23 points``, ``-0.045 SD``."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if unit == "percentage points":
+        return f"{value:+.2f} points"
+    if unit.startswith("SD"):
+        return f"{value:+.3g} SD"
+    if unit.endswith("0-1 scale"):
+        return f"{value:+.3g}"
+    number = f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+.3g}"
+    return f"{number} {unit}" if unit else number
+
+
+def _fmt_pct(value: float) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return f"{value:+.1f}%" if abs(value) >= 0.1 or value == 0 else f"{value:+.2g}%"
+
+
+def _interval(lo: float, hi: float, fmt) -> str:
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"[{NOT_AVAILABLE}]"
+    return f"[{fmt(lo)}, {fmt(hi)}]"
+
+
+def _diff_cell(r: pd.Series) -> str:
+    f = lambda v: _fmt_diff(v, r["diff_unit"])  # noqa: E731
+    return f"{f(r['diff'])} {_interval(r['diff_lo'], r['diff_hi'], f)}"
+
+
+def _pct_cell(r: pd.Series) -> str:
+    if not np.isfinite(r["pct_baseline"]):
+        return "-"
+    return f"{_fmt_pct(r['pct_baseline'])} {_interval(r['pct_lo'], r['pct_hi'], _fmt_pct)}"
 
 
 # Who an outcome is about, by its name's prefix (docs/outputs.md), in report order.
@@ -317,26 +412,29 @@ def _by_section(names) -> list[tuple[str, list[str]]]:
     return [(t, groups[t]) for t in order if t in groups]
 
 
-def _diff_text(r: pd.Series) -> str:
-    unit = r["unit"]
-    return (f"{r['label']} {_fmt(r['mean_diff'], unit, True)} [{_fmt(r['mean_diff_lo'], unit, True)}, "
-            f"{_fmt(r['mean_diff_hi'], unit, True)}]")
-
-
 def effect_sentence(r: pd.Series) -> str:
-    unit = r["unit"]
-    clear = np.isfinite(r["mean_diff_lo"]) and (r["mean_diff_lo"] > 0 or r["mean_diff_hi"] < 0)
-    numbers = (f"difference {_fmt(r['mean_diff'], unit, True)}, 95% CI {_fmt(r['mean_diff_lo'], unit, True)} to "
-               f"{_fmt(r['mean_diff_hi'], unit, True)}; Cohen's d {r['cohens_d']:+.2f} "
-               f"[{r['cohens_d_lo']:+.2f}, {r['cohens_d_hi']:+.2f}]; A = {r['vd_a']:.2f} "
-               f"[{r['vd_a_lo']:.2f}, {r['vd_a_hi']:.2f}], {_magnitude(r['vd_a'])}; "
-               f"Holm-adjusted Wilcoxon p = {r['p_holm']:.2g}; n = {int(r['n'])} pairs")
-    if clear:
-        verb = "raised" if r["mean_diff"] > 0 else "lowered"
-        return (f"{verb} the {r['label']} from {_fmt(r['baseline_mean'], unit)} to "
-                f"{_fmt(r['scenario_mean'], unit)} ({numbers}).")
-    return (f"did not clearly change the {r['label']} ({_fmt(r['baseline_mean'], unit)} in the baseline, "
-            f"{_fmt(r['scenario_mean'], unit)} here; {numbers}).")
+    """A clear change (Holm-adjusted p < 0.05) in words with its numbers."""
+    verb = "raised" if r["diff"] > 0 else "lowered"
+    pct = (f", {_fmt_pct(r['pct_baseline'])} of the baseline {_interval(r['pct_lo'], r['pct_hi'], _fmt_pct)}"
+           if np.isfinite(r["pct_baseline"]) else "")
+    return (f"{verb} the {r['label']} from {_fmt(r['baseline_mean'], r['unit'])} to "
+            f"{_fmt(r['scenario_mean'], r['unit'])}: {_diff_cell(r)}{pct}; Holm-adjusted Wilcoxon "
+            f"p = {r['p_holm']:.2g}, n = {int(r['n'])} pairs.")
+
+
+def _effects_rows(sub: pd.DataFrame) -> list[str]:
+    """The rows of a scenario's effects table, grouped by section."""
+    lines = ["| outcome | baseline | scenario | difference [95% interval] | % of the baseline [95% interval] "
+             "| p (Holm) |", "| --- | --- | --- | --- | --- | --- |"]
+    sub = sub.set_index("outcome", drop=False)
+    for title, names in _by_section(sub["outcome"]):
+        lines.append(f"| **{title}** | | | | | |")
+        for o in names:
+            r = sub.loc[o]
+            p = f"{r['p_holm']:.2g}" + (" (clear)" if r["clear"] else "")
+            lines.append(f"| {r['label']} ({r['diff_unit']}) | {_fmt(r['baseline_mean'], r['unit'])} | "
+                         f"{_fmt(r['scenario_mean'], r['unit'])} | {_diff_cell(r)} | {_pct_cell(r)} | {p} |")
+    return lines
 
 
 def _summary_row(summ: pd.DataFrame, o: str, scenarios: list[str]) -> str | None:
@@ -349,7 +447,7 @@ def _summary_row(summ: pd.DataFrame, o: str, scenarios: list[str]) -> str | None
     for s in scenarios:
         r = sub.loc[s] if s in sub.index else None
         cells.append("n/a" if r is None or r["n"] == 0
-                     else f"{_fmt(r['mean'], unit)} [{_fmt(r['lo'], unit)}, {_fmt(r['hi'], unit)}]")
+                     else f"{_fmt(r['mean'], unit)} {_interval(r['lo'], r['hi'], lambda v: _fmt(v, unit))}")
     return f"| {SUMMARY_BY_NAME[o].label if o in SUMMARY_BY_NAME else o} ({unit}) | " + " | ".join(cells) + " |"
 
 
@@ -369,29 +467,77 @@ def _components_section(components: tuple[pd.DataFrame, pd.DataFrame], scenarios
     others = [s for s in scenarios if s != baseline]
     avail = eff[eff["available"]]
     if len(avail) and others:
-        lines += ["", f"Paired difference from the baseline ({baseline}), with its 95% interval:", "",
+        lines += ["", f"Paired difference from the baseline ({baseline}), with its 95% interval (descriptive: "
+                  "the tests are those of the findings):", "",
                   "| measure | " + " | ".join(others) + " |", "| --- |" + " --- |" * len(others)]
         for o in COHESION_COMPONENTS:
             cells = []
             for s in others:
                 r = avail[(avail["scenario"] == s) & (avail["outcome"] == o)]
-                if not len(r):
-                    cells.append("n/a")
-                    continue
-                r = r.iloc[0]
-                cells.append(f"{_fmt(r['mean_diff'], r['unit'], True)} [{_fmt(r['mean_diff_lo'], r['unit'], True)}, "
-                             f"{_fmt(r['mean_diff_hi'], r['unit'], True)}]")
-            lines.append(f"| {SUMMARY_BY_NAME[o].label} | " + " | ".join(cells) + " |")
+                cells.append(_diff_cell(r.iloc[0]) if len(r) else "n/a")
+            r = eff[eff["outcome"] == o]
+            unit = r["diff_unit"].iloc[0] if len(r) else ""
+            lines.append(f"| {SUMMARY_BY_NAME[o].label} ({unit}) | " + " | ".join(cells) + " |")
     return lines
 
 
+def stability_text(rule: dict) -> str:
+    """The replicate paragraph: the number and the coefficient-of-variation check, always."""
+    n_rep = rule.get("replicates")
+    tol = 100 * rule.get("tolerance", CompareOptions.cv_tolerance)
+    checks = rule.get("checks") or []
+    if rule.get("rule") == "fixed":
+        text = f"**Replicates.** {n_rep}, fixed on the command line. "
+        if not checks:
+            if (n_rep or 0) < MIN_CHECK_REPLICATES:
+                return text + (f"Stability check: not possible, it compares the coefficient of variation of the key "
+                               f"outcomes between fewer and all replicates and needs at least "
+                               f"{MIN_CHECK_REPLICATES}.")
+            return text + "Stability check: not recorded for these runs; run the comparison again to compute it."
+        c = checks[0]
+        text += "Stability check of the default rule (reported, not acted on): "
+    else:
+        c = checks[-1] if checks else {}
+        text = (f"**Replicates.** Chosen by coefficient-of-variation stability: at least {rule['min']}, "
+                f"{rule['step']} more until the coefficient of variation of every available key outcome in every "
+                f"scenario changed by less than {tol:.0f}% (at most {rule['max']}). Result: {n_rep} replicates, "
+                f"{rule.get('outcome', 'stopped')}. Stability check: ")
+    if not c or not c.get("checked"):
+        return text + "no key outcome had a coefficient of variation to compare (too few values or a mean of 0)."
+    text += (f"the coefficient of variation of the key outcomes changed by at most {100 * c['largest_change']:.1f}% "
+             f"between {c['compared_with']} and {c['replicates']} replicates"
+             + (f" ({c['where']})" if c.get("where") else ""))
+    if c["stable"]:
+        return text + f", within the rule's {tol:.0f}%: stable."
+    return text + f", more than the rule's {tol:.0f}%: not stable; more replicates would change the estimates."
+
+
+def power_text(t: dict) -> str:
+    """What the table's tests can show with this many pairs."""
+    if not t["family"]:
+        return ""
+    n, p, m = t["pairs"], t["min_p"], t["family"]
+    text = (f"**What {n} pairs can show.** With {n} pairs and no ties the smallest two-sided p the Wilcoxon test can "
+            f"give is 2/2^{n} = {p:.3g}; Holm's correction over the {m} comparisons multiplies the smallest by {m}, "
+            f"so the smallest attainable adjusted p is {t['min_p_holm']:.3g}. ")
+    if t["can_reject"]:
+        return text + "A change of any size can be called clear only when its adjusted p is below 0.05."
+    text += (f"No change can be called clear with this many replicates, however large"
+             + (" (even unadjusted, the test cannot reach 0.05)" if p >= ALPHA else "")
+             + f": that needs at least {t['pairs_needed']} pairs. The differences and intervals describe these runs; "
+             "they are not tests.")
+    return text
+
+
 def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, runs: pd.DataFrame,
-                 eff: pd.DataFrame, summ: pd.DataFrame, series_files, missing_series, forest_file, map_file,
+                 eff: pd.DataFrame, summ: pd.DataFrame, series_files, missing_series, forest_files, map_file,
                  map_note, mf: dict, components: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> Path:
     cfg = next(iter(mf["scenarios"].values()))["config"]
     done = runs[runs["status"] == "done"]
     failed = runs[runs["status"] != "done"]
     n_rep = rule.get("replicates")
+    avail = eff[eff["available"]]
+    t = testable(eff)
     lines = [f"# Scenario comparison: {', '.join(plan.scenarios)}", ""]
     lines += [
         f"{len(plan.scenarios)} scenarios, {n_rep} replicates each ({len(done)} runs done"
@@ -400,43 +546,32 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
         f"used the same seed (common random numbers, root seed {plan.seed}), so each scenario is compared with the "
         f"baseline ({opts.baseline}) run by run. Model version {mf.get('model_version')}, git commit "
         f"{(mf.get('sessions') or [{}])[-1].get('git', {}).get('commit')}.", ""]
-    if rule.get("rule") == "fixed":
-        text = f"**Replicates.** {n_rep}, fixed on the command line."
-        if rule.get("checks"):
-            c = rule["checks"][0]
-            text += (f" The stability check of the default rule, for information: the coefficient of variation of the "
-                     f"key outcomes changed by at most {100 * c['largest_change']:.1f}% between {c['compared_with']} "
-                     f"and {c['replicates']} replicates"
-                     + (f" ({c['where']})" if c.get("where") else "")
-                     + (f", within the rule's {100 * rule['tolerance']:.0f}%." if c["stable"] else
-                        f", more than the rule's {100 * rule['tolerance']:.0f}%: more replicates would narrow the "
-                        "intervals."))
-        lines += [text, ""]
-    else:
-        last = (rule.get("checks") or [{}])[-1]
-        lines += [
-            f"**Replicates.** Chosen by coefficient-of-variation stability: at least {rule['min']}, {rule['step']} more "
-            f"until the coefficient of variation of every available key outcome in every scenario changed by less "
-            f"than {100 * rule['tolerance']:.0f}% between {last.get('compared_with')} and {last.get('replicates')} "
-            f"replicates (at most {rule['max']}). Result: {n_rep} replicates, {rule.get('outcome', 'stopped')}; "
-            f"largest change {100 * last.get('largest_change', float('nan')):.1f}%"
-            + (f" ({last['where']})" if last.get("where") else "") + ".", ""]
+    lines += [stability_text(rule), ""]
     lines += ["**Methods.** The cohort outcomes follow the people the closures touched: each layoff wave's laid-off "
               "workers, the other adults of their households and their confidants (the adults their ties point to), "
               "fixed at the layoff, measured 6, 12 and 24 months later and pooled over every wave (shares over the "
               "members still in the RCM; moved out over all members); marginalized adults are compared with the "
               "others at each year's end, pooled over the years (docs/outputs.md). The RCM-wide outcomes are "
               "summaries of each run's weekly series (mean over the run, highest 13-week "
-              "average, or the mean of the last 52 weeks). Effects are scenario minus baseline: the mean paired "
-              "difference, Cohen's d (pooled standard deviation) and the Vargha-Delaney A (probability that a run "
-              "of the scenario exceeds a run of the baseline; 0.5 is no effect), each with a 95% percentile "
-              f"bootstrap interval over replicate pairs ({opts.n_boot} resamples); p-values are two-sided Wilcoxon "
-              f"signed-rank tests, Holm-adjusted over the {int(eff['available'].sum())} comparisons of the table. "
-              "A difference is called clear when its 95% interval excludes zero."
-              + (f" With {n_rep} replicates the bootstrap intervals of d and A are rough (resamples of so few runs "
-                 "can have almost no spread); read the mean differences first." if n_rep and n_rep < 10 else ""), ""]
+              "average, or the mean of the last 52 weeks).", "",
+              "**Effects.** Each effect is scenario minus baseline, paired by replicate, in the outcome's own unit: "
+              "percentage points for shares; for distress, SD units of the distress scale (1 is the spread of "
+              "distress between employed adults without a current stressor, `distress.trait_sd`), so a distress difference is already an effect standardized "
+              "against the spread between persons. It is also given as a percentage of the baseline's mean, except "
+              "for distress (no natural zero) and the gaps between groups. Nothing is standardized by the spread "
+              "between replicates, which is simulation noise. Each comes with a 95% bootstrap interval over the "
+              f"replicate pairs (scipy.stats.bootstrap, paired, BCa or percentile where BCa cannot be computed, "
+              f"{opts.n_boot} resamples); an interval is not available with fewer than {stats.MIN_PAIRS_INTERVAL} "
+              "pairs, when the differences do not vary or when it cannot be estimated"
+              + (f"; with fewer than {stats.ROUGH_PAIRS} pairs the intervals are rough and cover the true "
+                 "difference less often than 95%" if t["pairs"] and t["pairs"] < stats.ROUGH_PAIRS else "")
+              + ". p-values are two-sided Wilcoxon signed-rank tests of the paired differences, Holm-adjusted over "
+              f"the {t['family']} comparisons of the table. A change is called clear only when its Holm-adjusted "
+              "p is below 0.05.", ""]
+    power = power_text(t)
+    if power:
+        lines += [power, ""]
     lines += ["## Findings", ""]
-    avail = eff[eff["available"]]
     if not len(avail):
         lines += ["No outcome could be compared (none available in both the baseline and a scenario).", ""]
     for s in [x for x in plan.scenarios if x != opts.baseline]:
@@ -448,20 +583,16 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
         if not len(sub):
             lines += ["No outcome available for this scenario.", ""]
             continue
-        is_clear = (sub["mean_diff_lo"] > 0) | (sub["mean_diff_hi"] < 0)
-        lines += [f"Against the baseline, {s} changed {int(is_clear.sum())} of {len(sub)} outcomes clearly.", ""]
-        sub = sub.set_index("outcome", drop=False)
-        for title, names in _by_section(sub["outcome"]):
-            part = sub.loc[names]
-            clear = part[is_clear.set_axis(sub.index).loc[names]]
+        clear = sub[sub["clear"]]
+        lines += [f"Against the baseline, {s} changed {len(clear)} of {len(sub)} outcomes clearly (Holm-adjusted "
+                  "Wilcoxon p < 0.05)" + ("." if t["can_reject"] else
+                                          f"; with {t['pairs']} pairs no change can be called clear."), ""]
+        for title, names in _by_section(clear["outcome"]):
             lines.append(f"**{title}.**")
-            for _, r in clear.iterrows():
-                lines.append(f"- It {effect_sentence(r)}")
-            rest = part.drop(clear.index)
-            if len(rest):
-                lines.append("- No clear change (mean difference, 95% CI): "
-                             + "; ".join(_diff_text(r) for _, r in rest.iterrows()) + ".")
+            for o in names:
+                lines.append(f"- It {effect_sentence(clear[clear['outcome'] == o].iloc[0])}")
             lines.append("")
+        lines += _effects_rows(sub) + [""]
     na = sorted(set(eff.loc[~eff["available"], "outcome"]))
     if na:
         lines += ["## Not available", "",
@@ -483,16 +614,20 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
     if missing_series:
         lines += ["Weekly series not drawn (no values in this model version): "
                   + ", ".join(f"`{c}`" for c in missing_series) + ".", ""]
-    if forest_file:
-        lines += ["Effects on every outcome (Cohen's d and Vargha-Delaney A, 95% intervals):", "",
-                  f"![forest plot](figures/{forest_file})", "", "![forest plot, A](figures/forest_vd_a.png)", ""]
+    if forest_files:
+        lines += ["Differences from the baseline in each outcome's unit, one panel per group of people and unit, "
+                  "with 95% intervals (hollow markers: interval not available; filled black edge: clear):", "",
+                  f"![differences](figures/{forest_files[0]})", ""]
+        if len(forest_files) > 1:
+            lines += ["The same as a percentage of the baseline's mean:", "",
+                      f"![percentages of the baseline](figures/{forest_files[1]})", ""]
     if map_file:
         lines += [f"By municipality{': ' + map_note if map_note else ''}.", "", f"![map](figures/{map_file})", ""]
     lines += ["## Files", "",
               "`runs.parquet` (one row per run with its summary outcomes), `timeseries/` (one row per run and week), "
               "`municipal/` (one row per run, year and municipality), `effects.csv`, `summary.csv`, `figures/`, "
               "`manifest.json` (configuration of every scenario, seeds, versions, command lines). Columns: "
-              "docs/outputs.md.", "",
+              "docs/experiments.md and docs/outputs.md.", "",
               "Reproduce with: `" + " ".join((mf.get("sessions") or [{}])[-1].get("command", [])) + "`", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .outcomes import SERIES_UNITS, SUMMARY_BY_NAME  # noqa: E402
+from .outcomes import COHORT_GROUPS, SERIES_UNITS, SUMMARY_BY_NAME  # noqa: E402
 
 COLOURS = plt.get_cmap("tab10").colors
 
@@ -83,37 +83,83 @@ def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: 
     return path
 
 
-def forest(effects: pd.DataFrame, path: Path, measure: str = "cohens_d") -> Path:
-    """Effect of each scenario against the baseline on each outcome, with 95% intervals."""
-    eff = effects[effects["available"]].copy()
-    outcomes = list(dict.fromkeys(eff["outcome"]))
+def _short_label(outcome: str) -> str:
+    """An outcome's label without the group of people its panel is titled with."""
+    label = SUMMARY_BY_NAME[outcome].label if outcome in SUMMARY_BY_NAME else outcome
+    for prefix in sorted(COHORT_GROUPS.values(), key=len, reverse=True):
+        if label.startswith(prefix + " "):
+            return label[len(prefix) + 1:]
+    return label
+
+
+def _wrap(text: str, width: int = 55) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def forest(effects: pd.DataFrame, path: Path, measure: str = "diff") -> Path:
+    """Each scenario's effect against the baseline on each outcome with its 95% interval:
+    ``measure="diff"``, the paired difference in the outcome's unit (one panel per group of
+    people and unit of the difference; panels in the same unit share their x axis);
+    ``"pct"``, the difference as a percentage of the baseline (one panel per group, one
+    shared axis). Hollow markers: interval not available; black edge: clear (Holm-adjusted
+    p < 0.05)."""
+    if measure not in ("diff", "pct"):
+        raise ValueError(f"measure must be 'diff' or 'pct', got {measure!r}")
+    est_col, lo_col, hi_col = ("diff", "diff_lo", "diff_hi") if measure == "diff" else ("pct_baseline", "pct_lo",
+                                                                                          "pct_hi")
+    eff = effects[effects["available"] & effects[est_col].notna()].copy()
+    if measure == "pct":
+        eff["diff_unit"] = "% of the baseline's mean"
     scen = list(dict.fromkeys(eff["scenario"]))
-    n = max(1, len(outcomes))
-    ncol = min(3 if n <= 15 else 5, n)
-    nrow = int(np.ceil(n / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 0.35 * len(scen) * nrow + 1.6 * nrow), squeeze=False,
-                             constrained_layout=True)
     col = colour_of(["baseline"] + scen)
-    null = 0.5 if measure == "vd_a" else 0.0
-    label = {"cohens_d": "Cohen's d (scenario - baseline)", "vd_a": "Vargha-Delaney A",
-             "mean_diff": "mean difference"}[measure]
-    for i, ax in enumerate(axes.flat):
-        if i >= len(outcomes):
-            ax.axis("off")
-            continue
-        o = outcomes[i]
-        sub = eff[eff["outcome"] == o].set_index("scenario").reindex(scen)
-        y = np.arange(len(scen))[::-1]
-        est, lo, hi = sub[measure].to_numpy(float), sub[f"{measure}_lo"].to_numpy(float), sub[f"{measure}_hi"].to_numpy(float)
-        for j, s in enumerate(scen):
-            ax.errorbar(est[j], y[j], xerr=[[max(0, est[j] - lo[j])], [max(0, hi[j] - est[j])]], fmt="o",
-                        color=col[s], ms=4, capsize=2, lw=1)
-        ax.axvline(null, color="k", lw=0.8)
-        ax.set_yticks(y, scen, fontsize=7)
-        ax.set_title(SUMMARY_BY_NAME[o].label if o in SUMMARY_BY_NAME else o, fontsize=8)
-        ax.set_xlabel(label, fontsize=8)
+    panels = list(dict.fromkeys(zip(eff["group"], eff["diff_unit"])))
+    # a common x range for the panels of each unit
+    xlim = {}
+    for unit, sub in eff.groupby("diff_unit"):
+        vals = np.r_[sub[est_col], sub[lo_col], sub[hi_col], 0.0].astype(float)
+        vals = vals[np.isfinite(vals)]
+        lo, hi = vals.min(), vals.max()
+        pad = 0.06 * (hi - lo) if hi > lo else 1.0
+        xlim[unit] = (lo - pad, hi + pad)
+    n_out = [eff[(eff["group"] == g) & (eff["diff_unit"] == u)]["outcome"].nunique() for g, u in panels]
+    row_h = max(0.34, 0.12 + 0.08 * len(scen))
+    heights = [0.75 + row_h * k for k in n_out] or [1.0]
+    fig, axes = plt.subplots(max(1, len(panels)), 1, figsize=(10, sum(heights) + 0.8), squeeze=False,
+                             gridspec_kw={"height_ratios": heights}, constrained_layout=True)
+    for ax, (group, unit) in zip(axes[:, 0], panels):
+        sub = eff[(eff["group"] == group) & (eff["diff_unit"] == unit)]
+        outcomes = list(dict.fromkeys(sub["outcome"]))
+        step = 0.8 / max(1, len(scen))
+        for i, o in enumerate(outcomes):
+            for j, s in enumerate(scen):
+                r = sub[(sub["outcome"] == o) & (sub["scenario"] == s)]
+                if not len(r):
+                    continue
+                r = r.iloc[0]
+                y = i + 0.4 - step * (j + 0.5)
+                est, lo, hi = float(r[est_col]), float(r[lo_col]), float(r[hi_col])
+                has_ci = np.isfinite(lo) and np.isfinite(hi)
+                if has_ci:
+                    ax.plot([lo, hi], [y, y], color=col[s], lw=1.2)
+                ax.plot(est, y, "o", ms=4.5 if r["clear"] else 3.5, color=col[s],
+                        mfc=col[s] if has_ci else "white", mec="k" if r["clear"] else col[s], mew=1.0)
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_yticks(range(len(outcomes)),
+                      [_wrap(_short_label(o)) for o in outcomes], fontsize=7)
+        ax.set_ylim(len(outcomes) - 0.5, -0.5)
+        ax.set_xlim(*xlim[unit])
+        ax.set_xlabel(f"scenario - baseline ({unit})", fontsize=8)
+        ax.set_title(f"{group}: {unit}", fontsize=9, loc="left")
         ax.grid(alpha=0.3, axis="x")
-    fig.suptitle("Effects against the baseline with 95% bootstrap intervals", fontsize=10)
+        ax.tick_params(axis="x", labelsize=7)
+    handles = [plt.Line2D([], [], color=col[s], marker="o", lw=1.2, label=s) for s in scen]
+    handles += [plt.Line2D([], [], color="0.4", marker="o", mfc="white", lw=0, label="interval not available"),
+                plt.Line2D([], [], color="0.4", marker="o", mec="k", lw=0, label="clear (Holm p < 0.05)")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(4, len(handles)), fontsize=7)
+    what = "difference in the outcome's unit" if measure == "diff" else "difference as a percentage of the baseline"
+    fig.suptitle(f"Effects against the baseline: {what}, paired by replicate, 95% bootstrap intervals", fontsize=10)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -34,6 +34,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from .stats import cohens_d
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -326,10 +328,8 @@ def panel_measures(model) -> dict[str, float]:
     unemployed, employed = unemployed[~np.isnan(unemployed)], employed[~np.isnan(employed)]
     if len(unemployed) < 2 or len(employed) < 2:
         return out
-    n1, n2 = len(unemployed), len(employed)
-    pooled = np.sqrt(((n1 - 1) * unemployed.var(ddof=1) + (n2 - 1) * employed.var(ddof=1)) / (n1 + n2 - 2))
     threshold = model.config["distress.high_threshold"]
-    out["distress_d_unemployed_employed"] = float((unemployed.mean() - employed.mean()) / pooled) if pooled else nan
+    out["distress_d_unemployed_employed"] = cohens_d(employed, unemployed)  # persons: unemployed minus employed
     out["high_distress_unemployed"] = float((unemployed >= threshold).mean())
     out["high_distress_employed"] = float((employed >= threshold).mean())
     return out

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.stats import cohens_d
+
 TARGETS = tomllib.loads((Path(__file__).resolve().parents[1] / "configs" / "calibration" / "targets.toml").read_text())
 SEEDS = range(10)
 
@@ -38,12 +40,6 @@ def one_run(seed: int) -> dict:
     return out
 
 
-def cohen_d(a, b) -> float:
-    na, nb = len(a), len(b)
-    pooled = np.sqrt(((na - 1) * np.var(a, ddof=1) + (nb - 1) * np.var(b, ddof=1)) / (na + nb - 2))
-    return float((np.mean(a) - np.mean(b)) / pooled)
-
-
 def distress_patterns(m) -> dict:
     """Distress of unemployed against employed adults in the year-end panels of 2005-2007."""
     from model.state import Status
@@ -56,13 +52,13 @@ def distress_patterns(m) -> dict:
     unemp, emp = st == Status.UNEMPLOYED, st == Status.EMPLOYED
     high = d >= m.config["distress.high_threshold"]
     return {
-        "distress_d_unemployed_employed": cohen_d(d[unemp], d[emp]),
+        "distress_d_unemployed_employed": cohens_d(d[emp], d[unemp]),
         "high_distress_unemployed": float(high[unemp].mean()),
         "high_distress_employed": float(high[emp].mean()),
-        "d_men": cohen_d(d[unemp & men], d[emp & men]),
-        "d_women": cohen_d(d[unemp & ~men], d[emp & ~men]),
-        "d_blue": cohen_d(d[unemp & blue], d[emp & blue]),
-        "d_white": cohen_d(d[unemp & ~blue & (sector >= 0)], d[emp & ~blue]),
+        "d_men": cohens_d(d[emp & men], d[unemp & men]),
+        "d_women": cohens_d(d[emp & ~men], d[unemp & ~men]),
+        "d_blue": cohens_d(d[emp & blue], d[unemp & blue]),
+        "d_white": cohens_d(d[emp & ~blue], d[unemp & ~blue & (sector >= 0)]),
     }
 
 

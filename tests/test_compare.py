@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import stats
-from experiments.compare import cv_check, effects_table, intervention_periods
+from experiments import compare
+from experiments.compare import EFFECT_COLUMNS, cv_check, effects_table, intervention_periods
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--scale", "0.03", "--start", "2005-01", "--end", "2006-12"]
@@ -58,8 +58,9 @@ def comparison(configs, tmp_path_factory):
 def test_files(comparison):
     out = comparison
     for name in ("runs.parquet", "effects.csv", "summary.csv", "report.md", "manifest.json", "design.parquet",
-                 "figures/series_unemployment_rate.png", "figures/forest_cohens_d.png"):
+                 "figures/series_unemployment_rate.png", "figures/forest_difference.png", "figures/forest_percent.png"):
         assert (out / name).is_file(), name
+    assert not list((out / "figures").glob("forest_cohens_d*")) and not list((out / "figures").glob("forest_vd_a*"))
     assert list((out / "figures").glob("map_*.png"))
     assert list((out / "timeseries").glob("part-*.parquet"))
 
@@ -81,16 +82,58 @@ def test_effects_agree_with_the_runs(comparison):
     row = eff[(eff["scenario"] == "alt") & (eff["outcome"] == "unemployment_rate_mean")].iloc[0]
     assert row["available"]
     wide = runs.pivot(index="replicate", columns="scenario", values="unemployment_rate_mean")
-    assert row["mean_diff"] == pytest.approx((wide["alt"] - wide["baseline"]).mean())
-    assert row["cohens_d"] == pytest.approx(stats.cohens_d(wide["baseline"], wide["alt"]))
-    assert row["vd_a"] == pytest.approx(stats.vargha_delaney_a(wide["baseline"], wide["alt"]))
-    assert row["mean_diff_lo"] <= row["mean_diff"] <= row["mean_diff_hi"]
-    assert row["mean_diff"] > 0  # more separations, more unemployment
+    d = wide["alt"] - wide["baseline"]
+    # a share: the difference in percentage points, and as a percentage of the baseline's mean
+    assert row["unit"] == "share" and row["diff_unit"] == "percentage points"
+    assert row["diff"] == pytest.approx(100 * d.mean())
+    assert row["pct_baseline"] == pytest.approx(100 * d.mean() / wide["baseline"].mean())
+    assert row["baseline_mean"] == pytest.approx(wide["baseline"].mean())
+    assert row["diff"] > 0  # more separations, more unemployment
+    assert row["min_p"] == pytest.approx(2 / 2**5)
     avail = eff[eff["available"]]
     assert (avail["p_holm"] >= avail["wilcoxon_p"] - 1e-12).all()
+    # an interval is either not available or strictly around its estimate, never starting at it
+    for k, est in (("diff", "diff"), ("pct", "pct_baseline")):
+        has = avail[f"{k}_lo"].notna()
+        assert (avail.loc[has, f"{k}_ci"].isin(["BCa", "percentile"])).all()
+        assert (avail.loc[~has, f"{k}_ci"].isna() | (avail.loc[~has, f"{k}_ci"] == "")).all()
+        assert ((avail.loc[has, f"{k}_lo"] < avail.loc[has, est]) & (avail.loc[has, est] < avail.loc[has, f"{k}_hi"])).all()
+    assert avail["diff_lo"].notna().any() and avail["diff_lo"].isna().any()  # some pairs never differ
+    distress = avail[avail["unit"] == "distress score"]
+    assert len(distress) and distress["pct_baseline"].isna().all()
+    assert (distress["diff_unit"] == "SD of distress between persons").all()
     report = (comparison / "report.md").read_text()
-    assert f"{100 * row['mean_diff']:+.2f} points" in report
+    assert f"{row['diff']:+.2f} points" in report and "[not available]" in report
     assert "alt" in report and "common random numbers" in report
+    assert "Cohen" not in report and "Vargha" not in report
+
+
+def test_effects_csv_has_the_documented_columns(comparison):
+    eff = pd.read_csv(comparison / "effects.csv")
+    assert list(eff.columns) == EFFECT_COLUMNS
+    assert not {"cohens_d", "vd_a", "mean_diff"} & set(eff.columns)
+    doc = (ROOT / "docs" / "experiments.md").read_text()
+    documented = doc.split("`effects.csv` columns:", 1)[1].split("\n\n", 1)[0]
+    for c in EFFECT_COLUMNS:
+        assert f"`{c}`" in documented, c
+
+
+def test_no_clear_claim_the_test_cannot_make(comparison):
+    # 5 pairs: the smallest Wilcoxon p is 2/2^5 = 0.0625, so nothing can be clear, even unadjusted
+    eff = pd.read_csv(comparison / "effects.csv")
+    avail = eff[eff["available"]]
+    assert (avail["p_holm"] >= 0.0625).all() and not avail["clear"].any()
+    report = (comparison / "report.md").read_text()
+    assert f"changed 0 of {len(avail)} outcomes clearly" in report
+    assert "2/2^5 = 0.0625" in report and "no change can be called clear" in report.lower()
+    assert "(clear)" not in report and "- It raised" not in report and "- It lowered" not in report
+
+
+def test_the_stability_check_is_reported_with_fixed_replicates(comparison):
+    rule = json.loads((comparison / "manifest.json").read_text())["replicate_rule"]
+    assert rule["rule"] == "fixed" and rule["checks"][0]["replicates"] == 5
+    report = (comparison / "report.md").read_text()
+    assert "Stability check of the default rule" in report and "between 4 and 5 replicates" in report
 
 
 def test_default_outcomes_follow_the_people_affected(comparison):
@@ -109,8 +152,8 @@ def test_default_outcomes_follow_the_people_affected(comparison):
     row = alt[alt["outcome"] == "workers_12m_unmet_need"].iloc[0]
     assert row["unit"] == "share" and row["label"].startswith("laid-off workers with unmet need")
     report = (comparison / "report.md").read_text()
-    for title in ("**The laid-off workers.**", "**Their households' other adults.**", "**Their confidants.**",
-                  "**Marginalized residents.**", "**The RCM as a whole.**", "## Cohesion index and its components"):
+    for title in ("| **The laid-off workers** |", "| **Their households' other adults** |", "| **Their confidants** |",
+                  "| **Marginalized residents** |", "| **The RCM as a whole** |", "## Cohesion index and its components"):
         assert title in report
     components = report.split("## Cohesion index and its components", 1)[1].split("\n## ", 1)[0]
     for o in COHESION_COMPONENTS:
@@ -157,8 +200,9 @@ def test_an_outcome_without_values_is_not_available():
     eff = effects_table(runs, ["baseline", "alt"], "baseline", ["unemployment_rate_mean", "mean_distress_mean",
                                                                 "cohesion_index_mean"], n_boot=200)
     assert list(eff["available"]) == [True, False, False]
-    assert eff.loc[0, "mean_diff"] == pytest.approx(0.095)
-    assert np.isnan(eff.loc[1, "cohens_d"]) and np.isnan(eff.loc[1, "p_holm"])
+    assert eff.loc[0, "diff"] == pytest.approx(9.5)  # percentage points
+    assert np.isnan(eff.loc[1, "diff"]) and np.isnan(eff.loc[1, "p_holm"]) and not eff.loc[1, "clear"]
+    assert np.isnan(eff.loc[0, "diff_lo"]) and eff.loc[0, "diff_ci"] == ""  # 4 pairs: no interval
 
 
 def test_intervention_periods_from_the_configuration():
@@ -183,3 +227,81 @@ def test_bad_input(configs, tmp_path, args, message):
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _synthetic_runs(n: int, outcomes: list[str], effect: float, seed: int = 0) -> pd.DataFrame:
+    """Replicate pairs of a baseline and a scenario that raises every outcome by ``effect``."""
+    rng = np.random.default_rng(seed)
+    base = {o: rng.uniform(0.2, 0.4, n) for o in outcomes}
+    rows = [{"scenario": "baseline", "replicate": i, "status": "done", **{o: base[o][i] for o in outcomes}}
+            for i in range(n)]
+    rows += [{"scenario": "alt", "replicate": i, "status": "done",
+              **{o: base[o][i] + effect + rng.normal(0, effect / 10) for o in outcomes}} for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+def _report(tmp_path, runs: pd.DataFrame, outcomes: list[str], rule: dict | None = None) -> str:
+    from types import SimpleNamespace
+
+    eff = effects_table(runs, ["baseline", "alt"], "baseline", outcomes, n_boot=200)
+    summ = compare.summary_table(runs, ["baseline", "alt"], outcomes, n_boot=200)
+    plan = SimpleNamespace(scenarios=["baseline", "alt"], seed=0)
+    cfg = {"run.scale": 0.02, "run.start": "2005-01", "run.end": "2006-12"}
+    mf = {"scenarios": {"baseline": {"config": cfg}, "alt": {"config": cfg}}, "model_version": "test"}
+    n = int(runs["replicate"].nunique())
+    rule = rule or {"rule": "fixed", "replicates": n, "tolerance": 0.05}
+    opts = compare.CompareOptions(replicates=n, outcomes=outcomes)
+    path = compare.write_report(tmp_path, plan, opts, rule, runs, eff, summ, [], [], [], None, "", mf)
+    return path.read_text()
+
+
+@pytest.mark.parametrize("pairs, smallest", [(3, "2/2^3 = 0.25"), (6, "2/2^6 = 0.0312")])
+def test_the_smallest_attainable_p_is_stated(tmp_path, pairs, smallest):
+    outcomes = ["workers_12m_unmet_need", "cohesion_index_mean"]
+    report = _report(tmp_path, _synthetic_runs(pairs, outcomes, 0.05), outcomes)
+    assert f"With {pairs} pairs and no ties the smallest two-sided p the Wilcoxon test can give is {smallest}" in report
+    assert "no change can be called clear" in report.lower()  # 2 comparisons: 2 x 0.031 > 0.05 as well
+    assert ("even unadjusted, the test cannot reach 0.05" in report) == (pairs < 6)
+
+
+def test_a_large_consistent_effect_is_not_clear_when_every_holm_p_is_1(tmp_path):
+    # 6 pairs, 32 outcomes, every one raised by 5 points in every pair: the intervals exclude 0
+    # (the old rule called all 32 clear) but the smallest Holm-adjusted p is 32 x 2/2^6 = 1
+    from experiments.outcomes import KEY_OUTCOMES
+
+    outcomes = list(KEY_OUTCOMES[:32])
+    runs = _synthetic_runs(6, outcomes, 0.05)
+    eff = effects_table(runs, ["baseline", "alt"], "baseline", outcomes, n_boot=200)
+    assert (eff["p_holm"] == 1).all() and not eff["clear"].any()
+    assert (eff["diff_lo"] > 0).all()
+    report = _report(tmp_path, runs, outcomes)
+    assert "changed 0 of 32 outcomes clearly" in report and "that needs at least 11 pairs" in report
+    assert "- It raised" not in report and "(clear)" not in report
+
+
+def test_a_clear_change_needs_a_holm_p_below_005(tmp_path):
+    outcomes = ["workers_12m_unmet_need", "cohesion_index_mean"]
+    runs = _synthetic_runs(8, outcomes, 0.05)
+    report = _report(tmp_path, runs, outcomes)
+    assert "changed 2 of 2 outcomes clearly" in report and "- It raised the cohesion index" in report
+    assert "+5.0" in report  # the difference in percentage points
+
+
+def test_the_stability_check_is_reported_with_3_fixed_replicates(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    runs = _synthetic_runs(3, ["cohesion_index_mean"], 0.05)
+
+    def fake_sweep(plan, out, **kw):
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "manifest.json").write_text(json.dumps({"replicate_rule": kw["extra_manifest"]["replicate_rule"]}))
+        return SimpleNamespace(runs=runs, interrupted=False)
+
+    monkeypatch.setattr(compare, "run_sweep", fake_sweep)
+    monkeypatch.setattr(compare, "analyse", lambda *a, **k: None)
+    opts = compare.CompareOptions(replicates=3, outcomes=["cohesion_index_mean"])
+    _, rule = compare.run_comparison(SimpleNamespace(), tmp_path / "out", opts, progress=False)
+    assert rule["checks"] and rule["checks"][0]["compared_with"] == 2 and rule["checks"][0]["replicates"] == 3
+    text = compare.stability_text(rule)
+    assert "Stability check of the default rule" in text and "between 2 and 3 replicates" in text
+    assert "not possible" in compare.stability_text({"rule": "fixed", "replicates": 2, "tolerance": 0.05})

@@ -15,19 +15,18 @@ def test_mean_difference_is_paired():
 
 
 def test_cohens_d_by_hand():
-    # means 3 and 4.6; variances 2.5 and 7.3; pooled sd sqrt(4.9)
+    # means 3 and 4.6; variances 2.5 and 7.3; pooled sd sqrt((4 * 2.5 + 4 * 7.3) / 8) = sqrt(4.9)
     assert stats.cohens_d(A, B) == pytest.approx(1.6 / np.sqrt(4.9))
     assert stats.cohens_d(B, A) == pytest.approx(-1.6 / np.sqrt(4.9))
-    assert stats.cohens_d([2, 2, 2], [2, 2, 2]) == 0.0
+    assert np.isnan(stats.cohens_d([2, 2, 2], [2, 2, 2]))  # no spread between persons: undefined
     assert np.isnan(stats.cohens_d([1], [2]))
 
 
-def test_vargha_delaney_a_by_hand():
-    # pairs (b, a) with b > a: 1 + 2 + 3 + 4 + 5 = 15 of 25; ties: 4 -> (15 + 0.5 * 4) / 25
-    assert stats.vargha_delaney_a(A, B) == pytest.approx(17 / 25)
-    assert stats.vargha_delaney_a(B, A) == pytest.approx(1 - 17 / 25)
-    assert stats.vargha_delaney_a([1, 2], [3, 4]) == 1.0
-    assert stats.vargha_delaney_a([1, 2], [1, 2]) == 0.5
+def test_cohens_d_weights_the_groups_by_their_size():
+    # persons: 2 employed (variance 2), 4 unemployed (variance 20/3); the pooled variance
+    # weights them by their degrees of freedom: (1 * 2 + 3 * 20/3) / 4 = 5.5 (not (2 + 20/3) / 2)
+    employed, unemployed = [0.0, 2.0], [1.0, 3.0, 5.0, 7.0]
+    assert stats.cohens_d(employed, unemployed) == pytest.approx((4.0 - 1.0) / np.sqrt(5.5))
 
 
 def test_holm_by_hand():
@@ -46,19 +45,61 @@ def test_wilcoxon_paired():
     assert stats.wilcoxon_p(a, a) == 1.0
 
 
-def test_bootstrap_intervals_cover_the_estimate_and_shrink_with_n():
-    rng = np.random.default_rng(1)
-    a = rng.normal(0, 1, 20)
-    b = a + 0.5 + rng.normal(0, 0.5, 20)
-    e = stats.bootstrap_effects(a, b, n_boot=1000, rng=2)
-    for k in ("mean_diff", "cohens_d", "vd_a"):
-        assert e[f"{k}_lo"] <= e[k] <= e[f"{k}_hi"]
-    assert e["mean_diff_lo"] > 0
-    a2 = rng.normal(0, 1, 200)
-    b2 = a2 + 0.5 + rng.normal(0, 0.5, 200)
-    e2 = stats.bootstrap_effects(a2, b2, n_boot=1000, rng=2)
-    assert e2["mean_diff_hi"] - e2["mean_diff_lo"] < e["mean_diff_hi"] - e["mean_diff_lo"]
-    assert stats.bootstrap_effects(a, b, n_boot=500, rng=3) == stats.bootstrap_effects(a, b, n_boot=500, rng=3)
+def test_paired_bootstrap_interval_covers_the_true_difference_at_the_nominal_rate():
+    # 200 synthetic comparisons of 20 replicate pairs: runs vary a lot between seeds (sd 2),
+    # the paired difference little (sd 1) around its true value 0.5 (5% of the mean 10).
+    # An unpaired bootstrap would cover almost always; one standardized by too little spread
+    # far less often.
+    rng = np.random.default_rng(42)
+    cover = cover_pct = 0
+    for r in range(200):
+        a = rng.normal(10, 2, 20)
+        b = a + 0.5 + rng.normal(0, 1, 20)
+        e = stats.paired_effect(a, b, n_resamples=999, rng=r)
+        assert e["diff_ci"] in ("BCa", "percentile") and e["diff_lo"] < e["diff"] < e["diff_hi"]
+        cover += e["diff_lo"] < 0.5 < e["diff_hi"]
+        cover_pct += e["pct_lo"] < 5.0 < e["pct_hi"]
+    assert 0.89 <= cover / 200 <= 0.99
+    assert 0.89 <= cover_pct / 200 <= 0.99
+
+
+def test_paired_effect_by_hand():
+    e = stats.paired_effect(A, B, n_resamples=500, rng=0)
+    assert e["n"] == 5 and e["mean_a"] == 3.0 and e["mean_b"] == pytest.approx(4.6)
+    assert e["diff"] == pytest.approx(1.6) and e["pct"] == pytest.approx(100 * 1.6 / 3.0)
+    assert e["min_p"] == pytest.approx(2 / 2**5)  # every difference positive
+    assert stats.paired_effect(A, B, n_resamples=500, rng=0) == e  # reproducible
+    no_pct = stats.paired_effect(A, B, n_resamples=500, rng=0, relative=False)
+    assert np.isnan(no_pct["pct"]) and no_pct["pct_ci"] == "" and no_pct["diff"] == e["diff"]
+
+
+@pytest.mark.parametrize("a, b, why", [
+    ([1.0, 2.0, 3.0], [2.0, 4.0, 3.5], "too few pairs"),
+    ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [1.2, 2.2, 3.2, 4.2, 5.2, 6.2], "the differences do not vary"),
+    ([1.0, 2.0, np.inf, 4.0, 5.0, 6.0], [1.5, 2.1, 3.0, 4.9, 5.2, 6.7], "not finite"),
+])
+def test_an_interval_that_cannot_be_estimated_is_not_available(a, b, why):
+    e = stats.paired_effect(a, b, n_resamples=500, rng=0)
+    for k in ("diff", "pct"):
+        assert np.isnan(e[f"{k}_lo"]) and np.isnan(e[f"{k}_hi"]) and e[f"{k}_ci"] == "", why
+    if why != "not finite":
+        assert np.isfinite(e["diff"])  # the estimate itself is still given
+
+
+def test_no_percentage_of_a_zero_baseline():
+    e = stats.paired_effect([0.0] * 6, [0.1, 0.2, 0.0, 0.3, 0.1, 0.2], n_resamples=500, rng=0)
+    assert np.isnan(e["pct"]) and np.isnan(e["pct_lo"]) and e["diff"] == pytest.approx(0.15)
+
+
+def test_smallest_attainable_wilcoxon_p():
+    from scipy.stats import wilcoxon
+
+    assert stats.min_wilcoxon_p(3) == 0.25
+    assert stats.min_wilcoxon_p(6) == pytest.approx(0.03125)
+    for n in range(3, 10):  # the exact test with every difference of one sign gives it
+        assert stats.min_wilcoxon_p(n) == pytest.approx(wilcoxon(np.arange(1.0, n + 1)).pvalue)
+    assert stats.pairs_needed(0.05, 1) == 6  # 2/2^5 = 0.0625, 2/2^6 = 0.031
+    assert stats.pairs_needed(0.05, 37) == 11  # 37 * 2/2^11 = 0.036
 
 
 def test_mean_band():
