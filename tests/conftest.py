@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,3 +42,15 @@ def full_scale_run() -> RecordedRun:
 def small_run() -> RecordedRun:
     """Scale 0.05, seed 3, the whole default period."""
     return RecordedRun(scale=0.05, rng=3)
+
+
+@pytest.fixture
+def configs(tmp_path, monkeypatch):
+    """A copy of configs/ (without the sweep files) used by the loaders in this process and
+    its subprocesses, for tests that break a file."""
+    copy = tmp_path / "configs"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "configs", copy,
+                    ignore=shutil.ignore_patterns("sweeps"))
+    monkeypatch.setenv("COHESION_CONFIG_DIR", str(copy))
+    monkeypatch.delenv("COHESION_MEMORY_LIMIT", raising=False)
+    return copy

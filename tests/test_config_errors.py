@@ -125,16 +125,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def configs(tmp_path, monkeypatch):
-    """A copy of configs/ used by the loaders in this process."""
-    copy = tmp_path / "configs"
-    shutil.copytree(CONFIGS, copy, ignore=shutil.ignore_patterns("sweeps"))
-    monkeypatch.setenv("COHESION_CONFIG_DIR", str(copy))
-    monkeypatch.delenv("COHESION_MEMORY_LIMIT", raising=False)
-    return copy
-
-
 def break_file(configs: Path, case: Case) -> None:
     path = configs / case.file
     text = path.read_text(encoding="utf-8")

@@ -149,15 +149,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def configs(tmp_path, monkeypatch):
-    copy = tmp_path / "configs"
-    shutil.copytree(CONFIGS, copy, ignore=shutil.ignore_patterns("sweeps"))
-    monkeypatch.setenv("COHESION_CONFIG_DIR", str(copy))
-    monkeypatch.delenv("COHESION_MEMORY_LIMIT", raising=False)
-    return copy
-
-
 def edit(configs: Path, case: Case) -> None:
     path = configs / case.file
     text = path.read_text(encoding="utf-8")
