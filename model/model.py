@@ -377,6 +377,7 @@ class CohesionModel(mesa.Model):
             self.services.step(self.support.step(), strained)
             self.belonging.step()
         self.week = 0
+        self.services.counts = dict.fromkeys(self.services.counts, 0)  # running totals start at the run
 
     def _init_social(self, ids: np.ndarray) -> None:
         """Traits, marginalization, belonging, knowledge of services and ties of new persons."""

@@ -357,3 +357,10 @@ def test_each_intervention_moves_what_it_targets(scenario, against, outcome, sig
     direction (about 1.5-10 standard errors at the defaults)."""
     mean, se = _paired(scenario, against, outcome)
     assert sign * mean > 2.5 * se, (mean, se)
+
+
+def test_running_totals_start_at_the_run_not_the_spin_up():
+    m = small(end="2003-02")
+    for name in ("helper_referrals_cumulative", "self_referrals_cumulative", "org_referrals_cumulative"):
+        assert getattr(m.stats, name) == 0, name  # the state at the start, before the first week
+    assert m.services.clients > 0  # the spin-up did fill the services
