@@ -364,3 +364,45 @@ def test_running_totals_start_at_the_run_not_the_spin_up():
     for name in ("helper_referrals_cumulative", "self_referrals_cumulative", "org_referrals_cumulative"):
         assert getattr(m.stats, name) == 0, name  # the state at the start, before the first week
     assert m.services.clients > 0  # the spin-up did fill the services
+
+
+def _period_numpy(m: CohesionModel, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Participation and belonging after one period, as numpy statements of the rule
+    (docs/ODD.md 7.10), from the model's state before ``Belonging.step``."""
+    from model.submodels.belonging import HOUSEHOLD, JOBLESS, NONE, SCARRED
+
+    P, b, p = m.people, m.belonging, m.belonging.p
+    ids = m.adults
+    start_p, stop_p = b._tables(m.interventions.marginalized_reach(p["marginalized_reach"]))
+    status = P.status[ids]
+    jobless = (status == Status.UNEMPLOYED) | (status == Status.TRAINING)
+    disp = np.where(jobless, 2, (P.ever_displaced[ids] & (status == Status.EMPLOYED)).astype(int))
+    high = P.distress[ids] >= np.float32(m.config["distress.high_threshold"])
+    hit = np.zeros(m.households.n, bool)
+    hit[P.household[m.labour.jobless]] = True
+    exposure = np.select([jobless | high, disp == 1, hit[P.household[ids]]], [JOBLESS, SCARRED, HOUSEHOLD], NONE)
+    marg = P.marginalized[ids].astype(int)
+    helped = (m.week - P.helped_week[ids] < p["helped_window_weeks"]).astype(int)
+    reached = m.interventions.reached(ids).astype(int)
+    part = np.where(P.participates[ids], u >= stop_p[exposure], u < start_p[marg, helped, reached])
+    t = b.target[part.astype(int), helped, high.astype(int), marg, disp]
+    keep = np.float32((1.0 - p["belonging_rate"]) ** b.period)
+    return part, t + (P.belonging[ids] - t) * keep
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "integrated_2005"])
+def test_the_period_kernel_matches_the_numpy_rule(scenario):
+    m = small(scale=0.1, start="2005-01", end="2007-12", scenario=scenario)
+    while not m.demography.period_ends(m.week) or m.week < 60:
+        m.step()
+    m.week += m.belonging.period  # the next period, run by hand from this state
+    state = m.streams["belonging"].bit_generator.state
+    u = m.streams["belonging"].random(len(m.adults))
+    part, belonging = _period_numpy(m, u)
+    m.streams["belonging"].bit_generator.state = state
+    m.belonging.step()
+    P = m.people
+    assert np.array_equal(P.participates[m.adults], part)
+    np.testing.assert_allclose(P.belonging[m.adults], belonging, rtol=0, atol=1e-6)
+    assert m.belonging.participation_rate == pytest.approx(part.mean())
+    assert part.any() and not part.all()

@@ -62,7 +62,7 @@ import numpy as np
 from ..jit import kernel
 from ..state import Status, arrived_members
 
-UNEMPLOYED, TRAINING = Status.UNEMPLOYED, Status.TRAINING
+UNEMPLOYED, TRAINING, EMPLOYED = Status.UNEMPLOYED, Status.TRAINING, Status.EMPLOYED
 
 
 @kernel
@@ -111,6 +111,53 @@ def belonging_targets(p: dict) -> np.ndarray:
          - w_high * (high - p["high_distress_share"]) - w_marg * (marg - p["marginalized_share"])
          - p["scar_belonging"] * (disp == 1) - p["jobless_belonging"] * (disp == 2))
     return np.clip(t, 0.0, 1.0).astype(np.float32)
+
+
+@kernel
+def _period_kernel(ids, u, reached, household_hit, tables, rules, person):
+    """One period of participation and belonging for adults ``ids`` (``Belonging.step``):
+    a participant stops at ``u < stop[exposure]``, a non-participant starts at
+    ``u < start[marginalized, helped lately, reached]``, then belonging keeps a share
+    ``keep`` of its distance to ``target[participates, helped, high distress,
+    marginalized, displacement]``. ``tables`` = (start, stop, target); ``rules`` = (week,
+    helped window in weeks, high-distress threshold, keep); ``person`` = the person arrays
+    (status, ever displaced, distress, helped week, marginalized, household, participates,
+    belonging), the last two updated. Return how many participate, how many are engaged
+    (participating or helped lately) and the sum of their belonging."""
+    start, stop, target = tables
+    week, window, threshold, keep = rules
+    status, ever_displaced, distress, helped_week, marginalized, household, participates, belonging = person
+    keep32 = np.float32(keep)
+    n_part = n_engaged = 0
+    total = 0.0
+    for j in range(len(ids)):
+        i = ids[j]
+        st = status[i]
+        jobless = st == UNEMPLOYED or st == TRAINING
+        disp = 2 if jobless else (1 if ever_displaced[i] and st == EMPLOYED else 0)
+        high = distress[i] >= threshold
+        if disp == 2 or high:
+            exposure = JOBLESS
+        elif disp == 1:
+            exposure = SCARRED
+        elif household_hit[household[i]]:
+            exposure = HOUSEHOLD
+        else:
+            exposure = NONE
+        marg = 1 if marginalized[i] else 0
+        helped = 1 if week - helped_week[i] < window else 0
+        if participates[i]:
+            part = not (u[j] < stop[exposure])
+        else:
+            part = u[j] < start[marg, helped, 1 if reached[j] else 0]
+        participates[i] = part
+        t = target[1 if part else 0, helped, 1 if high else 0, marg, disp]
+        b = t + (belonging[i] - t) * keep32
+        belonging[i] = b
+        total += b
+        n_part += part
+        n_engaged += part or helped == 1
+    return n_part, n_engaged, total
 
 
 class Belonging:
@@ -172,7 +219,9 @@ class Belonging:
 
     def step(self) -> None:
         """Participation and belonging of the adults, once a period: who starts and stops
-        participating, then belonging moves towards its target."""
+        participating (by marginalization, having helped lately and being reached by
+        concerted action; by exposure to job loss), then belonging moves towards its
+        target (``_period_kernel``)."""
         m, P, p = self.model, self.model.people, self.p
         if not m.demography.period_ends(m.week):
             return
@@ -180,25 +229,18 @@ class Belonging:
         ids = m.adults
         u = m.streams["belonging"].random(len(ids))
         start_p, stop_p = self._tables(iv.marginalized_reach(p["marginalized_reach"]))
-        was = P.participates[ids]
-        marg = P.marginalized[ids].astype(np.int64)
-        helped = (m.week - P.helped_week[ids] < p["helped_window_weeks"]).astype(np.int64)
-        high = P.distress[ids] >= np.float32(self.threshold)
-        disp = self._displacement(ids)
-        # Tables read through flat indices (one gather each).
-        start = start_p.ravel()[(marg * 2 + helped) * 2 + iv.reached(ids)]
-        stop = stop_p[self.exposure(ids, disp, high)]
-        part = np.where(was, u >= stop, u < start)
-        t = self.target.ravel()[(((part * 2 + helped) * 2 + high) * 2 + marg) * 3 + disp]
-        keep = np.float32((1.0 - p["belonging_rate"]) ** self.period)  # belonging is held in float32
-        belonging = t + (P.belonging[ids] - t) * keep
-        P.participates[ids] = part
-        P.belonging[ids] = belonging
+        household_hit = np.zeros(m.households.n, bool)  # households with a member without a job
+        household_hit[P.household[m.labour.jobless]] = True
+        keep = (1.0 - p["belonging_rate"]) ** self.period
+        rules = (float(m.week), float(p["helped_window_weeks"]), float(np.float32(self.threshold)), keep)
+        n_part, n_engaged, total = _period_kernel(
+            np.asarray(ids, np.int64), u, iv.reached(ids), household_hit, (start_p, stop_p, self.target), rules,
+            (P.status, P.ever_displaced, P.distress, P.helped_week, P.marginalized, P.household, P.participates,
+             P.belonging))
         if len(ids):
-            n_part = np.count_nonzero(part)
-            self.engaged_share = float((n_part + np.count_nonzero(~part & (helped == 1))) / len(ids))
-            self.belonging_mean = float(belonging.mean())
-            self.participation_rate = float(n_part / len(ids))
+            self.engaged_share = n_engaged / len(ids)
+            self.belonging_mean = total / len(ids)
+            self.participation_rate = n_part / len(ids)
         else:
             self.engaged_share = self.belonging_mean = self.participation_rate = float("nan")
 
