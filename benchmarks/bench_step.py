@@ -103,7 +103,7 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=3, help="timed runs; the fastest is compared with the targets")
-    ap.add_argument("--per-agent-weeks", type=int, default=10)
+    ap.add_argument("--per-agent-weeks", type=int, default=30)
     args = ap.parse_args()
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
@@ -188,8 +188,11 @@ def main() -> None:
     print(f"ratio                      {per_agent / vectorised:8.1f} x")
     # The whole step against the per-agent loop of the labour step alone, in this invocation:
     # a ratio holds on a loaded machine where absolute times do not.
-    print(f"whole step / per-agent     1/{per_agent / times.mean():.1f}    (target at most 1/8: the mean weekly step "
-          f"against the per-agent labour loop)")
+    # Each run's mean step against the per-agent loop timed right after it (the same host
+    # state); the best of the runs, as for the times.
+    ratios = [t / r[1].mean() for t, r in zip(per_agent_runs, runs)]
+    print(f"whole step / per-agent     1/{max(ratios):.1f}    (target at most 1/8: each run's mean weekly step "
+          f"against the per-agent labour loop right after it; {', '.join(f'1/{x:.1f}' for x in ratios)})")
 
 
 if __name__ == "__main__":
