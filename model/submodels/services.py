@@ -576,9 +576,9 @@ class Services:
         r = m.streams["in_plant_services"]
         O = m.orgs
         n = P.n
-        plant = iv["in_plant_services"]
+        scope = iv["in_plant_services"]  # the plants it serves
         at = np.flatnonzero(P.at_plant[:n] & (P.status[:n] == Status.EMPLOYED))
-        at = at[plant.serves_plant(P.employer[at])]
+        at = at[scope.serves_plant(P.employer[at])]
         emp = P.employer[at]
         at = at[O.announced[emp] & O.open[emp]]
         learn = bernoulli(r, at[~P.knows_services[at]], q["knowledge_rate"])
@@ -587,7 +587,7 @@ class Services:
         # in the last ``recent_layoff_weeks`` weeks, without referral friction.
         d = m.shocks.displaced
         recent = d[(m.week - P.displaced_week[d] < q["recent_layoff_weeks"]) & P.present[d]
-                   & plant.serves_layoff(P.displaced_by[d])]
+                   & scope.serves_layoff(P.displaced_by[d])]
         plant = np.union1d(at, recent)
         distressed = np.intersect1d(plant, need, assume_unique=True)
         seen = bernoulli(r, distressed, q["outreach_rate"])
