@@ -251,9 +251,12 @@ def laid_off_paths(model: CohesionModel) -> np.ndarray:
 
 
 def _changed(model: CohesionModel) -> tuple[str, ...]:
-    base = load_base()
-    return tuple(f"{k} = {v}" for k, v in model.config.values.items()
-                 if k != "run.scale" and v != base.values.get(k))
+    """The parameters that differ from base.toml (kept with the model: its configuration is fixed)."""
+    if "_page_changed" not in model.__dict__:
+        base = load_base()
+        model._page_changed = tuple(f"{k} = {v}" for k, v in model.config.values.items()
+                                    if k != "run.scale" and v != base.values.get(k))
+    return model._page_changed
 
 
 def run_view(model: PageModel, paths: list[np.ndarray]) -> RunView:
