@@ -239,7 +239,7 @@ def Page():
     seed, set_seed = solara.use_state(str(DEFAULT_SEED))
     compare, set_compare = solara.use_state(False)
     session = solara.use_memo(lambda: Session(Settings(DEFAULT_SCENARIO, PAGE_SCALE, DEFAULT_SEED)), [])
-    pictures = solara.use_reactive(solara.use_memo(lambda: Pictures(session), []))
+    solara.use_memo(lambda: setattr(session, "pictures", Pictures(session)), [])  # drawn from snapshots
     snap = solara.use_reactive(session.latest)
     playing = solara.use_reactive(False)
     built, set_built = solara.use_state(0)  # runs built so far (the settings the run was built from)
@@ -259,7 +259,7 @@ def Page():
         playing.set(False)
         overrides = changed_values(values, scenario)
         session.build(Settings(scenario, scale, seed, overrides, compare))
-        pictures.set(Pictures(session))
+        session.pictures = Pictures(session)  # the pictures and the snapshot change together
         details.set(None)
         snap.set(session.latest)
         set_built(built + 1)
@@ -305,7 +305,7 @@ def Page():
         with solara.Details("Advanced: every intervention's dates and strengths", expand=False):
             for c in advanced:
                 ParameterControl(c, values[c.name], lambda v, n=c.name: set_value(n, v))
-    MainArea(session, pictures, snap, details)
+    MainArea(session, snap, details)
 
 
 @solara.component
@@ -381,9 +381,10 @@ def RunCard(session: Session, snap, playing, runner_ref, reset):
 
 
 @solara.component
-def MainArea(session: Session, pictures, snap, details):
+def MainArea(session: Session, snap, details):
     view, set_view = solara.use_state(VIEWS[0])
     s = snap.value
+    pictures = session.pictures
     main = s.main
     problem = main.problem
 
@@ -392,7 +393,7 @@ def MainArea(session: Session, pictures, snap, details):
             details.set(inspect_.organization(session.main, row))
 
     def pick_map(col, row):
-        hit = pictures.value.map.pick(main, col, row) if pictures.value.ok else None
+        hit = pictures.map.pick(main, col, row) if pictures.ok else None
         with session.lock:
             if hit is None:
                 details.set(None)
@@ -402,7 +403,7 @@ def MainArea(session: Session, pictures, snap, details):
                 details.set(inspect_.municipality(session.main, hit[1]))
 
     def pick_network(col, row):
-        org = pictures.value.pick_network(col, row)
+        org = pictures.pick_network(col, row)
         if org is not None:
             show_org(org)
 
@@ -423,11 +424,11 @@ def MainArea(session: Session, pictures, snap, details):
         solara.ToggleButtonsSingle(value=view, values=list(VIEWS), on_value=set_view, classes=["cohesion-views"])
         close = lambda: details.set(None)  # noqa: E731
         if view == VIEWS[0]:
-            TerritoryView(pictures.value, s, pick_map, details.value, show_org, close)
+            TerritoryView(pictures, s, pick_map, details.value, show_org, close)
         elif view == VIEWS[1]:
-            MechanismsView(pictures.value, s, pick_network, details.value, show_org, close)
+            MechanismsView(pictures, s, pick_network, details.value, show_org, close)
         else:
-            CompareView(pictures.value, s)
+            CompareView(pictures, s)
 
 
 @solara.component

@@ -73,7 +73,7 @@ def plain_label(d: ParamDef) -> str:
         if parts[2] == "enabled":
             return INTERVENTION_LABELS.get(parts[1], _words(parts[1]))
         what = {"start": "from (year-month)", "end": "until (year-month, not included)"}.get(parts[2], _words(parts[2]).lower())
-        return f"{INTERVENTION_SHORT.get(parts[1], _words(parts[1]))}: {what}"
+        label = f"{INTERVENTION_SHORT.get(parts[1], _words(parts[1]))}: {what}"
     else:
         label = _words(parts[-1])
     unit = d.unit if d.unit and d.unit not in ("-", "YYYY-MM") else ""

@@ -44,7 +44,10 @@ def page_arguments(scenario_name, scale, seed, overrides: dict) -> dict:
     from model.page.controls import number
 
     scale_value = number(scale, "scale")
-    seed_value = number(seed, "seed")
+    try:
+        seed_value = number(seed, "seed")
+    except ConfigError:
+        seed_value = -1.0
     if not seed_value.is_integer() or seed_value < 0:
         raise ConfigError(f"seed: {seed!r} is not a whole number >= 0")
     ov = {"run.scale": scale_value, **overrides}
@@ -77,8 +80,7 @@ class PageModel(CohesionModel):
         try:
             from model.page.controls import parse_controls
 
-            ov = dict(overrides or {})
-            ov.update(parse_controls(controls))
+            ov = parse_controls({**(overrides or {}), **controls})  # text fields give text
             super().__init__(**page_arguments(scenario_name, scale, seed, ov))
         except ConfigError as exc:
             self.problem = str(exc)
