@@ -370,13 +370,13 @@ def test_a_scenario_beside_the_baseline(visit):
 
 def test_tooltips_give_unit_range_and_source(visit):
     page = visit.page
-    page.get_by_label("Economic recovery committee").hover()
+    page.locator(".cohesion-control").filter(has_text="Economic recovery committee").first.hover()
     tip = page.locator(".v-tooltip__content.menuable__content__active")
     tip.wait_for()
     text = tip.inner_text()
     assert "interventions.recovery_committee.enabled" in text and "Source: scenario switch" in text
     page.get_by_text("Main parameters", exact=True).click()
-    page.get_by_label("Jobs that end each week (1/week)").hover()
+    page.locator(".cohesion-control").filter(has_text="Jobs that end each week (1/week)").first.hover()
     page.wait_for_function("() => [...document.querySelectorAll('.v-tooltip__content.menuable__content__active')]"
                            ".some(t => t.textContent.includes('labour.separation_rate'))")
     text = page.locator(".v-tooltip__content.menuable__content__active").last.inner_text()
