@@ -56,7 +56,7 @@ def test_page_shows_a_failed_week_and_recovers_on_reset(monkeypatch):
     real_step = CohesionModel.step
     monkeypatch.setattr(CohesionModel, "step", lambda self: (_ for _ in ()).throw(SubmodelFailure("no support ties")))
     rc.find(v.Btn, children=["Step"]).widget.click()
-    alert = rc.find(v.Alert)
+    alert = rc.find(v.Alert, class_="cohesion-problem")
     alert.assert_single()
     text = " ".join(str(c) for c in alert.widget.children)
     assert "The run stopped: week 1" in text and "SubmodelFailure: no support ties" in text
@@ -67,5 +67,5 @@ def test_page_shows_a_failed_week_and_recovers_on_reset(monkeypatch):
     assert week().startswith("Week 0 of")
     rc.find(v.Btn, children=["Step"]).widget.click()
     assert week().startswith("Week 1 of")
-    assert not rc.find(v.Alert).widgets
+    assert not rc.find(v.Alert, class_="cohesion-problem").widgets
     rc.close()
