@@ -13,7 +13,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.patheffects as pe  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -370,7 +369,7 @@ def _map_panels(territory, values: pd.DataFrame, column: str, path: Path, rows: 
             ax.add_collection(LineCollection(segs, colors="0.25", linewidths=0.35))
             for n, (px, py) in pos.items():
                 ax.text(px, py, display_municipality(n), fontsize=4.2, ha="center", va="center", color="k",
-                        path_effects=[pe.withStroke(linewidth=1.0, foreground="white")])
+                        bbox={"boxstyle": "round,pad=0.08", "fc": "white", "alpha": 0.55, "lw": 0})
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_aspect("equal")
@@ -379,7 +378,8 @@ def _map_panels(territory, values: pd.DataFrame, column: str, path: Path, rows: 
             if j == 0:
                 ax.set_ylabel(_wrap(scenario_name(s), 22), fontsize=7.5)
     if image is not None:
-        clipped = np.nanmax(np.abs(values[column].to_numpy(float) * scale_values)) > max(abs(norm.vmin), abs(norm.vmax))
+        shown = values.loc[~values["municipality"].isin(small), column].to_numpy(float) * scale_values
+        clipped = bool(np.any(np.abs(shown[np.isfinite(shown)]) > max(abs(norm.vmin), abs(norm.vmax)) * 1.0001))
         cb = fig.colorbar(image, ax=axes, shrink=0.6, aspect=25, extend="both" if clipped else "neither")
         cb.set_label(colour_label, fontsize=7.5)
         cb.ax.tick_params(labelsize=6.5)
@@ -390,16 +390,17 @@ def _map_panels(territory, values: pd.DataFrame, column: str, path: Path, rows: 
     return save(fig, path, formats)
 
 
-def _robust_limit(v: np.ndarray) -> float:
-    """The half-width of a scale centred on zero: the 95th percentile of ``|v|``, so that
-    one small municipality's extreme value does not flatten the others (the colour bar's
-    ends then show that values lie beyond)."""
-    v = np.abs(np.asarray(v, float))
-    v = v[np.isfinite(v)]
-    if not len(v):
+def _robust_limit(values: pd.DataFrame, column: str, k: float = 1.0) -> float:
+    """The half-width of a scale centred on zero: the largest ``|value|`` of any
+    municipality, unless one municipality's exceeds every other's by more than half as
+    much again; then the next one's (that municipality shows at the colour bar's end, which
+    is drawn as an arrow). A single small municipality does not flatten the others."""
+    v = values.assign(_a=np.abs(values[column].to_numpy(float) * k))
+    per = v.groupby("municipality")["_a"].max().dropna().sort_values(ascending=False).to_numpy()
+    if not len(per):
         return 1.0
-    m = float(np.percentile(v, 95))
-    return m if m > 0 else (float(v.max()) or 1.0)
+    m = float(per[1]) if len(per) > 1 and per[0] > 1.5 * per[1] else float(per[0])
+    return m if m > 0 else 1.0
 
 
 def display_municipality(name: str) -> str:
@@ -420,10 +421,11 @@ def municipal_maps(territory, values: pd.DataFrame, column: str, path: Path, uni
     k = 100.0 if unit == "%" else 1.0
     small = set() if residents is None else set(residents.loc[residents["residents"] < MIN_MAP_PERSONS,
                                                               "municipality"])
-    v = values.loc[~values["municipality"].isin(small), column].to_numpy(float) * k
+    kept = values.loc[~values["municipality"].isin(small)]
+    v = kept[column].to_numpy(float) * k
     v = v[np.isfinite(v)]
     if column == "mean_distress":
-        m = _robust_limit(v)
+        m = _robust_limit(kept, column, k)
         norm = TwoSlopeNorm(vcenter=0.0, vmin=-m, vmax=m)
         cmap = "PuOr_r"
         label = "Mean distress of adults (SD units; 0 = employed adults without a stressor)"
@@ -455,9 +457,7 @@ def difference_maps(territory, values: pd.DataFrame, column: str, path: Path, un
                                                                                    column])
     small = set() if residents is None else set(residents.loc[residents["residents"] < MIN_MAP_PERSONS,
                                                               "municipality"])
-    v = diff.loc[~diff["municipality"].isin(small), column].to_numpy(float) * k
-    v = v[np.isfinite(v)]
-    m = _robust_limit(v)
+    m = _robust_limit(diff.loc[~diff["municipality"].isin(small)], column, k)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-m, vmax=m)
     years = sorted(values["year"].unique())
     what = ("Mean distress, scenario minus baseline (SD units)" if column == "mean_distress"
