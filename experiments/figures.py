@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.transforms as transforms  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import TwoSlopeNorm  # noqa: E402
@@ -130,7 +131,7 @@ def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: 
     dates = dates[keep]
     smooth_weeks = smooth_weeks if len(dates) > 4 * smooth_weeks else 1
     letters = closure_letters(closures)
-    n_leg = max(len(scen) + 2, (len(letters) + 1) // 2 + 1)
+    n_leg = max(len(scen) + 2, (len(letters) if len(letters) <= 8 else (len(letters) + 1) // 2) + 1)
     panel_h = 0.3 + 0.15 * len(rows) if rows else 0.0
     leg_h = 0.13 * n_leg + 0.1
     heights = [3.0] + ([panel_h] if rows else []) + [leg_h]
@@ -155,17 +156,20 @@ def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: 
     ax.set_ylabel(_wrap(display.series_axis_label(column), 40))
     ax.grid(alpha=0.25, lw=0.5)
     leg_ax.axis("off")
+    # the legends start at the figure's left edge, not the axes' (the interventions' names widen the margin)
+    at = transforms.blended_transform_factory(fig.transFigure, leg_ax.transAxes)
     handles, labels = ax.get_legend_handles_labels()
-    handles[0:0] = [Patch(facecolor="0.55", alpha=0.3, label="95% band of the baseline")]
-    labels[0:0] = ["Baseline's 95% band (others' outlined)"]
-    first = leg_ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(-0.02, 1.0), title="Scenario",
-                          frameon=False, handlelength=3.2, alignment="left", borderaxespad=0, fontsize=6.5,
-                          title_fontsize=7)
+    handles[0:0] = [Patch(facecolor="0.55", alpha=0.3, label="Baseline's 95% band")]
+    labels[0:0] = ["Baseline's 95% band"]
+    first = leg_ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.01, 1.0), bbox_transform=at,
+                          title="Scenario", frameon=False, handlelength=3.2, alignment="left", borderaxespad=0,
+                          fontsize=6.5, title_fontsize=7)
     if closure_handles:
         leg_ax.add_artist(first)
-        leg_ax.legend(handles=closure_handles, loc="upper right", bbox_to_anchor=(1.0, 1.0), frameon=False,
-                      title="Closures (layoff waves shaded)", alignment="left", handlelength=1.0, ncol=2,
-                      borderaxespad=0, columnspacing=0.8, fontsize=6.5, title_fontsize=7)
+        leg_ax.legend(handles=closure_handles, loc="upper left", bbox_to_anchor=(0.42, 1.0), bbox_transform=at,
+                      frameon=False, title="Closures (layoff waves shaded)", alignment="left", handlelength=1.0,
+                      ncol=1 if len(closure_handles) <= 8 else 2, borderaxespad=0, columnspacing=0.8, fontsize=6.5,
+                      title_fontsize=7)
     trimmed = int((~keep).sum())
     note = (f"Mean of {replicates} replicates per scenario with its 95% bootstrap band (the baseline's grey, the "
             f"others' outlined in their colour)"
@@ -175,7 +179,7 @@ def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: 
         note += (f" Background in every scenario: the {label.lower()} (outside resources), {a.year}-{b.year}"
                  + (" (a row shows where a scenario's period differs)." if differs else "."))
     fig.suptitle(title or display.series_label(column), x=0.01, ha="left", fontsize=10, fontweight="bold")
-    ax.set_title(_wrap(note, 115), loc="left", fontsize=7, color="0.3", pad=16)
+    ax.set_title(_wrap(note, 115), loc="left", fontsize=7, color="0.3", pad=22)
     if gantt is not None:
         for i, (label, having) in enumerate(rows):
             h = 0.8 / max(1, len(having))
