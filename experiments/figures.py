@@ -300,8 +300,8 @@ def forest(effects: pd.DataFrame, path: Path, measure: str = "diff", formats=("p
     fig.suptitle(f"Effects against {against}: {what}", x=0.01, ha="left",
                  fontsize=10, fontweight="bold")
     if panels:
-        axes[0, 0].set_title("Paired by replicate, 95% bootstrap intervals. The panels of a unit share one x axis, "
-                             f"drawn under the last of them.\n\n{panels[0][0]}", fontsize=8, loc="left", pad=2)
+        axes[0, 0].set_title("Paired by replicate, 95% bootstrap intervals.\nThe panels of a unit share one x "
+                             f"axis, drawn under the last of them.\n\n{panels[0][0]}", fontsize=8, loc="left", pad=2)
     return save(fig, path, formats)
 
 
