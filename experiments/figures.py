@@ -467,8 +467,8 @@ def difference_maps(territory, values: pd.DataFrame, column: str, path: Path, un
     what = ("Mean distress, scenario minus baseline (SD units)" if column == "mean_distress"
             else f"{display.series_label(column)}, scenario minus baseline ({'percentage points' if k == 100 else unit})")
     return _map_panels(territory, diff, column, path, others, years, norm, "PuOr_r", what,
-                       f"{display.series_label(column)} by municipality: each scenario minus the baseline "
-                       f"({scenario_name(baseline)})",
+                       f"{display.series_label(column)} by municipality: each scenario minus the baseline"
+                       + ("" if baseline == "baseline" else f" ({scenario_name(baseline)})"),
                        "End of each year; difference of the means over replicates (the same seeds in every "
                        "scenario). Orange: higher than the baseline; purple: lower; white: no difference.",
                        formats, residents, k)
