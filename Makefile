@@ -32,6 +32,7 @@ $(STAMP): pyproject.toml .ci/solara_assets.py
 	$(VPY) -m pip install --quiet --upgrade pip
 	$(VPY) -m pip install --quiet -e '.[test,browser]'
 	$(VPY) .ci/solara_assets.py --quiet  # Solara's front-end files, from the npm registry
+	$(VPY) -m experiments.kernels  # compile the model's kernels once (about a minute), so the first run is not silent
 	@touch $(STAMP)
 
 install:

@@ -18,6 +18,27 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SCHEDULER = re.compile(r"(tcp|tls|ucx|inproc|ws|wss)://[^\s/:]+(:\d{1,5})?")
 
 
+FORMAT_HELP = ("Figure file formats, comma-separated: png (300 dpi), pdf, svg (text kept as text); default png.")
+
+
+def _formats(text: str | None) -> tuple[str, ...]:
+    from .display import FormatError, parse_formats
+
+    try:
+        return parse_formats(text)
+    except FormatError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _compile_notice(quiet: bool = False) -> None:
+    """Say that the kernels will be compiled before a run that has to (stderr)."""
+    if quiet:
+        return
+    from .kernels import notice
+
+    notice(lambda text: click.echo(text, err=True))
+
+
 @click.group(context_settings=CONTEXT)
 @click.option("--debug", is_flag=True, help="On an unexpected error, show the Python traceback (may also be given "
                                             "after the command).")
@@ -38,19 +59,20 @@ def cli(debug: bool = False) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (must not exist or be empty); default results/<scenario>-<timestamp>/.")
 @click.option("--no-figure", is_flag=True, help="Do not draw the unemployment and job-loss figure.")
+@click.option("--format", "formats", metavar="png,pdf,svg", help=FORMAT_HELP)
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
-def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, quiet) -> None:
+def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, formats, quiet) -> None:
     """Run one scenario week by week and write a run directory: manifest.json,
     timeseries.parquet (one row per week), layoffs.parquet (one row per layoff wave),
     persons.parquet (one row per person per year) and a figure of unemployment and
     cumulative job losses. Columns and units: docs/outputs.md."""
-    from tqdm import tqdm
-
     from model import CohesionModel
     from model.inputs import check_run_inputs
 
+    from .progress import bar as progress_bar
     from .runner import default_out_dir, run_to_directory
 
+    formats = _formats(formats)
     if seed < 0:
         raise ConfigError(f"--seed must be a whole number >= 0, got {seed}")
     out = out or default_out_dir(scenario)
@@ -63,21 +85,24 @@ def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, 
     cfg = resolve(scenario, config_file, {k: v for k, v in given.items() if v is not None}, origin="command line")
     check_run_inputs(cfg)  # territory, organizations, timeline, dates, memory: before anything is written
     model = CohesionModel(scale=scale, start=start, end=end, scenario=scenario, config_file=config_file, rng=seed)
-    bar = tqdm(total=model.n_weeks, unit="week", desc=scenario, disable=quiet or None, leave=False)
+    _compile_notice(quiet)
+    bar = progress_bar(model.n_weeks, scenario, "week", enabled=not quiet)
 
     def progress(week: int) -> None:
+        bar.set_postfix_str(model.date.isoformat()[:7])
         bar.update(1)
-        if week % 52 == 0:
-            bar.set_postfix_str(model.date.isoformat()[:7])
 
     try:
-        path = run_to_directory(model, out, progress, figure=not no_figure)
+        path = run_to_directory(model, out, progress, figure=not no_figure, formats=formats)
     finally:
         bar.close()
     if not quiet:
         s = model.stats
-        click.echo(f"{path}: {model.n_weeks} weeks to {model.date.isoformat()}, population {s.population:,}, "
-                   f"unemployment {100 * s.unemployment_rate:.1f}%, jobs lost in closures {s.jobs_lost_cumulative:,}")
+        k = float(model.config["run.scale"])
+        persons = (lambda n: f"{n:,}") if k == 1 else (lambda n: f"{n:,} model persons (about {n / k:,.0f} residents)")
+        click.echo(f"{path}: {model.n_weeks} weeks to {model.date.isoformat()}, population {persons(s.population)}, "
+                   f"unemployment {100 * s.unemployment_rate:.1f}%, jobs lost in closures "
+                   f"{persons(s.jobs_lost_cumulative)}")
 
 
 def _cores() -> int:
@@ -155,8 +180,9 @@ def _finish_message(kind: str, res, out) -> int:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Sweep directory (default results/sweeps/<file name>-<plan hash>/); rerunning into it "
                    "continues the sweep.")
+@click.option("--format", "formats", metavar="png,pdf,svg", help=FORMAT_HELP)
 @engine_options
-def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, start, end, out, workers,
+def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, start, end, out, formats, workers,
                   scheduler, retries, quiet):
     """Run the design of SWEEP_FILE (full factorial, Latin hypercube, Morris or Sobol over
     parameters of configs/base.toml by dotted name) for every scenario and replicate.
@@ -169,7 +195,9 @@ def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, s
     configs/sweeps/example.toml."""
     from .design import load_plan
     from .sweep import run_sweep
+    from .sweep_report import write_sweep_report
 
+    formats = _formats(formats)
     workers = _check_engine(workers, retries, seed, replicates, scheduler)
     if not sweep_file.is_file():
         raise ConfigError(f"{sweep_file}: file not found")
@@ -180,7 +208,13 @@ def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, s
         plan.validate()
     out = out or Path("results") / "sweeps" / f"{plan.name}-{plan.hash()[:8]}"
     _check_writable(out)
+    _compile_notice(quiet)
     res = run_sweep(plan, out, workers=workers, scheduler=scheduler, retries=retries, progress=not quiet)
+    if not res.interrupted and res.done:
+        report = write_sweep_report(out, plan, res.runs, formats=formats)
+        code = _finish_message("sweep", res, out)
+        click.echo(f"{report}: the main outcomes over the design, figures in {out / 'figures'}")
+        return code
     return _finish_message("sweep", res, out)
 
 
@@ -243,11 +277,12 @@ def _run_years(plan) -> tuple[int, int]:
                                  "outcomes; see docs/outputs.md).")
 @click.option("--map-years", help="Comma-separated years of the maps by municipality (default 2004,2006,2009,2016).")
 @click.option("--bootstrap", "n_boot", type=int, default=2000, show_default=True, help="Bootstrap resamples.")
+@click.option("--format", "formats", metavar="png,pdf,svg", help=FORMAT_HELP)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (default results/compare-<plan hash>/); rerunning into it reuses finished runs.")
 @engine_options
 def compare_command(scenarios, baseline, replicates, min_replicates, max_replicates, seed, scale, start, end,
-                    config_file, outcomes, map_years, n_boot, out, workers, scheduler, retries, quiet):
+                    config_file, outcomes, map_years, n_boot, formats, out, workers, scheduler, retries, quiet):
     """Compare scenarios with common random numbers: every scenario against the baseline.
 
     Writes runs.parquet, the weekly time series (timeseries/), effects.csv (paired
@@ -263,6 +298,7 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
     from .design import load_plan
     from .outcomes import KEY_OUTCOMES, SUMMARY_BY_NAME
 
+    formats = _formats(formats)
     workers = _check_engine(workers, retries, seed, replicates, scheduler)
     names = [x.strip() for x in scenarios.split(",") if x.strip()] if scenarios else scenario_names()
     if baseline not in names:
@@ -287,9 +323,11 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
     plan.check_size(replicates or max_replicates)
     opts = CompareOptions(baseline=baseline, replicates=replicates, min_replicates=min_replicates,
                           max_replicates=max_replicates, outcomes=chosen,
-                          map_years=_int_list(map_years, "--map-years", *_run_years(plan)), n_boot=n_boot)
+                          map_years=_int_list(map_years, "--map-years", *_run_years(plan)), n_boot=n_boot,
+                          formats=formats)
     out = out or Path("results") / f"compare-{plan.hash()[:8]}"
     _check_writable(out)
+    _compile_notice(quiet)
     res, rule = run_comparison(plan, out, opts, workers=workers, scheduler=scheduler, retries=retries,
                                progress=not quiet)
     code = _finish_message("compare", res, out)

@@ -25,7 +25,8 @@ import pandas as pd
 
 from model.config import CONFIG_DIR, parse_month
 
-from . import figures, provenance, stats
+from . import display, figures, provenance, stats
+from .progress import Stages
 from .design import SweepPlan
 from .outcomes import COHESION_COMPONENTS, KEY_OUTCOMES, KEY_SERIES, SUMMARY_BY_NAME
 from .sweep import SweepResult, read_table, run_sweep
@@ -43,6 +44,7 @@ class CompareOptions:
     series: list[str] = field(default_factory=lambda: list(KEY_SERIES))
     map_years: list[int] | None = None
     n_boot: int = 2000
+    formats: tuple[str, ...] = ("png",)
 
 
 # The stability check compares at least 2 replicates with more: it needs 3.
@@ -111,7 +113,7 @@ def run_comparison(plan: SweepPlan, out: Path, opts: CompareOptions, *, workers:
         mf["replicate_rule"] = rule
         provenance.write_manifest(out, mf)
     if not res.interrupted:
-        analyse(out, plan, opts, rule)
+        analyse(out, plan, opts, rule, progress=progress)
     return res, rule
 
 
@@ -222,15 +224,17 @@ def summary_table(runs: pd.DataFrame, scenarios: list[str], outcomes: list[str],
     return pd.DataFrame(rows)
 
 
-def closure_periods(start: date, end: date, scale: float) -> list[tuple[str, date, date]]:
-    """Each replayed closure's layoff period (first to last wave) within the run."""
+def closure_periods(start: date, end: date, scale: float, waves: bool = False) -> list[tuple]:
+    """Each replayed closure's layoff period (first to last wave) within the run; with
+    ``waves``, each tuple also holds the dates of its waves."""
     from model.timeline import Timeline
 
     tl = Timeline.load()
     spans: dict[int, list[date]] = {}
     for w in tl.waves_between(start, end, scale):
         spans.setdefault(w.closure, []).append(w.date)
-    return [(tl.closures[i].employer, min(d), max(d) + timedelta(days=7)) for i, d in sorted(spans.items())]
+    return [(tl.closures[i].employer, min(d), max(d) + timedelta(days=7), *((sorted(d),) if waves else ()))
+            for i, d in sorted(spans.items())]
 
 
 def intervention_periods(config: dict, start: date, end: date) -> list[tuple[str, date, date]]:
@@ -252,14 +256,19 @@ def intervention_periods(config: dict, start: date, end: date) -> list[tuple[str
     return out
 
 
-def analyse(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict) -> dict:
-    """Write effects.csv, summary.csv, the figures and report.md from a comparison's runs."""
+def analyse(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, progress: bool = False) -> dict:
+    """Write effects.csv, summary.csv, the figures and report.md from a comparison's runs,
+    printing a line per stage on standard error when ``progress``."""
     out = Path(out)
+    stage = Stages("analysis", 6, enabled=progress)
     runs = pd.read_parquet(out / "runs.parquet")
     mf = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     scenarios = plan.scenarios
     figdir = out / "figures"
     figdir.mkdir(exist_ok=True)
+    fmts = tuple(opts.formats)
+    stage(f"effects against the baseline: {len(opts.outcomes)} outcomes x {len(scenarios) - 1} scenarios, "
+          f"{opts.n_boot} bootstrap resamples each")
     eff = effects_table(runs, scenarios, opts.baseline, opts.outcomes, opts.n_boot, plan.seed)
     eff.to_csv(out / "effects.csv", index=False)
     summ = summary_table(runs, scenarios, opts.outcomes, opts.n_boot, plan.seed)
@@ -268,13 +277,15 @@ def analyse(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict) -> dic
     done = runs[runs["status"] == "done"]
     meta = done.set_index("run_id")[["scenario", "replicate"]]
     any_cfg = next(iter(mf["scenarios"].values()))["config"]
+    scale = float(any_cfg["run.scale"])
     start = parse_month(any_cfg["run.start"])
     end = parse_month(any_cfg["run.end"])
     end = date(end.year + end.month // 12, end.month % 12 + 1, 1) - timedelta(days=1)
-    closures = closure_periods(start, end, float(any_cfg["run.scale"]))
+    closures = closure_periods(start, end, scale, waves=True)
     periods = {s: intervention_periods(mf["scenarios"][s]["config"], start, end) for s in scenarios}
     series_files, missing_series = [], []
     n_rep = int(done.groupby("scenario").size().min()) if len(done) else 0
+    stage(f"figures of {len(opts.series)} weekly series with 95% bands")
     for k, col in enumerate(opts.series):
         ts = read_table(out, "timeseries", columns=["week", "date", col], run_ids=list(meta.index))
         if col not in ts or ts[col].isna().all():
@@ -292,31 +303,46 @@ def analyse(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict) -> dic
                                   dropna=False).reindex(columns=weeks).to_numpy(float)
             bands[s] = stats.mean_band(mat, n_boot=500, rng=np.random.SeedSequence(plan.seed, spawn_key=(k, i)))
         path = figdir / f"series_{col}.png"
-        figures.series_with_bands(pd.DatetimeIndex(dates), bands, col, path, closures, periods, n_rep)
+        _remove_figure(path)
+        figures.series_with_bands(pd.DatetimeIndex(dates), bands, col, path, closures, periods, n_rep,
+                                  formats=fmts, baseline=opts.baseline)
         series_files.append(path.name)
 
+    stage("forest plots of the effects")
     forest_files = []
-    for old in ("forest_cohens_d.png", "forest_vd_a.png"):  # written by earlier versions
-        (figdir / old).unlink(missing_ok=True)
+    for old in ("forest_cohens_d.png", "forest_vd_a.png", "forest_difference.png", "forest_percent.png"):
+        _remove_figure(figdir / old)  # written by earlier versions, or in other formats
     if eff["available"].any():
         forest_files.append("forest_difference.png")
-        figures.forest(eff, figdir / forest_files[-1], "diff")
+        figures.forest(eff, figdir / forest_files[-1], "diff", formats=fmts, scale=scale, baseline=opts.baseline)
         if eff.loc[eff["available"], "pct_baseline"].notna().any():
             forest_files.append("forest_percent.png")
-            figures.forest(eff, figdir / forest_files[-1], "pct")
+            figures.forest(eff, figdir / forest_files[-1], "pct", formats=fmts, scale=scale, baseline=opts.baseline)
 
-    map_file, map_note = _maps(out, meta, scenarios, opts, figdir, any_cfg)
+    stage("maps by municipality")
+    map_files, map_note = _maps(out, meta, scenarios, opts, figdir, any_cfg)
+    stage("cohesion index and its components")
     components = (summary_table(runs, scenarios, list(COHESION_COMPONENTS), opts.n_boot, plan.seed),
                   effects_table(runs, scenarios, opts.baseline, list(COHESION_COMPONENTS), opts.n_boot, plan.seed))
+    stage("report.md")
     report = write_report(out, plan, opts, rule, runs, eff, summ, series_files, missing_series, forest_files,
-                          map_file, map_note, mf, components)
+                          map_files, map_note, mf, components)
+    stage.done(f"effects, figures and report written to {out}")
     return {"effects": eff, "summary": summ, "report": report}
 
 
+def _remove_figure(path: Path) -> None:
+    """Remove a figure in every format (a rerun with other ``--format`` leaves no stale file)."""
+    for fmt in display.FORMATS:
+        path.with_suffix("." + fmt).unlink(missing_ok=True)
+
+
 def _maps(out: Path, meta: pd.DataFrame, scenarios: list[str], opts: CompareOptions, figdir: Path, cfg: dict):
+    """The maps by municipality: levels, and each scenario minus the baseline. Returns the
+    files (PNG names) and a note."""
     mun = read_table(out, "municipal", run_ids=list(meta.index))
     if not len(mun):
-        return None, "no municipal data"
+        return [], "no municipal data"
     mun = mun.join(meta, on="run_id")
     column, unit, note = "mean_distress", "distress score", ""
     if mun["mean_distress"].isna().all():
@@ -326,19 +352,32 @@ def _maps(out: Path, meta: pd.DataFrame, scenarios: list[str], opts: CompareOpti
     wanted = opts.map_years or [y for y in (2004, 2006, 2009, 2016) if y in years] or years[-1:]
     wanted = [y for y in wanted if y in years]
     if not wanted:
-        return None, f"none of the map years is in the run ({years[0]}-{years[-1]})"
-    avg = (mun[mun["year"].isin(wanted)].groupby(["scenario", "year", "municipality"], as_index=False)[column].mean())
+        return [], f"none of the map years is in the run ({years[0]}-{years[-1]})"
+    sel = mun[mun["year"].isin(wanted)]
+    avg = sel.groupby(["scenario", "year", "municipality"], as_index=False)[column].mean()
     avg["scenario"] = pd.Categorical(avg["scenario"], scenarios, ordered=True)
     avg = avg.sort_values(["scenario", "year"])
     avg["scenario"] = avg["scenario"].astype(str)
+    residents = (sel[sel["scenario"] == opts.baseline].groupby("municipality", as_index=False)["residents"].mean()
+                 if "residents" in sel else None)
     from model.territory import load_territory
 
     territory = load_territory(CONFIG_DIR / "territory", cell_km=cfg["run.cell_km"],
                                density_scale_km=cfg["run.density_scale_km"])
+    files = []
     path = figdir / f"map_{column}.png"
+    _remove_figure(path)
     figures.municipal_maps(territory, avg, column, path, unit,
-                           f"{column.replace('_', ' ')} by municipality at the end of the year,\nmean over replicates")
-    return path.name, note
+                           f"{display.series_label(column)} by municipality", formats=tuple(opts.formats),
+                           residents=residents)
+    files.append(path.name)
+    diff_path = figdir / f"map_{column}_difference.png"
+    _remove_figure(diff_path)
+    if len(scenarios) > 1 and opts.baseline in set(avg["scenario"]):
+        figures.difference_maps(territory, avg, column, diff_path, unit, opts.baseline, formats=tuple(opts.formats),
+                                residents=residents)
+        files.append(diff_path.name)
+    return files, note
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -577,7 +616,7 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
     for s in [x for x in plan.scenarios if x != opts.baseline]:
         sub = avail[avail["scenario"] == s]
         desc = mf["scenarios"].get(s, {}).get("description", "")
-        lines += [f"### {s}", ""]
+        lines += [f"### {display.scenario_name(s)} (`{s}`)", ""]
         if desc:
             lines += [f"*{desc}*", ""]
         if not len(sub):
@@ -608,21 +647,33 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
             lines += rows
     if components is not None:
         lines += _components_section(components, plan.scenarios, opts.baseline)
-    lines += ["", "## Figures", ""]
+    fmts = tuple(opts.formats)
+    ref = lambda f: "figures/" + display.preferred(f, fmts)  # noqa: E731
+    lines += ["", "## Figures", "",
+              f"Written as {', '.join(f.upper() for f in fmts)} in `figures/`"
+              + (" (PNG at 300 dpi)" if "png" in fmts else "") + ". In the weekly series the baseline is black and "
+              "dashed, drawn over the others, so that a scenario identical to it still shows; the closures' layoff "
+              f"periods are shaded and lettered; the first {figures.START_UP_WEEKS} weeks of the run (start-up: the "
+              "formal services start with no clients and fill over about six weeks) are not drawn. Counts of people "
+              "are model persons" + (f" (scale {cfg['run.scale']:g}: one per {1 / cfg['run.scale']:.3g} residents)"
+                                      if cfg["run.scale"] != 1 else "") + ".", ""]
     for f in series_files:
-        lines += [f"![{f}](figures/{f})", ""]
+        lines += [f"![{display.series_label(f[len('series_'):-len('.png')])}]({ref(f)})", ""]
     if missing_series:
         lines += ["Weekly series not drawn (no values in this model version): "
                   + ", ".join(f"`{c}`" for c in missing_series) + ".", ""]
     if forest_files:
         lines += ["Differences from the baseline in each outcome's unit, one panel per group of people and unit, "
-                  "with 95% intervals (hollow markers: interval not available; filled black edge: clear):", "",
-                  f"![differences](figures/{forest_files[0]})", ""]
+                  "the panels of a unit on one shared axis, with 95% intervals (hollow markers: interval not "
+                  "available; black edge: clear):", "", f"![differences]({ref(forest_files[0])})", ""]
         if len(forest_files) > 1:
             lines += ["The same as a percentage of the baseline's mean:", "",
-                      f"![percentages of the baseline](figures/{forest_files[1]})", ""]
-    if map_file:
-        lines += [f"By municipality{': ' + map_note if map_note else ''}.", "", f"![map](figures/{map_file})", ""]
+                      f"![percentages of the baseline]({ref(forest_files[1])})", ""]
+    map_files = [map_file] if isinstance(map_file, str) else list(map_file or [])
+    if map_files:
+        lines += [f"By municipality{': ' + map_note if map_note else ''}. Levels, then each scenario minus the "
+                  "baseline on a scale centred on zero:", ""]
+        lines += [f"![map]({ref(f)})" + "\n" for f in map_files]
     lines += ["## Files", "",
               "`runs.parquet` (one row per run with its summary outcomes), `timeseries/` (one row per run and week), "
               "`municipal/` (one row per run, year and municipality), `effects.csv`, `summary.csv`, `figures/`, "

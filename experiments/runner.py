@@ -9,7 +9,7 @@ from pathlib import Path
 from model import CohesionModel
 from model.config import Config
 
-from . import plots, provenance, storage
+from . import display, plots, provenance, storage
 
 FIGURE = "unemployment_jobs_lost.png"
 
@@ -45,7 +45,7 @@ def manifest(model: CohesionModel, config: Config, status: str, started: float, 
 
 
 def run_to_directory(model: CohesionModel, out: Path, progress=None, figure: bool = True,
-                     keep_failed: bool = True) -> Path:
+                     keep_failed: bool = True, formats=("png",)) -> Path:
     """Run ``model`` to its end and write the run directory ``out`` atomically.
 
     The files are written into a hidden ``.<name>.*.partial`` directory beside ``out``
@@ -74,9 +74,12 @@ def run_to_directory(model: CohesionModel, out: Path, progress=None, figure: boo
         storage.write_parquet(storage.marginalized_table(model), rd.path("marginalized.parquet"))
         files.append("marginalized.parquet")
         if figure:
-            title = (f"{model.config.scenario}, scale {model.config['run.scale']:g}, seed {model.seed}")
-            plots.unemployment_and_job_losses(ts, lay, rd.path(FIGURE), title)
-            files.append(FIGURE)
+            scale = float(model.config["run.scale"])
+            title = (f"Unemployment and jobs lost in closures: {display.scenario_name(model.config.scenario)}, "
+                     f"scale {scale:g}, seed {model.seed}")
+            for p in plots.unemployment_and_job_losses(ts, lay, rd.path(FIGURE), title, scale=scale,
+                                                       formats=formats):
+                files.append(p.name)
         files.insert(0, "manifest.json")
         storage.write_json(rd.path("manifest.json"), manifest(model, model.config, "done", started, time.time(), files))
         return rd.commit()

@@ -638,6 +638,8 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], backend, *, re
                 extra_manifest: dict | None) -> SweepResult:
     from tqdm import tqdm
 
+    from .progress import bar as progress_bar
+
     manifest = _manifest(out, plan, specs, kind, extra_manifest)
     session = {"started_utc": datetime.now(timezone.utc).isoformat(), "command": provenance.command_line(),
                "git": provenance.git_state(), "workers": workers, "scheduler": scheduler, "retries": retries}
@@ -657,8 +659,7 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], backend, *, re
     t0 = time.perf_counter()
     executed = failed_now = 0
     interrupted = False
-    bar = tqdm(total=len(specs), initial=skipped, unit="run", desc=kind, disable=not progress or None,
-               dynamic_ncols=True, leave=False)
+    bar = progress_bar(len(specs), kind, "run", enabled=progress, initial=skipped, dynamic_ncols=True)
     write_error: list[OSError] = []  # nothing more can be written: start no more runs
     try:
         session["backend"] = backend.name
