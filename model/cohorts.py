@@ -68,18 +68,6 @@ OUTCOMES = (
 RESIDENT_OUTCOMES = tuple(o for o in OUTCOMES if o[0] not in ("moved_out", "died"))
 
 
-@kernel
-def _mark_served(service, n, year_served, rows, served):
-    """Flag, in ``year_served`` (by person row, the first ``n``) and in ``served`` (by
-    position in ``rows``), the persons in a formal service now (``service >= 0``)."""
-    for i in range(n):
-        if service[i] >= 0:
-            year_served[i] = True
-    for j in range(len(rows)):
-        if service[rows[j]] >= 0:
-            served[j] = True
-
-
 _MOVED_ALONE, _MOVED_WITH_HOUSEHOLD, _DIED, _EMPLOYED = (Exit.MOVED_ALONE, Exit.MOVED_WITH_HOUSEHOLD, Exit.DIED,
                                                       Status.EMPLOYED)
 
@@ -168,7 +156,8 @@ class Cohorts:
             grown = np.zeros(max(n, 2 * len(self._year_served)), bool)
             grown[: len(self._year_served)] = self._year_served
             self._year_served = grown
-        _mark_served(P.service, n, self._year_served, self._rows, self._served)
+        self._year_served[m.services.served_rows] = True  # those in a formal service now
+        self._served |= P.service[self._rows] >= 0
         due = self._due.pop(week, None)
         if due:
             self._take_snapshots(week, due)

@@ -37,9 +37,11 @@ def test_a_service_lowers_chronic_distress_below_the_trait_and_only_with_an_effe
     P.distress_trait[x] = 1.5  # chronic high distress, no stressor
     P.support_week[x] = -10_000
     P.service[x] = m.services.rows[0][0]  # a psychosocial client
+    m.services._served = None  # the services' kept list found again from the arrays
     _weeks(m, 40)
     assert P.distress[x] == pytest.approx(1.5 - effect, abs=0.01)
     P.service[x] = -1  # the episode ends: back to the trait
+    m.services._served = None
     _weeks(m, 60)
     assert P.distress[x] == P.distress_trait[x]
 

@@ -83,10 +83,9 @@ class Distress:
             self._household_flag = np.zeros(len(H.present), np.int8)
             self._household_total = np.zeros(len(H.present))
             self._household_count = np.zeros(len(H.present), np.int32)
-        n = P.n
         # Relief reaches those in a formal service or feeling informal support, whatever
         # their stressors: they are updated with those who have one.
-        relieved = np.flatnonzero((P.service[:n] >= 0) | (m.week - P.support_week[:n] < self.memory))
+        relieved = np.concatenate([m.services.served_rows, m.support.recently_supported()]).astype(np.int64)
         self.active = _distress_kernel(
             self.active, np.asarray(jobless, np.int64), m.shocks.displaced, relieved,
             np.asarray(strained_households, np.int64), m.adults, P.n, m.week,

@@ -33,6 +33,7 @@ matters only where equipped people meet distressed ones.
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -57,12 +58,19 @@ class InformalSupport:
         self.help_untrained = float(ndtr(self.base_z))  # probability of helping without training
         self.adult_age32 = np.float32(self.adult_age)  # ages are float32
         self._no_help = np.zeros((4, 0))
+        # The persons supported in each of the last ``support.memory_weeks`` weeks (newest last).
+        self._recent: deque[np.ndarray] = deque(maxlen=int(self.p["memory_weeks"]))
         self.acts = 0  # helping acts this week
         self.disclosures = 0
         self.referrals = 0
         # The events of the last week, for tests and the browser view.
         self.last = {"person": np.zeros(0, np.int64), "helper": np.zeros(0, np.int64),
                      "helped": np.zeros(0, bool), "trained": np.zeros(0, bool)}
+
+    def recently_supported(self) -> np.ndarray:
+        """The persons supported in the last ``support.memory_weeks`` weekly steps (any
+        order, possibly repeated): everyone who may feel support now."""
+        return np.concatenate(self._recent) if self._recent else np.zeros(0, np.int64)
 
     @property
     def trained_total(self) -> int:
@@ -135,6 +143,7 @@ class InformalSupport:
         self.disclosures = k
         self.referrals = len(referred)
         self.last = {"person": talk, "helper": helper, "helped": helps, "trained": equipped}
+        self._recent.append(talk[helps])
         return referred
 
 

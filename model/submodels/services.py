@@ -469,6 +469,15 @@ class Services:
         reach = np.where(P.marginalized[ids], self.model.config["cohesion.marginalized_reach"], 1.0)
         P.knows_services[ids] = rng.random(len(ids)) < self.p["knowledge_share"] * reach
 
+    @property
+    def served_rows(self) -> np.ndarray:
+        """The rows being served now, ascending (kept from week to week; to be read, not
+        changed)."""
+        if self._served is None:
+            P = self.model.people
+            return np.flatnonzero(P.service[: P.n] >= 0)
+        return self._served
+
     # -- helpers ---------------------------------------------------------------------------
     def _friction(self) -> float:
         iv = self.model.interventions
