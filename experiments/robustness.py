@@ -156,10 +156,10 @@ def flip_box(X: pd.DataFrame, flipped: np.ndarray, *, mass_min: float = 0.05, pe
     flipped = np.asarray(flipped, bool)
     if flipped.sum() == 0 or flipped.all() or len(flipped) != len(X):
         return None
-    from ema_workbench.analysis import prim
-
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # EMA Workbench warns at import that ipyparallel is not installed
+        from ema_workbench.analysis import prim
+
         p = prim.Prim(X.reset_index(drop=True).astype(float), flipped.astype(int), peel_alpha=peel_alpha,
                       mass_min=mass_min)
         box = p.find_box()
