@@ -420,6 +420,88 @@ def sensitivity_command(spec_file, outcomes, methods, trajectories, levels, sobo
     return 0
 
 
+@cli.command("robustness")
+@click.argument("spec_file", type=click.Path(dir_okay=False, path_type=Path),
+                default=Path("configs/sweeps/robustness.toml"))
+@click.option("--outcomes", help="Comma-separated outcomes whose differences are analysed (default: the key cohort "
+                                 "outcomes, the cohesion index, and participation and cohesion from 2017).")
+@click.option("--method", "methods", type=click.Choice(["both", "morris"]), default="both", show_default=True,
+              help="Morris screening only, or Morris then Sobol indices.")
+@click.option("--trajectories", type=int, help="Morris trajectories (default: the file's samples).")
+@click.option("--levels", type=int, help="Morris grid levels (default: the file's levels).")
+@click.option("--sobol-samples", type=int, default=8, show_default=True,
+              help="Sobol base sample N (a power of 2); N x (parameters + 2) points.")
+@click.option("--top", type=int, default=4, show_default=True, help="At most this many parameters go on to Sobol.")
+@click.option("--threshold", type=float, default=0.1, show_default=True,
+              help="A parameter goes on to Sobol when its mu* reaches this share of the largest mu* of a conclusion "
+                   "clear at the defaults.")
+@click.option("--default-replicates", type=int, default=4, show_default=True,
+              help="Paired replicates at the defaults (the sign of each conclusion and its noise).")
+@click.option("--replicates", type=int, help="Replicates per design point (default: the file's).")
+@click.option("--seed", type=int, help="Root seed (default: the file's).")
+@click.option("--scale", type=float, help="Model persons per resident (default: the file's).")
+@click.option("--start", help="First month, YYYY-MM (default: the file's).")
+@click.option("--end", help="Last month, YYYY-MM (default: the file's).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (default results/robustness-<plan hash>/); rerunning continues it.")
+@engine_options
+def robustness_command(spec_file, outcomes, methods, trajectories, levels, sobol_samples, top, threshold,
+                       default_replicates, replicates, seed, scale, start, end, out, workers, scheduler, retries,
+                       quiet):
+    """Robustness of the conclusions: global sensitivity of the scenario differences
+    (each scenario minus the baseline, withdrawal_2015 minus no_withdrawal; paired by seed
+    at every design point) over the ranges of SPEC_FILE (default
+    configs/sweeps/robustness.toml). Runs the scenarios at the defaults, then Morris
+    screening over every range, then Sobol indices for the influential parameters. For each
+    conclusion (the sign of an effect at the defaults), the share of the design's points
+    where it holds, and the PRIM box (EMA Workbench) where it flips. Writes robustness.csv,
+    indices.csv, differences_*.parquet, figures/robustness.png, report.md and the runs of
+    each stage in defaults/, morris/ and sobol/."""
+    from .design import load_plan
+    from .robustness import ROBUSTNESS_OUTCOMES, LATE_OUTCOMES, check_plan, run_robustness
+
+    workers = _check_engine(workers, retries, seed, replicates, scheduler)
+    if not 0 <= threshold <= 1:  # NaN too
+        raise ConfigError(f"--threshold must be a share from 0 to 1, got {threshold}")
+    if not spec_file.is_file():
+        raise ConfigError(f"{spec_file}: file not found")
+    for name, value, low in (("--trajectories", trajectories, 2), ("--levels", levels, 2),
+                             ("--sobol-samples", sobol_samples, 2), ("--top", top, 2),
+                             ("--default-replicates", default_replicates, 2)):
+        if value is not None and value < low:
+            raise ConfigError(f"{name} must be a whole number >= {low}, got {value}")
+    if sobol_samples & (sobol_samples - 1):
+        raise ConfigError(f"--sobol-samples must be a power of 2, got {sobol_samples}")
+    if outcomes:
+        chosen = [x.strip() for x in outcomes.split(",") if x.strip()]
+        _outcome_list(",".join(o for o in chosen if o not in LATE_OUTCOMES) or None, [])
+    else:
+        chosen = list(ROBUSTNESS_OUTCOMES)
+    plan = load_plan(spec_file, replicates=replicates, seed=seed, scale=scale, start=start, end=end,
+                     design="morris", samples=trajectories, levels=levels)
+    check_plan(plan, chosen)
+    for design, samples in (("morris", plan.samples), ("sobol", sobol_samples)):
+        if methods == "both" or design == "morris":  # each stage's size, before the first run
+            stage = copy.copy(plan)
+            stage.design, stage.samples = design, samples
+            stage.check_size()
+    out = out or Path("results") / f"robustness-{plan.hash()[:8]}"
+    _check_writable(out)
+    res = run_robustness(plan, out, chosen, trajectories=plan.samples, levels=plan.levels,
+                         sobol_samples=sobol_samples, top=top, threshold=threshold,
+                         default_replicates=default_replicates, methods=methods, workers=workers,
+                         scheduler=scheduler, retries=retries, progress=not quiet)
+    if res["interrupted"]:
+        return _finish_message("robustness", res["result"], out)
+    t = res["table"]
+    clear = t[t["default_clear"]]
+    robust = int((clear["share_holds"] >= 0.9).sum())
+    click.echo(f"{out / 'report.md'}: {robust} of {len(clear)} conclusions clear at the defaults hold in at least 90% "
+               f"of the space; table in {out / 'robustness.csv'}, indices in {out / 'indices.csv'} "
+               f"({res['wall_seconds'] / 60:.1f} min)")
+    return 0
+
+
 @cli.command("calibrate")
 @click.option("--targets", "targets_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Calibration targets (default configs/calibration/targets.toml).")

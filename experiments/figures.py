@@ -525,3 +525,31 @@ def sensitivity_bars(table: pd.DataFrame, path: Path, formats=("png",)) -> list[
         ax.set_title(f"{o}: Sobol indices with 95% intervals", fontsize=9)
         ax.tick_params(labelsize=7)
     return save(fig, path, formats)
+
+
+def robustness_grid(table: pd.DataFrame, path: Path, formats=("png",)) -> list[Path]:
+    """Share of the parameter space where each conclusion holds: one row per scenario pair,
+    one column per outcome, the effect's sign at the defaults in each cell (+, -, 0);
+    cells whose default effect is within noise are hatched."""
+    pairs = list(dict.fromkeys(table["pair"]))
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    grid = np.full((len(pairs), len(outcomes)), np.nan)
+    fig, ax = plt.subplots(figsize=(1.1 * len(outcomes) + 3, 0.7 * len(pairs) + 2.6), constrained_layout=True)
+    for r in table.itertuples():
+        i, j = pairs.index(r.pair), outcomes.index(r.outcome)
+        grid[i, j] = r.share_holds
+    im = ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+    for r in table.itertuples():
+        i, j = pairs.index(r.pair), outcomes.index(r.outcome)
+        sign = {1: "+", -1: "-", 0: "0"}.get(int(r.default_sign), "?")
+        text = "n/a" if not np.isfinite(r.share_holds) else f"{sign} {100 * r.share_holds:.0f}%"
+        ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                color="black" if r.default_clear else "dimgrey", style="normal" if r.default_clear else "italic")
+        if not r.default_clear:
+            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="grey", lw=0))
+    ax.set_xticks(range(len(outcomes)), outcomes, rotation=40, ha="right", fontsize=8)
+    ax.set_yticks(range(len(pairs)), pairs, fontsize=8)
+    fig.colorbar(im, ax=ax, label="share of the design's points where the sign at the defaults holds")
+    ax.set_title("Robustness of each conclusion over the assumptions' ranges\n"
+                 "(sign at the defaults, share of Morris points; hatched: default effect within noise)", fontsize=9)
+    return save(fig, path, formats)

@@ -295,11 +295,11 @@ def test_out_directory_of_another_sweep_is_refused(one_worker, tmp_path):
     assert res.returncode == 2 and "holds a different sweep" in res.stderr
 
 
-@pytest.mark.parametrize("command", ["sweep", "compare", "sensitivity", "calibrate", "run", "viz"])
+@pytest.mark.parametrize("command", ["sweep", "compare", "sensitivity", "robustness", "calibrate", "run", "viz"])
 def test_help_of_every_command(command):
     res = cohesion(command, "--help")
     assert res.returncode == 0, res.stderr
     assert f"Usage: cohesion {command}" in res.stdout
-    if command in ("sweep", "compare", "sensitivity", "calibrate"):
+    if command in ("sweep", "compare", "sensitivity", "robustness", "calibrate"):
         for option in ("--workers", "--scheduler", "--retries", "--out", "--seed"):
             assert option in res.stdout, option
