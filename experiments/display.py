@@ -122,6 +122,10 @@ def count_unit(scale: float) -> str:
 # Okabe & Ito (2008), "Color universal design": distinguishable with every common colour-
 # vision deficiency. The baseline is black; the others take the remaining colours in order.
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442")
+# Two of Paul Tol's colour-blind-safe "muted" colours, after the seven Okabe-Ito ones, so that
+# the ten scenarios of `make run` (nine besides the baseline) never share a colour.
+TOL_MUTED = ("#882255", "#999933")
+PALETTE = OKABE_ITO + TOL_MUTED
 BASELINE_COLOUR = "#000000"
 LINESTYLES = ("solid", (0, (5, 1.5)), (0, (1, 1)), (0, (5, 1.5, 1, 1.5)), (0, (8, 2)), (0, (3, 1, 1, 1, 1, 1)))
 BASELINE_STYLE = (0, (3, 2))  # dashed and drawn on top: a scenario identical to it still shows
@@ -134,7 +138,7 @@ def styles_of(scenarios: list[str], baseline: str = "baseline") -> dict[str, dic
         if s == baseline:
             out[s] = {"color": BASELINE_COLOUR, "ls": BASELINE_STYLE, "lw": 1.2, "zorder": 5}
         else:
-            out[s] = {"color": OKABE_ITO[i % len(OKABE_ITO)], "ls": LINESTYLES[(i // len(OKABE_ITO) + i) % len(LINESTYLES)],
+            out[s] = {"color": PALETTE[i % len(PALETTE)], "ls": LINESTYLES[(i // len(PALETTE) + i) % len(LINESTYLES)],
                       "lw": 1.4, "zorder": 3}
             i += 1
     return out

@@ -120,7 +120,8 @@ def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: 
                       trim_weeks: int = START_UP_WEEKS, smooth_weeks: int = SMOOTH_WEEKS) -> list[Path]:
     """One weekly outcome: the mean over replicates of each scenario with its 95% bootstrap
     band, each as a centred ``smooth_weeks``-week moving average (the baseline black and
-    dashed, drawn on top; the others in Okabe-Ito colours and their own line styles);
+    dashed, drawn on top; the others in Okabe-Ito colours (then two of Tol's muted ones) and their
+    own line styles);
     each closure's layoff period shaded, lettered and named in a legend; the interventions
     each scenario has in force in a thin panel underneath. The first ``trim_weeks`` weeks
     (start-up) are not drawn."""
@@ -133,7 +134,7 @@ def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: 
     letters = closure_letters(closures)
     n_leg = max(len(scen) + 2, (len(letters) if len(letters) <= 8 else (len(letters) + 1) // 2) + 1)
     panel_h = 0.3 + 0.15 * len(rows) if rows else 0.0
-    leg_h = 0.13 * n_leg + 0.1
+    leg_h = 0.165 * n_leg + 0.15  # room for every legend row (none clipped at ten scenarios)
     heights = [3.0] + ([panel_h] if rows else []) + [leg_h]
     fig, axes = plt.subplots(len(heights), 1, figsize=(7.5, sum(heights) + 0.75), layout="constrained",
                              gridspec_kw={"height_ratios": heights})
