@@ -184,6 +184,18 @@ class Runner:
 
 # -- components ---------------------------------------------------------------------------------
 
+
+def _stop(runner_ref) -> None:
+    """Stop the runner held in ``runner_ref`` (if any) and wait for its thread, unless this
+    is that thread."""
+    runner = runner_ref.current
+    if runner is not None:
+        runner.stop.set()
+        if runner.thread is not threading.current_thread():
+            runner.thread.join(30)
+        runner_ref.current = None
+
+
 @solara.component
 def Picture(png: bytes, css: str, alt: str, on_pick=None):
     ClickImage.element(src=data_url(png) if png else "", img_class=css, alt=alt, handler=on_pick)
@@ -247,12 +259,7 @@ def Page():
     runner_ref = solara.use_ref(None)
 
     def stop_runner():
-        runner = runner_ref.current
-        if runner is not None:
-            runner.stop.set()
-            if runner.thread is not threading.current_thread():
-                runner.thread.join(30)
-            runner_ref.current = None
+        _stop(runner_ref)
 
     def reset():
         stop_runner()
@@ -335,12 +342,7 @@ def RunCard(session: Session, snap, playing, runner_ref, reset):
         runner.start()
 
     def pause():
-        runner = runner_ref.current
-        if runner is not None:
-            runner.stop.set()
-            if runner.thread is not threading.current_thread():
-                runner.thread.join(30)
-            runner_ref.current = None
+        _stop(runner_ref)
         target.set(None)
         playing.set(False)
 

@@ -43,6 +43,20 @@ PLANT_SPACING = 15  # px between plant markers
 PLANT_PICK_PX = 9
 
 
+def _transparent_map(h: int, w: int):
+    """A transparent figure the size of the map plus its legend, with axes over the map's
+    ``h`` x ``w`` pixels (rows downwards): (figure, canvas, axes)."""
+    fig = Figure(figsize=((w + LEGEND_PX) / DPI, h / DPI), dpi=DPI)
+    fig.patch.set_alpha(0.0)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, w / (w + LEGEND_PX), 1))
+    ax.set_xlim(0, w)
+    ax.set_ylim(h, 0)
+    ax.set_axis_off()
+    ax.patch.set_alpha(0.0)
+    return fig, canvas, ax
+
+
 @dataclass(frozen=True)
 class Layer:
     """A figure the map can colour: numerator / denominator of the snapshot's counts."""
@@ -143,14 +157,7 @@ class MapPainter:
         self.level = level
         h, w = tess.shape
         self.size = (h, w + LEGEND_PX)
-        fig = Figure(figsize=((w + LEGEND_PX) / DPI, h / DPI), dpi=DPI)
-        fig.patch.set_alpha(0.0)
-        canvas = FigureCanvasAgg(fig)
-        ax = fig.add_axes((0, 0, w / (w + LEGEND_PX), 1))
-        ax.set_xlim(0, w)
-        ax.set_ylim(h, 0)
-        ax.set_axis_off()
-        ax.patch.set_alpha(0.0)
+        fig, canvas, ax = _transparent_map(h, w)
         outline = [path_effects.withStroke(linewidth=2.6, foreground="white")]
         for name, (c, r) in zip(names, tess.anchors, strict=True):
             small = tess.areas_km2[names.index(name)] < 15
@@ -219,15 +226,7 @@ class MapPainter:
         key = tuple((row, state) for row, _, _, state in plants)
         if key not in self.plant_layers:
             self.plant_layers.clear()
-            h, w = self.tess.shape
-            fig = Figure(figsize=((w + LEGEND_PX) / DPI, h / DPI), dpi=DPI)
-            fig.patch.set_alpha(0.0)
-            canvas = FigureCanvasAgg(fig)
-            ax = fig.add_axes((0, 0, w / (w + LEGEND_PX), 1))
-            ax.set_xlim(0, w)
-            ax.set_ylim(h, 0)
-            ax.set_axis_off()
-            ax.patch.set_alpha(0.0)
+            fig, canvas, ax = _transparent_map(*self.tess.shape)
             xy = self.plant_positions(plants)
             for state, colour in PLANT_COLOURS.items():
                 sel = [i for i, p in enumerate(plants) if p[3] == state]
