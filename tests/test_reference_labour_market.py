@@ -64,8 +64,8 @@ def matching_mismatches(m, p_ref):
     rng = np.random.default_rng(0)
     u = rng.random(len(seekers))
     rate = matching.hire_rate(aimed, vacancies, p["matching_efficiency"], p["matching_elasticity"])
-    hired = np.isin(np.arange(len(seekers)),
-                    matching.hired_kernel(u, effort, last, rate, p["cross_sector_search"], p["max_hire_probability"]))
+    hired = np.isin(np.arange(len(seekers)), matching.hired_kernel(u, effort, last, rate, p["cross_sector_search"],
+                                                                   matching.MAX_HIRE_PROBABILITY))
     chance, rate_ref = ref.hire_chances(e_ref, last, vacancies, p_ref)
     clear = np.abs(u - chance) > TIE
     bad |= clear & (hired != (u < chance))

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constants import RETIREMENT_AGE
 from ..state import Status
+from ..submodels.labour_market.life_course import (DISPLACED_RETIREMENT_AGE, EARLY_RETIREMENT_AGE, ENTRY_MAX_AGE,
+                                                   TRAINING_WINDOW_WEEKS)
+from ..submodels.labour_market.matching import MAX_HIRE_PROBABILITY
+from ..submodels.labour_market.rows import AGE_SEARCH_BANDS as AGE_BANDS
 
 E, U, T, R, INACTIVE = Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING, Status.RETIRED, Status.INACTIVE
-AGE_BANDS = np.array([0, 25, 45, 55, 60, 200], float)  # edges of the bands of search_by_age
 
 
 def search_effort(cols, rows, p, boost):
@@ -39,7 +43,7 @@ def hire_chances(effort, last, vacancies, p):
     M = np.minimum(vacancies, p["matching_efficiency"] * S ** a * vacancies ** (1 - a))  # hires by sector
     rate = np.divide(M, S, out=np.zeros(n_sec), where=S > 0)
     aimed = np.where(last >= 0, c * rate.sum() + (1 - c) * rate[np.maximum(last, 0)], rate.sum())
-    return np.minimum(effort * aimed, p["max_hire_probability"]), rate
+    return np.minimum(effort * aimed, MAX_HIRE_PROBABILITY), rate
 
 
 def hire_sectors(last, rate, c, u):
@@ -60,10 +64,10 @@ def week(cols, jobs, p, rng, *, week, life_course, period, boost=1.0):
         "retirement_rate_65", "retirement_rate_60", "displaced_retirement_rate", "leave_labour_force_rate",
         "enter_labour_force_rate")}
     jobless = (st == U) | (st == T)  # as the week starts
-    inactive = (st == INACTIVE) & (age < p["entry_max_age"])
+    inactive = (st == INACTIVE) & (age < ENTRY_MAX_AGE)
     retired = np.zeros(len(st), bool)
     if life_course:  # retirement
-        ra, early, disp = p["retirement_age"], p["early_retirement_age"], p["displaced_retirement_age"]
+        ra, early, disp = RETIREMENT_AGE, EARLY_RETIREMENT_AGE, DISPLACED_RETIREMENT_AGE
         outside = (st == E) & ~at_plant
         chance = np.zeros(len(st))  # of retiring this period
         chance[outside & (age >= ra)] = per_period["retirement_rate_65"]
@@ -84,7 +88,7 @@ def week(cols, jobs, p, rng, *, week, life_course, period, boost=1.0):
     cols["retrained"][done] = True
     seeking = jobless & (st == U) & ~done
     may_start = seeking & cols["ever_displaced"] & ~cols["retrained"] & (
-        week - cols["displaced_week"] < p["training_window_weeks"])
+        week - cols["displaced_week"] < TRAINING_WINDOW_WEEKS)
     start = may_start & (rng.random(len(st)) < p["displaced_training_rate"])
     st[start] = T
     cols["training_left"][start] = p["training_weeks"]

@@ -11,19 +11,34 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ...constants import RETIREMENT_AGE
 from ...jit import kernel
 from .. import employment_insurance as ei
 from .pools import leave_pool, rows_at_kernel
 from .rows import EMPLOYED, INACTIVE, RETIRED, TRAINING, UNEMPLOYED
 
+# Structural constants: institutional age bands and windows whose paired rates are the
+# calibrated parameters, and a bookkeeping rule; not assumptions a researcher varies.
+EARLY_RETIREMENT_AGE = 60.0  # years: early retirement from here (QPP early pension at 60)
+DISPLACED_RETIREMENT_AGE = 55.0  # years: displaced job seekers may retire from here (their rate is calibrated with it)
+ENTRY_MAX_AGE = 60.0  # years: persons outside the labour force start searching only below this age
+TRAINING_WINDOW_WEEKS = 52  # weeks after a layoff in which retraining may start (its rate is calibrated with it)
+PLANT_RESTAFF_AGES = (18.0, 60.0)  # years (from, below): inactive adults hired when the unemployed cannot fill
+#   the places of plant workers gone before their layoff wave
+
 
 class LifeCourseAges(NamedTuple):
     """The ages that put persons at risk of retiring or entering the labour force."""
 
-    retirement: float  # labour.retirement_age
-    early: float  # labour.early_retirement_age
-    displaced: float  # labour.displaced_retirement_age
-    entry_max: float  # labour.entry_max_age
+    retirement: float
+    early: float
+    displaced: float
+    entry_max: float
+
+    @classmethod
+    def of_rules(cls) -> LifeCourseAges:
+        """The ages of the structural constants."""
+        return cls(RETIREMENT_AGE, EARLY_RETIREMENT_AGE, DISPLACED_RETIREMENT_AGE, ENTRY_MAX_AGE)
 
 
 class LifeCourseGroups(NamedTuple):
@@ -170,7 +185,7 @@ def plant_staff_kernel(n, n_orgs, manuf, P, present):
 def staff_plants(market, rng: np.random.Generator) -> None:
     """Replace plant workers who died or moved away before their layoff wave: unemployed
     manufacturing workers first, then other job seekers, then inactive adults of
-    ``labour.plant_restaff_ages``."""
+    ``PLANT_RESTAFF_AGES``."""
     m, P, p = market.model, market.model.people, market.p
     n = P.n
     need = m.shocks.remaining
@@ -182,7 +197,7 @@ def staff_plants(market, rng: np.random.Generator) -> None:
     order = [rng.permutation(pool_manuf), rng.permutation(pool_other)]
     shortfall = sum(max(required - counts[row], 0) for row, required in need.items())
     if shortfall > len(pool_manuf) + len(pool_other):
-        lo, hi = p["plant_restaff_ages"]
+        lo, hi = PLANT_RESTAFF_AGES
         extra = np.flatnonzero((status == INACTIVE) & (P.age[:n] >= lo) & (P.age[:n] < hi))
         order.append(rng.permutation(extra))
     candidates = np.concatenate(order)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...constants import DEMOGRAPHY_PERIOD_WEEKS, HOURS_PER_WEEK
 from ...state import Status, tenure_years
 from ...streams import bernoulli
 from .. import employment_insurance as ei
+from . import life_course
 from .demand import LabourDemand, vacancies_of
 from .jobs import Hires, Pay, employ_kernel, employers_by_pull, first_job_since_layoff_kernel
 from .life_course import (LifeCourseAges, LifeCourseGroups, life_course_groups_kernel, retire_kernel,
@@ -16,6 +18,8 @@ from .matching import effort_of_kernel, match, searching_kernel
 from .pools import pools_after_week_kernel, refresh_pools_kernel, scan_pools_kernel
 from .rows import (AGE_SEARCH_BANDS, BLOCK, INACTIVE, NO_DRAWS, NO_ROWS, TRAINING, UNEMPLOYED, Jobless, KeptPools,
                    Persons, Pool, Search, SearchTerms)
+
+SEVERANCE_DEFAULT_WEEKS = 0  # weeks of severance for background separations (the timeline gives the plants')
 
 
 class LabourMarket:
@@ -33,8 +37,8 @@ class LabourMarket:
         self.pay = Pay(self.wages, np.array([lab["wage_loss_men"], lab["wage_loss_women"],
                                              lab["wage_loss_short_tenure"]], float),
                        float(lab["long_tenure_years"]), float(lab["minimum_wage"]))
-        self.ages = LifeCourseAges(float(lab["retirement_age"]), float(lab["early_retirement_age"]),
-                                   float(lab["displaced_retirement_age"]), float(lab["entry_max_age"]))
+        self.ages = LifeCourseAges.of_rules()
+        self.training_window = life_course.TRAINING_WINDOW_WEEKS
         P = model.people
         cap = len(P.status)
         self.pool = Pool(np.zeros(cap, np.bool_), np.zeros(cap // BLOCK + 1, np.int64), np.zeros(self.n_sec, np.int64))
@@ -51,7 +55,7 @@ class LabourMarket:
         self.employers = employers_by_pull(model.commute, model.population.employers_by_sector, model.orgs.municipality)
         self.hires = 0
         self.separations = 0
-        self.period = int(cfg["demography.period_weeks"])
+        self.period = DEMOGRAPHY_PERIOD_WEEKS
         # The pools as the last step left them, taken over by the next week's step (None:
         # found again by a scan of all rows).
         self._pools_kept: KeptPools | None = None
@@ -137,11 +141,10 @@ class LabourMarket:
         # Separations outside the plants (plants lose workers only in the timeline's
         # waves): drawn by position among those at work outside the plants, in row order.
         positions = bernoulli(rng, self._positions[:self.pool.held.sum()], p["separation_rate"])
-        claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"],
-                                 m.people.job_start.dtype)
+        claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, SEVERANCE_DEFAULT_WEEKS, m.people.job_start.dtype)
         separated = separate_kernel(positions, m.week, claim, P, self.pool)
         self.separations = len(separated)
-        seeking, recent = retraining_kernel(jobless, m.week, int(p["training_window_weeks"]), P)
+        seeking, recent = retraining_kernel(jobless, m.week, self.training_window, P)
         start = bernoulli(rng, recent, p["displaced_training_rate"])
         P.status[start] = TRAINING
         P.training_left[start] = int(p["training_weeks"])
@@ -185,7 +188,7 @@ class LabourMarket:
             bernoulli(rng, g.jobless_early, pr("retirement_rate_60")),
             bernoulli(rng, g.displaced_older, pr("displaced_retirement_rate")),
         ])
-        weekly_pension = float(self.model.config["strain.pension_share"]) * float(self.p["hours_per_week"])
+        weekly_pension = float(self.model.config["strain.pension_share"]) * HOURS_PER_WEEK
         retire_kernel(retire, self.model.week, weekly_pension, P, self.pool)
         return g.inactive
 
@@ -257,7 +260,7 @@ class LabourMarket:
             return NO_ROWS, NO_ROWS
         p, P = self.p, self.persons()
         ids, sector, first, n_first = match(rng, search, p["cross_sector_search"], p["matching_efficiency"],
-                                            p["matching_elasticity"], p["max_hire_probability"], P)
+                                            p["matching_elasticity"], P)
         if len(ids):
             self._employ(ids, sector, first, n_first, rng, P)
         self.hires = len(ids)

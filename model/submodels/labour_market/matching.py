@@ -9,7 +9,7 @@ The matching function, by sector s::
     S_s = c * sum_i e_i + (1 - c) * sum_{i: last_i = s} e_i     effort aimed at s
     M_s = min(V_s, mu * S_s**a * V_s**(1 - a))                  hires in s
     r_s = M_s / S_s                                             hires per unit of effort
-    P(i hired) = min(e_i * (c * sum_s r_s + (1 - c) * r_{last_i}), max_hire_probability)
+    P(i hired) = min(e_i * (c * sum_s r_s + (1 - c) * r_{last_i}), MAX_HIRE_PROBABILITY)
     P(i hired in s | hired) ~ (c + (1 - c) [s = last_i]) * r_s
 
 and no sector hires more than its whole vacancies: a random subset of its hires is kept.
@@ -21,6 +21,8 @@ import numpy as np
 
 from ...jit import kernel
 from .rows import TRAINING, UNEMPLOYED
+
+MAX_HIRE_PROBABILITY = 0.95  # a job seeker is hired in a week with at most this probability (a numerical cap)
 
 
 @kernel
@@ -257,14 +259,14 @@ def kept_hires_kernel(seekers, hired, sector, by_sector, over, P):
 
 
 def match(rng: np.random.Generator, search, cross_sector: float, efficiency: float, elasticity: float,
-          max_probability: float, P) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+          P) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """The hires of the week among ``search.seekers``, by the matching function: their
     rows (in order), sectors, which are displaced workers' first job since the layoff,
     and how many. The draws, in order: one uniform per seeker (hired or not), one per hire
     (the sector), then a shuffle of the hires of each sector short of vacancies."""
     rate = hire_rate(search.aimed, search.vacancies, efficiency, elasticity)
     hired = hired_kernel(rng.random(len(search.seekers)), search.effort, search.last, rate, cross_sector,
-                         max_probability)
+                         MAX_HIRE_PROBABILITY)
     sector, by_sector, over = hire_sector_kernel(rng.random(len(hired)), hired, search.last, rate, cross_sector,
                                                  search.vacancies)
     for start, end, _ in over.tolist():  # a random subset of each such sector's hires is kept
