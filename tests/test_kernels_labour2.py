@@ -285,9 +285,9 @@ def test_kept_pools_and_search_effort_equal_a_scan_every_week():
     find_pools, step = lab._pools, lab.step
     seen = {"kept": 0, "reused": 0}
 
-    def checked_pools(boost):
+    def checked_pools(boost, persons):
         kept = lab._pools_kept
-        out = find_pools(boost)
+        out = find_pools(boost, persons)
         jobless, aged = out
         n = P.n
         st = P.status[:n]

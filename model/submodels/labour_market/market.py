@@ -133,8 +133,8 @@ class LabourMarket:
         rng = m.streams["labour"]
         life_course = m.demography.period_ends(m.week)
         boost = self._transition_boost()
-        jobless, aged = self._pools(boost)
         P = self.persons()
+        jobless, aged = self._pools(boost, P)
         inactive = NO_ROWS
         if life_course:
             inactive = self._retire(rng, P, jobless)
@@ -164,7 +164,7 @@ class LabourMarket:
         searching = Jobless(rows, effort, kind)
         self.jobs = self._labour_demand()
         search = Search(seekers, seeker_effort, last, aimed, vacancies_of(self.jobs, self.pool.held))
-        ids, sector = self._match(rng, self.pool.held, search)
+        ids, sector = self._match(rng, self.pool.held, search, P)
         # The pools as this week leaves them, for the next.
         left = Jobless(*pools_after_week_kernel(ids, sector, searching, self.pool))
         self._pools_kept = KeptPools(m.week, m.people.n, left, boost)
@@ -209,7 +209,7 @@ class LabourMarket:
             return iv.params("recovery_committee")["transition_search_boost"]
         return 1.0
 
-    def _pools(self, boost: float) -> tuple[Jobless, bool]:
+    def _pools(self, boost: float, P: Persons) -> tuple[Jobless, bool]:
         """The jobless (searching or retraining, sorted) with the search effort and kind
         the last step found for them (effort NaN: to be found; all of it if the transition
         ``boost`` changed), and whether ages changed since (demography weeks); ``pool``
@@ -223,7 +223,6 @@ class LabourMarket:
             self.pool = Pool(np.concatenate([member, np.zeros(cap - len(member), np.bool_)]),
                              np.concatenate([blocks, np.zeros(cap // BLOCK + 1 - len(blocks), np.int64)]), held)
             self._positions = np.arange(cap)
-        P = self.persons()
         if kept is None or kept.week != m.week - 1:
             rows = scan_pools_kernel(people.n, P, self.pool)
             return Jobless(rows, np.full(len(rows), np.nan), np.zeros((len(rows), 2), np.int64)), False
@@ -246,19 +245,21 @@ class LabourMarket:
         return self.demand.jobs(m.date, sum(m.shocks.remaining.values()),
                                 m.interventions.extra_jobs(m.config["run.scale"]))  # recovery committee, CSSS 2011
 
-    def _match(self, rng: np.random.Generator, held: np.ndarray, search: Search | None = None):
+    def _match(self, rng: np.random.Generator, held: np.ndarray, search: Search | None = None,
+               P: Persons | None = None):
         """Hires this week (see :mod:`.matching`); ``held`` counts the jobs held outside
         the plants, by sector. ``search``: the week's seekers with their effort and the
         vacancies; by default every unemployed person, searching for ``self.jobs``.
         Returns the rows hired and their sectors."""
+        P = self.persons() if P is None else P
         if search is None:
             self._pools_kept = None  # statuses change outside the step: the pools are found again
-            search = self._search_of_the_unemployed(held)
+            search = self._search_of_the_unemployed(held, P)
         self.vacancies = search.vacancies
         self.hires = 0
         if not (search.vacancies > 0).any() or len(search.seekers) == 0:
             return NO_ROWS, NO_ROWS
-        p, P = self.p, self.persons()
+        p = self.p
         ids, sector, first, n_first = match(rng, search, p["cross_sector_search"], p["matching_efficiency"],
                                             p["matching_elasticity"], P)
         if len(ids):
@@ -266,10 +267,8 @@ class LabourMarket:
         self.hires = len(ids)
         return ids, sector
 
-    def _search_of_the_unemployed(self, held: np.ndarray) -> Search:
+    def _search_of_the_unemployed(self, held: np.ndarray, P: Persons) -> Search:
         """Every unemployed person searching for the jobs ``self.jobs`` not ``held``."""
-        P = self.model.people
-        seekers = np.flatnonzero(P.status[: P.n] == Status.UNEMPLOYED)
-        effort, last, aimed = effort_of_kernel(seekers, self.persons(), self.search_terms(self._transition_boost()),
-                                               self.n_sec)
+        seekers = np.flatnonzero(P.status[: self.model.people.n] == Status.UNEMPLOYED)
+        effort, last, aimed = effort_of_kernel(seekers, P, self.search_terms(self._transition_boost()), self.n_sec)
         return Search(seekers, effort, last, aimed, vacancies_of(self.jobs, held))
