@@ -89,7 +89,7 @@ def test_same_draws_give_the_reference_hires(model_after_layoffs):
 
 def transitions(before, after):
     """The counts of the week's transitions the fast path made, from the statuses."""
-    U, E, T, INACTIVE = Status.UNEMPLOYED, Status.EMPLOYED, Status.TRAINING, Status.INACTIVE
+    U, T, INACTIVE = Status.UNEMPLOYED, Status.TRAINING, Status.INACTIVE
     return dict(retired=int(((before != Status.RETIRED) & (after == Status.RETIRED)).sum()),
                 started_training=int(((before == U) & (after == T)).sum()),
                 left=int(((before == U) & (after == INACTIVE)).sum()),

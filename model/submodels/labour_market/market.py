@@ -126,9 +126,12 @@ class LabourMarket:
             staff_plants(self, m.streams["labour"])
 
     def _staff_plants(self, rng: np.random.Generator) -> None:
+        """Replace plant workers gone before their layoff wave (:func:`.life_course.staff_plants`)."""
         staff_plants(self, rng)
 
     def step(self) -> None:
+        """One week: retirement (every period), separations, retraining, leaving and
+        entering the labour force (every period), then matching; the draws in this order."""
         m, p = self.model, self.p
         rng = m.streams["labour"]
         life_course = m.demography.period_ends(m.week)
@@ -173,8 +176,9 @@ class LabourMarket:
 
     def _retire(self, rng: np.random.Generator, P: Persons, jobless: Jobless) -> np.ndarray:
         """Retirement (every period): at the retirement age, early from
-        ``early_retirement_age``, and displaced job seekers from
-        ``displaced_retirement_age``. Returns the inactive under the entry age."""
+        ``EARLY_RETIREMENT_AGE``, and displaced job seekers from
+        ``DISPLACED_RETIREMENT_AGE`` (:mod:`.life_course`). Returns the inactive under the
+        entry age."""
         n = self.model.people.n
         if self._group_rows.shape[1] < n:
             self._group_rows = np.empty((3, len(P.status)), np.int64)
