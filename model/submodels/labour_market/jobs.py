@@ -72,7 +72,7 @@ def employer_of(employers, block, u):
     block + u (as searchsorted, side="right"), searched within the block (the block's last
     key is block + 1, above unless the sum rounded up to it)."""
     keys = employers.keys
-    key = np.float64(block) + u
+    key = block + u
     lo, hi = employers.block_start[block], employers.block_start[block + 1]
     if keys[hi - 1] <= key:
         lo, hi = hi, len(keys)
@@ -104,7 +104,7 @@ def employ_kernel(hires, week, employers, pay, home_municipality, P):
             else:
                 g = 2
             low, high = pay.wage_loss[g, 0], pay.wage_loss[g, 1]
-            w = np.float64(P.displaced_wage[p]) * (1.0 - (low + (high - low) * hires.loss[j]))
+            w = P.displaced_wage[p] * (1.0 - (low + (high - low) * hires.loss[j]))
             j += 1
             P.reemployed_week[p] = week
         P.wage[p] = max(w, pay.minimum_wage)
