@@ -53,7 +53,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor
 from concurrent.futures import wait as cf_wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -338,110 +338,119 @@ def _worker_init() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-class InlineBackend:
-    """Runs in the calling process, one at a time (``--workers 1``)."""
+class InlineExecutor(Executor):
+    """A ``concurrent.futures`` executor that runs each call at once in the calling
+    process (``--workers 1``), so that a run sees the caller's process as it is."""
 
-    name = "inline"
-    slots = 1
-
-    def submit(self, fn, spec, key):
+    def submit(self, fn, /, *args, **kwargs) -> Future:
         fut: Future = Future()
         try:
-            fut.set_result(fn(spec))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            if isinstance(exc, KeyboardInterrupt):
-                raise
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller; Ctrl-C is not caught
             fut.set_exception(exc)
         return fut
 
-    def wait(self, futures):
-        return set(futures)
 
-    def close(self, abort: bool = False) -> None:
-        pass
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A local pool of worker processes: spawned, so nothing is shared by accident, and
+    each started by :func:`_worker_init`."""
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init)
 
 
-class PoolBackend:
-    """A local pool of worker processes (spawned, so nothing is shared by accident)."""
+class Engine:
+    """Where the runs go: a ``concurrent.futures`` executor (:class:`InlineExecutor`, a
+    :func:`process_pool` or a Dask client's executor) and what the sweep needs besides:
+    how many runs to keep in flight, a fresh pool when a worker process has died, and
+    the end of the workers when the runs in flight are abandoned."""
 
-    name = "processes"
-
-    def __init__(self, workers: int):
+    def __init__(self, name: str, start: Callable[[], Executor], slots: int, address: str | None = None,
+                 close: Callable[[], None] | None = None):
         import multiprocessing
 
-        self.workers = workers
-        self.slots = 2 * workers
-        self._ctx = multiprocessing.get_context("spawn")
-        self._start()
+        self.name, self.slots, self.address = name, slots, address
+        self._start, self._close = start, close
+        self._children_before = set(multiprocessing.active_children())
+        self.executor = start()
 
-    def _start(self) -> None:
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx, initializer=_worker_init)
-
-    def submit(self, fn, spec, key):
+    def submit(self, fn, spec: RunSpec) -> Future:
         try:
-            return self.pool.submit(fn, spec)
-        except BrokenProcessPool:  # a worker died since the last result: the runs in flight fail, go on with a fresh pool
-            self.close(abort=True)
-            self._start()
-            return self.pool.submit(fn, spec)
+            return self.executor.submit(fn, spec)
+        except BrokenProcessPool:  # a worker died since the last result: go on with a fresh pool
+            self.renew(self.executor)
+            return self.executor.submit(fn, spec)
 
-    def wait(self, futures):
-        done, _ = cf_wait(list(futures), return_when=FIRST_COMPLETED)
-        return done
-
-    def restart_if_broken(self) -> None:
-        if getattr(self.pool, "_broken", False):
-            self.close(abort=True)
-            self._start()
+    def renew(self, broken: Executor) -> None:
+        """Replace ``broken`` (a pool a worker of which died; its runs in flight all fail
+        with BrokenProcessPool) by a fresh one, unless that was done already."""
+        if broken is self.executor:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._start()
 
     def close(self, abort: bool = False) -> None:
+        """Shut the executor down; with ``abort``, without waiting for the runs in flight,
+        whose local worker processes are ended."""
+        import multiprocessing
+
         if abort:
-            procs = list(getattr(self.pool, "_processes", {}).values())
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            for p in procs:
-                if p.is_alive():
+            started = [p for p in multiprocessing.active_children() if p not in self._children_before]
+            if self.name == "dask":
+                self.executor.shutdown(wait=False)
+            else:
+                self.executor.shutdown(wait=False, cancel_futures=True)
+            if self.name == "processes":
+                for p in started:
                     p.terminate()
         else:
-            self.pool.shutdown(wait=True)
+            self.executor.shutdown(wait=True)
+        if self._close is not None:
+            self._close()
 
 
-class DaskBackend:
-    """A Dask cluster: ``scheduler`` is ``tcp://HOST:PORT`` or ``local`` (a LocalCluster of
-    ``workers`` single-threaded processes on this machine)."""
+def open_engine(workers: int, scheduler: str | None) -> Engine:
+    """The executor of ``--workers`` and ``--scheduler``: a Dask cluster at ``scheduler``
+    (``tcp://HOST:PORT``, or ``local``: a LocalCluster of ``workers`` single-threaded
+    processes on this machine), else a local pool of ``workers`` processes, or this
+    process alone for one worker."""
+    if scheduler == "local" or (not scheduler and workers > 1):
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")  # one core per worker process: no threaded numerical libraries
+    if scheduler:
+        return _dask_engine(scheduler, workers)
+    if workers <= 1:
+        return Engine("inline", InlineExecutor, slots=1)
+    return Engine("processes", lambda: process_pool(workers), slots=2 * workers)
 
-    name = "dask"
 
-    def __init__(self, scheduler: str, workers: int):
-        import logging
+def _dask_engine(scheduler: str, workers: int) -> Engine:
+    import logging
 
-        from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster
 
-        self.cluster = None
-        try:
-            if scheduler == "local":
-                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                            dashboard_address=None, silence_logs=logging.ERROR)
-                self.client = Client(self.cluster)
-            else:
-                self.client = Client(scheduler, timeout="5s")
-        except (OSError, TimeoutError) as exc:
-            raise ConfigError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc})") from None
-        self.address = self.client.scheduler.address
-        self.slots = max(2, 2 * sum(self.client.nthreads().values()))
+    cluster = None
+    try:
+        if scheduler == "local":
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+            client = Client(cluster)
+        else:
+            client = Client(scheduler, timeout="5s")
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise ConfigError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc})") from None
 
-    def submit(self, fn, spec, key):
-        return self.client.submit(fn, spec, key=key, pure=True)
+    def close() -> None:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
-    def wait(self, futures):
-        from distributed import wait
-
-        done, _ = wait(list(futures), return_when="FIRST_COMPLETED")
-        return done
-
-    def close(self, abort: bool = False) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+    # pure=False: every submission is a task of its own, so a retry runs again rather than
+    # returning the failed attempt's result (each run carries its own seed)
+    return Engine("dask", lambda: client.get_executor(pure=False), slots=max(2, 2 * sum(client.nthreads().values())),
+                  address=client.scheduler.address, close=close)
 
 
 def check_sweep_memory(specs: list[RunSpec], workers: int, scheduler: str | None) -> None:
@@ -466,17 +475,6 @@ def check_sweep_memory(specs: list[RunSpec], workers: int, scheduler: str | None
             need = check_memory(cfg, workers=1, municipalities=munis)  # raises when not even one run fits
             fit = max(1, int(available_memory()[0] // need))
             raise ConfigError(f"{exc}, or --workers {fit}") from None
-
-
-def make_backend(workers: int, scheduler: str | None):
-    if scheduler == "local" or (not scheduler and workers > 1):
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, "1")  # one core per worker process: no threaded numerical libraries
-    if scheduler:
-        return DaskBackend(scheduler, workers)
-    if workers <= 1:
-        return InlineBackend()
-    return PoolBackend(workers)
 
 
 class _Interrupt:
@@ -620,20 +618,20 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
     prepare_directory(out, plan, kind)
     specs = specs if specs is not None else plan.specs(replicates)
     check_sweep_memory(specs, workers, scheduler)  # a scale too large for the memory stops here, nothing written
-    backend = make_backend(workers, scheduler)  # a scheduler that cannot be reached stops here, nothing written
+    engine = open_engine(workers, scheduler)  # a scheduler that cannot be reached stops here, nothing written
     try:
         lock = claim_directory(out, plan, kind)  # a second writer stops here
     except BaseException:
-        backend.close()
+        engine.close()
         raise
     try:
-        return _run_locked(plan, out, specs, backend, retries=retries, workers=workers, scheduler=scheduler,
+        return _run_locked(plan, out, specs, engine, retries=retries, workers=workers, scheduler=scheduler,
                            progress=progress, kind=kind, runner=runner, extra_manifest=extra_manifest)
     finally:
         lock.release()
 
 
-def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], backend, *, retries: int, workers: int,
+def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], engine: Engine | None, *, retries: int, workers: int,
                 scheduler: str | None, progress: bool, kind: str, runner: Callable[[RunSpec], dict],
                 extra_manifest: dict | None) -> SweepResult:
     from tqdm import tqdm
@@ -650,7 +648,7 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], backend, *, re
         store = SweepStore(out, plan.chunk_runs)
         _write_design(out, specs)
     except BaseException:
-        backend.close()
+        engine.close()
         raise
     done_before = store.done_ids()
     todo = deque(s for s in specs if s.run_id not in done_before)
@@ -662,28 +660,29 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], backend, *, re
     bar = progress_bar(len(specs), kind, "run", enabled=progress, initial=skipped, dynamic_ncols=True)
     write_error: list[OSError] = []  # nothing more can be written: start no more runs
     try:
-        session["backend"] = backend.name
-        if isinstance(backend, DaskBackend):
-            session["scheduler_address"] = backend.address
+        session["backend"] = engine.name
+        if engine.address:
+            session["scheduler_address"] = engine.address
         attempts: dict[str, int] = {}
         inflight: dict = {}
         with _Interrupt(lambda msg: tqdm.write(msg, file=sys.stderr)) as intr:
             def fill() -> None:
-                while todo and len(inflight) < backend.slots and not intr.stop and not write_error:
+                while todo and len(inflight) < engine.slots and not intr.stop and not write_error:
                     spec = todo.popleft()
-                    n = attempts.get(spec.run_id, 0) + 1
-                    attempts[spec.run_id] = n
-                    inflight[backend.submit(runner, spec, f"cohesion-run-{spec.run_id}-{n}")] = spec
+                    attempts[spec.run_id] = attempts.get(spec.run_id, 0) + 1
+                    fut = engine.submit(runner, spec)
+                    inflight[fut] = (spec, engine.executor)
 
             fill()
             while inflight:
-                for fut in backend.wait(inflight):
-                    spec = inflight.pop(fut)
+                done, _ = cf_wait(list(inflight), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    spec, executor = inflight.pop(fut)
                     try:
                         result = fut.result()
                     except BrokenProcessPool as exc:  # a worker process died: every run in flight is lost
                         result = failed_result(spec, RuntimeError(f"a worker process died ({exc})"))
-                        backend.restart_if_broken()
+                        engine.renew(executor)
                     except Exception as exc:  # noqa: BLE001 - a worker lost, a transfer failed
                         result = failed_result(spec, exc)
                     del fut
@@ -712,16 +711,16 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], backend, *, re
                 fill()
             interrupted = intr.stop and bool(todo)
     except KeyboardInterrupt:
-        if backend is not None:
-            backend.close(abort=True)
-            backend = None
+        if engine is not None:
+            engine.close(abort=True)
+            engine = None
         store.flush()
         _finish(out, store, specs, manifest, session, t0, executed, "aborted")
         raise
     finally:
         bar.close()
-        if backend is not None:
-            backend.close()
+        if engine is not None:
+            engine.close()
     if write_error:  # the disk is full: what is stored is kept, the same command continues
         try:
             store.flush()

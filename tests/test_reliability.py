@@ -378,14 +378,14 @@ def test_a_changed_model_or_configuration_is_kept_apart_or_refused(tmp_path, con
 # -- 8. pool workers die with their parent --------------------------------------------------------
 def test_pool_workers_die_when_their_parent_is_killed(tmp_path):
     script = textwrap.dedent("""
-        import sys, time
-        from experiments.sweep import PoolBackend
-        pool = PoolBackend(2)
-        futures = [pool.pool.submit(time.sleep, 120) for _ in range(2)]
-        while len(pool.pool._processes) < 2:
+        import multiprocessing, sys, time
+        from experiments.sweep import process_pool
+        pool = process_pool(2)
+        futures = [pool.submit(time.sleep, 120) for _ in range(2)]
+        while len(multiprocessing.active_children()) < 2:
             time.sleep(0.1)
         time.sleep(1.0)  # the initializers have run
-        print(" ".join(str(p) for p in pool.pool._processes), flush=True)
+        print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
         time.sleep(300)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT,

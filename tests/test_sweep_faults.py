@@ -109,23 +109,20 @@ def test_a_broken_pool_at_submission_is_replaced(monkeypatch):
     """A worker can die between two results: submitting to the broken pool starts a fresh one."""
     from concurrent.futures.process import BrokenProcessPool
 
-    backend = sweep_module.PoolBackend(1)
+    engine = sweep_module.open_engine(2, None)
     try:
-        calls = []
-        real = backend.pool.submit
+        first_pool = engine.executor
 
-        def broken_once(fn, *args):
-            if not calls:
-                calls.append(1)
-                raise BrokenProcessPool("a child process terminated abruptly")
-            return real(fn, *args)
+        def broken(fn, *args):
+            raise BrokenProcessPool("a child process terminated abruptly")
 
-        first_pool = backend.pool
-        monkeypatch.setattr(first_pool, "submit", broken_once)
-        fut = backend.submit(abs, -3, "key")
-        assert backend.pool is not first_pool and fut.result(timeout=120) == 3
+        monkeypatch.setattr(first_pool, "submit", broken)
+        fut = engine.submit(abs, -3)
+        assert engine.executor is not first_pool and fut.result(timeout=120) == 3
+        engine.renew(first_pool)  # a late failure of a run of the old pool leaves the fresh one alone
+        assert engine.executor.submit(abs, -4).result(timeout=120) == 4
     finally:
-        backend.close()
+        engine.close()
 
 
 # -- a run that raises, every time --------------------------------------------------------------
