@@ -366,6 +366,11 @@ class SweepPlan:
         return out
 
 
+def _is_range(item: dict) -> bool:
+    """A sweep range ``{ min, max }``: a value of [parameters], not a table of names."""
+    return bool(item) and set(item) <= {"min", "max"}
+
+
 def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
     """A sweep file (or an empty plan) with the command line's non-None values on top."""
     plan = SweepPlan()
@@ -390,8 +395,8 @@ def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
             raise schema_error(exc, str(path), SweepFile, {"sweep": SweepSection}) from None
         for key, value in sweep.items():
             setattr(plan, key, value)
-        plan.parameters = _flatten(tree.get("parameters", {}), str(path), leaf_tables=True)
-        plan.fixed = _flatten(tree.get("overrides", {}), str(path))
+        plan.parameters = flatten(tree.get("parameters", {}), str(path), leaf=_is_range)
+        plan.fixed = flatten(tree.get("overrides", {}), str(path))
         if "design" not in sweep:
             plan.design = "factorial" if plan.parameters else "none"
     for key, value in cli.items():
@@ -405,20 +410,3 @@ def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
         plan.scale = float(plan.scale)
     plan.validate()
     return plan
-
-
-def _flatten(tree: dict, origin: str, leaf_tables: bool = False) -> dict[str, Any]:
-    """Dotted names of a sweep file's table (``model.config.flatten``: a name given twice
-    is refused); with ``leaf_tables``, a ``{ min, max }`` range is a value."""
-    return flatten(tree, origin, leaf=(lambda item: bool(item) and set(item) <= {"min", "max"}) if leaf_tables else None)
-
-
-def design_size(plan: SweepPlan) -> int:
-    n = len(plan.points())
-    return n * len(plan.scenarios) * plan.replicates
-
-
-def isclose_params(a: dict, b: dict) -> bool:
-    return a.keys() == b.keys() and all(
-        math.isclose(float(a[k]), float(b[k]), rel_tol=1e-12) if isinstance(a[k], (int, float)) else a[k] == b[k]
-        for k in a)
