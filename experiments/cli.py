@@ -180,15 +180,25 @@ def _check_engine(workers, scheduler) -> int:
     return _cores() if workers is None else workers
 
 
-def _fixed_overrides(config_file) -> dict:
-    """The overrides of a ``--config`` file, checked and reported under the file's own name."""
+def _apply_config(plan, config_file) -> None:
+    """Add the overrides of a ``--config`` file to every run of ``plan``, checked and
+    reported under the file's own name."""
     if config_file is None:
-        return {}
+        return
     from model.config import flatten, load_base, read_toml
 
     tree = read_toml(config_file)
     load_base().with_overrides(tree, str(config_file))
-    return flatten(tree, str(config_file))
+    plan.fixed = {**plan.fixed, **flatten(tree, str(config_file))}
+    plan.validate()
+
+
+def _check_stage_sizes(plan, stages: dict[str, int]) -> None:
+    """The size of each stage (design: samples) of an analysis, before its first run."""
+    for design, samples in stages.items():
+        stage = copy.copy(plan)
+        stage.design, stage.samples = design, samples
+        stage.check_size()
 
 
 def _finish_message(kind: str, res, out) -> int:
@@ -234,9 +244,7 @@ def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, s
     workers = _check_engine(workers, scheduler)
     plan = load_plan(sweep_file, scenarios=scenarios, replicates=replicates, seed=seed, scale=scale, start=start,
                      end=end)
-    if config_file is not None:
-        plan.fixed = {**plan.fixed, **_fixed_overrides(config_file)}
-        plan.validate()
+    _apply_config(plan, config_file)
     out = out or Path("results") / "sweeps" / f"{plan.name}-{plan.hash()[:8]}"
     _check_writable(out)
     _compile_notice(quiet)
@@ -348,9 +356,7 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
             raise ConfigError(f"--outcomes: unknown outcome {o!r}; known: {', '.join(SUMMARY_BY_NAME)}")
     plan = load_plan(None, scenarios=names, seed=seed, scale=scale if scale is not None else 1.0, start=start,
                      end=end, design="none", replicates=replicates or min_replicates, name="compare")
-    if config_file is not None:
-        plan.fixed = _fixed_overrides(config_file)
-        plan.validate()
+    _apply_config(plan, config_file)
     plan.check_size(replicates or max_replicates)
     opts = CompareOptions(baseline=baseline, replicates=replicates, min_replicates=min_replicates,
                           max_replicates=max_replicates, outcomes=chosen,
@@ -416,14 +422,9 @@ def sensitivity_command(spec_file, outcomes, methods, trajectories, levels, sobo
                                       "mean_distress_mean", "share_high_distress_mean", "cohesion_index_mean"))
     plan = load_plan(spec_file, replicates=replicates, seed=seed, scale=scale, start=start, end=end,
                      design="lhs", samples=2)
-    if config_file is not None:
-        plan.fixed = {**plan.fixed, **_fixed_overrides(config_file)}
-        plan.validate()
-    for design, samples in (("morris", trajectories), ("sobol", sobol_samples)):
-        if methods in ("both", design):  # each stage's size, before the first run
-            stage = copy.copy(plan)
-            stage.design, stage.samples = design, samples
-            stage.check_size()
+    _apply_config(plan, config_file)
+    _check_stage_sizes(plan, {d: n for d, n in (("morris", trajectories), ("sobol", sobol_samples))
+                              if methods in ("both", d)})
     out = out or Path("results") / f"sensitivity-{plan.hash()[:8]}"
     _check_writable(out)
     res = run_sensitivity(plan, out, chosen, trajectories=trajectories, levels=levels, sobol_samples=sobol_samples,
@@ -480,11 +481,7 @@ def robustness_command(spec_file, outcomes, methods, trajectories, levels, sobol
     plan = load_plan(spec_file, replicates=replicates, seed=seed, scale=scale, start=start, end=end,
                      design="morris", samples=trajectories, levels=levels)
     check_plan(plan, chosen)
-    for design, samples in (("morris", plan.samples), ("sobol", sobol_samples)):
-        if methods == "both" or design == "morris":  # each stage's size, before the first run
-            stage = copy.copy(plan)
-            stage.design, stage.samples = design, samples
-            stage.check_size()
+    _check_stage_sizes(plan, {"morris": plan.samples, **({"sobol": sobol_samples} if methods == "both" else {})})
     out = out or Path("results") / f"robustness-{plan.hash()[:8]}"
     _check_writable(out)
     res = run_robustness(plan, out, chosen, trajectories=plan.samples, levels=plan.levels,
@@ -537,9 +534,7 @@ def calibrate_command(targets_file, scenario, replicates, seed, scale, start, en
     load_targets(targets_file)  # a bad targets file stops here
     plan = load_plan(None, scenarios=[scenario], replicates=replicates, seed=seed, scale=scale, start=start, end=end,
                      design="none", name="calibration")
-    if config_file is not None:
-        plan.fixed = _fixed_overrides(config_file)
-        plan.validate()
+    _apply_config(plan, config_file)
     abc_plan = None
     if abc_file is not None:
         abc_plan = load_plan(abc_file)

@@ -36,7 +36,7 @@ from model.config import ConfigError
 
 from . import figures, provenance
 from .design import SweepPlan
-from .sweep import run_sweep
+from .sweep import SweepResult, run_sweep
 
 
 def point_means(runs: pd.DataFrame, outcome: str, n_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -119,6 +119,19 @@ def select(morris_table: pd.DataFrame, threshold: float, top: int) -> list[str]:
     return chosen
 
 
+def run_stage(plan: SweepPlan, out: Path, kind: str, stage: str, engine: dict,
+              **changes) -> tuple[SweepPlan, SweepResult]:
+    """One stage of an analysis: ``plan`` with ``changes`` (its design, samples,
+    parameters...), named ``<name>-<stage>``, run into ``out/<stage>`` as a sweep of kind
+    ``<kind>-<stage>``; the stage's plan and the sweep's result."""
+    staged = copy.deepcopy(plan)
+    for name, value in changes.items():
+        setattr(staged, name, value)
+    staged.name = f"{plan.name}-{stage}"
+    staged.validate()
+    return staged, run_sweep(staged, out / stage, kind=f"{kind}-{stage}", **engine)
+
+
 def run_sensitivity(plan: SweepPlan, out: Path, outcomes: list[str], *, trajectories: int = 10, levels: int = 4,
                     sobol_samples: int = 64, top: int = 6, threshold: float = 0.1,
                     sobol_parameters: list[str] | None = None, methods: str = "both", workers: int = 1,
@@ -134,10 +147,8 @@ def run_sensitivity(plan: SweepPlan, out: Path, outcomes: list[str], *, trajecto
     tables, noise_rows, skipped, info = [], [], {}, {}
     morris_table = pd.DataFrame()
     if methods in ("both", "morris"):
-        pm = copy.deepcopy(plan)
-        pm.design, pm.samples, pm.levels, pm.name = "morris", trajectories, levels, f"{plan.name}-morris"
-        pm.validate()
-        res = run_sweep(pm, out / "morris", kind="sensitivity-morris", **engine)
+        pm, res = run_stage(plan, out, "sensitivity", "morris", engine, design="morris", samples=trajectories,
+                            levels=levels)
         if res.interrupted:
             return {"interrupted": True, "result": res}
         morris_table, skipped["morris"] = analyse_morris(pm, res.runs, outcomes)
@@ -148,12 +159,8 @@ def run_sensitivity(plan: SweepPlan, out: Path, outcomes: list[str], *, trajecto
                           "failed": res.failed}
     if methods in ("both", "sobol"):
         chosen = sobol_parameters or (select(morris_table, threshold, top) if len(morris_table) else list(plan.parameters))
-        ps = copy.deepcopy(plan)
-        ps.design, ps.samples, ps.name = "sobol", sobol_samples, f"{plan.name}-sobol"
-        ps.parameters = {k: v for k, v in plan.parameters.items() if k in chosen}
-        ps.second_order = False
-        ps.validate()
-        res = run_sweep(ps, out / "sobol", kind="sensitivity-sobol", **engine)
+        ps, res = run_stage(plan, out, "sensitivity", "sobol", engine, design="sobol", samples=sobol_samples,
+                            second_order=False, parameters={k: v for k, v in plan.parameters.items() if k in chosen})
         if res.interrupted:
             return {"interrupted": True, "result": res}
         sob, skipped["sobol"] = analyse_sobol(ps, res.runs, outcomes)
