@@ -72,6 +72,7 @@ from . import provenance
 from .design import RunSpec, SweepPlan, model_version
 from .outcomes import (Probes, calibration_measures, model_cohort_outcomes, municipal_table, panel_measures,
                        summarize)
+from .storage import atomic
 
 SWEEP_SCHEMA = "1.0"
 ID_COLUMNS = ["run_id", "point", "scenario", "replicate", "seed"]
@@ -149,24 +150,14 @@ def failed_result(spec: RunSpec, exc: BaseException) -> dict:
 
 # -- the directory ---------------------------------------------------------------------
 def _atomic_parquet(df: pd.DataFrame | pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
-    try:
+    with atomic(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:  # a full disk, a quota: no half-written file is left behind
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 class SweepStore:
