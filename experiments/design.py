@@ -78,7 +78,6 @@ class SweepSection(Strict):
     samples: StrictInt | None = None
     levels: StrictInt | None = None
     second_order: StrictBool | None = None
-    chunk_runs: StrictInt | None = None
 
 
 class SweepFile(Strict):
@@ -176,19 +175,18 @@ class SweepPlan:
     parameters: dict[str, Any] = field(default_factory=dict)
     fixed: dict[str, Any] = field(default_factory=dict)
     description: str = ""
-    chunk_runs: int = 50
     source: str = "command line"
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("name", "design", "scenarios", "replicates", "seed", "scale", "start",
                                                "end", "samples", "levels", "second_order", "parameters", "fixed",
-                                               "description", "chunk_runs", "source")}
+                                               "description", "source")}
 
     def hash(self) -> str:
         """The plan's identity: its design, and the model version and resolved
         configuration of each scenario it runs (more replicates extend the same sweep)."""
         d = self.to_dict()
-        for key in ("source", "chunk_runs", "replicates"):
+        for key in ("source", "replicates"):
             d.pop(key)
         d["model_version"] = model_version()
         d["configs"] = self.config_hashes()
@@ -249,7 +247,7 @@ class SweepPlan:
         if len(set(self.scenarios)) != len(self.scenarios):
             raise ConfigError(f"{where}: a scenario is listed twice")
         for name, value, low in (("replicates", self.replicates, 1), ("samples", self.samples, 1),
-                                 ("levels", self.levels, 2), ("chunk_runs", self.chunk_runs, 1)):
+                                 ("levels", self.levels, 2)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"{where}: {name} must be a whole number >= {low}, got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:

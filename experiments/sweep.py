@@ -7,11 +7,9 @@ A sweep directory holds::
     design.parquet          every planned run in design order (run id, point, scenario,
                             replicate, seed, parameters)
     runs.parquet            one row per finished run (done or failed), in design order
-    timeseries/part-*.parquet   weekly time series, one row per run and week
-    municipal/part-*.parquet    yearly figures by municipality, one row per run, year
-                                and municipality
-    runs/part-*.parquet     the records runs.parquet is assembled from
-    pending/                runs finished since the last chunk was written
+    runs/<run id>.json      the record of each finished run, which runs.parquet gathers
+    timeseries/<run id>.parquet   its weekly time series, one row per week
+    municipal/<run id>.parquet    its yearly figures, one row per year and municipality
 
 Only one process writes to a sweep directory at a time: it holds an exclusive lock
 (``flock``) on the directory's ``.lock`` file for as long as it runs, which the operating
@@ -21,14 +19,13 @@ one line. The directory is created and locked, then ``manifest.json`` is written
 holds either nothing but the lock file, which counts as empty, or a manifest, and the
 same command continues it.
 
-Each finished run is written at once and atomically to ``pending/`` (its time series
-first, then its record, which marks it complete). Every ``chunk_runs`` runs the pending
-runs are moved into numbered chunks: the time-series and municipal chunks first, the
-records' chunk last; a chunk of time series without its records chunk (a crash in
-between) is deleted on the next start, and a run already in a chunk is dropped from the
-next one, so no run is ever stored twice. A rerun reads the
-records, skips every run that is done, and runs the rest (including failed ones). The
-parent process holds only run ids and counts, so its memory does not grow with the sweep.
+Each finished run is written at once, each file atomically (a temporary file renamed
+into place): its time series and municipal table first, then its record, which marks it
+complete. Every file is named by the run id, so no run is ever stored twice; the tables
+of a run without a done record (a crash in between) are deleted on the next start. A
+rerun reads the records, skips every run that is done, and runs the rest (including
+failed ones). The parent process holds only run ids and their status, so its memory does
+not grow with the sweep. ``pyarrow.dataset`` reads the tables of many runs as one.
 
 A run that raises, whose worker process or Dask worker dies, or that cannot be written (a
 full disk: nothing of it is left) is recorded with ``status = "failed"`` and its ``error``;
@@ -74,7 +71,7 @@ from .outcomes import (Probes, calibration_measures, model_cohort_outcomes, muni
                        summarize)
 from .storage import atomic
 
-SWEEP_SCHEMA = "1.0"
+SWEEP_SCHEMA = "2.0"
 ID_COLUMNS = ["run_id", "point", "scenario", "replicate", "seed"]
 VOLATILE_COLUMNS = ["wall_seconds", "host", "attempts", "finished_utc"]  # differ between identical runs
 
@@ -161,128 +158,53 @@ def _atomic_text(path: Path, text: str) -> None:
 
 
 class SweepStore:
-    """The files of a sweep directory (see the module docstring)."""
+    """The files of a sweep directory (see the module docstring): a record and tables per run."""
 
-    def __init__(self, root: Path, chunk_runs: int = 50):
+    def __init__(self, root: Path):
         self.root = Path(root)
-        self.chunk_runs = chunk_runs
         self.runs_dir = self.root / "runs"
-        self.ts_dir = self.root / "timeseries"
-        self.mun_dir = self.root / "municipal"
-        self.pending = self.root / "pending"
-        for d in (self.runs_dir, self.ts_dir, self.mun_dir, self.pending):
+        self.tables = {"timeseries": self.root / "timeseries", "municipal": self.root / "municipal"}
+        for d in (self.runs_dir, *self.tables.values()):
             d.mkdir(parents=True, exist_ok=True)
-        self.status: dict[str, str] = {}  # run id -> status of its latest record
-        self.committed: set[str] = set()  # run ids done in a records chunk
-        self.n_pending = 0
-        self._recover()
-
-    def _parts(self, d: Path) -> dict[int, Path]:
-        return {int(p.stem.split("-")[1]): p for p in d.glob("part-*.parquet")}
-
-    def _recover(self) -> None:
         for p in self.root.rglob(".*.tmp"):
             p.unlink(missing_ok=True)
-        committed = self._parts(self.runs_dir)
-        for d in (self.ts_dir, self.mun_dir):  # chunks whose records chunk was never written
-            for i, p in self._parts(d).items():
-                if i not in committed:
+        self.status: dict[str, str] = {}  # run id -> status of its record
+        for rec in self._read_records():
+            self.status[rec["run_id"]] = rec["status"]
+        for d in self.tables.values():  # tables of a run whose done record was never written
+            for p in d.glob("*.parquet"):
+                if self.status.get(p.stem) != "done":
                     p.unlink()
-        for p in sorted(committed.values()):
-            t = pq.read_table(p, columns=["run_id", "status"]).to_pydict()
-            for rid, st in zip(t["run_id"], t["status"]):
-                self._note(rid, st)
-                if st == "done":
-                    self.committed.add(rid)
-        for p in sorted(self.pending.glob("*.json")):
-            rec = json.loads(p.read_text(encoding="utf-8"))
-            rid = rec["run_id"]
-            if self.status.get(rid) == "done":  # already in a chunk: a crash before the clean-up
-                self._remove_pending(rid)
-            else:
-                self._note(rid, rec["status"])
-                self.n_pending += 1
-        for p in self.pending.glob("*.parquet"):  # data without a record: the run was not finished
-            if not (self.pending / f"{p.name.split('.')[0]}.json").exists():
-                p.unlink()
 
-    def _note(self, rid: str, status: str) -> None:
-        if self.status.get(rid) != "done":
-            self.status[rid] = status
+    def _read_records(self) -> list[dict]:
+        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.runs_dir.glob("*.json"))]
 
     def done_ids(self) -> set[str]:
         return {rid for rid, st in self.status.items() if st == "done"}
 
-    def _remove_pending(self, rid: str) -> None:
-        for suffix in (".json", ".ts.parquet", ".mun.parquet"):
-            (self.pending / f"{rid}{suffix}").unlink(missing_ok=True)
-
     def write_run(self, result: dict) -> None:
-        """Write one finished run atomically (its data first, its record last)."""
+        """Write one finished run (its tables first, its record last), unless it is done
+        already. When it cannot be written (a full disk), nothing of it is left but an
+        earlier failed record."""
         rec = result["record"]
         rid = rec["run_id"]
         if self.status.get(rid) == "done":
             return
-        earlier = (self.pending / f"{rid}.json").exists()  # an earlier failed attempt not yet chunked
         try:
-            if result["timeseries"] is not None:
-                _atomic_parquet(result["timeseries"], self.pending / f"{rid}.ts.parquet")
-            if result["municipal"] is not None:
-                _atomic_parquet(result["municipal"], self.pending / f"{rid}.mun.parquet")
-            _atomic_text(self.pending / f"{rid}.json", json.dumps(rec, default=_json_default))
-        except OSError:  # a full disk: the run is not stored (an earlier failed record stays)
-            for suffix in (".ts.parquet", ".mun.parquet"):
-                (self.pending / f"{rid}{suffix}").unlink(missing_ok=True)
+            for kind, d in self.tables.items():
+                if result[kind] is not None:
+                    _atomic_parquet(result[kind], d / f"{rid}.parquet")
+            _atomic_text(self.runs_dir / f"{rid}.json", json.dumps(rec, default=_json_default))
+        except OSError:
+            for d in self.tables.values():
+                (d / f"{rid}.parquet").unlink(missing_ok=True)
             raise
         self.status[rid] = rec["status"]
-        self.n_pending += not earlier
-        if self.n_pending >= self.chunk_runs:
-            try:
-                self.flush()
-            except OSError:  # a full disk: the runs stay in pending/ and go into a later chunk
-                pass
-
-    def flush(self) -> None:
-        """Move the pending runs into the next numbered chunk."""
-        records = sorted(self.pending.glob("*.json"))
-        recs = []
-        for p in records:
-            rec = json.loads(p.read_text(encoding="utf-8"))
-            if rec["run_id"] in self.committed:  # stored already: never a second copy
-                self._remove_pending(rec["run_id"])
-            else:
-                recs.append(rec)
-        if not recs:
-            self.n_pending = 0
-            return
-        index = max(self._parts(self.runs_dir), default=-1) + 1
-        name = f"part-{index:05d}.parquet"
-        for kind, d in (("ts", self.ts_dir), ("mun", self.mun_dir)):
-            frames = [pq.read_table(self.pending / f"{r['run_id']}.{kind}.parquet") for r in recs
-                      if (self.pending / f"{r['run_id']}.{kind}.parquet").exists()]
-            if frames:
-                _atomic_parquet(pa.concat_tables(frames, promote_options="default"), d / name)
-        _atomic_parquet(records_frame(recs), self.runs_dir / name)  # the commit point of the chunk
-        for r in recs:
-            if r["status"] == "done":
-                self.committed.add(r["run_id"])
-            self._remove_pending(r["run_id"])
-        self.n_pending = 0
 
     def records(self) -> pd.DataFrame:
-        """Every stored record, the latest per run id (a done record wins over a failed one)."""
-        frames = [pd.read_parquet(p) for _, p in sorted(self._parts(self.runs_dir).items())]
-        pend = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.pending.glob("*.json"))]
-        if pend:
-            frames.append(records_frame(pend))
-        frames = [f for f in frames if len(f)]
-        if not frames:
-            return pd.DataFrame(columns=ID_COLUMNS + ["status", "error"])
-        df = pd.concat(frames, ignore_index=True)
-        df["_done"] = df["status"].eq("done")
-        df["_order"] = np.arange(len(df))
-        df = df.sort_values(["_done", "_order"]).drop_duplicates("run_id", keep="last")
-        return df.drop(columns=["_done", "_order"])
+        """Every stored record, one per run id."""
+        recs = self._read_records()
+        return records_frame(recs) if recs else pd.DataFrame(columns=ID_COLUMNS + ["status", "error"])
 
 
 def _json_default(o):
@@ -636,7 +558,7 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], engine: Engine
     manifest["status"] = "running"
     try:
         provenance.write_manifest(out, manifest)  # first, so that the directory is always a sweep's
-        store = SweepStore(out, plan.chunk_runs)
+        store = SweepStore(out)
         _write_design(out, specs)
     except BaseException:
         engine.close()
@@ -705,7 +627,6 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], engine: Engine
         if engine is not None:
             engine.close(abort=True)
             engine = None
-        store.flush()
         _finish(out, store, specs, manifest, session, t0, executed, "aborted")
         raise
     finally:
@@ -714,12 +635,10 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], engine: Engine
             engine.close()
     if write_error:  # the disk is full: what is stored is kept, the same command continues
         try:
-            store.flush()
             _finish(out, store, specs, manifest, session, t0, executed, "aborted")
         except OSError:
             pass
         raise write_error[0]
-    store.flush()
     runs = _finish(out, store, specs, manifest, session, t0, executed, "interrupted" if interrupted else None)
     n_done = int((runs["status"] == "done").sum()) if len(runs) else 0
     return SweepResult(out, len(specs), skipped, executed, n_done, len(runs) - n_done, interrupted, runs)
@@ -793,21 +712,19 @@ def read_runs(out: Path) -> pd.DataFrame:
 
 def read_table(out: Path, kind: str = "timeseries", columns: Iterable[str] | None = None,
                run_ids: Iterable[str] | None = None) -> pd.DataFrame:
-    """The chunks of ``timeseries`` or ``municipal``, restricted to ``run_ids`` (default: the
-    runs of runs.parquet) and to ``columns`` (plus ``run_id``)."""
+    """The ``timeseries`` or ``municipal`` tables of ``run_ids`` (default: the runs done in
+    runs.parquet) as one table, restricted to ``columns`` (plus ``run_id``)."""
     import pyarrow.dataset as ds
 
     out = Path(out)
-    files = sorted((out / kind).glob("part-*.parquet"))
     if run_ids is None:
         run_ids = read_runs(out).query("status == 'done'")["run_id"].tolist()
-    run_ids = list(run_ids)
-    if not files or not run_ids:
+    files = [str(f) for f in (out / kind / f"{rid}.parquet" for rid in dict.fromkeys(run_ids)) if f.is_file()]
+    if not files:
         return pd.DataFrame(columns=["run_id", *(columns or [])])
-    dataset = ds.dataset([str(f) for f in files], format="parquet")
+    dataset = ds.dataset(files, format="parquet")
     cols = None
     if columns is not None:
         names = set(dataset.schema.names)
         cols = ["run_id"] + [c for c in columns if c in names and c != "run_id"]
-    table = dataset.to_table(columns=cols, filter=ds.field("run_id").isin(run_ids))
-    return table.to_pandas()
+    return dataset.to_table(columns=cols).to_pandas()

@@ -62,7 +62,7 @@ def test_files(comparison):
         assert (out / name).is_file(), name
     assert not list((out / "figures").glob("forest_cohens_d*")) and not list((out / "figures").glob("forest_vd_a*"))
     assert list((out / "figures").glob("map_*.png"))
-    assert list((out / "timeseries").glob("part-*.parquet"))
+    assert list((out / "timeseries").glob("*.parquet"))
 
 
 def test_common_random_numbers(comparison):
