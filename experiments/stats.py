@@ -20,7 +20,7 @@ Conventions (``a`` is the reference, usually the baseline; ``b`` the scenario):
   (``scipy.stats.wilcoxon``, zero differences dropped); 1 when every difference is 0.
   ``min_wilcoxon_p(n)`` is the smallest two-sided p it can give with ``n`` pairs and no
   ties, ``2 / 2**n``: 0.25 with 3 pairs, 0.031 with 6. ``holm`` adjusts a family of
-  p-values (Holm 1979).
+  p-values (Holm 1979, with statsmodels).
 
 Every function ignores pairs with a missing value and returns NaN when nothing is left.
 """
@@ -99,18 +99,15 @@ def pairs_needed(alpha: float = 0.05, family: int = 1) -> int:
 
 
 def holm(pvalues) -> np.ndarray:
-    """Holm-adjusted p-values of a family (NaN entries left out of the family)."""
+    """Holm-adjusted p-values of a family (statsmodels' ``multipletests``; NaN entries left
+    out of the family)."""
+    from statsmodels.stats.multitest import multipletests
+
     p = np.asarray(pvalues, float)
     out = np.full(p.shape, np.nan)
-    idx = np.flatnonzero(~np.isnan(p))
-    m = len(idx)
-    if not m:
-        return out
-    order = idx[np.argsort(p[idx], kind="stable")]
-    running = 0.0
-    for k, i in enumerate(order):
-        running = max(running, min(1.0, (m - k) * p[i]))
-        out[i] = running
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
     return out
 
 
