@@ -58,13 +58,17 @@ IN_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 OUT_DIR = click.Path(file_okay=False, path_type=Path)
 
 
-def _formats(text: str | None) -> tuple[str, ...]:
+def _formats(ctx, param, text: str | None) -> tuple[str, ...]:
+    """The figure formats of ``--format`` (default png)."""
     from .display import FormatError, parse_formats
 
     try:
         return parse_formats(text)
     except FormatError as exc:
         raise ConfigError(str(exc)) from None
+
+
+format_option = click.option("--format", "formats", metavar="png,pdf,svg", callback=_formats, help=FORMAT_HELP)
 
 
 def _compile_notice(quiet: bool = False) -> None:
@@ -96,7 +100,7 @@ def cli(debug: bool = False) -> None:
 @click.option("--out", type=OUT_DIR,
               help="Output directory (must not exist or be empty); default results/<scenario>-<timestamp>/.")
 @click.option("--no-figure", is_flag=True, help="Do not draw the unemployment and job-loss figure.")
-@click.option("--format", "formats", metavar="png,pdf,svg", help=FORMAT_HELP)
+@format_option
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, formats, quiet) -> None:
     """Run one scenario week by week and write a run directory: manifest.json,
@@ -109,7 +113,6 @@ def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, 
     from .progress import bar as progress_bar
     from .runner import default_out_dir, run_to_directory
 
-    formats = _formats(formats)
     out = out or default_out_dir(scenario)
     _check_writable(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -223,7 +226,7 @@ def _finish_message(kind: str, res, out) -> int:
 @click.option("--out", type=OUT_DIR,
               help="Sweep directory (default results/sweeps/<file name>-<plan hash>/); rerunning into it "
                    "continues the sweep.")
-@click.option("--format", "formats", metavar="png,pdf,svg", help=FORMAT_HELP)
+@format_option
 @engine_options
 def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, start, end, out, formats, workers,
                   scheduler, retries, quiet):
@@ -240,7 +243,6 @@ def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, s
     from .sweep import run_sweep
     from .sweep_report import write_sweep_report
 
-    formats = _formats(formats)
     workers = _check_engine(workers, scheduler)
     plan = load_plan(sweep_file, scenarios=scenarios, replicates=replicates, seed=seed, scale=scale, start=start,
                      end=end)
@@ -318,7 +320,7 @@ def _run_years(plan) -> tuple[int, int]:
                                  "outcomes; see docs/outputs.md).")
 @click.option("--map-years", help="Comma-separated years of the maps by municipality (default 2004,2006,2009,2016).")
 @click.option("--bootstrap", "n_boot", type=click.IntRange(min=100), default=2000, show_default=True, help="Bootstrap resamples.")
-@click.option("--format", "formats", metavar="png,pdf,svg", help=FORMAT_HELP)
+@format_option
 @click.option("--out", type=OUT_DIR,
               help="Output directory (default results/compare-<plan hash>/); rerunning into it reuses finished runs.")
 @engine_options
@@ -337,9 +339,8 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
 
     from .compare import CompareOptions, run_comparison
     from .design import load_plan
-    from .outcomes import KEY_OUTCOMES, SUMMARY_BY_NAME
+    from .outcomes import KEY_OUTCOMES
 
-    formats = _formats(formats)
     workers = _check_engine(workers, scheduler)
     names = [x.strip() for x in scenarios.split(",") if x.strip()] if scenarios else scenario_names()
     if baseline not in names:
@@ -350,10 +351,7 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
                           f"{', '.join(scenario_names())}")
     if max_replicates < min_replicates:
         raise ConfigError(f"--max-replicates must be >= --min-replicates ({min_replicates}), got {max_replicates}")
-    chosen = [x.strip() for x in outcomes.split(",") if x.strip()] if outcomes else list(KEY_OUTCOMES)
-    for o in chosen:
-        if o not in SUMMARY_BY_NAME:
-            raise ConfigError(f"--outcomes: unknown outcome {o!r}; known: {', '.join(SUMMARY_BY_NAME)}")
+    chosen = _outcome_list(outcomes, KEY_OUTCOMES, calibration=False)
     plan = load_plan(None, scenarios=names, seed=seed, scale=scale if scale is not None else 1.0, start=start,
                      end=end, design="none", replicates=replicates or min_replicates, name="compare")
     _apply_config(plan, config_file)
@@ -374,14 +372,16 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
     return code
 
 
-def _outcome_list(text: str | None, default) -> list[str]:
+def _outcome_list(text: str | None, default, calibration: bool = True, more=()) -> list[str]:
+    """The outcomes of ``--outcomes`` (default ``default``), each a summary outcome, a
+    calibration measure (``cal_*``, with ``calibration``) or one of ``more``."""
     from .outcomes import CALIBRATION_MEASURES, SUMMARY_BY_NAME
 
     chosen = [x.strip() for x in text.split(",") if x.strip()] if text else list(default)
-    known = list(SUMMARY_BY_NAME) + [f"cal_{m}" for m in CALIBRATION_MEASURES]
+    known = list(SUMMARY_BY_NAME) + ([f"cal_{m}" for m in CALIBRATION_MEASURES] if calibration else [])
     for o in chosen:
-        if o not in known:
-            raise ConfigError(f"--outcomes: unknown outcome {o!r}; known: {', '.join(known)}")
+        if o not in known and o not in more:
+            raise ConfigError(f"--outcomes: unknown outcome {o!r}; known: {', '.join([*known, *more])}")
     return chosen
 
 
@@ -473,11 +473,7 @@ def robustness_command(spec_file, outcomes, methods, trajectories, levels, sobol
     from .robustness import ROBUSTNESS_OUTCOMES, LATE_OUTCOMES, check_plan, run_robustness
 
     workers = _check_engine(workers, scheduler)
-    if outcomes:
-        chosen = [x.strip() for x in outcomes.split(",") if x.strip()]
-        _outcome_list(",".join(o for o in chosen if o not in LATE_OUTCOMES) or None, [])
-    else:
-        chosen = list(ROBUSTNESS_OUTCOMES)
+    chosen = _outcome_list(outcomes, ROBUSTNESS_OUTCOMES, more=LATE_OUTCOMES)
     plan = load_plan(spec_file, replicates=replicates, seed=seed, scale=scale, start=start, end=end,
                      design="morris", samples=trajectories, levels=levels)
     check_plan(plan, chosen)
