@@ -561,7 +561,7 @@ def power_text(t: dict) -> str:
             f"so the smallest attainable adjusted p is {t['min_p_holm']:.3g}. ")
     if t["can_reject"]:
         return text + "A change of any size can be called clear only when its adjusted p is below 0.05."
-    text += (f"No change can be called clear with this many replicates, however large"
+    text += ("No change can be called clear with this many replicates, however large"
              + (" (even unadjusted, the test cannot reach 0.05)" if p >= ALPHA else "")
              + f": that needs at least {t['pairs_needed']} pairs. The differences and intervals describe these runs; "
              "they are not tests.")

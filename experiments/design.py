@@ -78,7 +78,6 @@ class SweepSection(Strict):
     samples: StrictInt | None = None
     levels: StrictInt | None = None
     second_order: StrictBool | None = None
-    chunk_runs: StrictInt | None = None
 
 
 class SweepFile(Strict):
@@ -176,19 +175,18 @@ class SweepPlan:
     parameters: dict[str, Any] = field(default_factory=dict)
     fixed: dict[str, Any] = field(default_factory=dict)
     description: str = ""
-    chunk_runs: int = 50
     source: str = "command line"
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("name", "design", "scenarios", "replicates", "seed", "scale", "start",
                                                "end", "samples", "levels", "second_order", "parameters", "fixed",
-                                               "description", "chunk_runs", "source")}
+                                               "description", "source")}
 
     def hash(self) -> str:
         """The plan's identity: its design, and the model version and resolved
         configuration of each scenario it runs (more replicates extend the same sweep)."""
         d = self.to_dict()
-        for key in ("source", "chunk_runs", "replicates"):
+        for key in ("source", "replicates"):
             d.pop(key)
         d["model_version"] = model_version()
         d["configs"] = self.config_hashes()
@@ -249,7 +247,7 @@ class SweepPlan:
         if len(set(self.scenarios)) != len(self.scenarios):
             raise ConfigError(f"{where}: a scenario is listed twice")
         for name, value, low in (("replicates", self.replicates, 1), ("samples", self.samples, 1),
-                                 ("levels", self.levels, 2), ("chunk_runs", self.chunk_runs, 1)):
+                                 ("levels", self.levels, 2)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"{where}: {name} must be a whole number >= {low}, got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -366,6 +364,11 @@ class SweepPlan:
         return out
 
 
+def _is_range(item: dict) -> bool:
+    """A sweep range ``{ min, max }``: a value of [parameters], not a table of names."""
+    return bool(item) and set(item) <= {"min", "max"}
+
+
 def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
     """A sweep file (or an empty plan) with the command line's non-None values on top."""
     plan = SweepPlan()
@@ -390,8 +393,8 @@ def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
             raise schema_error(exc, str(path), SweepFile, {"sweep": SweepSection}) from None
         for key, value in sweep.items():
             setattr(plan, key, value)
-        plan.parameters = _flatten(tree.get("parameters", {}), str(path), leaf_tables=True)
-        plan.fixed = _flatten(tree.get("overrides", {}), str(path))
+        plan.parameters = flatten(tree.get("parameters", {}), str(path), leaf=_is_range)
+        plan.fixed = flatten(tree.get("overrides", {}), str(path))
         if "design" not in sweep:
             plan.design = "factorial" if plan.parameters else "none"
     for key, value in cli.items():
@@ -405,20 +408,3 @@ def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
         plan.scale = float(plan.scale)
     plan.validate()
     return plan
-
-
-def _flatten(tree: dict, origin: str, leaf_tables: bool = False) -> dict[str, Any]:
-    """Dotted names of a sweep file's table (``model.config.flatten``: a name given twice
-    is refused); with ``leaf_tables``, a ``{ min, max }`` range is a value."""
-    return flatten(tree, origin, leaf=(lambda item: bool(item) and set(item) <= {"min", "max"}) if leaf_tables else None)
-
-
-def design_size(plan: SweepPlan) -> int:
-    n = len(plan.points())
-    return n * len(plan.scenarios) * plan.replicates
-
-
-def isclose_params(a: dict, b: dict) -> bool:
-    return a.keys() == b.keys() and all(
-        math.isclose(float(a[k]), float(b[k]), rel_tol=1e-12) if isinstance(a[k], (int, float)) else a[k] == b[k]
-        for k in a)

@@ -94,16 +94,15 @@ def _intervention_rows(periods: dict[str, list], scenarios: list[str], baseline:
     names = list(dict.fromkeys(n for s in scenarios for n, _, _ in periods.get(s, [])))
     for name in names:
         having = [(s, a, b) for s in scenarios for n, a, b in periods.get(s, []) if n == name]
+        label = display.intervention_name(name)
         if name in base or name in display.BACKGROUND:
-            label = display.BACKGROUND.get(name, display.intervention_name(name)) + " (background)"
             differ = [(s, a, b) for s, a, b in having if s != baseline and (a, b) != base.get(name)]
             if name in base:
-                a, b = base[name]
-                background.append((display.BACKGROUND.get(name, display.intervention_name(name)), a, b, bool(differ)))
+                background.append((label, *base[name], bool(differ)))
             if differ:
-                rows.append((label, differ))
+                rows.append((f"{label} (background)", differ))
             continue
-        rows.append((display.intervention_name(name), having))
+        rows.append((label, having))
     return rows, background
 
 

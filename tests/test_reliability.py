@@ -10,7 +10,6 @@ written. The faults (defects 1, 2, 8, 9, 11, 12) have tests of their own below.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import signal
@@ -314,22 +313,26 @@ def test_two_concurrent_sweeps_store_every_run_once(tmp_path):
     assert ts["run_id"].nunique() == 8 and not ts.duplicated(["run_id", "week"]).any()
 
 
-def test_flush_never_stores_a_run_twice(tmp_path):
-    plan = small_plan()
-    spec = plan.specs()[0]
-    store = SweepStore(tmp_path, chunk_runs=10)
+def test_a_run_written_twice_is_stored_once(tmp_path):
+    spec = small_plan().specs()[0]
+    SweepStore(tmp_path).write_run(quick_runner(spec))
+    store = SweepStore(tmp_path)
+    store.status.clear()  # as if a stale view, or a second writer: the run is written again
     store.write_run(quick_runner(spec))
-    store.flush()
-    # the same run again, as a second writer would have left it in pending/
-    (tmp_path / "pending" / f"{spec.run_id}.json").write_text(json.dumps(quick_runner(spec)["record"]))
-    quick_runner(spec)["timeseries"].to_parquet(tmp_path / "pending" / f"{spec.run_id}.ts.parquet")
-    SweepStore(tmp_path, chunk_runs=10).flush()
-    store = SweepStore(tmp_path, chunk_runs=10)
-    store.status.clear()  # as if a stale view: flush must still drop the duplicate
-    (tmp_path / "pending" / f"{spec.run_id}.json").write_text(json.dumps(quick_runner(spec)["record"]))
-    store.flush()
-    assert len(pd.read_parquet(tmp_path / "runs")) == 1
+    store = SweepStore(tmp_path)
+    assert len(store.records()) == 1 and store.done_ids() == {spec.run_id}
     assert len(pd.read_parquet(tmp_path / "timeseries")) == 3
+
+
+def test_the_tables_of_a_run_without_its_record_are_deleted_on_the_next_start(tmp_path):
+    """A crash between a run's tables and its record: the run is not stored, and is run again."""
+    done, torn = small_plan().specs()[:2]
+    store = SweepStore(tmp_path)
+    store.write_run(quick_runner(done))
+    quick_runner(torn)["timeseries"].to_parquet(tmp_path / "timeseries" / f"{torn.run_id}.parquet")
+    store = SweepStore(tmp_path)
+    assert store.done_ids() == {done.run_id}
+    assert [p.stem for p in (tmp_path / "timeseries").iterdir()] == [done.run_id]
 
 
 @pytest.mark.parametrize("leftovers", [[], [".lock"], [".lock", ".manifest.json.1234.tmp"]])
@@ -378,14 +381,14 @@ def test_a_changed_model_or_configuration_is_kept_apart_or_refused(tmp_path, con
 # -- 8. pool workers die with their parent --------------------------------------------------------
 def test_pool_workers_die_when_their_parent_is_killed(tmp_path):
     script = textwrap.dedent("""
-        import sys, time
-        from experiments.sweep import PoolBackend
-        pool = PoolBackend(2)
-        futures = [pool.pool.submit(time.sleep, 120) for _ in range(2)]
-        while len(pool.pool._processes) < 2:
+        import multiprocessing, sys, time
+        from experiments.sweep import process_pool
+        pool = process_pool(2)
+        futures = [pool.submit(time.sleep, 120) for _ in range(2)]
+        while len(multiprocessing.active_children()) < 2:
             time.sleep(0.1)
         time.sleep(1.0)  # the initializers have run
-        print(" ".join(str(p) for p in pool.pool._processes), flush=True)
+        print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
         time.sleep(300)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT,
