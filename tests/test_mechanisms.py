@@ -186,8 +186,9 @@ def test_distress_grows_with_the_spell_over_the_configured_weeks(weeks):
 
 
 @pytest.mark.parametrize("cut", [0.01, 0.1])
-def test_a_negligible_state_goes_back_to_the_trait_and_out_of_the_update(cut):
-    m = small(overrides={"distress.negligible_state": cut, "distress.household_spillover": 0.0})
+def test_a_negligible_state_goes_back_to_the_trait_and_out_of_the_update(cut, monkeypatch):
+    monkeypatch.setattr("model.submodels.distress.NEGLIGIBLE_STATE", cut)
+    m = small(overrides={"distress.household_spillover": 0.0})
     P = m.people
     x = int(m.adults[(P.status[m.adults] == Status.EMPLOYED) & ~P.ever_displaced[m.adults]][0])
     P.support_week[x], P.service[x] = -10_000, -1
