@@ -2,7 +2,7 @@
 
 Adults are in *user mode* (clients of services) or *engagement mode* (citizens who act:
 they take part in community activities or have helped someone in the last
-``cohesion.helped_window_weeks`` weeks, ``engaged``). Every ``demography.period_weeks`` weeks:
+``cohesion.helped_window_weeks`` weeks, ``engaged``). Every ``DEMOGRAPHY_PERIOD_WEEKS`` weeks:
 
 - participation: a non-participant starts with a probability set so that, without
   shocks, a share ``cohesion.participation_share`` of adults participate; it is raised by
@@ -65,64 +65,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..constants import DEMOGRAPHY_PERIOD_WEEKS, WORKING_AGE
 from ..jit import kernel
 from ..state import Status, arrived_members
 
 UNEMPLOYED, TRAINING, EMPLOYED, INACTIVE = Status.UNEMPLOYED, Status.TRAINING, Status.EMPLOYED, Status.INACTIVE
-
-
-class EntryParams(NamedTuple):
-    """What decides, at entry, who is marginalized and who participates."""
-
-    working_age: float  # ``demography.working_age``
-    marginalized_share: float
-    jobless_weight: float  # ``marginalized_weights[0]``: inactive or unemployed
-    alone_weight: float  # ``marginalized_weights[1]``: arrived as a one-person household
-    participation_share: float
-    marginalized_reach: float
-
-
-class Entrants(NamedTuple):
-    """Per-person arrays read at entry (``household_arrived`` is by household) and the
-    mark written."""
-
-    age: np.ndarray
-    status: np.ndarray
-    household: np.ndarray
-    household_arrived: np.ndarray
-    marginalized: np.ndarray
-
-
-@kernel
-def _marginalized_kernel(ids, u, p, P):
-    """Which of ``ids`` are marginalized (``EntryParams`` ``p``, ``Entrants`` ``P``): ``u``
-    below ``marginalized_share`` times the person's weight over the adults' mean weight
-    (at most 1). Adults weigh 1, ``jobless_weight`` times that if inactive or unemployed,
-    ``alone_weight`` times that if they arrived as a one-person household; children 0."""
-    n = len(ids)
-    w = np.zeros(n)
-    total = 0.0  # summed in the order of ids
-    n_adults = 0
-    for j in range(n):
-        i = ids[j]
-        if P.age[i] >= p.working_age:
-            st = P.status[i]
-            w[j] = (p.jobless_weight if st == INACTIVE or st == UNEMPLOYED else 1.0) * (
-                p.alone_weight if P.household_arrived[P.household[i]] == 1 else 1.0)
-            total += w[j]
-            n_adults += 1
-    mean_w = total / n_adults if n_adults else 1.0
-    for j in range(n):
-        P.marginalized[ids[j]] = u[j] < min(p.marginalized_share * w[j] / mean_w, 1.0)
-
-
-@kernel
-def _participation_kernel(ids, u, p, marginalized, participates):
-    """Whether new persons ``ids`` participate: ``u`` below ``participation_share``, times
-    ``marginalized_reach`` for the marginalized."""
-    for j in range(len(ids)):
-        i = ids[j]
-        participates[i] = u[j] < p.participation_share * (p.marginalized_reach if marginalized[i] else 1.0)
 
 
 # Exposure to job loss, for stopping participation (``stop`` table) and belonging (``target``).
@@ -141,85 +88,13 @@ def belonging_targets(p: dict) -> np.ndarray:
     return np.clip(t, 0.0, 1.0)
 
 
-class Tables(NamedTuple):
-    """Probabilities over a period and belonging targets (``Belonging._tables``,
-    ``belonging_targets``)."""
-
-    start: np.ndarray  # [marginalized, helped lately, reached]
-    stop: np.ndarray  # [exposure]
-    target: np.ndarray  # [participates, helped lately, high distress, marginalized, displacement]
-
-
-class Rules(NamedTuple):
-    week: int
-    helped_window_weeks: float  # helped lately: week - helped_week < this
-    high_threshold: np.float32  # high distress: distress >= this (both float32, as model.need)
-    keep: float  # share of the distance to the target belonging keeps over a period
-
-
-class People(NamedTuple):
-    """The per-person arrays of the period; ``participates`` and ``belonging`` are
-    written."""
-
-    status: np.ndarray
-    ever_displaced: np.ndarray
-    distress: np.ndarray
-    helped_week: np.ndarray
-    marginalized: np.ndarray
-    household: np.ndarray
-    participates: np.ndarray
-    belonging: np.ndarray
-
-
-@kernel
-def _period_kernel(ids, u, reached, household_hit, tables, rules, P):
-    """One period of participation and belonging for adults ``ids`` (``Belonging.step``;
-    ``Tables`` ``tables``, ``Rules`` ``rules``, ``People`` ``P``): a participant stops at
-    ``u < stop[exposure]``, a non-participant starts at ``u < start[marginalized, helped
-    lately, reached]``, then belonging keeps a share ``keep`` of its distance to
-    ``target[participates, helped, high distress, marginalized, displacement]``. Return
-    how many participate, how many are engaged (participating or helped lately) and the
-    sum of their belonging."""
-    start, stop, target = tables.start, tables.stop, tables.target
-    n_part = n_engaged = 0
-    total = 0.0
-    for j in range(len(ids)):
-        i = ids[j]
-        st = P.status[i]
-        jobless = st == UNEMPLOYED or st == TRAINING
-        disp = 2 if jobless else (1 if P.ever_displaced[i] and st == EMPLOYED else 0)
-        high = P.distress[i] >= rules.high_threshold
-        if disp == 2 or high:
-            exposure = JOBLESS
-        elif disp == 1:
-            exposure = SCARRED
-        elif household_hit[P.household[i]]:
-            exposure = HOUSEHOLD
-        else:
-            exposure = NONE
-        marg = 1 if P.marginalized[i] else 0
-        helped = 1 if rules.week - P.helped_week[i] < rules.helped_window_weeks else 0
-        if P.participates[i]:
-            part = not (u[j] < stop[exposure])
-        else:
-            part = u[j] < start[marg, helped, 1 if reached[j] else 0]
-        P.participates[i] = part
-        t = target[1 if part else 0, helped, 1 if high else 0, marg, disp]
-        b = t + (P.belonging[i] - t) * rules.keep
-        P.belonging[i] = b
-        total += b
-        n_part += part
-        n_engaged += part or helped == 1
-    return n_part, n_engaged, total
-
-
 class Belonging:
     def __init__(self, model):
         self.model = model
         self.p = model.config.section("cohesion")
-        self.period = int(model.config["demography.period_weeks"])
+        self.period = DEMOGRAPHY_PERIOD_WEEKS
         self.threshold = model.config["distress.high_threshold"]
-        self.adult_age = model.config["demography.working_age"]
+        self.adult_age = WORKING_AGE
         share = self.p["participation_share"]
         exit_w = self.p["participation_exit_rate"]
         self.start_w = exit_w * share / max(1.0 - share, 1e-9)
@@ -337,3 +212,130 @@ class Belonging:
         tot = np.bincount(slot[ok], weights=P.belonging[members[ok]], minlength=len(households))
         cnt = np.bincount(slot[ok], minlength=len(households))
         return np.where(cnt > 0, tot / np.maximum(cnt, 1), self.p["belonging_initial"])
+
+
+# -- the fast path: named structures and compiled kernels -----------------------------
+class EntryParams(NamedTuple):
+    """What decides, at entry, who is marginalized and who participates."""
+
+    working_age: float  # ``WORKING_AGE``
+    marginalized_share: float
+    jobless_weight: float  # ``marginalized_weights[0]``: inactive or unemployed
+    alone_weight: float  # ``marginalized_weights[1]``: arrived as a one-person household
+    participation_share: float
+    marginalized_reach: float
+
+
+class Entrants(NamedTuple):
+    """Per-person arrays read at entry (``household_arrived`` is by household) and the
+    mark written."""
+
+    age: np.ndarray
+    status: np.ndarray
+    household: np.ndarray
+    household_arrived: np.ndarray
+    marginalized: np.ndarray
+
+
+@kernel
+def _marginalized_kernel(ids, u, p, P):
+    """Which of ``ids`` are marginalized (``EntryParams`` ``p``, ``Entrants`` ``P``): ``u``
+    below ``marginalized_share`` times the person's weight over the adults' mean weight
+    (at most 1). Adults weigh 1, ``jobless_weight`` times that if inactive or unemployed,
+    ``alone_weight`` times that if they arrived as a one-person household; children 0."""
+    n = len(ids)
+    w = np.zeros(n)
+    total = 0.0  # summed in the order of ids
+    n_adults = 0
+    for j in range(n):
+        i = ids[j]
+        if P.age[i] >= p.working_age:
+            st = P.status[i]
+            w[j] = (p.jobless_weight if st == INACTIVE or st == UNEMPLOYED else 1.0) * (
+                p.alone_weight if P.household_arrived[P.household[i]] == 1 else 1.0)
+            total += w[j]
+            n_adults += 1
+    mean_w = total / n_adults if n_adults else 1.0
+    for j in range(n):
+        P.marginalized[ids[j]] = u[j] < min(p.marginalized_share * w[j] / mean_w, 1.0)
+
+
+@kernel
+def _participation_kernel(ids, u, p, marginalized, participates):
+    """Whether new persons ``ids`` participate: ``u`` below ``participation_share``, times
+    ``marginalized_reach`` for the marginalized."""
+    for j in range(len(ids)):
+        i = ids[j]
+        participates[i] = u[j] < p.participation_share * (p.marginalized_reach if marginalized[i] else 1.0)
+
+
+class Tables(NamedTuple):
+    """Probabilities over a period and belonging targets (``Belonging._tables``,
+    ``belonging_targets``)."""
+
+    start: np.ndarray  # [marginalized, helped lately, reached]
+    stop: np.ndarray  # [exposure]
+    target: np.ndarray  # [participates, helped lately, high distress, marginalized, displacement]
+
+
+class Rules(NamedTuple):
+    week: int
+    helped_window_weeks: float  # helped lately: week - helped_week < this
+    high_threshold: np.float32  # high distress: distress >= this (both float32, as model.need)
+    keep: float  # share of the distance to the target belonging keeps over a period
+
+
+class People(NamedTuple):
+    """The per-person arrays of the period; ``participates`` and ``belonging`` are
+    written."""
+
+    status: np.ndarray
+    ever_displaced: np.ndarray
+    distress: np.ndarray
+    helped_week: np.ndarray
+    marginalized: np.ndarray
+    household: np.ndarray
+    participates: np.ndarray
+    belonging: np.ndarray
+
+
+@kernel
+def _period_kernel(ids, u, reached, household_hit, tables, rules, P):
+    """One period of participation and belonging for adults ``ids`` (``Belonging.step``;
+    ``Tables`` ``tables``, ``Rules`` ``rules``, ``People`` ``P``): a participant stops at
+    ``u < stop[exposure]``, a non-participant starts at ``u < start[marginalized, helped
+    lately, reached]``, then belonging keeps a share ``keep`` of its distance to
+    ``target[participates, helped, high distress, marginalized, displacement]``. Return
+    how many participate, how many are engaged (participating or helped lately) and the
+    sum of their belonging."""
+    start, stop, target = tables.start, tables.stop, tables.target
+    n_part = n_engaged = 0
+    total = 0.0
+    for j in range(len(ids)):
+        i = ids[j]
+        st = P.status[i]
+        jobless = st == UNEMPLOYED or st == TRAINING
+        disp = 2 if jobless else (1 if P.ever_displaced[i] and st == EMPLOYED else 0)
+        high = P.distress[i] >= rules.high_threshold
+        if disp == 2 or high:
+            exposure = JOBLESS
+        elif disp == 1:
+            exposure = SCARRED
+        elif household_hit[P.household[i]]:
+            exposure = HOUSEHOLD
+        else:
+            exposure = NONE
+        marg = 1 if P.marginalized[i] else 0
+        helped = 1 if rules.week - P.helped_week[i] < rules.helped_window_weeks else 0
+        if P.participates[i]:
+            part = not (u[j] < stop[exposure])
+        else:
+            part = u[j] < start[marg, helped, 1 if reached[j] else 0]
+        P.participates[i] = part
+        t = target[1 if part else 0, helped, 1 if high else 0, marg, disp]
+        b = t + (P.belonging[i] - t) * rules.keep
+        P.belonging[i] = b
+        total += b
+        n_part += part
+        n_engaged += part or helped == 1
+    return n_part, n_engaged, total

@@ -1,11 +1,11 @@
 """Distress: psychological distress of adults, in SD units of a distress scale.
 
 A person's distress is a stable trait (individual differences, mean 0 and SD
-``distress.trait_sd`` among employed adults) plus a state that follows the person's
+``TRAIT_SD`` = 1 among employed adults: the definition of the unit) plus a state that follows the person's
 circumstances and the help they receive. Each week the state moves a share
 ``distress.adjust_rate`` of the way to its current level::
 
-    stressors = g * b * (job_loss * jobless + duration * min(weeks without a job / duration_weeks, 1)
+    stressors = g * b * (job_loss * jobless + duration * min(weeks without a job / DURATION_WEEKS, 1)
                          + ei_exhausted * exhausted + wage_loss * share of wage lost on re-employment)
                 + strain * household under strain
                 + household_spillover * mean stressed state of the other members of the household
@@ -24,9 +24,9 @@ trait, so they help people whose high distress is chronic as well as those whose
 distress comes from job loss (programmes for the unemployed reduce distress by
 d = 0.35, Paul & Moser 2009). The state is negative while relief outweighs the
 stressors. ``distress = trait + state``; ``distress.high_threshold`` marks high distress.
-A state within ``NEGLIGIBLE_STATE`` (0.01 SD) of zero is set to zero.
+A state within ``NEGLIGIBLE_STATE`` of zero is set to zero (a numerical tolerance).
 
-Only adults (age at least ``demography.working_age``) are scored. Each week the submodel
+Only adults (age at least ``model.constants.WORKING_AGE``) are scored. Each week the submodel
 updates only those whose state is not zero or who have a current stressor or relief
 (without a job, in a strained household, a displaced worker back in a job, living with
 someone stressed, in a formal service, or feeling informal support); everyone else's
@@ -48,11 +48,62 @@ from ..state import Status
 
 BLUE_COLLAR = ("manufacturing", "construction", "primary")
 EMPLOYED, UNEMPLOYED, TRAINING = Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING
-# A state closer to zero than this (SD units) is set to zero: a numerical cut-off that ends
-# the weekly update of a person whose stressors and relief have gone, not a behaviour.
-NEGLIGIBLE_STATE = 0.01
+TRAIT_SD = 1.0  # SD of the trait among employed adults: the unit of distress
+DURATION_WEEKS = 52.0  # the duration effect grows linearly to distress.duration over this many weeks (a year)
+NEGLIGIBLE_STATE = 0.01  # SD: a smaller state is set to zero and leaves the weekly update (a tolerance)
 
 
+class Distress:
+    def __init__(self, model):
+        self.model = model
+        self.p = model.config.section("distress")
+        self.memory = int(model.config["support.memory_weeks"])
+        self.blue = np.zeros(len(model.sectors) + 1, bool)
+        for name in BLUE_COLLAR:
+            if name in model.sectors:
+                self.blue[model.sectors.index(name)] = True
+        self.service_effect = np.asarray(model.config["services.effect"], np.float64)
+        self.active = np.zeros(0, np.int64)  # the adults updated last week
+        self._work = Work(np.zeros(0, bool), np.zeros(0, np.int8), np.zeros(0), np.zeros(0, np.int32))
+
+    @property
+    def params(self) -> Params:
+        """The parameters in force (read from ``self.p`` when asked: a few microseconds, and
+        a parameter changed during a run takes effect at the next step)."""
+        return params_of(self.p, self.memory, self.service_effect, self.blue)
+
+    def init_people(self, ids: np.ndarray, rng: np.random.Generator) -> None:
+        P = self.model.people
+        P.distress_trait[ids] = rng.normal(0.0, TRAIT_SD, len(ids))
+        P.distress_state[ids] = 0.0
+        P.distress[ids] = P.distress_trait[ids]
+
+    def gain(self, ids: np.ndarray) -> np.ndarray:
+        """Multiplier of the job-loss effects: larger for men and blue-collar workers."""
+        P = self.model.people
+        return _gains(np.asarray(ids, np.int64), P.female, P.sector, self.params)
+
+    def step(self, jobless: np.ndarray, strained_households: np.ndarray) -> None:
+        """One week of distress: each adult's state moves a share ``adjust_rate`` towards
+        the level set by their stressors (job loss, its duration, EI exhaustion, a lower
+        wage on re-employment, household strain, stressed housemates) less the relief of
+        informal support and formal services (see the module docstring).
+
+        Only adults whose state is not zero or who have a stressor or relief are updated
+        (everyone else's level and state are zero); the adults are ``model.adults``, which
+        the model refreshes whenever ages or presence change (only in demography weeks)."""
+        m, P, H = self.model, self.model.people, self.model.households
+        work = self._work
+        if len(work.person_mark) < P.n or len(work.household_flag) < H.n:
+            self._work = work = Work(np.zeros(len(P.present), bool), np.zeros(len(H.present), np.int8),
+                                     np.zeros(len(H.present)), np.zeros(len(H.present), np.int32))
+        relieved = np.concatenate([m.services.served_rows, m.support.recently_supported()]).astype(np.int64)
+        week = Week(m.week, self.active, np.asarray(jobless, np.int64), m.shocks.displaced, relieved,
+                    np.asarray(strained_households, np.int64), m.adults, H.first_row, H.arrived, m.orgs.service)
+        self.active = _distress_kernel(week, people_of(P), self.params, work, P.n)
+
+
+# -- the fast path: named structures and compiled kernels -----------------------------
 class Params(NamedTuple):
     """The distress parameters (``[distress]``), with the support memory and the services'
     relief that the level reads."""
@@ -123,7 +174,7 @@ class Work(NamedTuple):
 
 def params_of(p: dict, memory_weeks: int, service_effect, blue: np.ndarray) -> Params:
     """The kernel's parameters from the ``[distress]`` section."""
-    return Params(float(p["job_loss"]), float(p["duration"]), float(p["duration_weeks"]), float(p["ei_exhausted"]),
+    return Params(float(p["job_loss"]), float(p["duration"]), DURATION_WEEKS, float(p["ei_exhausted"]),
                   float(p["wage_loss"]), float(p["reemployment_recovery"]), float(p["men_extra"]),
                   float(p["blue_collar_extra"]), float(p["strain"]), float(p["household_spillover"]),
                   float(p["support_buffering"]), float(p["adjust_rate"]), NEGLIGIBLE_STATE, int(memory_weeks),
@@ -135,56 +186,6 @@ def people_of(P) -> People:
     return People(P.present, P.household, P.status, P.female, P.sector, P.spell_start, P.ei_exhausted,
                   P.ever_displaced, P.reemployed_week, P.wage, P.displaced_wage, P.support_week, P.support_effect,
                   P.service, P.distress_trait, P.distress_state, P.distress)
-
-
-class Distress:
-    def __init__(self, model):
-        self.model = model
-        self.p = model.config.section("distress")
-        self.memory = int(model.config["support.memory_weeks"])
-        self.blue = np.zeros(len(model.sectors) + 1, bool)
-        for name in BLUE_COLLAR:
-            if name in model.sectors:
-                self.blue[model.sectors.index(name)] = True
-        self.service_effect = np.asarray(model.config["services.effect"], np.float64)
-        self.active = np.zeros(0, np.int64)  # the adults updated last week
-        self._work = Work(np.zeros(0, bool), np.zeros(0, np.int8), np.zeros(0), np.zeros(0, np.int32))
-
-    @property
-    def params(self) -> Params:
-        """The parameters in force (read from ``self.p`` when asked: a few microseconds, and
-        a parameter changed during a run takes effect at the next step)."""
-        return params_of(self.p, self.memory, self.service_effect, self.blue)
-
-    def init_people(self, ids: np.ndarray, rng: np.random.Generator) -> None:
-        P = self.model.people
-        P.distress_trait[ids] = rng.normal(0.0, self.p["trait_sd"], len(ids))
-        P.distress_state[ids] = 0.0
-        P.distress[ids] = P.distress_trait[ids]
-
-    def gain(self, ids: np.ndarray) -> np.ndarray:
-        """Multiplier of the job-loss effects: larger for men and blue-collar workers."""
-        P = self.model.people
-        return _gains(np.asarray(ids, np.int64), P.female, P.sector, self.params)
-
-    def step(self, jobless: np.ndarray, strained_households: np.ndarray) -> None:
-        """One week of distress: each adult's state moves a share ``adjust_rate`` towards
-        the level set by their stressors (job loss, its duration, EI exhaustion, a lower
-        wage on re-employment, household strain, stressed housemates) less the relief of
-        informal support and formal services (see the module docstring).
-
-        Only adults whose state is not zero or who have a stressor or relief are updated
-        (everyone else's level and state are zero); the adults are ``model.adults``, which
-        the model refreshes whenever ages or presence change (only in demography weeks)."""
-        m, P, H = self.model, self.model.people, self.model.households
-        work = self._work
-        if len(work.person_mark) < P.n or len(work.household_flag) < H.n:
-            self._work = work = Work(np.zeros(len(P.present), bool), np.zeros(len(H.present), np.int8),
-                                     np.zeros(len(H.present)), np.zeros(len(H.present), np.int32))
-        relieved = np.concatenate([m.services.served_rows, m.support.recently_supported()]).astype(np.int64)
-        week = Week(m.week, self.active, np.asarray(jobless, np.int64), m.shocks.displaced, relieved,
-                    np.asarray(strained_households, np.int64), m.adults, H.first_row, H.arrived, m.orgs.service)
-        self.active = _distress_kernel(week, people_of(P), self.params, work, P.n)
 
 
 @kernel

@@ -21,57 +21,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..constants import HOURS_PER_WEEK, WORKING_AGE
 from ..jit import kernel
 from ..state import Status
 from ..streams import bernoulli_each
 
 EMPLOYED, UNEMPLOYED, TRAINING, RETIRED = Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING, Status.RETIRED
-
-
-class Params(NamedTuple):
-    hours_per_week: float  # ``labour.hours_per_week``: a weekly wage is the hourly wage times this
-    income_drop: float  # strained when income < (1 - income_drop) x reference income
-    out_migration_after_weeks: float  # weeks of strain in a row before a household may leave
-    working_age: float  # ``demography.working_age``: adults, whose belonging counts
-    belonging_initial: float  # ``cohesion.belonging_initial``: belonging of a household without adults
-
-
-class People(NamedTuple):
-    """The per-person arrays the strain rule reads."""
-
-    household: np.ndarray
-    status: np.ndarray
-    wage: np.ndarray  # hourly wage of the current or last job
-    pension: np.ndarray  # weekly
-    ei_benefit: np.ndarray  # weekly benefit of the current claim
-    present: np.ndarray
-    age: np.ndarray
-    belonging: np.ndarray
-
-
-class Households(NamedTuple):
-    """The per-household arrays: the members' rows (read), incomes and strain (written)."""
-
-    first_row: np.ndarray  # first row of the members who arrived with it (consecutive rows)
-    arrived: np.ndarray  # how many arrived with it
-    income: np.ndarray
-    ref_income: np.ndarray
-    strain_weeks: np.ndarray  # weeks of strain in a row
-
-
-class Week(NamedTuple):
-    """This week's inputs (rows of persons, households for ``strained_before``)."""
-
-    jobless: np.ndarray  # without a job (searching or retraining)
-    ei_paid: np.ndarray  # paid an EI benefit this week (all of them jobless)
-    severance: np.ndarray  # paid severance this week (a full weekly wage; all of them jobless)
-    strained_before: np.ndarray  # households under strain last week
-
-
-def params_of(config) -> Params:
-    return Params(float(config["labour.hours_per_week"]), float(config["strain.income_drop"]),
-                  float(config["strain.out_migration_after_weeks"]), float(config["demography.working_age"]),
-                  float(config["cohesion.belonging_initial"]))
 
 
 def leave_probability(p: dict, belonging_migration: float, belonging_initial: float,
@@ -126,6 +81,53 @@ class HouseholdFinances:
     def strained_households(self) -> np.ndarray:
         """Households under financial strain this week."""
         return self._strained
+
+
+# -- the fast path: named structures and compiled kernels -----------------------------
+class Params(NamedTuple):
+    hours_per_week: float  # a weekly wage is the hourly wage times this (``HOURS_PER_WEEK``)
+    income_drop: float  # strained when income < (1 - income_drop) x reference income
+    out_migration_after_weeks: float  # weeks of strain in a row before a household may leave
+    working_age: float  # adults, whose belonging counts (``WORKING_AGE``)
+    belonging_initial: float  # ``cohesion.belonging_initial``: belonging of a household without adults
+
+
+class People(NamedTuple):
+    """The per-person arrays the strain rule reads."""
+
+    household: np.ndarray
+    status: np.ndarray
+    wage: np.ndarray  # hourly wage of the current or last job
+    pension: np.ndarray  # weekly
+    ei_benefit: np.ndarray  # weekly benefit of the current claim
+    present: np.ndarray
+    age: np.ndarray
+    belonging: np.ndarray
+
+
+class Households(NamedTuple):
+    """The per-household arrays: the members' rows (read), incomes and strain (written)."""
+
+    first_row: np.ndarray  # first row of the members who arrived with it (consecutive rows)
+    arrived: np.ndarray  # how many arrived with it
+    income: np.ndarray
+    ref_income: np.ndarray
+    strain_weeks: np.ndarray  # weeks of strain in a row
+
+
+class Week(NamedTuple):
+    """This week's inputs (rows of persons, households for ``strained_before``)."""
+
+    jobless: np.ndarray  # without a job (searching or retraining)
+    ei_paid: np.ndarray  # paid an EI benefit this week (all of them jobless)
+    severance: np.ndarray  # paid severance this week (a full weekly wage; all of them jobless)
+    strained_before: np.ndarray  # households under strain last week
+
+
+def params_of(config) -> Params:
+    return Params(HOURS_PER_WEEK, float(config["strain.income_drop"]),
+                  float(config["strain.out_migration_after_weeks"]), WORKING_AGE,
+                  float(config["cohesion.belonging_initial"]))
 
 
 @kernel

@@ -43,6 +43,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from ..constants import WORKING_AGE
 from ..jit import kernel
 from ..state import SERVICES
 from ..streams import bernoulli
@@ -50,49 +51,12 @@ from ..streams import bernoulli
 PSYCHOSOCIAL = SERVICES.index("psychosocial")
 
 
-class Params(NamedTuple):
-    working_age: float  # ``demography.working_age``: only an adult tie hears a disclosure
-    aggression_share: float  # share of disclosures that come with aggressive behaviour
-
-
-class Disclosures(NamedTuple):
-    """This week's disclosures, one per entry: who talks, the tie who hears (-1: nobody)
-    and the uniform draws (rows: helping, aggression, withdrawal, referral, slot)."""
-
-    talk: np.ndarray
-    helper: np.ndarray
-    u: np.ndarray
-
-
-class Terms(NamedTuple):
-    """What a helper does, as four numbers (probability of helping, of withdrawing when met
-    with aggression, relief given, probability of referring): ``untrained`` for every
-    helper who is not equipped, one column of ``equipped`` for each equipped helper who
-    heard, in the order of the disclosures."""
-
-    untrained: np.ndarray  # (4,)
-    equipped: np.ndarray  # (4, equipped helpers who heard)
-
-
-class People(NamedTuple):
-    """The per-person arrays of disclosure and help; the last five are written."""
-
-    age: np.ndarray
-    equipped_week: np.ndarray  # week the person was last equipped to help (-1: never)
-    knows_services: np.ndarray
-    support_week: np.ndarray
-    support_effect: np.ndarray
-    helped_week: np.ndarray
-    helps: np.ndarray
-    met_distressed: np.ndarray
-
-
 class InformalSupport:
     def __init__(self, model):
         self.model = model
         self.p = model.config.section("support")
         self.threshold = model.config["distress.high_threshold"]
-        self.adult_age = model.config["demography.working_age"]
+        self.adult_age = WORKING_AGE
         self.training = model.interventions["helper_training"]
         self.tau = self.training.decay_weeks()
         self.guide = model.interventions["guide"]
@@ -197,6 +161,44 @@ class InformalSupport:
         self.last = {"person": talk, "helper": d.helper, "helped": helps, "trained": equipped}
         self._recent.append(talk[helps])
         return referred
+
+
+# -- the fast path: named structures and compiled kernel ------------------------------
+class Params(NamedTuple):
+    working_age: float  # only an adult tie hears a disclosure (``WORKING_AGE``)
+    aggression_share: float  # share of disclosures that come with aggressive behaviour
+
+
+class Disclosures(NamedTuple):
+    """This week's disclosures, one per entry: who talks, the tie who hears (-1: nobody)
+    and the uniform draws (rows: helping, aggression, withdrawal, referral, slot)."""
+
+    talk: np.ndarray
+    helper: np.ndarray
+    u: np.ndarray
+
+
+class Terms(NamedTuple):
+    """What a helper does, as four numbers (probability of helping, of withdrawing when met
+    with aggression, relief given, probability of referring): ``untrained`` for every
+    helper who is not equipped, one column of ``equipped`` for each equipped helper who
+    heard, in the order of the disclosures."""
+
+    untrained: np.ndarray  # (4,)
+    equipped: np.ndarray  # (4, equipped helpers who heard)
+
+
+class People(NamedTuple):
+    """The per-person arrays of disclosure and help; the last five are written."""
+
+    age: np.ndarray
+    equipped_week: np.ndarray  # week the person was last equipped to help (-1: never)
+    knows_services: np.ndarray
+    support_week: np.ndarray
+    support_effect: np.ndarray
+    helped_week: np.ndarray
+    helps: np.ndarray
+    met_distressed: np.ndarray
 
 
 @kernel
