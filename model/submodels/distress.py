@@ -189,13 +189,13 @@ def people_of(P) -> People:
 
 
 @kernel
-def _gain(female, sector, p):
+def _gain(female, sector, blue, men_extra, blue_collar_extra):
     """Multiplier of the job-loss effects of one person (``sector`` -1: never worked)."""
     g = 1.0
     if not female:
-        g += p.men_extra
-    if sector >= 0 and p.blue[sector]:
-        g += p.blue_collar_extra
+        g += men_extra
+    if sector >= 0 and blue[sector]:
+        g += blue_collar_extra
     return g
 
 
@@ -203,7 +203,7 @@ def _gain(female, sector, p):
 def _gains(ids, female, sector, p):
     out = np.empty(len(ids))
     for j in range(len(ids)):
-        out[j] = _gain(female[ids[j]], sector[ids[j]], p)
+        out[j] = _gain(female[ids[j]], sector[ids[j]], p.blue, p.men_extra, p.blue_collar_extra)
     return out
 
 
@@ -250,44 +250,13 @@ def _select(w, P, work, n):
 
 
 @kernel
-def _level(i, w, P, p, strained, felt, others_stressed):
-    """The level person ``i``'s state moves towards: the stressors (floored at zero) less
-    the relief. ``others_stressed`` is the mean stressed state of the other members of the
-    household updated this week."""
-    level = 0.0
-    st = P.status[i]
-    if st == UNEMPLOYED or st == TRAINING:
-        level = p.job_loss + p.duration * min(max(w.week - P.spell_start[i], 0) / p.duration_weeks, 1.0)
-        if P.ei_exhausted[i]:
-            level += p.ei_exhausted
-    # Re-employed displaced workers keep part of the distress in proportion to the wage lost.
-    if st == EMPLOYED and P.ever_displaced[i] and P.reemployed_week[i] >= 0:
-        lost = 0.0
-        if P.displaced_wage[i] > 0:
-            lost = min(max(1.0 - np.float64(P.wage[i]) / np.float64(P.displaced_wage[i]), 0.0), 1.0)
-        level += p.wage_loss * lost + (1.0 - p.reemployment_recovery) * p.job_loss
-    level *= _gain(P.female[i], P.sector[i], p)
-    if felt:
-        level *= 1.0 - p.support_buffering  # support buffers the job-loss effects
-    if strained:
-        level += p.strain
-    level += p.household_spillover * others_stressed
-    level = max(level, 0.0)
-    # Relief, which may take the state below zero (distress below the trait).
-    if felt:
-        level -= P.support_effect[i]
-    if P.service[i] >= 0:
-        level -= p.service_effect[w.org_service[P.service[i]]]
-    return level
-
-
-@kernel
 def _distress_kernel(w, P, p, work, n):
     """One week of distress (``Week`` ``w``, ``People`` ``P``, ``Params`` ``p``): select
-    the adults to update (``_select``), move their state towards its level (``_level``),
-    write ``P.state`` and ``P.distress``; return the rows updated (sorted). The household
-    sums are taken over the states before this week's update; ``work`` (``Work``) is zero
-    on entry and left zero."""
+    the adults to update (``_select``), move their state towards its level, write
+    ``P.state`` and ``P.distress``; return the rows updated (sorted). The household sums
+    are taken over the states before this week's update; ``work`` (``Work``) is zero on
+    entry and left zero. (The level is computed in the loop, not in a function called per
+    person: passing the structures to a call per person costs more than the rule.)"""
     ids = _select(w, P, work, n)
     total, count, flag = work.household_total, work.household_count, work.household_flag
     for i in ids:
@@ -295,12 +264,38 @@ def _distress_kernel(w, P, p, work, n):
         count[P.household[i]] += 1
     for h in w.strained:
         flag[h] = 1
+    week, memory, duration_weeks = w.week, p.memory_weeks, p.duration_weeks
     for i in ids:
         h = P.household[i]
         own = np.float64(P.state[i])
-        others = (total[h] - max(own, 0.0)) / (count[h] - 1) if count[h] > 1 else 0.0
-        felt = w.week - P.support_week[i] < p.memory_weeks
-        new = own + p.adjust_rate * (_level(i, w, P, p, flag[h] != 0, felt, others) - own)
+        felt = week - P.support_week[i] < memory  # informal support felt this week
+        # Stressors: job loss, its duration and an exhausted claim while without a job.
+        level = 0.0
+        st = P.status[i]
+        if st == UNEMPLOYED or st == TRAINING:
+            level = p.job_loss + p.duration * min(max(week - P.spell_start[i], 0) / duration_weeks, 1.0)
+            if P.ei_exhausted[i]:
+                level += p.ei_exhausted
+        # Re-employed displaced workers keep part of it, in proportion to the wage lost.
+        if st == EMPLOYED and P.ever_displaced[i] and P.reemployed_week[i] >= 0:
+            lost = 0.0
+            if P.displaced_wage[i] > 0:
+                lost = min(max(1.0 - np.float64(P.wage[i]) / np.float64(P.displaced_wage[i]), 0.0), 1.0)
+            level += p.wage_loss * lost + (1.0 - p.reemployment_recovery) * p.job_loss
+        level *= _gain(P.female[i], P.sector[i], p.blue, p.men_extra, p.blue_collar_extra)
+        if felt:
+            level *= 1.0 - p.support_buffering  # support buffers the job-loss effects
+        if flag[h]:  # the household is under strain
+            level += p.strain
+        if count[h] > 1:  # the mean stressed state of the other members updated
+            level += p.household_spillover * (total[h] - max(own, 0.0)) / (count[h] - 1)
+        level = max(level, 0.0)
+        # Relief, which may take the state below zero (distress below the trait).
+        if felt:
+            level -= P.support_effect[i]
+        if P.service[i] >= 0:
+            level -= p.service_effect[w.org_service[P.service[i]]]
+        new = own + p.adjust_rate * (level - own)
         if abs(new) < p.negligible_state:
             new = 0.0  # back to the trait, out of the weekly update
         P.state[i] = new
