@@ -264,7 +264,7 @@ def test_exits_settle_the_period(n):
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("weights", [(3.0, 2.0), (1.5, 4.0)])
 def test_marginalization_and_participation_of_new_persons(n, weights):
-    from model.submodels.belonging import _marginalized_kernel, _participation_kernel
+    from model.submodels.belonging import Entrants, EntryParams, _marginalized_kernel, _participation_kernel
 
     rng = np.random.default_rng(600 + n)
     pool = 2 * n + 3
@@ -276,8 +276,8 @@ def test_marginalization_and_participation_of_new_persons(n, weights):
     u = rng.random(n)
     share, adult_age = 0.12, np.float32(15.0)
     marginalized = np.zeros(pool, bool)
-    _marginalized_kernel(ids, u, adult_age, share, *weights, age, status, household, arrived, Status.INACTIVE,
-                         Status.UNEMPLOYED, marginalized)
+    _marginalized_kernel(ids, u, EntryParams(float(adult_age), share, *weights, 0.35, 0.4),
+                         Entrants(age, status, household, arrived, marginalized))
     adult = age[ids] >= adult_age
     st = status[ids]
     w = np.where((st == Status.INACTIVE) | (st == Status.UNEMPLOYED), weights[0], 1.0)
@@ -289,7 +289,8 @@ def test_marginalization_and_participation_of_new_persons(n, weights):
     assert (marginalized == expected).all()
 
     participates = np.zeros(pool, bool)
-    _participation_kernel(ids, u, 0.35, 0.4, marginalized, participates)
+    _participation_kernel(ids, u, EntryParams(float(adult_age), share, *weights, 0.35, 0.4), marginalized,
+                          participates)
     expected = np.zeros(pool, bool)
     expected[ids] = u < 0.35 * np.where(marginalized[ids], 0.4, 1.0)
     assert (participates == expected).all()

@@ -164,11 +164,11 @@ def test_only_adults_are_scored_children_of_a_jobless_household_are_not():
 
 
 @pytest.mark.parametrize("weeks", [52.0, 13.0])
-def test_distress_grows_with_the_spell_over_the_configured_weeks(weeks):
+def test_distress_grows_with_the_spell_over_the_given_weeks(weeks, monkeypatch):
     # The state takes its level at once: the job loss, plus the duration effect in
-    # proportion to the weeks without a job, up to duration_weeks.
-    m = small(overrides={"distress.duration_weeks": weeks, "distress.adjust_rate": 1.0,
-                         "distress.household_spillover": 0.0})
+    # proportion to the weeks without a job, up to DURATION_WEEKS.
+    monkeypatch.setattr("model.submodels.distress.DURATION_WEEKS", weeks)
+    m = small(overrides={"distress.adjust_rate": 1.0, "distress.household_spillover": 0.0})
     P = m.people
     x = int(m.adults[(P.status[m.adults] == Status.EMPLOYED) & (P.distress_state[m.adults] == 0)][0])
     P.female[x], P.sector[x] = True, m.sectors.index("trade")  # no extra for men or blue-collar
@@ -186,8 +186,9 @@ def test_distress_grows_with_the_spell_over_the_configured_weeks(weeks):
 
 
 @pytest.mark.parametrize("cut", [0.01, 0.1])
-def test_a_negligible_state_goes_back_to_the_trait_and_out_of_the_update(cut):
-    m = small(overrides={"distress.negligible_state": cut, "distress.household_spillover": 0.0})
+def test_a_negligible_state_goes_back_to_the_trait_and_out_of_the_update(cut, monkeypatch):
+    monkeypatch.setattr("model.submodels.distress.NEGLIGIBLE_STATE", cut)
+    m = small(overrides={"distress.household_spillover": 0.0})
     P = m.people
     x = int(m.adults[(P.status[m.adults] == Status.EMPLOYED) & ~P.ever_displaced[m.adults]][0])
     P.support_week[x], P.service[x] = -10_000, -1
