@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.submodels.committees import _network_kernel
+from model.submodels.committees import LinkRates, Network, _network_kernel
 from model.submodels.services import _admit_kernel, _places_kernel
 
 
@@ -88,8 +88,8 @@ def test_network_kernel_matches_the_numpy_rule():
         org_links = np.zeros((n_orgs, n_orgs), bool)
         org_links[np.ix_(members, members)] = links
         got = links.copy()
-        changed = _network_kernel(u, got, base, recovery, support, *rates, cross_ok, fade_above, members,
-                                  org_links)
+        changed = _network_kernel(u, Network(got, base, recovery, support, cross_ok, members, org_links),
+                                  LinkRates(*rates, fade_above))
         assert np.array_equal(got, expected)
         assert changed == (formed.any() or fading.any())
         assert np.array_equal(org_links[np.ix_(members, members)], expected)
