@@ -11,7 +11,7 @@ from model import CohesionModel
 from model.state import Status
 from model.submodels.household_finances import _strain_kernel
 from model.submodels.informal_support import _support_kernel
-from model.submodels.services import (_admit_in_line, _free_to_ask_kernel, _in_line, _places_kernel,
+from model.submodels.services import (Lists, _admit_in_line, _free_to_ask_kernel, _in_line, _places_kernel,
                                       _served_and_waiting)
 
 from test_kernels_services import _admit_numpy
@@ -234,8 +234,8 @@ def test_in_line_orders_by_place_then_row():
     order = np.lexsort((rows, wait_since[rows], ~wait_priority[rows], waiting[rows]))
     assert np.array_equal(got, rows[order])
     assert np.array_equal(places, _places_kernel(got, waiting, wait_since, wait_priority))
-    served, listed, listed_places = _served_and_waiting(2000, np.full(2000, -1, np.int32), waiting, wait_since,
-                                                        wait_priority)
+    lists = Lists(np.full(2000, -1, np.int32), np.zeros(2000, np.int16), waiting, wait_since, wait_priority)
+    served, listed, listed_places = _served_and_waiting(2000, lists)
     assert len(served) == 0 and np.array_equal(listed, got) and np.array_equal(listed_places, places)
 
 
