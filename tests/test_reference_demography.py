@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from model import CohesionModel
+from model.constants import WORKING_AGE
 from model.reference import demography as ref
+from model.submodels.demography import FEMALE_BIRTH_SHARE
 
 PERSON = ("present", "age", "status", "female", "household", "status_at_exit", "exit_week", "exit_reason")
 HOUSEHOLD = ("present", "size", "municipality", "exit_week")
@@ -30,11 +32,11 @@ def model(seed: int) -> CohesionModel:
 
 def parameters(m: CohesionModel) -> dict:
     D = m.demography
-    return {"years": D.years, "working_age": D.p["working_age"], "young": (D.young_from, D.young_to),
+    return {"years": D.years, "working_age": WORKING_AGE, "young": (D.young_from, D.young_to),
             "fertile": (D.fertile_from, D.fertile_to), "death_by_age": D.death_by_age,
             "young_leaving_rate": D.p["young_adult_leaving_rate"],
             "out_migration_rate": D.p["household_out_migration_rate"], "birth_prob": D.birth_prob,
-            "female_birth_share": D.p["female_birth_share"], "growth_per_period": D.growth_per_period,
+            "female_birth_share": FEMALE_BIRTH_SHARE, "growth_per_period": D.growth_per_period,
             "mean_household_size": m.mean_household_size}
 
 

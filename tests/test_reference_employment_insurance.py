@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from model.config import resolve
+from model.constants import HOURS_PER_WEEK
 from model.reference import employment_insurance as ref
 from model.submodels import employment_insurance as ei
 from model.state import WEEKS_PER_YEAR
@@ -24,9 +25,9 @@ CLAIM = ("job_start", "job_end", "wage", "ei_entitlement", "ei_left", "ei_paid",
 def section(cfg) -> dict:
     """``[ei]`` with the 2009 extension's months as dates (its first day; the day after)."""
     s = dict(cfg.section("ei"))
-    (y0, m0), (y1, m1) = (map(int, s[k].split("-")) for k in ("extension_2009_start", "extension_2009_end"))
-    s["extension_2009_start"] = date(y0, m0, 1)
-    s["extension_2009_end"] = date(y1 + (m1 == 12), m1 % 12 + 1, 1)
+    (y0, m0), (y1, m1) = (map(int, x.split("-")) for x in (ei.EXTENSION_2009_START, ei.EXTENSION_2009_END))
+    s["extension_start"] = date(y0, m0, 1)
+    s["extension_end"] = date(y1 + (m1 == 12), m1 % 12 + 1, 1)
     return s
 
 
@@ -84,7 +85,7 @@ def test_claims_and_their_weeks_are_the_reference_claims(day, severance):
     slow = {k: v.copy() for k, v in fast.items()}
     ids = np.sort(rng.choice(n, 3000, replace=False)).astype(np.int64)
     ei.open_claims(SimpleNamespace(**fast), ids, rules, rate, day, week, severance)
-    ref.open_claims(slow, ids, rate, day, week, severance, section(cfg), cfg["labour.hours_per_week"],
+    ref.open_claims(slow, ids, rate, day, week, severance, section(cfg), HOURS_PER_WEEK,
                     rules.max_benefit(day.year))
     same(fast, slow)
     assert (fast["ei_entitlement"][ids] > 0).mean() > 0.5 and (fast["ei_entitlement"][ids] == 0).any()

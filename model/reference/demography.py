@@ -2,7 +2,7 @@
 
 The mechanism of ``model/submodels/demography.py`` stated directly, for a reader to hold
 beside its ODD section and for the tests to check the compiled fast path against. Every
-``period_weeks`` weeks, with the period's probabilities:
+``DEMOGRAPHY_PERIOD_WEEKS`` (four) weeks, with the period's probabilities:
 
 1. everyone present ages by the period; children reaching working age become adults
    outside the labour force;

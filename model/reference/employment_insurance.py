@@ -16,8 +16,9 @@ against. A claim opens at a job loss:
 
 Each week a claimant without a job is paid a week of severance where some is left, then
 spends a week of the waiting period or, once it is over, is paid a week of benefits
-while entitlement lasts; a claim whose last week is paid is exhausted. (The numbers above
-are ``[ei]``'s defaults; the functions read them from ``ei``.)
+while entitlement lasts; a claim whose last week is paid is exhausted. The rules of the
+Act are the constants of ``employment_insurance``; the benefit rate and the sizes of the
+2009 measures are parameters of ``[ei]`` (the 5 and 20 weeks above are their defaults).
 """
 
 from __future__ import annotations
@@ -28,23 +29,26 @@ from datetime import date
 import numpy as np
 
 from ..state import WEEKS_PER_YEAR
+from ..submodels.employment_insurance import (BASE_WEEKS_HOURS, ENTRANCE_HOURS, LONG_TENURED_MIN_EXTRA_WEEKS,
+                                              LONG_TENURED_MIN_YEARS, LONG_TENURED_WEEKS_PER_YEAR, MAX_WEEKS,
+                                              MIN_WEEKS, WAITING_WEEKS, WEEKS_PER_POINT_UNEMPLOYMENT)
 
 
 def entitlement(hours, tenure, rate: float, day: date, ei: dict) -> np.ndarray:
-    """Weeks of benefits of claims opened on ``day`` (0 where not eligible). ``ei``: the
-    ``[ei]`` section (with ``extension_2009_start``/``_end`` as dates: the first day, and
-    the first day after the last month)."""
+    """Weeks of benefits of claims opened on ``day`` (0 where not eligible). ``ei``:
+    ``extension_2009_weeks``, ``long_tenured_max_extra_weeks`` and the extension's
+    ``extension_start`` and ``extension_end`` (dates: its first day, the day after)."""
     hours, tenure = np.asarray(hours, float), np.asarray(tenure, float)
     k = max(0, math.ceil(round(rate * 100 - 6.0, 9)))  # Schedule I's column
-    hi, lo = ei["entrance_hours"]
+    hi, lo = ENTRANCE_HOURS
     entrance = max(lo, hi - (hi - lo) / 8.0 * k)
-    h0, w0, h1, w1 = ei["base_weeks_hours"]
+    h0, w0, h1, w1 = BASE_WEEKS_HOURS
     base = w0 + (np.minimum(hours, h1) - h0) * (w1 - w0) / (h1 - h0)
-    weeks = np.clip(np.floor(base) + ei["weeks_per_point_unemployment"] * k, ei["min_weeks"], ei["max_weeks"])
-    if ei["extension_2009_start"] <= day < ei["extension_2009_end"]:
-        extra = np.minimum(ei["long_tenured_max_extra_weeks"], ei["long_tenured_min_extra_weeks"]
-                           + ei["long_tenured_weeks_per_year"] * (tenure - ei["long_tenured_min_years"]))
-        weeks = weeks + ei["extension_2009_weeks"] + np.where(tenure >= ei["long_tenured_min_years"], extra, 0.0)
+    weeks = np.clip(np.floor(base) + WEEKS_PER_POINT_UNEMPLOYMENT * k, MIN_WEEKS, MAX_WEEKS)
+    if ei["extension_start"] <= day < ei["extension_end"]:
+        extra = np.minimum(ei["long_tenured_max_extra_weeks"], LONG_TENURED_MIN_EXTRA_WEEKS
+                           + LONG_TENURED_WEEKS_PER_YEAR * (tenure - LONG_TENURED_MIN_YEARS))
+        weeks = weeks + ei["extension_2009_weeks"] + np.where(tenure >= LONG_TENURED_MIN_YEARS, extra, 0.0)
     return np.where(hours >= entrance, np.floor(weeks), 0.0).astype(np.int16)
 
 
@@ -61,7 +65,7 @@ def open_claims(P: dict, ids, rate: float, day: date, week: int, severance_weeks
     benefit = np.minimum(ei["replacement_rate"] * P["wage"][ids].astype(float) * hours_per_week, max_benefit)
     P["ei_benefit"][ids] = np.where(weeks > 0, benefit, 0.0)
     P["severance_left"][ids] = severance_weeks
-    P["ei_wait"][ids] = ei["waiting_weeks"] + severance_weeks
+    P["ei_wait"][ids] = WAITING_WEEKS + severance_weeks
 
 
 def advance(P: dict, jobless) -> tuple[np.ndarray, np.ndarray]:
