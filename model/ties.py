@@ -30,6 +30,10 @@ outside the household.
 
 Candidates for newcomers' ties are drawn from pools refreshed once a year, so arrivals
 cost no pass over the whole population.
+
+The same rules in plain NumPy are ``model/reference/ties.py``; the compiled kernels below
+(named tuples ``Homes``, ``Pools``, ``TieDraws``, ``TieRules`` in, no draws: ``Ties``
+draws the uniforms) are tested against it.
 """
 
 from __future__ import annotations

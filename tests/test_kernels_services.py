@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from model.submodels.committees import LinkRates, Network, _network_kernel
-from model.submodels.services import _admit_kernel, _places_kernel
+from model.submodels.services import Line, Lists, _admit_kernel, _places_kernel
 
 
 def _admit_numpy(service, service_left, waiting, wait_since, wait_priority, capacity, episode):
@@ -49,7 +49,7 @@ def test_admission_kernel_serves_the_lists_in_order_up_to_the_free_places(seed):
     queue = rng.permutation(queue)  # the kernel's order does not depend on the rows' order
     places = _places_kernel(queue, b[2], b[3], b[4])
     caseload = np.bincount(b[0][b[0] >= 0], minlength=n_orgs)
-    n_clients, admitted, still = _admit_kernel(caseload, queue, places, capacity, episode, b[0], b[1], b[2], b[4])
+    n_clients, admitted, still = _admit_kernel(caseload, Line(queue, places), capacity, episode, Lists(*b))
 
     for x, y in zip(a, b):
         assert np.array_equal(x, y)

@@ -11,7 +11,7 @@ from model import CohesionModel
 from model.state import Status
 from model.submodels.household_finances import _strain_kernel
 from model.submodels.informal_support import _support_kernel
-from model.submodels.services import (Lists, _admit_in_line, _free_to_ask_kernel, _in_line, _places_kernel,
+from model.submodels.services import (Line, Lists, _admit_in_line, _free_to_ask_kernel, _in_line, _places_kernel,
                                       _served_and_waiting)
 
 from test_kernels_services import _admit_numpy
@@ -214,9 +214,9 @@ def test_admission_in_line_matches_the_numpy_rule(seed):
     new_places = _places_kernel(new_rows, waiting, wait_since, wait_priority)
     clients = np.flatnonzero(service >= 0)
     caseload = np.bincount(service[clients], minlength=n_orgs)
-    served, still, still_places, admitted = _admit_in_line(caseload, queue, places, new_rows, new_places, capacity,
-                                                           episode, clients, service, service_left, waiting,
-                                                           wait_priority)
+    served, still, still_places, admitted = _admit_in_line(
+        caseload, Line(queue, places), Line(new_rows, new_places), capacity, episode, clients,
+        Lists(service, service_left, waiting, wait_since, wait_priority))
     for x, y in zip(a, b):
         assert np.array_equal(x, y)
     assert admitted == admitted_ref > 0 and np.array_equal(caseload, caseload_ref)

@@ -28,6 +28,10 @@ Measured: ``org_partnership_density`` (links over possible pairs) and
 ``org_cross_sector_share`` (share of links across domains). One matrix of uniform draws
 is made every week whatever is active, so switching structures on never reshuffles the
 draws of the others.
+
+``Committees.step`` sets the week's rates from the active structures; ``_network_kernel``
+applies them to every pair (``Network``, ``LinkRates``), tested against one NumPy
+statement of the rule in ``tests/test_kernels_services.py``.
 """
 
 from __future__ import annotations

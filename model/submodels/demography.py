@@ -11,6 +11,11 @@ the expected number of persons moving in during a period is the municipality's c
 growth over the period plus its deaths and background moves out minus its births in that
 period. Moves out under strain are not made up, so they lower the population below the
 census trend.
+
+The same period in plain NumPy is ``model/reference/demography.py``. ``Demography.step``
+runs it in that order and draws every random number; the compiled kernels below (named
+tuples ``Persons``, ``Households``, ``AgeBands``, ``Period`` in, no draws) are its fast
+form and are tested against the reference.
 """
 
 from __future__ import annotations

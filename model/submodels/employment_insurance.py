@@ -14,6 +14,10 @@ Benefits start after the waiting period and any severance weeks,
 are 55% of weekly insurable earnings up to each year's maximum, and are paid each week
 the claimant is without a job (searching or in training) until entitlement runs out.
 Taking a job, retiring or leaving the labour force ends the claim.
+
+The same rules in plain NumPy are ``model/reference/employment_insurance.py``; the
+compiled kernels below (a claim's constants as the named tuples ``Schedule`` and
+``Claim``, worked in float64) are tested against it.
 """
 
 from __future__ import annotations

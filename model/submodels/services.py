@@ -34,6 +34,12 @@ workers of the plant (and those laid off in the last twelve weeks) and puts them
 on the CSSS's list, without referral friction; her caseload is added to the CSSS's
 places while the intervention is active. Newspaper articles teach other residents. The
 support committee's outreach teaches displaced workers the services.
+
+The same rules in plain NumPy, one week at a time, are ``model/reference/services.py``.
+``Services.step`` below runs them in the ODD's order and draws the uniforms; the compiled
+kernels it calls, which draw none, are in ``services_lists.py`` (capacity, episodes,
+waiting lists and admission) and ``services_referrals.py`` (self-referrals and
+referrals), and are tested against the reference.
 """
 
 from __future__ import annotations
@@ -258,8 +264,8 @@ class Services:
         queue = np.flatnonzero(P.waiting[: P.n] >= 0)
         places = _places_kernel(queue, P.waiting, P.wait_since, P.wait_priority)
         self.clients, admitted, self.waiting = _admit_kernel(
-            caseload, queue, places, self.capacity, self.episode_of, P.service, P.service_left, P.waiting,
-            P.wait_priority)
+            caseload, Line(queue, places), self.capacity, self.episode_of,
+            Lists(P.service, P.service_left, P.waiting, P.wait_since, P.wait_priority))
         self.caseload = caseload
         self.counts["admitted"] += admitted
         self._served = None  # found again at the next step

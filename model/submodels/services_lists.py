@@ -216,13 +216,15 @@ def _week_start_kernel(served, line, week, max_wait, capacity, need, lists, resi
 
 
 @kernel
-def _admit_kernel(caseload, queue, places, capacity, episode, service, service_left, waiting, wait_priority):
+def _admit_kernel(caseload, line, capacity, episode, lists):
     """Serve each organization's waiting list up to its free places (``capacity`` less
-    ``caseload``, its clients), in order of ``places`` (see ``_place_in_line``), then of
-    row. ``queue``: all the rows waiting, each once. An admitted client referred on
-    leaves the former service and starts an episode of ``episode[org]`` weeks.
-    ``caseload`` is updated; return the number of clients, how many were admitted and
-    how many still wait."""
+    ``caseload``, its clients), in order of place in line (see ``_place_in_line``), then
+    of row. ``line``: all the rows waiting, each once, in any order. An admitted client
+    referred on leaves the former service and starts an episode of ``episode[org]``
+    weeks. ``caseload`` is updated; return the number of clients, how many were admitted
+    and how many still wait."""
+    queue, places = line.rows, line.places
+    service, service_left, waiting, wait_priority = lists.service, lists.service_left, lists.waiting, lists.wait_priority
     n_orgs = len(capacity)
     free = np.maximum(capacity - caseload, 0)
     by_row = np.argsort(queue)
@@ -247,14 +249,15 @@ def _admit_kernel(caseload, queue, places, capacity, episode, service, service_l
 
 
 @kernel
-def _admit_in_line(caseload, queue, places, new_rows, new_places, capacity, episode, clients, service,
-                   service_left, waiting, wait_priority):
-    """Admission as ``_admit_kernel``, from the rows waiting in ``queue`` (in the order the
-    lists are served, ``_in_line``) and those just put on a list (``new_rows``, any
-    order), with their places. ``clients``: the rows served (ascending). Return the rows
-    served after admission (ascending), the rows still waiting and their places (in the
-    order the lists are served), and how many were admitted."""
-    new_rows, new_places = _in_line(new_rows, new_places)
+def _admit_in_line(caseload, line, new, capacity, episode, clients, lists):
+    """Admission as ``_admit_kernel``, from the rows waiting in ``line`` (in the order the
+    lists are served, ``_in_line``) and those just put on a list (``new``, any order).
+    ``clients``: the rows served (ascending). Return the rows served after admission
+    (ascending), the rows still waiting and their places (in the order the lists are
+    served), and how many were admitted."""
+    queue, places = line.rows, line.places
+    service, service_left, waiting, wait_priority = lists.service, lists.service_left, lists.waiting, lists.wait_priority
+    new_rows, new_places = _in_line(new.rows, new.places)
     free = np.maximum(capacity - caseload, 0)
     taken = np.zeros(len(capacity), np.int64)
     size = len(queue) + len(new_rows)

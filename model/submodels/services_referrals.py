@@ -24,7 +24,7 @@ import numpy as np
 
 from ..jit import kernel
 from ..state import SERVICES, Status
-from .services_lists import _admit_in_line, _among, _place_in_line
+from .services_lists import Line, _admit_in_line, _among, _place_in_line
 
 PSY, EMP, COM = (SERVICES.index(s) for s in ("psychosocial", "employment", "community"))
 UNEMPLOYED, TRAINING = Status.UNEMPLOYED, Status.TRAINING
@@ -167,6 +167,5 @@ def _lists_and_admission_kernel(line, seen, requests, draws, rates, week, caselo
     n_self, n_helper, n_org, new_rows, new_places = _referrals_kernel(
         seen, requests, draws, rates, week, lists, residents, points)
     served, still, still_places, admitted = _admit_in_line(
-        caseload, line.rows, line.places, new_rows, new_places, capacity, points.episode, clients, lists.service,
-        lists.service_left, lists.waiting, lists.wait_priority)
+        caseload, line, Line(new_rows, new_places), capacity, points.episode, clients, lists)
     return n_self, n_helper, n_org, admitted, served, still, still_places
