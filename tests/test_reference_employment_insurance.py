@@ -15,8 +15,8 @@ import pytest
 from model.config import resolve
 from model.constants import HOURS_PER_WEEK
 from model.reference import employment_insurance as ref
-from model.submodels import employment_insurance as ei
 from model.state import WEEKS_PER_YEAR
+from model.submodels import employment_insurance as ei
 
 CLAIM = ("job_start", "job_end", "wage", "ei_entitlement", "ei_left", "ei_paid", "ei_exhausted", "ei_benefit",
          "severance_left", "ei_wait")

@@ -82,7 +82,10 @@ def period(P: dict, H: dict, d: dict, pending: np.ndarray, week: int, rng) -> di
     H["present"][ends], H["exit_week"][ends] = False, week
     # 7. Moves in: census growth plus the period's net natural and background losses.
     n_muni = len(d["growth_per_period"])
-    by_muni = lambda rows: np.bincount(muni[household[rows]], minlength=n_muni)  # noqa: E731
+
+    def by_muni(rows):
+        return np.bincount(muni[household[rows]], minlength=n_muni)
+
     background = leaving[~strain[household[leaving]]]
     losses = by_muni(die) + by_muni(alone) + by_muni(background) + np.bincount(
         muni[born_hh[born_leaves & ~strain[born_hh]]], minlength=n_muni) - np.bincount(muni[born_hh], minlength=n_muni)

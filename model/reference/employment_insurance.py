@@ -29,9 +29,17 @@ from datetime import date
 import numpy as np
 
 from ..state import WEEKS_PER_YEAR
-from ..submodels.employment_insurance import (BASE_WEEKS_HOURS, ENTRANCE_HOURS, LONG_TENURED_MIN_EXTRA_WEEKS,
-                                              LONG_TENURED_MIN_YEARS, LONG_TENURED_WEEKS_PER_YEAR, MAX_WEEKS,
-                                              MIN_WEEKS, WAITING_WEEKS, WEEKS_PER_POINT_UNEMPLOYMENT)
+from ..submodels.employment_insurance import (
+    BASE_WEEKS_HOURS,
+    ENTRANCE_HOURS,
+    LONG_TENURED_MIN_EXTRA_WEEKS,
+    LONG_TENURED_MIN_YEARS,
+    LONG_TENURED_WEEKS_PER_YEAR,
+    MAX_WEEKS,
+    MIN_WEEKS,
+    WAITING_WEEKS,
+    WEEKS_PER_POINT_UNEMPLOYMENT,
+)
 
 
 def entitlement(hours, tenure, rate: float, day: date, ei: dict) -> np.ndarray:

@@ -67,7 +67,10 @@ def draw(ids, P: dict, H: dict, pool, pool_employer, places, place_muni, slot_ki
     hh = P["household"][ids]
     muni = H["municipality"][hh].astype(np.int64)
     pool_muni = H["municipality"][P["household"][pool]].astype(np.int64)
-    cell_of = lambda h: H["x"][h].astype(np.int64) * H["height"] + H["y"][h]  # noqa: E731
+
+    def cell_of(h):
+        return H["x"][h].astype(np.int64) * H["height"] + H["y"][h]
+
     S = np.full((n, k), EMPTY, np.int64)
     # Household: the next members in row order.
     first, size = H["first_row"][hh].astype(np.int64), np.maximum(H["arrived"][hh].astype(np.int64), 1)

@@ -49,11 +49,31 @@ import numpy as np
 from ..constants import WORKING_AGE
 from ..state import SERVICES, Status
 from ..streams import bernoulli
-from .services_lists import (Capacity, Line, Lists, Points, Residents, _admit_in_line, _admit_kernel,  # noqa: F401
-                             _ascending, _free_to_ask_kernel, _in_line, _places_kernel, _served_and_waiting,
-                             _week_start_kernel)
-from .services_referrals import (COM, EMP, PSY, Draws, Rates, Requests, _lists_and_admission_kernel,  # noqa: F401
-                                 _org_referral_candidates_kernel)
+from .services_lists import (  # noqa: F401
+    Capacity,
+    Line,
+    Lists,
+    Points,
+    Residents,
+    _admit_in_line,
+    _admit_kernel,
+    _ascending,
+    _free_to_ask_kernel,
+    _in_line,
+    _places_kernel,
+    _served_and_waiting,
+    _week_start_kernel,
+)
+from .services_referrals import (  # noqa: F401
+    COM,
+    EMP,
+    PSY,
+    Draws,
+    Rates,
+    Requests,
+    _lists_and_admission_kernel,
+    _org_referral_candidates_kernel,
+)
 
 
 class Services:
