@@ -151,40 +151,51 @@ class Services:
 
     # -- the weekly step ------------------------------------------------------------------
     def step(self, helper_referred: np.ndarray, strained_households: np.ndarray) -> None:
-        """One week: this week's capacity, episodes ending and people giving up, outreach,
-        self-referrals and referrals, then admission from the waiting lists. Nobody waits
-        for two lists at once; a client being served may wait for another organization
-        only when referred by their own, and moves there when admitted."""
-        m, P, p = self.model, self.model.people, self.p
-        H = m.households
+        """One week, in the order of ODD 7.8: this week's places, episodes ending and people
+        giving up (1-3); outreach by the active interventions (4); self-referrals, helpers'
+        and organizations' referrals (5-7); admission from the waiting lists (8). Nobody
+        waits for two lists at once; a client being served may wait for another
+        organization only when referred by their own, and moves there when admitted."""
+        m, P = self.model, self.model.people
+        lists = Lists(P.service, P.service_left, P.waiting, P.wait_since, P.wait_priority)
+        residents = Residents(P.present, P.knows_services, P.status, P.marginalized, P.distress, P.household,
+                              m.households.municipality, _ascending(np.asarray(strained_households, np.int64)))
+        points = Points(self.kind, self.nearest, self.episode_of, m.committees.org_links)
+        need = np.asarray(m.need, np.int64)
+        clients, caseload, line, free = self._start_week(need, lists, residents)
+        seen, free = self._outreach(need, clients, line, free)
+        self._refer_and_admit(np.asarray(helper_referred, np.int64), clients, caseload, line, seen, free, lists,
+                              residents, points)
+
+    def _start_week(self, need: np.ndarray, lists: Lists, residents: Residents) -> tuple:
+        """This week's places; episodes end and people who left the RCM or waited too long
+        leave their service and list. Return the clients and each organization's
+        caseload, the rows still waiting in line, and who of ``need`` may ask."""
+        m, P = self.model, self.model.people
         iv = m.interventions
-        rng = m.streams["services"]
-        n = P.n
-        week = m.week
-        # Capacity this week; episodes end, people who left the RCM leave their service and
-        # list; who may ask for a service.
         community_share, extra, psy = 1.0, 0.0, -1
         if not iv.active("regional_conference"):
             community_share = 1.0 - iv.params("regional_conference")["community_capacity"]
         if iv.active("in_plant_services") and len(self.rows[PSY]):
             psy = self.rows[PSY][0]
             extra = iv.params("in_plant_services")["caseload"] * m.config["run.scale"]
-        need = np.asarray(m.need, np.int64)
-        if len(self._mark) < n:
+        if len(self._mark) < P.n:
             self._mark = np.zeros(len(P.present), np.bool_)
-        lists = Lists(P.service, P.service_left, P.waiting, P.wait_since, P.wait_priority)
-        residents = Residents(P.present, P.knows_services, P.status, P.marginalized, P.distress, P.household,
-                              H.municipality, _ascending(np.asarray(strained_households, np.int64)))
-        points = Points(self.kind, self.nearest, self.episode_of, m.committees.org_links)
         if self._served is None:  # find them: the first week, or after _admit
-            self._served, self._queue, self._places = _served_and_waiting(n, lists)
+            self._served, self._queue, self._places = _served_and_waiting(P.n, lists)
         self.capacity, clients, caseload, queue, places, gave_up, free = _week_start_kernel(
-            self._served, Line(self._queue, self._places), week, float(p["max_wait_weeks"]),
+            self._served, Line(self._queue, self._places), m.week, float(self.p["max_wait_weeks"]),
             Capacity(self.base_capacity, self.rows[COM], float(community_share), int(psy), float(extra)), need,
             lists, residents, self._mark)
         self.counts["gave_up"] += gave_up
+        return clients, caseload, Line(queue, places), free
 
-        # In-plant services and the support committee's outreach (their own streams).
+    def _outreach(self, need: np.ndarray, clients: np.ndarray, line: Line, free: np.ndarray) -> tuple[Line, np.ndarray]:
+        """The in-plant services and the support committee's outreach, when active (their
+        own streams). Return the rows the social worker put on the list (with their
+        places) and who of ``need`` may still ask."""
+        m, P = self.model, self.model.people
+        iv = m.interventions
         outreach = False
         seen = Line(self._none, self._none)
         if iv.active("in_plant_services"):
@@ -199,12 +210,18 @@ class Services:
             P.knows_services[learn] = True
             outreach = True
         if outreach:  # who knows the services and who waits have changed
-            free = _free_to_ask_kernel(need, P.knows_services, clients, queue, seen.rows, self._mark)
+            free = _free_to_ask_kernel(need, P.knows_services, clients, line.rows, seen.rows, self._mark)
+        return seen, free
 
+    def _refer_and_admit(self, helper_referred: np.ndarray, clients: np.ndarray, caseload: np.ndarray, line: Line,
+                         seen: Line, free: np.ndarray, lists: Lists, residents: Residents, points: Points) -> None:
+        """Self-referrals of those ``free`` to ask, helpers' referrals, organizations'
+        referrals, then admission; the week's counts and measures."""
+        m, p = self.model, self.p
+        rng = m.streams["services"]
         # Uniforms, in this order: self-referral of each person free to ask, friction of each
         # helper's referral, and each client's referral by their organization for each need
         # (one draw: the same numbers as one draw each).
-        helper_referred = np.asarray(helper_referred, np.int64)
         n_free, n_helper = len(free), len(helper_referred)
         u = rng.random(n_free + n_helper + len(SERVICES) * len(clients))
         # Referrals between organizations that know each other; then one friction uniform each.
@@ -214,13 +231,13 @@ class Services:
         u_friction = rng.random(len(org_referred))
         # Onto the lists, then admission.
         n_self, n_helper, n_org, admitted, self._served, self._queue, self._places = _lists_and_admission_kernel(
-            Line(queue, places), seen, Requests(free, helper_referred, org_referred, org_kinds),
+            line, seen, Requests(free, helper_referred, org_referred, org_kinds),
             Draws(u[:n_free], u[n_free:n_free + n_helper], u_friction),
             Rates(float(p["self_referral_rate"]), float(self._marginal_reach()), float(self._friction())),
-            week, caseload, self.capacity, clients, lists, residents, points)
+            m.week, caseload, self.capacity, clients, lists, residents, points)
         self.caseload = caseload
         self.clients, self.waiting = len(self._served), len(self._queue)
-        self._measure_psychosocial(clients, week)
+        self._measure_psychosocial(clients, m.week)
         self.counts["self_referrals"] += n_self
         self.counts["helper_referrals"] += n_helper
         self.counts["org_referrals"] += n_org
