@@ -11,7 +11,8 @@ from model.config import resolve
 from model.population import (HEAD_AGE_BANDS, PARTICIPATION_BANDS, band_index, categorical, household_members,
                               labour_status)
 from model.state import Exit, Status
-from model.submodels.demography import _age_kernel, _deaths_kernel, _exits_kernel, _leaving_kernel
+from model.submodels.demography import (AgeBands, Households, Period, Persons, _age_kernel, _deaths_kernel,
+                                       _exits_kernel, _leaving_kernel)
 
 SIZES = [0, 1, 7, 1001]
 
@@ -135,11 +136,10 @@ def test_ageing_from_the_rows_present_at_the_last_period(n):
     # rows present at the last period, some of which have left since
     rows = np.flatnonzero(present[:first_new] | (rng.random(first_new) < 0.1)).astype(np.int64)
     a2, s2 = age.copy(), status.copy()
-    young_fertile = np.float32(18.0), np.float32(30.0), np.float32(15.0), np.float32(45.0)
-    got = _age_kernel(present, age, status, female, years, np.float32(15.0), *young_fertile, Status.CHILD,
-                      Status.INACTIVE, rows, first_new)
-    expected = _age_kernel(present, a2, s2, female, years, np.float32(15.0), *young_fertile, Status.CHILD,
-                           Status.INACTIVE)
+    bands = AgeBands(float(years), 15.0, 18.0, 30.0, 15.0, 45.0)
+    none = np.zeros(n, np.int64)
+    got = _age_kernel(Persons(present, age, status, female, none, none, none, none), bands, rows, first_new)
+    expected = _age_kernel(Persons(present, a2, s2, female, none, none, none, none), bands)
     assert (got[0] == np.flatnonzero(present)).all()
     for x, y in zip(got, expected):
         assert np.array_equal(x, y)
@@ -229,11 +229,12 @@ def test_exits_settle_the_period(n):
     hp = H["present"][:n_hh]
     residents = np.bincount(H["municipality"][:n_hh][hp], weights=H["size"][:n_hh][hp],
                             minlength=n_muni).astype(np.int64)
+    none = np.zeros(n + 5, np.float32)
     exits, with_household, strain_moved, losses = _exits_kernel(
-        die, alone, leaving, born, leave, np.flatnonzero(leave), strain, week, Status.GONE, Exit.DIED,
-        Exit.MOVED_ALONE, Exit.MOVED_WITH_HOUSEHOLD, P["present"], P["status"], P["status_at_exit"],
-        P["household"], P["exit_week"], P["exit_reason"], H["present"], H["size"], H["exit_week"],
-        H["municipality"], residents)
+        Period(die, alone, leaving, born, leave, np.flatnonzero(leave), strain), week,
+        Persons(P["present"], none, P["status"], none.astype(bool), P["household"], P["status_at_exit"],
+                P["exit_week"], P["exit_reason"]),
+        Households(H["present"], H["size"], H["exit_week"], H["municipality"]), residents)
 
     np.add.at(H2["size"], household[born], 1)
     leaving_np = np.concatenate([leaving, born[leave[household[born]]]])
@@ -375,13 +376,15 @@ class _Pools:
                     u_drop=rng.random((n, len(self.slot_kind))))
 
     def kernel(self, ids, d):
-        from model.ties import _new_ties_kernel
+        from model.ties import Homes, Pools, TieDraws, TieRules, _new_ties_kernel
 
-        return _new_ties_kernel(ids, self.household, self.first_row, self.arrived, self.municipality, self.x,
-                                self.y, self.height, self.employer, self.marginalized, self.slot_kind,
-                                *self.by_muni, *self.by_cell, *self.by_employer, *self.places_by_muni,
-                                self.pool_all, d["u_local"], d["anywhere"], d["u_share"], d["u_near"],
-                                d["u_fallback"], d["u_coworker"], d["u_place"], d["u_drop"], 0.7, 0.5)
+        return _new_ties_kernel(ids, Homes(self.household, self.employer, self.marginalized, self.first_row,
+                                           self.arrived, self.municipality, self.x, self.y, self.height),
+                                Pools(self.by_muni, self.by_cell, self.by_employer, self.places_by_muni,
+                                      self.pool_all),
+                                TieDraws(d["u_local"], d["anywhere"], d["u_share"], d["u_near"], d["u_fallback"],
+                                         d["u_coworker"], d["u_place"], d["u_drop"]),
+                                TieRules(self.slot_kind, 0.7, 0.5))
 
     def numpy(self, ids, d):
         """The tie slots as the array expressions of the model's first version built them."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from model import CohesionModel
-from model.submodels.services import (_admit_in_line, _free_to_ask_kernel, _in_line, _places_kernel,
+from model.submodels.services import (Line, Lists, _admit_in_line, _free_to_ask_kernel, _in_line, _places_kernel,
                                       _served_and_waiting)
 
 from test_kernels_services import _admit_numpy
@@ -44,9 +44,9 @@ def test_admission_in_line_matches_the_numpy_rule(seed):
     new_places = _places_kernel(new_rows, waiting, wait_since, wait_priority)
     clients = np.flatnonzero(service >= 0)
     caseload = np.bincount(service[clients], minlength=n_orgs)
-    served, still, still_places, admitted = _admit_in_line(caseload, queue, places, new_rows, new_places, capacity,
-                                                           episode, clients, service, service_left, waiting,
-                                                           wait_priority)
+    served, still, still_places, admitted = _admit_in_line(
+        caseload, Line(queue, places), Line(new_rows, new_places), capacity, episode, clients,
+        Lists(service, service_left, waiting, wait_since, wait_priority))
     for x, y in zip(a, b):
         assert np.array_equal(x, y)
     assert admitted == admitted_ref > 0 and np.array_equal(caseload, caseload_ref)
@@ -64,8 +64,8 @@ def test_in_line_orders_by_place_then_row():
     order = np.lexsort((rows, wait_since[rows], ~wait_priority[rows], waiting[rows]))
     assert np.array_equal(got, rows[order])
     assert np.array_equal(places, _places_kernel(got, waiting, wait_since, wait_priority))
-    served, listed, listed_places = _served_and_waiting(2000, np.full(2000, -1, np.int32), waiting, wait_since,
-                                                        wait_priority)
+    lists = Lists(np.full(2000, -1, np.int32), np.zeros(2000, np.int16), waiting, wait_since, wait_priority)
+    served, listed, listed_places = _served_and_waiting(2000, lists)
     assert len(served) == 0 and np.array_equal(listed, got) and np.array_equal(listed_places, places)
 
 

@@ -220,8 +220,7 @@ class LabourMarket:
         # Then retraining: entry within ``training_window_weeks`` of a layoff, completion,
         # then search again.
         positions = bernoulli(rng, self._positions[:held.sum()], p["separation_rate"])
-        claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"],
-                                 P.job_start.dtype)
+        claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"])
         sep, seeking, recent = _separate_kernel(
             positions, self._in_pool, self._pool_blocks, BLOCK, m.week, held, P.sector, P.status, P.employer,
             P.job_end, P.spell_start, P.job_start, P.wage, claim, P.ei_entitlement, P.ei_left, P.ei_paid,
