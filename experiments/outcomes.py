@@ -363,6 +363,25 @@ def belonging_measures(model) -> dict[str, float]:
     return out
 
 
+# Paul & Moser 2009: the distress of job loss is larger for blue-collar workers.
+BLUE_COLLAR_SECTORS = ("manufacturing", "construction", "primary")
+
+
+def _distress_panel(model) -> dict[str, np.ndarray] | None:
+    """Residents aged 15-64 with a distress value in the year-end panels of 2005-2007 (the
+    population of the distress targets): age, employment status, distress, sex and sector
+    (for the jobless, that of their last job; -1 if none); None when the run does not cover
+    the three years or the model records no distress."""
+    chunks = [c for c in model.panel if "distress" in c and len(c["year"]) and 2005 <= int(c["year"][0]) <= 2007]
+    if len({int(c["year"][0]) for c in chunks}) < 3 or "distress.high_threshold" not in model.config.values:
+        return None
+    cat = {k: np.concatenate([c[k] for c in chunks]) for k in ("age", "employment_status", "distress", "female",
+                                                                 "sector")}
+    cat["distress"] = np.asarray(cat["distress"], float)
+    keep = (cat["age"] >= 15) & (cat["age"] < 65) & ~np.isnan(cat["distress"])
+    return {k: v[keep] for k, v in cat.items()}
+
+
 def distress_measures(model) -> dict[str, float]:
     """Distress of unemployed against employed residents aged 15-64 in the year-end panels of
     2005-2007 (the definition of the distress targets); NaN when the run does not cover
@@ -371,19 +390,39 @@ def distress_measures(model) -> dict[str, float]:
 
     nan = float("nan")
     out = {"distress_d_unemployed_employed": nan, "high_distress_unemployed": nan, "high_distress_employed": nan}
-    chunks = [c for c in model.panel if "distress" in c and len(c["year"]) and 2005 <= int(c["year"][0]) <= 2007]
-    if len({int(c["year"][0]) for c in chunks}) < 3 or "distress.high_threshold" not in model.config.values:
+    panel = _distress_panel(model)
+    if panel is None:
         return out
-    cat = {k: np.concatenate([c[k] for c in chunks]) for k in ("age", "employment_status", "distress")}
-    keep = (cat["age"] >= 15) & (cat["age"] < 65)
-    d = np.asarray(cat["distress"], float)[keep]
-    status = cat["employment_status"][keep]
+    d, status = panel["distress"], panel["employment_status"]
     unemployed, employed = d[status == Status.UNEMPLOYED], d[status == Status.EMPLOYED]
-    unemployed, employed = unemployed[~np.isnan(unemployed)], employed[~np.isnan(employed)]
     if len(unemployed) < 2 or len(employed) < 2:
         return out
     threshold = model.config["distress.high_threshold"]
     out["distress_d_unemployed_employed"] = cohens_d(employed, unemployed)  # persons: unemployed minus employed
     out["high_distress_unemployed"] = float((unemployed >= threshold).mean())
     out["high_distress_employed"] = float((employed >= threshold).mean())
+    return out
+
+
+def distress_moderators(model) -> dict[str, float]:
+    """Paul & Moser 2009's moderators of the distress targets' d (unemployed minus employed,
+    same panels): ``distress_d_men``, ``distress_d_women``, ``distress_d_blue_collar``
+    (:data:`BLUE_COLLAR_SECTORS`) and ``distress_d_other_workers`` (any other known sector).
+    NaN where a group has fewer than two persons employed or unemployed."""
+    from model.state import Status
+
+    names = ("men", "women", "blue_collar", "other_workers")
+    out = {f"distress_d_{g}": float("nan") for g in names}
+    panel = _distress_panel(model)
+    if panel is None:
+        return out
+    sector = panel["sector"]
+    blue = np.isin(sector, [model.sectors.index(s) for s in BLUE_COLLAR_SECTORS if s in model.sectors])
+    groups = {"men": ~panel["female"], "women": panel["female"].astype(bool), "blue_collar": blue,
+              "other_workers": (sector >= 0) & ~blue}
+    d, status = panel["distress"], panel["employment_status"]
+    for g, member in groups.items():
+        employed, unemployed = d[member & (status == Status.EMPLOYED)], d[member & (status == Status.UNEMPLOYED)]
+        if len(employed) >= 2 and len(unemployed) >= 2:
+            out[f"distress_d_{g}"] = cohens_d(employed, unemployed)
     return out
