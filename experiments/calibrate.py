@@ -177,7 +177,8 @@ def run_calibration(plan: SweepPlan, out: Path, *, targets_file: Path = TARGETS_
         "abc_plan": abc_plan.to_dict() if abc_plan else None, "accept": accept if abc_plan else None,
         "hits": int(table["hit"].fillna(False).sum()), "evaluated": int(table["evaluated"].sum()),
         "targets": len(table),
-        **{f"{role}_{k}": v for role in ("calibrate", "validate") for k, v in _counts(table[table["role"] == role]).items()},
+        **{f"{role}_{k}": v for role in ("calibrate", "validate")
+           for k, v in _counts(table[table["role"] == role]).items()},
         "packages": provenance.package_versions(), "git": provenance.git_state(),
         "command": provenance.command_line(), "status": "done",
         "started_utc": datetime.fromtimestamp(started, timezone.utc).isoformat(),

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-
 from types import SimpleNamespace
 
 import numpy as np
@@ -109,7 +108,8 @@ def test_targets_are_measured_in_their_own_scenario():
 
 def test_a_held_aside_target_never_enters_the_abc_distance():
     """The validate target would prefer point 3; only the calibrate target decides."""
-    plan = load_plan(None, design="lhs", samples=4, parameters={"labour.matching_efficiency": {"min": 0.15, "max": 0.25}})
+    plan = load_plan(None, design="lhs", samples=4,
+                     parameters={"labour.matching_efficiency": {"min": 0.15, "max": 0.25}})
     targets = {"near": TARGETS["near"],
                "held": Target(value=0.9, tolerance=0.05, unit="share", source="test", role="validate")}
     runs = pd.DataFrame({"status": "done", "point": [0, 0, 1, 1, 2, 2, 3, 3],
