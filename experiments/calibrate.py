@@ -43,26 +43,28 @@ from .sweep import run_sweep
 FREE_SOURCES = ("assumption", "calibrated")
 
 
-def evaluate(runs: pd.DataFrame, targets: dict, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Every target against the runs of its scenario (``runs`` may hold several): the
-    model's mean and 95% interval, and hit or miss (see the module's docstring)."""
+def evaluate(runs: pd.DataFrame, targets: dict, n_boot: int = 2000, seed: int = 0,
+             scenario: str = "baseline") -> pd.DataFrame:
+    """Every target against the runs of its scenario (``runs`` may hold several; a target
+    that names none is measured in ``scenario``): the model's mean and 95% interval, and
+    hit or miss (see the module's docstring)."""
     done = runs[runs["status"] == "done"]
     rows = []
     for i, (name, t) in enumerate(targets.items()):
         tol = t.tolerance * abs(t.value) if t.relative else t.tolerance
-        measure = t.measure or name
-        row = {"name": name, "role": t.role, "measure": measure, "period": t.period, "scenario": t.scenario,
+        measure, where = t.measure or name, t.scenario or scenario
+        row = {"name": name, "role": t.role, "measure": measure, "period": t.period, "scenario": where,
                "target": t.value, "tolerance": t.tolerance, "relative": t.relative, "tolerance_abs": tol,
                "unit": t.unit, "source": t.source, "uncertainty": t.uncertainty}
         col = f"cal_{measure}"
-        mine = done[done["scenario"] == t.scenario] if "scenario" in done else done
+        mine = done[done["scenario"] == where] if "scenario" in done else done
         x = mine[col].to_numpy(float) if col in mine else np.array([])
         x = x[~np.isnan(x)]
         if not len(x):
             if col not in done:
                 note = "no measure of this target in this model version"
             elif not len(mine):
-                note = f"measured in scenario {t.scenario}, which these runs do not include"
+                note = f"measured in scenario {where}, which these runs do not include"
             else:
                 note = "the runs do not cover this target's period"
             rows.append({**row, "evaluated": False, "n": 0, "note": note})
@@ -88,9 +90,10 @@ def is_hit(value: float, model_lo: float, model_hi: float, tolerance: float) -> 
     return bool(model_lo - tolerance <= value <= model_hi + tolerance)
 
 
-def target_scenarios(targets: dict) -> list[str]:
-    """The scenarios the targets are measured in, in the order they first appear."""
-    return list(dict.fromkeys(t.scenario for t in targets.values()))
+def target_scenarios(targets: dict, scenario: str = "baseline") -> list[str]:
+    """The scenarios the targets are measured in (``scenario`` for those that name none),
+    in the order they first appear."""
+    return list(dict.fromkeys(t.scenario or scenario for t in targets.values()))
 
 
 def summary(table: pd.DataFrame) -> str:
@@ -150,7 +153,7 @@ def run_calibration(plan: SweepPlan, out: Path, *, targets_file: Path = TARGETS_
     if res.interrupted:
         return {"interrupted": True, "result": res}
     runs, extra_done = [res.runs], {}
-    for scenario in target_scenarios(targets):  # targets measured in another scenario: its own runs
+    for scenario in target_scenarios(targets, plan.scenarios[0]):  # targets measured in another: its own runs
         if scenario in plan.scenarios:
             continue
         extra = replace(plan, scenarios=[scenario], name=f"calibration-{scenario}")
@@ -159,7 +162,7 @@ def run_calibration(plan: SweepPlan, out: Path, *, targets_file: Path = TARGETS_
             return {"interrupted": True, "result": xres}
         runs.append(xres.runs)
         extra_done[scenario] = xres.done
-    table = evaluate(pd.concat(runs, ignore_index=True), targets, seed=plan.seed)
+    table = evaluate(pd.concat(runs, ignore_index=True), targets, seed=plan.seed, scenario=plan.scenarios[0])
     table.to_csv(out / "calibration.csv", index=False)
     (out / "figures").mkdir(exist_ok=True)
     if table["evaluated"].any():
@@ -201,13 +204,13 @@ def _counts(table: pd.DataFrame) -> dict[str, int]:
             "hits": int(table["hit"].fillna(False).sum())}
 
 
-def _rows(table: pd.DataFrame) -> list[str]:
+def _rows(table: pd.DataFrame, scenario: str) -> list[str]:
     lines = ["| target | period | published ± source uncertainty | model mean [95% CI] | single runs 2.5-97.5% | "
              "result |", "| --- | --- | --- | --- | --- | --- |"]
     for r in table.itertuples():
         tol = f"±{100 * r.tolerance:.0f}%" if r.relative else f"±{_fmt(r.tolerance, r.unit, diff=True)}"
         published = f"{_fmt(r.target, r.unit)} {tol}"
-        where = "" if r.scenario == "baseline" else f" (scenario {r.scenario})"
+        where = "" if r.scenario == scenario else f" (scenario {r.scenario})"
         if not r.evaluated:
             lines.append(f"| `{r.name}`{where} | {r.period} | {published} | not evaluated: {r.note} | | |")
             continue
@@ -230,10 +233,10 @@ def _report(out, plan, table, abc_plan, abc_table, accept, sourced, res, extra_d
              "in `configs/calibration/targets.toml`).", "",
              "## Calibration targets", "",
              "A parameter was set from the target's source, or is searched to meet it (`--abc`).", "",
-             *_rows(cal), "",
+             *_rows(cal, plan.scenarios[0]), "",
              "## Held-aside targets (validation)", "",
              "No parameter was set from these figures or searched to meet them.", "",
-             *(_rows(val) if len(val) else ["No held-aside target."]), "",
+             *(_rows(val, plan.scenarios[0]) if len(val) else ["No held-aside target."]), "",
              "Units, periods, measures, sources and the basis of each tolerance: `configs/calibration/targets.toml`; "
              "values per target in `calibration.csv`.", "",
              "![calibration](figures/calibration.png)", ""]

@@ -598,7 +598,8 @@ class Target(Strict):
     """One target of ``configs/calibration/targets.toml``: a published value, the model
     measure it is compared with (``measure``, a calibration measure of
     ``experiments/outcomes.py``; the target's own name when not given), the period, the
-    scenario whose runs measure it, and a tolerance: the source's own uncertainty (a 95%
+    scenario whose runs measure it (when not given, the scenario the calibration runs),
+    and a tolerance: the source's own uncertainty (a 95%
     half-width, absolute or, with ``relative = true``, a share of the value), whose basis
     ``uncertainty`` states. ``role`` says whether the target calibrates (a parameter was set
     or searched to meet it) or is held aside to validate."""
@@ -611,7 +612,7 @@ class Target(Strict):
     role: StrictStr = "calibrate"
     measure: StrictStr = ""
     period: StrictStr = ""
-    scenario: StrictStr = "baseline"
+    scenario: StrictStr = ""
     uncertainty: StrictStr = ""
 
     def problems(self) -> str | None:

@@ -104,6 +104,10 @@ def test_targets_are_measured_in_their_own_scenario():
     assert target_scenarios(targets) == ["baseline", "helper_training"]
     t = evaluate(runs[runs["scenario"] == "baseline"], targets, n_boot=300).set_index("name")
     assert not t.loc["b", "evaluated"] and "helper_training" in t.loc["b", "note"]
+    # a target that names no scenario is measured in the one the calibration runs
+    t = evaluate(runs, targets, n_boot=300, scenario="helper_training").set_index("name")
+    assert t.loc["a", "model_mean"] == pytest.approx(0.9) and t.loc["a", "scenario"] == "helper_training"
+    assert target_scenarios(targets, "helper_training") == ["helper_training"]
 
 
 def test_a_held_aside_target_never_enters_the_abc_distance():
