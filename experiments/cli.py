@@ -522,7 +522,7 @@ def calibrate_command(targets_file, scenario, replicates, seed, scale, start, en
     (abc.csv); configs/ is never changed."""
     from model.config import TARGETS_FILE, load_targets
 
-    from .calibrate import check_free, run_calibration
+    from .calibrate import check_free, run_calibration, summary
     from .design import load_plan
 
     workers = _check_engine(workers, scheduler)
@@ -545,10 +545,7 @@ def calibrate_command(targets_file, scenario, replicates, seed, scale, start, en
                           allow_sourced=allow_sourced)
     if res["interrupted"]:
         return _finish_message("calibrate", res["result"], out)
-    t = res["table"]
-    ev = t[t["evaluated"]]
-    click.echo(f"{out / 'report.md'}: {int(ev['hit'].sum())} of {len(ev)} evaluated targets hit, "
-               f"{len(t) - len(ev)} not evaluated")
+    click.echo(f"{out / 'report.md'}: {summary(res['table'])}")
     return 0
 
 

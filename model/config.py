@@ -591,16 +591,33 @@ def resolve(scenario: str = "baseline", config_file: Path | str | None = None,
     return cfg
 
 
+TARGET_ROLES = ("calibrate", "validate")
+
+
 class Target(Strict):
-    """One calibration target of ``configs/calibration/targets.toml``."""
+    """One target of ``configs/calibration/targets.toml``: a published value, the model
+    measure it is compared with (``measure``, a calibration measure of
+    ``experiments/outcomes.py``; the target's own name when not given), the period, the
+    scenario whose runs measure it (when not given, the scenario the calibration runs),
+    and a tolerance: the source's own uncertainty (a 95%
+    half-width, absolute or, with ``relative = true``, a share of the value), whose basis
+    ``uncertainty`` states. ``role`` says whether the target calibrates (a parameter was set
+    or searched to meet it) or is held aside to validate."""
 
     value: Number
     tolerance: Number
     unit: StrictStr
     source: StrictStr
     relative: StrictBool = False
+    role: StrictStr = "calibrate"
+    measure: StrictStr = ""
+    period: StrictStr = ""
+    scenario: StrictStr = ""
+    uncertainty: StrictStr = ""
 
     def problems(self) -> str | None:
+        if self.role not in TARGET_ROLES:
+            return f"role must be one of {', '.join(TARGET_ROLES)}, got {self.role!r}"
         if not math.isfinite(self.value) or not math.isfinite(self.tolerance):
             return "value and tolerance must be finite numbers"
         if self.tolerance < 0:
