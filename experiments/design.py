@@ -21,7 +21,7 @@ seed::
     "labour.matching_efficiency" = { min = 0.15, max = 0.27 }
 
     [overrides]                 # fixed for every run, as in a --config file
-    "ei.waiting_weeks" = 1
+    "ei.replacement_rate" = 0.5
 
 A sweep has at most :data:`MAX_RUNS` runs (points x scenarios x replicates), counted
 before any point is drawn. Its ``name`` (default: the file name) names its default output

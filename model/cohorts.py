@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .constants import WORKING_AGE
 from .jit import kernel
 from .state import Exit, Status
 
@@ -130,7 +131,7 @@ class Cohorts:
         cfg = model.config
         self.high = np.float32(cfg["distress.high_threshold"])  # distress is float32, compared in float32
         self.memory = int(cfg["support.memory_weeks"])
-        self.adult_age = float(cfg["demography.working_age"])
+        self.adult_age = WORKING_AGE
         self.cohorts: list[dict] = []  # one per layoff wave, in order
         self._events_seen = 0
         self._displaced_seen = 0

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .constants import WORKING_AGE
 from .jit import kernel
 from .state import ORG_KINDS, Status
 
@@ -317,7 +318,7 @@ class Ties:
         alive = self.pool_all
         outside = np.flatnonzero(self.slot_kind != 0)
         rows, cols, filled, lost = _broken(alive, outside, self.slots, self.slot_is_place, self.place_worker,
-                                           P.present, P.age, np.float32(self.model.config["demography.working_age"]))
+                                           P.present, P.age, np.float32(WORKING_AGE))
         integrity = float(1.0 - lost / filled) if filled else float("nan")
         keep = rng.random(len(rows)) < 1.0 - np.exp(-self.p["tie_renewal_rate"])
         rows, cols = rows[keep], cols[keep]

@@ -2,7 +2,7 @@
 
 Adults are in *user mode* (clients of services) or *engagement mode* (citizens who act:
 they take part in community activities or have helped someone in the last
-``cohesion.helped_window_weeks`` weeks, ``engaged``). Every ``demography.period_weeks`` weeks:
+``cohesion.helped_window_weeks`` weeks, ``engaged``). Every ``DEMOGRAPHY_PERIOD_WEEKS`` weeks:
 
 - participation: a non-participant starts with a probability set so that, without
   shocks, a share ``cohesion.participation_share`` of adults participate; it is raised by
@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constants import DEMOGRAPHY_PERIOD_WEEKS, WORKING_AGE
 from ..jit import kernel
 from ..state import Status, arrived_members
 
@@ -164,9 +165,9 @@ class Belonging:
     def __init__(self, model):
         self.model = model
         self.p = model.config.section("cohesion")
-        self.period = int(model.config["demography.period_weeks"])
+        self.period = DEMOGRAPHY_PERIOD_WEEKS
         self.threshold = model.config["distress.high_threshold"]
-        self.adult_age = model.config["demography.working_age"]
+        self.adult_age = WORKING_AGE
         share = self.p["participation_share"]
         exit_w = self.p["participation_exit_rate"]
         self.start_w = exit_w * share / max(1.0 - share, 1e-9)

@@ -1,9 +1,9 @@
 """Demography: ageing, births, deaths, moves out of and into the RCM.
 
-Demographic events are drawn every ``demography.period_weeks`` weeks (four by default),
+Demographic events are drawn every ``DEMOGRAPHY_PERIOD_WEEKS`` weeks (four),
 with the probabilities of that period; the labour market and EI run every week. Every
 exit from the population is one of three, each counted: a death, a person moving out
-alone (young adults of ``demography.young_adult_ages`` leaving for studies or work), or
+alone (young adults of ``YOUNG_ADULT_AGES`` leaving for studies or work), or
 a whole household leaving (for reasons outside the model, or under prolonged financial
 strain, as requested by the household-finances submodel since the last period). Entries
 are births and households moving in. Moves in follow each municipality's census growth:
@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import ConfigError
+from ..constants import DEMOGRAPHY_PERIOD_WEEKS, WORKING_AGE
 from ..jit import kernel
 from ..population import WEEKS_PER_YEAR, categorical, make_members
 from ..state import Exit, Status
 from ..streams import bernoulli
 from ..territory import CENSUS_DAY_2006, CENSUS_DAY_2011
+
+MORTALITY_CAP = 0.9  # annual probability of dying at most this, where the Gompertz curve would exceed it (~111)
+FERTILE_AGES = (15.0, 45.0)  # years (from, below): the ages over which the total fertility rate is spread
+FEMALE_BIRTH_SHARE = 0.488  # share of girls among births (about 105 boys per 100 girls)
+YOUNG_ADULT_AGES = (18.0, 30.0)  # years (from, below): the young adults who may leave the RCM alone
 
 
 def gompertz_annual(age: np.ndarray, q1: float, a1: float, q2: float, a2: float, cap: float) -> np.ndarray:
@@ -244,17 +249,17 @@ class Demography:
     def __init__(self, model):
         self.model = model
         self.p = model.config.section("demography")
-        self.period = int(self.p["period_weeks"])
+        self.period = DEMOGRAPHY_PERIOD_WEEKS
         years = self.period / WEEKS_PER_YEAR  # length of one period in years
         self.years = years
         # Probability of dying within one period, by whole year of age.
-        annual = gompertz_annual(np.arange(121) + 0.5, *self.p["mortality_gompertz"], self.p["mortality_cap"])
+        annual = gompertz_annual(np.arange(121) + 0.5, *self.p["mortality_gompertz"], MORTALITY_CAP)
         self.death_by_age = 1.0 - (1.0 - annual) ** years
         # Births: the total fertility rate spread evenly over the fertile ages.
-        self.fertile_from, self.fertile_to = self._ages("fertile_ages")
+        self.fertile_from, self.fertile_to = FERTILE_AGES
         self.birth_prob = self.p["fertility_rate"] / (self.fertile_to - self.fertile_from) * years  # per woman
         # Young adults who may leave alone.
-        self.young_from, self.young_to = self._ages("young_adult_ages")
+        self.young_from, self.young_to = YOUNG_ADULT_AGES
         t = model.territory
         p06 = t.municipalities["pop_2006"].to_numpy(float)
         p11 = t.municipalities["pop_2011"].to_numpy(float)
@@ -280,13 +285,6 @@ class Demography:
             self.pending = np.concatenate([self.pending, np.zeros(H.n - len(self.pending), bool)])
         self.pending[households] = True
 
-    def _ages(self, key: str) -> tuple[float, float]:
-        """The ages (from, below) of ``demography.<key>``, which must run forwards."""
-        lo, hi = self.p[key]
-        if not lo < hi:
-            raise ConfigError(f"demography.{key}: the first age ({lo}) must be below the second ({hi})")
-        return lo, hi
-
     def departure_rate(self) -> float:
         """Annual probability that a present person leaves the RCM or dies, over the persons
         present now: deaths by age, households moving out, young adults leaving alone."""
@@ -295,7 +293,7 @@ class Demography:
         if len(here) == 0:
             return 0.0
         age = P.age[here]
-        annual_death = gompertz_annual(np.floor(age) + 0.5, *self.p["mortality_gompertz"], self.p["mortality_cap"])
+        annual_death = gompertz_annual(np.floor(age) + 0.5, *self.p["mortality_gompertz"], MORTALITY_CAP)
         young = (age >= self.young_from) & (age < self.young_to)
         leave = self.p["household_out_migration_rate"] + young * self.p["young_adult_leaving_rate"]
         return float(np.mean(1.0 - (1.0 - annual_death) * (1.0 - leave)))
@@ -315,7 +313,7 @@ class Demography:
         p = self.p
         n = P.n
         present, young, fertile, ages = _age_kernel(
-            P.present[:n], P.age, P.status, P.female, np.float32(self.years), np.float32(p["working_age"]),
+            P.present[:n], P.age, P.status, P.female, np.float32(self.years), np.float32(WORKING_AGE),
             np.float32(self.young_from), np.float32(self.young_to), np.float32(self.fertile_from),
             np.float32(self.fertile_to), Status.CHILD, Status.INACTIVE, self._rows, self._first_new)
         self._rows, self._first_new = present, n  # only this submodel adds and removes persons
@@ -365,7 +363,7 @@ class Demography:
         rng = m.streams["demography"]
         return P.add(len(mothers), present=True, household=P.household[mothers],
                      age=rng.uniform(0.0, self.years, len(mothers)),
-                     female=rng.random(len(mothers)) < self.p["female_birth_share"], status=Status.CHILD,
+                     female=rng.random(len(mothers)) < FEMALE_BIRTH_SHARE, status=Status.CHILD,
                      entry_week=m.week, entry_kind=1)
 
     def _move_in(self, rng: np.random.Generator, losses: np.ndarray) -> np.ndarray:

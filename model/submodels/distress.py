@@ -1,11 +1,11 @@
 """Distress: psychological distress of adults, in SD units of a distress scale.
 
 A person's distress is a stable trait (individual differences, mean 0 and SD
-``distress.trait_sd`` among employed adults) plus a state that follows the person's
+``TRAIT_SD`` = 1 among employed adults: the definition of the unit) plus a state that follows the person's
 circumstances and the help they receive. Each week the state moves a share
 ``distress.adjust_rate`` of the way to its current level::
 
-    stressors = g * b * (job_loss * jobless + duration * min(weeks without a job / duration_weeks, 1)
+    stressors = g * b * (job_loss * jobless + duration * min(weeks without a job / DURATION_WEEKS, 1)
                          + ei_exhausted * exhausted + wage_loss * share of wage lost on re-employment)
                 + strain * household under strain
                 + household_spillover * mean stressed state of the other members of the household
@@ -24,9 +24,9 @@ trait, so they help people whose high distress is chronic as well as those whose
 distress comes from job loss (programmes for the unemployed reduce distress by
 d = 0.35, Paul & Moser 2009). The state is negative while relief outweighs the
 stressors. ``distress = trait + state``; ``distress.high_threshold`` marks high distress.
-A state within ``distress.negligible_state`` of zero is set to zero.
+A state within ``NEGLIGIBLE_STATE`` of zero is set to zero (a numerical tolerance).
 
-Only adults (age at least ``demography.working_age``) are scored. Each week the submodel
+Only adults (age at least ``WORKING_AGE``) are scored. Each week the submodel
 updates only those whose state is not zero or who have a current stressor or relief
 (without a job, in a strained household, a displaced worker back in a job, living with
 someone stressed, in a formal service, or feeling informal support); everyone else's
@@ -41,6 +41,9 @@ from ..jit import kernel
 from ..state import Status
 
 BLUE_COLLAR = ("manufacturing", "construction", "primary")
+TRAIT_SD = 1.0  # SD of the trait among employed adults: the unit of distress
+DURATION_WEEKS = 52.0  # the duration effect grows linearly to distress.duration over this many weeks (a year)
+NEGLIGIBLE_STATE = 0.01  # SD: a smaller state is set to zero and leaves the weekly update (a tolerance)
 
 
 class Distress:
@@ -62,7 +65,7 @@ class Distress:
 
     def init_people(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         P = self.model.people
-        P.distress_trait[ids] = rng.normal(0.0, self.p["trait_sd"], len(ids))
+        P.distress_trait[ids] = rng.normal(0.0, TRAIT_SD, len(ids))
         P.distress_state[ids] = 0.0
         P.distress[ids] = P.distress_trait[ids]
 
@@ -94,9 +97,9 @@ class Distress:
             P.ei_exhausted, P.ever_displaced, P.reemployed_week, P.wage, P.displaced_wage,
             P.support_week, P.support_effect, P.service, P.distress_trait, P.distress_state,
             P.distress, H.first_row, H.arrived, self.blue, m.orgs.service, self.service_effect,
-            p["job_loss"], p["duration"], float(p["duration_weeks"]), p["ei_exhausted"], np.float32(p["wage_loss"]),
+            p["job_loss"], p["duration"], DURATION_WEEKS, p["ei_exhausted"], np.float32(p["wage_loss"]),
             p["reemployment_recovery"], p["men_extra"], p["blue_collar_extra"], p["strain"],
-            p["household_spillover"], p["support_buffering"], p["adjust_rate"], p["negligible_state"],
+            p["household_spillover"], p["support_buffering"], p["adjust_rate"], NEGLIGIBLE_STATE,
             self._person_mark, self._household_flag, self._household_total, self._household_count)
 
 

@@ -3,10 +3,13 @@
 A claim opens when a person loses a job (a layoff wave or a background separation).
 Entitlement follows an approximation of Schedule I of the Employment Insurance Act:
 hours of insurable employment in the last 52 weeks and the regional unemployment rate
-give 14 to 45 weeks (``[ei]`` in ``configs/base.toml``), plus the 2009-2010 recovery
-measures (+5 weeks for every claim in the window, and 5 to 20 more weeks for
-long-tenured workers: ``long_tenured_min_extra_weeks`` at the minimum tenure, then
-``long_tenured_weeks_per_year`` more per year, at most ``long_tenured_max_extra_weeks``).
+give 14 to 45 weeks (the constants below), plus the 2009-2010 recovery measures
+(``ei.extension_2009_weeks``, +5, for every claim in the window, and 5 to 20 more weeks
+for long-tenured workers: ``LONG_TENURED_MIN_EXTRA_WEEKS`` at the minimum tenure, then
+``LONG_TENURED_WEEKS_PER_YEAR`` more per year, at most ``ei.long_tenured_max_extra_weeks``).
+The rules of the Act are constants of this module [ei-act] [budget-2009] [bill-c50-2009];
+the benefit rate, the yearly maximum benefit and the sizes of the 2009 measures are
+parameters of ``[ei]`` in ``configs/base.toml``.
 Benefits start after the waiting period and any severance weeks,
 are 55% of weekly insurable earnings up to each year's maximum, and are paid each week
 the claimant is without a job (searching or in training) until entitlement runs out.
@@ -21,8 +24,26 @@ from datetime import date
 import numpy as np
 
 from ..config import Config, parse_month
+from ..constants import HOURS_PER_WEEK
 from ..jit import kernel
 from ..state import WEEKS_PER_YEAR, Table
+
+# The rules of the Employment Insurance Act in 2003-2018 [ei-act] (structural constants).
+WAITING_WEEKS = 2  # the two-week waiting period
+MIN_WEEKS = 14  # Schedule I: regular benefits last 14 to 45 weeks
+MAX_WEEKS = 45
+BASE_WEEKS_HOURS = (700.0, 14.0, 1820.0, 36.0)  # Schedule I at 6% unemployment or less: 700 hours give
+#   14 weeks, 1,820 hours or more give 36, linearly between (an approximation of the table)
+WEEKS_PER_POINT_UNEMPLOYMENT = 2.0  # Schedule I: about two more weeks per point of regional unemployment above 6%
+ENTRANCE_HOURS = (700.0, 420.0)  # Variable Entrance Requirement: hours to qualify at 6% or less and above
+#   13%, one step per point between
+UNEMPLOYMENT_WINDOW_WEEKS = 13  # the regional rate is a moving three-month (13-week) mean
+EXTENSION_2009_START = "2009-03"  # +5 weeks for claims active on or established after 1 March 2009 [budget-2009]
+EXTENSION_2009_END = "2010-09"  # ... established until 11 September 2010 (the month kept)
+LONG_TENURED_MIN_YEARS = 7.0  # long-tenured workers measure (2009): seven of the last ten years contributing;
+#   tenure stands in for contributions [bill-c50-2009]
+LONG_TENURED_MIN_EXTRA_WEEKS = 5  # its 5 to 20 extra weeks: 5 at the minimum tenure,
+LONG_TENURED_WEEKS_PER_YEAR = 2.0  # then this many per year of tenure beyond it
 
 
 class EIRules:
@@ -33,20 +54,20 @@ class EIRules:
         self.replacement = ei["replacement_rate"]
         self.max_weekly = np.asarray(ei["max_weekly_benefit"], float)
         self.first_year = cfg.defs["ei.max_weekly_benefit"].extra.get("years", [2003])[0]
-        self.waiting = int(ei["waiting_weeks"])
-        self.min_weeks, self.max_weeks = int(ei["min_weeks"]), int(ei["max_weeks"])
-        self.h0, self.w0, self.h1, self.w1 = ei["base_weeks_hours"]
-        self.per_point = ei["weeks_per_point_unemployment"]
-        self.entrance_hi, self.entrance_lo = ei["entrance_hours"]
+        self.waiting = WAITING_WEEKS
+        self.min_weeks, self.max_weeks = MIN_WEEKS, MAX_WEEKS
+        self.h0, self.w0, self.h1, self.w1 = BASE_WEEKS_HOURS
+        self.per_point = WEEKS_PER_POINT_UNEMPLOYMENT
+        self.entrance_hi, self.entrance_lo = ENTRANCE_HOURS
         self.ext_weeks = int(ei["extension_2009_weeks"])
-        self.ext_start = parse_month(ei["extension_2009_start"])
-        end = parse_month(ei["extension_2009_end"])
+        self.ext_start = parse_month(EXTENSION_2009_START)
+        end = parse_month(EXTENSION_2009_END)
         self.ext_end = date(end.year + (end.month == 12), end.month % 12 + 1, 1)  # end of that month
-        self.lt_min = int(ei["long_tenured_min_extra_weeks"])
+        self.lt_min = LONG_TENURED_MIN_EXTRA_WEEKS
         self.lt_max = int(ei["long_tenured_max_extra_weeks"])
-        self.lt_years = ei["long_tenured_min_years"]
-        self.lt_per_year = ei["long_tenured_weeks_per_year"]
-        self.hours_per_week = cfg["labour.hours_per_week"]
+        self.lt_years = LONG_TENURED_MIN_YEARS
+        self.lt_per_year = LONG_TENURED_WEEKS_PER_YEAR
+        self.hours_per_week = HOURS_PER_WEEK
         self._fixed_terms: dict = {}  # the terms of claim_terms that depend on neither rate nor day, by float type
         self._terms: dict = {}  # claim_terms by (float type, columns above 6%, extension)
 

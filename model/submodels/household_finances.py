@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constants import HOURS_PER_WEEK, WORKING_AGE
 from ..jit import kernel
 from ..state import Status
 from ..streams import bernoulli_each
@@ -26,10 +27,10 @@ class HouseholdFinances:
     def __init__(self, model):
         self.model = model
         self.p = model.config.section("strain")
-        self.hours = model.config["labour.hours_per_week"]
+        self.hours = HOURS_PER_WEEK
         self.belonging_migration = model.config["cohesion.belonging_migration"]
         self.belonging_initial = model.config["cohesion.belonging_initial"]
-        self.adult_age = model.config["demography.working_age"]
+        self.adult_age = WORKING_AGE
         self.strained = 0
         self._strained = np.zeros(0, np.int64)  # households under strain last week
         self._slot = np.zeros(0, np.int64)  # scratch map of households to their index, reused every week

@@ -38,6 +38,7 @@ from collections import deque
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from ..constants import WORKING_AGE
 from ..jit import kernel
 from ..state import SERVICES
 from ..streams import bernoulli
@@ -50,7 +51,7 @@ class InformalSupport:
         self.model = model
         self.p = model.config.section("support")
         self.threshold = model.config["distress.high_threshold"]
-        self.adult_age = model.config["demography.working_age"]
+        self.adult_age = WORKING_AGE
         self.training = model.interventions["helper_training"]
         self.tau = self.training.decay_weeks()
         self.guide = model.interventions["guide"]

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constants import WORKING_AGE
 from ..jit import kernel
 from ..state import SERVICES, Status
 from ..streams import bernoulli
@@ -419,7 +420,7 @@ class Services:
         cfg = model.config
         self.p = cfg.section("services")
         self.threshold = cfg["distress.high_threshold"]
-        self.adult_age = cfg["demography.working_age"]
+        self.adult_age = WORKING_AGE
         O = model.orgs
         self.kind = O.service[: O.n].astype(np.int64)
         self.rows = [np.flatnonzero(self.kind == s) for s in range(len(SERVICES))]
