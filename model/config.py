@@ -221,8 +221,6 @@ class ParamDef:
                 raise ConfigError(f"{where} must be one of {', '.join(map(str, self.choices))}; got {value!r}")
             if self.unit == "YYYY-MM":
                 parse_month(value, where)
-            if self.unit == "names":
-                check_names(value, where)
             return value
         if isinstance(default, list):
             if not isinstance(value, list) or len(value) != len(default):
@@ -234,17 +232,6 @@ class ParamDef:
                 out.append(float(check_number(v, where, lo=self.min, hi=self.max)))
             return out
         raise ConfigError(f"{where}: unsupported parameter type")  # pragma: no cover
-
-
-def check_names(text: str, where: str) -> list[str]:
-    """A comma-separated list of names (unit ``names``): none blank, none twice."""
-    names = [n.strip() for n in str(text).split(",")]
-    if any(not n for n in names):
-        raise ConfigError(f"{where}: a name in {text!r} is blank; give comma-separated names")
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise ConfigError(f"{where}: {', '.join(map(repr, twice))} appears more than once in {text!r}")
-    return names
 
 
 def parse_month(text: str, where: str = "date") -> date:

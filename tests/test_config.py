@@ -34,7 +34,7 @@ def test_base_file_without_source_is_refused(tmp_path):
     ({"run.scale": math.nan}, "run.scale must be a finite number"),
     ({"ei.replacement_rate": 1.5}, "ei.replacement_rate = 1.5 is above its maximum 1"),
     ({"labour.separation_rate": -0.1}, "below its minimum"),
-    ({"ei.waiting_weeks": 2.5}, "ei.waiting_weeks must be a whole number"),
+    ({"ei.extension_2009_weeks": 2.5}, "ei.extension_2009_weeks must be a whole number"),
     ({"run.start": "2003-13"}, "not a date of the form YYYY-MM"),
     ({"run.start": "2010-01", "run.end": "2005-01"}, "run.end (2005-01) must come after run.start (2010-01)"),
     ({"population.household_size_shares": [0.5, 0.5, 0.5, 0, 0, 0]}, "shares must add up to 1"),
@@ -49,42 +49,31 @@ def test_bad_override_is_refused(overrides, message):
 
 
 @pytest.mark.parametrize("name, value, message", [
-    ("population.female_head_share", 1.5, "population.female_head_share = 1.5 is above its maximum 1"),
-    ("population.female_dependant_share", -0.1, "population.female_dependant_share = -0.1 is below its minimum 0"),
-    ("population.partner_age_gap_sd", -1.0, "population.partner_age_gap_sd = -1.0 is below its minimum 0"),
-    ("population.partner_min_age", 40.0, "population.partner_min_age = 40.0 is above its maximum 30"),
-    ("population.dependant_age_gap", [20.0, 70.0], "population.dependant_age_gap = 70.0 is above its maximum 60"),
-    ("population.dependant_age_gap", [20.0], "population.dependant_age_gap must be a list of 2 values"),
-    ("population.parent_min_age", 5.0, "population.parent_min_age = 5.0 is below its minimum 10"),
-    ("population.adult_dependant_years", 61.0, "population.adult_dependant_years = 61.0 is above its maximum 60"),
     ("population.tenure_mean_years", -1.0, "population.tenure_mean_years = -1.0 is below its minimum 0"),
-    ("population.tenure_start_age", 31.0, "population.tenure_start_age = 31.0 is above its maximum 30"),
-    ("population.initial_spell_max_weeks", 0, "population.initial_spell_max_weeks = 0 is below its minimum 1"),
-    ("population.initial_spell_max_weeks", 12.5, "population.initial_spell_max_weeks must be a whole number"),
-    ("labour.plant_tenure_start_age", 9.0, "labour.plant_tenure_start_age = 9.0 is below its minimum 10"),
+    ("population.couple_share", 1.5, "population.couple_share = 1.5 is above its maximum 1"),
     ("labour.plant_manufacturing_weight", 0.0, "labour.plant_manufacturing_weight = 0.0 is below its minimum 0.1"),
-    ("demography.mortality_cap", 1.2, "demography.mortality_cap = 1.2 is above its maximum 1"),
-    ("demography.fertile_ages", [15.0, 65.0], "demography.fertile_ages = 65.0 is above its maximum 60"),
-    ("demography.female_birth_share", -0.5, "demography.female_birth_share = -0.5 is below its minimum 0"),
-    ("demography.young_adult_ages", [18.0, 65.0], "demography.young_adult_ages = 65.0 is above its maximum 60"),
-    ("demography.young_adult_ages", [5.0, 30.0], "demography.young_adult_ages = 5.0 is below its minimum 10"),
-    ("labour.max_hire_probability", 1.5, "labour.max_hire_probability = 1.5 is above its maximum 1"),
-    ("labour.plant_restaff_ages", [10.0, 60.0], "labour.plant_restaff_ages = 10.0 is below its minimum 15"),
-    ("labour.early_retirement_age", 39.0, "labour.early_retirement_age = 39.0 is below its minimum 40"),
-    ("labour.displaced_retirement_age", 81.0, "labour.displaced_retirement_age = 81.0 is above its maximum 80"),
-    ("labour.entry_max_age", 14.0, "labour.entry_max_age = 14.0 is below its minimum 15"),
-    ("labour.training_window_weeks", 26.5, "labour.training_window_weeks must be a whole number"),
-    ("labour.training_window_weeks", -1, "labour.training_window_weeks = -1 is below its minimum 0"),
-    ("distress.duration_weeks", 0.5, "distress.duration_weeks = 0.5 is below its minimum 1"),
+    ("labour.plant_worker_age", [22.0, 80.0], "labour.plant_worker_age = 80.0 is above its maximum 75"),
+    ("labour.plant_tenure_years", [5.0], "labour.plant_tenure_years must be a list of 2 values"),
+    ("demography.fertility_rate", 9.0, "demography.fertility_rate = 9.0 is above its maximum 8"),
+    ("demography.young_adult_leaving_rate", -0.5, "demography.young_adult_leaving_rate = -0.5 is below its minimum 0"),
+    ("support.memory_weeks", 0, "support.memory_weeks = 0 is below its minimum 1"),
+    ("services.max_wait_weeks", 2.5, "services.max_wait_weeks must be a whole number"),
     ("cohesion.high_distress_share", 1.1, "cohesion.high_distress_share = 1.1 is above its maximum 1"),
     ("cohesion.marginalized_weights", [0.0, 2.0], "cohesion.marginalized_weights = 0.0 is below its minimum 0.1"),
-    ("ei.long_tenured_min_extra_weeks", 5.5, "ei.long_tenured_min_extra_weeks must be a whole number"),
-    ("ei.long_tenured_min_extra_weeks", 53, "ei.long_tenured_min_extra_weeks = 53 is above its maximum 52"),
+    ("ei.long_tenured_max_extra_weeks", 5.5, "ei.long_tenured_max_extra_weeks must be a whole number"),
+    ("ei.long_tenured_max_extra_weeks", 53, "ei.long_tenured_max_extra_weeks = 53 is above its maximum 52"),
 ])
 def test_a_behavioural_parameter_outside_its_range_is_refused(name, value, message):
     with pytest.raises(ConfigError) as err:
         resolve(overrides={name: value})
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["distress.negligible_state", "demography.working_age", "ei.min_weeks"])
+def test_a_structural_constant_is_not_a_parameter(name):
+    # Definitions, legal rules and tolerances are constants in code, not overridable.
+    with pytest.raises(ConfigError, match=f"unknown parameter '{name}'"):
+        resolve(overrides={name: 1})
 
 
 def test_unknown_scenario_names_the_available_ones():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from model import CohesionModel
+from model.constants import WORKING_AGE
 from model.state import Status
 from model.submodels.household_finances import _strain_kernel
 from model.submodels.informal_support import _support_kernel
@@ -123,7 +124,7 @@ def test_strain_kernel_belonging_is_that_of_the_belonging_submodel():
     _, eligible, belonging = _strain_kernel(
         jobless, none, none, P.household, P.status, P.wage, P.pension, P.ei_benefit, H.first_row, H.arrived,
         np.zeros(H.n, np.int64), np.float32(37.5), 10.0, 0.0, none, H.income.copy(), H.ref_income.copy(),
-        H.strain_weeks.copy(), P.present, P.age, np.float32(m.config["demography.working_age"]), P.belonging,
+        H.strain_weeks.copy(), P.present, P.age, np.float32(WORKING_AGE), P.belonging,
         float(m.config["cohesion.belonging_initial"]))
     assert len(eligible) > 0.9 * len(np.unique(P.household[jobless]))
     assert np.array_equal(belonging, m.belonging.household_belonging(eligible))
