@@ -128,8 +128,8 @@ def test_a_new_section_needs_no_change_to_the_loader(tmp_path):
     from model.config import BASE_FILE
 
     text = BASE_FILE.read_text(encoding="utf-8")
-    extra = ('\n[brand_new.sub]\nrate = { value = 0.2, unit = "probability", source = "test" }\n'
-             'mode = { value = "a", unit = "-", choices = ["a", "b"], source = "test" }\n')
+    extra = ('\n[brand_new.sub]\nrate = { value = 0.2, unit = "probability", source = "test", tier = "detail" }\n'
+             'mode = { value = "a", unit = "-", choices = ["a", "b"], source = "test", tier = "core" }\n')
     (tmp_path / "base.toml").write_text(text + extra, encoding="utf-8")
     cfg = load_base(tmp_path / "base.toml")
     rate = cfg.defs["brand_new.sub.rate"]
@@ -171,7 +171,7 @@ def _with_dates(extra: dict):
     base = load_base()
     defs = dict(base.defs)
     for name, value in extra.items():
-        defs[name] = ParamDef(name, value, "YYYY-MM", "test")
+        defs[name] = ParamDef(name, value, "YYYY-MM", "test", "detail")
     return Config(defs, {k: d.value for k, d in defs.items()}, "baseline")
 
 
@@ -202,3 +202,85 @@ def test_dates_a_user_sets_must_fall_in_the_run():
     # a scenario's own dates are its business: a shortened run may leave them out
     from_scenario = ends_early.with_overrides({"event": "2003-01"}, "configs/scenarios/baseline.toml")
     check_dates_in_run(from_scenario)
+
+
+# -- tiers, and every entry sourced or explored ----------------------------------------------
+SENSITIVITY_FILES = ("sensitivity.toml", "social.toml", "social_detail.toml", "robustness.toml")
+"""The default sensitivity files of configs/sweeps/: together they give a range to every
+assumption of base.toml."""
+
+
+def test_every_parameter_has_a_tier_and_the_core_tier_is_the_smaller():
+    from model.config import TIERS
+
+    defs = load_base().defs
+    tiers = {t: [n for n, d in defs.items() if d.tier == t] for t in TIERS}
+    assert sum(map(len, tiers.values())) == len(defs)
+    assert 30 <= len(tiers["core"]) < len(tiers["detail"])
+    # Every intervention's switch is core: a scenario is read by what it switches on.
+    switches = [n for n in defs if n.startswith("interventions.") and n.endswith(".enabled")]
+    assert len(switches) >= 9 and all(defs[n].tier == "core" for n in switches)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    (', tier = "core" }', " }", "tier: missing"),
+    (', tier = "core" }', ', tier = "main" }', "tier"),
+])
+def test_base_file_without_a_valid_tier_is_refused(tmp_path, old, new, message):
+    text = BASE_FILE.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("job_loss = "))
+    bad = tmp_path / "base.toml"
+    bad.write_text(text.replace(line, line.replace(old, new)), encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"distress.job_loss: {message}"):
+        load_base(bad)
+
+
+def test_the_parameter_document_lists_the_core_tier_first():
+    from model.config import parameter_table
+
+    doc = parameter_table()
+    core, detail = doc.index("## Core parameters"), doc.index("## Detail parameters")
+    assert core < detail
+    for name, d in load_base().defs.items():
+        row = f"| `{name.partition('.')[2]}` |"
+        assert row in (doc[core:detail] if d.tier == "core" else doc[detail:]), name
+
+
+def _swept() -> dict[str, dict]:
+    from pathlib import Path
+
+    from experiments.design import load_plan
+
+    sweeps = Path(BASE_FILE).parent / "sweeps"
+    ranges: dict[str, dict] = {}
+    for f in SENSITIVITY_FILES:
+        ranges.update(load_plan(sweeps / f, design="morris", samples=2).parameters)
+    return ranges
+
+
+def test_every_entry_is_sourced_or_an_assumption_with_a_range_in_the_sensitivity_files():
+    from model.config import REFERENCE_KEY
+
+    swept = _swept()
+    unexplored, unsourced = [], []
+    for name, d in load_base().defs.items():
+        if isinstance(d.value, (bool, str)):
+            continue  # switches, dates and choices: scenario settings, which a design cannot sample
+        source = d.source.strip().lower()
+        if source.startswith("assumption"):
+            if name not in swept:
+                unexplored.append(name)
+        elif not (REFERENCE_KEY.search(d.source) or source.startswith(("calibrated", "design choice"))):
+            unsourced.append(name)
+    assert not unexplored, f"assumptions without a range in configs/sweeps/{SENSITIVITY_FILES}: {unexplored}"
+    assert not unsourced, f"entries neither citing a reference key, calibrated nor assumptions: {unsourced}"
+
+
+def test_each_range_contains_the_default():
+    defs = load_base().defs
+    for name, spec in _swept().items():
+        lo, hi, value = spec["min"], spec["max"], defs[name].value
+        if isinstance(value, list):
+            assert all(min(a, b) <= v <= max(a, b) for a, b, v in zip(lo, hi, value)), name
+        else:
+            assert lo <= value <= hi, name
