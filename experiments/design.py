@@ -19,9 +19,14 @@ seed::
     [parameters]                # factorial: a list of values; other designs: a range
     "labour.separation_rate" = [0.003, 0.004, 0.005]
     "labour.matching_efficiency" = { min = 0.15, max = 0.27 }
+    "services.capacity" = { min = [60.0, 125.0, 75.0], max = [240.0, 500.0, 300.0] }
 
     [overrides]                 # fixed for every run, as in a --config file
-    "ei.waiting_weeks" = 1
+    "ei.replacement_rate" = 0.5
+
+A parameter whose value is a list (``services.capacity``) is sampled between two lists:
+a point lies on the segment from ``min`` to ``max`` (one coordinate from 0 to 1, the same
+for every element), so shares that add up to 1 at both ends add up to 1 everywhere.
 
 A sweep has at most :data:`MAX_RUNS` runs (points x scenarios x replicates), counted
 before any point is drawn. Its ``name`` (default: the file name) names its default output
@@ -60,6 +65,8 @@ DESIGNS = ("factorial", "lhs", "morris", "sobol", "none")
 MAX_RUNS = 100_000
 """Most runs one sweep may plan (points x scenarios x replicates): about a day on a
 10-core machine at scale 0.1. Split a larger design into several sweeps."""
+RUN_SETTINGS = ("run.scale", "run.start", "run.end")
+"""Parameters a sweep sets in ``[sweep]`` (scale, start, end), never in ``[parameters]``."""
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -261,7 +268,7 @@ class SweepPlan:
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise ConfigError(f"{where}: unknown parameter {name!r}{hint}")
             d = base.defs[name]
-            if name.startswith("run."):
+            if name in RUN_SETTINGS:
                 raise ConfigError(f"{where}: {name} is set in [sweep] (scale, start, end), not swept")
             if self.design == "factorial":
                 if not isinstance(spec, list) or not spec:
@@ -273,12 +280,20 @@ class SweepPlan:
             elif self.design in ("lhs", "morris", "sobol"):
                 if not isinstance(spec, dict) or set(spec) != {"min", "max"}:
                     raise ConfigError(f"{where}: {name}: a {self.design} design needs a range {{ min = ..., max = ... }}")
-                if isinstance(d.value, (bool, str, list)):
-                    raise ConfigError(f"{where}: {name} is not a single number and cannot be sampled")
+                if isinstance(d.value, (bool, str)):
+                    raise ConfigError(f"{where}: {name} is not a number and cannot be sampled")
                 lo, hi = spec["min"], spec["max"]
+                if isinstance(d.value, list) != isinstance(lo, list) or isinstance(lo, list) != isinstance(hi, list):
+                    raise ConfigError(f"{where}: {name}: a list parameter is sampled between two lists "
+                                      f"{{ min = [...], max = [...] }}, a number between two numbers")
                 d.check(lo, f"{where}: [parameters] min of")
                 d.check(hi, f"{where}: [parameters] max of")
-                if not lo < hi:
+                if isinstance(lo, list):
+                    if lo == hi:
+                        raise ConfigError(f"{where}: {name}: min and max are the same list")
+                    for end in (lo, hi):
+                        resolve(overrides={name: end}, origin=f"{where}: [parameters] range of")
+                elif not lo < hi:
                     raise ConfigError(f"{where}: {name}: min ({lo}) must be below max ({hi})")
             else:
                 raise ConfigError(f"{where}: design 'none' takes no [parameters]")
@@ -298,7 +313,14 @@ class SweepPlan:
         """The SALib problem of a sampling design."""
         names = list(self.parameters)
         return {"num_vars": len(names), "names": names,
-                "bounds": [[float(self.parameters[n]["min"]), float(self.parameters[n]["max"])] for n in names]}
+                "bounds": [[0.0, 1.0] if self.is_segment(n) else
+                           [float(self.parameters[n]["min"]), float(self.parameters[n]["max"])] for n in names]}
+
+    def is_segment(self, name: str) -> bool:
+        """Whether ``name`` is a list parameter sampled between two lists (its design
+        coordinate is the position from ``min``, 0, to ``max``, 1)."""
+        spec = self.parameters[name]
+        return self.design != "factorial" and isinstance(spec, dict) and isinstance(spec.get("min"), list)
 
     def sample(self) -> np.ndarray:
         """Design matrix: one row per point, one column per parameter (in file order)."""
@@ -334,7 +356,10 @@ class SweepPlan:
             point = {}
             for n, v in zip(names, row):
                 default = base.defs[n].value
-                if isinstance(default, int) and not isinstance(default, bool) and self.design != "factorial":
+                if self.is_segment(n):
+                    t = float(v)
+                    v = [a + t * (b - a) for a, b in zip(self.parameters[n]["min"], self.parameters[n]["max"])]
+                elif isinstance(default, int) and not isinstance(default, bool) and self.design != "factorial":
                     v = int(round(float(v)))
                 elif isinstance(v, (np.floating, np.integer)):
                     v = v.item()

@@ -60,8 +60,12 @@ def noise(runs: pd.DataFrame, outcome: str, n_points: int, replicates: int) -> d
 
 
 def design_matrix(plan: SweepPlan) -> np.ndarray:
+    """One row per design point: each parameter's value, or for a list parameter its
+    position between the two lists of its range (0 to 1)."""
     names = list(plan.parameters)
-    return np.array([[p[n] for n in names] for p in plan.points()], dtype=float)
+    coords = np.asarray(plan.sample(), dtype=float)
+    return np.array([[coords[i, j] if plan.is_segment(n) else p[n] for j, n in enumerate(names)]
+                     for i, p in enumerate(plan.points())], dtype=float)
 
 
 def _index_rows(method: str, outcome: str, names: list[str], res, keys: tuple[str, ...]) -> list[dict]:

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from ..constants import DEMOGRAPHY_PERIOD_WEEKS, HOURS_PER_WEEK, RETIREMENT_AGE
 from ..jit import kernel
 from ..population import WEEKS_PER_YEAR
 from ..state import Status, tenure_years
@@ -32,6 +33,14 @@ from ..streams import bernoulli
 from . import employment_insurance as ei
 
 AGE_SEARCH_BANDS = np.array([0, 25, 45, 55, 60, 200], float)
+EARLY_RETIREMENT_AGE = 60.0  # years: employed persons and job seekers never displaced may retire early from here
+DISPLACED_RETIREMENT_AGE = 55.0  # years: displaced job seekers may retire from here (their rate is calibrated with it)
+ENTRY_MAX_AGE = 60.0  # years: persons outside the labour force start searching only below this age
+TRAINING_WINDOW_WEEKS = 52  # weeks after a layoff in which retraining may start (its rate is calibrated with it)
+MAX_HIRE_PROBABILITY = 0.95  # a job seeker is hired in a week with at most this probability (a numerical cap)
+PLANT_RESTAFF_AGES = (18.0, 60.0)  # years (from, below): inactive adults hired when the unemployed cannot fill
+#   the places of plant workers gone before their layoff wave
+SEVERANCE_DEFAULT_WEEKS = 0  # weeks of severance for background separations (the timeline gives the plants')
 _NO_ROWS = np.zeros(0, np.int64)
 _NO_DRAWS = np.zeros(0)
 BLOCK = 128  # rows per block in the counts of those employed outside the plants
@@ -103,7 +112,7 @@ class LabourMarket:
         self.employer_block = np.concatenate([[0], np.cumsum([k.shape[1] for k in keys for _ in range(len(k))])])
         self.hires = 0
         self.separations = 0
-        self.period = int(cfg["demography.period_weeks"])
+        self.period = DEMOGRAPHY_PERIOD_WEEKS
         # The pools as the last step left them, reused next week and brought up to date
         # with the rows laid off or taken by a plant and the persons who came and went:
         # (week, rows, jobless, their search effort, their kind, held, transition boost)
@@ -193,15 +202,15 @@ class LabourMarket:
         jobless, held, effort_kept, kind_kept, aged = self._pools(boost)
 
         # Retirement (every period): at the retirement age, early from
-        # ``early_retirement_age``, and displaced workers from ``displaced_retirement_age``.
+        # ``EARLY_RETIREMENT_AGE``, and displaced workers from ``DISPLACED_RETIREMENT_AGE``.
         if life_course:
             if self._group_rows.shape[1] < P.n:
                 self._group_rows = np.empty((3, len(P.status)), np.int64)
             (employed_old, employed_early, jobless_old, jobless_early, displaced_older,
              inactive) = _life_course_groups_kernel(
-                P.n, P.status, self._in_pool, P.age, P.ever_displaced, jobless, np.float32(p["retirement_age"]),
-                np.float32(p["early_retirement_age"]), np.float32(p["displaced_retirement_age"]),
-                np.float32(p["entry_max_age"]), self._group_rows)
+                P.n, P.status, self._in_pool, P.age, P.ever_displaced, jobless, np.float32(RETIREMENT_AGE),
+                np.float32(EARLY_RETIREMENT_AGE), np.float32(DISPLACED_RETIREMENT_AGE),
+                np.float32(ENTRY_MAX_AGE), self._group_rows)
             pr = self.per_period
             retire = np.concatenate([
                 bernoulli(rng, employed_old, pr("retirement_rate_65")),
@@ -211,21 +220,21 @@ class LabourMarket:
                 bernoulli(rng, displaced_older, pr("displaced_retirement_rate")),
             ])
             _retire_kernel(retire, m.week, np.float32(m.config["strain.pension_share"]),
-                           np.float32(p["hours_per_week"]), held, P.sector, P.wage, P.pension, P.status, P.job_end,
+                           np.float32(HOURS_PER_WEEK), held, P.sector, P.wage, P.pension, P.status, P.job_end,
                            P.employer, self._in_pool, self._pool_blocks, BLOCK, P.ei_left, P.ei_wait, P.ei_benefit,
                            P.severance_left)
 
         # Background separations (plants lose workers only in the timeline's waves): drawn
         # by position among those at work outside the plants, in row order; they claim EI.
-        # Then retraining: entry within ``training_window_weeks`` of a layoff, completion,
+        # Then retraining: entry within ``TRAINING_WINDOW_WEEKS`` of a layoff, completion,
         # then search again.
         positions = bernoulli(rng, self._positions[:held.sum()], p["separation_rate"])
-        claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, m.config["ei.severance_default_weeks"])
+        claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, SEVERANCE_DEFAULT_WEEKS)
         sep, seeking, recent = _separate_kernel(
             positions, self._in_pool, self._pool_blocks, BLOCK, m.week, held, P.sector, P.status, P.employer,
             P.job_end, P.spell_start, P.job_start, P.wage, claim, P.ei_entitlement, P.ei_left, P.ei_paid,
             P.ei_exhausted, P.ei_benefit, P.severance_left, P.ei_wait, jobless, P.ever_displaced, P.displaced_week,
-            int(p["training_window_weeks"]), P.retrained, P.training_left, effort_kept)
+            TRAINING_WINDOW_WEEKS, P.retrained, P.training_left, effort_kept)
         self.separations = len(sep)
         start = bernoulli(rng, recent, p["displaced_training_rate"])
         training_weeks = int(p["training_weeks"])
@@ -360,7 +369,7 @@ class LabourMarket:
         # Who is hired this week (hires per unit of effort by sector: ``rate``), and in
         # which sector.
         h, rate = _hire_kernel(rng.random(len(seekers)), effort, last, V, S, S ** a, V ** (1 - a),
-                               p["matching_efficiency"], c, p["max_hire_probability"])
+                               p["matching_efficiency"], c, MAX_HIRE_PROBABILITY)
         sector, by_sector, over = _hire_sector_kernel(rng.random(len(h)), h, last, rate, c, V)
         # No sector hires more people than it has vacancies: a random subset of its hires
         # is kept (the hires of such a sector are shuffled and those past its vacancies dropped).
@@ -389,11 +398,11 @@ class LabourMarket:
                                                              self.manuf, m.orgs.n)
         status = P.status[:n]
         # Unemployed manufacturing workers first, then other job seekers, then inactive
-        # adults of ``plant_restaff_ages``.
+        # adults of ``PLANT_RESTAFF_AGES``.
         order = [rng.permutation(pool_manuf), rng.permutation(pool_other)]
         shortfall = sum(max(required - counts[row], 0) for row, required in need.items())
         if shortfall > len(pool_manuf) + len(pool_other):
-            lo, hi = self.p["plant_restaff_ages"]
+            lo, hi = PLANT_RESTAFF_AGES
             extra = np.flatnonzero((status == Status.INACTIVE) & (P.age[:n] >= lo) & (P.age[:n] < hi))
             order.append(rng.permutation(extra))
         candidates = np.concatenate(order)
