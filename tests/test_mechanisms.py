@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from model import CohesionModel
+from model.constants import WORKING_AGE
 from model.state import Status
+from model.submodels import distress
 from model.ties import KINDS
 
 
@@ -149,7 +151,7 @@ def test_job_loss_raises_distress_and_reemployment_lowers_it():
 def test_only_adults_are_scored_children_of_a_jobless_household_are_not():
     m = small()
     P = m.people
-    child = (P.age[: P.n] < m.config["demography.working_age"]) & P.present[: P.n]
+    child = (P.age[: P.n] < WORKING_AGE) & P.present[: P.n]
     # A household with an adult and a child: a jobless adult marks the housemates, of
     # whom only the adults are scored.
     kids = np.flatnonzero(child)
