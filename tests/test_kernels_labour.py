@@ -28,8 +28,8 @@ def entitlement_numpy(rules, hours, tenure, rate, day):
 @pytest.mark.parametrize("day", [date(2005, 6, 1), date(2009, 6, 1)])
 @pytest.mark.parametrize("min_extra", [5, 8])
 def test_entitlement_kernel_matches_numpy_arithmetic(dtype, day, min_extra):
-    rules = EIRules(resolve(overrides={"ei.long_tenured_min_years": 6.7, "ei.long_tenured_weeks_per_year": 1.3,
-                                       "ei.long_tenured_min_extra_weeks": min_extra}))
+    rules = EIRules(resolve())
+    rules.lt_years, rules.lt_per_year, rules.lt_min = 6.7, 1.3, min_extra  # other values of the 2009 schedule
     rng = np.random.default_rng(0)
     tenure = (rng.random(20_000) * 30).astype(dtype)
     hours = (np.minimum(tenure * 52.0, 52.0) * 37.3).astype(dtype)

@@ -23,10 +23,17 @@ The modules, each one concern:
 - :mod:`.market`: :class:`LabourMarket`, the weekly step in the order of the ODD.
 
 ``model/reference/labour_market.py`` states the same step in plain NumPy.
+
+The structural constants are defined in the module that reads them and re-exported here
+for readers; a test that changes one sets it in its defining module.
 """
 
-from .market import LabourMarket
+from .life_course import (DISPLACED_RETIREMENT_AGE, EARLY_RETIREMENT_AGE, ENTRY_MAX_AGE, PLANT_RESTAFF_AGES,
+                          TRAINING_WINDOW_WEEKS)
+from .market import SEVERANCE_DEFAULT_WEEKS, LabourMarket
+from .matching import MAX_HIRE_PROBABILITY
 from .rows import AGE_SEARCH_BANDS, BLOCK, Jobless, KeptPools, Persons, Pool, Search, SearchTerms
 
-__all__ = ["AGE_SEARCH_BANDS", "BLOCK", "Jobless", "KeptPools", "LabourMarket", "Persons", "Pool", "Search",
-           "SearchTerms"]
+__all__ = ["AGE_SEARCH_BANDS", "BLOCK", "DISPLACED_RETIREMENT_AGE", "EARLY_RETIREMENT_AGE", "ENTRY_MAX_AGE",
+           "Jobless", "KeptPools", "LabourMarket", "MAX_HIRE_PROBABILITY", "PLANT_RESTAFF_AGES", "Persons", "Pool",
+           "SEVERANCE_DEFAULT_WEEKS", "Search", "SearchTerms", "TRAINING_WINDOW_WEEKS"]

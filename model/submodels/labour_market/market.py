@@ -144,7 +144,7 @@ class LabourMarket:
         # Separations outside the plants (plants lose workers only in the timeline's
         # waves): drawn by position among those at work outside the plants, in row order.
         positions = bernoulli(rng, self._positions[:self.pool.held.sum()], p["separation_rate"])
-        claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, SEVERANCE_DEFAULT_WEEKS, m.people.job_start.dtype)
+        claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, SEVERANCE_DEFAULT_WEEKS)
         separated = separate_kernel(positions, m.week, claim, P, self.pool)
         self.separations = len(separated)
         seeking, recent = retraining_kernel(jobless, m.week, self.training_window, P)
