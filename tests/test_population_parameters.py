@@ -170,9 +170,9 @@ def test_the_annual_probability_of_dying_is_at_most_the_configured_cap(cap, monk
 def test_births_are_to_women_of_the_configured_fertile_ages(ages, monkeypatch):
     seen = []
 
-    def ageing(present_mask, age, status, female, *rest):
-        out = kernel(present_mask, age, status, female, *rest)
-        rows = out[0]
+    def ageing(persons, *rest):
+        out = kernel(persons, *rest)
+        rows, age, female = out[0], persons.age, persons.female
         fertile = rows[female[rows] & (age[rows] >= ages[0]) & (age[rows] < ages[1])]
         seen.append(np.array_equal(out[2], fertile) and len(fertile) > 0)
         return out
