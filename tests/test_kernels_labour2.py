@@ -40,10 +40,9 @@ def people(n=3000, seed=0):
     """Random person rows: status, at_plant, sector, age and the search-effort fields."""
     rng = np.random.default_rng(seed)
     status = rng.choice(np.array([0, E, U, T, R, INACTIVE, Status.GONE], np.int8), n)
-    return dict(
-        status=status, at_plant=rng.random(n) < 0.1, sector=rng.integers(-1, 9, n).astype(np.int8),
-        age=(rng.random(n) * 90).astype(np.float32), ever_displaced=rng.random(n) < 0.3,
-        displaced_tenure=(rng.random(n) * 30).astype(np.float32), retrained=rng.random(n) < 0.2)
+    return {"status": status, "at_plant": rng.random(n) < 0.1, "sector": rng.integers(-1, 9, n).astype(np.int8),
+            "age": (rng.random(n) * 90).astype(np.float32), "ever_displaced": rng.random(n) < 0.3,
+            "displaced_tenure": (rng.random(n) * 30).astype(np.float32), "retrained": rng.random(n) < 0.2}
 
 
 def search_numpy(rows, P, boost, c, n_sec):

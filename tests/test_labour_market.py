@@ -10,8 +10,8 @@ from model.config import resolve
 from model.constants import HOURS_PER_WEEK, RETIREMENT_AGE
 from model.state import Status
 from model.streams import bernoulli, bernoulli_each, stream
-from model.submodels.labour_market import life_course, matching
 from model.submodels.employment_insurance import EIRules
+from model.submodels.labour_market import life_course, matching
 
 
 @pytest.fixture(scope="module")

@@ -90,10 +90,10 @@ def test_same_draws_give_the_reference_hires(model_after_layoffs):
 def transitions(before, after):
     """The counts of the week's transitions the fast path made, from the statuses."""
     U, T, INACTIVE = Status.UNEMPLOYED, Status.TRAINING, Status.INACTIVE
-    return dict(retired=int(((before != Status.RETIRED) & (after == Status.RETIRED)).sum()),
-                started_training=int(((before == U) & (after == T)).sum()),
-                left=int(((before == U) & (after == INACTIVE)).sum()),
-                entered=int(((before == INACTIVE) & (after != INACTIVE)).sum()))
+    return {"retired": int(((before != Status.RETIRED) & (after == Status.RETIRED)).sum()),
+            "started_training": int(((before == U) & (after == T)).sum()),
+            "left": int(((before == U) & (after == INACTIVE)).sum()),
+            "entered": int(((before == INACTIVE) & (after != INACTIVE)).sum())}
 
 
 def weekly_totals(perturbations):
@@ -108,7 +108,7 @@ def weekly_totals(perturbations):
     step = lab.step
     rng = np.random.default_rng(1)
     fast = {}
-    expected = [dict() for _ in references]
+    expected = [{} for _ in references]
 
     def checked_step():
         n = P.n

@@ -113,5 +113,5 @@ def week(cols, jobs, p, rng, *, week, life_course, period, boost=1.0):
     rows = seekers[hired[keep]]
     st[rows] = E
     cols["sector"][rows] = sector[keep]
-    return dict(retired=int(retired.sum()), separated=int(separated.sum()), started_training=int(start.sum()),
-                left=int(left.sum()), entered=int(entered.sum()), hired=len(rows))
+    return {"retired": int(retired.sum()), "separated": int(separated.sum()), "started_training": int(start.sum()),
+            "left": int(left.sum()), "entered": int(entered.sum()), "hired": len(rows)}

@@ -35,5 +35,5 @@ from .matching import MAX_HIRE_PROBABILITY
 from .rows import AGE_SEARCH_BANDS, BLOCK, Jobless, KeptPools, Persons, Pool, Search, SearchTerms
 
 __all__ = ["AGE_SEARCH_BANDS", "BLOCK", "DISPLACED_RETIREMENT_AGE", "EARLY_RETIREMENT_AGE", "ENTRY_MAX_AGE",
-           "Jobless", "KeptPools", "LabourMarket", "MAX_HIRE_PROBABILITY", "PLANT_RESTAFF_AGES", "Persons", "Pool",
-           "SEVERANCE_DEFAULT_WEEKS", "Search", "SearchTerms", "TRAINING_WINDOW_WEEKS"]
+           "MAX_HIRE_PROBABILITY", "PLANT_RESTAFF_AGES", "SEVERANCE_DEFAULT_WEEKS", "TRAINING_WINDOW_WEEKS",
+           "Jobless", "KeptPools", "LabourMarket", "Persons", "Pool", "Search", "SearchTerms"]
