@@ -53,13 +53,13 @@ def test_job_seekers_of_the_week_are_every_unemployed_person():
     match = lab._match
     checked = []
 
-    def checked_match(rng, held, seekers=None):
+    def checked_match(rng, held, search=None, persons=None):
         P = m.people
-        assert np.array_equal(seekers, np.flatnonzero(P.status[: P.n] == Status.UNEMPLOYED))
+        assert np.array_equal(search.seekers, np.flatnonzero(P.status[: P.n] == Status.UNEMPLOYED))
         employed = np.flatnonzero((P.status[: P.n] == Status.EMPLOYED) & ~P.at_plant[: P.n])
         assert np.array_equal(held, np.bincount(P.sector[employed], minlength=lab.n_sec))
-        checked.append(len(seekers))
-        return match(rng, held, seekers)
+        checked.append(len(search.seekers))
+        return match(rng, held, search, persons)
 
     lab._match = checked_match
     m.run()

@@ -10,8 +10,8 @@ from model.config import resolve
 from model.constants import HOURS_PER_WEEK, RETIREMENT_AGE
 from model.state import Status
 from model.streams import bernoulli, bernoulli_each, stream
-from model.submodels import labour_market as lm
 from model.submodels.employment_insurance import EIRules
+from model.submodels.labour_market import life_course, matching
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_long_tenured_workers_extra_weeks_start_from_the_configured_minimum(min_
 
 def test_unemployed_person_is_paid_exactly_the_entitlement_then_exhausted(monkeypatch):
     # Nobody finds a job, retires, retrains or stops searching: claims run to their end.
-    monkeypatch.setattr(lm, "RETIREMENT_AGE", 80.0)
+    monkeypatch.setattr(life_course, "RETIREMENT_AGE", 80.0)
     frozen = {"labour.matching_efficiency": 0.0, "labour.leave_labour_force_rate": 0.0,
               "labour.displaced_training_rate": 0.0, "labour.displaced_retirement_rate": 0.0,
               "labour.retirement_rate_60": 0.0}
@@ -145,7 +145,7 @@ def test_no_sector_hires_more_than_its_vacancies():
 
 @pytest.mark.parametrize("cap", [0.95, 0.3])
 def test_with_vacancies_to_spare_a_seeker_is_hired_with_the_configured_maximum_probability(cap, monkeypatch):
-    monkeypatch.setattr(lm, "MAX_HIRE_PROBABILITY", cap)
+    monkeypatch.setattr(matching, "MAX_HIRE_PROBABILITY", cap)
     m = CohesionModel(scale=0.05, rng=4, end="2003-03", overrides={"labour.matching_efficiency": 10.0})
     P = m.people
     lab = m.labour
@@ -163,7 +163,7 @@ def test_with_vacancies_to_spare_a_seeker_is_hired_with_the_configured_maximum_p
 
 @pytest.mark.parametrize("ages", [[18.0, 60.0], [40.0, 45.0]])
 def test_plants_short_of_job_seekers_hire_inactive_residents_of_the_configured_ages(ages, monkeypatch):
-    monkeypatch.setattr(lm, "PLANT_RESTAFF_AGES", tuple(ages))
+    monkeypatch.setattr(life_course, "PLANT_RESTAFF_AGES", tuple(ages))
     m = CohesionModel(scale=0.1, rng=1, end="2012-12")
     P = m.people
     n = P.n
@@ -186,7 +186,7 @@ AGED = 0.2  # more than two periods of ageing: those this much past an age at th
 @pytest.mark.parametrize("age", [60.0, 50.0])
 def test_early_retirement_starts_at_the_configured_age(age, monkeypatch):
     # Two life-course periods; everyone in the early-retirement band retires at the first.
-    monkeypatch.setattr(lm, "EARLY_RETIREMENT_AGE", age)
+    monkeypatch.setattr(life_course, "EARLY_RETIREMENT_AGE", age)
     m = CohesionModel(scale=0.05, rng=3, end="2003-02", overrides={**FROZEN, "labour.retirement_rate_60": 1.0})
     P = m.people
     n = P.n
@@ -202,7 +202,7 @@ def test_early_retirement_starts_at_the_configured_age(age, monkeypatch):
 
 @pytest.mark.parametrize("age", [55.0, 45.0])
 def test_displaced_job_seekers_retire_from_the_configured_age(age, monkeypatch):
-    monkeypatch.setattr(lm, "DISPLACED_RETIREMENT_AGE", age)
+    monkeypatch.setattr(life_course, "DISPLACED_RETIREMENT_AGE", age)
     m = CohesionModel(scale=0.05, rng=3, end="2003-02", overrides={**FROZEN, "labour.displaced_retirement_rate": 1.0})
     P = m.people
     n = P.n
@@ -222,7 +222,7 @@ def test_displaced_job_seekers_retire_from_the_configured_age(age, monkeypatch):
 
 @pytest.mark.parametrize("age", [60.0, 40.0])
 def test_only_persons_under_the_configured_age_enter_the_labour_force(age, monkeypatch):
-    monkeypatch.setattr(lm, "ENTRY_MAX_AGE", age)
+    monkeypatch.setattr(life_course, "ENTRY_MAX_AGE", age)
     m = CohesionModel(scale=0.05, rng=3, end="2003-02", overrides={**FROZEN, "labour.enter_labour_force_rate": 1.0})
     P = m.people
     n = P.n
@@ -237,7 +237,7 @@ def test_only_persons_under_the_configured_age_enter_the_labour_force(age, monke
 
 @pytest.mark.parametrize("window", [52, 8])
 def test_displaced_job_seekers_start_retraining_only_within_the_configured_window(window, monkeypatch):
-    monkeypatch.setattr(lm, "TRAINING_WINDOW_WEEKS", window)
+    monkeypatch.setattr(life_course, "TRAINING_WINDOW_WEEKS", window)
     m = CohesionModel(scale=0.05, rng=3, end="2003-06", overrides=FROZEN)
     P = m.people
     n = P.n
