@@ -1,4 +1,4 @@
-"""The browser page's Python side (model/app.py and model/page/): controls built from the
+"""The browser page's Python side (viz/): controls built from the
 configuration, the run stepped under a lock with snapshots for drawing, the display
 tessellation of the territory, the map, charts and network, what a click shows, the
 baseline beside a scenario, and the page rendered without a browser."""
@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from model import app
+from viz import app
 from model.config import config_root, load_base, scenario_names
-from model.page import controls as ctl
-from model.page import inspect as insp
-from model.page.mapview import LAYERS, MapView, layer_values
-from model.page.pictures import Pictures
-from model.page.session import MASK_RESIDENTS, PATHS, PageModel, Session, Settings
-from model.page.tessellation import tessellate
+from viz import controls as ctl
+from viz import inspection as insp
+from viz.mapview import LAYERS, MapView, layer_values
+from viz.pictures import Pictures
+from viz.session import MASK_RESIDENTS, PATHS, PageModel, Session, Settings
+from viz.tessellation import tessellate
 from model.territory import OUTSIDE, WATER, load_territory
 
 SMALL = 0.05
@@ -216,7 +216,7 @@ def test_page_renders_steps_switches_and_shows_a_refused_value(monkeypatch):
     import ipyvuetify as v
     import solara
 
-    from model.page.widgets import ClickImage
+    from viz.widgets import ClickImage
 
     monkeypatch.setattr(app, "PAGE_SCALE", SMALL)
     box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
@@ -302,5 +302,5 @@ def test_viz_refuses_a_bad_port_or_address():
     with pytest.raises(click.BadParameter, match="cannot serve on"):
         viz.check_address("no-such-host.invalid", 8765)
     assert viz.main(["--port", "70000"]) == 2
-    assert viz.solara_arguments("0.0.0.0", 9000) == ["run", "model.app", "--host", "0.0.0.0", "--port", "9000",
+    assert viz.solara_arguments("0.0.0.0", 9000) == ["run", "viz.app", "--host", "0.0.0.0", "--port", "9000",
                                                      "--production", "--no-open"]

@@ -301,7 +301,7 @@ def test_the_run_stops_at_its_last_week_and_says_so(visit):
 
 def test_clicking_the_map_and_the_network_shows_what_they_hold(visit):
     from model.config import config_root
-    from model.page.mapview import tessellation_for
+    from viz.mapview import tessellation_for
     from model.territory import load_territory
 
     page = visit.page

@@ -25,8 +25,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from PIL import Image
 
-from model.page.session import MASK_RESIDENTS, RunView
-from model.page.tessellation import Tessellation, tessellate
+from viz.session import MASK_RESIDENTS, RunView
+from viz.tessellation import Tessellation, tessellate
 from model.territory import OUTSIDE, WATER
 
 DPI = 100

@@ -43,7 +43,7 @@ def page_arguments(scenario_name, scale, seed, overrides: dict) -> dict:
     """``CohesionModel`` keyword arguments, checked: raises ConfigError with a one-line
     message for a bad scale, seed or parameter value, or when the model's estimated memory
     exceeds the memory available (``model.inputs.check_memory``)."""
-    from model.page.controls import number
+    from viz.controls import number
 
     scale_value = number(scale, "scale")
     try:
@@ -81,7 +81,7 @@ class PageModel(CohesionModel):
         self.problem: str | None = None
         self.step_failed = False
         try:
-            from model.page.controls import parse_controls
+            from viz.controls import parse_controls
 
             ov = parse_controls({**(overrides or {}), **controls})  # text fields give text
             super().__init__(**page_arguments(scenario_name, scale, seed, ov))

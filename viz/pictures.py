@@ -6,9 +6,9 @@ import threading
 
 import numpy as np
 
-from model.page.charts import CHARTS, GUIDE_CHART, LineChart, NetworkChart, PathsChart, closures_of
-from model.page.mapview import MapView
-from model.page.session import RunView, Session
+from viz.charts import CHARTS, GUIDE_CHART, LineChart, NetworkChart, PathsChart, closures_of
+from viz.mapview import MapView
+from viz.session import RunView, Session
 
 
 class Pictures:

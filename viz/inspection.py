@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.page.controls import INTERVENTION_SHORT
+from viz.controls import INTERVENTION_SHORT
 from model.state import COMMITTEES, DOMAINS, ORG_KINDS, Status
 
 KIND_NAMES = {"plant": "plant", "public_service": "public service", "community": "community group",
