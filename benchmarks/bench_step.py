@@ -82,8 +82,8 @@ def week_kinds(model: CohesionModel) -> np.ndarray:
     """What each week of a run does besides the weekly submodels, as ``CohesionModel.step``
     decides it: "january" (the yearly tie renewal, in the first week of each January after
     the first), "year end" (the persons panel, in a year's last week), "demographic" (every
-    ``demography.period_weeks`` weeks: ageing, deaths, births, moves, and the agents of
-    those who came and left), otherwise "ordinary"."""
+    ``demography.period_weeks`` weeks: ageing, deaths, births and moves), otherwise
+    "ordinary"."""
     kinds = []
     for week in range(model.n_weeks):
         day = model.start_date + timedelta(days=7 * week)
@@ -122,6 +122,7 @@ def main() -> None:
     reference = CohesionModel(scale=args.scale, rng=args.seed, end="2003-12")
     for _ in range(4):
         reference.step()  # vacancies and rates as in a running model
+    len(reference.agents)  # its agents, made when first read (model/agents.py), before the timing
 
     def per_agent_time() -> float:
         t2 = time.perf_counter()

@@ -2,7 +2,7 @@
 
 Persons, households and organizations live in arrays (``model/state.py``); submodels
 (``model/submodels/``) update them for everyone at once; Mesa agents are the object view
-of the same rows. Step order (one week, the week that starts on ``model.date``):
+of the same rows, brought up to date when read (``model/agents.py``). Step order (one week, the week that starts on ``model.date``):
 
 1. shocks: plant workers who left last week replaced, then announcements, layoff waves
    and closures dated in this week;
@@ -23,7 +23,7 @@ of the same rows. Step order (one week, the week that starts on ``model.date``):
 10. demography (every ``demography.period_weeks`` weeks): ageing, deaths, young adults
    leaving, households leaving (including the requests of step 4), births, households
    moving in; newcomers get their traits and ties;
-11. Mesa agents added and removed to match; the week's aggregates computed
+11. the week's aggregates computed
    (``model/aggregates.py``) and recorded by Mesa's DataCollector; the cohort tracker
    follows the laid-off workers, their households and confidants, and marginalized
    residents (``model/cohorts.py``); on a year's last week the persons panel records
@@ -48,7 +48,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from . import interrupt, panel
 from .aggregates import STAT_NAMES, Aggregates, at_or_above, read_stat
-from .agents import Household, Organization, Worker
+from .agents import Household, Organization, ResidentAgents, Worker
 from .cohorts import Cohorts
 from .config import Config, config_root, parse_month, resolve
 from .space import SlottedCell
@@ -165,18 +165,15 @@ class CohesionModel(mesa.Model):
         self._spin_up_social()
         self.belonging.summarize()
 
-        self.grid = OrthogonalMooreGrid((self.territory.width, self.territory.height), torus=False,
-                                        random=self.random, cell_klass=SlottedCell)
-        layer = self.grid.create_property_layer("municipality", default_value=-1, dtype=int)
+        self._grid = OrthogonalMooreGrid((self.territory.width, self.territory.height), torus=False,
+                                         random=self.random, cell_klass=SlottedCell)
+        layer = self._grid.create_property_layer("municipality", default_value=-1, dtype=int)
         layer.data[:] = self.territory.cell_municipality
-        self.worker_agents: dict[int, Worker] = {}
-        self.household_agents: dict[int, Household] = {}
         self.org_agents: dict[int, Organization] = {}
-        self._add_household_agents(np.arange(self.households.n))
-        self._add_worker_agents(np.arange(self.people.n))
         for row in range(self.orgs.n):
-            cell = self.grid[(int(self.orgs.x[row]), int(self.orgs.y[row]))]
+            cell = self._grid[(int(self.orgs.x[row]), int(self.orgs.y[row]))]
             self.org_agents[row] = Organization(self, row, cell, self.population.org_names[row])
+        self._residents = ResidentAgents(self, self._grid)  # Worker and Household agents, made when first read
 
         self._count_present()
         self.last_exits = np.zeros(0, np.int64)
@@ -255,44 +252,37 @@ class CohesionModel(mesa.Model):
         self.ties.add(ids, s["ties"])
 
     # -- agents ----------------------------------------------------------------------
-    def _add_household_agents(self, rows: np.ndarray, free: list | None = None) -> None:
-        H = self.households
-        self._place(self.household_agents, Household, free or [], rows, H.x[rows], H.y[rows])
+    @property
+    def agents(self):
+        """Mesa's set of all agents (``model/agents.py``), up to date with the arrays."""
+        self._residents.sync()
+        return super().agents
 
-    def _add_worker_agents(self, rows: np.ndarray, free: list | None = None) -> None:
-        H, P = self.households, self.people
-        hh = P.household[rows]
-        self._place(self.worker_agents, Worker, free or [], rows, H.x[hh], H.y[hh])
+    @property
+    def agents_by_type(self):
+        self._residents.sync()
+        return super().agents_by_type
 
-    def _place(self, agents: dict, cls, free: list, rows: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> None:
-        """Agents for ``rows`` at cells (``xs``, ``ys``): the ``free`` agents (of rows that
-        left) re-bound first, in row order, then new ones; free agents left over are
-        removed. Unique ids are handed out in row order either way."""
-        grid = self.grid
-        k = min(len(free), len(rows))
-        for agent, r, x, y in zip(free, rows[:k].tolist(), xs[:k].tolist(), ys[:k].tolist()):
-            agent.rebind(r, grid[(x, y)])
-            agents[r] = agent
-        for r, x, y in zip(rows[k:].tolist(), xs[k:].tolist(), ys[k:].tolist()):
-            agents[r] = cls(self, r, grid[(x, y)])
-        for agent in free[k:]:
-            agent.remove()
+    @property
+    def agent_types(self) -> list[type]:
+        self._residents.sync()
+        return super().agent_types
 
-    def _sync_agents(self, entered: np.ndarray, exited: np.ndarray, first_new_household: int) -> None:
-        """Give the agents of persons and households gone to the new rows; create or remove
-        the difference (see ``model/agents.py``)."""
-        if len(exited) == 0 and len(entered) == 0 and self.households.n == first_new_household:
-            return  # households and persons change only through demography
-        pop = self.worker_agents.pop
-        # None: born this week and gone with the household, never given an agent.
-        free_workers = [a for a in map(pop, exited.tolist(), [None] * len(exited)) if a is not None]
-        H = self.households
-        gone = np.flatnonzero(~H.present[:first_new_household] & (H.exit_week[:first_new_household] == self.week))
-        pop = self.household_agents.pop
-        free_households = [a for a in map(pop, gone.tolist(), [None] * len(gone)) if a is not None]
-        self._add_household_agents(np.arange(first_new_household, H.n), free_households)
-        alive_new = entered[self.people.present[entered]]
-        self._add_worker_agents(alive_new, free_workers)
+    @property
+    def worker_agents(self) -> dict[int, Worker]:
+        """The ``Worker`` agent of each present person's row."""
+        return self._residents.sync().workers
+
+    @property
+    def household_agents(self) -> dict[int, Household]:
+        """The ``Household`` agent of each present household's row."""
+        return self._residents.sync().households
+
+    @property
+    def grid(self) -> OrthogonalMooreGrid:
+        """The territory's 1 km cells, each holding the agents placed there."""
+        self._residents.sync()
+        return self._grid
 
     # -- the weekly step --------------------------------------------------------------
     @property
@@ -328,9 +318,9 @@ class CohesionModel(mesa.Model):
         if len(entered) or len(exited) or self.demography.period_ends(self.week):
             self._refresh_adults()
         self.last_exits = exited
-        self._sync_agents(entered, exited, first_new_household)
         if len(entered) or len(exited) or self.households.n != first_new_household:
             self._count_present()  # only the demography adds and removes persons and households
+            self._residents.invalidate()
         self.aggregates.update(paid)
         self._rates = self._rates[1:] + [self.stats.unemployment_rate if self.stats.labour_force else 0.0]
         self._ei_region_rate = float(np.mean(self._rates))

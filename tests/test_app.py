@@ -184,7 +184,7 @@ def test_the_map_colours_municipalities_and_masks_sparse_cells(session):
     cells, cells_shown = layer_values(view, "distress", "cell")
     assert not cells_shown[view.cells["residents"] < MASK_RESIDENTS].any()
     m = session.main
-    mv = MapView(m.territory, m.municipality_names, (m.grid.width, m.grid.height))
+    mv = MapView(m.territory, m.municipality_names, (m.territory.width, m.territory.height))
     tess = mv.tess
     magog = m.municipality_names.index("Magog")
     c, r = tess.anchors[magog]

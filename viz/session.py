@@ -195,10 +195,11 @@ def _per_municipality(model: CohesionModel) -> dict[str, np.ndarray]:
 def _per_cell(model: CohesionModel) -> dict[str, np.ndarray]:
     P, H = model.people, model.households
     n = P.n
-    size = model.grid.width * model.grid.height
-    shape = (model.grid.width, model.grid.height)
+    width, height = model.territory.width, model.territory.height  # the grid's, without its agents
+    size = width * height
+    shape = (width, height)
     hh = P.household[:n]
-    cell = H.x[hh].astype(np.int64) * model.grid.height + H.y[hh]
+    cell = H.x[hh].astype(np.int64) * height + H.y[hh]
     present = P.present[:n]
     status = P.status[:n]
     adult = np.zeros(n, bool)
