@@ -186,27 +186,6 @@ class CohesionModel(mesa.Model):
         self.aggregates.update(np.zeros(0, np.int64))  # the state at the start, before the first week
         self.running = True
 
-    PERSON_MEASURES = ("distress", "support_received", "belonging", "in_service", "participates")
-
-    def person_measure(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """A per-person figure for maps, as (values, defined) over all rows: distress,
-        belonging and participation of adults; support received (in the last
-        ``support.memory_weeks`` weeks) and being in a formal service, of adults in high
-        distress."""
-        P = self.people
-        n = P.n
-        adult = np.zeros(n, bool)
-        adult[self.adults] = True
-        if name in ("distress", "belonging", "participates"):
-            return getattr(P, name)[:n].astype(float), adult
-        need = np.zeros(n, bool)
-        need[self.need] = True
-        if name == "support_received":
-            return (self.week - P.support_week[:n] < self.config["support.memory_weeks"]).astype(float), need
-        if name == "in_service":
-            return (P.service[:n] >= 0).astype(float), need
-        raise KeyError(f"unknown person measure {name!r}; known: {', '.join(self.PERSON_MEASURES)}")
-
     def model_people_left_plants(self) -> bool:
         """Whether a worker of a plant still to lay off left the RCM last week."""
         return bool(self.people.at_plant[self.last_exits].any())

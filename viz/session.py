@@ -182,14 +182,29 @@ def _per_municipality(model: CohesionModel) -> dict[str, np.ndarray]:
     out["distress"] = total(adult, distress)
     high = adult & (P.distress[:n] >= model.config["distress.high_threshold"])
     out["high_distress"] = count(high)
-    supported, need = model.person_measure("support_received")
-    served, _ = model.person_measure("in_service")
+    supported, need = _help_measure(model, "support_received")
+    served, _ = _help_measure(model, "in_service")
     out["in_need"] = count(need)
     out["supported"] = total(need, supported)
     out["served"] = total(need, served)
     out["belonging"] = total(adult, P.belonging[:n].astype(float))
     out["participating"] = total(adult, P.participates[:n].astype(float))
     return out
+
+
+def _help_measure(model: CohesionModel, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Over all person rows, as (values, defined): informal support received in the last
+    ``support.memory_weeks`` weeks (``support_received``) or being in a formal service
+    (``in_service``), defined for the adults in high distress."""
+    P = model.people
+    n = P.n
+    need = np.zeros(n, bool)
+    need[model.need] = True
+    if name == "support_received":
+        return (model.week - P.support_week[:n] < model.config["support.memory_weeks"]).astype(float), need
+    if name == "in_service":
+        return (P.service[:n] >= 0).astype(float), need
+    raise KeyError(f"unknown measure {name!r}; known: support_received, in_service")
 
 
 def _per_cell(model: CohesionModel) -> dict[str, np.ndarray]:
@@ -215,7 +230,7 @@ def _per_cell(model: CohesionModel) -> dict[str, np.ndarray]:
     out["unemployed"] = count(present & (status == Status.UNEMPLOYED))
     out["labour_force"] = out["unemployed"] + count(present & (status == Status.EMPLOYED))
     out["distress"] = total(adult, P.distress[:n].astype(float))
-    supported, need = model.person_measure("support_received")
+    supported, need = _help_measure(model, "support_received")
     out["in_need"] = count(need)
     out["supported"] = total(need, supported)
     out["belonging"] = total(adult, P.belonging[:n].astype(float))
