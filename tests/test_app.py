@@ -304,3 +304,28 @@ def test_viz_refuses_a_bad_port_or_address():
     assert viz.main(["--port", "70000"]) == 2
     assert viz.solara_arguments("0.0.0.0", 9000) == ["run", "viz.app", "--host", "0.0.0.0", "--port", "9000",
                                                      "--production", "--no-open"]
+
+
+def test_the_page_is_no_part_of_the_models_version_and_the_model_never_imports_it(monkeypatch):
+    """Cached runs are named by the model's version (a hash of model/ and configs/):
+    editing the page must not change it, so the page lives outside model/ and the
+    model does not depend on it."""
+    import ast
+    from pathlib import Path
+
+    import viz
+    from experiments import design
+
+    hashed = []
+    monkeypatch.setattr(design, "_model_version", lambda files: hashed.extend(files) or "x")
+    design.model_version()
+    paths = {Path(path).resolve() for path, *_ in hashed}
+    model_dir = Path(design.PROJECT_ROOT, "model").resolve()
+    assert any(p.parent == model_dir for p in paths)
+    page = sorted(Path(viz.__file__).resolve().parent.glob("*.py"))
+    assert len(page) > 5 and not paths & set(page)
+    for source in model_dir.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n == "viz" or n.startswith("viz.") for n in names), source
