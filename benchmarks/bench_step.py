@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from model import CohesionModel, Worker  # noqa: E402
-from model.model import ends_year, renews_ties  # noqa: E402
+from model.model import renews_ties  # noqa: E402
+from model.panel import ends_year  # noqa: E402
 from model.state import Status  # noqa: E402
 
 

@@ -51,6 +51,7 @@ from .aggregates import STAT_NAMES, Aggregates, at_or_above, read_stat
 from .agents import Household, Organization, ResidentAgents, Worker
 from .cohorts import Cohorts
 from .config import Config, config_root, parse_month, resolve
+from .panel import ends_year
 from .space import SlottedCell
 from .population import CellSampler, build_population, commute_weights
 from .streams import Streams
@@ -67,7 +68,6 @@ from .submodels.services import Services
 from .submodels.shocks import Shocks
 from .ties import Ties
 from .territory import load_territory
-from .panel import ends_year
 from .timeline import Timeline
 
 SOCIAL_SPINUP_WEEKS = 104  # weeks the social submodels run before the start, then discarded

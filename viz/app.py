@@ -30,11 +30,11 @@ Open it with ``cohesion viz`` (see ``docs/viz.md``), or with
 from __future__ import annotations
 
 import contextlib
-from html import escape
 import sys
 import threading
 import time
 from datetime import date, timedelta
+from html import escape
 from pathlib import Path
 
 if not __package__:  # run as a file (``solara run viz/app.py``): the repository's packages
@@ -45,8 +45,14 @@ import solara  # noqa: E402
 from model.config import scenario_names  # noqa: E402
 from viz import inspection  # noqa: E402
 from viz.charts import CHARTS  # noqa: E402
-from viz.controls import (Control, changed_values, controls, display, scenario_description,  # noqa: E402
-                                 scenario_values)
+from viz.controls import (  # noqa: E402
+    Control,
+    changed_values,
+    controls,
+    display,
+    scenario_description,
+    scenario_values,
+)
 from viz.mapview import DEFAULT_LAYER, DEFAULT_LEVEL, LAYERS, LEVELS  # noqa: E402
 from viz.pictures import Pictures  # noqa: E402
 from viz.session import BASELINE, PageModel, RunView, Session, Settings, page_arguments  # noqa: E402

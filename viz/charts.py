@@ -19,9 +19,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from experiments.display import employer_name
+from model.state import DOMAINS
 from viz.mapview import encode_png
 from viz.session import PATHS, RunView
-from model.state import DOMAINS
 
 DPI = 100
 MAIN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b")
