@@ -348,7 +348,7 @@ def test_a_scenario_beside_the_baseline(visit):
         "() => document.querySelector('.cohesion-description').textContent.includes('Integrated response')")
     for label in ("Economic recovery committee", "Community support committee", "Guide de l'aidant handed out",
                   "Social worker in the plant before it closes"):
-        assert page.get_by_label(label).is_checked(), label
+        sync_api.expect(page.get_by_label(label)).to_be_checked()  # ticked after the description, so waited for
     page.locator("label").filter(has_text="Compare with the baseline (same seed, stepped together)").first.click()
     visit.type_into("Scale (1 = real size)", "0.05")
     visit.reset()
