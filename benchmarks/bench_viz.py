@@ -231,8 +231,8 @@ def screenshot(path: Path, month: str, click: str | None, view: str | None) -> N
                                timeout=600_000)
         if click:
             from model.config import config_root
-            from viz.mapview import tessellation_for
             from model.territory import load_territory
+            from viz.mapview import tessellation_for
 
             territory = load_territory(config_root() / "territory")
             c, r = tessellation_for(territory).anchors[list(territory.municipalities["name"]).index(click)]
