@@ -36,8 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from model import CohesionModel, Worker  # noqa: E402
-from model.model import ends_year, renews_ties  # noqa: E402
 from model.constants import RETIREMENT_AGE  # noqa: E402
+from model.model import renews_ties  # noqa: E402
+from model.panel import ends_year  # noqa: E402
 from model.state import Status  # noqa: E402
 from model.submodels.labour_market import (DISPLACED_RETIREMENT_AGE, EARLY_RETIREMENT_AGE, ENTRY_MAX_AGE,  # noqa: E402
                                            MAX_HIRE_PROBABILITY)
@@ -85,8 +86,8 @@ def week_kinds(model: CohesionModel) -> np.ndarray:
     """What each week of a run does besides the weekly submodels, as ``CohesionModel.step``
     decides it: "january" (the yearly tie renewal, in the first week of each January after
     the first), "year end" (the persons panel, in a year's last week), "demographic" (every
-    ``DEMOGRAPHY_PERIOD_WEEKS`` weeks: ageing, deaths, births, moves, and the agents of
-    those who came and left), otherwise "ordinary"."""
+    ``DEMOGRAPHY_PERIOD_WEEKS`` weeks: ageing, deaths, births and moves), otherwise
+    "ordinary"."""
     kinds = []
     for week in range(model.n_weeks):
         day = model.start_date + timedelta(days=7 * week)
@@ -125,6 +126,7 @@ def main() -> None:
     reference = CohesionModel(scale=args.scale, rng=args.seed, end="2003-12")
     for _ in range(4):
         reference.step()  # vacancies and rates as in a running model
+    len(reference.agents)  # its agents, made when first read (model/agents.py), before the timing
 
     def per_agent_time() -> float:
         t2 = time.perf_counter()

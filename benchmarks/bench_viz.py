@@ -165,10 +165,10 @@ def timed_step(page) -> float | None:
 
 def server_side(scale: float, steps: int) -> tuple[float, float]:
     """Median seconds of the model's step, and of drawing the map and the plots, in this process."""
-    from model.page.charts import CHARTS
-    from model.page.mapview import DEFAULT_LAYER, DEFAULT_LEVEL
-    from model.page.pictures import Pictures
-    from model.page.session import Session, Settings
+    from viz.charts import CHARTS
+    from viz.mapview import DEFAULT_LAYER, DEFAULT_LEVEL
+    from viz.pictures import Pictures
+    from viz.session import Session, Settings
 
     session = Session(Settings(scale=scale))
     pictures = Pictures(session)
@@ -231,8 +231,8 @@ def screenshot(path: Path, month: str, click: str | None, view: str | None) -> N
                                timeout=600_000)
         if click:
             from model.config import config_root
-            from model.page.mapview import tessellation_for
             from model.territory import load_territory
+            from viz.mapview import tessellation_for
 
             territory = load_territory(config_root() / "territory")
             c, r = tessellation_for(territory).anchors[list(territory.municipalities["name"]).index(click)]

@@ -29,8 +29,6 @@ def _dispatchers() -> list:
 
     found = []
     for info in pkgutil.walk_packages(model.__path__, "model."):
-        if info.name in ("model.app",):  # the browser page: not needed by a run, slow to import
-            continue
         try:
             mod = importlib.import_module(info.name)
         except Exception:  # noqa: BLE001 - a module with optional dependencies: its kernels are not counted

@@ -34,6 +34,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from model.constants import WORKING_AGE
+
 from .stats import cohens_d
 
 
@@ -357,7 +359,7 @@ def belonging_measures(model) -> dict[str, float]:
     for c in model.panel:
         if "belonging" not in c or not len(c["year"]) or int(c["year"][0]) not in BELONGING_YEARS:
             continue
-        adults = ~(c["moved_out"] | c["died"]) & (c["age"] >= model.config["demography.working_age"])
+        adults = ~(c["moved_out"] | c["died"]) & (c["age"] >= WORKING_AGE)
         if adults.any():
             out[f"belonging_strong_{int(c['year'][0])}"] = float((c["belonging"][adults] > STRONG_BELONGING).mean())
     return out

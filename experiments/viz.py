@@ -1,7 +1,7 @@
-"""``cohesion viz``: serve the interactive model (``model/app.py``) in the browser.
+"""``cohesion viz``: serve the interactive model (``viz/app.py``) in the browser.
 
 Starts Solara's server in production mode on ``--host``/``--port`` (default
-http://127.0.0.1:8765) with the page of ``model/app.py``: Mesa's SolaraViz for
+http://127.0.0.1:8765) with the page of ``viz/app.py``: Mesa's SolaraViz for
 ``CohesionModel``. Everything the page loads is served from this machine: Solara's
 front-end files come from the environment's Solara cache, filled at install time by
 ``.ci/solara_assets.py``, and Solara's usage reporting is switched off.
@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import click
 
 ROOT = Path(__file__).resolve().parents[1]
-APP_MODULE = "model.app"
+APP_MODULE = "viz.app"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
@@ -165,7 +165,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_origins: tup
         click.echo(f"warning: {len(missing)} front-end file(s) missing (e.g. {missing[0]}); without network "
                    f"access the page stays blank. Run: {sys.executable} {ROOT / '.ci' / 'solara_assets.py'}", err=True)
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
-    if str(ROOT) not in sys.path:  # the page is the module model.app of this source tree
+    if str(ROOT) not in sys.path:  # the page is the module viz.app of this source tree
         sys.path.insert(0, str(ROOT))
     # Solara warns at each page load from a numeric address that its cookie falls back to
     # SameSite=Lax, which is what a local page wants.

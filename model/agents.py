@@ -2,25 +2,35 @@
 
 Each agent holds only its row id; its attributes are properties that read and write
 that row of the state arrays (``model.people``, ``model.households``, ``model.orgs``),
-so ``model.agents``, ``agents_by_type``, the grid and Mesa's browser view see exactly
-the state the vectorised submodels update. A ``Worker`` stands for every resident, in or
-out of the labour force; a ``Household`` for a household; an ``Organization`` for an
-employer, one of the timeline's plants, a service, a community group, a public body, a
-union or an informal gathering place.
+so ``model.agents``, ``agents_by_type``, the grid and Mesa's tools see exactly the state
+the vectorised submodels update. A ``Worker`` stands for every resident, in or out of
+the labour force; a ``Household`` for a household; an ``Organization`` for an employer,
+one of the timeline's plants, a service, a community group, a public body, a union or
+an informal gathering place.
 
-Agents follow the arrays' rows as persons and households come and go: every
-demographic week the agents of rows that left are given to rows that arrived that week
-(``rebind``: a new row, a new cell and a new ``unique_id``, exactly what a newly created
-agent would get), and only the difference is created or removed through Mesa. Re-binding
-costs a fraction of Mesa's registration and removal, which would otherwise take a
-third of the time of a demographic week. From outside, a re-bound agent is a new agent
-(new ``unique_id``, row and cell) except that it is the same Python object and keeps
-its place in ``model.agents``; Mesa's ``agents`` signals fire only for the agents
-actually created or removed.
+No submodel reads an agent, so the agents of residents (``Worker`` and ``Household``)
+are made on demand (``ResidentAgents``): the model marks them out of date when the
+demography adds or removes persons or households, and the next read of ``model.agents``,
+``agents_by_type``, ``agent_types``, ``worker_agents``, ``household_agents`` or ``grid``
+brings them up to date with the arrays. A run that nobody inspects makes none of the
+45,000 agents of the full territory; the page or a script that reads them every week pays
+what keeping them in step each week would cost. Organizations (a few hundred, never
+added or removed) have their agents from the start.
+
+Bringing the agents up to date gives the agents of rows that left to rows that arrived
+since the last read (``rebind``: a new row, a new cell and a new ``unique_id``, exactly
+what a newly created agent would get), in row order, and only the difference is created
+or removed through Mesa. From outside, a re-bound agent is a new agent (new
+``unique_id``, row and cell) except that it is the same Python object and keeps its place
+in ``model.agents``; Mesa's ``agents`` signals fire only for the agents actually created
+or removed. Unique ids therefore depend on when the agents are read (a person who came
+and left between two reads never has an agent); nothing in the model reads them, and
+its outputs are the same whether or not the agents are read.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
 from .state import DOMAINS, ORG_KINDS, Status, tenure_years
@@ -136,3 +146,58 @@ class Organization(FixedAgent):
         P = self.model.people
         n = P.n
         return int(((P.employer[:n] == self.row) & P.present[:n] & (P.status[:n] == Status.EMPLOYED)).sum())
+
+
+class ResidentAgents:
+    """The ``Worker`` agent of every present person and the ``Household`` agent of every
+    present household of ``model``, placed on ``grid``, brought up to date with the
+    arrays by ``sync`` after ``invalidate``."""
+
+    def __init__(self, model, grid):
+        self.model = model
+        self.grid = grid
+        self.workers: dict[int, Worker] = {}
+        self.households: dict[int, Household] = {}
+        self._has_worker = np.zeros(0, bool)  # rows that have an agent
+        self._has_household = np.zeros(0, bool)
+        self.current = False
+
+    def invalidate(self) -> None:
+        """Rows were added or left: the agents are out of date."""
+        self.current = False
+
+    def sync(self) -> "ResidentAgents":
+        """Bring the agents up to date with the rows present (households first)."""
+        if self.current:
+            return self
+        self.current = True
+        P, H = self.model.people, self.model.households
+        self._has_household = self._update(self.households, Household, self._has_household,
+                                           H.present[: H.n], lambda rows: (H.x[rows], H.y[rows]))
+        home = P.household
+        self._has_worker = self._update(self.workers, Worker, self._has_worker, P.present[: P.n],
+                                        lambda rows: (H.x[home[rows]], H.y[home[rows]]))
+        return self
+
+    def _update(self, agents: dict, cls, has: np.ndarray, present: np.ndarray, cells) -> np.ndarray:
+        """Agents for the ``present`` rows that have none, placed at ``cells(rows)``: the
+        agents of rows no longer present re-bound first, in row order, then new ones;
+        re-bound agents left over are removed. Returns the rows that have an agent."""
+        n = len(present)
+        has = np.concatenate([has, np.zeros(n - len(has), bool)])  # rows are only ever added
+        gone = np.flatnonzero(has & ~present)
+        new = np.flatnonzero(present & ~has)
+        free = [agents.pop(r) for r in gone.tolist()]
+        xs, ys = cells(new)
+        grid = self.grid
+        k = min(len(free), len(new))
+        for agent, r, x, y in zip(free, new[:k].tolist(), xs[:k].tolist(), ys[:k].tolist()):
+            agent.rebind(r, grid[(x, y)])
+            agents[r] = agent
+        for r, x, y in zip(new[k:].tolist(), xs[k:].tolist(), ys[k:].tolist()):
+            agents[r] = cls(self.model, r, grid[(x, y)])
+        for agent in free[k:]:
+            agent.remove()
+        has[gone] = False
+        has[new] = True
+        return has

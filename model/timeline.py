@@ -210,6 +210,11 @@ class Timeline:
         """Indices of the closures the default timeline replays."""
         return [i for i, c in enumerate(self.closures) if c.in_default and c.waves]
 
+    def closing_between(self, start: date, end: date) -> list[Closure]:
+        """The closures the default timeline replays whose closing date is in [start, end],
+        in the file's order."""
+        return [self.closures[i] for i in self.replayed if start <= self.closures[i].closed <= end]
+
     def waves_between(self, start: date, end: date, scale: float) -> list[ScheduledWave]:
         """Scaled waves dated in [start, end], in date order."""
         out = []

@@ -1,4 +1,4 @@
-"""The browser page's Python side (model/app.py and model/page/): controls built from the
+"""The browser page's Python side (viz/): controls built from the
 configuration, the run stepped under a lock with snapshots for drawing, the display
 tessellation of the territory, the map, charts and network, what a click shows, the
 baseline beside a scenario, and the page rendered without a browser."""
@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from model import app
+from viz import app
 from model.config import config_root, load_base, scenario_names
-from model.page import controls as ctl
-from model.page import inspect as insp
-from model.page.mapview import LAYERS, MapView, layer_values
-from model.page.pictures import Pictures
-from model.page.session import MASK_RESIDENTS, PATHS, PageModel, Session, Settings
-from model.page.tessellation import tessellate
+from viz import controls as ctl
+from viz import inspection as insp
+from viz.mapview import LAYERS, MapView, layer_values
+from viz.pictures import Pictures
+from viz.session import MASK_RESIDENTS, PATHS, PageModel, Session, Settings
+from viz.tessellation import tessellate
 from model.territory import OUTSIDE, WATER, load_territory
 
 SMALL = 0.05
@@ -189,7 +189,7 @@ def test_the_map_colours_municipalities_and_masks_sparse_cells(session):
     cells, cells_shown = layer_values(view, "distress", "cell")
     assert not cells_shown[view.cells["residents"] < MASK_RESIDENTS].any()
     m = session.main
-    mv = MapView(m.territory, m.municipality_names, (m.grid.width, m.grid.height))
+    mv = MapView(m.territory, m.municipality_names, (m.territory.width, m.territory.height))
     tess = mv.tess
     magog = m.municipality_names.index("Magog")
     c, r = tess.anchors[magog]
@@ -221,7 +221,7 @@ def test_page_renders_steps_switches_and_shows_a_refused_value(monkeypatch):
     import ipyvuetify as v
     import solara
 
-    from model.page.widgets import ClickImage
+    from viz.widgets import ClickImage
 
     monkeypatch.setattr(app, "PAGE_SCALE", SMALL)
     box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
@@ -307,5 +307,30 @@ def test_viz_refuses_a_bad_port_or_address():
     with pytest.raises(click.BadParameter, match="cannot serve on"):
         viz.check_address("no-such-host.invalid", 8765)
     assert viz.main(["--port", "70000"]) == 2
-    assert viz.solara_arguments("0.0.0.0", 9000) == ["run", "model.app", "--host", "0.0.0.0", "--port", "9000",
+    assert viz.solara_arguments("0.0.0.0", 9000) == ["run", "viz.app", "--host", "0.0.0.0", "--port", "9000",
                                                      "--production", "--no-open"]
+
+
+def test_the_page_is_no_part_of_the_models_version_and_the_model_never_imports_it(monkeypatch):
+    """Cached runs are named by the model's version (a hash of model/ and configs/):
+    editing the page must not change it, so the page lives outside model/ and the
+    model does not depend on it."""
+    import ast
+    from pathlib import Path
+
+    import viz
+    from experiments import design
+
+    hashed = []
+    monkeypatch.setattr(design, "_model_version", lambda files: hashed.extend(files) or "x")
+    design.model_version()
+    paths = {Path(path).resolve() for path, *_ in hashed}
+    model_dir = Path(design.PROJECT_ROOT, "model").resolve()
+    assert any(p.parent == model_dir for p in paths)
+    page = sorted(Path(viz.__file__).resolve().parent.glob("*.py"))
+    assert len(page) > 5 and not paths & set(page)
+    for source in model_dir.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n == "viz" or n.startswith("viz.") for n in names), source

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from model import app
+from viz import app
 from model.model import CohesionModel
 
 

@@ -301,7 +301,7 @@ def test_the_run_stops_at_its_last_week_and_says_so(visit):
 
 def test_clicking_the_map_and_the_network_shows_what_they_hold(visit):
     from model.config import config_root
-    from model.page.mapview import tessellation_for
+    from viz.mapview import tessellation_for
     from model.territory import load_territory
 
     page = visit.page
@@ -348,7 +348,7 @@ def test_a_scenario_beside_the_baseline(visit):
         "() => document.querySelector('.cohesion-description').textContent.includes('Integrated response')")
     for label in ("Economic recovery committee", "Community support committee", "Guide de l'aidant handed out",
                   "Social worker in the plant before it closes"):
-        assert page.get_by_label(label).is_checked(), label
+        sync_api.expect(page.get_by_label(label)).to_be_checked()  # ticked after the description, so waited for
     page.locator("label").filter(has_text="Compare with the baseline (same seed, stepped together)").first.click()
     visit.type_into("Scale (1 = real size)", "0.05")
     visit.reset()

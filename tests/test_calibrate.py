@@ -187,7 +187,7 @@ def test_strong_belonging_is_the_share_of_present_adults_above_the_middle():
     chunk = {"year": np.full(5, 2005, np.int16), "age": np.array([40, 40, 40, 40, 10], np.int16),
              "belonging": np.array([0.6, 0.7, 0.4, 0.9, 0.9], np.float32),
              "moved_out": np.array([False, False, False, True, False]), "died": np.zeros(5, bool)}
-    model = SimpleNamespace(panel=[chunk], config={"demography.working_age": 15})
+    model = SimpleNamespace(panel=[chunk])
     out = belonging_measures(model)
     assert out["belonging_strong_2005"] == pytest.approx(2 / 3)  # the mover and the child are left out
     assert np.isnan(out["belonging_strong_2008"])

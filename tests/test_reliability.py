@@ -423,7 +423,7 @@ def test_the_memory_limit_can_only_lower_what_the_machine_has(monkeypatch):
 
 
 def test_the_page_refuses_a_model_too_large_for_the_memory(monkeypatch):
-    from model.app import PageModel
+    from viz.app import PageModel
 
     monkeypatch.setenv("COHESION_MEMORY_LIMIT", "450M")
     page = PageModel(scale="4")

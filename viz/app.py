@@ -20,37 +20,43 @@ description is shown and its interventions are ticked.
 This page replaces Mesa's generic SolaraViz controller, whose play loop let the page
 draw a model while it stepped (and offered "Use Threads" and "Render Interval" without
 explanation): here the model steps only under a lock, and every picture is drawn from a
-snapshot taken after a week (``model/page/session.py``). The model is Mesa's
+snapshot taken after a week (``viz/session.py``). The model is Mesa's
 (``CohesionModel``, a ``mesa.Model`` with its DataCollector and grid).
 
 Open it with ``cohesion viz`` (see ``docs/viz.md``), or with
-``solara run model/app.py --production`` from the repository root.
+``solara run viz/app.py --production`` from the repository root.
 """
 
 from __future__ import annotations
 
 import contextlib
-from html import escape
 import sys
 import threading
 import time
 from datetime import date, timedelta
+from html import escape
 from pathlib import Path
 
-if not __package__:  # run as a file (``solara run model/app.py``): import the package, not model/model.py
+if not __package__:  # run as a file (``solara run viz/app.py``): the repository's packages
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import solara  # noqa: E402
 
 from model.config import scenario_names  # noqa: E402
-from model.page import inspect as inspect_  # noqa: E402
-from model.page.charts import CHARTS  # noqa: E402
-from model.page.controls import (Control, changed_values, controls, display, scenario_description,  # noqa: E402
-                                 scenario_values)
-from model.page.mapview import DEFAULT_LAYER, DEFAULT_LEVEL, LAYERS, LEVELS  # noqa: E402
-from model.page.pictures import Pictures  # noqa: E402
-from model.page.session import BASELINE, PageModel, RunView, Session, Settings, page_arguments  # noqa: E402
-from model.page.widgets import ClickImage, data_url  # noqa: E402
+from viz import inspection  # noqa: E402
+from viz.charts import CHARTS  # noqa: E402
+from viz.controls import (  # noqa: E402
+    Control,
+    changed_values,
+    controls,
+    display,
+    scenario_description,
+    scenario_values,
+)
+from viz.mapview import DEFAULT_LAYER, DEFAULT_LEVEL, LAYERS, LEVELS  # noqa: E402
+from viz.pictures import Pictures  # noqa: E402
+from viz.session import BASELINE, PageModel, RunView, Session, Settings, page_arguments  # noqa: E402
+from viz.widgets import ClickImage, data_url  # noqa: E402
 
 __all__ = ["LAYERS", "Page", "PageModel", "Session", "Settings", "page", "page_arguments", "run_text",
            "week_text"]
@@ -216,7 +222,7 @@ def ParameterControl(control: Control, value, on_value):
 
 
 @solara.component
-def Details(details: inspect_.Details | None, on_org, on_close):
+def Details(details: inspection.Details | None, on_org, on_close):
     if details is None:
         solara.Text("Click a municipality or a plant on the map, or an organization in the network, "
                     "to see what it holds.", style={"font-size": "13px", "color": "#555"})
@@ -392,7 +398,7 @@ def MainArea(session: Session, snap, details):
 
     def show_org(row):
         with session.lock:
-            details.set(inspect_.organization(session.main, row))
+            details.set(inspection.organization(session.main, row))
 
     def pick_map(col, row):
         hit = pictures.map.pick(main, col, row) if pictures.ok else None
@@ -400,9 +406,9 @@ def MainArea(session: Session, snap, details):
             if hit is None:
                 details.set(None)
             elif hit[0] == "plant":
-                details.set(inspect_.organization(session.main, hit[1]))
+                details.set(inspection.organization(session.main, hit[1]))
             else:
-                details.set(inspect_.municipality(session.main, hit[1]))
+                details.set(inspection.municipality(session.main, hit[1]))
 
     def pick_network(col, row):
         org = pictures.pick_network(col, row)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.page.controls import INTERVENTION_SHORT
 from model.state import COMMITTEES, DOMAINS, ORG_KINDS, Status
+from viz.controls import INTERVENTION_SHORT
 
 KIND_NAMES = {"plant": "plant", "public_service": "public service", "community": "community group",
               "government": "government body", "union": "union", "employer": "employer",

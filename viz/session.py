@@ -43,7 +43,7 @@ def page_arguments(scenario_name, scale, seed, overrides: dict) -> dict:
     """``CohesionModel`` keyword arguments, checked: raises ConfigError with a one-line
     message for a bad scale, seed or parameter value, or when the model's estimated memory
     exceeds the memory available (``model.inputs.check_memory``)."""
-    from model.page.controls import number
+    from viz.controls import number
 
     scale_value = number(scale, "scale")
     try:
@@ -81,7 +81,7 @@ class PageModel(CohesionModel):
         self.problem: str | None = None
         self.step_failed = False
         try:
-            from model.page.controls import parse_controls
+            from viz.controls import parse_controls
 
             ov = parse_controls({**(overrides or {}), **controls})  # text fields give text
             super().__init__(**page_arguments(scenario_name, scale, seed, ov))
@@ -182,8 +182,8 @@ def _per_municipality(model: CohesionModel) -> dict[str, np.ndarray]:
     out["distress"] = total(adult, distress)
     high = adult & (P.distress[:n] >= model.config["distress.high_threshold"])
     out["high_distress"] = count(high)
-    supported, need = model.person_measure("support_received")
-    served, _ = model.person_measure("in_service")
+    supported, need = _help_measure(model, "support_received")
+    served, _ = _help_measure(model, "in_service")
     out["in_need"] = count(need)
     out["supported"] = total(need, supported)
     out["served"] = total(need, served)
@@ -192,13 +192,29 @@ def _per_municipality(model: CohesionModel) -> dict[str, np.ndarray]:
     return out
 
 
+def _help_measure(model: CohesionModel, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Over all person rows, as (values, defined): informal support received in the last
+    ``support.memory_weeks`` weeks (``support_received``) or being in a formal service
+    (``in_service``), defined for the adults in high distress."""
+    P = model.people
+    n = P.n
+    need = np.zeros(n, bool)
+    need[model.need] = True
+    if name == "support_received":
+        return (model.week - P.support_week[:n] < model.config["support.memory_weeks"]).astype(float), need
+    if name == "in_service":
+        return (P.service[:n] >= 0).astype(float), need
+    raise KeyError(f"unknown measure {name!r}; known: support_received, in_service")
+
+
 def _per_cell(model: CohesionModel) -> dict[str, np.ndarray]:
     P, H = model.people, model.households
     n = P.n
-    size = model.grid.width * model.grid.height
-    shape = (model.grid.width, model.grid.height)
+    width, height = model.territory.width, model.territory.height  # the grid's, without its agents
+    size = width * height
+    shape = (width, height)
     hh = P.household[:n]
-    cell = H.x[hh].astype(np.int64) * model.grid.height + H.y[hh]
+    cell = H.x[hh].astype(np.int64) * height + H.y[hh]
     present = P.present[:n]
     status = P.status[:n]
     adult = np.zeros(n, bool)
@@ -214,7 +230,7 @@ def _per_cell(model: CohesionModel) -> dict[str, np.ndarray]:
     out["unemployed"] = count(present & (status == Status.UNEMPLOYED))
     out["labour_force"] = out["unemployed"] + count(present & (status == Status.EMPLOYED))
     out["distress"] = total(adult, P.distress[:n].astype(float))
-    supported, need = model.person_measure("support_received")
+    supported, need = _help_measure(model, "support_received")
     out["in_need"] = count(need)
     out["supported"] = total(need, supported)
     out["belonging"] = total(adult, P.belonging[:n].astype(float))

@@ -6,9 +6,9 @@ import threading
 
 import numpy as np
 
-from model.page.charts import CHARTS, GUIDE_CHART, LineChart, NetworkChart, PathsChart, closures_of
-from model.page.mapview import MapView
-from model.page.session import RunView, Session
+from viz.charts import CHARTS, GUIDE_CHART, LineChart, NetworkChart, PathsChart, closures_of
+from viz.mapview import MapView
+from viz.session import RunView, Session
 
 
 class Pictures:
@@ -23,7 +23,7 @@ class Pictures:
             self.ok = m.problem is None or "territory" in m.__dict__
             if not self.ok:
                 return
-            self.map = MapView(m.territory, m.municipality_names, (m.grid.width, m.grid.height))
+            self.map = MapView(m.territory, m.municipality_names, (m.territory.width, m.territory.height))
             self.closures = closures_of(m)
             members = m.committees.members
             self.network_rows = members.copy()

@@ -25,9 +25,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from PIL import Image
 
-from model.page.session import MASK_RESIDENTS, RunView
-from model.page.tessellation import Tessellation, tessellate
 from model.territory import OUTSIDE, WATER
+from viz.session import MASK_RESIDENTS, RunView
+from viz.tessellation import Tessellation, tessellate
 
 DPI = 100
 LEGEND_PX = 270  # width of the legend beside the map

@@ -18,9 +18,10 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from model.page.mapview import encode_png
-from model.page.session import PATHS, RunView
+from experiments.display import employer_name
 from model.state import DOMAINS
+from viz.mapview import encode_png
+from viz.session import PATHS, RunView
 
 DPI = 100
 MAIN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b")
@@ -96,12 +97,6 @@ def nice_range(values: np.ndarray, floor_zero: bool, symmetric: bool = False) ->
 def dates_of(view: RunView) -> np.ndarray:
     weeks = view.series.get("week", np.zeros(0)).astype(np.int64)
     return np.datetime64(view.start, "D") + 7 * weeks
-
-
-def _short(employer: str) -> str:
-    if employer.startswith("Other "):
-        return "other plants"
-    return employer.split(" (")[0].replace("Quebecor", "Québecor").replace(" printing plant", "")
 
 
 class LineChart:
@@ -348,5 +343,6 @@ def _org_short(name: str) -> str:
 
 
 def closures_of(model) -> tuple[tuple[date, str], ...]:
-    return tuple((c.closed, _short(c.employer)) for c in model.timeline.closures
-                 if c.in_default and model.start_date <= c.closed <= model.end_date)
+    """The run's closures as (closing date, employer's short name), for the charts' marks."""
+    return tuple((c.closed, employer_name(c.employer, short=True))
+                 for c in model.timeline.closing_between(model.start_date, model.end_date))
