@@ -59,8 +59,8 @@ def test_calibrate_command_with_abc(tmp_path):
         '[parameters]\n"labour.matching_efficiency" = { min = 0.15, max = 0.27 }\n')
     out = tmp_path / "cal"
     res = invoke("calibrate", "--scale", "0.02", "--replicates", "2", "--start", "2003-01", "--end", "2006-12",
-                   "--abc", str(tmp_path / "abc.toml"), "--accept", "0.34", "--workers", "2", "--quiet",
-                   "--out", str(out))
+                 "--abc", str(tmp_path / "abc.toml"), "--accept", "0.34", "--workers", "2", "--quiet",
+                 "--out", str(out))
     assert res.returncode == 0, res.stderr
     t = pd.read_csv(out / "calibration.csv").set_index("name")
     assert t.loc["unemployment_rise_2006", "evaluated"]

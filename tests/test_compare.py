@@ -39,7 +39,7 @@ def configs(tmp_path_factory):
 def comparison(configs, tmp_path_factory):
     out = tmp_path_factory.mktemp("cmp") / "out"
     res = invoke("compare", *SMALL, "--replicates", "5", "--workers", "2", "--out", str(out), "--quiet",
-                   "--map-years", "2005,2006", "--bootstrap", "500", configs=configs)
+                 "--map-years", "2005,2006", "--bootstrap", "500", configs=configs)
     assert res.returncode == 0, res.stderr
     return out
 
@@ -152,7 +152,7 @@ def test_default_outcomes_follow_the_people_affected(comparison):
 
 def test_rerun_reuses_the_runs(comparison, configs):
     res = invoke("compare", *SMALL, "--replicates", "5", "--workers", "1", "--out", str(comparison), "--quiet",
-                   "--bootstrap", "500", configs=configs)
+                 "--bootstrap", "500", configs=configs)
     assert res.returncode == 0, res.stderr
     assert "10 runs done (10 already done before, 0 run now)" in res.stdout
 
@@ -160,8 +160,8 @@ def test_rerun_reuses_the_runs(comparison, configs):
 def test_replicates_chosen_by_the_rule(configs, tmp_path):
     out = tmp_path / "rule"
     res = invoke("compare", "--scale", "0.02", "--start", "2005-01", "--end", "2005-12", "--min-replicates", "4",
-                   "--max-replicates", "6", "--workers", "2", "--out", str(out), "--quiet", "--bootstrap", "200",
-                   "--outcomes", "unemployment_rate_mean,mean_distress_mean", configs=configs)
+                 "--max-replicates", "6", "--workers", "1", "--out", str(out), "--quiet", "--bootstrap", "200",
+                 "--outcomes", "unemployment_rate_mean,mean_distress_mean", configs=configs)
     assert res.returncode == 0, res.stderr
     rule = json.loads((out / "manifest.json").read_text())["replicate_rule"]
     assert rule["rule"] == "cv_stability" and rule["checks"]
