@@ -58,14 +58,16 @@ chromium:
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
+# `make test` and `make test-fast` list the 15 slowest tests at the end, so that a test
+# that grows slow is seen.
 test: $(STAMP) chromium
-	$(VPY) -m pytest -q
+	$(VPY) -m pytest -q --durations=15
 
 viz: $(STAMP)
 	$(VENV)/bin/cohesion viz
 
 test-fast: $(STAMP)
-	$(VPY) -m pytest -q -m "not slow"
+	$(VPY) -m pytest -q --durations=15 -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

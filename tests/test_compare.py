@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import compare
+from experiments import compare, display
 from experiments.compare import EFFECT_COLUMNS, cv_check, effects_table, intervention_periods
 
 from helpers import ROOT, invoke
@@ -21,6 +21,16 @@ description = "Test scenario: more background job losses"
 [overrides.labour]
 separation_rate = 0.0065
 """
+
+
+@pytest.fixture(scope="module", autouse=True)
+def screen_resolution():
+    """Figures at 72 dpi: these tests read what a comparison writes, not the figures'
+    resolution (tests/test_figures.py checks the 300 dpi), and a ninth of the pixels
+    draws and compresses faster."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(display, "PNG_DPI", 72)
+        yield
 
 
 @pytest.fixture(scope="module")
