@@ -160,6 +160,7 @@ def test_default_outcomes_follow_the_people_affected(comparison):
         assert SUMMARY_BY_NAME[o].label in components
 
 
+@pytest.mark.slow  # a second comparison's analysis, figures included
 def test_rerun_reuses_the_runs(comparison, configs):
     res = invoke("compare", *SMALL, "--replicates", "5", "--workers", "1", "--out", str(comparison), "--quiet",
                  "--bootstrap", "500", configs=configs)
@@ -167,6 +168,7 @@ def test_rerun_reuses_the_runs(comparison, configs):
     assert "10 runs done (10 already done before, 0 run now)" in res.stdout
 
 
+@pytest.mark.slow  # a comparison of its own, 8-12 runs and the analysis
 def test_replicates_chosen_by_the_rule(configs, tmp_path):
     out = tmp_path / "rule"
     res = invoke("compare", "--scale", "0.02", "--start", "2005-01", "--end", "2005-12", "--min-replicates", "4",
