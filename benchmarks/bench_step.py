@@ -37,7 +37,10 @@ import numpy as np  # noqa: E402
 
 from model import CohesionModel, Worker  # noqa: E402
 from model.model import ends_year, renews_ties  # noqa: E402
+from model.constants import RETIREMENT_AGE  # noqa: E402
 from model.state import Status  # noqa: E402
+from model.submodels.labour_market import (DISPLACED_RETIREMENT_AGE, EARLY_RETIREMENT_AGE, ENTRY_MAX_AGE,  # noqa: E402
+                                           MAX_HIRE_PROBABILITY)
 
 
 def per_agent_labour_week(model: CohesionModel) -> None:
@@ -51,27 +54,27 @@ def per_agent_labour_week(model: CohesionModel) -> None:
         if status == Status.EMPLOYED:
             if model.people.at_plant[agent.row]:
                 continue
-            if age >= p["retirement_age"] and rnd.random() < p["retirement_rate_65"]:
+            if age >= RETIREMENT_AGE and rnd.random() < p["retirement_rate_65"]:
                 agent.status_code = Status.RETIRED
-            elif p["early_retirement_age"] <= age < p["retirement_age"] and rnd.random() < p["retirement_rate_60"]:
+            elif EARLY_RETIREMENT_AGE <= age < RETIREMENT_AGE and rnd.random() < p["retirement_rate_60"]:
                 agent.status_code = Status.RETIRED
             elif rnd.random() < p["separation_rate"]:
                 agent.status_code = Status.UNEMPLOYED
                 agent.employer_id = -1
         elif status == Status.UNEMPLOYED:
-            if age >= p["retirement_age"]:
+            if age >= RETIREMENT_AGE:
                 agent.status_code = Status.RETIRED
-            elif (agent.ever_displaced and age >= p["displaced_retirement_age"]
+            elif (agent.ever_displaced and age >= DISPLACED_RETIREMENT_AGE
                   and rnd.random() < p["displaced_retirement_rate"]):
                 agent.status_code = Status.RETIRED
             elif rnd.random() < p["leave_labour_force_rate"]:
                 agent.status_code = Status.INACTIVE
             else:
                 seekers.append(agent)
-        elif status == Status.INACTIVE and age < p["entry_max_age"] and rnd.random() < p["enter_labour_force_rate"]:
+        elif status == Status.INACTIVE and age < ENTRY_MAX_AGE and rnd.random() < p["enter_labour_force_rate"]:
             agent.status_code = Status.UNEMPLOYED
     vacancies = max(float(model.labour.vacancies.sum()), 0.0)
-    rate = min(p["max_hire_probability"], p["matching_efficiency"] * np.sqrt(vacancies / max(len(seekers), 1)))
+    rate = min(MAX_HIRE_PROBABILITY, p["matching_efficiency"] * np.sqrt(vacancies / max(len(seekers), 1)))
     for agent in seekers:
         if rnd.random() < rate:
             agent.status_code = Status.EMPLOYED
@@ -82,7 +85,7 @@ def week_kinds(model: CohesionModel) -> np.ndarray:
     """What each week of a run does besides the weekly submodels, as ``CohesionModel.step``
     decides it: "january" (the yearly tie renewal, in the first week of each January after
     the first), "year end" (the persons panel, in a year's last week), "demographic" (every
-    ``demography.period_weeks`` weeks: ageing, deaths, births, moves, and the agents of
+    ``DEMOGRAPHY_PERIOD_WEEKS`` weeks: ageing, deaths, births, moves, and the agents of
     those who came and left), otherwise "ordinary"."""
     kinds = []
     for week in range(model.n_weeks):

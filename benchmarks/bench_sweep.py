@@ -108,7 +108,7 @@ def main() -> None:
     reps = max(1, args.runs // 10)
     values = [round(0.0030 + 0.0002 * i, 4) for i in range(10)]
     plan = load_plan(None, design="factorial", parameters={"labour.separation_rate": values}, replicates=reps,
-                     scale=args.scale, start=args.start, end=args.end, seed=1, chunk_runs=50)
+                     scale=args.scale, start=args.start, end=args.end, seed=1)
     n = len(values) * reps
     print(f"sweep: {n} runs at scale {args.scale}, {args.start} to {args.end}; {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,16 +1,24 @@
 """Calibration: the model against every target of ``configs/calibration/targets.toml``.
 
-Each target names a measure the runs compute (``cal_<name>`` in ``runs.parquet``, see
-``experiments/outcomes.py``). For each one: the model's mean over replicates with a 95%
-bootstrap interval of that mean and the 2.5-97.5% range of single runs, against the
-published value; a **hit** when the mean lies within the tolerance (absolute, or a share
-of the value when ``relative = true``). A target without a measure in this version is
-listed as not evaluated. Nothing is tuned here.
+Each target names a measure the runs compute (``cal_<measure>`` in ``runs.parquet``, see
+``experiments/outcomes.py``) and the scenario whose runs measure it. For each one: the
+model's mean over replicates with a 95% bootstrap interval of that mean and the
+2.5-97.5% range of single runs, against the published value. The target is a **hit**
+when the published value lies within the model's 95% interval widened on each side by
+the tolerance, the source's own uncertainty (absolute, or a share of the value when
+``relative = true``): the model and the source are then compatible. A target without a
+measure in this version, or whose period or scenario the runs do not cover, is listed
+as not evaluated. Nothing is tuned here.
+
+Targets have a role: ``calibrate`` (a parameter was set from the target's source or is
+searched to meet it) or ``validate`` (held aside: no parameter was set or searched to meet
+it). The report gives the two in separate tables.
 
 Optionally, ``--abc SWEEP.toml`` searches free parameters by approximate Bayesian
 computation (rejection): every point of the sweep's design is scored by the distance
-``sqrt(mean(((model - target) / tolerance)^2))`` over the evaluated targets, and the closest
-``accept`` share of points is kept as the approximate posterior. Only parameters whose
+``sqrt(mean(((model - target) / tolerance)^2))`` over the evaluated calibration targets
+(never over held-aside ones), and the closest ``accept`` share of points is kept as the
+approximate posterior. Only parameters whose
 source in ``base.toml`` marks them as an assumption or as calibrated may be searched; a
 sourced parameter is refused unless ``--allow-sourced`` is given. The result is a table
 and a report; ``configs/`` is never changed.
@@ -19,6 +27,7 @@ and a report; ``configs/`` is never changed.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -34,31 +43,69 @@ from .sweep import run_sweep
 FREE_SOURCES = ("assumption", "calibrated")
 
 
-def evaluate(runs: pd.DataFrame, targets: dict, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+def evaluate(runs: pd.DataFrame, targets: dict, n_boot: int = 2000, seed: int = 0,
+             scenario: str = "baseline") -> pd.DataFrame:
+    """Every target against the runs of its scenario (``runs`` may hold several; a target
+    that names none is measured in ``scenario``): the model's mean and 95% interval, and
+    hit or miss (see the module's docstring)."""
     done = runs[runs["status"] == "done"]
     rows = []
     for i, (name, t) in enumerate(targets.items()):
         tol = t.tolerance * abs(t.value) if t.relative else t.tolerance
-        row = {"name": name, "target": t.value, "tolerance": t.tolerance, "relative": t.relative,
-               "tolerance_abs": tol, "unit": t.unit, "source": t.source}
-        col = f"cal_{name}"
-        x = done[col].to_numpy(float) if col in done else np.array([])
+        measure, where = t.measure or name, t.scenario or scenario
+        row = {"name": name, "role": t.role, "measure": measure, "period": t.period, "scenario": where,
+               "target": t.value, "tolerance": t.tolerance, "relative": t.relative, "tolerance_abs": tol,
+               "unit": t.unit, "source": t.source, "uncertainty": t.uncertainty}
+        col = f"cal_{measure}"
+        mine = done[done["scenario"] == where] if "scenario" in done else done
+        x = mine[col].to_numpy(float) if col in mine else np.array([])
         x = x[~np.isnan(x)]
         if not len(x):
-            note = "no measure of this target in this model version" if col not in done else \
-                "the runs do not cover this target's period"
+            if col not in done:
+                note = "no measure of this target in this model version"
+            elif not len(mine):
+                note = f"measured in scenario {where}, which these runs do not include"
+            else:
+                note = "the runs do not cover this target's period"
             rows.append({**row, "evaluated": False, "n": 0, "note": note})
             continue
         mean, lo, hi = stats.mean_band(x[:, None], n_boot=n_boot, rng=np.random.SeedSequence(seed, spawn_key=(i,)))
-        rows.append({**row, "evaluated": True, "n": len(x), "model_mean": float(mean[0]), "model_lo": float(lo[0]),
-                     "model_hi": float(hi[0]), "runs_p025": float(np.percentile(x, 2.5)),
-                     "runs_p975": float(np.percentile(x, 97.5)), "hit": bool(abs(mean[0] - t.value) <= tol),
+        mean, lo, hi = float(mean[0]), float(lo[0]), float(hi[0])
+        rows.append({**row, "evaluated": True, "n": len(x), "model_mean": mean, "model_lo": lo, "model_hi": hi,
+                     "runs_p025": float(np.percentile(x, 2.5)), "runs_p975": float(np.percentile(x, 97.5)),
+                     "accept_lo": lo - tol, "accept_hi": hi + tol, "hit": is_hit(t.value, lo, hi, tol),
                      "note": ""})
-    cols = ["name", "evaluated", "hit", "target", "tolerance", "relative", "tolerance_abs", "model_mean", "model_lo",
-            "model_hi", "runs_p025", "runs_p975", "n", "unit", "source", "note"]
+    cols = ["name", "role", "evaluated", "hit", "target", "tolerance", "relative", "tolerance_abs", "model_mean",
+            "model_lo", "model_hi", "accept_lo", "accept_hi", "runs_p025", "runs_p975", "n", "measure", "period",
+            "scenario", "unit", "source", "uncertainty", "note"]
     df = pd.DataFrame(rows).reindex(columns=cols)
     df["hit"] = df["hit"].astype("boolean")
+    df["evaluated"] = df["evaluated"].astype(bool)
     return df
+
+
+def is_hit(value: float, model_lo: float, model_hi: float, tolerance: float) -> bool:
+    """A hit: ``value`` lies within the model's interval ``[model_lo, model_hi]`` widened on
+    each side by the source's uncertainty ``tolerance``."""
+    return bool(model_lo - tolerance <= value <= model_hi + tolerance)
+
+
+def target_scenarios(targets: dict, scenario: str = "baseline") -> list[str]:
+    """The scenarios the targets are measured in (``scenario`` for those that name none),
+    in the order they first appear."""
+    return list(dict.fromkeys(t.scenario or scenario for t in targets.values()))
+
+
+def summary(table: pd.DataFrame) -> str:
+    """One line: hits among the evaluated calibration and held-aside targets."""
+    parts = []
+    for role, label in (("calibrate", "calibration"), ("validate", "held-aside (validation)")):
+        sub = table[table["role"] == role]
+        ev = sub[sub["evaluated"]]
+        if len(sub):
+            parts.append(f"{int(ev['hit'].sum())} of {len(ev)} evaluated {label} targets hit")
+    missing = int((~table["evaluated"]).sum())
+    return "; ".join(parts) + f"; {missing} not evaluated"
 
 
 def check_free(plan: SweepPlan, allow_sourced: bool) -> list[str]:
@@ -74,15 +121,16 @@ def check_free(plan: SweepPlan, allow_sourced: bool) -> list[str]:
 
 def abc(runs: pd.DataFrame, plan: SweepPlan, table: pd.DataFrame, accept: float) -> pd.DataFrame:
     done = runs[runs["status"] == "done"]
-    ev = table[table["evaluated"]]
+    ev = table[table["evaluated"] & (table["role"] == "calibrate")]  # held-aside targets never enter the distance
     names = list(plan.parameters)
     g = done.groupby("point")
     pts = g[names].first()
     z = []
     for r in ev.itertuples():
-        col = f"cal_{r.name}"
-        if col in done:
-            m = g[col].mean()
+        col = f"cal_{r.measure}"
+        mine = done[done["scenario"] == r.scenario] if "scenario" in done else done
+        if col in mine and len(mine):
+            m = mine.groupby("point")[col].mean().reindex(pts.index)
             pts[col] = m
             z.append(((m - r.target) / r.tolerance_abs) ** 2)
     if not z:
@@ -104,7 +152,17 @@ def run_calibration(plan: SweepPlan, out: Path, *, targets_file: Path = TARGETS_
     res = run_sweep(plan, out / "runs", kind="calibration", **engine)
     if res.interrupted:
         return {"interrupted": True, "result": res}
-    table = evaluate(res.runs, targets, seed=plan.seed)
+    runs, extra_done = [res.runs], {}
+    for scenario in target_scenarios(targets, plan.scenarios[0]):  # targets measured in another: its own runs
+        if scenario in plan.scenarios:
+            continue
+        extra = replace(plan, scenarios=[scenario], name=f"calibration-{scenario}")
+        xres = run_sweep(extra, out / f"runs-{scenario}", kind="calibration", **engine)
+        if xres.interrupted:
+            return {"interrupted": True, "result": xres}
+        runs.append(xres.runs)
+        extra_done[scenario] = xres.done
+    table = evaluate(pd.concat(runs, ignore_index=True), targets, seed=plan.seed, scenario=plan.scenarios[0])
     table.to_csv(out / "calibration.csv", index=False)
     (out / "figures").mkdir(exist_ok=True)
     if table["evaluated"].any():
@@ -116,12 +174,15 @@ def run_calibration(plan: SweepPlan, out: Path, *, targets_file: Path = TARGETS_
             return {"interrupted": True, "result": ares}
         abc_table = abc(ares.runs, abc_plan, table, accept)
         abc_table.to_csv(out / "abc.csv", index=False)
-    _report(out, plan, table, abc_plan, abc_table, accept, sourced, res)
+    _report(out, plan, table, abc_plan, abc_table, accept, sourced, res, extra_done)
     provenance.write_manifest(out, {
         "schema_version": "1.0", "kind": "calibration", "plan": plan.to_dict(), "targets_file": str(targets_file),
         "abc_plan": abc_plan.to_dict() if abc_plan else None, "accept": accept if abc_plan else None,
         "hits": int(table["hit"].fillna(False).sum()), "evaluated": int(table["evaluated"].sum()),
-        "targets": len(table), "packages": provenance.package_versions(), "git": provenance.git_state(),
+        "targets": len(table),
+        **{f"{role}_{k}": v for role in ("calibrate", "validate")
+           for k, v in _counts(table[table["role"] == role]).items()},
+        "packages": provenance.package_versions(), "git": provenance.git_state(),
         "command": provenance.command_line(), "status": "done",
         "started_utc": datetime.fromtimestamp(started, timezone.utc).isoformat(),
         "wall_seconds": round(time.time() - started, 3)})
@@ -138,25 +199,47 @@ def _fmt(v, unit: str, diff: bool = False) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
-def _report(out, plan, table, abc_plan, abc_table, accept, sourced, res) -> None:
-    ev = table[table["evaluated"]]
-    lines = ["# Calibration", "",
-             f"Scenario {plan.scenarios[0]}, {plan.replicates} replicates, scale {plan.scale:g}, "
-             f"{plan.start or 'default start'} to {plan.end or 'default end'} (root seed {plan.seed}; "
-             f"{res.done} runs done, {res.failed} failed). {int(ev['hit'].sum())} of {len(ev)} evaluated targets hit, "
-             f"{len(table) - len(ev)} not evaluated.", "",
-             "| target | published | tolerance | model mean [95% CI] | single runs 2.5-97.5% | result |",
-             "| --- | --- | --- | --- | --- | --- |"]
+def _counts(table: pd.DataFrame) -> dict[str, int]:
+    return {"targets": len(table), "evaluated": int(table["evaluated"].sum()),
+            "hits": int(table["hit"].fillna(False).sum())}
+
+
+def _rows(table: pd.DataFrame, scenario: str) -> list[str]:
+    lines = ["| target | period | published ± source uncertainty | model mean [95% CI] | single runs 2.5-97.5% | "
+             "result |", "| --- | --- | --- | --- | --- | --- |"]
     for r in table.itertuples():
-        tol = f"±{100 * r.tolerance:.0f}% of the value" if r.relative else f"±{_fmt(r.tolerance, r.unit, diff=True)}"
+        tol = f"±{100 * r.tolerance:.0f}%" if r.relative else f"±{_fmt(r.tolerance, r.unit, diff=True)}"
+        published = f"{_fmt(r.target, r.unit)} {tol}"
+        where = "" if r.scenario == scenario else f" (scenario {r.scenario})"
         if not r.evaluated:
-            lines.append(f"| `{r.name}` | {_fmt(r.target, r.unit)} | {tol} | not evaluated: {r.note} | | |")
+            lines.append(f"| `{r.name}`{where} | {r.period} | {published} | not evaluated: {r.note} | | |")
             continue
-        lines.append(f"| `{r.name}` | {_fmt(r.target, r.unit)} | {tol} | {_fmt(r.model_mean, r.unit)} "
+        lines.append(f"| `{r.name}`{where} | {r.period} | {published} | {_fmt(r.model_mean, r.unit)} "
                      f"[{_fmt(r.model_lo, r.unit)}, {_fmt(r.model_hi, r.unit)}] | {_fmt(r.runs_p025, r.unit)} to "
                      f"{_fmt(r.runs_p975, r.unit)} | {'hit' if r.hit else '**miss**'} |")
-    lines += ["", "Units and sources: `configs/calibration/targets.toml`; values per target in `calibration.csv`.", "",
-              "![calibration](figures/calibration.png)", ""]
+    return lines
+
+
+def _report(out, plan, table, abc_plan, abc_table, accept, sourced, res, extra_done=None) -> None:
+    cal, val = table[table["role"] == "calibrate"], table[table["role"] == "validate"]
+    extra = "".join(f"; {n} runs of scenario {s} with the same seeds, for the targets measured in it"
+                    for s, n in (extra_done or {}).items())
+    lines = ["# Calibration and validation", "",
+             f"Scenario {plan.scenarios[0]}, {plan.replicates} replicates, scale {plan.scale:g}, "
+             f"{plan.start or 'default start'} to {plan.end or 'default end'} (root seed {plan.seed}; "
+             f"{res.done} runs done, {res.failed} failed{extra}). {summary(table)}.", "",
+             "A target is a **hit** when the published value lies within the model's 95% interval widened on each "
+             "side by the source's own uncertainty (the tolerance: a survey's 95% half-width, or the basis stated "
+             "in `configs/calibration/targets.toml`).", "",
+             "## Calibration targets", "",
+             "A parameter was set from the target's source, or is searched to meet it (`--abc`).", "",
+             *_rows(cal, plan.scenarios[0]), "",
+             "## Held-aside targets (validation)", "",
+             "No parameter was set from these figures or searched to meet them.", "",
+             *(_rows(val, plan.scenarios[0]) if len(val) else ["No held-aside target."]), "",
+             "Units, periods, measures, sources and the basis of each tolerance: `configs/calibration/targets.toml`; "
+             "values per target in `calibration.csv`.", "",
+             "![calibration](figures/calibration.png)", ""]
     if abc_table is not None:
         acc = abc_table[abc_table["accepted"]]
         lines += ["## Approximate Bayesian computation (rejection)", "",

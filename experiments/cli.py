@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import os
 import re
 import sys
@@ -21,13 +22,53 @@ SCHEDULER = re.compile(r"(tcp|tls|ucx|inproc|ws|wss)://[^\s/:]+(:\d{1,5})?")
 FORMAT_HELP = ("Figure file formats, comma-separated: png (300 dpi), pdf, svg (text kept as text); default png.")
 
 
-def _formats(text: str | None) -> tuple[str, ...]:
+class Share(click.FloatRange):
+    """A number from ``low`` to 1 (``low`` itself excluded with ``low_open``); NaN is refused."""
+
+    name = "share"
+
+    def __init__(self, low: float = 0.0, low_open: bool = False):
+        super().__init__(low, 1.0, min_open=low_open)
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if math.isnan(rv):
+            self.fail(f"{value} is not a number from {self.min:g} to 1", param, ctx)
+        return rv
+
+
+class PowerOfTwo(click.IntRange):
+    """A whole number >= 2 that is a power of 2 (a Sobol base sample)."""
+
+    name = "power of 2"
+
+    def __init__(self):
+        super().__init__(min=2)
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if rv & (rv - 1):
+            self.fail(f"{rv} is not a power of 2", param, ctx)
+        return rv
+
+
+SEED = click.IntRange(min=0)
+AT_LEAST_1, AT_LEAST_2 = click.IntRange(min=1), click.IntRange(min=2)
+IN_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+OUT_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+def _formats(ctx, param, text: str | None) -> tuple[str, ...]:
+    """The figure formats of ``--format`` (default png)."""
     from .display import FormatError, parse_formats
 
     try:
         return parse_formats(text)
     except FormatError as exc:
         raise ConfigError(str(exc)) from None
+
+
+format_option = click.option("--format", "formats", metavar="png,pdf,svg", callback=_formats, help=FORMAT_HELP)
 
 
 def _compile_notice(quiet: bool = False) -> None:
@@ -48,18 +89,18 @@ def cli(debug: bool = False) -> None:
 
 
 @cli.command("run")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--config", "config_file", type=IN_FILE,
               help="TOML file of parameter overrides on configs/base.toml (dotted sections, as in base.toml).")
 @click.option("--scenario", default="baseline", show_default=True,
               help="Scenario in configs/scenarios/ (" + ", ".join(scenario_names()) + ").")
 @click.option("--scale", type=float, help="Model persons per resident; 1 is the real territory at 1:1 (default from configs).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the run; the same seed gives the same output.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the run; the same seed gives the same output.")
 @click.option("--start", help="First month, YYYY-MM (default 2003-01).")
 @click.option("--end", help="Last month, YYYY-MM (default 2018-12).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=OUT_DIR,
               help="Output directory (must not exist or be empty); default results/<scenario>-<timestamp>/.")
 @click.option("--no-figure", is_flag=True, help="Do not draw the unemployment and job-loss figure.")
-@click.option("--format", "formats", metavar="png,pdf,svg", help=FORMAT_HELP)
+@format_option
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, formats, quiet) -> None:
     """Run one scenario week by week and write a run directory: manifest.json,
@@ -72,15 +113,10 @@ def run_command(config_file, scenario, scale, seed, start, end, out, no_figure, 
     from .progress import bar as progress_bar
     from .runner import default_out_dir, run_to_directory
 
-    formats = _formats(formats)
-    if seed < 0:
-        raise ConfigError(f"--seed must be a whole number >= 0, got {seed}")
     out = out or default_out_dir(scenario)
     _check_writable(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"--out {out}: already exists and is not empty")
-    if config_file is not None and not config_file.is_file():
-        raise ConfigError(f"--config {config_file}: file not found")
     given = {"run.scale": scale, "run.start": start, "run.end": end}
     cfg = resolve(scenario, config_file, {k: v for k, v in given.items() if v is not None}, origin="command line")
     check_run_inputs(cfg)  # territory, organizations, timeline, dates, memory: before anything is written
@@ -112,12 +148,12 @@ def _cores() -> int:
 def engine_options(f):
     """Options shared by the commands that run many runs."""
     for opt in reversed([
-        click.option("--workers", type=int, default=None,
+        click.option("--workers", type=AT_LEAST_1, default=None,
                      help="Worker processes on this machine (default: all cores); with --scheduler local, Dask workers."),
         click.option("--scheduler", metavar="tcp://HOST:PORT|local",
                      help="Run on a Dask cluster at this address (or 'local': a Dask LocalCluster here) instead of a "
                           "local process pool."),
-        click.option("--retries", type=int, default=0, show_default=True,
+        click.option("--retries", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Times a run that fails is tried again before it is recorded as failed."),
         click.option("--quiet", is_flag=True, help="No progress bar."),
     ]):
@@ -125,33 +161,47 @@ def engine_options(f):
     return f
 
 
-def _check_engine(workers, retries, seed=None, replicates=None, scheduler=None) -> int:
+def plan_options(f):
+    """Options that override a design file's settings (sweep, sensitivity, robustness)."""
+    for opt in reversed([
+        click.option("--replicates", type=AT_LEAST_1, help="Replicates per point and scenario (default: the file's)."),
+        click.option("--seed", type=SEED,
+                     help="Root seed; replicate i gets the i-th SeedSequence child (default: the file's)."),
+        click.option("--scale", type=float, help="Model persons per resident (default: the file's)."),
+        click.option("--start", help="First month, YYYY-MM (default: the file's)."),
+        click.option("--end", help="Last month, YYYY-MM (default: the file's)."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _check_engine(workers, scheduler) -> int:
+    """The number of workers (default: all cores), once ``scheduler`` is checked."""
     if scheduler is not None and scheduler != "local" and not SCHEDULER.fullmatch(scheduler):
         raise ConfigError(f"--scheduler must be 'local' or the address of a Dask scheduler such as "
                           f"tcp://HOST:8786, got {scheduler!r}")
-    workers = _cores() if workers is None else workers
-    if workers < 1:
-        raise ConfigError(f"--workers must be a whole number >= 1, got {workers}")
-    if retries < 0:
-        raise ConfigError(f"--retries must be a whole number >= 0, got {retries}")
-    if seed is not None and seed < 0:
-        raise ConfigError(f"--seed must be a whole number >= 0, got {seed}")
-    if replicates is not None and replicates < 1:
-        raise ConfigError(f"--replicates must be a whole number >= 1, got {replicates}")
-    return workers
+    return _cores() if workers is None else workers
 
 
-def _fixed_overrides(config_file) -> dict:
-    """The overrides of a ``--config`` file, checked and reported under the file's own name."""
+def _apply_config(plan, config_file) -> None:
+    """Add the overrides of a ``--config`` file to every run of ``plan``, checked and
+    reported under the file's own name."""
     if config_file is None:
-        return {}
+        return
     from model.config import flatten, load_base, read_toml
 
-    if not config_file.is_file():
-        raise ConfigError(f"--config {config_file}: file not found")
     tree = read_toml(config_file)
     load_base().with_overrides(tree, str(config_file))
-    return flatten(tree, str(config_file))
+    plan.fixed = {**plan.fixed, **flatten(tree, str(config_file))}
+    plan.validate()
+
+
+def _check_stage_sizes(plan, stages: dict[str, int]) -> None:
+    """The size of each stage (design: samples) of an analysis, before its first run."""
+    for design, samples in stages.items():
+        stage = copy.copy(plan)
+        stage.design, stage.samples = design, samples
+        stage.check_size()
 
 
 def _finish_message(kind: str, res, out) -> int:
@@ -168,19 +218,15 @@ def _finish_message(kind: str, res, out) -> int:
 
 
 @cli.command("sweep")
-@click.argument("sweep_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("sweep_file", type=IN_FILE)
+@click.option("--config", "config_file", type=IN_FILE,
               help="TOML file of parameter overrides applied to every run (on top of the sweep file's [overrides]).")
 @click.option("--scenarios", help="Comma-separated scenarios, or 'all' (default: the sweep file's).")
-@click.option("--replicates", type=int, help="Replicates per point and scenario (default: the sweep file's).")
-@click.option("--seed", type=int, help="Root seed; replicate i gets the i-th SeedSequence child (default: the file's).")
-@click.option("--scale", type=float, help="Model persons per resident (default: the sweep file's).")
-@click.option("--start", help="First month, YYYY-MM (default: the sweep file's).")
-@click.option("--end", help="Last month, YYYY-MM (default: the sweep file's).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@plan_options
+@click.option("--out", type=OUT_DIR,
               help="Sweep directory (default results/sweeps/<file name>-<plan hash>/); rerunning into it "
                    "continues the sweep.")
-@click.option("--format", "formats", metavar="png,pdf,svg", help=FORMAT_HELP)
+@format_option
 @engine_options
 def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, start, end, out, formats, workers,
                   scheduler, retries, quiet):
@@ -197,15 +243,10 @@ def sweep_command(sweep_file, config_file, scenarios, replicates, seed, scale, s
     from .sweep import run_sweep
     from .sweep_report import write_sweep_report
 
-    formats = _formats(formats)
-    workers = _check_engine(workers, retries, seed, replicates, scheduler)
-    if not sweep_file.is_file():
-        raise ConfigError(f"{sweep_file}: file not found")
+    workers = _check_engine(workers, scheduler)
     plan = load_plan(sweep_file, scenarios=scenarios, replicates=replicates, seed=seed, scale=scale, start=start,
                      end=end)
-    if config_file is not None:
-        plan.fixed = {**plan.fixed, **_fixed_overrides(config_file)}
-        plan.validate()
+    _apply_config(plan, config_file)
     out = out or Path("results") / "sweeps" / f"{plan.name}-{plan.hash()[:8]}"
     _check_writable(out)
     _compile_notice(quiet)
@@ -262,23 +303,25 @@ def _run_years(plan) -> tuple[int, int]:
 @cli.command("compare")
 @click.option("--scenarios", help="Comma-separated scenarios (default: every file in configs/scenarios/).")
 @click.option("--baseline", default="baseline", show_default=True, help="The scenario the others are compared with.")
-@click.option("--replicates", type=int,
+@click.option("--replicates", type=AT_LEAST_1,
               help="Replicates per scenario (default: chosen by coefficient-of-variation stability, at least 20).")
-@click.option("--min-replicates", type=int, default=20, show_default=True, help="Replicate rule: first batch.")
-@click.option("--max-replicates", type=int, default=60, show_default=True, help="Replicate rule: upper limit.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--min-replicates", type=click.IntRange(min=3), default=20, show_default=True,
+              help="Replicate rule: first batch.")
+@click.option("--max-replicates", type=click.IntRange(min=3), default=60, show_default=True,
+              help="Replicate rule: upper limit.")
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Root seed; replicate i of every scenario gets the i-th SeedSequence child.")
 @click.option("--scale", type=float, help="Model persons per resident (default 1, the real territory).")
 @click.option("--start", help="First month, YYYY-MM (default 2003-01).")
 @click.option("--end", help="Last month, YYYY-MM (default 2018-12).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--config", "config_file", type=IN_FILE,
               help="TOML file of parameter overrides applied to every scenario.")
 @click.option("--outcomes", help="Comma-separated summary outcomes for the effects table (default: the key "
                                  "outcomes; see docs/outputs.md).")
 @click.option("--map-years", help="Comma-separated years of the maps by municipality (default 2004,2006,2009,2016).")
-@click.option("--bootstrap", "n_boot", type=int, default=2000, show_default=True, help="Bootstrap resamples.")
-@click.option("--format", "formats", metavar="png,pdf,svg", help=FORMAT_HELP)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--bootstrap", "n_boot", type=click.IntRange(min=100), default=2000, show_default=True, help="Bootstrap resamples.")
+@format_option
+@click.option("--out", type=OUT_DIR,
               help="Output directory (default results/compare-<plan hash>/); rerunning into it reuses finished runs.")
 @engine_options
 def compare_command(scenarios, baseline, replicates, min_replicates, max_replicates, seed, scale, start, end,
@@ -296,10 +339,9 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
 
     from .compare import CompareOptions, run_comparison
     from .design import load_plan
-    from .outcomes import KEY_OUTCOMES, SUMMARY_BY_NAME
+    from .outcomes import KEY_OUTCOMES
 
-    formats = _formats(formats)
-    workers = _check_engine(workers, retries, seed, replicates, scheduler)
+    workers = _check_engine(workers, scheduler)
     names = [x.strip() for x in scenarios.split(",") if x.strip()] if scenarios else scenario_names()
     if baseline not in names:
         names = [baseline, *names]
@@ -307,19 +349,12 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
     if len(names) < 2:
         raise ConfigError(f"compare needs at least one scenario besides {baseline!r}; available: "
                           f"{', '.join(scenario_names())}")
-    if min_replicates < 3 or max_replicates < min_replicates:
-        raise ConfigError("--min-replicates must be >= 3 and --max-replicates >= --min-replicates")
-    if n_boot < 100:
-        raise ConfigError(f"--bootstrap must be >= 100, got {n_boot}")
-    chosen = [x.strip() for x in outcomes.split(",") if x.strip()] if outcomes else list(KEY_OUTCOMES)
-    for o in chosen:
-        if o not in SUMMARY_BY_NAME:
-            raise ConfigError(f"--outcomes: unknown outcome {o!r}; known: {', '.join(SUMMARY_BY_NAME)}")
+    if max_replicates < min_replicates:
+        raise ConfigError(f"--max-replicates must be >= --min-replicates ({min_replicates}), got {max_replicates}")
+    chosen = _outcome_list(outcomes, KEY_OUTCOMES, calibration=False)
     plan = load_plan(None, scenarios=names, seed=seed, scale=scale if scale is not None else 1.0, start=start,
                      end=end, design="none", replicates=replicates or min_replicates, name="compare")
-    if config_file is not None:
-        plan.fixed = _fixed_overrides(config_file)
-        plan.validate()
+    _apply_config(plan, config_file)
     plan.check_size(replicates or max_replicates)
     opts = CompareOptions(baseline=baseline, replicates=replicates, min_replicates=min_replicates,
                           max_replicates=max_replicates, outcomes=chosen,
@@ -337,40 +372,37 @@ def compare_command(scenarios, baseline, replicates, min_replicates, max_replica
     return code
 
 
-def _outcome_list(text: str | None, default) -> list[str]:
+def _outcome_list(text: str | None, default, calibration: bool = True, more=()) -> list[str]:
+    """The outcomes of ``--outcomes`` (default ``default``), each a summary outcome, a
+    calibration measure (``cal_*``, with ``calibration``) or one of ``more``."""
     from .outcomes import CALIBRATION_MEASURES, SUMMARY_BY_NAME
 
     chosen = [x.strip() for x in text.split(",") if x.strip()] if text else list(default)
-    known = list(SUMMARY_BY_NAME) + [f"cal_{m}" for m in CALIBRATION_MEASURES]
+    known = list(SUMMARY_BY_NAME) + ([f"cal_{m}" for m in CALIBRATION_MEASURES] if calibration else [])
     for o in chosen:
-        if o not in known:
-            raise ConfigError(f"--outcomes: unknown outcome {o!r}; known: {', '.join(known)}")
+        if o not in known and o not in more:
+            raise ConfigError(f"--outcomes: unknown outcome {o!r}; known: {', '.join([*known, *more])}")
     return chosen
 
 
 @cli.command("sensitivity")
-@click.argument("spec_file", type=click.Path(dir_okay=False, path_type=Path),
-                default=Path("configs/sweeps/sensitivity.toml"))
+@click.argument("spec_file", type=IN_FILE, default=Path("configs/sweeps/sensitivity.toml"))
 @click.option("--outcomes", help="Comma-separated summary outcomes (default: unemployment, re-employment after 12 "
                                  "months, strain out-migration, distress, cohesion).")
 @click.option("--method", "methods", type=click.Choice(["both", "morris", "sobol"]), default="both",
               show_default=True, help="Morris screening, Sobol indices, or Morris then Sobol.")
-@click.option("--trajectories", type=int, default=10, show_default=True, help="Morris trajectories.")
-@click.option("--levels", type=int, default=4, show_default=True, help="Morris grid levels.")
-@click.option("--sobol-samples", type=int, default=64, show_default=True,
+@click.option("--trajectories", type=AT_LEAST_2, default=10, show_default=True, help="Morris trajectories.")
+@click.option("--levels", type=AT_LEAST_2, default=4, show_default=True, help="Morris grid levels.")
+@click.option("--sobol-samples", type=PowerOfTwo(), default=64, show_default=True,
               help="Sobol base sample N (a power of 2); N x (parameters + 2) points.")
-@click.option("--top", type=int, default=6, show_default=True, help="At most this many parameters go on to Sobol.")
-@click.option("--threshold", type=float, default=0.1, show_default=True,
+@click.option("--top", type=AT_LEAST_2, default=6, show_default=True, help="At most this many parameters go on to Sobol.")
+@click.option("--threshold", type=Share(), default=0.1, show_default=True,
               help="A parameter goes on to Sobol when its mu* reaches this share of the largest mu* of an outcome.")
 @click.option("--sobol-parameters", help="Comma-separated parameters for the Sobol stage (instead of the screening's).")
-@click.option("--replicates", type=int, help="Replicates per point (default: the file's).")
-@click.option("--seed", type=int, help="Root seed (default: the file's).")
-@click.option("--scale", type=float, help="Model persons per resident (default: the file's).")
-@click.option("--start", help="First month, YYYY-MM (default: the file's).")
-@click.option("--end", help="Last month, YYYY-MM (default: the file's).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+@plan_options
+@click.option("--config", "config_file", type=IN_FILE,
               help="TOML file of parameter overrides applied to every run.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=OUT_DIR,
               help="Output directory (default results/sensitivity-<plan hash>/); rerunning continues it.")
 @engine_options
 def sensitivity_command(spec_file, outcomes, methods, trajectories, levels, sobol_samples, top, threshold,
@@ -385,29 +417,14 @@ def sensitivity_command(spec_file, outcomes, methods, trajectories, levels, sobo
     from .design import load_plan
     from .sensitivity import run_sensitivity
 
-    workers = _check_engine(workers, retries, seed, replicates, scheduler)
-    if not 0 <= threshold <= 1:  # NaN too
-        raise ConfigError(f"--threshold must be a share from 0 to 1, got {threshold}")
-    if not spec_file.is_file():
-        raise ConfigError(f"{spec_file}: file not found")
-    for name, value, low in (("--trajectories", trajectories, 2), ("--levels", levels, 2),
-                             ("--sobol-samples", sobol_samples, 2), ("--top", top, 2)):
-        if value < low:
-            raise ConfigError(f"{name} must be a whole number >= {low}, got {value}")
-    if sobol_samples & (sobol_samples - 1):
-        raise ConfigError(f"--sobol-samples must be a power of 2, got {sobol_samples}")
+    workers = _check_engine(workers, scheduler)
     chosen = _outcome_list(outcomes, ("unemployment_rate_mean", "cal_reemployed_12m", "strain_out_migrants_total",
                                       "mean_distress_mean", "share_high_distress_mean", "cohesion_index_mean"))
     plan = load_plan(spec_file, replicates=replicates, seed=seed, scale=scale, start=start, end=end,
                      design="lhs", samples=2)
-    if config_file is not None:
-        plan.fixed = {**plan.fixed, **_fixed_overrides(config_file)}
-        plan.validate()
-    for design, samples in (("morris", trajectories), ("sobol", sobol_samples)):
-        if methods in ("both", design):  # each stage's size, before the first run
-            stage = copy.copy(plan)
-            stage.design, stage.samples = design, samples
-            stage.check_size()
+    _apply_config(plan, config_file)
+    _check_stage_sizes(plan, {d: n for d, n in (("morris", trajectories), ("sobol", sobol_samples))
+                              if methods in ("both", d)})
     out = out or Path("results") / f"sensitivity-{plan.hash()[:8]}"
     _check_writable(out)
     res = run_sensitivity(plan, out, chosen, trajectories=trajectories, levels=levels, sobol_samples=sobol_samples,
@@ -421,28 +438,23 @@ def sensitivity_command(spec_file, outcomes, methods, trajectories, levels, sobo
 
 
 @cli.command("robustness")
-@click.argument("spec_file", type=click.Path(dir_okay=False, path_type=Path),
-                default=Path("configs/sweeps/robustness.toml"))
+@click.argument("spec_file", type=IN_FILE, default=Path("configs/sweeps/robustness.toml"))
 @click.option("--outcomes", help="Comma-separated outcomes whose differences are analysed (default: the key cohort "
                                  "outcomes, the cohesion index, and participation and cohesion from 2017).")
 @click.option("--method", "methods", type=click.Choice(["both", "morris"]), default="both", show_default=True,
               help="Morris screening only, or Morris then Sobol indices.")
-@click.option("--trajectories", type=int, help="Morris trajectories (default: the file's samples).")
-@click.option("--levels", type=int, help="Morris grid levels (default: the file's levels).")
-@click.option("--sobol-samples", type=int, default=8, show_default=True,
+@click.option("--trajectories", type=AT_LEAST_2, help="Morris trajectories (default: the file's samples).")
+@click.option("--levels", type=AT_LEAST_2, help="Morris grid levels (default: the file's levels).")
+@click.option("--sobol-samples", type=PowerOfTwo(), default=8, show_default=True,
               help="Sobol base sample N (a power of 2); N x (parameters + 2) points.")
-@click.option("--top", type=int, default=4, show_default=True, help="At most this many parameters go on to Sobol.")
-@click.option("--threshold", type=float, default=0.1, show_default=True,
+@click.option("--top", type=AT_LEAST_2, default=4, show_default=True, help="At most this many parameters go on to Sobol.")
+@click.option("--threshold", type=Share(), default=0.1, show_default=True,
               help="A parameter goes on to Sobol when its mu* reaches this share of the largest mu* of a conclusion "
                    "clear at the defaults.")
-@click.option("--default-replicates", type=int, default=4, show_default=True,
+@click.option("--default-replicates", type=AT_LEAST_2, default=4, show_default=True,
               help="Paired replicates at the defaults (the sign of each conclusion and its noise).")
-@click.option("--replicates", type=int, help="Replicates per design point (default: the file's).")
-@click.option("--seed", type=int, help="Root seed (default: the file's).")
-@click.option("--scale", type=float, help="Model persons per resident (default: the file's).")
-@click.option("--start", help="First month, YYYY-MM (default: the file's).")
-@click.option("--end", help="Last month, YYYY-MM (default: the file's).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@plan_options
+@click.option("--out", type=OUT_DIR,
               help="Output directory (default results/robustness-<plan hash>/); rerunning continues it.")
 @engine_options
 def robustness_command(spec_file, outcomes, methods, trajectories, levels, sobol_samples, top, threshold,
@@ -460,31 +472,12 @@ def robustness_command(spec_file, outcomes, methods, trajectories, levels, sobol
     from .design import load_plan
     from .robustness import ROBUSTNESS_OUTCOMES, LATE_OUTCOMES, check_plan, run_robustness
 
-    workers = _check_engine(workers, retries, seed, replicates, scheduler)
-    if not 0 <= threshold <= 1:  # NaN too
-        raise ConfigError(f"--threshold must be a share from 0 to 1, got {threshold}")
-    if not spec_file.is_file():
-        raise ConfigError(f"{spec_file}: file not found")
-    for name, value, low in (("--trajectories", trajectories, 2), ("--levels", levels, 2),
-                             ("--sobol-samples", sobol_samples, 2), ("--top", top, 2),
-                             ("--default-replicates", default_replicates, 2)):
-        if value is not None and value < low:
-            raise ConfigError(f"{name} must be a whole number >= {low}, got {value}")
-    if sobol_samples & (sobol_samples - 1):
-        raise ConfigError(f"--sobol-samples must be a power of 2, got {sobol_samples}")
-    if outcomes:
-        chosen = [x.strip() for x in outcomes.split(",") if x.strip()]
-        _outcome_list(",".join(o for o in chosen if o not in LATE_OUTCOMES) or None, [])
-    else:
-        chosen = list(ROBUSTNESS_OUTCOMES)
+    workers = _check_engine(workers, scheduler)
+    chosen = _outcome_list(outcomes, ROBUSTNESS_OUTCOMES, more=LATE_OUTCOMES)
     plan = load_plan(spec_file, replicates=replicates, seed=seed, scale=scale, start=start, end=end,
                      design="morris", samples=trajectories, levels=levels)
     check_plan(plan, chosen)
-    for design, samples in (("morris", plan.samples), ("sobol", sobol_samples)):
-        if methods == "both" or design == "morris":  # each stage's size, before the first run
-            stage = copy.copy(plan)
-            stage.design, stage.samples = design, samples
-            stage.check_size()
+    _check_stage_sizes(plan, {"morris": plan.samples, **({"sobol": sobol_samples} if methods == "both" else {})})
     out = out or Path("results") / f"robustness-{plan.hash()[:8]}"
     _check_writable(out)
     res = run_robustness(plan, out, chosen, trajectories=plan.samples, levels=plan.levels,
@@ -503,22 +496,22 @@ def robustness_command(spec_file, outcomes, methods, trajectories, levels, sobol
 
 
 @cli.command("calibrate")
-@click.option("--targets", "targets_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--targets", "targets_file", type=IN_FILE,
               help="Calibration targets (default configs/calibration/targets.toml).")
 @click.option("--scenario", default="baseline", show_default=True, help="Scenario to run.")
-@click.option("--replicates", type=int, default=10, show_default=True, help="Runs, each with its own seed.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Root seed of the replicates.")
+@click.option("--replicates", type=AT_LEAST_1, default=10, show_default=True, help="Runs, each with its own seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Root seed of the replicates.")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="Model persons per resident.")
 @click.option("--start", help="First month, YYYY-MM (default 2003-01).")
 @click.option("--end", help="Last month, YYYY-MM (default 2018-12).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--config", "config_file", type=IN_FILE,
               help="TOML file of parameter overrides applied to every run.")
-@click.option("--abc", "abc_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--abc", "abc_file", type=IN_FILE,
               help="Sweep file over free parameters: score every point against the targets and keep the closest "
                    "(approximate Bayesian computation, rejection).")
-@click.option("--accept", type=float, default=0.1, show_default=True, help="Share of ABC points accepted.")
+@click.option("--accept", type=Share(0.0, low_open=True), default=0.1, show_default=True, help="Share of ABC points accepted.")
 @click.option("--allow-sourced", is_flag=True, help="Let --abc search parameters that have a published source.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=OUT_DIR,
               help="Output directory (default results/calibration-<plan hash>/); rerunning continues it.")
 @engine_options
 def calibrate_command(targets_file, scenario, replicates, seed, scale, start, end, config_file, abc_file, accept,
@@ -529,23 +522,17 @@ def calibrate_command(targets_file, scenario, replicates, seed, scale, start, en
     (abc.csv); configs/ is never changed."""
     from model.config import TARGETS_FILE, load_targets
 
-    from .calibrate import check_free, run_calibration
+    from .calibrate import check_free, run_calibration, summary
     from .design import load_plan
 
-    workers = _check_engine(workers, retries, seed, replicates, scheduler)
+    workers = _check_engine(workers, scheduler)
     targets_file = targets_file or TARGETS_FILE
     load_targets(targets_file)  # a bad targets file stops here
-    if not 0 < accept <= 1:  # NaN too
-        raise ConfigError(f"--accept must be in (0, 1], got {accept}")
     plan = load_plan(None, scenarios=[scenario], replicates=replicates, seed=seed, scale=scale, start=start, end=end,
                      design="none", name="calibration")
-    if config_file is not None:
-        plan.fixed = _fixed_overrides(config_file)
-        plan.validate()
+    _apply_config(plan, config_file)
     abc_plan = None
     if abc_file is not None:
-        if not abc_file.is_file():
-            raise ConfigError(f"--abc {abc_file}: file not found")
         abc_plan = load_plan(abc_file)
         if plan.fixed:
             abc_plan.fixed = {**plan.fixed, **abc_plan.fixed}
@@ -558,17 +545,14 @@ def calibrate_command(targets_file, scenario, replicates, seed, scale, start, en
                           allow_sourced=allow_sourced)
     if res["interrupted"]:
         return _finish_message("calibrate", res["result"], out)
-    t = res["table"]
-    ev = t[t["evaluated"]]
-    click.echo(f"{out / 'report.md'}: {int(ev['hit'].sum())} of {len(ev)} evaluated targets hit, "
-               f"{len(t) - len(ev)} not evaluated")
+    click.echo(f"{out / 'report.md'}: {summary(res['table'])}")
     return 0
 
 
 @cli.command("viz")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on; 0.0.0.0 serves every network interface.")
-@click.option("--port", type=int, default=8765, show_default=True, help="Port to serve on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port to serve on.")
 @click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
               help="Also accept the page's connection from this origin (http://HOST:PORT, e.g. behind a proxy); "
                    "by default only the page's own origin, so that other web sites cannot drive it. May be repeated.")

@@ -362,7 +362,7 @@ def _maps(out: Path, meta: pd.DataFrame, scenarios: list[str], opts: CompareOpti
                  if "residents" in sel else None)
     from model.territory import load_territory
 
-    territory = load_territory(CONFIG_DIR / "territory", cell_km=cfg["run.cell_km"],
+    territory = load_territory(CONFIG_DIR / "territory",
                                density_scale_km=cfg["run.density_scale_km"])
     files = []
     path = figdir / f"map_{column}.png"
@@ -561,7 +561,7 @@ def power_text(t: dict) -> str:
             f"so the smallest attainable adjusted p is {t['min_p_holm']:.3g}. ")
     if t["can_reject"]:
         return text + "A change of any size can be called clear only when its adjusted p is below 0.05."
-    text += (f"No change can be called clear with this many replicates, however large"
+    text += ("No change can be called clear with this many replicates, however large"
              + (" (even unadjusted, the test cannot reach 0.05)" if p >= ALPHA else "")
              + f": that needs at least {t['pairs_needed']} pairs. The differences and intervals describe these runs; "
              "they are not tests.")
@@ -595,7 +595,7 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
               "average, or the mean of the last 52 weeks).", "",
               "**Effects.** Each effect is scenario minus baseline, paired by replicate, in the outcome's own unit: "
               "percentage points for shares; for distress, SD units of the distress scale (1 is the spread of "
-              "distress between employed adults without a current stressor, `distress.trait_sd`), so a distress difference is already an effect standardized "
+              "distress between employed adults without a current stressor), so a distress difference is already an effect standardized "
               "against the spread between persons. It is also given as a percentage of the baseline's mean, except "
               "for distress (no natural zero) and the gaps between groups. Nothing is standardized by the spread "
               "between replicates, which is simulation noise. Each comes with a 95% bootstrap interval over the "

@@ -19,9 +19,14 @@ seed::
     [parameters]                # factorial: a list of values; other designs: a range
     "labour.separation_rate" = [0.003, 0.004, 0.005]
     "labour.matching_efficiency" = { min = 0.15, max = 0.27 }
+    "services.capacity" = { min = [60.0, 125.0, 75.0], max = [240.0, 500.0, 300.0] }
 
     [overrides]                 # fixed for every run, as in a --config file
-    "ei.waiting_weeks" = 1
+    "ei.replacement_rate" = 0.5
+
+A parameter whose value is a list (``services.capacity``) is sampled between two lists:
+a point lies on the segment from ``min`` to ``max`` (one coordinate from 0 to 1, the same
+for every element), so shares that add up to 1 at both ends add up to 1 everywhere.
 
 A sweep has at most :data:`MAX_RUNS` runs (points x scenarios x replicates), counted
 before any point is drawn. Its ``name`` (default: the file name) names its default output
@@ -60,6 +65,8 @@ DESIGNS = ("factorial", "lhs", "morris", "sobol", "none")
 MAX_RUNS = 100_000
 """Most runs one sweep may plan (points x scenarios x replicates): about a day on a
 10-core machine at scale 0.1. Split a larger design into several sweeps."""
+RUN_SETTINGS = ("run.scale", "run.start", "run.end")
+"""Parameters a sweep sets in ``[sweep]`` (scale, start, end), never in ``[parameters]``."""
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -78,7 +85,6 @@ class SweepSection(Strict):
     samples: StrictInt | None = None
     levels: StrictInt | None = None
     second_order: StrictBool | None = None
-    chunk_runs: StrictInt | None = None
 
 
 class SweepFile(Strict):
@@ -176,19 +182,18 @@ class SweepPlan:
     parameters: dict[str, Any] = field(default_factory=dict)
     fixed: dict[str, Any] = field(default_factory=dict)
     description: str = ""
-    chunk_runs: int = 50
     source: str = "command line"
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("name", "design", "scenarios", "replicates", "seed", "scale", "start",
                                                "end", "samples", "levels", "second_order", "parameters", "fixed",
-                                               "description", "chunk_runs", "source")}
+                                               "description", "source")}
 
     def hash(self) -> str:
         """The plan's identity: its design, and the model version and resolved
         configuration of each scenario it runs (more replicates extend the same sweep)."""
         d = self.to_dict()
-        for key in ("source", "chunk_runs", "replicates"):
+        for key in ("source", "replicates"):
             d.pop(key)
         d["model_version"] = model_version()
         d["configs"] = self.config_hashes()
@@ -249,7 +254,7 @@ class SweepPlan:
         if len(set(self.scenarios)) != len(self.scenarios):
             raise ConfigError(f"{where}: a scenario is listed twice")
         for name, value, low in (("replicates", self.replicates, 1), ("samples", self.samples, 1),
-                                 ("levels", self.levels, 2), ("chunk_runs", self.chunk_runs, 1)):
+                                 ("levels", self.levels, 2)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"{where}: {name} must be a whole number >= {low}, got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -263,7 +268,7 @@ class SweepPlan:
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise ConfigError(f"{where}: unknown parameter {name!r}{hint}")
             d = base.defs[name]
-            if name.startswith("run."):
+            if name in RUN_SETTINGS:
                 raise ConfigError(f"{where}: {name} is set in [sweep] (scale, start, end), not swept")
             if self.design == "factorial":
                 if not isinstance(spec, list) or not spec:
@@ -275,12 +280,20 @@ class SweepPlan:
             elif self.design in ("lhs", "morris", "sobol"):
                 if not isinstance(spec, dict) or set(spec) != {"min", "max"}:
                     raise ConfigError(f"{where}: {name}: a {self.design} design needs a range {{ min = ..., max = ... }}")
-                if isinstance(d.value, (bool, str, list)):
-                    raise ConfigError(f"{where}: {name} is not a single number and cannot be sampled")
+                if isinstance(d.value, (bool, str)):
+                    raise ConfigError(f"{where}: {name} is not a number and cannot be sampled")
                 lo, hi = spec["min"], spec["max"]
+                if isinstance(d.value, list) != isinstance(lo, list) or isinstance(lo, list) != isinstance(hi, list):
+                    raise ConfigError(f"{where}: {name}: a list parameter is sampled between two lists "
+                                      f"{{ min = [...], max = [...] }}, a number between two numbers")
                 d.check(lo, f"{where}: [parameters] min of")
                 d.check(hi, f"{where}: [parameters] max of")
-                if not lo < hi:
+                if isinstance(lo, list):
+                    if lo == hi:
+                        raise ConfigError(f"{where}: {name}: min and max are the same list")
+                    for end in (lo, hi):
+                        resolve(overrides={name: end}, origin=f"{where}: [parameters] range of")
+                elif not lo < hi:
                     raise ConfigError(f"{where}: {name}: min ({lo}) must be below max ({hi})")
             else:
                 raise ConfigError(f"{where}: design 'none' takes no [parameters]")
@@ -300,7 +313,14 @@ class SweepPlan:
         """The SALib problem of a sampling design."""
         names = list(self.parameters)
         return {"num_vars": len(names), "names": names,
-                "bounds": [[float(self.parameters[n]["min"]), float(self.parameters[n]["max"])] for n in names]}
+                "bounds": [[0.0, 1.0] if self.is_segment(n) else
+                           [float(self.parameters[n]["min"]), float(self.parameters[n]["max"])] for n in names]}
+
+    def is_segment(self, name: str) -> bool:
+        """Whether ``name`` is a list parameter sampled between two lists (its design
+        coordinate is the position from ``min``, 0, to ``max``, 1)."""
+        spec = self.parameters[name]
+        return self.design != "factorial" and isinstance(spec, dict) and isinstance(spec.get("min"), list)
 
     def sample(self) -> np.ndarray:
         """Design matrix: one row per point, one column per parameter (in file order)."""
@@ -336,7 +356,10 @@ class SweepPlan:
             point = {}
             for n, v in zip(names, row):
                 default = base.defs[n].value
-                if isinstance(default, int) and not isinstance(default, bool) and self.design != "factorial":
+                if self.is_segment(n):
+                    t = float(v)
+                    v = [a + t * (b - a) for a, b in zip(self.parameters[n]["min"], self.parameters[n]["max"])]
+                elif isinstance(default, int) and not isinstance(default, bool) and self.design != "factorial":
                     v = int(round(float(v)))
                 elif isinstance(v, (np.floating, np.integer)):
                     v = v.item()
@@ -366,6 +389,11 @@ class SweepPlan:
         return out
 
 
+def _is_range(item: dict) -> bool:
+    """A sweep range ``{ min, max }``: a value of [parameters], not a table of names."""
+    return bool(item) and set(item) <= {"min", "max"}
+
+
 def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
     """A sweep file (or an empty plan) with the command line's non-None values on top."""
     plan = SweepPlan()
@@ -390,8 +418,8 @@ def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
             raise schema_error(exc, str(path), SweepFile, {"sweep": SweepSection}) from None
         for key, value in sweep.items():
             setattr(plan, key, value)
-        plan.parameters = _flatten(tree.get("parameters", {}), str(path), leaf_tables=True)
-        plan.fixed = _flatten(tree.get("overrides", {}), str(path))
+        plan.parameters = flatten(tree.get("parameters", {}), str(path), leaf=_is_range)
+        plan.fixed = flatten(tree.get("overrides", {}), str(path))
         if "design" not in sweep:
             plan.design = "factorial" if plan.parameters else "none"
     for key, value in cli.items():
@@ -405,20 +433,3 @@ def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
         plan.scale = float(plan.scale)
     plan.validate()
     return plan
-
-
-def _flatten(tree: dict, origin: str, leaf_tables: bool = False) -> dict[str, Any]:
-    """Dotted names of a sweep file's table (``model.config.flatten``: a name given twice
-    is refused); with ``leaf_tables``, a ``{ min, max }`` range is a value."""
-    return flatten(tree, origin, leaf=(lambda item: bool(item) and set(item) <= {"min", "max"}) if leaf_tables else None)
-
-
-def design_size(plan: SweepPlan) -> int:
-    n = len(plan.points())
-    return n * len(plan.scenarios) * plan.replicates
-
-
-def isclose_params(a: dict, b: dict) -> bool:
-    return a.keys() == b.keys() and all(
-        math.isclose(float(a[k]), float(b[k]), rel_tol=1e-12) if isinstance(a[k], (int, float)) else a[k] == b[k]
-        for k in a)

@@ -26,12 +26,15 @@ SCENARIO_NAMES = {
 }
 
 
+def _words(name: str) -> str:
+    """An identifier in words: ``my_variant`` -> ``My variant``."""
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else name
+
+
 def scenario_name(scenario: str) -> str:
     """A scenario's display name: ``support_committee`` -> ``Support committee``."""
-    if scenario in SCENARIO_NAMES:
-        return SCENARIO_NAMES[scenario]
-    words = scenario.replace("_", " ").strip()
-    return words[:1].upper() + words[1:] if words else scenario
+    return SCENARIO_NAMES.get(scenario) or _words(scenario)
 
 
 # -- interventions -------------------------------------------------------------------------
@@ -48,14 +51,11 @@ INTERVENTION_NAMES = {
 }
 # Outside resources in force in the baseline too: the background of every scenario, not
 # one of its interventions.
-BACKGROUND = {"regional_conference": "Regional conference"}
+BACKGROUND = {"regional_conference"}
 
 
 def intervention_name(name: str) -> str:
-    if name in INTERVENTION_NAMES:
-        return INTERVENTION_NAMES[name]
-    words = name.replace("_", " ")
-    return words[:1].upper() + words[1:]
+    return INTERVENTION_NAMES.get(name) or _words(name)
 
 
 # -- employers -----------------------------------------------------------------------------

@@ -94,16 +94,15 @@ def _intervention_rows(periods: dict[str, list], scenarios: list[str], baseline:
     names = list(dict.fromkeys(n for s in scenarios for n, _, _ in periods.get(s, [])))
     for name in names:
         having = [(s, a, b) for s in scenarios for n, a, b in periods.get(s, []) if n == name]
+        label = display.intervention_name(name)
         if name in base or name in display.BACKGROUND:
-            label = display.BACKGROUND.get(name, display.intervention_name(name)) + " (background)"
             differ = [(s, a, b) for s, a, b in having if s != baseline and (a, b) != base.get(name)]
             if name in base:
-                a, b = base[name]
-                background.append((display.BACKGROUND.get(name, display.intervention_name(name)), a, b, bool(differ)))
+                background.append((label, *base[name], bool(differ)))
             if differ:
-                rows.append((label, differ))
+                rows.append((f"{label} (background)", differ))
             continue
-        rows.append((display.intervention_name(name), having))
+        rows.append((label, having))
     return rows, background
 
 
@@ -482,19 +481,21 @@ def calibration(table: pd.DataFrame, path: Path, formats=("png",)) -> list[Path]
     for i, r in t.iterrows():
         # everything relative to the target: (model - target) / tolerance band
         tol = r["tolerance_abs"]
-        ax.axhspan(i - 0.4, i + 0.4, xmin=0, xmax=1, color="0.95", lw=0)
+        ax.axhspan(i - 0.4, i + 0.4, xmin=0, xmax=1, color="0.95" if r.get("role") != "validate" else "0.88", lw=0)
         x = (r["model_mean"] - r["target"]) / tol if tol else np.nan
         lo = (r["model_lo"] - r["target"]) / tol if tol else np.nan
         hi = (r["model_hi"] - r["target"]) / tol if tol else np.nan
         c = "tab:green" if r["hit"] else "tab:red"
         ax.errorbar(x, i, xerr=[[max(0, x - lo)], [max(0, hi - x)]], fmt="o", color=c, capsize=3)
-    ax.axvspan(-1, 1, color="tab:green", alpha=0.12, lw=0, label="within tolerance")
+    ax.axvspan(-1, 1, color="tab:green", alpha=0.12, lw=0, label="within the source's uncertainty")
     ax.axvline(0, color="k", lw=0.8)
-    ax.set_yticks(range(len(t)), [f"{n} ({'hit' if h else 'miss'})" for n, h in zip(t["name"], t["hit"])], fontsize=8)
+    roles = t["role"] if "role" in t else pd.Series("calibrate", index=t.index)
+    ax.set_yticks(range(len(t)), [f"{n}{' [held aside]' if r == 'validate' else ''} ({'hit' if h else 'miss'})"
+                                  for n, r, h in zip(t["name"], roles, t["hit"])], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("(model - published value) / tolerance  (model: mean and 95% interval over replicates)")
     ax.legend(fontsize=8, loc="lower right")
-    ax.set_title("Calibration targets: hit when the model's mean is within the tolerance", fontsize=10)
+    ax.set_title("Targets: hit when the model's interval meets the source's uncertainty", fontsize=10)
     return save(fig, path, formats)
 
 

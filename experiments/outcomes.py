@@ -155,10 +155,23 @@ SERIES_UNITS = {
 
 CENSUS_2006 = date(2006, 5, 16)
 CENSUS_2011 = date(2011, 5, 10)
+# Survey years of the social layer's reference values (configs/calibration/targets.toml).
+VOLUNTEERING_YEARS = (2004, 2007, 2013)  # Canada Survey of Giving, Volunteering and Participating
+BELONGING_YEARS = (2005, 2008)  # Canadian Community Health Survey
+HIGH_DISTRESS_YEARS = (2005, 2008)  # Canadian Community Health Survey (K10), through the ISQ
+HELPERS_YEAR = 2008  # trained helpers' reach, the year after the 2006-2007 training
+# A "very or somewhat strong" sense of community belonging: the survey's four answers
+# (very weak, somewhat weak, somewhat strong, very strong) read on the 0-1 belonging
+# scale as 0, 1/3, 2/3 and 1, so the two strong answers are the scores above the middle.
+STRONG_BELONGING = 0.5
 CALIBRATION_MEASURES = (
     "reemployed_12m", "training_12m", "retired_12m", "searching_12m", "employment_rate_25_64_2012",
     "population_2006", "population_2011", "unemployment_rise_2006", "unemployment_rise_2009",
     "distress_d_unemployed_employed", "high_distress_unemployed", "high_distress_employed",
+    *(f"volunteering_{y}" for y in VOLUNTEERING_YEARS),
+    *(f"belonging_strong_{y}" for y in BELONGING_YEARS),
+    *(f"high_distress_{y}" for y in HIGH_DISTRESS_YEARS),
+    "trained_helpers_never_reached",
 )
 
 
@@ -273,6 +286,27 @@ def calibration_measures(ts: pd.DataFrame, layoffs: pd.DataFrame, probes: Probes
             out["unemployment_rise_2006"] = float(u[2006] - u[2004])
         if {2007, 2008, 2009} <= years:
             out["unemployment_rise_2009"] = float(max(u[2008], u[2009]) - u[2007])
+        out.update(yearly_shares(ts, years))
+    return out
+
+
+def yearly_shares(ts: pd.DataFrame, years: set[int]) -> dict[str, float]:
+    """The social layer's yearly shares among adults (15 and over), each the mean of the
+    weekly share over a calendar year the run covers in full (NaN otherwise):
+    ``volunteering_<year>`` (participating in community action), ``high_distress_<year>``
+    (above the high-distress threshold), and ``trained_helpers_never_reached`` (trained or
+    Guide-equipped helpers never told of anyone's distress; NaN when nobody is equipped)."""
+    nan = float("nan")
+    year = pd.to_datetime(ts["date"]).dt.year
+
+    def annual(column: str, y: int) -> float:
+        if column not in ts or y not in years:
+            return nan
+        return _nanmean(pd.to_numeric(ts.loc[year == y, column], errors="coerce").to_numpy(float))
+
+    out = {f"volunteering_{y}": annual("participation_rate", y) for y in VOLUNTEERING_YEARS}
+    out.update({f"high_distress_{y}": annual("share_high_distress", y) for y in HIGH_DISTRESS_YEARS})
+    out["trained_helpers_never_reached"] = 1.0 - annual("trained_helpers_reached_share", HELPERS_YEAR)
     return out
 
 
@@ -310,6 +344,45 @@ def municipal_table(model) -> pd.DataFrame:
 
 
 def panel_measures(model) -> dict[str, float]:
+    """The measures read from the year-end panels: :func:`distress_measures` and
+    :func:`belonging_measures`."""
+    return {**distress_measures(model), **belonging_measures(model)}
+
+
+def belonging_measures(model) -> dict[str, float]:
+    """``belonging_strong_<year>``: the share of residents aged 15 and over, present at the
+    year's end, whose belonging is above :data:`STRONG_BELONGING` (a very or somewhat
+    strong sense of community belonging); NaN when the run does not reach that year's end."""
+    out = {f"belonging_strong_{y}": float("nan") for y in BELONGING_YEARS}
+    for c in model.panel:
+        if "belonging" not in c or not len(c["year"]) or int(c["year"][0]) not in BELONGING_YEARS:
+            continue
+        adults = ~(c["moved_out"] | c["died"]) & (c["age"] >= model.config["demography.working_age"])
+        if adults.any():
+            out[f"belonging_strong_{int(c['year'][0])}"] = float((c["belonging"][adults] > STRONG_BELONGING).mean())
+    return out
+
+
+# Paul & Moser 2009: the distress of job loss is larger for blue-collar workers.
+BLUE_COLLAR_SECTORS = ("manufacturing", "construction", "primary")
+
+
+def _distress_panel(model) -> dict[str, np.ndarray] | None:
+    """Residents aged 15-64 with a distress value in the year-end panels of 2005-2007 (the
+    population of the distress targets): age, employment status, distress, sex and sector
+    (for the jobless, that of their last job; -1 if none); None when the run does not cover
+    the three years or the model records no distress."""
+    chunks = [c for c in model.panel if "distress" in c and len(c["year"]) and 2005 <= int(c["year"][0]) <= 2007]
+    if len({int(c["year"][0]) for c in chunks}) < 3 or "distress.high_threshold" not in model.config.values:
+        return None
+    cat = {k: np.concatenate([c[k] for c in chunks]) for k in ("age", "employment_status", "distress", "female",
+                                                                 "sector")}
+    cat["distress"] = np.asarray(cat["distress"], float)
+    keep = (cat["age"] >= 15) & (cat["age"] < 65) & ~np.isnan(cat["distress"])
+    return {k: v[keep] for k, v in cat.items()}
+
+
+def distress_measures(model) -> dict[str, float]:
     """Distress of unemployed against employed residents aged 15-64 in the year-end panels of
     2005-2007 (the definition of the distress targets); NaN when the run does not cover
     those years or the model records no distress."""
@@ -317,19 +390,39 @@ def panel_measures(model) -> dict[str, float]:
 
     nan = float("nan")
     out = {"distress_d_unemployed_employed": nan, "high_distress_unemployed": nan, "high_distress_employed": nan}
-    chunks = [c for c in model.panel if "distress" in c and len(c["year"]) and 2005 <= int(c["year"][0]) <= 2007]
-    if len({int(c["year"][0]) for c in chunks}) < 3 or "distress.high_threshold" not in model.config.values:
+    panel = _distress_panel(model)
+    if panel is None:
         return out
-    cat = {k: np.concatenate([c[k] for c in chunks]) for k in ("age", "employment_status", "distress")}
-    keep = (cat["age"] >= 15) & (cat["age"] < 65)
-    d = np.asarray(cat["distress"], float)[keep]
-    status = cat["employment_status"][keep]
+    d, status = panel["distress"], panel["employment_status"]
     unemployed, employed = d[status == Status.UNEMPLOYED], d[status == Status.EMPLOYED]
-    unemployed, employed = unemployed[~np.isnan(unemployed)], employed[~np.isnan(employed)]
     if len(unemployed) < 2 or len(employed) < 2:
         return out
     threshold = model.config["distress.high_threshold"]
     out["distress_d_unemployed_employed"] = cohens_d(employed, unemployed)  # persons: unemployed minus employed
     out["high_distress_unemployed"] = float((unemployed >= threshold).mean())
     out["high_distress_employed"] = float((employed >= threshold).mean())
+    return out
+
+
+def distress_moderators(model) -> dict[str, float]:
+    """Paul & Moser 2009's moderators of the distress targets' d (unemployed minus employed,
+    same panels): ``distress_d_men``, ``distress_d_women``, ``distress_d_blue_collar``
+    (:data:`BLUE_COLLAR_SECTORS`) and ``distress_d_other_workers`` (any other known sector).
+    NaN where a group has fewer than two persons employed or unemployed."""
+    from model.state import Status
+
+    names = ("men", "women", "blue_collar", "other_workers")
+    out = {f"distress_d_{g}": float("nan") for g in names}
+    panel = _distress_panel(model)
+    if panel is None:
+        return out
+    sector = panel["sector"]
+    blue = np.isin(sector, [model.sectors.index(s) for s in BLUE_COLLAR_SECTORS if s in model.sectors])
+    groups = {"men": ~panel["female"], "women": panel["female"].astype(bool), "blue_collar": blue,
+              "other_workers": (sector >= 0) & ~blue}
+    d, status = panel["distress"], panel["employment_status"]
+    for g, member in groups.items():
+        employed, unemployed = d[member & (status == Status.EMPLOYED)], d[member & (status == Status.UNEMPLOYED)]
+        if len(employed) >= 2 and len(unemployed) >= 2:
+            out[f"distress_d_{g}"] = cohens_d(employed, unemployed)
     return out

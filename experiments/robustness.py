@@ -26,7 +26,6 @@ concentrate.
 
 from __future__ import annotations
 
-import copy
 import time
 import warnings
 from datetime import datetime, timezone
@@ -39,8 +38,8 @@ from model.config import ConfigError
 
 from . import provenance
 from .design import SweepPlan
-from .sensitivity import analyse_morris, analyse_sobol, design_matrix, point_means, select
-from .sweep import read_table, run_sweep
+from .sensitivity import analyse_morris, analyse_sobol, design_matrix, point_means, run_stage, select
+from .sweep import read_table
 
 REFERENCE = "baseline"
 COUNTERFACTUALS = {"withdrawal_2015": "no_withdrawal"}
@@ -207,8 +206,9 @@ def check_plan(plan: SweepPlan, outcomes: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _stage_runs(res, sweep_dir: Path) -> pd.DataFrame:
-    return add_late_outcomes(res.runs, sweep_dir)
+def _differences(res, sweep_dir: Path, pairs: list[tuple[str, str]], outcomes: list[str]) -> pd.DataFrame:
+    """The :func:`paired_differences` of a stage's runs, late outcomes included."""
+    return paired_differences(add_late_outcomes(res.runs, sweep_dir), pairs, outcomes)
 
 
 def run_robustness(plan: SweepPlan, out: Path, outcomes: list[str], *, trajectories: int, levels: int = 4,
@@ -224,26 +224,21 @@ def run_robustness(plan: SweepPlan, out: Path, outcomes: list[str], *, trajector
 
     # 1. defaults
     t0 = time.time()
-    pd_ = copy.deepcopy(plan)
-    pd_.design, pd_.parameters, pd_.replicates, pd_.name = "none", {}, default_replicates, f"{plan.name}-defaults"
-    pd_.validate()
-    res = run_sweep(pd_, out / "defaults", kind="robustness-defaults", **engine)
+    _, res = run_stage(plan, out, "robustness", "defaults", engine, design="none", parameters={},
+                       replicates=default_replicates)
     if res.interrupted:
         return {"interrupted": True, "result": res}
-    ddiff = paired_differences(_stage_runs(res, out / "defaults"), pairs, outcomes)
+    ddiff = _differences(res, out / "defaults", pairs, outcomes)
     defaults = default_effects(ddiff, keys)
     info["defaults"] = {"replicates": default_replicates, "runs": res.planned, "failed": res.failed}
     timings["defaults"] = round(time.time() - t0, 1)
 
     # 2. Morris over every range
     t0 = time.time()
-    pm = copy.deepcopy(plan)
-    pm.design, pm.samples, pm.levels, pm.name = "morris", trajectories, levels, f"{plan.name}-morris"
-    pm.validate()
-    res = run_sweep(pm, out / "morris", kind="robustness-morris", **engine)
+    pm, res = run_stage(plan, out, "robustness", "morris", engine, design="morris", samples=trajectories, levels=levels)
     if res.interrupted:
         return {"interrupted": True, "result": res}
-    mdiff = paired_differences(_stage_runs(res, out / "morris"), pairs, outcomes)
+    mdiff = _differences(res, out / "morris", pairs, outcomes)
     mdiff.to_parquet(out / "differences_morris.parquet", index=False)
     n_m = len(pm.points())
     morris_table, skipped_m = analyse_morris(pm, mdiff, keys)
@@ -279,14 +274,11 @@ def run_robustness(plan: SweepPlan, out: Path, outcomes: list[str], *, trajector
         clear = set(table.loc[table["default_clear"], "conclusion"])
         basis = morris_table[morris_table["outcome"].isin(clear)] if len(morris_table) else morris_table
         chosen = select(basis if len(basis) else morris_table, threshold, top)
-        ps = copy.deepcopy(plan)
-        ps.design, ps.samples, ps.name, ps.second_order = "sobol", sobol_samples, f"{plan.name}-sobol", False
-        ps.parameters = {k: v for k, v in plan.parameters.items() if k in chosen}
-        ps.validate()
-        res = run_sweep(ps, out / "sobol", kind="robustness-sobol", **engine)
+        ps, res = run_stage(plan, out, "robustness", "sobol", engine, design="sobol", samples=sobol_samples,
+                            second_order=False, parameters={k: v for k, v in plan.parameters.items() if k in chosen})
         if res.interrupted:
             return {"interrupted": True, "result": res}
-        sdiff = paired_differences(_stage_runs(res, out / "sobol"), pairs, outcomes)
+        sdiff = _differences(res, out / "sobol", pairs, outcomes)
         sdiff.to_parquet(out / "differences_sobol.parquet", index=False)
         sobol_table, _ = analyse_sobol(ps, sdiff, [k for k in keys if k in clear])
         info["sobol"] = {"samples": sobol_samples, "parameters": chosen, "points": len(ps.points()),

@@ -36,7 +36,7 @@ from model.config import ConfigError
 
 from . import figures, provenance
 from .design import SweepPlan
-from .sweep import run_sweep
+from .sweep import SweepResult, run_sweep
 
 
 def point_means(runs: pd.DataFrame, outcome: str, n_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -60,8 +60,18 @@ def noise(runs: pd.DataFrame, outcome: str, n_points: int, replicates: int) -> d
 
 
 def design_matrix(plan: SweepPlan) -> np.ndarray:
+    """One row per design point: each parameter's value, or for a list parameter its
+    position between the two lists of its range (0 to 1)."""
     names = list(plan.parameters)
-    return np.array([[p[n] for n in names] for p in plan.points()], dtype=float)
+    coords = np.asarray(plan.sample(), dtype=float)
+    return np.array([[coords[i, j] if plan.is_segment(n) else p[n] for j, n in enumerate(names)]
+                     for i, p in enumerate(plan.points())], dtype=float)
+
+
+def _index_rows(method: str, outcome: str, names: list[str], res, keys: tuple[str, ...]) -> list[dict]:
+    """One row per parameter of SALib's result ``res``: its indices ``keys``."""
+    return [{"method": method, "outcome": outcome, "parameter": name, **{k: float(res[k][i]) for k in keys}}
+            for i, name in enumerate(names)]
 
 
 def analyse_morris(plan: SweepPlan, runs: pd.DataFrame, outcomes: list[str]) -> tuple[pd.DataFrame, list[str]]:
@@ -77,10 +87,7 @@ def analyse_morris(plan: SweepPlan, runs: pd.DataFrame, outcomes: list[str]) -> 
             continue
         res = morris.analyze(problem, X, Y, num_resamples=1000, conf_level=0.95, num_levels=plan.levels,
                              seed=plan.seed)
-        for i, name in enumerate(problem["names"]):
-            rows.append({"method": "morris", "outcome": o, "parameter": name, "mu": float(res["mu"][i]),
-                         "mu_star": float(res["mu_star"][i]), "mu_star_conf": float(res["mu_star_conf"][i]),
-                         "sigma": float(res["sigma"][i])})
+        rows += _index_rows("morris", o, problem["names"], res, ("mu", "mu_star", "mu_star_conf", "sigma"))
     return pd.DataFrame(rows), skipped
 
 
@@ -99,10 +106,7 @@ def analyse_sobol(plan: SweepPlan, runs: pd.DataFrame, outcomes: list[str]) -> t
             warnings.simplefilter("ignore", UserWarning)  # SALib warns about constant subsets of Y
             res = sobol.analyze(problem, Y, calc_second_order=False, num_resamples=1000, conf_level=0.95,
                                 seed=plan.seed)
-        for i, name in enumerate(problem["names"]):
-            rows.append({"method": "sobol", "outcome": o, "parameter": name, "S1": float(res["S1"][i]),
-                         "S1_conf": float(res["S1_conf"][i]), "ST": float(res["ST"][i]),
-                         "ST_conf": float(res["ST_conf"][i])})
+        rows += _index_rows("sobol", o, problem["names"], res, ("S1", "S1_conf", "ST", "ST_conf"))
     return pd.DataFrame(rows), skipped
 
 
@@ -117,6 +121,28 @@ def select(morris_table: pd.DataFrame, threshold: float, top: int) -> list[str]:
     if len(chosen) < 2:
         chosen = list(best.index[:2])
     return chosen
+
+
+def run_stage(plan: SweepPlan, out: Path, kind: str, stage: str, engine: dict,
+              **changes) -> tuple[SweepPlan, SweepResult]:
+    """One stage of an analysis: ``plan`` with ``changes`` (its design, samples,
+    parameters...), named ``<name>-<stage>``, run into ``out/<stage>`` as a sweep of kind
+    ``<kind>-<stage>``; the stage's plan and the sweep's result."""
+    staged = copy.deepcopy(plan)
+    for name, value in changes.items():
+        setattr(staged, name, value)
+    staged.name = f"{plan.name}-{stage}"
+    staged.validate()
+    return staged, run_sweep(staged, out / stage, kind=f"{kind}-{stage}", **engine)
+
+
+def _analyse_stage(method: str, staged: SweepPlan, res: SweepResult, outcomes: list[str], analyse):
+    """A stage's indices (``analyse``), the outcomes it skipped, the replicate noise of each
+    outcome, and its counts of points, runs and failed runs."""
+    table, skipped = analyse(staged, res.runs, outcomes)
+    n = len(staged.points())
+    rows = [{"method": method, **noise(res.runs, o, n, staged.replicates)} for o in outcomes]
+    return table, skipped, rows, {"points": n, "runs": res.planned, "failed": res.failed}
 
 
 def run_sensitivity(plan: SweepPlan, out: Path, outcomes: list[str], *, trajectories: int = 10, levels: int = 4,
@@ -134,34 +160,24 @@ def run_sensitivity(plan: SweepPlan, out: Path, outcomes: list[str], *, trajecto
     tables, noise_rows, skipped, info = [], [], {}, {}
     morris_table = pd.DataFrame()
     if methods in ("both", "morris"):
-        pm = copy.deepcopy(plan)
-        pm.design, pm.samples, pm.levels, pm.name = "morris", trajectories, levels, f"{plan.name}-morris"
-        pm.validate()
-        res = run_sweep(pm, out / "morris", kind="sensitivity-morris", **engine)
+        pm, res = run_stage(plan, out, "sensitivity", "morris", engine, design="morris", samples=trajectories,
+                            levels=levels)
         if res.interrupted:
             return {"interrupted": True, "result": res}
-        morris_table, skipped["morris"] = analyse_morris(pm, res.runs, outcomes)
+        morris_table, skipped["morris"], rows, counts = _analyse_stage("morris", pm, res, outcomes, analyse_morris)
         tables.append(morris_table)
-        n = len(pm.points())
-        noise_rows += [{"method": "morris", **noise(res.runs, o, n, pm.replicates)} for o in outcomes]
-        info["morris"] = {"trajectories": trajectories, "levels": levels, "points": n, "runs": res.planned,
-                          "failed": res.failed}
+        noise_rows += rows
+        info["morris"] = {"trajectories": trajectories, "levels": levels, **counts}
     if methods in ("both", "sobol"):
         chosen = sobol_parameters or (select(morris_table, threshold, top) if len(morris_table) else list(plan.parameters))
-        ps = copy.deepcopy(plan)
-        ps.design, ps.samples, ps.name = "sobol", sobol_samples, f"{plan.name}-sobol"
-        ps.parameters = {k: v for k, v in plan.parameters.items() if k in chosen}
-        ps.second_order = False
-        ps.validate()
-        res = run_sweep(ps, out / "sobol", kind="sensitivity-sobol", **engine)
+        ps, res = run_stage(plan, out, "sensitivity", "sobol", engine, design="sobol", samples=sobol_samples,
+                            second_order=False, parameters={k: v for k, v in plan.parameters.items() if k in chosen})
         if res.interrupted:
             return {"interrupted": True, "result": res}
-        sob, skipped["sobol"] = analyse_sobol(ps, res.runs, outcomes)
+        sob, skipped["sobol"], rows, counts = _analyse_stage("sobol", ps, res, outcomes, analyse_sobol)
         tables.append(sob)
-        n = len(ps.points())
-        noise_rows += [{"method": "sobol", **noise(res.runs, o, n, ps.replicates)} for o in outcomes]
-        info["sobol"] = {"samples": sobol_samples, "parameters": chosen, "points": n, "runs": res.planned,
-                         "failed": res.failed}
+        noise_rows += rows
+        info["sobol"] = {"samples": sobol_samples, "parameters": chosen, **counts}
     cols = ["method", "outcome", "parameter", "mu", "mu_star", "mu_star_conf", "sigma", "S1", "S1_conf", "ST", "ST_conf"]
     table = pd.concat([t for t in tables if len(t)], ignore_index=True) if any(len(t) for t in tables) else pd.DataFrame()
     table = table.reindex(columns=cols)

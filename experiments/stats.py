@@ -20,7 +20,7 @@ Conventions (``a`` is the reference, usually the baseline; ``b`` the scenario):
   (``scipy.stats.wilcoxon``, zero differences dropped); 1 when every difference is 0.
   ``min_wilcoxon_p(n)`` is the smallest two-sided p it can give with ``n`` pairs and no
   ties, ``2 / 2**n``: 0.25 with 3 pairs, 0.031 with 6. ``holm`` adjusts a family of
-  p-values (Holm 1979).
+  p-values (Holm 1979, with statsmodels).
 
 Every function ignores pairs with a missing value and returns NaN when nothing is left.
 """
@@ -99,18 +99,15 @@ def pairs_needed(alpha: float = 0.05, family: int = 1) -> int:
 
 
 def holm(pvalues) -> np.ndarray:
-    """Holm-adjusted p-values of a family (NaN entries left out of the family)."""
+    """Holm-adjusted p-values of a family (statsmodels' ``multipletests``; NaN entries left
+    out of the family)."""
+    from statsmodels.stats.multitest import multipletests
+
     p = np.asarray(pvalues, float)
     out = np.full(p.shape, np.nan)
-    idx = np.flatnonzero(~np.isnan(p))
-    m = len(idx)
-    if not m:
-        return out
-    order = idx[np.argsort(p[idx], kind="stable")]
-    running = 0.0
-    for k, i in enumerate(order):
-        running = max(running, min(1.0, (m - k) * p[i]))
-        out[i] = running
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
     return out
 
 
@@ -146,7 +143,7 @@ def paired_interval(a, b, statistic, n_resamples: int = 2000, level: float = 0.9
             warnings.simplefilter("ignore")  # scipy warns when BCa cannot be computed; we fall back
             try:
                 res = bootstrap((a, b), statistic, paired=True, vectorized=True, n_resamples=n_resamples,
-                                confidence_level=level, method=method, random_state=seed)
+                                confidence_level=level, method=method, rng=seed)
             except ValueError:
                 continue
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
@@ -182,28 +179,27 @@ def paired_effect(a, b, n_resamples: int = 2000, level: float = 0.95, rng=None,
 
 
 def mean_band(x: np.ndarray, n_boot: int = 1000, level: float = 0.95, rng=None):
-    """Mean over rows (replicates) of ``x`` (replicates x weeks) with a percentile bootstrap
-    band of the mean; NaN columns stay NaN."""
+    """Mean over rows (replicates) of ``x`` (replicates x columns) with the percentile
+    bootstrap interval of each column's mean (``scipy.stats.bootstrap``, every column at
+    once). A column's missing values are left out of its means; a column with none is
+    NaN, and so is a bound to which a resample without values contributes."""
+    from scipy.stats import bootstrap
+
     x = np.asarray(x, float)
-    mean = np.full(x.shape[1], np.nan)
-    lo = np.full(x.shape[1], np.nan)
-    hi = np.full(x.shape[1], np.nan)
+    mean, lo, hi = (np.full(x.shape[1], np.nan) for _ in range(3))
     ok = ~np.isnan(x).all(axis=0)
     if not ok.any():
         return mean, lo, hi
     y = x[:, ok]
     mean[ok] = np.nanmean(y, axis=0)
-    n = y.shape[0]
-    if n >= 2:
-        rng = np.random.default_rng(rng)
-        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)  # resampled replicates
-        present = ~np.isnan(y)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            boots = (counts @ np.where(present, y, 0.0)) / (counts @ present)
-        q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
-        lo[ok], hi[ok] = np.nanpercentile(boots, q, axis=0)
-    else:
+    if y.shape[0] < 2:
         lo[ok] = hi[ok] = mean[ok]
+        return mean, lo, hi
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the mean of a resample without values
+        res = bootstrap((y,), np.nanmean, axis=0, vectorized=True, n_resamples=n_boot, batch=100,
+                        confidence_level=level, method="percentile", rng=np.random.default_rng(rng))
+    lo[ok], hi[ok] = res.confidence_interval.low, res.confidence_interval.high
     return mean, lo, hi
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -96,16 +97,25 @@ def _sector_names(model, codes: np.ndarray) -> list:
     return list(names[codes.astype(np.int64) + 1])
 
 
-def write_json(path: Path, obj) -> None:
-    """Write ``obj`` as JSON atomically: a temporary file renamed into place, removed when
-    it cannot be written whole (a full disk leaves no empty or half file behind)."""
+@contextmanager
+def atomic(path: Path):
+    """Write ``path`` atomically: the block writes the temporary file it is given (hidden,
+    next to ``path``), which is renamed into place when the block ends, or removed when it
+    raises (a full disk leaves no empty or half file behind)."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_json(path: Path, obj) -> None:
+    """Write ``obj`` as JSON atomically (:func:`atomic`)."""
+    with atomic(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 class RunDirectory:

@@ -7,11 +7,9 @@ A sweep directory holds::
     design.parquet          every planned run in design order (run id, point, scenario,
                             replicate, seed, parameters)
     runs.parquet            one row per finished run (done or failed), in design order
-    timeseries/part-*.parquet   weekly time series, one row per run and week
-    municipal/part-*.parquet    yearly figures by municipality, one row per run, year
-                                and municipality
-    runs/part-*.parquet     the records runs.parquet is assembled from
-    pending/                runs finished since the last chunk was written
+    runs/<run id>.json      the record of each finished run, which runs.parquet gathers
+    timeseries/<run id>.parquet   its weekly time series, one row per week
+    municipal/<run id>.parquet    its yearly figures, one row per year and municipality
 
 Only one process writes to a sweep directory at a time: it holds an exclusive lock
 (``flock``) on the directory's ``.lock`` file for as long as it runs, which the operating
@@ -21,14 +19,13 @@ one line. The directory is created and locked, then ``manifest.json`` is written
 holds either nothing but the lock file, which counts as empty, or a manifest, and the
 same command continues it.
 
-Each finished run is written at once and atomically to ``pending/`` (its time series
-first, then its record, which marks it complete). Every ``chunk_runs`` runs the pending
-runs are moved into numbered chunks: the time-series and municipal chunks first, the
-records' chunk last; a chunk of time series without its records chunk (a crash in
-between) is deleted on the next start, and a run already in a chunk is dropped from the
-next one, so no run is ever stored twice. A rerun reads the
-records, skips every run that is done, and runs the rest (including failed ones). The
-parent process holds only run ids and counts, so its memory does not grow with the sweep.
+Each finished run is written at once, each file atomically (a temporary file renamed
+into place): its time series and municipal table first, then its record, which marks it
+complete. Every file is named by the run id, so no run is ever stored twice; the tables
+of a run without a done record (a crash in between) are deleted on the next start. A
+rerun reads the records, skips every run that is done, and runs the rest (including
+failed ones). The parent process holds only run ids and their status, so its memory does
+not grow with the sweep. ``pyarrow.dataset`` reads the tables of many runs as one.
 
 A run that raises, whose worker process or Dask worker dies, or that cannot be written (a
 full disk: nothing of it is left) is recorded with ``status = "failed"`` and its ``error``;
@@ -53,7 +50,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor
 from concurrent.futures import wait as cf_wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -72,8 +69,9 @@ from . import provenance
 from .design import RunSpec, SweepPlan, model_version
 from .outcomes import (Probes, calibration_measures, model_cohort_outcomes, municipal_table, panel_measures,
                        summarize)
+from .storage import atomic
 
-SWEEP_SCHEMA = "1.0"
+SWEEP_SCHEMA = "2.0"
 ID_COLUMNS = ["run_id", "point", "scenario", "replicate", "seed"]
 VOLATILE_COLUMNS = ["wall_seconds", "host", "attempts", "finished_utc"]  # differ between identical runs
 
@@ -149,149 +147,64 @@ def failed_result(spec: RunSpec, exc: BaseException) -> dict:
 
 # -- the directory ---------------------------------------------------------------------
 def _atomic_parquet(df: pd.DataFrame | pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
-    try:
+    with atomic(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:  # a full disk, a quota: no half-written file is left behind
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 class SweepStore:
-    """The files of a sweep directory (see the module docstring)."""
+    """The files of a sweep directory (see the module docstring): a record and tables per run."""
 
-    def __init__(self, root: Path, chunk_runs: int = 50):
+    def __init__(self, root: Path):
         self.root = Path(root)
-        self.chunk_runs = chunk_runs
         self.runs_dir = self.root / "runs"
-        self.ts_dir = self.root / "timeseries"
-        self.mun_dir = self.root / "municipal"
-        self.pending = self.root / "pending"
-        for d in (self.runs_dir, self.ts_dir, self.mun_dir, self.pending):
+        self.tables = {"timeseries": self.root / "timeseries", "municipal": self.root / "municipal"}
+        for d in (self.runs_dir, *self.tables.values()):
             d.mkdir(parents=True, exist_ok=True)
-        self.status: dict[str, str] = {}  # run id -> status of its latest record
-        self.committed: set[str] = set()  # run ids done in a records chunk
-        self.n_pending = 0
-        self._recover()
-
-    def _parts(self, d: Path) -> dict[int, Path]:
-        return {int(p.stem.split("-")[1]): p for p in d.glob("part-*.parquet")}
-
-    def _recover(self) -> None:
         for p in self.root.rglob(".*.tmp"):
             p.unlink(missing_ok=True)
-        committed = self._parts(self.runs_dir)
-        for d in (self.ts_dir, self.mun_dir):  # chunks whose records chunk was never written
-            for i, p in self._parts(d).items():
-                if i not in committed:
+        self.status: dict[str, str] = {}  # run id -> status of its record
+        for rec in self._read_records():
+            self.status[rec["run_id"]] = rec["status"]
+        for d in self.tables.values():  # tables of a run whose done record was never written
+            for p in d.glob("*.parquet"):
+                if self.status.get(p.stem) != "done":
                     p.unlink()
-        for p in sorted(committed.values()):
-            t = pq.read_table(p, columns=["run_id", "status"]).to_pydict()
-            for rid, st in zip(t["run_id"], t["status"]):
-                self._note(rid, st)
-                if st == "done":
-                    self.committed.add(rid)
-        for p in sorted(self.pending.glob("*.json")):
-            rec = json.loads(p.read_text(encoding="utf-8"))
-            rid = rec["run_id"]
-            if self.status.get(rid) == "done":  # already in a chunk: a crash before the clean-up
-                self._remove_pending(rid)
-            else:
-                self._note(rid, rec["status"])
-                self.n_pending += 1
-        for p in self.pending.glob("*.parquet"):  # data without a record: the run was not finished
-            if not (self.pending / f"{p.name.split('.')[0]}.json").exists():
-                p.unlink()
 
-    def _note(self, rid: str, status: str) -> None:
-        if self.status.get(rid) != "done":
-            self.status[rid] = status
+    def _read_records(self) -> list[dict]:
+        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.runs_dir.glob("*.json"))]
 
     def done_ids(self) -> set[str]:
         return {rid for rid, st in self.status.items() if st == "done"}
 
-    def _remove_pending(self, rid: str) -> None:
-        for suffix in (".json", ".ts.parquet", ".mun.parquet"):
-            (self.pending / f"{rid}{suffix}").unlink(missing_ok=True)
-
     def write_run(self, result: dict) -> None:
-        """Write one finished run atomically (its data first, its record last)."""
+        """Write one finished run (its tables first, its record last), unless it is done
+        already. When it cannot be written (a full disk), nothing of it is left but an
+        earlier failed record."""
         rec = result["record"]
         rid = rec["run_id"]
         if self.status.get(rid) == "done":
             return
-        earlier = (self.pending / f"{rid}.json").exists()  # an earlier failed attempt not yet chunked
         try:
-            if result["timeseries"] is not None:
-                _atomic_parquet(result["timeseries"], self.pending / f"{rid}.ts.parquet")
-            if result["municipal"] is not None:
-                _atomic_parquet(result["municipal"], self.pending / f"{rid}.mun.parquet")
-            _atomic_text(self.pending / f"{rid}.json", json.dumps(rec, default=_json_default))
-        except OSError:  # a full disk: the run is not stored (an earlier failed record stays)
-            for suffix in (".ts.parquet", ".mun.parquet"):
-                (self.pending / f"{rid}{suffix}").unlink(missing_ok=True)
+            for kind, d in self.tables.items():
+                if result[kind] is not None:
+                    _atomic_parquet(result[kind], d / f"{rid}.parquet")
+            _atomic_text(self.runs_dir / f"{rid}.json", json.dumps(rec, default=_json_default))
+        except OSError:
+            for d in self.tables.values():
+                (d / f"{rid}.parquet").unlink(missing_ok=True)
             raise
         self.status[rid] = rec["status"]
-        self.n_pending += not earlier
-        if self.n_pending >= self.chunk_runs:
-            try:
-                self.flush()
-            except OSError:  # a full disk: the runs stay in pending/ and go into a later chunk
-                pass
-
-    def flush(self) -> None:
-        """Move the pending runs into the next numbered chunk."""
-        records = sorted(self.pending.glob("*.json"))
-        recs = []
-        for p in records:
-            rec = json.loads(p.read_text(encoding="utf-8"))
-            if rec["run_id"] in self.committed:  # stored already: never a second copy
-                self._remove_pending(rec["run_id"])
-            else:
-                recs.append(rec)
-        if not recs:
-            self.n_pending = 0
-            return
-        index = max(self._parts(self.runs_dir), default=-1) + 1
-        name = f"part-{index:05d}.parquet"
-        for kind, d in (("ts", self.ts_dir), ("mun", self.mun_dir)):
-            frames = [pq.read_table(self.pending / f"{r['run_id']}.{kind}.parquet") for r in recs
-                      if (self.pending / f"{r['run_id']}.{kind}.parquet").exists()]
-            if frames:
-                _atomic_parquet(pa.concat_tables(frames, promote_options="default"), d / name)
-        _atomic_parquet(records_frame(recs), self.runs_dir / name)  # the commit point of the chunk
-        for r in recs:
-            if r["status"] == "done":
-                self.committed.add(r["run_id"])
-            self._remove_pending(r["run_id"])
-        self.n_pending = 0
 
     def records(self) -> pd.DataFrame:
-        """Every stored record, the latest per run id (a done record wins over a failed one)."""
-        frames = [pd.read_parquet(p) for _, p in sorted(self._parts(self.runs_dir).items())]
-        pend = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.pending.glob("*.json"))]
-        if pend:
-            frames.append(records_frame(pend))
-        frames = [f for f in frames if len(f)]
-        if not frames:
-            return pd.DataFrame(columns=ID_COLUMNS + ["status", "error"])
-        df = pd.concat(frames, ignore_index=True)
-        df["_done"] = df["status"].eq("done")
-        df["_order"] = np.arange(len(df))
-        df = df.sort_values(["_done", "_order"]).drop_duplicates("run_id", keep="last")
-        return df.drop(columns=["_done", "_order"])
+        """Every stored record, one per run id."""
+        recs = self._read_records()
+        return records_frame(recs) if recs else pd.DataFrame(columns=ID_COLUMNS + ["status", "error"])
 
 
 def _json_default(o):
@@ -338,110 +251,119 @@ def _worker_init() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-class InlineBackend:
-    """Runs in the calling process, one at a time (``--workers 1``)."""
+class InlineExecutor(Executor):
+    """A ``concurrent.futures`` executor that runs each call at once in the calling
+    process (``--workers 1``), so that a run sees the caller's process as it is."""
 
-    name = "inline"
-    slots = 1
-
-    def submit(self, fn, spec, key):
+    def submit(self, fn, /, *args, **kwargs) -> Future:
         fut: Future = Future()
         try:
-            fut.set_result(fn(spec))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            if isinstance(exc, KeyboardInterrupt):
-                raise
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller; Ctrl-C is not caught
             fut.set_exception(exc)
         return fut
 
-    def wait(self, futures):
-        return set(futures)
 
-    def close(self, abort: bool = False) -> None:
-        pass
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A local pool of worker processes: spawned, so nothing is shared by accident, and
+    each started by :func:`_worker_init`."""
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init)
 
 
-class PoolBackend:
-    """A local pool of worker processes (spawned, so nothing is shared by accident)."""
+class Engine:
+    """Where the runs go: a ``concurrent.futures`` executor (:class:`InlineExecutor`, a
+    :func:`process_pool` or a Dask client's executor) and what the sweep needs besides:
+    how many runs to keep in flight, a fresh pool when a worker process has died, and
+    the end of the workers when the runs in flight are abandoned."""
 
-    name = "processes"
-
-    def __init__(self, workers: int):
+    def __init__(self, name: str, start: Callable[[], Executor], slots: int, address: str | None = None,
+                 close: Callable[[], None] | None = None):
         import multiprocessing
 
-        self.workers = workers
-        self.slots = 2 * workers
-        self._ctx = multiprocessing.get_context("spawn")
-        self._start()
+        self.name, self.slots, self.address = name, slots, address
+        self._start, self._close = start, close
+        self._children_before = set(multiprocessing.active_children())
+        self.executor = start()
 
-    def _start(self) -> None:
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx, initializer=_worker_init)
-
-    def submit(self, fn, spec, key):
+    def submit(self, fn, spec: RunSpec) -> Future:
         try:
-            return self.pool.submit(fn, spec)
-        except BrokenProcessPool:  # a worker died since the last result: the runs in flight fail, go on with a fresh pool
-            self.close(abort=True)
-            self._start()
-            return self.pool.submit(fn, spec)
+            return self.executor.submit(fn, spec)
+        except BrokenProcessPool:  # a worker died since the last result: go on with a fresh pool
+            self.renew(self.executor)
+            return self.executor.submit(fn, spec)
 
-    def wait(self, futures):
-        done, _ = cf_wait(list(futures), return_when=FIRST_COMPLETED)
-        return done
-
-    def restart_if_broken(self) -> None:
-        if getattr(self.pool, "_broken", False):
-            self.close(abort=True)
-            self._start()
+    def renew(self, broken: Executor) -> None:
+        """Replace ``broken`` (a pool a worker of which died; its runs in flight all fail
+        with BrokenProcessPool) by a fresh one, unless that was done already."""
+        if broken is self.executor:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._start()
 
     def close(self, abort: bool = False) -> None:
+        """Shut the executor down; with ``abort``, without waiting for the runs in flight,
+        whose local worker processes are ended."""
+        import multiprocessing
+
         if abort:
-            procs = list(getattr(self.pool, "_processes", {}).values())
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            for p in procs:
-                if p.is_alive():
+            started = [p for p in multiprocessing.active_children() if p not in self._children_before]
+            if self.name == "dask":
+                self.executor.shutdown(wait=False)
+            else:
+                self.executor.shutdown(wait=False, cancel_futures=True)
+            if self.name == "processes":
+                for p in started:
                     p.terminate()
         else:
-            self.pool.shutdown(wait=True)
+            self.executor.shutdown(wait=True)
+        if self._close is not None:
+            self._close()
 
 
-class DaskBackend:
-    """A Dask cluster: ``scheduler`` is ``tcp://HOST:PORT`` or ``local`` (a LocalCluster of
-    ``workers`` single-threaded processes on this machine)."""
+def open_engine(workers: int, scheduler: str | None) -> Engine:
+    """The executor of ``--workers`` and ``--scheduler``: a Dask cluster at ``scheduler``
+    (``tcp://HOST:PORT``, or ``local``: a LocalCluster of ``workers`` single-threaded
+    processes on this machine), else a local pool of ``workers`` processes, or this
+    process alone for one worker."""
+    if scheduler == "local" or (not scheduler and workers > 1):
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")  # one core per worker process: no threaded numerical libraries
+    if scheduler:
+        return _dask_engine(scheduler, workers)
+    if workers <= 1:
+        return Engine("inline", InlineExecutor, slots=1)
+    return Engine("processes", lambda: process_pool(workers), slots=2 * workers)
 
-    name = "dask"
 
-    def __init__(self, scheduler: str, workers: int):
-        import logging
+def _dask_engine(scheduler: str, workers: int) -> Engine:
+    import logging
 
-        from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster
 
-        self.cluster = None
-        try:
-            if scheduler == "local":
-                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                            dashboard_address=None, silence_logs=logging.ERROR)
-                self.client = Client(self.cluster)
-            else:
-                self.client = Client(scheduler, timeout="5s")
-        except (OSError, TimeoutError) as exc:
-            raise ConfigError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc})") from None
-        self.address = self.client.scheduler.address
-        self.slots = max(2, 2 * sum(self.client.nthreads().values()))
+    cluster = None
+    try:
+        if scheduler == "local":
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+            client = Client(cluster)
+        else:
+            client = Client(scheduler, timeout="5s")
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise ConfigError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc})") from None
 
-    def submit(self, fn, spec, key):
-        return self.client.submit(fn, spec, key=key, pure=True)
+    def close() -> None:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
-    def wait(self, futures):
-        from distributed import wait
-
-        done, _ = wait(list(futures), return_when="FIRST_COMPLETED")
-        return done
-
-    def close(self, abort: bool = False) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+    # pure=False: every submission is a task of its own, so a retry runs again rather than
+    # returning the failed attempt's result (each run carries its own seed)
+    return Engine("dask", lambda: client.get_executor(pure=False), slots=max(2, 2 * sum(client.nthreads().values())),
+                  address=client.scheduler.address, close=close)
 
 
 def check_sweep_memory(specs: list[RunSpec], workers: int, scheduler: str | None) -> None:
@@ -466,17 +388,6 @@ def check_sweep_memory(specs: list[RunSpec], workers: int, scheduler: str | None
             need = check_memory(cfg, workers=1, municipalities=munis)  # raises when not even one run fits
             fit = max(1, int(available_memory()[0] // need))
             raise ConfigError(f"{exc}, or --workers {fit}") from None
-
-
-def make_backend(workers: int, scheduler: str | None):
-    if scheduler == "local" or (not scheduler and workers > 1):
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, "1")  # one core per worker process: no threaded numerical libraries
-    if scheduler:
-        return DaskBackend(scheduler, workers)
-    if workers <= 1:
-        return InlineBackend()
-    return PoolBackend(workers)
 
 
 class _Interrupt:
@@ -620,20 +531,20 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
     prepare_directory(out, plan, kind)
     specs = specs if specs is not None else plan.specs(replicates)
     check_sweep_memory(specs, workers, scheduler)  # a scale too large for the memory stops here, nothing written
-    backend = make_backend(workers, scheduler)  # a scheduler that cannot be reached stops here, nothing written
+    engine = open_engine(workers, scheduler)  # a scheduler that cannot be reached stops here, nothing written
     try:
         lock = claim_directory(out, plan, kind)  # a second writer stops here
     except BaseException:
-        backend.close()
+        engine.close()
         raise
     try:
-        return _run_locked(plan, out, specs, backend, retries=retries, workers=workers, scheduler=scheduler,
+        return _run_locked(plan, out, specs, engine, retries=retries, workers=workers, scheduler=scheduler,
                            progress=progress, kind=kind, runner=runner, extra_manifest=extra_manifest)
     finally:
         lock.release()
 
 
-def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], backend, *, retries: int, workers: int,
+def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], engine: Engine | None, *, retries: int, workers: int,
                 scheduler: str | None, progress: bool, kind: str, runner: Callable[[RunSpec], dict],
                 extra_manifest: dict | None) -> SweepResult:
     from tqdm import tqdm
@@ -647,10 +558,10 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], backend, *, re
     manifest["status"] = "running"
     try:
         provenance.write_manifest(out, manifest)  # first, so that the directory is always a sweep's
-        store = SweepStore(out, plan.chunk_runs)
+        store = SweepStore(out)
         _write_design(out, specs)
     except BaseException:
-        backend.close()
+        engine.close()
         raise
     done_before = store.done_ids()
     todo = deque(s for s in specs if s.run_id not in done_before)
@@ -662,28 +573,29 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], backend, *, re
     bar = progress_bar(len(specs), kind, "run", enabled=progress, initial=skipped, dynamic_ncols=True)
     write_error: list[OSError] = []  # nothing more can be written: start no more runs
     try:
-        session["backend"] = backend.name
-        if isinstance(backend, DaskBackend):
-            session["scheduler_address"] = backend.address
+        session["backend"] = engine.name
+        if engine.address:
+            session["scheduler_address"] = engine.address
         attempts: dict[str, int] = {}
         inflight: dict = {}
         with _Interrupt(lambda msg: tqdm.write(msg, file=sys.stderr)) as intr:
             def fill() -> None:
-                while todo and len(inflight) < backend.slots and not intr.stop and not write_error:
+                while todo and len(inflight) < engine.slots and not intr.stop and not write_error:
                     spec = todo.popleft()
-                    n = attempts.get(spec.run_id, 0) + 1
-                    attempts[spec.run_id] = n
-                    inflight[backend.submit(runner, spec, f"cohesion-run-{spec.run_id}-{n}")] = spec
+                    attempts[spec.run_id] = attempts.get(spec.run_id, 0) + 1
+                    fut = engine.submit(runner, spec)
+                    inflight[fut] = (spec, engine.executor)
 
             fill()
             while inflight:
-                for fut in backend.wait(inflight):
-                    spec = inflight.pop(fut)
+                done, _ = cf_wait(list(inflight), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    spec, executor = inflight.pop(fut)
                     try:
                         result = fut.result()
                     except BrokenProcessPool as exc:  # a worker process died: every run in flight is lost
                         result = failed_result(spec, RuntimeError(f"a worker process died ({exc})"))
-                        backend.restart_if_broken()
+                        engine.renew(executor)
                     except Exception as exc:  # noqa: BLE001 - a worker lost, a transfer failed
                         result = failed_result(spec, exc)
                     del fut
@@ -712,24 +624,21 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], backend, *, re
                 fill()
             interrupted = intr.stop and bool(todo)
     except KeyboardInterrupt:
-        if backend is not None:
-            backend.close(abort=True)
-            backend = None
-        store.flush()
+        if engine is not None:
+            engine.close(abort=True)
+            engine = None
         _finish(out, store, specs, manifest, session, t0, executed, "aborted")
         raise
     finally:
         bar.close()
-        if backend is not None:
-            backend.close()
+        if engine is not None:
+            engine.close()
     if write_error:  # the disk is full: what is stored is kept, the same command continues
         try:
-            store.flush()
             _finish(out, store, specs, manifest, session, t0, executed, "aborted")
         except OSError:
             pass
         raise write_error[0]
-    store.flush()
     runs = _finish(out, store, specs, manifest, session, t0, executed, "interrupted" if interrupted else None)
     n_done = int((runs["status"] == "done").sum()) if len(runs) else 0
     return SweepResult(out, len(specs), skipped, executed, n_done, len(runs) - n_done, interrupted, runs)
@@ -803,21 +712,19 @@ def read_runs(out: Path) -> pd.DataFrame:
 
 def read_table(out: Path, kind: str = "timeseries", columns: Iterable[str] | None = None,
                run_ids: Iterable[str] | None = None) -> pd.DataFrame:
-    """The chunks of ``timeseries`` or ``municipal``, restricted to ``run_ids`` (default: the
-    runs of runs.parquet) and to ``columns`` (plus ``run_id``)."""
+    """The ``timeseries`` or ``municipal`` tables of ``run_ids`` (default: the runs done in
+    runs.parquet) as one table, restricted to ``columns`` (plus ``run_id``)."""
     import pyarrow.dataset as ds
 
     out = Path(out)
-    files = sorted((out / kind).glob("part-*.parquet"))
     if run_ids is None:
         run_ids = read_runs(out).query("status == 'done'")["run_id"].tolist()
-    run_ids = list(run_ids)
-    if not files or not run_ids:
+    files = [str(f) for f in (out / kind / f"{rid}.parquet" for rid in dict.fromkeys(run_ids)) if f.is_file()]
+    if not files:
         return pd.DataFrame(columns=["run_id", *(columns or [])])
-    dataset = ds.dataset([str(f) for f in files], format="parquet")
+    dataset = ds.dataset(files, format="parquet")
     cols = None
     if columns is not None:
         names = set(dataset.schema.names)
         cols = ["run_id"] + [c for c in columns if c in names and c != "run_id"]
-    table = dataset.to_table(columns=cols, filter=ds.field("run_id").isin(run_ids))
-    return table.to_pandas()
+    return dataset.to_table(columns=cols).to_pandas()

@@ -139,7 +139,7 @@ def write_sweep_report(out: Path, plan, runs: pd.DataFrame, formats=("png",)) ->
     if plan.description:
         lines += [f"*{plan.description}*", ""]
     lines += [f"Design `{plan.design}` over {len(varied)} varied parameter(s) "
-              + (", ".join(f"`{p}`" for p in varied) if varied else "") + f"; scenarios "
+              + (", ".join(f"`{p}`" for p in varied) if varied else "") + "; scenarios "
               + ", ".join(f"{scenario_name(s)} (`{s}`)" for s in scen)
               + f"; {plan.replicates} replicate(s) per point; scale {scale:g} (model persons per resident)"
               + (f", {plan.start} to {plan.end}" if plan.start or plan.end else "")

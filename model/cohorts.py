@@ -39,9 +39,12 @@ the persons' ``service`` (for the year's ``ever_served``).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
+from .constants import WORKING_AGE
 from .jit import kernel
 from .state import Exit, Status
 
@@ -72,11 +75,28 @@ _MOVED_ALONE, _MOVED_WITH_HOUSEHOLD, _DIED, _EMPLOYED = (Exit.MOVED_ALONE, Exit.
                                                       Status.EMPLOYED)
 
 
+class Measured(NamedTuple):
+    """The person arrays a snapshot reads."""
+
+    present: np.ndarray
+    exit_reason: np.ndarray
+    distress: np.ndarray
+    support_week: np.ndarray  # last week support was received
+    service: np.ndarray  # organization serving the person, -1: none
+    status: np.ndarray
+    participates: np.ndarray
+    belonging: np.ndarray
+
+
 @kernel
-def _counts(rows, since, served, week, high, memory, present, exit_reason, distress, support_week, service, status,
-            participates, belonging):
-    """The counts of ``_COUNTS`` over ``rows``: supported means ``support_week >= since``;
-    ``served`` is by position in ``rows``. Sums of distress and belonging in row order."""
+def _counts(rows, since, served, week, high, memory, persons):
+    """The counts of ``_COUNTS`` over ``rows`` (arrays ``persons``, a ``Measured``):
+    supported means ``support_week >= since``; ``served`` is by position in ``rows``.
+    Sums of distress and belonging in row order."""
+    present, exit_reason, distress, support_week = (persons.present, persons.exit_reason, persons.distress,
+                                                    persons.support_week)
+    service, status, participates, belonging = (persons.service, persons.status, persons.participates,
+                                                persons.belonging)
     out = np.zeros(12)
     out[0] = len(rows)
     for j in range(len(rows)):
@@ -105,8 +125,9 @@ def _snapshot(P, rows: np.ndarray, since: int, served: np.ndarray, week: int, hi
               memory: int) -> np.ndarray:
     """The counts of ``_COUNTS`` over ``rows`` (supported: since week ``since``; ``served``
     by position in ``rows``)."""
-    return _counts(np.asarray(rows, np.int64), since, served, week, high, memory, P.present, P.exit_reason,
-                   P.distress, P.support_week, P.service, P.status, P.participates, P.belonging)
+    return _counts(np.asarray(rows, np.int64), since, served, week, high, memory,
+                   Measured(P.present, P.exit_reason, P.distress, P.support_week, P.service, P.status, P.participates,
+                            P.belonging))
 
 
 def _shares(counts: np.ndarray, outcomes=OUTCOMES) -> dict[str, float]:
@@ -130,7 +151,7 @@ class Cohorts:
         cfg = model.config
         self.high = np.float32(cfg["distress.high_threshold"])  # distress is float32, compared in float32
         self.memory = int(cfg["support.memory_weeks"])
-        self.adult_age = float(cfg["demography.working_age"])
+        self.adult_age = WORKING_AGE
         self.cohorts: list[dict] = []  # one per layoff wave, in order
         self._events_seen = 0
         self._displaced_seen = 0

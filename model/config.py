@@ -5,14 +5,16 @@ Every default lives in ``configs/base.toml`` as an inline table::
     separation_rate = { value = 0.0035, unit = "1/week", min = 0, max = 1, source = "..." }
 
 ``value`` is the default, ``unit`` its unit, ``source`` where it comes from (or the note
-that it is an assumption for sensitivity analysis); ``min``/``max`` bound what an
+that it is an assumption for sensitivity analysis), ``tier`` either ``core`` (what a
+reader needs to understand a scenario's result: the main rates and effect sizes, the
+interventions' switches and sizes) or ``detail`` (the rest); ``min``/``max`` bound what an
 override may set and ``choices`` lists allowed strings. Overrides (a scenario, a
 ``--config`` file, keyword arguments) give plain values at the same dotted names and
 are checked against these definitions: an unknown name, a wrong type or a value out of
 range raises :class:`ConfigError` naming the file and the field.
 
 The definitions themselves are checked when ``base.toml`` is read (:class:`ParamSpec`):
-every entry needs a source, ``min <= max``, ``years = [first, last]`` matching the length
+every entry needs a source and a tier, ``min <= max``, ``years = [first, last]`` matching the length
 of a yearly series, and a parameter whose unit makes it a probability (``share``,
 ``shares``, ``1/week``, ``1/year``, ``probability``) is bounded by [0, 1].
 
@@ -33,7 +35,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping, Union
+from typing import Any, Literal, Mapping, Union
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError, field_validator
 
@@ -58,7 +60,10 @@ BASE_FILE = CONFIG_DIR / "base.toml"
 SCENARIO_DIR = CONFIG_DIR / "scenarios"
 TARGETS_FILE = CONFIG_DIR / "calibration" / "targets.toml"
 
-_META_KEYS = {"value", "unit", "source", "min", "max", "choices", "note", "years"}
+_META_KEYS = {"value", "unit", "source", "tier", "min", "max", "choices", "note", "years"}
+TIERS = ("core", "detail")
+"""Tiers of a parameter: ``core`` ones are what a reader needs to understand a scenario's
+result (docs/parameters.md and the page list them first); ``detail`` ones are the rest."""
 PROBABILITY_UNITS = {"share", "shares", "1/week", "1/year", "probability"}
 
 
@@ -198,6 +203,7 @@ class ParamDef:
     value: Any
     unit: str
     source: str
+    tier: str  # "core" or "detail" (:data:`TIERS`)
     min: float | None = None
     max: float | None = None
     choices: tuple | None = None
@@ -221,8 +227,6 @@ class ParamDef:
                 raise ConfigError(f"{where} must be one of {', '.join(map(str, self.choices))}; got {value!r}")
             if self.unit == "YYYY-MM":
                 parse_month(value, where)
-            if self.unit == "names":
-                check_names(value, where)
             return value
         if isinstance(default, list):
             if not isinstance(value, list) or len(value) != len(default):
@@ -234,17 +238,6 @@ class ParamDef:
                 out.append(float(check_number(v, where, lo=self.min, hi=self.max)))
             return out
         raise ConfigError(f"{where}: unsupported parameter type")  # pragma: no cover
-
-
-def check_names(text: str, where: str) -> list[str]:
-    """A comma-separated list of names (unit ``names``): none blank, none twice."""
-    names = [n.strip() for n in str(text).split(",")]
-    if any(not n for n in names):
-        raise ConfigError(f"{where}: a name in {text!r} is blank; give comma-separated names")
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise ConfigError(f"{where}: {', '.join(map(repr, twice))} appears more than once in {text!r}")
-    return names
 
 
 def parse_month(text: str, where: str = "date") -> date:
@@ -272,6 +265,7 @@ class ParamSpec(Strict):
     value: Union[StrictBool, StrictInt, StrictFloat, StrictStr, list[Number]]
     unit: StrictStr = ""
     source: StrictStr
+    tier: Literal["core", "detail"]
     min: Number | None = None
     max: Number | None = None
     choices: list[StrictStr] | None = None
@@ -340,7 +334,7 @@ def _flatten_defs(tree: Mapping, prefix: str, origin: str, out: dict[str, ParamD
                 hi = 1 if hi is None else hi
             extra = {k: item[k] for k in ("note", "years") if k in item}
             choices = tuple(spec.choices) if spec.choices is not None else None
-            out[name] = ParamDef(name, item["value"], spec.unit, spec.source, lo, hi, choices, extra)
+            out[name] = ParamDef(name, item["value"], spec.unit, spec.source, spec.tier, lo, hi, choices, extra)
         elif isinstance(item, Mapping):
             _flatten_defs(item, name + ".", origin, out)
         else:
@@ -591,16 +585,33 @@ def resolve(scenario: str = "baseline", config_file: Path | str | None = None,
     return cfg
 
 
+TARGET_ROLES = ("calibrate", "validate")
+
+
 class Target(Strict):
-    """One calibration target of ``configs/calibration/targets.toml``."""
+    """One target of ``configs/calibration/targets.toml``: a published value, the model
+    measure it is compared with (``measure``, a calibration measure of
+    ``experiments/outcomes.py``; the target's own name when not given), the period, the
+    scenario whose runs measure it (when not given, the scenario the calibration runs),
+    and a tolerance: the source's own uncertainty (a 95%
+    half-width, absolute or, with ``relative = true``, a share of the value), whose basis
+    ``uncertainty`` states. ``role`` says whether the target calibrates (a parameter was set
+    or searched to meet it) or is held aside to validate."""
 
     value: Number
     tolerance: Number
     unit: StrictStr
     source: StrictStr
     relative: StrictBool = False
+    role: StrictStr = "calibrate"
+    measure: StrictStr = ""
+    period: StrictStr = ""
+    scenario: StrictStr = ""
+    uncertainty: StrictStr = ""
 
     def problems(self) -> str | None:
+        if self.role not in TARGET_ROLES:
+            return f"role must be one of {', '.join(TARGET_ROLES)}, got {self.role!r}"
         if not math.isfinite(self.value) or not math.isfinite(self.tolerance):
             return "value and tolerance must be finite numbers"
         if self.tolerance < 0:
@@ -639,22 +650,34 @@ REFERENCE_KEY = re.compile(r"\[([a-z0-9]+(?:-[a-z0-9]+)+)\]")
 
 
 def parameter_table(cfg: Config | None = None) -> str:
-    """Markdown table of every parameter: name, default, unit, source (docs/parameters.md)."""
+    """Markdown tables of every parameter, the core tier first, then the detail tier, each
+    by section: name, default, unit, source (docs/parameters.md)."""
     cfg = cfg or load_base()
+    tiers = {t: [n for n, d in cfg.defs.items() if d.tier == t] for t in TIERS}
     lines = ["# Parameters", "",
              "Generated from `configs/base.toml` by `python -m experiments.paramdoc > docs/parameters.md`;",
-             "a test checks that it is up to date. Values marked *assumption* were not measured",
-             "and are the first candidates for sensitivity analysis. A key in square brackets",
-             "links to the full citation in [references.md](references.md).", ""]
-    section = None
-    for name, d in cfg.defs.items():
-        sec, _, short = name.partition(".")
-        if sec != section:
-            section = sec
-            lines += ["", f"## [{sec}]", "", "| parameter | default | unit | source |", "| --- | --- | --- | --- |"]
-        value = d.value if not isinstance(d.value, list) else ", ".join(f"{v:g}" for v in d.value)
-        note = f" ({d.extra['note']})" if "note" in d.extra else ""
-        years = f", years {d.extra['years'][0]}-{d.extra['years'][1]}" if "years" in d.extra else ""
-        source = REFERENCE_KEY.sub(r"[\1](references.md#\1)", d.source.replace("|", "/"))
-        lines.append(f"| `{short}` | {value} | {d.unit}{years}{note} | {source} |")
+             "a test checks that it is up to date. Values marked *assumption* were not measured:",
+             "each has a range in the sensitivity files of `configs/sweeps/` (a test checks this).",
+             "A key in square brackets links to the full citation in [references.md](references.md).",
+             "",
+             f"{len(cfg.defs)} parameters: {len(tiers['core'])} in the **core** tier, what a reader needs to",
+             "understand a scenario's result (the main rates and effect sizes, the interventions'",
+             f"switches and sizes), and {len(tiers['detail'])} in the **detail** tier. Definitions, legal rules,",
+             "age bands and numerical tolerances are named constants in the code",
+             "(`model/constants.py` and the top of each module), not parameters."]
+    titles = {"core": "Core parameters", "detail": "Detail parameters"}
+    for tier in TIERS:
+        lines += ["", f"## {titles[tier]}"]
+        section = None
+        for name in tiers[tier]:
+            d = cfg.defs[name]
+            sec, _, short = name.partition(".")
+            if sec != section:
+                section = sec
+                lines += ["", f"### [{sec}]", "", "| parameter | default | unit | source |", "| --- | --- | --- | --- |"]
+            value = d.value if not isinstance(d.value, list) else ", ".join(f"{v:g}" for v in d.value)
+            note = f" ({d.extra['note']})" if "note" in d.extra else ""
+            years = f", years {d.extra['years'][0]}-{d.extra['years'][1]}" if "years" in d.extra else ""
+            source = REFERENCE_KEY.sub(r"[\1](references.md#\1)", d.source.replace("|", "/"))
+            lines.append(f"| `{short}` | {value} | {d.unit}{years}{note} | {source} |")
     return "\n".join(lines) + "\n"

@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, ValidationError, field_validator
 
 from .config import (Config, ConfigError, Strict, bounded, config_root, date_pairs, parse_month,
                      schema_error)
+from .constants import SECTORS
 from .state import COMMITTEES, DOMAINS, HOUSEHOLD_FIELDS, ORG_KINDS, PERSON_FIELDS, SERVICES
 
 
@@ -349,11 +350,11 @@ network."""
 
 def grid_cells(cfg: Config, municipalities: list[MunicipalityRow]) -> int:
     """Cells of the grid a run lays over ``municipalities`` (``territory.grid_extent``)."""
-    from .territory import grid_extent
+    from .territory import GRID_CELL_KM, grid_extent
 
     rows = list(municipalities)
     _, _, width, height = grid_extent([r.land_km2 for r in rows], [r.lat for r in rows], [r.lon for r in rows],
-                                      float(cfg["run.cell_km"]) if "run.cell_km" in cfg.values else 1.0)
+                                      GRID_CELL_KM)
     return width * height
 
 
@@ -530,10 +531,7 @@ def check_run_inputs(cfg: Config, config_dir: Path | str | None = None, workers:
     check_water(root / "territory" / "water.csv")
     codes = [r.code for r in munis]
     orgs = read_organizations(root / "organizations.csv", codes)
-    sectors = None
-    if "labour.sectors" in cfg.values:
-        sectors = {s.strip() for s in str(cfg["labour.sectors"]).split(",")}
-    Timeline.load(root / "timeline" / "closures.toml", municipalities=municipality_keys(munis), sectors=sectors)
+    Timeline.load(root / "timeline" / "closures.toml", municipalities=municipality_keys(munis), sectors=SECTORS)
     check_dates_in_run(cfg)
     if memory:
         check_memory(cfg, workers=workers, municipalities=munis, organizations=orgs, config_dir=root)

@@ -6,7 +6,7 @@ of the same rows. Step order (one week, the week that starts on ``model.date``):
 
 1. shocks: plant workers who left last week replaced, then announcements, layoff waves
    and closures dated in this week;
-2. labour market: retirement (every ``demography.period_weeks`` weeks),
+2. labour market: retirement (every ``DEMOGRAPHY_PERIOD_WEEKS`` weeks),
    separations, retraining, labour-force entry and exit (every period), labour demand,
    job matching and re-employment;
 3. employment insurance: waiting, severance, benefits paid, exhaustion;
@@ -20,7 +20,7 @@ of the same rows. Step order (one week, the week that starts on ``model.date``):
 8. formal services: outreach, self-referral, referrals between organizations that know
    each other, waiting lists and capacity (``services``);
 9. belonging and participation (every period) (``belonging``);
-10. demography (every ``demography.period_weeks`` weeks): ageing, deaths, young adults
+10. demography (every ``DEMOGRAPHY_PERIOD_WEEKS`` weeks): ageing, deaths, young adults
    leaving, households leaving (including the requests of step 4), births, households
    moving in; newcomers get their traits and ties;
 11. Mesa agents added and removed to match; aggregates computed; the DataCollector
@@ -50,6 +50,7 @@ from . import aggregates
 from .agents import Household, Organization, Worker
 from .cohorts import Cohorts
 from .config import Config, config_root, parse_month, resolve
+from .constants import WORKING_AGE
 from .space import SlottedCell
 from .population import CellSampler, build_population, commute_weights
 from .state import Exit, Status
@@ -257,7 +258,7 @@ class CohesionModel(mesa.Model):
         self.week = 0
         self.date = self.start_date
 
-        self.territory = load_territory(config_root() / "territory", cell_km=cfg["run.cell_km"],
+        self.territory = load_territory(config_root() / "territory",
                                         density_scale_km=cfg["run.density_scale_km"])
         self.municipality_names = list(self.territory.municipalities["name"])
         self.timeline = Timeline.load()
@@ -278,7 +279,7 @@ class CohesionModel(mesa.Model):
         self._high_distress = np.float32(cfg["distress.high_threshold"])
         self._support_memory = int(cfg["support.memory_weeks"])
         self.ei_rules = ei.EIRules(cfg)
-        self._rates = [cfg["population.initial_unemployment_rate"]] * int(cfg["ei.unemployment_window_weeks"])
+        self._rates = [cfg["population.initial_unemployment_rate"]] * ei.UNEMPLOYMENT_WINDOW_WEEKS
         self._ei_region_rate = float(np.mean(self._rates))
         self.labour = LabourMarket(self)
         self.shocks = Shocks(self, waves)
@@ -352,7 +353,7 @@ class CohesionModel(mesa.Model):
         """Rows of the adults present (ages and presence change only in demography weeks)."""
         P = self.people
         n = P.n
-        self.adults = np.flatnonzero(P.present[:n] & (P.age[:n] >= self.config["demography.working_age"]))
+        self.adults = np.flatnonzero(P.present[:n] & (P.age[:n] >= WORKING_AGE))
 
     def _find_need(self) -> None:
         """Adults in high distress this week."""
@@ -603,7 +604,7 @@ class CohesionModel(mesa.Model):
             "hourly_wage": P.wage[rows].copy(),
             "ever_displaced": P.ever_displaced[rows].copy(),
             "ei_exhausted": P.ei_exhausted[rows].copy(),
-            "distress": np.where(P.age[rows] >= self.config["demography.working_age"], P.distress[rows],
+            "distress": np.where(P.age[rows] >= WORKING_AGE, P.distress[rows],
                                  np.nan).astype(np.float32),
             "support_ties": self.ties.count(rows),
             "supported_weeks_ago": np.minimum(self.week - P.support_week[rows], 9999).astype(np.int16),

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 
 from .config import CONFIG_DIR, Config, ConfigError
+from .constants import HOURS_PER_WEEK, RETIREMENT_AGE, SECTORS, WORKING_AGE
 from .jit import kernel
 from .state import (COMMITTEES, DOMAINS, HOUSEHOLD_FIELDS, ORG_FIELDS, ORG_KINDS, PERSON_FIELDS, SERVICES,
                     WEEKS_PER_YEAR, Status, Table)
@@ -25,6 +27,22 @@ from .timeline import ScheduledWave, Timeline
 ORG_FILE = CONFIG_DIR / "organizations.csv"
 HEAD_AGE_BANDS = np.array([[18, 25], [25, 35], [35, 45], [45, 55], [55, 65], [65, 75], [75, 95]], float)
 PARTICIPATION_BANDS = np.array([15, 20, 25, 45, 55, 65, 75, 200], float)
+CHILD, EMPLOYED, UNEMPLOYED, RETIRED, INACTIVE = (Status.CHILD, Status.EMPLOYED, Status.UNEMPLOYED, Status.RETIRED,
+                                                  Status.INACTIVE)
+
+# Rules of the synthetic population (structural constants, not parameters).
+CHILD_AGE = 18.0  # years: dependent children are under 18 (convention)
+FEMALE_HEAD_SHARE = 0.5  # a household head is a woman or a man with equal probability
+FEMALE_DEPENDANT_SHARE = 0.5  # a dependant is a woman or a man with equal probability
+PARTNER_AGE_GAP_MEAN = -1.5  # years: partner's age less the head's, mean of a normal draw
+PARTNER_AGE_GAP_SD = 3.0  # years: spread of the partners' age gap
+PARTNER_MIN_AGE = 18.0  # years: partners are adults; a gap that would make one younger is raised to this
+DEPENDANT_AGE_GAP = (20.0, 40.0)  # years: dependants are younger than the head by a gap uniform in this range
+PARENT_MIN_AGE = 17.0  # years: a head is at least this much older than a dependant
+ADULT_DEPENDANT_YEARS = 17.0  # years past CHILD_AGE: the oldest dependants (adult children at home, 35)
+TENURE_START_AGE = 16.0  # years: a tenure drawn at the start is at most the years since this age
+PLANT_TENURE_START_AGE = 17.0  # years: the same for a closing plant's worker (at least half a year)
+INITIAL_SPELL_MAX_WEEKS = 40  # those unemployed at the start have searched 0 to this less one weeks
 
 
 @dataclass
@@ -119,8 +137,7 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
     people.job_end[:n][status != Status.EMPLOYED] = 0.0
     people.pension[:n] = pension
     unemployed = status == Status.UNEMPLOYED
-    spell_weeks = cfg["population.initial_spell_max_weeks"]  # those unemployed have searched 0 to this less 1 weeks
-    people.spell_start[:n][unemployed] = -rng.integers(0, spell_weeks, unemployed.sum())
+    people.spell_start[:n][unemployed] = -rng.integers(0, INITIAL_SPELL_MAX_WEEKS, unemployed.sum())
     wages = np.asarray(cfg["labour.hourly_wage"], float)
     n_sec = len(sectors)
 
@@ -145,7 +162,7 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
         workforce[w.closure] = workforce.get(w.closure, 0) + w.workers
     pt_lo, pt_hi = cfg["labour.plant_tenure_years"]
     pa_lo, pa_hi = cfg["labour.plant_worker_age"]
-    pt_start = cfg["labour.plant_tenure_start_age"]
+    pt_start = PLANT_TENURE_START_AGE
     manuf_weight = cfg["labour.plant_manufacturing_weight"]
     taken = np.zeros(n, bool)
     for c_idx in sorted(workforce):
@@ -214,7 +231,7 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
 
 
 def sector_names(cfg: Config) -> list[str]:
-    sectors = [s.strip() for s in cfg["labour.sectors"].split(",")]
+    sectors = list(SECTORS)
     if len(cfg["labour.sector_shares"]) != len(sectors):
         raise ConfigError(f"labour.sector_shares has {len(cfg['labour.sector_shares'])} values for {len(sectors)} sectors")
     return sectors
@@ -250,14 +267,13 @@ def categorical(rng: np.random.Generator, shares, size: int) -> np.ndarray:
 
 def household_members(sizes: np.ndarray, rng: np.random.Generator, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     """Ages and sexes of the members of households of the given sizes, household by
-    household: a head (age from ``head_age_shares``, a woman with probability
-    ``female_head_share``), a partner of the other sex in couples (the head's age plus a
-    normal gap of mean ``partner_age_gap_mean`` and SD ``partner_age_gap_sd``, at least
-    ``partner_min_age``), and dependants younger than the head by a gap uniform in
-    ``dependant_age_gap`` (young children for young heads: a head is at least
-    ``parent_min_age`` older than a dependant), at most ``demography.child_age`` plus
-    ``adult_dependant_years`` old, women with probability ``female_dependant_share``
-    (parameters of ``[population]``).
+    household: a head (age from ``population.head_age_shares``, a woman with probability
+    ``FEMALE_HEAD_SHARE``), a partner of the other sex in couples (the head's age plus a
+    normal gap of mean ``PARTNER_AGE_GAP_MEAN`` and SD ``PARTNER_AGE_GAP_SD``, at least
+    ``PARTNER_MIN_AGE``), and dependants younger than the head by a gap uniform in
+    ``DEPENDANT_AGE_GAP`` (young children for young heads: a head is at least
+    ``PARENT_MIN_AGE`` older than a dependant), at most ``CHILD_AGE`` plus
+    ``ADULT_DEPENDANT_YEARS`` old, women with probability ``FEMALE_DEPENDANT_SHARE``.
 
     The draws, in order: the heads' age bands, their ages within the band, couples and
     the heads' sex (one uniform per household each); the partners' age differences; the
@@ -268,18 +284,16 @@ def household_members(sizes: np.ndarray, rng: np.random.Generator, cfg: Config) 
     band_cdf = np.cumsum(np.asarray(cfg["population.head_age_shares"], float))
     u = rng.random(4 * n_hh).reshape(4, n_hh)
     n_couples = int(np.count_nonzero((sizes >= 2) & (u[2] < cfg["population.couple_share"])))
-    gap = rng.normal(cfg["population.partner_age_gap_mean"], cfg["population.partner_age_gap_sd"], n_couples)
+    gap = rng.normal(PARTNER_AGE_GAP_MEAN, PARTNER_AGE_GAP_SD, n_couples)
     n_dep = n - n_hh - n_couples
-    gap_lo, gap_hi = cfg["population.dependant_age_gap"]
+    gap_lo, gap_hi = DEPENDANT_AGE_GAP
     older = rng.uniform(gap_lo, gap_hi, n_dep)
     age, female, dep, dep_head_age, n_young = _members_kernel(
         sizes, n, u, band_cdf, HEAD_AGE_BANDS, float(cfg["population.couple_share"]),
-        float(cfg["population.female_head_share"]), float(cfg["population.partner_min_age"]), gap, older)
+        FEMALE_HEAD_SHARE, PARTNER_MIN_AGE, gap, older)
     young_u = rng.random(n_young)
     _dependants_kernel(age, female, dep, dep_head_age, young_u, rng.random(n_dep),
-                       float(cfg["population.parent_min_age"]),
-                       float(cfg["demography.child_age"] + cfg["population.adult_dependant_years"]),
-                       float(cfg["population.female_dependant_share"]))
+                       PARENT_MIN_AGE, CHILD_AGE + ADULT_DEPENDANT_YEARS, FEMALE_DEPENDANT_SHARE)
     return age, female
 
 
@@ -353,39 +367,46 @@ def _dependants_kernel(age, female, dep, dep_head_age, young_u, female_u, parent
 def labour_status(age: np.ndarray, rng: np.random.Generator, cfg: Config, n_sec: int):
     """Status, sector, hourly wage, tenure and pension of persons of the given ages. The
     tenure of those in the labour force is exponential with mean
-    ``population.tenure_mean_years``, at most the years since ``tenure_start_age``.
+    ``population.tenure_mean_years``, at most the years since ``TENURE_START_AGE``.
 
     The draws, in order: taking part in the labour force, being unemployed (one uniform
     per person each); the sector, the wage's spread of those in the labour force; the
     tenure (one per person); the pension's spread of the retired."""
     n = len(age)
     u = rng.random(2 * n)
-    status, n_lf, n_retired = _labour_status_kernel(
-        np.asarray(age, np.float64), u[:n], u[n:], np.asarray(cfg["population.participation_by_age"], float),
-        PARTICIPATION_BANDS, float(cfg["demography.working_age"]), float(cfg["labour.retirement_age"]),
-        float(cfg["population.initial_unemployment_rate"]), Status.CHILD, Status.INACTIVE, Status.RETIRED,
-        Status.EMPLOYED, Status.UNEMPLOYED)
+    status, n_lf, n_retired = _labour_status_kernel(np.asarray(age, np.float64), u[:n], u[n:], StatusTerms(
+        np.asarray(cfg["population.participation_by_age"], float), PARTICIPATION_BANDS, WORKING_AGE, RETIREMENT_AGE,
+        float(cfg["population.initial_unemployment_rate"])))
     sector_u = rng.random(n_lf)
     wages = np.asarray(cfg["labour.hourly_wage"], float)
     sigma = cfg["labour.wage_sigma"]
     wage_spread = np.exp(rng.normal(0, sigma, n_lf))
     tenure_draw = rng.exponential(cfg["population.tenure_mean_years"], n)
-    pension_base = cfg["strain.pension_share"] * cfg["labour.hours_per_week"] * wages.mean()
+    pension_base = cfg["strain.pension_share"] * HOURS_PER_WEEK * wages.mean()
     pension_spread = np.exp(rng.normal(0, sigma, n_retired))
-    sector, wage, tenure, pension = _jobs_kernel(
-        np.asarray(age, np.float64), status, sector_u, np.cumsum(np.asarray(cfg["labour.sector_shares"], float)),
-        wages, wage_spread, float(cfg["labour.minimum_wage"]), tenure_draw, float(cfg["population.tenure_start_age"]),
-        pension_base, pension_spread, Status.EMPLOYED, Status.UNEMPLOYED, Status.RETIRED)
+    terms = JobTerms(np.cumsum(np.asarray(cfg["labour.sector_shares"], float)), wages,
+                     float(cfg["labour.minimum_wage"]), TENURE_START_AGE, pension_base)
+    sector, wage, tenure, pension = _jobs_kernel(np.asarray(age, np.float64), status,
+                                                 JobDraws(sector_u, wage_spread, tenure_draw, pension_spread), terms)
     return status, sector, wage, tenure, pension
 
 
+class StatusTerms(NamedTuple):
+    """The parameters of the initial labour-force status."""
+
+    participation: np.ndarray  # population.participation_by_age, by band of PARTICIPATION_BANDS
+    edges: np.ndarray  # PARTICIPATION_BANDS
+    working_age: float
+    retirement_age: float
+    unemployment_rate: float  # population.initial_unemployment_rate
+
+
 @kernel
-def _labour_status_kernel(age, u_part, u_unemp, participation, edges, working_age, retirement_age,
-                          unemployment_rate, child, inactive, retired, employed, unemployed):
+def _labour_status_kernel(age, u_part, u_unemp, terms):
     """Status by age: in the labour force with the participation rate of the age band
     (bands ``[edges[b], edges[b+1])``, the last bands open), and then unemployed at the
-    initial rate; otherwise retired from ``retirement_age``, inactive from
-    ``working_age``, a child before. Returns the statuses, how many are in the labour
+    initial rate; otherwise retired from the retirement age, inactive from
+    working age, a child before. Returns the statuses, how many are in the labour
     force and how many are retired."""
     n = len(age)
     status = np.empty(n, np.int8)
@@ -393,26 +414,44 @@ def _labour_status_kernel(age, u_part, u_unemp, participation, edges, working_ag
     for i in range(n):
         a = age[i]
         b = 0
-        while b < len(edges) and edges[b] <= a:
+        while b < len(terms.edges) and terms.edges[b] <= a:
             b += 1
-        b = min(max(b - 1, 0), len(edges) - 2)
-        in_lf = a >= working_age and u_part[i] < participation[b]
+        b = min(max(b - 1, 0), len(terms.edges) - 2)
+        in_lf = a >= terms.working_age and u_part[i] < terms.participation[b]
         if in_lf:
-            status[i] = unemployed if u_unemp[i] < unemployment_rate else employed
+            status[i] = UNEMPLOYED if u_unemp[i] < terms.unemployment_rate else EMPLOYED
             n_lf += 1
-        elif a >= retirement_age:
-            status[i] = retired
+        elif a >= terms.retirement_age:
+            status[i] = RETIRED
             n_retired += 1
-        elif a >= working_age:
-            status[i] = inactive
+        elif a >= terms.working_age:
+            status[i] = INACTIVE
         else:
-            status[i] = child
+            status[i] = CHILD
     return status, n_lf, n_retired
 
 
+class JobDraws(NamedTuple):
+    """The draws of :func:`labour_status` that place persons in jobs and pay them."""
+
+    sector_u: np.ndarray  # uniform, one per person in the labour force: the sector
+    wage_spread: np.ndarray  # one per person in the labour force
+    tenure_draw: np.ndarray  # years, one per person
+    pension_spread: np.ndarray  # one per retired person
+
+
+class JobTerms(NamedTuple):
+    """The parameters of the initial jobs and pensions."""
+
+    sector_cdf: np.ndarray  # cumulative labour.sector_shares
+    wages: np.ndarray  # labour.hourly_wage
+    minimum_wage: float
+    tenure_start_age: float
+    pension_base: float  # weekly pension before its spread
+
+
 @kernel
-def _jobs_kernel(age, status, sector_u, sector_cdf, wages, wage_spread, minimum_wage, tenure_draw, tenure_start_age,
-                 pension_base, pension_spread, employed, unemployed, retired):
+def _jobs_kernel(age, status, draws, terms):
     """Sector (from ``sector_u``), wage (the sector's wage times ``wage_spread``, at
     least ``minimum_wage``) and tenure (``tenure_draw`` years, at most the years since
     ``tenure_start_age``) of those in the labour force, in row order; pensions of the
@@ -424,14 +463,14 @@ def _jobs_kernel(age, status, sector_u, sector_cdf, wages, wage_spread, minimum_
     pension = np.zeros(n, np.float32)
     k = r = 0
     for i in range(n):
-        if status[i] == employed or status[i] == unemployed:
-            s = _band_of(sector_cdf, sector_u[k])
+        if status[i] == EMPLOYED or status[i] == UNEMPLOYED:
+            s = _band_of(terms.sector_cdf, draws.sector_u[k])
             sector[i] = s
-            wage[i] = max(wages[s] * wage_spread[k], minimum_wage)
-            tenure[i] = min(tenure_draw[i], max(age[i] - tenure_start_age, 0.0))
+            wage[i] = max(terms.wages[s] * draws.wage_spread[k], terms.minimum_wage)
+            tenure[i] = min(draws.tenure_draw[i], max(age[i] - terms.tenure_start_age, 0.0))
             k += 1
-        elif status[i] == retired:
-            pension[i] = pension_base * pension_spread[r]
+        elif status[i] == RETIRED:
+            pension[i] = terms.pension_base * draws.pension_spread[r]
             r += 1
     return sector, wage, tenure, pension
 

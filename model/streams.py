@@ -34,11 +34,6 @@ class Streams:
         return self._streams[name]
 
 
-def replicate_seeds(root_seed: int, n: int) -> list[int]:
-    """Seeds of ``n`` replicates drawn from ``root_seed`` with SeedSequence.spawn."""
-    return [int(s.generate_state(1, np.uint32)[0]) for s in np.random.SeedSequence(root_seed).spawn(n)]
-
-
 def bernoulli(rng: np.random.Generator, ids: np.ndarray, p: float) -> np.ndarray:
     """The members of ``ids`` that an independent draw with probability ``p`` selects,
     sorted. For small ``p`` the draw takes one geometric number per member selected (the

@@ -86,6 +86,7 @@ WATER = -2
 OUTSIDE = -1
 
 KM_PER_DEG_LAT = 111.2
+GRID_CELL_KM = 1.0  # side of a grid cell in km: the resolution of the map (a structural constant)
 # The Québec-Vermont line along the RCM's southern edge runs close to 45.005° N
 # (approximate; it was surveyed in the 18th century slightly north of the 45th
 # parallel). Cells south of it are left out of the grid.
@@ -390,7 +391,7 @@ def grid_extent(area, lat, lon, cell_km: float,
     return lat0, lon0, width, height
 
 
-def load_territory(config_dir: Path | str, cell_km: float = 1.0,
+def load_territory(config_dir: Path | str, cell_km: float = GRID_CELL_KM,
                    density_scale_km: float = 2.0, *,
                    us_border_lat: float | None = US_BORDER_LAT) -> Territory:
     """Read ``municipalities.csv`` and ``water.csv`` from ``config_dir`` and build the grid.

@@ -30,17 +30,68 @@ outside the household.
 
 Candidates for newcomers' ties are drawn from pools refreshed once a year, so arrivals
 cost no pass over the whole population.
+
+The same rules in plain NumPy are ``model/reference/ties.py``; the compiled kernels below
+(named tuples ``Homes``, ``Pools``, ``TieDraws``, ``TieRules`` in, no draws: ``Ties``
+draws the uniforms) are tested against it.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from .constants import WORKING_AGE
 from .jit import kernel
 from .state import ORG_KINDS, Status
 
 KINDS = ("household", "kin_friends", "neighbours", "coworkers", "informal_place")
 EMPTY, LOST = -1, -2  # slot codes: no tie; a tie that was cut (workplace ties at a layoff)
+
+
+class Homes(NamedTuple):
+    """Where each person lives and works: what new ties are drawn from."""
+
+    household: np.ndarray  # per person: household row
+    employer: np.ndarray  # per person: employer row, -1: none
+    marginalized: np.ndarray  # per person
+    first_row: np.ndarray  # per household: its first person row
+    arrived: np.ndarray  # per household: members who arrived with it (rows first_row on)
+    municipality: np.ndarray  # per household
+    x: np.ndarray  # per household: grid cell
+    y: np.ndarray
+    height: int  # grid height: a cell's key is x * height + y
+
+
+class Pools(NamedTuple):
+    """Candidates for new ties, each grouped as (offsets, grouped rows) by ``_group_rows``."""
+
+    by_muni: tuple  # residents by municipality
+    by_cell: tuple  # residents by grid cell
+    by_employer: tuple  # residents by employer
+    places_by_muni: tuple  # informal places by municipality
+    everyone: np.ndarray  # every resident (friends anywhere in the RCM)
+
+
+class TieDraws(NamedTuple):
+    """The draws of new ties: uniforms, one per slot of the kind (``anywhere``: indices into
+    ``Pools.everyone``); ``drop`` is read only for marginalized persons."""
+
+    local: np.ndarray  # kin and friends in the municipality
+    anywhere: np.ndarray  # kin and friends anywhere
+    share: np.ndarray  # local or anywhere
+    near: np.ndarray  # neighbours in the cell
+    fallback: np.ndarray  # neighbours in the municipality, where the cell has none
+    coworker: np.ndarray
+    place: np.ndarray
+    drop: np.ndarray  # (person, slot): a marginalized resident's tie not made
+
+
+class TieRules(NamedTuple):
+    slot_kind: np.ndarray  # kind of each slot column (KINDS index)
+    local_share: float  # share of kin and friends in the same municipality
+    marginalized_loss: float  # share of a marginalized resident's slots outside the household left empty
 
 
 def _pick_in_groups(group_sorted: np.ndarray, members_sorted: np.ndarray, groups: np.ndarray,
@@ -113,30 +164,26 @@ def _pick_grouped(offsets, grouped, groups, u):
 
 
 @kernel
-def _new_ties_kernel(ids, household, first_row, arrived, municipality, x, y, height, employer, marginalized,
-                     slot_kind, by_muni, in_muni, by_cell, in_cell, by_employer, at_employer, places_by_muni,
-                     places, pool_all, u_local, anywhere, u_share, u_near, u_fallback, u_coworker, u_place, u_drop,
-                     local_share, marginalized_loss):
-    """The tie slots of persons ``ids`` (one row each, ``slot_kind`` by column), drawn
-    with the given uniforms (and indices into ``pool_all`` for friends anywhere) from
-    the candidates grouped by municipality, by cell (``x * height + y``) and by
-    employer and the places grouped by municipality (offsets and grouped rows, see
-    ``_group_rows``). Slots of a kind whose pool is empty stay empty; ``u_drop`` is
-    read only for marginalized persons."""
+def _new_ties_kernel(ids, homes, pools, draws, rules):
+    """The tie slots of persons ``ids`` (one row each, ``rules.slot_kind`` by column),
+    drawn with ``draws`` from ``pools``. Slots of a kind whose pool is empty stay
+    empty."""
+    household, slot_kind = homes.household, rules.slot_kind
     n, k = len(ids), len(slot_kind)
     muni = np.empty(n, np.int64)
     cell = np.empty(n, np.int64)
     emp = np.empty(n, np.int64)
     for a in range(n):
         h = household[ids[a]]
-        muni[a] = municipality[h]
-        cell[a] = np.int64(x[h]) * height + y[h]
-        emp[a] = employer[ids[a]]
-    local = _pick_grouped(by_muni, in_muni, muni, u_local)
-    near = _pick_grouped(by_cell, in_cell, cell, u_near)
-    fallback = _pick_grouped(by_muni, in_muni, muni, u_fallback)
-    coworker = _pick_grouped(by_employer, at_employer, emp, u_coworker)
-    place = _pick_grouped(places_by_muni, places, muni, u_place)
+        muni[a] = homes.municipality[h]
+        cell[a] = np.int64(homes.x[h]) * homes.height + homes.y[h]
+        emp[a] = homes.employer[ids[a]]
+    by_muni, by_cell, by_employer, by_place = pools.by_muni, pools.by_cell, pools.by_employer, pools.places_by_muni
+    local = _pick_grouped(by_muni[0], by_muni[1], muni, draws.local)
+    near = _pick_grouped(by_cell[0], by_cell[1], cell, draws.near)
+    fallback = _pick_grouped(by_muni[0], by_muni[1], muni, draws.fallback)
+    coworker = _pick_grouped(by_employer[0], by_employer[1], emp, draws.coworker)
+    place = _pick_grouped(by_place[0], by_place[1], muni, draws.place)
     rank = np.empty(k, np.int64)  # place of each column among the columns of its kind
     seen = np.zeros(128, np.int64)  # by kind (int8)
     for c in range(k):
@@ -148,8 +195,8 @@ def _new_ties_kernel(ids, household, first_row, arrived, municipality, x, y, hei
         h = household[i]
         # Household: the next members of the household in row order (those who arrived
         # with it); children born later: the household's first members.
-        first = np.int64(first_row[h])
-        size = max(np.int64(arrived[h]), 1)
+        first = np.int64(homes.first_row[h])
+        size = max(np.int64(homes.arrived[h]), 1)
         pos = i - first
         inside = pos >= 0 and pos < size
         if not inside:
@@ -162,7 +209,7 @@ def _new_ties_kernel(ids, household, first_row, arrived, municipality, x, y, hei
                 ok = size > 1 + j or (not inside and size > j)
                 t = first + other if ok and other != pos else -1
             elif kind == 1:
-                t = local[a, j] if u_share[a, j] < local_share else pool_all[anywhere[a, j]]
+                t = local[a, j] if draws.share[a, j] < rules.local_share else pools.everyone[draws.anywhere[a, j]]
             elif kind == 2:
                 t = near[a, j] if near[a, j] >= 0 else fallback[a, j]
             elif kind == 3:
@@ -171,7 +218,7 @@ def _new_ties_kernel(ids, household, first_row, arrived, municipality, x, y, hei
                 t = place[a, j]
             if t == i:
                 t = -1  # nobody is their own confidant
-            if marginalized[i] and kind != 0 and u_drop[a, c] < marginalized_loss:
+            if homes.marginalized[i] and kind != 0 and draws.drop[a, c] < rules.marginalized_loss:
                 t = -1  # marginalized residents have fewer ties outside the household
             out[a, c] = t
     return out
@@ -317,7 +364,7 @@ class Ties:
         alive = self.pool_all
         outside = np.flatnonzero(self.slot_kind != 0)
         rows, cols, filled, lost = _broken(alive, outside, self.slots, self.slot_is_place, self.place_worker,
-                                           P.present, P.age, np.float32(self.model.config["demography.working_age"]))
+                                           P.present, P.age, np.float32(WORKING_AGE))
         integrity = float(1.0 - lost / filled) if filled else float("nan")
         keep = rng.random(len(rows)) < 1.0 - np.exp(-self.p["tie_renewal_rate"])
         rows, cols = rows[keep], cols[keep]
@@ -387,11 +434,13 @@ class Ties:
         marginalized = P.marginalized[ids].any()
         u_drop = rng.random((n, self.k)) if marginalized else np.zeros((0, self.k))
         return _new_ties_kernel(
-            np.asarray(ids, np.int64), P.household, H.first_row, H.arrived, H.municipality, H.x, H.y, self.height,
-            P.employer, P.marginalized, self.slot_kind, *self.by_muni, *self.by_cell, *self.by_employer,
-            *self.places_by_muni, self.pool_all, u_local, anywhere, u_share, u_near,
-            u_fallback, u_coworker, u_place, u_drop, float(self.p["local_friend_share"]),
-            float(self.model.config["cohesion.marginalized_tie_loss"]))
+            np.asarray(ids, np.int64),
+            Homes(P.household, P.employer, P.marginalized, H.first_row, H.arrived, H.municipality, H.x, H.y,
+                  int(self.height)),
+            Pools(self.by_muni, self.by_cell, self.by_employer, self.places_by_muni, self.pool_all),
+            TieDraws(u_local, anywhere, u_share, u_near, u_fallback, u_coworker, u_place, u_drop),
+            TieRules(self.slot_kind, float(self.p["local_friend_share"]),
+                     float(self.model.config["cohesion.marginalized_tie_loss"])))
 
     # -- use -----------------------------------------------------------------------------
     def targets(self, ids: np.ndarray, slot: np.ndarray) -> np.ndarray:

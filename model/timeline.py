@@ -193,7 +193,7 @@ class Timeline:
                 raise ConfigError(f"{where}: unknown municipality {spec.municipality!r}; allowed: a code or "
                                   f"name of territory/municipalities.csv")
             if allowed_sectors is not None and spec.sector not in allowed_sectors:
-                raise ConfigError(f"{where}: sector {spec.sector!r} is not one of labour.sectors "
+                raise ConfigError(f"{where}: sector {spec.sector!r} is not one of the model's sectors "
                                   f"({', '.join(sorted(allowed_sectors))})")
             closures.append(Closure(
                 id=spec.id, employer=spec.employer, industry=spec.industry, sector=spec.sector,

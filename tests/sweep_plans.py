@@ -8,6 +8,6 @@ SHORT = {"scale": 0.02, "start": "2005-01", "end": "2005-12"}
 
 def small_plan(**kw):
     args = dict(SHORT, replicates=2, scenarios=["baseline"], design="factorial",
-                parameters={"labour.separation_rate": [0.003, 0.005]}, chunk_runs=3, seed=7)
+                parameters={"labour.separation_rate": [0.003, 0.005]}, seed=7)
     args.update(kw)
     return load_plan(None, **args)

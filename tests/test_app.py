@@ -52,7 +52,12 @@ def test_controls_have_plain_labels_and_tooltips_from_base_toml():
             assert f"unit: {d.unit}" in c.tooltip
         if d.min is not None and d.max is not None:
             assert f"range: {d.min:g} to {d.max:g}" in c.tooltip
-    assert [c.name for c in main] == list(ctl.MAIN_PARAMETERS)
+    # The core tier comes first: the main parameters, then the rest of the core tier; the
+    # advanced list starts with the interventions' core parameters, then the detail tier.
+    assert [c.name for c in main][: len(ctl.MAIN_PARAMETERS)] == list(ctl.MAIN_PARAMETERS)
+    assert all(base.defs[c.name].tier == "core" for c in main) and len(main) > 2 * len(ctl.MAIN_PARAMETERS)
+    tiers = [base.defs[c.name].tier for c in advanced]
+    assert "core" in tiers and tiers == sorted(tiers)  # "core" sorts before "detail"
     assert ctl.plain_label(base.defs["labour.separation_rate"]) == "Jobs that end each week (1/week)"
     assert ctl.plain_label(base.defs["interventions.guide.read_share"]) == "Guide: read share (share of copies)"
 

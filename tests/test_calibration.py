@@ -1,65 +1,51 @@
-"""Calibration targets of configs/calibration/targets.toml, over 10 seeds at scale 1 (slow)."""
+"""The calibration targets of configs/calibration/targets.toml over 10 seeds at scale 1 (slow).
+
+Each run is measured with the production measures of ``experiments/outcomes.py`` (those
+``cohesion calibrate`` records), and each target is judged by ``experiments.calibrate``'s
+rule: a hit when the published value lies within the model's 95% interval widened by the
+source's uncertainty. The held-aside (validation) targets are not tested here: they are
+reported by ``cohesion calibrate`` and in docs/TRACE.md section 8.
+"""
 
 import multiprocessing
-import tomllib
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.stats import cohens_d
+from experiments.calibrate import evaluate
+from model.config import load_targets
 
-TARGETS = tomllib.loads((Path(__file__).resolve().parents[1] / "configs" / "calibration" / "targets.toml").read_text())
 SEEDS = range(10)
+END = "2012-12"
+TARGETS = load_targets()
+CALIBRATION = {n: t for n, t in TARGETS.items() if t.role == "calibrate" and t.scenario in ("", "baseline")}
+# Calibration targets the model is known not to meet, each explained in docs/TRACE.md section 8.
+# Strict: if the model starts meeting one, the test fails so that the documentation is updated.
+KNOWN_MISSES = {
+    "belonging_strong_2005": "belonging is a score set around its mean; its spread puts about 80% of adults above "
+                             "the scale's middle, against 54% with a strong sense of belonging",
+}
 
 
 def one_run(seed: int) -> dict:
+    """One baseline run at scale 1 to the end of 2012, measured as a sweep measures it."""
+    from experiments.outcomes import Probes, calibration_measures, distress_moderators, panel_measures
+    from experiments.storage import layoffs_table, timeseries_table
     from model import CohesionModel
-    from model.state import Status
 
-    m = CohesionModel(scale=1.0, rng=seed, end="2012-12")
-    out = {}
+    m = CohesionModel(scale=1.0, rng=seed, end=END)
+    probes = Probes()
     while m.running:
         m.step()
-        if m.date.year == 2012 and m.date.month == 6 and m.date.day <= 7:
-            P = m.people
-            age, status = P.age[: P.n], P.status[: P.n]
-            adults = (status != Status.GONE) & (age >= 25) & (age < 65)
-            out["employment_rate_25_64_2012"] = ((status == Status.EMPLOYED) & adults).sum() / adults.sum()
-    events = pd.DataFrame(m.shocks.events)
-    for name in ("reemployed_12m", "training_12m", "retired_12m", "searching_12m"):
-        out[name] = events[name].sum() / events["workers"].sum()
-    ts = m.datacollector.get_model_vars_dataframe()
-    u = ts.groupby(ts["date"].str[:4])["unemployment_rate"].mean()
-    out["unemployment_rise_2006"] = u["2006"] - u["2004"]
-    out["unemployment_rise_2009"] = max(u["2008"], u["2009"]) - u["2007"]
-    out["u"] = u
-    out.update(distress_patterns(m))
+        probes(m)
+    ts = timeseries_table(m)
+    out = {f"cal_{k}": v for k, v in calibration_measures(ts, layoffs_table(m), probes, scale=1.0).items()}
+    out.update({f"cal_{k}": v for k, v in panel_measures(m).items()})
+    out.update(distress_moderators(m))
+    out["u"] = ts.groupby(ts["date"].dt.year)["unemployment_rate"].mean()
     return out
-
-
-def distress_patterns(m) -> dict:
-    """Distress of unemployed against employed adults in the year-end panels of 2005-2007."""
-    from model.state import Status
-
-    panel = {k: np.concatenate([c[k] for c in m.panel]) for k in m.panel[0]}
-    keep = (panel["year"] >= 2005) & (panel["year"] <= 2007) & (panel["age"] >= 15) & (panel["age"] < 65)
-    st, d = panel["employment_status"][keep], panel["distress"][keep]
-    men, sector = ~panel["female"][keep], panel["sector"][keep]
-    blue = np.isin(sector, [m.sectors.index(s) for s in ("manufacturing", "construction", "primary")])
-    unemp, emp = st == Status.UNEMPLOYED, st == Status.EMPLOYED
-    high = d >= m.config["distress.high_threshold"]
-    return {
-        "distress_d_unemployed_employed": cohens_d(d[emp], d[unemp]),
-        "high_distress_unemployed": float(high[unemp].mean()),
-        "high_distress_employed": float(high[emp].mean()),
-        "d_men": cohens_d(d[emp & men], d[unemp & men]),
-        "d_women": cohens_d(d[emp & ~men], d[unemp & ~men]),
-        "d_blue": cohens_d(d[emp & blue], d[unemp & blue]),
-        "d_white": cohens_d(d[emp & ~blue], d[unemp & ~blue & (sector >= 0)]),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -68,22 +54,33 @@ def runs():
         return list(pool.map(one_run, SEEDS))
 
 
+@pytest.fixture(scope="module")
+def table(runs):
+    records = pd.DataFrame([{"status": "done", "scenario": "baseline", **{k: v for k, v in r.items() if k != "u"}}
+                            for r in runs])
+    return evaluate(records, CALIBRATION).set_index("name")
+
+
+def _known_miss(name):
+    if name in KNOWN_MISSES:
+        return pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_MISSES[name], strict=True))
+    return name
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["reemployed_12m", "training_12m", "retired_12m", "searching_12m",
-                                  "employment_rate_25_64_2012", "unemployment_rise_2006", "unemployment_rise_2009",
-                                  "distress_d_unemployed_employed", "high_distress_unemployed",
-                                  "high_distress_employed"])
-def test_target_met_on_average_over_10_seeds(runs, name):
-    target = TARGETS[name]
-    mean = float(np.mean([r[name] for r in runs]))
-    print(f"{name}: model {mean:.3f}, target {target['value']} +/- {target['tolerance']}")
-    assert abs(mean - target["value"]) <= target["tolerance"], (name, mean, target["value"])
+@pytest.mark.parametrize("name", [_known_miss(n) for n in CALIBRATION])
+def test_calibration_target_hit_over_10_seeds(table, name):
+    r = table.loc[name]
+    print(f"{name}: model {r.model_mean:.4g} [{r.model_lo:.4g}, {r.model_hi:.4g}], "
+          f"target {r.target} +/- {r.tolerance_abs:.3g}")
+    assert r.evaluated, (name, r.note)
+    assert r.hit, (name, r.model_mean, r.model_lo, r.model_hi, r.target, r.tolerance_abs)
 
 
 @pytest.mark.slow
 def test_job_loss_hurts_men_and_blue_collar_workers_more(runs):
     """Paul & Moser 2009 [paul-moser-2009]: the effect is larger for men and blue-collar workers."""
-    for more, less in (("d_men", "d_women"), ("d_blue", "d_white")):
+    for more, less in (("distress_d_men", "distress_d_women"), ("distress_d_blue_collar", "distress_d_other_workers")):
         a, b = np.mean([r[more] for r in runs]), np.mean([r[less] for r in runs])
         print(f"{more} {a:.3f} > {less} {b:.3f}")
         assert a > b
@@ -92,7 +89,7 @@ def test_job_loss_hurts_men_and_blue_collar_workers_more(runs):
 @pytest.mark.slow
 def test_unemployment_peaks_after_each_wave_of_closures(runs):
     u = pd.concat([r["u"] for r in runs], axis=1).mean(axis=1)
-    assert u["2006"] > u["2003"] + 0.015
-    assert max(u["2008"], u["2009"]) > u["2007"]
-    assert u["2011"] < max(u["2008"], u["2009"])
-    assert u["2012"] < max(u["2008"], u["2009"])
+    assert u[2006] > u[2003] + 0.015
+    assert max(u[2008], u[2009]) > u[2007]
+    assert u[2011] < max(u[2008], u[2009])
+    assert u[2012] < max(u[2008], u[2009])

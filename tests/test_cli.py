@@ -43,12 +43,12 @@ def workdir(tmp_path):
     (["run", "--scale", "many"], "'many' is not a valid float"),
     (["run", "--start", "2010-01", "--end", "2005-01"], "run.end (2005-01) must come after run.start (2010-01)"),
     (["run", "--start", "2010-1x"], "not a date of the form YYYY-MM"),
-    (["run", "--seed", "-4"], "--seed must be a whole number >= 0"),
+    (["run", "--seed", "-4"], "Invalid value for '--seed': -4 is not in the range x>=0"),
     (["run", "--scenario", "utopia"], "unknown scenario 'utopia'"),
     (["run", "--config", "unknown.toml"], "unknown.toml: unknown parameter 'labour.mystery_rate'"),
     (["run", "--config", "broken.toml"], "broken.toml: malformed TOML"),
     (["run", "--config", "typed.toml"], "labour.separation_rate must be a number"),
-    (["run", "--config", "absent.toml"], "absent.toml: file not found"),
+    (["run", "--config", "absent.toml"], "File 'absent.toml' does not exist"),
     (["walk"], "No such command 'walk'"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(workdir, args, message):

@@ -10,6 +10,7 @@ import pytest
 
 from experiments.outcomes import COHORT_SUMMARIES, cohort_outcomes
 from model import CohesionModel
+from model.constants import WORKING_AGE
 from model.cohorts import COHORT_COLUMNS, GROUPS, HORIZON_WEEKS, RESIDENT_COLUMNS
 from model.state import Exit, Status
 
@@ -19,7 +20,7 @@ SMALL = dict(scale=0.05, start="2005-01", end="2007-12")
 def members_by_hand(m, workers: np.ndarray) -> tuple[set, set]:
     """The household and confidant groups of ``workers``, from the arrays, one person at a time."""
     P, ties = m.people, m.ties
-    adult_age = m.config["demography.working_age"]
+    adult_age = WORKING_AGE
     wset = set(workers.tolist())
     homes = {int(P.household[w]) for w in workers}
     household = {i for i in range(P.n) if P.present[i] and P.age[i] >= adult_age and int(P.household[i]) in homes
@@ -205,7 +206,7 @@ def test_marginalized_table(stepped):
     assert list(df.columns) == RESIDENT_COLUMNS
     assert list(df["year"]) == [2005, 2005, 2006, 2006, 2007, 2007]
     last = m.panel[-1]
-    adult = last["age"] >= m.config["demography.working_age"]
+    adult = last["age"] >= WORKING_AGE
     here = adult & ~(last["moved_out"] | last["died"])
     for g, sel in (("marginalized", last["marginalized"]), ("others", ~last["marginalized"])):
         row = df[(df["year"] == 2007) & (df["group"] == g)].iloc[0]

@@ -61,7 +61,7 @@ def test_files(comparison):
         assert (out / name).is_file(), name
     assert not list((out / "figures").glob("forest_cohens_d*")) and not list((out / "figures").glob("forest_vd_a*"))
     assert list((out / "figures").glob("map_*.png"))
-    assert list((out / "timeseries").glob("part-*.parquet"))
+    assert list((out / "timeseries").glob("*.parquet"))
 
 
 def test_common_random_numbers(comparison):
@@ -218,7 +218,7 @@ def test_intervention_periods_from_the_configuration():
 @pytest.mark.parametrize("args, message", [
     (["--scenarios", "utopia"], "unknown scenario 'utopia'"),
     (["--outcomes", "happiness"], "unknown outcome 'happiness'"),
-    (["--replicates", "0"], "--replicates must be a whole number >= 1"),
+    (["--replicates", "0"], "Invalid value for '--replicates': 0 is not in the range x>=1"),
     (["--scenarios", "baseline"], "needs at least one scenario besides"),
     (["--scheduler", "tcp://127.0.0.1:9", "--replicates", "2", "--scenarios", "alt"], "cannot connect to a Dask scheduler"),
 ])

@@ -34,7 +34,7 @@ def test_base_file_without_source_is_refused(tmp_path):
     ({"run.scale": math.nan}, "run.scale must be a finite number"),
     ({"ei.replacement_rate": 1.5}, "ei.replacement_rate = 1.5 is above its maximum 1"),
     ({"labour.separation_rate": -0.1}, "below its minimum"),
-    ({"ei.waiting_weeks": 2.5}, "ei.waiting_weeks must be a whole number"),
+    ({"ei.extension_2009_weeks": 2.5}, "ei.extension_2009_weeks must be a whole number"),
     ({"run.start": "2003-13"}, "not a date of the form YYYY-MM"),
     ({"run.start": "2010-01", "run.end": "2005-01"}, "run.end (2005-01) must come after run.start (2010-01)"),
     ({"population.household_size_shares": [0.5, 0.5, 0.5, 0, 0, 0]}, "shares must add up to 1"),
@@ -49,42 +49,31 @@ def test_bad_override_is_refused(overrides, message):
 
 
 @pytest.mark.parametrize("name, value, message", [
-    ("population.female_head_share", 1.5, "population.female_head_share = 1.5 is above its maximum 1"),
-    ("population.female_dependant_share", -0.1, "population.female_dependant_share = -0.1 is below its minimum 0"),
-    ("population.partner_age_gap_sd", -1.0, "population.partner_age_gap_sd = -1.0 is below its minimum 0"),
-    ("population.partner_min_age", 40.0, "population.partner_min_age = 40.0 is above its maximum 30"),
-    ("population.dependant_age_gap", [20.0, 70.0], "population.dependant_age_gap = 70.0 is above its maximum 60"),
-    ("population.dependant_age_gap", [20.0], "population.dependant_age_gap must be a list of 2 values"),
-    ("population.parent_min_age", 5.0, "population.parent_min_age = 5.0 is below its minimum 10"),
-    ("population.adult_dependant_years", 61.0, "population.adult_dependant_years = 61.0 is above its maximum 60"),
     ("population.tenure_mean_years", -1.0, "population.tenure_mean_years = -1.0 is below its minimum 0"),
-    ("population.tenure_start_age", 31.0, "population.tenure_start_age = 31.0 is above its maximum 30"),
-    ("population.initial_spell_max_weeks", 0, "population.initial_spell_max_weeks = 0 is below its minimum 1"),
-    ("population.initial_spell_max_weeks", 12.5, "population.initial_spell_max_weeks must be a whole number"),
-    ("labour.plant_tenure_start_age", 9.0, "labour.plant_tenure_start_age = 9.0 is below its minimum 10"),
+    ("population.couple_share", 1.5, "population.couple_share = 1.5 is above its maximum 1"),
     ("labour.plant_manufacturing_weight", 0.0, "labour.plant_manufacturing_weight = 0.0 is below its minimum 0.1"),
-    ("demography.mortality_cap", 1.2, "demography.mortality_cap = 1.2 is above its maximum 1"),
-    ("demography.fertile_ages", [15.0, 65.0], "demography.fertile_ages = 65.0 is above its maximum 60"),
-    ("demography.female_birth_share", -0.5, "demography.female_birth_share = -0.5 is below its minimum 0"),
-    ("demography.young_adult_ages", [18.0, 65.0], "demography.young_adult_ages = 65.0 is above its maximum 60"),
-    ("demography.young_adult_ages", [5.0, 30.0], "demography.young_adult_ages = 5.0 is below its minimum 10"),
-    ("labour.max_hire_probability", 1.5, "labour.max_hire_probability = 1.5 is above its maximum 1"),
-    ("labour.plant_restaff_ages", [10.0, 60.0], "labour.plant_restaff_ages = 10.0 is below its minimum 15"),
-    ("labour.early_retirement_age", 39.0, "labour.early_retirement_age = 39.0 is below its minimum 40"),
-    ("labour.displaced_retirement_age", 81.0, "labour.displaced_retirement_age = 81.0 is above its maximum 80"),
-    ("labour.entry_max_age", 14.0, "labour.entry_max_age = 14.0 is below its minimum 15"),
-    ("labour.training_window_weeks", 26.5, "labour.training_window_weeks must be a whole number"),
-    ("labour.training_window_weeks", -1, "labour.training_window_weeks = -1 is below its minimum 0"),
-    ("distress.duration_weeks", 0.5, "distress.duration_weeks = 0.5 is below its minimum 1"),
+    ("labour.plant_worker_age", [22.0, 80.0], "labour.plant_worker_age = 80.0 is above its maximum 75"),
+    ("labour.plant_tenure_years", [5.0], "labour.plant_tenure_years must be a list of 2 values"),
+    ("demography.fertility_rate", 9.0, "demography.fertility_rate = 9.0 is above its maximum 8"),
+    ("demography.young_adult_leaving_rate", -0.5, "demography.young_adult_leaving_rate = -0.5 is below its minimum 0"),
+    ("support.memory_weeks", 0, "support.memory_weeks = 0 is below its minimum 1"),
+    ("services.max_wait_weeks", 2.5, "services.max_wait_weeks must be a whole number"),
     ("cohesion.high_distress_share", 1.1, "cohesion.high_distress_share = 1.1 is above its maximum 1"),
     ("cohesion.marginalized_weights", [0.0, 2.0], "cohesion.marginalized_weights = 0.0 is below its minimum 0.1"),
-    ("ei.long_tenured_min_extra_weeks", 5.5, "ei.long_tenured_min_extra_weeks must be a whole number"),
-    ("ei.long_tenured_min_extra_weeks", 53, "ei.long_tenured_min_extra_weeks = 53 is above its maximum 52"),
+    ("ei.long_tenured_max_extra_weeks", 5.5, "ei.long_tenured_max_extra_weeks must be a whole number"),
+    ("ei.long_tenured_max_extra_weeks", 53, "ei.long_tenured_max_extra_weeks = 53 is above its maximum 52"),
 ])
 def test_a_behavioural_parameter_outside_its_range_is_refused(name, value, message):
     with pytest.raises(ConfigError) as err:
         resolve(overrides={name: value})
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["distress.negligible_state", "demography.working_age", "ei.min_weeks"])
+def test_a_structural_constant_is_not_a_parameter(name):
+    # Definitions, legal rules and tolerances are constants in code, not overridable.
+    with pytest.raises(ConfigError, match=f"unknown parameter '{name}'"):
+        resolve(overrides={name: 1})
 
 
 def test_unknown_scenario_names_the_available_ones():
@@ -139,8 +128,8 @@ def test_a_new_section_needs_no_change_to_the_loader(tmp_path):
     from model.config import BASE_FILE
 
     text = BASE_FILE.read_text(encoding="utf-8")
-    extra = ('\n[brand_new.sub]\nrate = { value = 0.2, unit = "probability", source = "test" }\n'
-             'mode = { value = "a", unit = "-", choices = ["a", "b"], source = "test" }\n')
+    extra = ('\n[brand_new.sub]\nrate = { value = 0.2, unit = "probability", source = "test", tier = "detail" }\n'
+             'mode = { value = "a", unit = "-", choices = ["a", "b"], source = "test", tier = "core" }\n')
     (tmp_path / "base.toml").write_text(text + extra, encoding="utf-8")
     cfg = load_base(tmp_path / "base.toml")
     rate = cfg.defs["brand_new.sub.rate"]
@@ -182,7 +171,7 @@ def _with_dates(extra: dict):
     base = load_base()
     defs = dict(base.defs)
     for name, value in extra.items():
-        defs[name] = ParamDef(name, value, "YYYY-MM", "test")
+        defs[name] = ParamDef(name, value, "YYYY-MM", "test", "detail")
     return Config(defs, {k: d.value for k, d in defs.items()}, "baseline")
 
 
@@ -213,3 +202,85 @@ def test_dates_a_user_sets_must_fall_in_the_run():
     # a scenario's own dates are its business: a shortened run may leave them out
     from_scenario = ends_early.with_overrides({"event": "2003-01"}, "configs/scenarios/baseline.toml")
     check_dates_in_run(from_scenario)
+
+
+# -- tiers, and every entry sourced or explored ----------------------------------------------
+SENSITIVITY_FILES = ("sensitivity.toml", "social.toml", "social_detail.toml", "robustness.toml")
+"""The default sensitivity files of configs/sweeps/: together they give a range to every
+assumption of base.toml."""
+
+
+def test_every_parameter_has_a_tier_and_the_core_tier_is_the_smaller():
+    from model.config import TIERS
+
+    defs = load_base().defs
+    tiers = {t: [n for n, d in defs.items() if d.tier == t] for t in TIERS}
+    assert sum(map(len, tiers.values())) == len(defs)
+    assert 30 <= len(tiers["core"]) < len(tiers["detail"])
+    # Every intervention's switch is core: a scenario is read by what it switches on.
+    switches = [n for n in defs if n.startswith("interventions.") and n.endswith(".enabled")]
+    assert len(switches) >= 9 and all(defs[n].tier == "core" for n in switches)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    (', tier = "core" }', " }", "tier: missing"),
+    (', tier = "core" }', ', tier = "main" }', "tier"),
+])
+def test_base_file_without_a_valid_tier_is_refused(tmp_path, old, new, message):
+    text = BASE_FILE.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("job_loss = "))
+    bad = tmp_path / "base.toml"
+    bad.write_text(text.replace(line, line.replace(old, new)), encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"distress.job_loss: {message}"):
+        load_base(bad)
+
+
+def test_the_parameter_document_lists_the_core_tier_first():
+    from model.config import parameter_table
+
+    doc = parameter_table()
+    core, detail = doc.index("## Core parameters"), doc.index("## Detail parameters")
+    assert core < detail
+    for name, d in load_base().defs.items():
+        row = f"| `{name.partition('.')[2]}` |"
+        assert row in (doc[core:detail] if d.tier == "core" else doc[detail:]), name
+
+
+def _swept() -> dict[str, dict]:
+    from pathlib import Path
+
+    from experiments.design import load_plan
+
+    sweeps = Path(BASE_FILE).parent / "sweeps"
+    ranges: dict[str, dict] = {}
+    for f in SENSITIVITY_FILES:
+        ranges.update(load_plan(sweeps / f, design="morris", samples=2).parameters)
+    return ranges
+
+
+def test_every_entry_is_sourced_or_an_assumption_with_a_range_in_the_sensitivity_files():
+    from model.config import REFERENCE_KEY
+
+    swept = _swept()
+    unexplored, unsourced = [], []
+    for name, d in load_base().defs.items():
+        if isinstance(d.value, (bool, str)):
+            continue  # switches, dates and choices: scenario settings, which a design cannot sample
+        source = d.source.strip().lower()
+        if source.startswith("assumption"):
+            if name not in swept:
+                unexplored.append(name)
+        elif not (REFERENCE_KEY.search(d.source) or source.startswith(("calibrated", "design choice"))):
+            unsourced.append(name)
+    assert not unexplored, f"assumptions without a range in configs/sweeps/{SENSITIVITY_FILES}: {unexplored}"
+    assert not unsourced, f"entries neither citing a reference key, calibrated nor assumptions: {unsourced}"
+
+
+def test_each_range_contains_the_default():
+    defs = load_base().defs
+    for name, spec in _swept().items():
+        lo, hi, value = spec["min"], spec["max"], defs[name].value
+        if isinstance(value, list):
+            assert all(min(a, b) <= v <= max(a, b) for a, b, v in zip(lo, hi, value)), name
+        else:
+            assert lo <= value <= hi, name

@@ -61,7 +61,7 @@ CASES = [
     Case("base-default-out-of-range", B, SCALE, SCALE.replace("value = 1.0", "value = 9.0"), ("base.toml", "run.scale", "above its maximum 4.0")),
     Case("base-probability-bound", B, SEPARATION, SEPARATION.replace("max = 1,", "max = 2,"), ("base.toml", "labour.separation_rate", "within [0, 1]")),
     Case("base-years-length", B, MAX_BENEFIT_YEARS, MAX_BENEFIT_YEARS.replace("2018", "2019"), ("base.toml", "ei.max_weekly_benefit", "one value per year")),
-    Case("base-bare-value", B, 'cell_km = { value = 1.0, unit = "km", min = 0.25, max = 5.0, source = "design choice: a grid of cells of about 1 km over the RCM" }', "cell_km = 1.0", ("base.toml", "run.cell_km", "must be a table with value, unit and source")),
+    Case("base-bare-value", B, 'density_scale_km = { value = 2.0, unit = "km", min = 0.1, max = 50.0,', "density_scale_km = 2.0 #", ("base.toml", "run.density_scale_km", "must be a table with value, unit and source")),
     Case("base-value-wrong-type", B, SCALE, SCALE.replace("value = 1.0", 'value = "one"'), ("base.toml", "run.scale", "min/max apply to numbers only")),
     Case("base-run-backwards", B, 'end = { value = "2018-12"', 'end = { value = "2002-12"', ("base.toml", "run.end (2002-12) must come after run.start")),
     # the scenario file
@@ -79,10 +79,10 @@ CASES = [
     Case("config-scenario-table", None, config='[scenario]\ndescription = "mine"\n', expect=("bad.toml", "[scenario] belongs in a scenario file")),
     Case("config-list-length", None, config="[labour]\nwage_loss_men = [0.2]\n", expect=("bad.toml", "labour.wage_loss_men must be a list of 2 values")),
     Case("config-shares-sum", None, config="[population]\nhousehold_size_shares = [0.5, 0.5, 0.5, 0, 0, 0]\n", expect=("bad.toml", "population.household_size_shares", "shares must add up to 1")),
-    Case("config-period-backwards", None, config='[ei]\nextension_2009_end = "2008-01"\n', expect=("bad.toml", "ei.extension_2009_end (2008-01) comes before ei.extension_2009_start")),
-    Case("config-date-after-run", None, config='[ei]\nextension_2009_start = "2007-03"\n', expect=("bad.toml", "ei.extension_2009_start = 2007-03 begins after the end of the run", "2006-12 or earlier")),
-    Case("config-bad-month", None, config='[ei]\nextension_2009_start = "2009-13"\n', expect=("bad.toml", "ei.extension_2009_start", "not a date of the form YYYY-MM")),
-    Case("config-whole-number", None, config="[ei]\nwaiting_weeks = 2.5\n", expect=("bad.toml", "ei.waiting_weeks must be a whole number")),
+    Case("config-period-backwards", None, config='[interventions.guide]\nend = "2005-01"\n', expect=("bad.toml", "interventions.guide.end (2005-01) comes before interventions.guide.start")),
+    Case("config-date-after-run", None, config='[interventions.guide]\nstart = "2007-03"\n', expect=("bad.toml", "interventions.guide.start = 2007-03 begins after the end of the run", "2006-12 or earlier")),
+    Case("config-bad-month", None, config='[interventions.guide]\nstart = "2009-13"\n', expect=("bad.toml", "interventions.guide.start", "not a date of the form YYYY-MM")),
+    Case("config-whole-number", None, config="[services]\nmax_wait_weeks = 2.5\n", expect=("bad.toml", "services.max_wait_weeks must be a whole number")),
     Case("config-run-backwards", None, config='[run]\nstart = "2010-01"\nend = "2005-01"\n', args=["--scale", "0.02", "--no-figure"], expect=("bad.toml", "run.end (2005-01) must come after run.start (2010-01)")),
     Case("config-malformed-toml", None, config="[labour\n", expect=("bad.toml", "malformed TOML")),
     # the command line and the machine
@@ -100,7 +100,7 @@ CASES = [
     Case("closure-wave-outside", T, OLYMEL_WAVE, OLYMEL_WAVE.replace("2005-07-04", "2004-07-04"), ("closures.toml", "closure 'olymel'", "falls outside announced..closed")),
     Case("closure-unknown-key", T, 'industry = "printing"', 'industry = "printing"\nowner = "x"', ("closures.toml", "closure 'quebecor'", "unknown key(s) ['owner']", "allowed")),
     Case("closure-unknown-municipality", T, 'id = "quebecor"\nemployer = "Quebecor World printing plant"\nindustry = "printing"\nsector = "manufacturing"\nmunicipality = "Magog"', 'id = "quebecor"\nemployer = "Quebecor World printing plant"\nindustry = "printing"\nsector = "manufacturing"\nmunicipality = "Sherbrooke"', ("closures.toml", "closure 'quebecor'", "unknown municipality 'Sherbrooke'", "municipalities.csv")),
-    Case("closure-unknown-sector", T, 'industry = "printing"\nsector = "manufacturing"', 'industry = "printing"\nsector = "mining"', ("closures.toml", "closure 'quebecor'", "sector 'mining' is not one of labour.sectors")),
+    Case("closure-unknown-sector", T, 'industry = "printing"\nsector = "manufacturing"', 'industry = "printing"\nsector = "mining"', ("closures.toml", "closure 'quebecor'", "sector 'mining' is not one of the model's sectors")),
     Case("closure-waves-not-a-list", T, 'waves = [ { date = "2008-03-31", workers = 400 } ]', "waves = 400", ("closures.toml", "closure 'quebecor'", "waves", "valid list")),
     Case("closure-negative-severance", T, "severance_weeks = 16\nwaves = [ { date = \"2008-03-31\"", "severance_weeks = -16\nwaves = [ { date = \"2008-03-31\"", ("closures.toml", "closure 'quebecor'", "severance_weeks", "whole number from 0 to 1,000")),
     # the territory tables

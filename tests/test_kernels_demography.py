@@ -7,11 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from model import population as pop
 from model.config import resolve
+from model.constants import HOURS_PER_WEEK, RETIREMENT_AGE, WORKING_AGE
 from model.population import (HEAD_AGE_BANDS, PARTICIPATION_BANDS, band_index, categorical, household_members,
                               labour_status)
 from model.state import Exit, Status
-from model.submodels.demography import _age_kernel, _deaths_kernel, _exits_kernel, _leaving_kernel
+from model.submodels.demography import (AgeBands, Households, Period, Persons, _age_kernel, _deaths_kernel,
+                                       _exits_kernel, _leaving_kernel)
 
 SIZES = [0, 1, 7, 1001]
 
@@ -25,29 +28,29 @@ def household_members_numpy(sizes, rng, cfg):
     couple = (sizes >= 2) & (rng.random(n_hh) < cfg["population.couple_share"])
     h_age = np.repeat(head_age, sizes)
     age = h_age.copy()
-    female = np.repeat(rng.random(n_hh) < cfg["population.female_head_share"], sizes)
+    female = np.repeat(rng.random(n_hh) < pop.FEMALE_HEAD_SHARE, sizes)
     partner = (rank == 1) & np.repeat(couple, sizes)
-    gap = rng.normal(cfg["population.partner_age_gap_mean"], cfg["population.partner_age_gap_sd"], partner.sum())
-    age[partner] = np.maximum(cfg["population.partner_min_age"], h_age[partner] + gap)
+    gap = rng.normal(pop.PARTNER_AGE_GAP_MEAN, pop.PARTNER_AGE_GAP_SD, partner.sum())
+    age[partner] = np.maximum(pop.PARTNER_MIN_AGE, h_age[partner] + gap)
     female[partner] = ~female[partner]
     dep = (rank >= 1) & ~partner
-    dep_age = h_age[dep] - rng.uniform(*cfg["population.dependant_age_gap"], dep.sum())
+    dep_age = h_age[dep] - rng.uniform(*pop.DEPENDANT_AGE_GAP, dep.sum())
     young = dep_age < 0
-    dep_age[young] = rng.uniform(0.0, np.maximum(h_age[dep][young] - cfg["population.parent_min_age"], 1.0))
-    age[dep] = np.minimum(dep_age, cfg["demography.child_age"] + cfg["population.adult_dependant_years"])
-    female[dep] = rng.random(dep.sum()) < cfg["population.female_dependant_share"]
+    dep_age[young] = rng.uniform(0.0, np.maximum(h_age[dep][young] - pop.PARENT_MIN_AGE, 1.0))
+    age[dep] = np.minimum(dep_age, pop.CHILD_AGE + pop.ADULT_DEPENDANT_YEARS)
+    female[dep] = rng.random(dep.sum()) < pop.FEMALE_DEPENDANT_SHARE
     return age, female
 
 
 def labour_status_numpy(age, rng, cfg):
     n = len(age)
     part = np.asarray(cfg["population.participation_by_age"], float)
-    work_age = cfg["demography.working_age"]
+    work_age = WORKING_AGE
     in_lf = (age >= work_age) & (rng.random(n) < part[band_index(age, PARTICIPATION_BANDS)])
     unemployed = in_lf & (rng.random(n) < cfg["population.initial_unemployment_rate"])
     status = np.full(n, Status.CHILD, np.int8)
     status[age >= work_age] = Status.INACTIVE
-    status[(age >= cfg["labour.retirement_age"]) & ~in_lf] = Status.RETIRED
+    status[(age >= RETIREMENT_AGE) & ~in_lf] = Status.RETIRED
     status[in_lf] = Status.EMPLOYED
     status[unemployed] = Status.UNEMPLOYED
     sector = np.full(n, -1, np.int8)
@@ -58,26 +61,29 @@ def labour_status_numpy(age, rng, cfg):
     wage[in_lf] = np.maximum(wages[sector[in_lf]] * np.exp(rng.normal(0, sigma, int(in_lf.sum()))),
                              cfg["labour.minimum_wage"])
     tenure = np.where(in_lf, np.minimum(rng.exponential(cfg["population.tenure_mean_years"], n),
-                                        np.maximum(age - cfg["population.tenure_start_age"], 0.0)), 0.0)
+                                        np.maximum(age - pop.TENURE_START_AGE, 0.0)), 0.0)
     retired = status == Status.RETIRED
     pension = np.zeros(n, np.float32)
-    pension[retired] = (cfg["strain.pension_share"] * cfg["labour.hours_per_week"] * wages.mean()
+    pension[retired] = (cfg["strain.pension_share"] * HOURS_PER_WEEK * wages.mean()
                         * np.exp(rng.normal(0, sigma, int(retired.sum()))))
     return status, sector, wage, tenure.astype(np.float32), pension
 
 
-OTHER_PARAMETERS = {"population.female_head_share": 0.3, "population.partner_age_gap_mean": 2.0,
-                    "population.partner_age_gap_sd": 5.0, "population.partner_min_age": 21.0,
-                    "population.dependant_age_gap": [15.0, 45.0], "population.parent_min_age": 20.0,
-                    "population.adult_dependant_years": 5.0, "population.female_dependant_share": 0.6,
-                    "population.tenure_mean_years": 3.0, "population.tenure_start_age": 20.0}
+# Other values of the population-synthesis constants (model/population.py) and parameters.
+OTHER_CONSTANTS = {"FEMALE_HEAD_SHARE": 0.3, "PARTNER_AGE_GAP_MEAN": 2.0, "PARTNER_AGE_GAP_SD": 5.0,
+                   "PARTNER_MIN_AGE": 21.0, "DEPENDANT_AGE_GAP": (15.0, 45.0), "PARENT_MIN_AGE": 20.0,
+                   "ADULT_DEPENDANT_YEARS": 5.0, "FEMALE_DEPENDANT_SHARE": 0.6, "TENURE_START_AGE": 20.0}
+OTHER_PARAMETERS = {"population.tenure_mean_years": 3.0}
 
 
 @pytest.mark.parametrize("n_hh", SIZES)
 @pytest.mark.parametrize("couples", [0.0, 0.55, 1.0])
-@pytest.mark.parametrize("other", [{}, OTHER_PARAMETERS], ids=["defaults", "other"])
-def test_members_and_labour_status_match_numpy(n_hh, couples, other):
-    cfg = resolve(overrides={"population.couple_share": couples, **other})
+@pytest.mark.parametrize("other", [False, True], ids=["defaults", "other"])
+def test_members_and_labour_status_match_numpy(n_hh, couples, other, monkeypatch):
+    if other:
+        for name, value in OTHER_CONSTANTS.items():
+            monkeypatch.setattr(pop, name, value)
+    cfg = resolve(overrides={"population.couple_share": couples, **(OTHER_PARAMETERS if other else {})})
     sizes = 1 + categorical(np.random.default_rng(n_hh), cfg["population.household_size_shares"], n_hh)
     sizes[: min(n_hh, 2)] = 6  # large households: dependants of young heads
     a, b = np.random.default_rng(7), np.random.default_rng(7)
@@ -135,11 +141,10 @@ def test_ageing_from_the_rows_present_at_the_last_period(n):
     # rows present at the last period, some of which have left since
     rows = np.flatnonzero(present[:first_new] | (rng.random(first_new) < 0.1)).astype(np.int64)
     a2, s2 = age.copy(), status.copy()
-    young_fertile = np.float32(18.0), np.float32(30.0), np.float32(15.0), np.float32(45.0)
-    got = _age_kernel(present, age, status, female, years, np.float32(15.0), *young_fertile, Status.CHILD,
-                      Status.INACTIVE, rows, first_new)
-    expected = _age_kernel(present, a2, s2, female, years, np.float32(15.0), *young_fertile, Status.CHILD,
-                           Status.INACTIVE)
+    bands = AgeBands(float(years), 15.0, 18.0, 30.0, 15.0, 45.0)
+    none = np.zeros(n, np.int64)
+    got = _age_kernel(Persons(present, age, status, female, none, none, none, none), bands, rows, first_new)
+    expected = _age_kernel(Persons(present, a2, s2, female, none, none, none, none), bands)
     assert (got[0] == np.flatnonzero(present)).all()
     for x, y in zip(got, expected):
         assert np.array_equal(x, y)
@@ -229,11 +234,12 @@ def test_exits_settle_the_period(n):
     hp = H["present"][:n_hh]
     residents = np.bincount(H["municipality"][:n_hh][hp], weights=H["size"][:n_hh][hp],
                             minlength=n_muni).astype(np.int64)
+    none = np.zeros(n + 5, np.float32)
     exits, with_household, strain_moved, losses = _exits_kernel(
-        die, alone, leaving, born, leave, np.flatnonzero(leave), strain, week, Status.GONE, Exit.DIED,
-        Exit.MOVED_ALONE, Exit.MOVED_WITH_HOUSEHOLD, P["present"], P["status"], P["status_at_exit"],
-        P["household"], P["exit_week"], P["exit_reason"], H["present"], H["size"], H["exit_week"],
-        H["municipality"], residents)
+        Period(die, alone, leaving, born, leave, np.flatnonzero(leave), strain), week,
+        Persons(P["present"], none, P["status"], none.astype(bool), P["household"], P["status_at_exit"],
+                P["exit_week"], P["exit_reason"]),
+        Households(H["present"], H["size"], H["exit_week"], H["municipality"]), residents)
 
     np.add.at(H2["size"], household[born], 1)
     leaving_np = np.concatenate([leaving, born[leave[household[born]]]])
@@ -264,7 +270,7 @@ def test_exits_settle_the_period(n):
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("weights", [(3.0, 2.0), (1.5, 4.0)])
 def test_marginalization_and_participation_of_new_persons(n, weights):
-    from model.submodels.belonging import _marginalized_kernel, _participation_kernel
+    from model.submodels.belonging import Entrants, EntryParams, _marginalized_kernel, _participation_kernel
 
     rng = np.random.default_rng(600 + n)
     pool = 2 * n + 3
@@ -276,8 +282,8 @@ def test_marginalization_and_participation_of_new_persons(n, weights):
     u = rng.random(n)
     share, adult_age = 0.12, np.float32(15.0)
     marginalized = np.zeros(pool, bool)
-    _marginalized_kernel(ids, u, adult_age, share, *weights, age, status, household, arrived, Status.INACTIVE,
-                         Status.UNEMPLOYED, marginalized)
+    _marginalized_kernel(ids, u, EntryParams(float(adult_age), share, *weights, 0.35, 0.4),
+                         Entrants(age, status, household, arrived, marginalized))
     adult = age[ids] >= adult_age
     st = status[ids]
     w = np.where((st == Status.INACTIVE) | (st == Status.UNEMPLOYED), weights[0], 1.0)
@@ -289,7 +295,8 @@ def test_marginalization_and_participation_of_new_persons(n, weights):
     assert (marginalized == expected).all()
 
     participates = np.zeros(pool, bool)
-    _participation_kernel(ids, u, 0.35, 0.4, marginalized, participates)
+    _participation_kernel(ids, u, EntryParams(float(adult_age), share, *weights, 0.35, 0.4), marginalized,
+                          participates)
     expected = np.zeros(pool, bool)
     expected[ids] = u < 0.35 * np.where(marginalized[ids], 0.4, 1.0)
     assert (participates == expected).all()
@@ -374,13 +381,15 @@ class _Pools:
                     u_drop=rng.random((n, len(self.slot_kind))))
 
     def kernel(self, ids, d):
-        from model.ties import _new_ties_kernel
+        from model.ties import Homes, Pools, TieDraws, TieRules, _new_ties_kernel
 
-        return _new_ties_kernel(ids, self.household, self.first_row, self.arrived, self.municipality, self.x,
-                                self.y, self.height, self.employer, self.marginalized, self.slot_kind,
-                                *self.by_muni, *self.by_cell, *self.by_employer, *self.places_by_muni,
-                                self.pool_all, d["u_local"], d["anywhere"], d["u_share"], d["u_near"],
-                                d["u_fallback"], d["u_coworker"], d["u_place"], d["u_drop"], 0.7, 0.5)
+        return _new_ties_kernel(ids, Homes(self.household, self.employer, self.marginalized, self.first_row,
+                                           self.arrived, self.municipality, self.x, self.y, self.height),
+                                Pools(self.by_muni, self.by_cell, self.by_employer, self.places_by_muni,
+                                      self.pool_all),
+                                TieDraws(d["u_local"], d["anywhere"], d["u_share"], d["u_near"], d["u_fallback"],
+                                         d["u_coworker"], d["u_place"], d["u_drop"]),
+                                TieRules(self.slot_kind, 0.7, 0.5))
 
     def numpy(self, ids, d):
         """The tie slots as the array expressions of the model's first version built them."""

@@ -28,8 +28,8 @@ def entitlement_numpy(rules, hours, tenure, rate, day):
 @pytest.mark.parametrize("day", [date(2005, 6, 1), date(2009, 6, 1)])
 @pytest.mark.parametrize("min_extra", [5, 8])
 def test_entitlement_kernel_matches_numpy_arithmetic(dtype, day, min_extra):
-    rules = EIRules(resolve(overrides={"ei.long_tenured_min_years": 6.7, "ei.long_tenured_weeks_per_year": 1.3,
-                                       "ei.long_tenured_min_extra_weeks": min_extra}))
+    rules = EIRules(resolve())
+    rules.lt_years, rules.lt_per_year, rules.lt_min = 6.7, 1.3, min_extra  # other values of the 2009 schedule
     rng = np.random.default_rng(0)
     tenure = (rng.random(20_000) * 30).astype(dtype)
     hours = (np.minimum(tenure * 52.0, 52.0) * 37.3).astype(dtype)
@@ -53,13 +53,13 @@ def test_job_seekers_of_the_week_are_every_unemployed_person():
     match = lab._match
     checked = []
 
-    def checked_match(rng, held, seekers=None):
+    def checked_match(rng, held, search=None, persons=None):
         P = m.people
-        assert np.array_equal(seekers, np.flatnonzero(P.status[: P.n] == Status.UNEMPLOYED))
+        assert np.array_equal(search.seekers, np.flatnonzero(P.status[: P.n] == Status.UNEMPLOYED))
         employed = np.flatnonzero((P.status[: P.n] == Status.EMPLOYED) & ~P.at_plant[: P.n])
         assert np.array_equal(held, np.bincount(P.sector[employed], minlength=lab.n_sec))
-        checked.append(len(seekers))
-        return match(rng, held, seekers)
+        checked.append(len(search.seekers))
+        return match(rng, held, search, persons)
 
     lab._match = checked_match
     m.run()

@@ -11,7 +11,7 @@ import pytest
 
 from model import aggregates
 from model.state import Status
-from model.submodels.demography import _age_kernel, _in_households, _residents_by_municipality
+from model.submodels.demography import AgeBands, Persons, _age_kernel, _in_households, _residents_by_municipality
 from model.ties import _broken, _count_present, _pick_kernel, _resolve
 
 SIZES = [0, 1, 7, 1001]
@@ -65,9 +65,10 @@ def test_ageing_and_demographic_selections(n, young_from, young_to, fertile_from
     expected_age = np.where(present, age + years, age)  # float32 + float32, as numpy does it
     was_child = status == Status.CHILD
 
-    rows, young, fertile, seen = _age_kernel(present, age, status, female, years, np.float32(15.0),
-                                             np.float32(young_from), np.float32(young_to), np.float32(fertile_from),
-                                             np.float32(fertile_to), Status.CHILD, Status.INACTIVE)
+    none = np.zeros(n, np.int64)
+    persons = Persons(present, age, status, female, none, none, none, none)
+    rows, young, fertile, seen = _age_kernel(persons, AgeBands(float(years), 15.0, young_from, young_to,
+                                                               fertile_from, fertile_to))
     assert np.array_equal(age, expected_age)
     assert (rows == np.flatnonzero(present)).all()
     a = age[rows]

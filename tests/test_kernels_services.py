@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.submodels.committees import _network_kernel
-from model.submodels.services import _admit_kernel, _places_kernel
+from model.submodels.committees import LinkRates, Network, _network_kernel
+from model.submodels.services import Line, Lists, _admit_kernel, _places_kernel
 
 
 def _admit_numpy(service, service_left, waiting, wait_since, wait_priority, capacity, episode):
@@ -49,7 +49,7 @@ def test_admission_kernel_serves_the_lists_in_order_up_to_the_free_places(seed):
     queue = rng.permutation(queue)  # the kernel's order does not depend on the rows' order
     places = _places_kernel(queue, b[2], b[3], b[4])
     caseload = np.bincount(b[0][b[0] >= 0], minlength=n_orgs)
-    n_clients, admitted, still = _admit_kernel(caseload, queue, places, capacity, episode, b[0], b[1], b[2], b[4])
+    n_clients, admitted, still = _admit_kernel(caseload, Line(queue, places), capacity, episode, Lists(*b))
 
     for x, y in zip(a, b):
         assert np.array_equal(x, y)
@@ -88,8 +88,8 @@ def test_network_kernel_matches_the_numpy_rule():
         org_links = np.zeros((n_orgs, n_orgs), bool)
         org_links[np.ix_(members, members)] = links
         got = links.copy()
-        changed = _network_kernel(u, got, base, recovery, support, *rates, cross_ok, fade_above, members,
-                                  org_links)
+        changed = _network_kernel(u, Network(got, base, recovery, support, cross_ok, members, org_links),
+                                  LinkRates(*rates, fade_above))
         assert np.array_equal(got, expected)
         assert changed == (formed.any() or fading.any())
         assert np.array_equal(org_links[np.ix_(members, members)], expected)

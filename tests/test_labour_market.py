@@ -7,9 +7,11 @@ import pytest
 
 from model import CohesionModel
 from model.config import resolve
+from model.constants import HOURS_PER_WEEK, RETIREMENT_AGE
 from model.state import Status
 from model.streams import bernoulli, bernoulli_each, stream
 from model.submodels.employment_insurance import EIRules
+from model.submodels.labour_market import life_course, matching
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +44,18 @@ def test_long_tenured_workers_get_extra_weeks_in_2009(rules):
 
 @pytest.mark.parametrize("min_extra, weeks", [(5, [41, 46, 52, 61]), (8, [41, 49, 55, 61]), (0, [41, 41, 47, 61])])
 def test_long_tenured_workers_extra_weeks_start_from_the_configured_minimum(min_extra, weeks):
-    rules = EIRules(resolve(overrides={"ei.long_tenured_min_extra_weeks": min_extra}))
+    rules = EIRules(resolve())
+    rules.lt_min = min_extra  # the schedule's lower end (LONG_TENURED_MIN_EXTRA_WEEKS)
     tenure = np.array([2.0, 7.0, 10.0, 30.0])
     assert rules.entitlement(np.full(4, 1950.0), tenure, 0.06, date(2009, 10, 1)).tolist() == weeks
 
 
-def test_unemployed_person_is_paid_exactly_the_entitlement_then_exhausted():
+def test_unemployed_person_is_paid_exactly_the_entitlement_then_exhausted(monkeypatch):
     # Nobody finds a job, retires, retrains or stops searching: claims run to their end.
+    monkeypatch.setattr(life_course, "RETIREMENT_AGE", 80.0)
     frozen = {"labour.matching_efficiency": 0.0, "labour.leave_labour_force_rate": 0.0,
               "labour.displaced_training_rate": 0.0, "labour.displaced_retirement_rate": 0.0,
-              "labour.retirement_rate_60": 0.0, "labour.retirement_age": 80.0}
+              "labour.retirement_rate_60": 0.0}
     m = CohesionModel(scale=0.05, rng=5, start="2005-01", end="2006-12", overrides=frozen)
     m.run()
     P = m.people
@@ -65,7 +69,7 @@ def test_unemployed_person_is_paid_exactly_the_entitlement_then_exhausted():
     assert (P.ei_paid[laid_off] == P.ei_entitlement[laid_off]).all()
     assert P.ei_exhausted[laid_off].all()
     assert (P.ei_left[laid_off] == 0).all()
-    weekly = P.displaced_wage[laid_off].astype(float) * m.config["labour.hours_per_week"]
+    weekly = P.displaced_wage[laid_off].astype(float) * HOURS_PER_WEEK
     assert np.allclose(P.ei_benefit[laid_off], np.minimum(0.55 * weekly, 413.0), rtol=1e-5)
 
 
@@ -140,9 +144,9 @@ def test_no_sector_hires_more_than_its_vacancies():
 
 
 @pytest.mark.parametrize("cap", [0.95, 0.3])
-def test_with_vacancies_to_spare_a_seeker_is_hired_with_the_configured_maximum_probability(cap):
-    m = CohesionModel(scale=0.05, rng=4, end="2003-03",
-                      overrides={"labour.matching_efficiency": 10.0, "labour.max_hire_probability": cap})
+def test_with_vacancies_to_spare_a_seeker_is_hired_with_the_configured_maximum_probability(cap, monkeypatch):
+    monkeypatch.setattr(matching, "MAX_HIRE_PROBABILITY", cap)
+    m = CohesionModel(scale=0.05, rng=4, end="2003-03", overrides={"labour.matching_efficiency": 10.0})
     P = m.people
     lab = m.labour
     employed = np.flatnonzero((P.status[: P.n] == Status.EMPLOYED) & ~P.at_plant[: P.n])
@@ -158,8 +162,9 @@ def test_with_vacancies_to_spare_a_seeker_is_hired_with_the_configured_maximum_p
 
 
 @pytest.mark.parametrize("ages", [[18.0, 60.0], [40.0, 45.0]])
-def test_plants_short_of_job_seekers_hire_inactive_residents_of_the_configured_ages(ages):
-    m = CohesionModel(scale=0.1, rng=1, end="2012-12", overrides={"labour.plant_restaff_ages": ages})
+def test_plants_short_of_job_seekers_hire_inactive_residents_of_the_configured_ages(ages, monkeypatch):
+    monkeypatch.setattr(life_course, "PLANT_RESTAFF_AGES", tuple(ages))
+    m = CohesionModel(scale=0.1, rng=1, end="2012-12")
     P = m.people
     n = P.n
     P.status[:n][P.status[:n] == Status.UNEMPLOYED] = Status.INACTIVE  # no job seeker to take
@@ -179,27 +184,26 @@ AGED = 0.2  # more than two periods of ageing: those this much past an age at th
 
 
 @pytest.mark.parametrize("age", [60.0, 50.0])
-def test_early_retirement_starts_at_the_configured_age(age):
+def test_early_retirement_starts_at_the_configured_age(age, monkeypatch):
     # Two life-course periods; everyone in the early-retirement band retires at the first.
-    m = CohesionModel(scale=0.05, rng=3, end="2003-02",
-                      overrides={**FROZEN, "labour.retirement_rate_60": 1.0, "labour.early_retirement_age": age})
+    monkeypatch.setattr(life_course, "EARLY_RETIREMENT_AGE", age)
+    m = CohesionModel(scale=0.05, rng=3, end="2003-02", overrides={**FROZEN, "labour.retirement_rate_60": 1.0})
     P = m.people
     n = P.n
     working_or_searching = ((P.status[:n] == Status.EMPLOYED) & ~P.at_plant[:n]) | (P.status[:n] == Status.UNEMPLOYED)
     m.run()
     kept = working_or_searching & P.present[:n] & ~P.ever_displaced[:n]
     retired = P.status[:n] == Status.RETIRED
-    band = kept & (P.age[:n] >= age + AGED) & (P.age[:n] < m.config["labour.retirement_age"])
+    band = kept & (P.age[:n] >= age + AGED) & (P.age[:n] < RETIREMENT_AGE)
     younger = kept & (P.age[:n] < age)
     assert band.sum() > 30 and retired[band].all()
     assert younger.sum() > 300 and not retired[younger].any()
 
 
 @pytest.mark.parametrize("age", [55.0, 45.0])
-def test_displaced_job_seekers_retire_from_the_configured_age(age):
-    m = CohesionModel(scale=0.05, rng=3, end="2003-02",
-                      overrides={**FROZEN, "labour.displaced_retirement_rate": 1.0,
-                                 "labour.displaced_retirement_age": age})
+def test_displaced_job_seekers_retire_from_the_configured_age(age, monkeypatch):
+    monkeypatch.setattr(life_course, "DISPLACED_RETIREMENT_AGE", age)
+    m = CohesionModel(scale=0.05, rng=3, end="2003-02", overrides={**FROZEN, "labour.displaced_retirement_rate": 1.0})
     P = m.people
     n = P.n
     # Workers outside the plants aged 35-64 are laid off before the first week.
@@ -210,16 +214,16 @@ def test_displaced_job_seekers_retire_from_the_configured_age(age):
     kept = np.zeros(n, bool)
     kept[laid_off] = P.present[laid_off]
     retired = P.status[:n] == Status.RETIRED
-    band = kept & (P.age[:n] >= age + AGED) & (P.age[:n] < m.config["labour.retirement_age"])
+    band = kept & (P.age[:n] >= age + AGED) & (P.age[:n] < RETIREMENT_AGE)
     younger = kept & (P.age[:n] < age)
     assert band.sum() > 30 and retired[band].all()
     assert younger.sum() > 30 and not retired[younger].any()
 
 
 @pytest.mark.parametrize("age", [60.0, 40.0])
-def test_only_persons_under_the_configured_age_enter_the_labour_force(age):
-    m = CohesionModel(scale=0.05, rng=3, end="2003-02",
-                      overrides={**FROZEN, "labour.enter_labour_force_rate": 1.0, "labour.entry_max_age": age})
+def test_only_persons_under_the_configured_age_enter_the_labour_force(age, monkeypatch):
+    monkeypatch.setattr(life_course, "ENTRY_MAX_AGE", age)
+    m = CohesionModel(scale=0.05, rng=3, end="2003-02", overrides={**FROZEN, "labour.enter_labour_force_rate": 1.0})
     P = m.people
     n = P.n
     inactive = P.status[:n] == Status.INACTIVE
@@ -232,8 +236,9 @@ def test_only_persons_under_the_configured_age_enter_the_labour_force(age):
 
 
 @pytest.mark.parametrize("window", [52, 8])
-def test_displaced_job_seekers_start_retraining_only_within_the_configured_window(window):
-    m = CohesionModel(scale=0.05, rng=3, end="2003-06", overrides={**FROZEN, "labour.training_window_weeks": window})
+def test_displaced_job_seekers_start_retraining_only_within_the_configured_window(window, monkeypatch):
+    monkeypatch.setattr(life_course, "TRAINING_WINDOW_WEEKS", window)
+    m = CohesionModel(scale=0.05, rng=3, end="2003-06", overrides=FROZEN)
     P = m.people
     n = P.n
     laid_off = np.flatnonzero((P.status[:n] == Status.EMPLOYED) & ~P.at_plant[:n])[::5]

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from model import CohesionModel
+from model.constants import WORKING_AGE
 from model.state import Status
+from model.submodels import distress
 from model.ties import KINDS
 
 
@@ -149,7 +151,7 @@ def test_job_loss_raises_distress_and_reemployment_lowers_it():
 def test_only_adults_are_scored_children_of_a_jobless_household_are_not():
     m = small()
     P = m.people
-    child = (P.age[: P.n] < m.config["demography.working_age"]) & P.present[: P.n]
+    child = (P.age[: P.n] < WORKING_AGE) & P.present[: P.n]
     # A household with an adult and a child: a jobless adult marks the housemates, of
     # whom only the adults are scored.
     kids = np.flatnonzero(child)
@@ -164,11 +166,11 @@ def test_only_adults_are_scored_children_of_a_jobless_household_are_not():
 
 
 @pytest.mark.parametrize("weeks", [52.0, 13.0])
-def test_distress_grows_with_the_spell_over_the_configured_weeks(weeks):
+def test_distress_grows_with_the_spell_over_the_given_weeks(weeks, monkeypatch):
     # The state takes its level at once: the job loss, plus the duration effect in
-    # proportion to the weeks without a job, up to duration_weeks.
-    m = small(overrides={"distress.duration_weeks": weeks, "distress.adjust_rate": 1.0,
-                         "distress.household_spillover": 0.0})
+    # proportion to the weeks without a job, up to DURATION_WEEKS.
+    monkeypatch.setattr("model.submodels.distress.DURATION_WEEKS", weeks)
+    m = small(overrides={"distress.adjust_rate": 1.0, "distress.household_spillover": 0.0})
     P = m.people
     x = int(m.adults[(P.status[m.adults] == Status.EMPLOYED) & (P.distress_state[m.adults] == 0)][0])
     P.female[x], P.sector[x] = True, m.sectors.index("trade")  # no extra for men or blue-collar
@@ -186,8 +188,9 @@ def test_distress_grows_with_the_spell_over_the_configured_weeks(weeks):
 
 
 @pytest.mark.parametrize("cut", [0.01, 0.1])
-def test_a_negligible_state_goes_back_to_the_trait_and_out_of_the_update(cut):
-    m = small(overrides={"distress.negligible_state": cut, "distress.household_spillover": 0.0})
+def test_a_negligible_state_goes_back_to_the_trait_and_out_of_the_update(cut, monkeypatch):
+    monkeypatch.setattr("model.submodels.distress.NEGLIGIBLE_STATE", cut)
+    m = small(overrides={"distress.household_spillover": 0.0})
     P = m.people
     x = int(m.adults[(P.status[m.adults] == Status.EMPLOYED) & ~P.ever_displaced[m.adults]][0])
     P.support_week[x], P.service[x] = -10_000, -1

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from model import CohesionModel
+from model.constants import WORKING_AGE
 from model.state import Exit, Status
 from model.territory import CENSUS_DAY_2006, CENSUS_DAY_2011, population_on
 
@@ -102,7 +103,7 @@ def test_agents_are_the_object_view_of_the_arrays(small_run):
 def test_only_present_adults_hold_a_labour_force_status_and_the_weekly_counts_match():
     m = CohesionModel(scale=0.05, rng=5, end="2006-06")
     P = m.people
-    working_age = m.config["demography.working_age"]
+    working_age = WORKING_AGE
     while m.running:
         m.step()
         n = P.n

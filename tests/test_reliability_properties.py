@@ -235,7 +235,6 @@ BAD_SWEEP_VALUES = {
     "design": ["grid", 3, ""],
     "second_order": ["yes", 1, "true"],
     "description": [42, ["x"], True],
-    "chunk_runs": [0, -5, "10"],
     "mystery": [1],
 }
 

@@ -11,7 +11,9 @@ import pytest
 
 from model import CohesionModel
 from model.state import Status
+from model.submodels.distress import DURATION_WEEKS
 from model.submodels.belonging import HOUSEHOLD, JOBLESS, NONE, SCARRED
+from model.submodels.distress import DURATION_WEEKS
 from model.ties import LOST
 
 from test_mechanisms import only_tie, small, two_adults
@@ -58,7 +60,7 @@ def test_felt_support_buffers_the_distress_job_loss_brings(buffering):
     P.support_week[x], P.support_week[y] = m.week + 1, -10_000
     _weeks(m, 1, np.array([x, y]))
     d = m.config.section("distress")
-    level = d["job_loss"] + d["duration"] / d["duration_weeks"]  # one week without a job
+    level = d["job_loss"] + d["duration"] / DURATION_WEEKS  # one week without a job
     assert P.distress_state[y] == pytest.approx(level, abs=1e-6)
     assert P.distress_state[x] == pytest.approx(level * (1.0 - buffering), abs=1e-6)
 

@@ -102,8 +102,8 @@ def test_sweep_directory_contract(one_worker):
     for key in ("plan", "plan_hash", "model_version", "replicate_seeds", "packages", "sessions", "scenarios"):
         assert key in mf
     assert mf["sessions"][0]["git"].keys() == {"commit", "dirty"}
-    assert len(list((out / "runs").glob("part-*.parquet"))) == 2  # chunks of 3 runs
-    assert not list((out / "pending").iterdir())
+    for kind in ("runs", "timeseries", "municipal"):  # one file of each per run, named by its id
+        assert sorted(p.name.split(".")[0] for p in (out / kind).iterdir()) == sorted(runs["run_id"]), kind
 
 
 def test_rerun_skips_finished_runs(one_worker, tmp_path):
@@ -195,7 +195,6 @@ seed = 11
 scale = 0.02
 start = "2005-01"
 end = "2005-12"
-chunk_runs = 2
 
 [parameters]
 "labour.separation_rate" = [0.003, 0.004, 0.005]
@@ -203,10 +202,7 @@ chunk_runs = 2
 
 
 def _stored_ids(out: Path) -> set[str]:
-    ids = {p.name[:-5] for p in (out / "pending").glob("*.json")} if (out / "pending").exists() else set()
-    for p in (out / "runs").glob("part-*.parquet") if (out / "runs").exists() else []:
-        ids |= set(pd.read_parquet(p, columns=["run_id"])["run_id"])
-    return ids
+    return {p.stem for p in (out / "runs").glob("*.json")} if (out / "runs").exists() else set()
 
 
 def _start_and_wait(args, out: Path, at_least: int):

@@ -1,7 +1,7 @@
 """Sweeps under faults: a pool worker killed, a run that raises, a full disk, a Dask worker
 lost. Each time the failure is recorded, tried again up to ``retries``, and a rerun
 completes what is missing; nothing finished is lost or stored twice. Also: results stream
-to disk in chunks, and a scale too large for the memory is refused before anything is
+to disk run by run, and a scale too large for the memory is refused before anything is
 written."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def check_complete(out: Path, n: int) -> pd.DataFrame:
     assert set(ts["run_id"]) == set(runs["run_id"])
     assert not ts.duplicated(["run_id", "week"]).any()
     assert ts.groupby("run_id").size().nunique() == 1
-    assert not list((out / "pending").iterdir())
+    assert sorted(p.stem for p in (out / "timeseries").iterdir()) == sorted(runs["run_id"])
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
     return runs
 
@@ -109,23 +109,20 @@ def test_a_broken_pool_at_submission_is_replaced(monkeypatch):
     """A worker can die between two results: submitting to the broken pool starts a fresh one."""
     from concurrent.futures.process import BrokenProcessPool
 
-    backend = sweep_module.PoolBackend(1)
+    engine = sweep_module.open_engine(2, None)
     try:
-        calls = []
-        real = backend.pool.submit
+        first_pool = engine.executor
 
-        def broken_once(fn, *args):
-            if not calls:
-                calls.append(1)
-                raise BrokenProcessPool("a child process terminated abruptly")
-            return real(fn, *args)
+        def broken(fn, *args):
+            raise BrokenProcessPool("a child process terminated abruptly")
 
-        first_pool = backend.pool
-        monkeypatch.setattr(first_pool, "submit", broken_once)
-        fut = backend.submit(abs, -3, "key")
-        assert backend.pool is not first_pool and fut.result(timeout=120) == 3
+        monkeypatch.setattr(first_pool, "submit", broken)
+        fut = engine.submit(abs, -3)
+        assert engine.executor is not first_pool and fut.result(timeout=120) == 3
+        engine.renew(first_pool)  # a late failure of a run of the old pool leaves the fresh one alone
+        assert engine.executor.submit(abs, -4).result(timeout=120) == 4
     finally:
-        backend.close()
+        engine.close()
 
 
 # -- a run that raises, every time --------------------------------------------------------------
@@ -174,9 +171,10 @@ def test_a_full_disk_fails_the_run_leaves_nothing_half_written_and_a_rerun_compl
     row = runs.set_index("run_id").loc[hit.run_id]
     assert row["status"] == "failed" and row["attempts"] == 2
     assert "No space left on device" in row["error"]
-    # nothing of the run is left that could pass for its results
+    # nothing of the run is left that could pass for its results: only its record of the failure
     leftovers = [p for p in out.rglob("*") if hit.run_id in p.name or p.name.endswith(".tmp")]
-    assert leftovers == []
+    assert leftovers == [out / "runs" / f"{hit.run_id}.json"]
+    assert json.loads(leftovers[0].read_text())["status"] == "failed"
     assert hit.run_id not in set(read_table(out, run_ids=[hit.run_id])["run_id"])
     # the disk has room again: the rerun completes the run
     res = run_sweep(plan, out, workers=1, retries=1, progress=False)
@@ -216,7 +214,7 @@ def test_a_lost_dask_worker_is_recorded_retried_and_completed_by_a_rerun(tmp_pat
     check_complete(out, 4)
 
 
-# -- far larger than memory: streamed in chunks ---------------------------------------------------
+# -- far larger than memory: streamed to disk ------------------------------------------------------
 WEEKS = 2000
 
 
@@ -232,15 +230,14 @@ def synthetic_runner(spec):
     return {"record": record, "timeseries": ts, "municipal": mun}
 
 
-def test_results_stream_to_disk_in_chunks_and_are_not_held(tmp_path):
+def test_results_stream_to_disk_and_are_not_held(tmp_path):
     out = tmp_path / "out"
-    plan = small_plan(replicates=60, chunk_runs=8)  # 120 runs
+    plan = small_plan(replicates=60)  # 120 runs
     alive: set[int] = set()
-    most = {"alive": 0, "pending": 0}
+    most = {"alive": 0}
 
     def runner(spec):
         most["alive"] = max(most["alive"], len(alive))  # results of earlier runs still referenced
-        most["pending"] = max(most["pending"], len(list((out / "pending").glob("*.json"))))
         result = synthetic_runner(spec)
         key = id(result["timeseries"])
         alive.add(key)
@@ -250,30 +247,11 @@ def test_results_stream_to_disk_in_chunks_and_are_not_held(tmp_path):
     res = run_sweep(plan, out, workers=1, progress=False, runner=runner)
     assert (res.done, res.failed) == (120, 0)
     assert most["alive"] <= 2  # the parent lets go of each result once it is written
-    assert most["pending"] < 8  # at most one chunk of runs waits outside the chunks
-    assert len(list((out / "timeseries").glob("part-*.parquet"))) == 15  # 120 / 8
-    assert len(list((out / "runs").glob("part-*.parquet"))) == 15
+    assert len(list((out / "timeseries").glob("*.parquet"))) == 120
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 120 and runs["run_id"].is_unique
     ts = read_table(out, columns=["week", "x0"])
     assert len(ts) == 120 * WEEKS and not ts.duplicated(["run_id", "week"]).any()
-
-
-def test_a_chunk_that_cannot_be_written_goes_into_a_later_one(tmp_path, monkeypatch):
-    # the first chunk's records, twice
-    refused = fill_disk(monkeypatch, lambda where: where.name.startswith(".part-") and where.parent.name == "runs")
-    out = tmp_path / "out"
-    res = run_sweep(small_plan(replicates=6, chunk_runs=3), out, workers=1, progress=False, runner=synthetic_runner)
-    assert len(refused) == 2 and (res.done, res.failed) == (12, 0)
-    runs = pd.read_parquet(out / "runs.parquet")
-    assert len(runs) == 12 and runs["run_id"].is_unique
-    parts = sorted(p.name for p in (out / "runs").glob("part-*.parquet"))
-    assert parts == sorted(p.name for p in (out / "timeseries").glob("part-*.parquet"))  # no orphan series chunk
-    sizes = [len(pd.read_parquet(out / "runs" / name)) for name in parts]
-    assert sizes == [5, 3, 3, 1]  # refused at 3 and 4 runs, the first chunk holds 5
-    ts = read_table(out, columns=["week"])
-    assert len(ts) == 12 * WEEKS and not ts.duplicated(["run_id", "week"]).any()
-    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")] and not list((out / "pending").iterdir())
 
 
 # -- a scale too large for the memory ----------------------------------------------------------
@@ -312,16 +290,16 @@ def test_a_disk_that_stays_full_stops_the_sweep_with_one_line_and_a_rerun_comple
     from experiments.cli import main
 
     (tmp_path / "s.toml").write_text('[sweep]\ndesign = "factorial"\nreplicates = 2\nseed = 3\nscale = 0.02\n'
-                                     'start = "2005-01"\nend = "2005-12"\nchunk_runs = 2\n[parameters]\n'
+                                     'start = "2005-01"\nend = "2005-12"\n[parameters]\n'
                                      '"labour.separation_rate" = [0.003, 0.004, 0.005]\n')  # 6 runs
     out = tmp_path / "out"
     real_write, real_text = sweep_module.pq.write_table, sweep_module._atomic_text
-    room = {"files": 5}  # the series and municipal tables of two runs and one chunk file fit, then nothing
+    room = {"files": 5}  # the series and municipal tables of two runs and a third's series fit, then nothing
     series = []
 
     def write_table(table, where, *args, **kwargs):
         if out in Path(where).parents and not Path(where).name.startswith(".design.parquet"):
-            series.extend([where] if ".ts.parquet" in str(where) else [])
+            series.extend([where] if Path(where).parent.name == "timeseries" else [])
             if room["files"] <= 0:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
             room["files"] -= 1

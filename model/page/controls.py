@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from model.config import Config, ConfigError, ParamDef, load_base, load_scenario_file, resolve, scenario_names
 
-# Main parameters shown (unfolded) besides the interventions' switches
+# Main parameters listed first, before the rest of the core tier (base.toml's ``tier``)
 MAIN_PARAMETERS = ("labour.separation_rate", "labour.matching_efficiency", "strain.out_migration_rate",
                    "regional_economy.job_replacement_share")
 
@@ -113,7 +113,7 @@ def _flatten(tree: dict, prefix: str = "") -> dict:
 def exposed_parameters(base: Config | None = None) -> list[str]:
     """Dotted names of the parameters the page has a control for, in ``base.toml`` order:
     every true/false parameter, every intervention parameter, every parameter a scenario
-    sets, and the main parameters."""
+    sets, and every single-valued parameter of the core tier."""
     base = base or load_base()
     set_by_scenarios: set[str] = set()
     for name in scenario_names():
@@ -126,7 +126,7 @@ def exposed_parameters(base: Config | None = None) -> list[str]:
         if isinstance(d.value, list) or name.startswith("run."):
             continue
         if (isinstance(d.value, bool) or name.startswith("interventions.") or name in set_by_scenarios
-                or name in MAIN_PARAMETERS):
+                or name in MAIN_PARAMETERS or d.tier == "core"):
             out.append(name)
     return out
 
@@ -143,13 +143,17 @@ def control_for(d: ParamDef) -> Control:
 
 @lru_cache(maxsize=1)
 def controls() -> tuple[list[Control], list[Control], list[Control]]:
-    """The switches of the interventions, the main parameters and the advanced ones."""
+    """The switches of the interventions, the main parameters (the core tier outside the
+    interventions, :data:`MAIN_PARAMETERS` first) and the advanced ones (the interventions'
+    core parameters first, then the detail tier)."""
     base = load_base()
     names = exposed_parameters(base)
     switches = [control_for(base.defs[n]) for n in names if n.startswith("interventions.") and n.endswith(".enabled")]
-    main = [control_for(base.defs[n]) for n in MAIN_PARAMETERS if n in base.defs]
+    core = [n for n in names if base.defs[n].tier == "core" and not n.startswith("interventions.")]
+    main = [control_for(base.defs[n]) for n in dict.fromkeys([*MAIN_PARAMETERS, *core]) if n in base.defs]
     taken = {c.name for c in switches + main}
-    advanced = [control_for(base.defs[n]) for n in names if n not in taken]
+    rest = [n for n in names if n not in taken]
+    advanced = [control_for(base.defs[n]) for n in sorted(rest, key=lambda n: base.defs[n].tier != "core")]
     return switches, main, advanced
 
 

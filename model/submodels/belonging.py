@@ -2,7 +2,7 @@
 
 Adults are in *user mode* (clients of services) or *engagement mode* (citizens who act:
 they take part in community activities or have helped someone in the last
-``cohesion.helped_window_weeks`` weeks, ``engaged``). Every ``demography.period_weeks`` weeks:
+``cohesion.helped_window_weeks`` weeks, ``engaged``). Every ``DEMOGRAPHY_PERIOD_WEEKS`` weeks:
 
 - participation: a non-participant starts with a probability set so that, without
   shocks, a share ``cohesion.participation_share`` of adults participate; it is raised by
@@ -53,48 +53,23 @@ ties). It follows Chan, To & Chan (2006), who define cohesion by horizontal and 
 interactions with both subjective (belonging) and objective (participation, ties)
 components, and Bollen & Hoyle (1990) on perceived cohesion as sense of belonging;
 equal weights are an assumption.
+
+``model/reference/belonging.py`` states one period of participation and belonging, and
+the draw of the marginalized, in plain NumPy; the compiled kernels below are checked
+against it (``tests/test_reference_social.py``).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from ..constants import DEMOGRAPHY_PERIOD_WEEKS, WORKING_AGE
 from ..jit import kernel
 from ..state import Status, arrived_members
 
-UNEMPLOYED, TRAINING, EMPLOYED = Status.UNEMPLOYED, Status.TRAINING, Status.EMPLOYED
-
-
-@kernel
-def _marginalized_kernel(ids, u, adult_age, share, jobless_weight, alone_weight, age, status, household, arrived,
-                         inactive, unemployed, marginalized):
-    """Which of ``ids`` are marginalized: ``u`` below ``share`` times the person's weight
-    over the adults' mean weight (at most 1). Adults weigh 1, ``jobless_weight`` times
-    that if inactive or unemployed, ``alone_weight`` times that if they arrived as a
-    one-person household; children 0."""
-    n = len(ids)
-    w = np.zeros(n)
-    total = 0.0  # summed in the order of ids
-    n_adults = 0
-    for j in range(n):
-        i = ids[j]
-        if age[i] >= adult_age:
-            w[j] = (jobless_weight if status[i] == inactive or status[i] == unemployed else 1.0) * (
-                alone_weight if arrived[household[i]] == 1 else 1.0)
-            total += w[j]
-            n_adults += 1
-    mean_w = total / n_adults if n_adults else 1.0
-    for j in range(n):
-        marginalized[ids[j]] = u[j] < min(share * w[j] / mean_w, 1.0)
-
-
-@kernel
-def _participation_kernel(ids, u, share, marginalized_reach, marginalized, participates):
-    """Whether new persons ``ids`` participate: ``u`` below ``share``, times
-    ``marginalized_reach`` for the marginalized."""
-    for j in range(len(ids)):
-        i = ids[j]
-        participates[i] = u[j] < share * (marginalized_reach if marginalized[i] else 1.0)
+UNEMPLOYED, TRAINING, EMPLOYED, INACTIVE = Status.UNEMPLOYED, Status.TRAINING, Status.EMPLOYED, Status.INACTIVE
 
 
 # Exposure to job loss, for stopping participation (``stop`` table) and belonging (``target``).
@@ -110,85 +85,44 @@ def belonging_targets(p: dict) -> np.ndarray:
     t = (p["belonging_initial"] + w_part * (part - p["participation_share"]) + w_helped * helped
          - w_high * (high - p["high_distress_share"]) - w_marg * (marg - p["marginalized_share"])
          - p["scar_belonging"] * (disp == 1) - p["jobless_belonging"] * (disp == 2))
-    return np.clip(t, 0.0, 1.0).astype(np.float32)
-
-
-@kernel
-def _period_kernel(ids, u, reached, household_hit, tables, rules, person):
-    """One period of participation and belonging for adults ``ids`` (``Belonging.step``):
-    a participant stops at ``u < stop[exposure]``, a non-participant starts at
-    ``u < start[marginalized, helped lately, reached]``, then belonging keeps a share
-    ``keep`` of its distance to ``target[participates, helped, high distress,
-    marginalized, displacement]``. ``tables`` = (start, stop, target); ``rules`` = (week,
-    helped window in weeks, high-distress threshold, keep); ``person`` = the person arrays
-    (status, ever displaced, distress, helped week, marginalized, household, participates,
-    belonging), the last two updated. Return how many participate, how many are engaged
-    (participating or helped lately) and the sum of their belonging."""
-    start, stop, target = tables
-    week, window, threshold, keep = rules
-    status, ever_displaced, distress, helped_week, marginalized, household, participates, belonging = person
-    keep32 = np.float32(keep)
-    n_part = n_engaged = 0
-    total = 0.0
-    for j in range(len(ids)):
-        i = ids[j]
-        st = status[i]
-        jobless = st == UNEMPLOYED or st == TRAINING
-        disp = 2 if jobless else (1 if ever_displaced[i] and st == EMPLOYED else 0)
-        high = distress[i] >= threshold
-        if disp == 2 or high:
-            exposure = JOBLESS
-        elif disp == 1:
-            exposure = SCARRED
-        elif household_hit[household[i]]:
-            exposure = HOUSEHOLD
-        else:
-            exposure = NONE
-        marg = 1 if marginalized[i] else 0
-        helped = 1 if week - helped_week[i] < window else 0
-        if participates[i]:
-            part = not (u[j] < stop[exposure])
-        else:
-            part = u[j] < start[marg, helped, 1 if reached[j] else 0]
-        participates[i] = part
-        t = target[1 if part else 0, helped, 1 if high else 0, marg, disp]
-        b = t + (belonging[i] - t) * keep32
-        belonging[i] = b
-        total += b
-        n_part += part
-        n_engaged += part or helped == 1
-    return n_part, n_engaged, total
+    return np.clip(t, 0.0, 1.0)
 
 
 class Belonging:
     def __init__(self, model):
         self.model = model
         self.p = model.config.section("cohesion")
-        self.period = int(model.config["demography.period_weeks"])
+        self.period = DEMOGRAPHY_PERIOD_WEEKS
         self.threshold = model.config["distress.high_threshold"]
-        self.adult_age = model.config["demography.working_age"]
+        self.adult_age = WORKING_AGE
         share = self.p["participation_share"]
         exit_w = self.p["participation_exit_rate"]
         self.start_w = exit_w * share / max(1.0 - share, 1e-9)
         self.exit_w = exit_w
         self.target = belonging_targets(self.p)
+        jobless_weight, alone_weight = self.p["marginalized_weights"]
+        self.entry = EntryParams(float(self.adult_age), float(self.p["marginalized_share"]), float(jobless_weight),
+                                 float(alone_weight), float(self.p["participation_share"]),
+                                 float(self.p["marginalized_reach"]))
+        self.keep = (1.0 - self.p["belonging_rate"]) ** self.period
         self._table_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         self.engaged_share = float("nan")
         self.tie_integrity = float("nan")
 
     def mark_marginalized(self, ids: np.ndarray, rng: np.random.Generator) -> None:
-        """Draw which of ``ids`` (new persons) are marginalized (before their ties are made)."""
+        """Draw which of ``ids`` (new persons) are marginalized (before their ties are made):
+        a share ``marginalized_share`` of the adults, more often the inactive or unemployed
+        and those who arrived alone."""
         P, H = self.model.people, self.model.households
-        jobless_weight, alone_weight = self.p["marginalized_weights"]
-        _marginalized_kernel(np.asarray(ids, np.int64), rng.random(len(ids)), np.float32(self.adult_age),
-                             float(self.p["marginalized_share"]), float(jobless_weight), float(alone_weight), P.age,
-                             P.status, P.household, H.arrived, Status.INACTIVE, Status.UNEMPLOYED, P.marginalized)
+        _marginalized_kernel(np.asarray(ids, np.int64), rng.random(len(ids)), self.entry,
+                             Entrants(P.age, P.status, P.household, H.arrived, P.marginalized))
 
     def init_people(self, ids: np.ndarray, rng: np.random.Generator) -> None:
+        """Whether new persons participate (less often if marginalized), and their
+        belonging: its target."""
         P = self.model.people
         ids = np.asarray(ids, np.int64)
-        _participation_kernel(ids, rng.random(len(ids)), float(self.p["participation_share"]),
-                              float(self.p["marginalized_reach"]), P.marginalized, P.participates)
+        _participation_kernel(ids, rng.random(len(ids)), self.entry, P.marginalized, P.participates)
         high = (P.distress[ids] >= np.float32(self.threshold)).astype(np.int64)
         part, marg = P.participates[ids].astype(np.int64), P.marginalized[ids].astype(np.int64)
         P.belonging[ids] = self.target.ravel()[((part * 2 * 2 + high) * 2 + marg) * 3 + self._displacement(ids)]
@@ -218,10 +152,11 @@ class Belonging:
         return out
 
     def step(self) -> None:
-        """Participation and belonging of the adults, once a period: who starts and stops
-        participating (by marginalization, having helped lately and being reached by
-        concerted action; by exposure to job loss), then belonging moves towards its
-        target (``_period_kernel``)."""
+        """Participation and belonging of the adults, once a period: a non-participant
+        starts more often having helped lately or reached by concerted action, less often
+        marginalized; a participant stops more often the more exposed to job loss; then
+        belonging moves towards its target (participation, helping, high distress,
+        marginalization, job loss)."""
         m, P, p = self.model, self.model.people, self.p
         if not m.demography.period_ends(m.week):
             return
@@ -231,12 +166,11 @@ class Belonging:
         start_p, stop_p = self._tables(iv.marginalized_reach(p["marginalized_reach"]))
         household_hit = np.zeros(m.households.n, bool)  # households with a member without a job
         household_hit[P.household[m.labour.jobless]] = True
-        keep = (1.0 - p["belonging_rate"]) ** self.period
-        rules = (float(m.week), float(p["helped_window_weeks"]), float(np.float32(self.threshold)), keep)
-        n_part, n_engaged, total = _period_kernel(
-            np.asarray(ids, np.int64), u, iv.reached(ids), household_hit, (start_p, stop_p, self.target), rules,
-            (P.status, P.ever_displaced, P.distress, P.helped_week, P.marginalized, P.household, P.participates,
-             P.belonging))
+        rules = Rules(m.week, float(p["helped_window_weeks"]), np.float32(self.threshold), self.keep)
+        people = People(P.status, P.ever_displaced, P.distress, P.helped_week, P.marginalized, P.household,
+                        P.participates, P.belonging)
+        n_part, n_engaged, total = _period_kernel(np.asarray(ids, np.int64), u, iv.reached(ids), household_hit,
+                                                  Tables(start_p, stop_p, self.target), rules, people)
         if len(ids):
             self.engaged_share = n_engaged / len(ids)
             self.belonging_mean = total / len(ids)
@@ -278,3 +212,130 @@ class Belonging:
         tot = np.bincount(slot[ok], weights=P.belonging[members[ok]], minlength=len(households))
         cnt = np.bincount(slot[ok], minlength=len(households))
         return np.where(cnt > 0, tot / np.maximum(cnt, 1), self.p["belonging_initial"])
+
+
+# -- the fast path: named structures and compiled kernels -----------------------------
+class EntryParams(NamedTuple):
+    """What decides, at entry, who is marginalized and who participates."""
+
+    working_age: float  # ``WORKING_AGE``
+    marginalized_share: float
+    jobless_weight: float  # ``marginalized_weights[0]``: inactive or unemployed
+    alone_weight: float  # ``marginalized_weights[1]``: arrived as a one-person household
+    participation_share: float
+    marginalized_reach: float
+
+
+class Entrants(NamedTuple):
+    """Per-person arrays read at entry (``household_arrived`` is by household) and the
+    mark written."""
+
+    age: np.ndarray
+    status: np.ndarray
+    household: np.ndarray
+    household_arrived: np.ndarray
+    marginalized: np.ndarray
+
+
+@kernel
+def _marginalized_kernel(ids, u, p, P):
+    """Which of ``ids`` are marginalized (``EntryParams`` ``p``, ``Entrants`` ``P``): ``u``
+    below ``marginalized_share`` times the person's weight over the adults' mean weight
+    (at most 1). Adults weigh 1, ``jobless_weight`` times that if inactive or unemployed,
+    ``alone_weight`` times that if they arrived as a one-person household; children 0."""
+    n = len(ids)
+    w = np.zeros(n)
+    total = 0.0  # summed in the order of ids
+    n_adults = 0
+    for j in range(n):
+        i = ids[j]
+        if P.age[i] >= p.working_age:
+            st = P.status[i]
+            w[j] = (p.jobless_weight if st == INACTIVE or st == UNEMPLOYED else 1.0) * (
+                p.alone_weight if P.household_arrived[P.household[i]] == 1 else 1.0)
+            total += w[j]
+            n_adults += 1
+    mean_w = total / n_adults if n_adults else 1.0
+    for j in range(n):
+        P.marginalized[ids[j]] = u[j] < min(p.marginalized_share * w[j] / mean_w, 1.0)
+
+
+@kernel
+def _participation_kernel(ids, u, p, marginalized, participates):
+    """Whether new persons ``ids`` participate: ``u`` below ``participation_share``, times
+    ``marginalized_reach`` for the marginalized."""
+    for j in range(len(ids)):
+        i = ids[j]
+        participates[i] = u[j] < p.participation_share * (p.marginalized_reach if marginalized[i] else 1.0)
+
+
+class Tables(NamedTuple):
+    """Probabilities over a period and belonging targets (``Belonging._tables``,
+    ``belonging_targets``)."""
+
+    start: np.ndarray  # [marginalized, helped lately, reached]
+    stop: np.ndarray  # [exposure]
+    target: np.ndarray  # [participates, helped lately, high distress, marginalized, displacement]
+
+
+class Rules(NamedTuple):
+    week: int
+    helped_window_weeks: float  # helped lately: week - helped_week < this
+    high_threshold: np.float32  # high distress: distress >= this (both float32, as model.need)
+    keep: float  # share of the distance to the target belonging keeps over a period
+
+
+class People(NamedTuple):
+    """The per-person arrays of the period; ``participates`` and ``belonging`` are
+    written."""
+
+    status: np.ndarray
+    ever_displaced: np.ndarray
+    distress: np.ndarray
+    helped_week: np.ndarray
+    marginalized: np.ndarray
+    household: np.ndarray
+    participates: np.ndarray
+    belonging: np.ndarray
+
+
+@kernel
+def _period_kernel(ids, u, reached, household_hit, tables, rules, P):
+    """One period of participation and belonging for adults ``ids`` (``Belonging.step``;
+    ``Tables`` ``tables``, ``Rules`` ``rules``, ``People`` ``P``): a participant stops at
+    ``u < stop[exposure]``, a non-participant starts at ``u < start[marginalized, helped
+    lately, reached]``, then belonging keeps a share ``keep`` of its distance to
+    ``target[participates, helped, high distress, marginalized, displacement]``. Return
+    how many participate, how many are engaged (participating or helped lately) and the
+    sum of their belonging."""
+    start, stop, target = tables.start, tables.stop, tables.target
+    n_part = n_engaged = 0
+    total = 0.0
+    for j in range(len(ids)):
+        i = ids[j]
+        st = P.status[i]
+        jobless = st == UNEMPLOYED or st == TRAINING
+        disp = 2 if jobless else (1 if P.ever_displaced[i] and st == EMPLOYED else 0)
+        high = P.distress[i] >= rules.high_threshold
+        if disp == 2 or high:
+            exposure = JOBLESS
+        elif disp == 1:
+            exposure = SCARRED
+        elif household_hit[P.household[i]]:
+            exposure = HOUSEHOLD
+        else:
+            exposure = NONE
+        marg = 1 if P.marginalized[i] else 0
+        helped = 1 if rules.week - P.helped_week[i] < rules.helped_window_weeks else 0
+        if P.participates[i]:
+            part = not (u[j] < stop[exposure])
+        else:
+            part = u[j] < start[marg, helped, 1 if reached[j] else 0]
+        P.participates[i] = part
+        t = target[1 if part else 0, helped, 1 if high else 0, marg, disp]
+        b = t + (P.belonging[i] - t) * rules.keep
+        P.belonging[i] = b
+        total += b
+        n_part += part
+        n_engaged += part or helped == 1
+    return n_part, n_engaged, total

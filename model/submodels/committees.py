@@ -28,9 +28,15 @@ Measured: ``org_partnership_density`` (links over possible pairs) and
 ``org_cross_sector_share`` (share of links across domains). One matrix of uniform draws
 is made every week whatever is active, so switching structures on never reshuffles the
 draws of the others.
+
+``Committees.step`` sets the week's rates from the active structures; ``_network_kernel``
+applies them to every pair (``Network``, ``LinkRates``), tested against one NumPy
+statement of the rule in ``tests/test_kernels_services.py``.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,18 +47,40 @@ INSTITUTIONAL = ("public_service", "community", "government", "union")
 RECOVERY, SUPPORT = (1 << COMMITTEES.index("recovery")), (1 << COMMITTEES.index("support"))
 
 
+class Network(NamedTuple):
+    """The partnership network among its ``k`` members (k x k unless said otherwise)."""
+
+    links: np.ndarray  # the two know each other (updated in place)
+    base: np.ndarray  # links from before the closures, which last
+    recovery: np.ndarray  # (k,) on the recovery committee
+    support: np.ndarray  # (k,) on the support committee
+    cross_ok: np.ndarray  # pairs the cross-sectoral mode links
+    members: np.ndarray  # (k,) organization row of each member
+    org_links: np.ndarray  # the same links indexed by organization row
+
+
+class LinkRates(NamedTuple):
+    """This week's rates of forming a link (zero for a structure not active)."""
+
+    recovery: float  # both on the recovery committee
+    support: float  # both on the support committee
+    bridge: float  # one on each committee
+    cross: float  # a pair the cross-sectoral mode links
+    fade_above: float  # a link no structure sustains fades at u above this
+
+
 @kernel
-def _network_kernel(u, links, base, recovery, support, recovery_rate, support_rate, bridge_rate, cross_rate,
-                    cross_ok, fade_above, members, org_links):
-    """One week of the partnership network among its ``k`` members. ``u`` (k x k uniforms)
-    is read above its diagonal for both orders of a pair, and as 1 on it. A pair not
-    linked forms a link at ``u`` below its rate: the largest of ``recovery_rate`` (both on
-    the recovery committee), ``support_rate`` (both on the support committee),
-    ``bridge_rate`` (one on each) and ``cross_rate`` (the pairs ``cross_ok``); the rate of a structure
-    not active is zero. A link outside the base that no active structure sustains (a
-    rate of zero) fades at ``u > fade_above``. ``links`` is updated in place and, if it
-    changed, copied to the rows and columns ``members`` of ``org_links``; return whether
-    it changed."""
+def _network_kernel(u, net, rates):
+    """One week of the partnership network ``net``. ``u`` (k x k uniforms) is read above
+    its diagonal for both orders of a pair, and as 1 on it. A pair not linked forms a
+    link at ``u`` below its rate: the largest of the rates of ``rates`` that apply to the
+    pair. A link outside the base that no active structure sustains (a rate of zero)
+    fades at ``u > rates.fade_above``. ``net.links`` is updated in place and, if it
+    changed, copied to the rows and columns ``net.members`` of ``net.org_links``; return
+    whether it changed."""
+    links, base, recovery, support, cross_ok = net.links, net.base, net.recovery, net.support, net.cross_ok
+    recovery_rate, support_rate, bridge_rate, cross_rate = rates.recovery, rates.support, rates.bridge, rates.cross
+    fade_above, members, org_links = rates.fade_above, net.members, net.org_links
     k = len(links)
     changed = False
     for i in range(k):
@@ -147,7 +175,7 @@ class Committees:
         rates = (learn if rec else 0.0, learn if sup else 0.0, bridge if rec and sup else 0.0, cross)
         if not self._formed and max(rates) <= 0:
             return  # no structure active and only base links: nothing forms or fades
-        if _network_kernel(u, self.links, self.base, self.recovery, self.support, *rates, self.cross_ok,
-                           1.0 - self.fade, self.members, self.org_links):
+        net = Network(self.links, self.base, self.recovery, self.support, self.cross_ok, self.members, self.org_links)
+        if _network_kernel(u, net, LinkRates(*rates, 1.0 - self.fade)):
             self._formed = bool((self.links & ~self.base).any())
             self._measure()

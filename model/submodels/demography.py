@@ -1,9 +1,9 @@
 """Demography: ageing, births, deaths, moves out of and into the RCM.
 
-Demographic events are drawn every ``demography.period_weeks`` weeks (four by default),
+Demographic events are drawn every ``DEMOGRAPHY_PERIOD_WEEKS`` weeks (four),
 with the probabilities of that period; the labour market and EI run every week. Every
 exit from the population is one of three, each counted: a death, a person moving out
-alone (young adults of ``demography.young_adult_ages`` leaving for studies or work), or
+alone (young adults of ``YOUNG_ADULT_AGES`` leaving for studies or work), or
 a whole household leaving (for reasons outside the model, or under prolonged financial
 strain, as requested by the household-finances submodel since the last period). Entries
 are births and households moving in. Moves in follow each municipality's census growth:
@@ -11,18 +11,79 @@ the expected number of persons moving in during a period is the municipality's c
 growth over the period plus its deaths and background moves out minus its births in that
 period. Moves out under strain are not made up, so they lower the population below the
 census trend.
+
+The same period in plain NumPy is ``model/reference/demography.py``. ``Demography.step``
+runs it in that order and draws every random number; the compiled kernels below (named
+tuples ``Persons``, ``Households``, ``AgeBands``, ``Period`` in, no draws) are its fast
+form and are tested against the reference.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..config import ConfigError
+from ..constants import DEMOGRAPHY_PERIOD_WEEKS, WORKING_AGE
 from ..jit import kernel
 from ..population import WEEKS_PER_YEAR, categorical, make_members
 from ..state import Exit, Status
 from ..streams import bernoulli
 from ..territory import CENSUS_DAY_2006, CENSUS_DAY_2011
+
+MORTALITY_CAP = 0.9  # annual probability of dying at most this, where the Gompertz curve would exceed it (~111)
+FERTILE_AGES = (15.0, 45.0)  # years (from, below): the ages over which the total fertility rate is spread
+FEMALE_BIRTH_SHARE = 0.488  # share of girls among births (about 105 boys per 100 girls)
+YOUNG_ADULT_AGES = (18.0, 30.0)  # years (from, below): the young adults who may leave the RCM alone
+
+
+CHILD, INACTIVE, GONE = int(Status.CHILD), int(Status.INACTIVE), int(Status.GONE)
+DIED, MOVED_ALONE, MOVED_WITH_HOUSEHOLD = int(Exit.DIED), int(Exit.MOVED_ALONE), int(Exit.MOVED_WITH_HOUSEHOLD)
+
+
+class Persons(NamedTuple):
+    """The person arrays demography reads and writes."""
+
+    present: np.ndarray
+    age: np.ndarray  # years (float32)
+    status: np.ndarray  # labour-force status (GONE once left)
+    female: np.ndarray
+    household: np.ndarray
+    status_at_exit: np.ndarray
+    exit_week: np.ndarray
+    exit_reason: np.ndarray  # Exit code
+
+
+class Households(NamedTuple):
+    """The household arrays demography reads and writes."""
+
+    present: np.ndarray
+    size: np.ndarray  # members present
+    exit_week: np.ndarray
+    municipality: np.ndarray
+
+
+class AgeBands(NamedTuple):
+    """The period's ageing and the age bands of the period's events (from, below)."""
+
+    years: float  # length of a period in years
+    working_age: float  # children become adults (inactive) at this age
+    young_from: float  # young adults who may leave alone
+    young_to: float
+    fertile_from: float  # women who may give birth
+    fertile_to: float
+
+
+class Period(NamedTuple):
+    """The period's entries and exits, as drawn."""
+
+    die: np.ndarray  # persons who die
+    alone: np.ndarray  # young adults moving out alone
+    leaving: np.ndarray  # persons moving out with their household
+    born: np.ndarray  # newborns
+    leave: np.ndarray  # per household row: the household moves out
+    households_leaving: np.ndarray  # rows of the households moving out
+    strain: np.ndarray  # per household row: moves out under strain only
 
 
 def gompertz_annual(age: np.ndarray, q1: float, a1: float, q2: float, a2: float, cap: float) -> np.ndarray:
@@ -33,16 +94,15 @@ def gompertz_annual(age: np.ndarray, q1: float, a1: float, q2: float, a2: float,
 
 
 @kernel
-def _age_kernel(present_mask, age, status, female, years, working_age, young_from, young_to, fertile_from,
-                fertile_to, child, inactive, rows=None, first_new=0):
-    """Ages everyone present by ``years`` (float32, as the ages), moves children who
-    reach working age from ``child`` to ``inactive``, and returns the rows present (in
-    row order), the young adults (from ``young_from`` to below ``young_to``) and the
-    women of fertile age (from ``fertile_from`` to below ``fertile_to``) among them, and
-    which whole years of age (0-120) occur. The rows looked at are ``rows`` (sorted) and
-    every row from ``first_new`` on: by default all rows; the demography passes the rows
-    present at its last period and the rows added since, as only it adds and removes
-    persons."""
+def _age_kernel(persons, bands, rows=None, first_new=0):
+    """Ages everyone present by ``bands.years`` (the age as stored, float32, is the one
+    compared), moves children who reach working age to inactive, and returns the rows
+    present (in row order), the young adults and the women of fertile age among them,
+    and which whole years of age (0-120) occur. The rows looked at are ``rows`` (sorted)
+    and every row from ``first_new`` on: by default all rows; the demography passes the
+    rows present at its last period and the rows added since, as only it adds and
+    removes persons."""
+    present_mask, age, status, female = persons.present, persons.age, persons.status, persons.female
     if rows is None:
         old = np.zeros(0, np.int64)
     else:
@@ -58,17 +118,17 @@ def _age_kernel(present_mask, age, status, female, years, working_age, young_fro
         i = old[j] if j < n_old else first_new + (j - n_old)
         if not present_mask[i]:
             continue
-        a = age[i] + years
-        age[i] = a
+        age[i] = age[i] + bands.years
+        a = age[i]
         present[n_p] = i
         n_p += 1
-        if status[i] == child and a >= working_age:
-            status[i] = inactive
+        if status[i] == CHILD and a >= bands.working_age:
+            status[i] = INACTIVE
         # written in every case, kept (the count moves on) only if selected
         young[n_y] = i
-        n_y += (a >= young_from) & (a < young_to)
+        n_y += (a >= bands.young_from) & (a < bands.young_to)
         fertile[n_f] = i
-        n_f += female[i] & (a >= fertile_from) & (a < fertile_to)
+        n_f += female[i] & (a >= bands.fertile_from) & (a < bands.fertile_to)
         ages[min(int(a), 120)] = True
     return present[:n_p], young[:n_y], fertile[:n_f], ages
 
@@ -171,32 +231,31 @@ def _residents_by_municipality(present, municipality, size, n_municipalities):
 
 
 @kernel
-def _remove_rows(ids, reason, week, gone, present, status, status_at_exit, household, exit_week, exit_reason,
-                 hh_size):
-    """Persons ``ids`` leave the RCM for ``reason``: no longer present, status ``gone``
+def _remove_rows(ids, reason, week, persons, hh_size):
+    """Persons ``ids`` leave the RCM for ``reason``: no longer present, status ``GONE``
     (the one they had is kept in ``status_at_exit``), one member fewer in their household."""
     for i in ids:
-        present[i] = False
-        status_at_exit[i] = status[i]
-        status[i] = gone
-        hh_size[household[i]] -= 1
-        exit_week[i] = week
-        exit_reason[i] = reason
+        persons.present[i] = False
+        persons.status_at_exit[i] = persons.status[i]
+        persons.status[i] = GONE
+        hh_size[persons.household[i]] -= 1
+        persons.exit_week[i] = week
+        persons.exit_reason[i] = reason
 
 
 @kernel
-def _exits_kernel(die, alone, leaving, born, leave, households_leaving, strain, week, gone, died, moved_alone,
-                  moved_with_household, present, status, status_at_exit, household, exit_week, exit_reason,
-                  hh_present, hh_size, hh_exit_week, hh_municipality, residents):
+def _exits_kernel(period, week, persons, households, residents):
     """Settles the period: births join their households; the persons who die, who move
-    out alone and who move out with their household (``leaving``, and the children born
-    there this period) leave; the households that leave (``leave`` by row,
-    ``households_leaving``) or that nobody is left in end. ``residents`` (persons
-    present by municipality) is kept up to date. Returns the persons who left (deaths,
-    moves alone, moves with the household, in that order), the persons who left with
-    their household, how many of those left under strain, and the net natural and
-    background losses by municipality (exits other than moves under strain, less
-    births)."""
+    out alone and who move out with their household (``period.leaving``, and the
+    children born there this period) leave; the households that leave
+    (``period.leave`` by row, ``period.households_leaving``) or that nobody is left in
+    end. ``residents`` (persons present by municipality) is kept up to date. Returns the
+    persons who left (deaths, moves alone, moves with the household, in that order), the
+    persons who left with their household, how many of those left under strain, and the
+    net natural and background losses by municipality (exits other than moves under
+    strain, less births)."""
+    household, hh_municipality, hh_size = persons.household, households.municipality, households.size
+    born, leave, leaving, die, alone = period.born, period.leave, period.leaving, period.die, period.alone
     losses = np.zeros(len(residents), np.int64)
     n_born_leaving = 0
     for i in born:
@@ -218,25 +277,23 @@ def _exits_kernel(die, alone, leaving, born, leave, households_leaving, strain, 
     n_strain_moved = 0
     for i in with_household:
         h = household[i]
-        if strain[h]:
+        if period.strain[h]:
             n_strain_moved += 1
         else:
             losses[hh_municipality[h]] += 1
-    _remove_rows(die, died, week, gone, present, status, status_at_exit, household, exit_week, exit_reason, hh_size)
-    _remove_rows(alone, moved_alone, week, gone, present, status, status_at_exit, household, exit_week, exit_reason,
-                 hh_size)
-    _remove_rows(with_household, moved_with_household, week, gone, present, status, status_at_exit, household,
-                 exit_week, exit_reason, hh_size)
+    _remove_rows(die, DIED, week, persons, hh_size)
+    _remove_rows(alone, MOVED_ALONE, week, persons, hh_size)
+    _remove_rows(with_household, MOVED_WITH_HOUSEHOLD, week, persons, hh_size)
     exits = np.concatenate((die, alone, with_household))
     for i in exits:
         h = household[i]
         residents[hh_municipality[h]] -= 1
         if hh_size[h] == 0:
-            hh_present[h] = False
-            hh_exit_week[h] = week
-    for h in households_leaving:
-        hh_present[h] = False
-        hh_exit_week[h] = week
+            households.present[h] = False
+            households.exit_week[h] = week
+    for h in period.households_leaving:
+        households.present[h] = False
+        households.exit_week[h] = week
     return exits, with_household, n_strain_moved, losses
 
 
@@ -244,17 +301,19 @@ class Demography:
     def __init__(self, model):
         self.model = model
         self.p = model.config.section("demography")
-        self.period = int(self.p["period_weeks"])
+        self.period = DEMOGRAPHY_PERIOD_WEEKS
         years = self.period / WEEKS_PER_YEAR  # length of one period in years
         self.years = years
         # Probability of dying within one period, by whole year of age.
-        annual = gompertz_annual(np.arange(121) + 0.5, *self.p["mortality_gompertz"], self.p["mortality_cap"])
+        annual = gompertz_annual(np.arange(121) + 0.5, *self.p["mortality_gompertz"], MORTALITY_CAP)
         self.death_by_age = 1.0 - (1.0 - annual) ** years
         # Births: the total fertility rate spread evenly over the fertile ages.
-        self.fertile_from, self.fertile_to = self._ages("fertile_ages")
+        self.fertile_from, self.fertile_to = FERTILE_AGES
         self.birth_prob = self.p["fertility_rate"] / (self.fertile_to - self.fertile_from) * years  # per woman
         # Young adults who may leave alone.
-        self.young_from, self.young_to = self._ages("young_adult_ages")
+        self.young_from, self.young_to = YOUNG_ADULT_AGES
+        self.bands = AgeBands(float(years), WORKING_AGE, float(self.young_from), float(self.young_to),
+                              float(self.fertile_from), float(self.fertile_to))
         t = model.territory
         p06 = t.municipalities["pop_2006"].to_numpy(float)
         p11 = t.municipalities["pop_2011"].to_numpy(float)
@@ -280,13 +339,6 @@ class Demography:
             self.pending = np.concatenate([self.pending, np.zeros(H.n - len(self.pending), bool)])
         self.pending[households] = True
 
-    def _ages(self, key: str) -> tuple[float, float]:
-        """The ages (from, below) of ``demography.<key>``, which must run forwards."""
-        lo, hi = self.p[key]
-        if not lo < hi:
-            raise ConfigError(f"demography.{key}: the first age ({lo}) must be below the second ({hi})")
-        return lo, hi
-
     def departure_rate(self) -> float:
         """Annual probability that a present person leaves the RCM or dies, over the persons
         present now: deaths by age, households moving out, young adults leaving alone."""
@@ -295,7 +347,7 @@ class Demography:
         if len(here) == 0:
             return 0.0
         age = P.age[here]
-        annual_death = gompertz_annual(np.floor(age) + 0.5, *self.p["mortality_gompertz"], self.p["mortality_cap"])
+        annual_death = gompertz_annual(np.floor(age) + 0.5, *self.p["mortality_gompertz"], MORTALITY_CAP)
         young = (age >= self.young_from) & (age < self.young_to)
         leave = self.p["household_out_migration_rate"] + young * self.p["young_adult_leaving_rate"]
         return float(np.mean(1.0 - (1.0 - annual_death) * (1.0 - leave)))
@@ -314,10 +366,9 @@ class Demography:
         rng = m.streams["demography"]
         p = self.p
         n = P.n
-        present, young, fertile, ages = _age_kernel(
-            P.present[:n], P.age, P.status, P.female, np.float32(self.years), np.float32(p["working_age"]),
-            np.float32(self.young_from), np.float32(self.young_to), np.float32(self.fertile_from),
-            np.float32(self.fertile_to), Status.CHILD, Status.INACTIVE, self._rows, self._first_new)
+        persons = Persons(P.present[:n], P.age, P.status, P.female, P.household, P.status_at_exit, P.exit_week,
+                          P.exit_reason)
+        present, young, fertile, ages = _age_kernel(persons, self.bands, self._rows, self._first_new)
         self._rows, self._first_new = present, n  # only this submodel adds and removes persons
 
         # Deaths, young adults leaving alone, households leaving (background and strain).
@@ -339,9 +390,10 @@ class Demography:
         # Births (before exits, so a mother leaving takes her newborn along).
         born = self._add_births(bernoulli(rng, fertile, self.birth_prob))
         exits, with_household, strain_moved, losses = _exits_kernel(
-            die, alone, leaving, born, hh_leave, households_leaving, strain_only, m.week, Status.GONE, Exit.DIED,
-            Exit.MOVED_ALONE, Exit.MOVED_WITH_HOUSEHOLD, P.present, P.status, P.status_at_exit, P.household,
-            P.exit_week, P.exit_reason, H.present, H.size, H.exit_week, H.municipality, self.residents)
+            Period(die, alone, leaving, born, hh_leave, households_leaving, strain_only), m.week,
+            Persons(P.present, P.age, P.status, P.female, P.household, P.status_at_exit, P.exit_week, P.exit_reason),
+            Households(H.present, H.size, H.exit_week, H.municipality),
+            self.residents)
         self._born = np.concatenate([self._born, born])
         c = self.counts
         c["births"] += len(born)
@@ -365,7 +417,7 @@ class Demography:
         rng = m.streams["demography"]
         return P.add(len(mothers), present=True, household=P.household[mothers],
                      age=rng.uniform(0.0, self.years, len(mothers)),
-                     female=rng.random(len(mothers)) < self.p["female_birth_share"], status=Status.CHILD,
+                     female=rng.random(len(mothers)) < FEMALE_BIRTH_SHARE, status=Status.CHILD,
                      entry_week=m.week, entry_kind=1)
 
     def _move_in(self, rng: np.random.Generator, losses: np.ndarray) -> np.ndarray:

@@ -28,16 +28,22 @@ services.
 An equipped helper who is told of someone's distress is marked (``met_distressed``); the
 share of trained helpers so marked is ``trained_helpers_reached_share``: equipping
 matters only where equipped people meet distressed ones.
+
+``model/reference/informal_support.py`` states one week of disclosure and help in plain
+NumPy; the compiled kernel below (``_support_kernel``) is checked against it
+(``tests/test_reference_social.py``).
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from ..constants import WORKING_AGE
 from ..jit import kernel
 from ..state import SERVICES
 from ..streams import bernoulli
@@ -50,13 +56,13 @@ class InformalSupport:
         self.model = model
         self.p = model.config.section("support")
         self.threshold = model.config["distress.high_threshold"]
-        self.adult_age = model.config["demography.working_age"]
+        self.adult_age = WORKING_AGE
         self.training = model.interventions["helper_training"]
         self.tau = self.training.decay_weeks()
         self.guide = model.interventions["guide"]
         self.base_z = float(ndtri(min(max(self.p["help_probability"], 1e-9), 1 - 1e-9)))
         self.help_untrained = float(ndtr(self.base_z))  # probability of helping without training
-        self.adult_age32 = np.float32(self.adult_age)  # ages are float32
+        self.params = Params(float(self.adult_age), float(self.p["aggression_share"]))
         self._no_help = np.zeros((4, 0))
         # The persons supported in each of the last ``support.memory_weeks`` weeks (newest last).
         self._recent: deque[np.ndarray] = deque(maxlen=int(self.p["memory_weeks"]))
@@ -113,8 +119,15 @@ class InformalSupport:
 
     # -- the weekly step ------------------------------------------------------------------
     def step(self) -> np.ndarray:
-        """Train helpers, then disclosures and support; return the persons referred to the
-        psychosocial service by their helpers."""
+        """One week of informal support; return the persons referred to the psychosocial
+        service by their helpers.
+
+        Helpers are trained and the Guide circulates (if active); each adult in high
+        distress (``model.need``) talks to a tie slot at random with probability
+        ``disclosure_rate``; an adult tie who hears helps with a probability raised by
+        training or the Guide, may withdraw when met with aggression, and may refer the
+        person to the psychosocial service. Support given is recorded on the person
+        (``support_week``, ``support_effect``, felt for ``memory_weeks``) and the helper."""
         m, P, p, ties = self.model, self.model.people, self.p, self.model.ties
         iv = m.interventions
         if iv.active("helper_training"):
@@ -126,41 +139,81 @@ class InformalSupport:
         k = len(talk)
         u = rng.random((5, k))
         slot = (u[4] * ties.k).astype(np.int64)  # the tie each confides in, uniform over the slots
-        helper = ties.targets(talk, slot)
+        d = Disclosures(talk, ties.targets(talk, slot), u)
         boost = 1.0
         if m.interventions.active("csss_reinforcement"):
             boost += m.interventions.params("csss_reinforcement")["network_boost"]
         boosted = (p["effect_untrained"] * boost, p["effect_trained"] * boost)
         untrained = np.array([self.help_untrained, p["aggression_withdrawal_untrained"], boosted[0],
                               p["referral_untrained"]])
-        args = (m.week, self.adult_age32, untrained, p["aggression_share"], P.age, self._equipped_week(),
-                P.knows_services, P.support_week, P.support_effect, P.helped_week, P.helps, P.met_distressed)
-        done, helps, equipped, referred, acts = _support_kernel(talk, helper, self._no_help, u, *args)
-        if not done:  # equipped helpers heard: what each does
-            done, helps, equipped, referred, acts = _support_kernel(
-                talk, helper, self.equipped_terms(helper[equipped], boosted), u, *args)
+        people = People(P.age, self._equipped_week(), P.knows_services, P.support_week, P.support_effect,
+                        P.helped_week, P.helps, P.met_distressed)
+        # A first pass finds which helpers who heard are equipped (and stops there if any
+        # is); the second gives each of them their own terms.
+        done, helps, equipped, referred, acts = _support_kernel(m.week, d, Terms(untrained, self._no_help),
+                                                                self.params, people)
+        if not done:
+            terms = Terms(untrained, self.equipped_terms(d.helper[equipped], boosted))
+            done, helps, equipped, referred, acts = _support_kernel(m.week, d, terms, self.params, people)
         self.acts = acts
         self.disclosures = k
         self.referrals = len(referred)
-        self.last = {"person": talk, "helper": helper, "helped": helps, "trained": equipped}
+        self.last = {"person": talk, "helper": d.helper, "helped": helps, "trained": equipped}
         self._recent.append(talk[helps])
         return referred
 
 
+# -- the fast path: named structures and compiled kernel ------------------------------
+class Params(NamedTuple):
+    working_age: float  # only an adult tie hears a disclosure (``WORKING_AGE``)
+    aggression_share: float  # share of disclosures that come with aggressive behaviour
+
+
+class Disclosures(NamedTuple):
+    """This week's disclosures, one per entry: who talks, the tie who hears (-1: nobody)
+    and the uniform draws (rows: helping, aggression, withdrawal, referral, slot)."""
+
+    talk: np.ndarray
+    helper: np.ndarray
+    u: np.ndarray
+
+
+class Terms(NamedTuple):
+    """What a helper does, as four numbers (probability of helping, of withdrawing when met
+    with aggression, relief given, probability of referring): ``untrained`` for every
+    helper who is not equipped, one column of ``equipped`` for each equipped helper who
+    heard, in the order of the disclosures."""
+
+    untrained: np.ndarray  # (4,)
+    equipped: np.ndarray  # (4, equipped helpers who heard)
+
+
+class People(NamedTuple):
+    """The per-person arrays of disclosure and help; the last five are written."""
+
+    age: np.ndarray
+    equipped_week: np.ndarray  # week the person was last equipped to help (-1: never)
+    knows_services: np.ndarray
+    support_week: np.ndarray
+    support_effect: np.ndarray
+    helped_week: np.ndarray
+    helps: np.ndarray
+    met_distressed: np.ndarray
+
+
 @kernel
-def _support_kernel(talk, helper, equipped, u, week, adult_age, untrained, aggression_share, age, equipped_week,
-                    knows_services, support_week, support_effect, helped_week, helps_count, met_distressed):
-    """Whether the tie who hears each disclosure (``helper``, -1: nobody) helps; record the
-    support given and received. Only an adult tie (``age >= adult_age``) hears it. What a
-    helper does is four numbers: probability of helping, of withdrawing when met with
-    aggression, relief given, probability of referring to the psychosocial service. An
-    equipped helper (``equipped_week >= 0``: trained, or a reader of the Guide) takes the
-    next column of ``equipped`` (4 rows); the others take ``untrained``, and refer only if
-    they know the services. The uniforms ``u`` decide, by row, helping, aggressive
-    behaviour, withdrawal and referral. Returns whether ``equipped`` had a column for every
-    equipped helper who heard (if not, nothing else is done), the help flags, whether each
-    helper is equipped, the persons referred (in ``talk`` order) and the number of helping
-    acts."""
+def _support_kernel(week, d, terms, p, P):
+    """Whether the tie who hears each disclosure (``Disclosures`` ``d``) helps; record the
+    support given and received on ``People`` ``P``. Only an adult tie (``age >=
+    p.working_age``) hears it. An equipped helper (``equipped_week >= 0``: trained, or a
+    reader of the Guide) takes the next column of ``terms.equipped``; the others take
+    ``terms.untrained``, and refer only if they know the services. The uniforms ``d.u``
+    decide, by row, helping, aggressive behaviour, withdrawal and referral. Returns
+    whether ``terms.equipped`` had a column for every equipped helper who heard (if not,
+    nothing else is done), the help flags, whether each helper is equipped, the persons
+    referred (in ``d.talk`` order) and the number of helping acts."""
+    talk, helper, u = d.talk, d.helper, d.u
+    untrained, equipped = terms.untrained, terms.equipped
     k = len(talk)
     helps = np.zeros(k, np.bool_)
     is_equipped = np.zeros(k, np.bool_)
@@ -168,9 +221,9 @@ def _support_kernel(talk, helper, equipped, u, week, adult_age, untrained, aggre
     n_equipped = 0
     for e in range(k):
         h = helper[e]
-        if h >= 0 and age[h] >= adult_age:
+        if h >= 0 and P.age[h] >= p.working_age:
             valid[e] = True
-            if equipped_week[h] >= 0:
+            if P.equipped_week[h] >= 0:
                 is_equipped[e] = True
                 n_equipped += 1
     referred = np.empty(k, np.int64)
@@ -183,22 +236,22 @@ def _support_kernel(talk, helper, equipped, u, week, adult_age, untrained, aggre
             continue
         h, person = helper[e], talk[e]
         if is_equipped[e]:
-            met_distressed[h] = True
+            P.met_distressed[h] = True
             p_help, withdrawal, effect, refer = equipped[0, j], equipped[1, j], equipped[2, j], equipped[3, j]
             j += 1
         else:
             p_help, withdrawal, effect = untrained[0], untrained[1], untrained[2]
-            refer = untrained[3] if knows_services[h] else 0.0
+            refer = untrained[3] if P.knows_services[h] else 0.0
         if not u[0, e] < p_help:
             continue
-        if u[1, e] < aggression_share and u[2, e] < withdrawal:
+        if u[1, e] < p.aggression_share and u[2, e] < withdrawal:
             continue  # the helper withdraws from aggressive behaviour
         helps[e] = True
         n_helps += 1
-        support_week[person] = week
-        support_effect[person] = effect
-        helped_week[h] = week
-        helps_count[h] += 1
+        P.support_week[person] = week
+        P.support_effect[person] = effect
+        P.helped_week[h] = week
+        P.helps[h] += 1
         if u[3, e] < refer:
             referred[n_referred] = person
             n_referred += 1

@@ -47,6 +47,7 @@ from datetime import date
 import numpy as np
 
 from ..config import ConfigError, parse_month
+from ..constants import DEMOGRAPHY_PERIOD_WEEKS, WORKING_AGE
 from ..state import COMMITTEES, ORG_KINDS
 from ..streams import bernoulli
 
@@ -182,7 +183,7 @@ class Guide(Intervention):
             slots = np.repeat(np.arange(m.ties.k), len(passers))
             to = m.ties.targets(np.tile(passers, m.ties.k), slots)
             to = np.unique(to[to >= 0])
-            to = to[(P.guide_week[to] < 0) & (P.age[to] >= m.config["demography.working_age"])]
+            to = to[(P.guide_week[to] < 0) & (P.age[to] >= WORKING_AGE)]
             new = np.union1d(new, bernoulli(rng, to, self.p["pass_on"]))
         if len(new) == 0:
             return
@@ -203,7 +204,7 @@ class HelperTraining(Intervention):
         self.trained_total = 0
         self._owed = 0.0  # fractional trainees carried to the next week
         self._pool_cache: tuple[int, np.ndarray] | None = None
-        self.pool_weeks = int(model.config["demography.period_weeks"])
+        self.pool_weeks = DEMOGRAPHY_PERIOD_WEEKS
 
     def train(self) -> None:
         m, P = self.model, self.model.people
@@ -223,7 +224,7 @@ class HelperTraining(Intervention):
         if self._pool_cache is None or m.week - self._pool_cache[0] >= self.pool_weeks:
             self._pool_cache = (m.week, self._pool(self.p["target"]))  # candidates, renewed every period
         pool = self._pool_cache[1]
-        adult_age = m.config["demography.working_age"]
+        adult_age = WORKING_AGE
         pool = pool[(P.trained_week[pool] < 0) & P.present[pool] & (P.age[pool] >= adult_age)]
         if len(pool) == 0:
             return
