@@ -11,7 +11,6 @@ import pytest
 
 from model import CohesionModel
 from model.state import Status
-from model.submodels.distress import DURATION_WEEKS
 from model.submodels.belonging import HOUSEHOLD, JOBLESS, NONE, SCARRED
 from model.submodels.distress import DURATION_WEEKS
 from model.ties import LOST
