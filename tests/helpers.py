@@ -20,9 +20,15 @@ from click.testing import CliRunner
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cohesion(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-             configs: Path | None = None, bare: bool = False, timeout: float = 600,
-             **kw) -> subprocess.CompletedProcess:
+def cohesion(
+    *args: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    configs: Path | None = None,
+    bare: bool = False,
+    timeout: float = 600,
+    **kw,
+) -> subprocess.CompletedProcess:
     """Run ``python -m experiments.cli *args`` in a new process with its output captured
     (standard error is not a terminal). ``configs`` sets ``COHESION_CONFIG_DIR``; ``bare``
     starts from an empty environment (only ``PATH``) instead of this one's."""
@@ -30,8 +36,15 @@ def cohesion(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None 
     full = {**base, "PYTHONPATH": str(ROOT), **(env or {})}
     if configs is not None:
         full["COHESION_CONFIG_DIR"] = str(configs)
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=timeout, env=full, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "experiments.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=timeout,
+        env=full,
+        **kw,
+    )
 
 
 class Result(NamedTuple):
@@ -42,8 +55,9 @@ class Result(NamedTuple):
     stderr: str
 
 
-def invoke(*args: str, cwd: Path | None = None, env: Mapping[str, str | None] | None = None,
-           configs: Path | None = None) -> Result:
+def invoke(
+    *args: str, cwd: Path | None = None, env: Mapping[str, str | None] | None = None, configs: Path | None = None
+) -> Result:
     """Call the command line's entry point :func:`experiments.cli.main` in this process, with
     its standard output and error captured (not terminals), the working directory ``cwd``
     and the environment changed by ``env`` (``None`` removes a variable) for the call only."""
@@ -99,8 +113,13 @@ def page_server(scenarios: Path, log: Path, wait: float = 120) -> Iterator[dict]
     and ``log`` once it answers, and stops it afterwards."""
     port = free_port()
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-c", SERVE, str(scenarios), "--port", str(port)], cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SERVE, str(scenarios), "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + wait
