@@ -1,6 +1,7 @@
 # Set up and run the Magog cohesion model.
 #   make run    create .venv if missing, then compare every scenario at scale 1 (see README)
 #   make test   create .venv if missing, then run the whole test suite
+#   make lint   check the code with ruff (lint and format; `ruff format` and `ruff check --fix` repair)
 #   make viz    serve the interactive model in the browser (http://127.0.0.1:8765)
 #   make install  (re)create the environment
 # PYTHON=/path/to/python3.12 overrides the interpreter search.
@@ -23,7 +24,7 @@ done; exit 1
 endef
 PYTHON ?= $(shell $(find_python))
 
-.PHONY: install run test test-fast benchmark clean viz chromium
+.PHONY: install run test test-fast lint benchmark clean viz chromium
 
 $(STAMP): pyproject.toml .ci/solara_assets.py
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found; install one or pass PYTHON=/path/to/python3.12" >&2; exit 2; fi
@@ -57,14 +58,20 @@ chromium:
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
+# `make test` and `make test-fast` list the 15 slowest tests at the end, so that a test
+# that grows slow is seen.
 test: $(STAMP) chromium
-	$(VPY) -m pytest -q
+	$(VPY) -m pytest -q --durations=15
 
 viz: $(STAMP)
 	$(VENV)/bin/cohesion viz
 
 test-fast: $(STAMP)
-	$(VPY) -m pytest -q -m "not slow"
+	$(VPY) -m pytest -q --durations=15 -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 benchmark: $(STAMP)
 	$(VPY) benchmarks/bench_step.py

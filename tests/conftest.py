@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shutil
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from model import CohesionModel
 from model.territory import CENSUS_DAY_2006, CENSUS_DAY_2011
+
+from helpers import ROOT, TEST_SCENARIO, TEST_SCENARIO_TOML, page_server
 
 
 class RecordedRun:
@@ -49,8 +50,20 @@ def configs(tmp_path, monkeypatch):
     """A copy of configs/ (without the sweep files) used by the loaders in this process and
     its subprocesses, for tests that break a file."""
     copy = tmp_path / "configs"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "configs", copy,
+    shutil.copytree(ROOT / "configs", copy,
                     ignore=shutil.ignore_patterns("sweeps"))
     monkeypatch.setenv("COHESION_CONFIG_DIR", str(copy))
     monkeypatch.delenv("COHESION_MEMORY_LIMIT", raising=False)
     return copy
+
+
+@pytest.fixture(scope="session")
+def served_page(tmp_path_factory):
+    """The page's server, started once for every test that needs a real one: the project's
+    scenarios and ``TEST_SCENARIO`` in a temporary scenario folder, on a free local port."""
+    scenarios = tmp_path_factory.mktemp("scenarios")
+    for path in (ROOT / "configs" / "scenarios").glob("*.toml"):
+        shutil.copy(path, scenarios)
+    (scenarios / f"{TEST_SCENARIO}.toml").write_text(TEST_SCENARIO_TOML)
+    with page_server(scenarios, tmp_path_factory.mktemp("server") / "server.log") as server:
+        yield server

@@ -8,20 +8,13 @@ own scenarios exist. Every request the page makes must stay on this machine.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -34,66 +27,14 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="playwright is not installed (pip install -e '.[browser]')")
 
-TEST_SCENARIO = "browser_check"
-TEST_SCENARIO_TOML = """# Made by tests/test_browser.py: a scenario that differs visibly from the baseline.
-[scenario]
-description = "Browser test: jobs end four times as often as in the baseline."
-
-[overrides]
-labour.separation_rate = 0.016
-"""
-
-# The server with the scenario folder replaced, as ``python -c SERVE <folder> --port N``.
-SERVE = """
-import sys
-from pathlib import Path
-import model.config
-model.config.SCENARIO_DIR = Path(sys.argv[1])
-from experiments.viz import main
-sys.exit(main(sys.argv[2:]))
-"""
 
 WEEK = re.compile(r"Week (\d+) of (\d+): (?:the run starts on (\S+)|(\S+) to (\S+))")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    scenarios = tmp_path_factory.mktemp("scenarios")
-    for path in (ROOT / "configs" / "scenarios").glob("*.toml"):
-        shutil.copy(path, scenarios)
-    (scenarios / f"{TEST_SCENARIO}.toml").write_text(TEST_SCENARIO_TOML)
-    port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-c", SERVE, str(scenarios), "--port", str(port)], cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited with status {proc.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the server did not answer within 120 s:\n{log.read_text()}")
-                time.sleep(0.3)
-        yield {"url": url, "port": port, "log": log}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def server(served_page):
+    """The shared server (tests/conftest.py), with ``TEST_SCENARIO`` beside the project's."""
+    return served_page
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,13 +13,7 @@ from experiments.design import load_plan
 from experiments.outcomes import CALIBRATION_MEASURES, Probes, belonging_measures, calibration_measures
 from model.config import REFERENCE_KEY, ConfigError, Target, load_targets
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def cohesion(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=900, env={**os.environ, "PYTHONPATH": str(ROOT)})
-
+from helpers import invoke
 
 TARGETS = {
     "near": Target(value=0.40, tolerance=0.05, unit="share", source="test"),
@@ -199,9 +189,9 @@ def test_calibrate_command_with_abc(tmp_path):
         '[sweep]\ndesign = "lhs"\nsamples = 3\nreplicates = 1\nscale = 0.02\nstart = "2005-01"\nend = "2006-12"\n'
         '[parameters]\n"labour.matching_efficiency" = { min = 0.15, max = 0.27 }\n')
     out = tmp_path / "cal"
-    res = cohesion("calibrate", "--scale", "0.02", "--replicates", "2", "--start", "2003-01", "--end", "2006-12",
-                   "--abc", str(tmp_path / "abc.toml"), "--accept", "0.34", "--workers", "2", "--quiet",
-                   "--out", str(out))
+    res = invoke("calibrate", "--scale", "0.02", "--replicates", "2", "--start", "2003-01", "--end", "2006-12",
+                 "--abc", str(tmp_path / "abc.toml"), "--accept", "0.34", "--workers", "2", "--quiet",
+                 "--out", str(out))
     assert res.returncode == 0, res.stderr
     t = pd.read_csv(out / "calibration.csv").set_index("name")
     assert t.loc["unemployment_rise_2006", "evaluated"]
@@ -221,7 +211,7 @@ def test_calibrate_command_with_abc(tmp_path):
 def test_sourced_parameter_refused_before_anything_is_written(tmp_path):
     (tmp_path / "abc.toml").write_text('[sweep]\ndesign = "lhs"\n[parameters]\n'
                                        '"ei.replacement_rate" = { min = 0.5, max = 0.6 }\n')
-    res = cohesion("calibrate", "--abc", str(tmp_path / "abc.toml"), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    res = invoke("calibrate", "--abc", str(tmp_path / "abc.toml"), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert res.returncode == 2 and "published source" in res.stderr, res.stderr
     assert len([x for x in res.stderr.splitlines() if x.strip()]) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["abc.toml"]

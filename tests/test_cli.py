@@ -2,26 +2,24 @@
 
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, cohesion, invoke
+
 SMALL = ["--scale", "0.03", "--start", "2005-01", "--end", "2006-12"]
 
 
-def cohesion(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=600,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+def test_the_installed_module_runs_in_a_bare_environment():
+    res = cohesion("run", "--help", bare=True)
+    assert res.returncode == 0, res.stderr
+    assert "Usage: cohesion run" in res.stdout and not res.stderr
 
 
 @pytest.mark.parametrize("args", [["--help"], ["run", "--help"], []])
 def test_help_explains(args):
-    res = cohesion(*args)
+    res = invoke(*args)
     assert res.returncode == 0
     assert "Usage: cohesion" in res.stdout
     if args[:1] == ["run"]:
@@ -55,8 +53,8 @@ def workdir(tmp_path):
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(workdir, args, message):
     before = sorted(p.name for p in workdir.iterdir())
-    res = cohesion(*args, "--out", str(workdir / "out") if args[0] == "run" else None, cwd=workdir) \
-        if args[0] == "run" else cohesion(*args, cwd=workdir)
+    out = ["--out", str(workdir / "out")] if args[0] == "run" else []
+    res = invoke(*args, *out, cwd=workdir)
     assert res.returncode == 2, res.stderr
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, res.stderr
@@ -70,7 +68,7 @@ def test_existing_output_directory_is_not_overwritten(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    res = cohesion("run", *SMALL, "--out", str(out))
+    res = invoke("run", *SMALL, "--out", str(out))
     assert res.returncode == 2 and "already exists" in res.stderr
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
@@ -86,7 +84,7 @@ def documented_columns(section: str) -> list[str]:
 
 def test_run_writes_the_data_contract(tmp_path):
     out = tmp_path / "run"
-    res = cohesion("run", *SMALL, "--seed", "11", "--out", str(out))
+    res = invoke("run", *SMALL, "--seed", "11", "--out", str(out))
     assert res.returncode == 0, res.stderr
     files = sorted(p.name for p in out.iterdir())
     assert files == ["cohorts.parquet", "layoffs.parquet", "manifest.json", "marginalized.parquet", "persons.parquet",
@@ -129,7 +127,7 @@ def test_run_writes_the_data_contract(tmp_path):
 
 
 def test_default_directory_is_under_results(tmp_path):
-    res = cohesion("run", *SMALL, "--no-figure", "--quiet", cwd=tmp_path)
+    res = invoke("run", *SMALL, "--no-figure", "--quiet", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     runs = list((tmp_path / "results").iterdir())
     assert len(runs) == 1 and re.fullmatch(r"baseline-\d{8}-\d{6}", runs[0].name)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import compare
+from experiments import compare, display
 from experiments.compare import EFFECT_COLUMNS, cv_check, effects_table, intervention_periods
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, invoke
+
 SMALL = ["--scale", "0.03", "--start", "2005-01", "--end", "2006-12"]
 ALT = """[scenario]
 description = "Test scenario: more background job losses"
@@ -24,6 +21,16 @@ description = "Test scenario: more background job losses"
 [overrides.labour]
 separation_rate = 0.0065
 """
+
+
+@pytest.fixture(scope="module", autouse=True)
+def screen_resolution():
+    """Figures at 72 dpi: these tests read what a comparison writes, not the figures'
+    resolution (tests/test_figures.py checks the 300 dpi), and a ninth of the pixels
+    draws and compresses faster."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(display, "PNG_DPI", 72)
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +45,11 @@ def configs(tmp_path_factory):
     return d
 
 
-def cohesion(*args, configs=None, cwd=None):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if configs is not None:
-        env["COHESION_CONFIG_DIR"] = str(configs)
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=900, env=env)
-
-
 @pytest.fixture(scope="module")
 def comparison(configs, tmp_path_factory):
     out = tmp_path_factory.mktemp("cmp") / "out"
-    res = cohesion("compare", *SMALL, "--replicates", "5", "--workers", "2", "--out", str(out), "--quiet",
-                   "--map-years", "2005,2006", "--bootstrap", "500", configs=configs)
+    res = invoke("compare", *SMALL, "--replicates", "5", "--workers", "2", "--out", str(out), "--quiet",
+                 "--map-years", "2005,2006", "--bootstrap", "500", configs=configs)
     assert res.returncode == 0, res.stderr
     return out
 
@@ -161,18 +160,20 @@ def test_default_outcomes_follow_the_people_affected(comparison):
         assert SUMMARY_BY_NAME[o].label in components
 
 
+@pytest.mark.slow  # a second comparison's analysis, figures included
 def test_rerun_reuses_the_runs(comparison, configs):
-    res = cohesion("compare", *SMALL, "--replicates", "5", "--workers", "1", "--out", str(comparison), "--quiet",
-                   "--bootstrap", "500", configs=configs)
+    res = invoke("compare", *SMALL, "--replicates", "5", "--workers", "1", "--out", str(comparison), "--quiet",
+                 "--bootstrap", "500", configs=configs)
     assert res.returncode == 0, res.stderr
     assert "10 runs done (10 already done before, 0 run now)" in res.stdout
 
 
+@pytest.mark.slow  # a comparison of its own, 8-12 runs and the analysis
 def test_replicates_chosen_by_the_rule(configs, tmp_path):
     out = tmp_path / "rule"
-    res = cohesion("compare", "--scale", "0.02", "--start", "2005-01", "--end", "2005-12", "--min-replicates", "4",
-                   "--max-replicates", "6", "--workers", "2", "--out", str(out), "--quiet", "--bootstrap", "200",
-                   "--outcomes", "unemployment_rate_mean,mean_distress_mean", configs=configs)
+    res = invoke("compare", "--scale", "0.02", "--start", "2005-01", "--end", "2005-12", "--min-replicates", "4",
+                 "--max-replicates", "6", "--workers", "1", "--out", str(out), "--quiet", "--bootstrap", "200",
+                 "--outcomes", "unemployment_rate_mean,mean_distress_mean", configs=configs)
     assert res.returncode == 0, res.stderr
     rule = json.loads((out / "manifest.json").read_text())["replicate_rule"]
     assert rule["rule"] == "cv_stability" and rule["checks"]
@@ -222,7 +223,7 @@ def test_intervention_periods_from_the_configuration():
     (["--scheduler", "tcp://127.0.0.1:9", "--replicates", "2", "--scenarios", "alt"], "cannot connect to a Dask scheduler"),
 ])
 def test_bad_input(configs, tmp_path, args, message):
-    res = cohesion("compare", *SMALL, *args, "--out", str(tmp_path / "out"), configs=configs, cwd=tmp_path)
+    res = invoke("compare", *SMALL, *args, "--out", str(tmp_path / "out"), configs=configs, cwd=tmp_path)
     assert res.returncode == 2, res.stderr
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], res.stderr

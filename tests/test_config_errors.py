@@ -8,11 +8,8 @@ calibration targets, which a run does not read, are checked through their loader
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +18,8 @@ import pytest
 from experiments.cli import main
 from model.config import ConfigError, load_targets
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, cohesion
+
 CONFIGS = ROOT / "configs"
 SMALL = ["--scale", "0.02", "--start", "2005-01", "--end", "2006-12", "--no-figure", "--quiet"]
 
@@ -132,10 +130,6 @@ def break_file(configs: Path, case: Case) -> None:
     path.write_text(text.replace(case.old, case.new, 1), encoding="utf-8")
 
 
-def test_at_least_25_malformed_inputs():
-    assert len({c.id for c in CASES}) == len(CASES) >= 25
-
-
 def test_the_copied_configuration_runs_as_is(configs, capsys):
     """The cases below fail because of their one change, not because of the copy."""
     from model.config import resolve
@@ -220,11 +214,8 @@ def test_the_installed_command_exits_2_without_traceback(case, tmp_path):
     shutil.copytree(CONFIGS, copy, ignore=shutil.ignore_patterns("sweeps"))
     if case.file:
         break_file(copy, case)
-    env = {"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-           "COHESION_CONFIG_DIR": str(copy), **case.env}
-    res = subprocess.run([sys.executable, "-m", "experiments.cli", "run", *(case.args or SMALL),
-                          "--out", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path,
-                         env=env, timeout=300)
+    res = cohesion("run", *(case.args or SMALL), "--out", str(tmp_path / "out"), cwd=tmp_path, configs=copy,
+                   env=case.env, bare=True, timeout=300)
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr
     assert len([line for line in res.stderr.splitlines() if line.strip()]) <= 3

@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,21 +18,16 @@ from PIL import Image
 from experiments import display, figures, kernels
 from experiments.progress import LineProgress, Stages
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, invoke
+
 TINY = ["--scale", "0.02", "--start", "2005-01", "--end", "2005-12"]
-
-
-def cohesion(*args, cwd=None, env=None):
-    """The command line with its output captured: standard error is not a terminal."""
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
 
 
 # -- formats and resolution ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def run_pdf_svg(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "out"
-    res = cohesion("run", *TINY, "--format", "pdf,svg", "--out", str(out))
+    res = invoke("run", *TINY, "--format", "pdf,svg", "--out", str(out))
     assert res.returncode == 0, res.stderr
     return out, res
 
@@ -76,7 +70,7 @@ def test_png_is_300_dpi(tmp_path):
 @pytest.mark.parametrize("bad", ["jpg", "png,gif", ",", ""])
 def test_bad_format_is_refused_and_nothing_written(tmp_path, command, bad):
     out = tmp_path / "out"
-    res = cohesion(*command, "--format", bad, "--out", str(out), cwd=ROOT)
+    res = invoke(*command, "--format", bad, "--out", str(out), cwd=ROOT)
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --format"), res.stderr
@@ -218,7 +212,7 @@ def test_sweep_writes_report_and_figure_and_progress_lines(tmp_path):
     spec = tmp_path / "two.toml"
     spec.write_text(SWEEP)
     out = tmp_path / "sw"
-    res = cohesion("sweep", str(spec), "--out", str(out), "--workers", "1", "--format", "png,pdf")
+    res = invoke("sweep", str(spec), "--out", str(out), "--workers", "1", "--format", "png,pdf")
     assert res.returncode == 0, res.stderr
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "figures/outcomes_by_parameter.png" in report and "labour.matching_efficiency" in report

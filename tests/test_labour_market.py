@@ -183,56 +183,63 @@ FROZEN = {"labour.matching_efficiency": 0.0, "labour.separation_rate": 0.0, "lab
 AGED = 0.2  # more than two periods of ageing: those this much past an age at the end were past it all along
 
 
-@pytest.mark.parametrize("age", [60.0, 50.0])
-def test_early_retirement_starts_at_the_configured_age(age, monkeypatch):
-    # Two life-course periods; everyone in the early-retirement band retires at the first.
-    monkeypatch.setattr(life_course, "EARLY_RETIREMENT_AGE", age)
-    m = CohesionModel(scale=0.05, rng=3, end="2003-02", overrides={**FROZEN, "labour.retirement_rate_60": 1.0})
+def _working(m: CohesionModel) -> np.ndarray:
+    """Employed outside the plants, or searching."""
+    P, n = m.people, m.people.n
+    return ((P.status[:n] == Status.EMPLOYED) & ~P.at_plant[:n]) | (P.status[:n] == Status.UNEMPLOYED)
+
+
+def _laid_off_35_64(m: CohesionModel) -> np.ndarray:
+    """Workers outside the plants aged 35-64, laid off before the first week."""
+    P, n = m.people, m.people.n
+    rows = np.flatnonzero((P.status[:n] == Status.EMPLOYED) & ~P.at_plant[:n] & (P.age[:n] >= 35) & (P.age[:n] < 64))
+    m.labour.displace(rows, 0, 0)
+    watched = np.zeros(n, bool)
+    watched[rows] = True
+    return watched
+
+
+def _inactive(m: CohesionModel) -> np.ndarray:
+    return m.people.status[: m.people.n] == Status.INACTIVE
+
+
+# Each age of the life course splits those it applies to: with the rate at 1, everyone on
+# one side of the age changes status within two life-course periods, nobody on the other.
+# (constant, its value, the rate set to 1, who is watched, the status they take or leave,
+#  whether those older than the age change, at least this many watched on each side)
+LIFE_COURSE_AGES = [
+    ("EARLY_RETIREMENT_AGE", 60.0, "labour.retirement_rate_60", _working, "to", Status.RETIRED, True, (30, 300)),
+    ("EARLY_RETIREMENT_AGE", 50.0, "labour.retirement_rate_60", _working, "to", Status.RETIRED, True, (30, 300)),
+    ("DISPLACED_RETIREMENT_AGE", 55.0, "labour.displaced_retirement_rate", _laid_off_35_64, "to", Status.RETIRED,
+     True, (30, 30)),
+    ("DISPLACED_RETIREMENT_AGE", 45.0, "labour.displaced_retirement_rate", _laid_off_35_64, "to", Status.RETIRED,
+     True, (30, 30)),
+    # entering the labour force: searching, or taken by a plant
+    ("ENTRY_MAX_AGE", 60.0, "labour.enter_labour_force_rate", _inactive, "from", Status.INACTIVE, False, (100, 50)),
+    ("ENTRY_MAX_AGE", 40.0, "labour.enter_labour_force_rate", _inactive, "from", Status.INACTIVE, False, (100, 50)),
+]
+
+
+@pytest.mark.parametrize("constant, age, rate, watched, way, status, older_change, at_least", LIFE_COURSE_AGES,
+                         ids=[f"{c[0]}={c[1]:g}" for c in LIFE_COURSE_AGES])
+def test_a_life_course_age_splits_who_changes_status(constant, age, rate, watched, way, status, older_change,
+                                                     at_least, monkeypatch):
+    monkeypatch.setattr(life_course, constant, age)
+    m = CohesionModel(scale=0.05, rng=3, end="2003-02", overrides={**FROZEN, rate: 1.0})
     P = m.people
     n = P.n
-    working_or_searching = ((P.status[:n] == Status.EMPLOYED) & ~P.at_plant[:n]) | (P.status[:n] == Status.UNEMPLOYED)
+    kept = watched(m)
     m.run()
-    kept = working_or_searching & P.present[:n] & ~P.ever_displaced[:n]
-    retired = P.status[:n] == Status.RETIRED
-    band = kept & (P.age[:n] >= age + AGED) & (P.age[:n] < RETIREMENT_AGE)
+    kept &= P.present[:n]
+    if watched is _working:
+        kept &= ~P.ever_displaced[:n]  # a layoff wave's workers follow the displaced's rules
+    now = P.status[:n] == status
+    changed = now if way == "to" else ~now
+    older = kept & (P.age[:n] >= age + AGED) & (P.age[:n] < RETIREMENT_AGE if way == "to" else True)
     younger = kept & (P.age[:n] < age)
-    assert band.sum() > 30 and retired[band].all()
-    assert younger.sum() > 300 and not retired[younger].any()
-
-
-@pytest.mark.parametrize("age", [55.0, 45.0])
-def test_displaced_job_seekers_retire_from_the_configured_age(age, monkeypatch):
-    monkeypatch.setattr(life_course, "DISPLACED_RETIREMENT_AGE", age)
-    m = CohesionModel(scale=0.05, rng=3, end="2003-02", overrides={**FROZEN, "labour.displaced_retirement_rate": 1.0})
-    P = m.people
-    n = P.n
-    # Workers outside the plants aged 35-64 are laid off before the first week.
-    laid_off = np.flatnonzero((P.status[:n] == Status.EMPLOYED) & ~P.at_plant[:n] & (P.age[:n] >= 35)
-                              & (P.age[:n] < 64))
-    m.labour.displace(laid_off, 0, 0)
-    m.run()
-    kept = np.zeros(n, bool)
-    kept[laid_off] = P.present[laid_off]
-    retired = P.status[:n] == Status.RETIRED
-    band = kept & (P.age[:n] >= age + AGED) & (P.age[:n] < RETIREMENT_AGE)
-    younger = kept & (P.age[:n] < age)
-    assert band.sum() > 30 and retired[band].all()
-    assert younger.sum() > 30 and not retired[younger].any()
-
-
-@pytest.mark.parametrize("age", [60.0, 40.0])
-def test_only_persons_under_the_configured_age_enter_the_labour_force(age, monkeypatch):
-    monkeypatch.setattr(life_course, "ENTRY_MAX_AGE", age)
-    m = CohesionModel(scale=0.05, rng=3, end="2003-02", overrides={**FROZEN, "labour.enter_labour_force_rate": 1.0})
-    P = m.people
-    n = P.n
-    inactive = P.status[:n] == Status.INACTIVE
-    m.run()
-    kept = inactive & P.present[:n]
-    under = kept & (P.age[:n] < age)
-    older = kept & (P.age[:n] >= age + AGED)
-    assert under.sum() > 100 and (P.status[:n][under] != Status.INACTIVE).all()  # searching (or taken by a plant)
-    assert older.sum() > 50 and (P.status[:n][older] == Status.INACTIVE).all()
+    moving, staying = (older, younger) if older_change else (younger, older)
+    assert moving.sum() > at_least[0] and changed[moving].all()
+    assert staying.sum() > at_least[1] and not changed[staying].any()
 
 
 @pytest.mark.parametrize("window", [52, 8])

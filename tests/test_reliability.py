@@ -495,39 +495,15 @@ def test_allow_origin_must_be_an_origin(capsys):
 
 
 @pytest.mark.slow
-def test_the_served_page_refuses_a_socket_from_another_site(tmp_path):
+def test_the_served_page_refuses_a_socket_from_another_site(served_page):
     """Through the real server: another site's Origin gets HTTP 403, the page's own gets 101."""
-    import socket
-    import urllib.request
-
     from websockets.exceptions import InvalidStatus
     from websockets.sync.client import connect
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.viz", "--port", str(port)], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
-                time.sleep(0.3)
-        url = f"ws://127.0.0.1:{port}/jupyter/api/kernels/x/channels?session_id=y"
-        with pytest.raises(InvalidStatus) as err:
-            connect(url, origin="http://evil.example", open_timeout=10).close()
-        assert err.value.response.status_code == 403
-        with connect(url, origin=f"http://127.0.0.1:{port}", open_timeout=10) as ws:
-            assert ws.protocol.state.name == "OPEN"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    port = served_page["port"]
+    url = f"ws://127.0.0.1:{port}/jupyter/api/kernels/x/channels?session_id=y"
+    with pytest.raises(InvalidStatus) as err:
+        connect(url, origin="http://evil.example", open_timeout=10).close()
+    assert err.value.response.status_code == 403
+    with connect(url, origin=f"http://127.0.0.1:{port}", open_timeout=10) as ws:
+        assert ws.protocol.state.name == "OPEN"

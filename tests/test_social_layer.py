@@ -6,14 +6,11 @@ pairs and the services' places by population."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 
 from model import CohesionModel
 from model.state import Status
-from model.submodels.distress import DURATION_WEEKS
 from model.submodels.belonging import HOUSEHOLD, JOBLESS, NONE, SCARRED
 from model.submodels.distress import DURATION_WEEKS
 from model.ties import LOST
@@ -326,9 +323,20 @@ def test_every_range_a_source_names_is_explored_by_the_social_sensitivity_file()
 
 
 # -- end to end: each intervention moves the outcome it targets ------------------------------
-@functools.lru_cache(maxsize=None)
+INTERVENTION_CASES = [
+    ("support_committee", "baseline", "workers_12m_unmet_need", -1),
+    ("support_committee", "baseline", "workers_12m_ever_served", +1),
+    ("in_plant_services", "baseline", "workers_12m_ever_served", +1),
+    ("recovery_committee", "baseline", "workers_12m_employed", +1),
+    ("integrated_2005", "baseline", "workers_12m_unmet_need", -1),
+    ("csss_policy_2011", "baseline", "marginalized_participation", +1),
+    ("withdrawal_2015", "no_withdrawal", "participation_rate_after_2016", -1),
+]
+SEEDS = range(5)
+
+
 def _run_outcomes(scenario: str, seed: int, scale: float = 0.3) -> dict[str, float]:
-    """The run outcomes of one whole run (kept: the baselines serve several tests)."""
+    """The run outcomes of one whole run."""
     from experiments.outcomes import model_cohort_outcomes, summarize
 
     m = CohesionModel(scale=scale, rng=seed, scenario=scenario)
@@ -339,27 +347,25 @@ def _run_outcomes(scenario: str, seed: int, scale: float = 0.3) -> dict[str, flo
     return out
 
 
-def _paired(scenario: str, against: str, outcome: str, seeds=range(5)) -> tuple[float, float]:
-    """Mean paired difference (scenario minus against) of a run outcome over seeds, and its
-    standard error."""
-    d = np.array([_run_outcomes(scenario, s)[outcome] - _run_outcomes(against, s)[outcome] for s in seeds])
-    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
+@pytest.fixture(scope="module")
+def intervention_runs() -> dict[tuple[str, int], dict[str, float]]:
+    """Every scenario the cases name, each seed, run once (the baselines serve several
+    cases), on two worker processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    keys = sorted({(name, seed) for case in INTERVENTION_CASES for name in case[:2] for seed in SEEDS})
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return dict(zip(keys, pool.map(_run_outcomes, *zip(*keys))))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario, against, outcome, sign", [
-    ("support_committee", "baseline", "workers_12m_unmet_need", -1),
-    ("support_committee", "baseline", "workers_12m_ever_served", +1),
-    ("in_plant_services", "baseline", "workers_12m_ever_served", +1),
-    ("recovery_committee", "baseline", "workers_12m_employed", +1),
-    ("integrated_2005", "baseline", "workers_12m_unmet_need", -1),
-    ("csss_policy_2011", "baseline", "marginalized_participation", +1),
-    ("withdrawal_2015", "no_withdrawal", "participation_rate_after_2016", -1),
-])
-def test_each_intervention_moves_what_it_targets(scenario, against, outcome, sign):
+@pytest.mark.parametrize("scenario, against, outcome, sign", INTERVENTION_CASES)
+def test_each_intervention_moves_what_it_targets(intervention_runs, scenario, against, outcome, sign):
     """Paired seeds; the difference must be beyond 2.5 standard errors in the expected
     direction (about 1.5-10 standard errors at the defaults)."""
-    mean, se = _paired(scenario, against, outcome)
+    d = np.array([intervention_runs[scenario, s][outcome] - intervention_runs[against, s][outcome] for s in SEEDS])
+    mean, se = float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
     assert sign * mean > 2.5 * se, (mean, se)
 
 

@@ -17,15 +17,8 @@ import pytest
 from experiments.design import replicate_seed
 from experiments.sweep import VOLATILE_COLUMNS, execute, read_table, run_sweep
 
+from helpers import ROOT, invoke
 from sweep_plans import SHORT, small_plan
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def cohesion(*args, cwd=None, env=None, **kw):
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-                          **kw)
 
 
 # -- design and seeds --------------------------------------------------------------------
@@ -234,7 +227,7 @@ def test_killed_sweep_resumes_without_duplicates_or_losses(tmp_path):
     proc.wait()
     stored = _stored_ids(out)
     assert 3 <= len(stored) < 12
-    res = cohesion(*args)
+    res = invoke(*args)
     assert res.returncode == 0, res.stderr
     mf = json.loads((out / "manifest.json").read_text())
     assert mf["sessions"][-1]["skipped"] == len(stored)  # nothing written before the kill is lost
@@ -278,7 +271,7 @@ def test_ctrl_c_stops_after_the_runs_in_flight(tmp_path):
 ])
 def test_bad_sweep_file_exits_2_and_writes_nothing(tmp_path, body, message):
     (tmp_path / "bad.toml").write_text(body)
-    res = cohesion("sweep", str(tmp_path / "bad.toml"), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    res = invoke("sweep", str(tmp_path / "bad.toml"), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert res.returncode == 2, res.stderr
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], res.stderr
@@ -287,13 +280,13 @@ def test_bad_sweep_file_exits_2_and_writes_nothing(tmp_path, body, message):
 
 def test_out_directory_of_another_sweep_is_refused(one_worker, tmp_path):
     (tmp_path / "s.toml").write_text(SWEEP_TOML.format(replicates=1))
-    res = cohesion("sweep", str(tmp_path / "s.toml"), "--out", str(one_worker[0]), "--workers", "1")
+    res = invoke("sweep", str(tmp_path / "s.toml"), "--out", str(one_worker[0]), "--workers", "1")
     assert res.returncode == 2 and "holds a different sweep" in res.stderr
 
 
 @pytest.mark.parametrize("command", ["sweep", "compare", "sensitivity", "robustness", "calibrate", "run", "viz"])
 def test_help_of_every_command(command):
-    res = cohesion(command, "--help")
+    res = invoke(command, "--help")
     assert res.returncode == 0, res.stderr
     assert f"Usage: cohesion {command}" in res.stdout
     if command in ("sweep", "compare", "sensitivity", "robustness", "calibrate"):

@@ -10,7 +10,6 @@ import errno
 import json
 import os
 import signal
-import subprocess
 import sys
 import weakref
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 from experiments import sweep as sweep_module
 from experiments.sweep import execute, read_table, run_sweep
 
+from helpers import invoke
 from sweep_plans import small_plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,11 +255,6 @@ def test_results_stream_to_disk_and_are_not_held(tmp_path):
 
 
 # -- a scale too large for the memory ----------------------------------------------------------
-def cohesion(*args, cwd, env):
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT), **env})
-
-
 @pytest.mark.parametrize("command", [
     ["sweep", "{sweep}", "--scale", "1", "--workers", "2"],
     ["compare", "--scenarios", "baseline,helper_training", "--scale", "1", "--replicates", "3", "--workers", "2"],
@@ -268,7 +263,7 @@ def test_a_sweep_too_large_for_the_memory_is_refused_before_anything_is_written(
     (tmp_path / "s.toml").write_text('[sweep]\ndesign = "none"\nreplicates = 4\nstart = "2005-01"\nend = "2005-12"\n')
     args = [a.replace("{sweep}", str(tmp_path / "s.toml")) for a in command]
     # one run of 2005 at scale 1 needs about 430 MB: one worker fits in 700 MB, two do not
-    res = cohesion(*args, "--out", str(tmp_path / "out"), cwd=tmp_path, env={"COHESION_MEMORY_LIMIT": "700M"})
+    res = invoke(*args, "--out", str(tmp_path / "out"), cwd=tmp_path, env={"COHESION_MEMORY_LIMIT": "700M"})
     assert res.returncode == 2, res.stderr
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: run.scale = 1"), res.stderr
