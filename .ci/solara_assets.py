@@ -105,8 +105,11 @@ def select(refs: dict[str, set[str]], everything: bool, vue3: bool) -> dict[str,
     chosen = {s: p for s, p in refs.items() if package_name(s) in names}
     missing = sorted(names - {package_name(s) for s in chosen})
     if missing:
-        raise AssetError("the installed solara no longer names a version of "
-                         + ", ".join(missing) + "; update PAGE_PACKAGES in .ci/solara_assets.py")
+        raise AssetError(
+            "the installed solara no longer names a version of "
+            + ", ".join(missing)
+            + "; update PAGE_PACKAGES in .ci/solara_assets.py"
+        )
     return chosen
 
 
@@ -127,8 +130,13 @@ def npm_pack(spec: str, workdir: Path) -> Path:
     if npm is None:
         raise AssetError("npm not found: install Node.js and npm (Debian: apt-get install npm)")
     try:
-        proc = subprocess.run([npm, "pack", spec, "--json", "--pack-destination", str(workdir)],
-                              capture_output=True, text=True, timeout=300, cwd=workdir)
+        proc = subprocess.run(
+            [npm, "pack", spec, "--json", "--pack-destination", str(workdir)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=workdir,
+        )
     except subprocess.TimeoutExpired:
         raise AssetError(f"npm pack {spec}: no answer from the registry within 300 s") from None
     if proc.returncode != 0:
@@ -183,8 +191,7 @@ def add_minified_names(dest: Path, files: list[str], log) -> None:
             log(f"{dest.name}/{f}: copied from {source.name}")
 
 
-def fill(venv: Path, everything: bool = False, force: bool = False, check_only: bool = False,
-         log=print) -> list[str]:
+def fill(venv: Path, everything: bool = False, force: bool = False, check_only: bool = False, log=print) -> list[str]:
     """Fill (or with ``check_only`` inspect) the cache; return the files still missing."""
     venv = venv.resolve()
     solara_dir = find_solara(venv)
@@ -215,12 +222,21 @@ def fill(venv: Path, everything: bool = False, force: bool = False, check_only: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--venv", type=Path, default=Path(sys.prefix),
-                    help="virtual environment to fill (default: this interpreter's, %(default)s)")
-    ap.add_argument("--all", dest="everything", action="store_true",
-                    help="also fetch the packages the model's page does not use (KaTeX, Mermaid, ...)")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--venv",
+        type=Path,
+        default=Path(sys.prefix),
+        help="virtual environment to fill (default: this interpreter's, %(default)s)",
+    )
+    ap.add_argument(
+        "--all",
+        dest="everything",
+        action="store_true",
+        help="also fetch the packages the model's page does not use (KaTeX, Mermaid, ...)",
+    )
     ap.add_argument("--force", action="store_true", help="fetch again packages already cached")
     ap.add_argument("--check", action="store_true", help="fetch nothing; exit 1 if a file is missing")
     ap.add_argument("--quiet", action="store_true", help="print only problems")
@@ -232,8 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if missing:
-        print(f"error: {len(missing)} front-end file(s) missing from {args.venv / 'share/solara/cdn'}",
-              file=sys.stderr)
+        print(f"error: {len(missing)} front-end file(s) missing from {args.venv / 'share/solara/cdn'}", file=sys.stderr)
         return 1
     return 0
 

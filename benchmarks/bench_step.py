@@ -40,8 +40,12 @@ from model.constants import RETIREMENT_AGE  # noqa: E402
 from model.model import renews_ties  # noqa: E402
 from model.panel import ends_year  # noqa: E402
 from model.state import Status  # noqa: E402
-from model.submodels.labour_market import (DISPLACED_RETIREMENT_AGE, EARLY_RETIREMENT_AGE, ENTRY_MAX_AGE,  # noqa: E402
-                                           MAX_HIRE_PROBABILITY)
+from model.submodels.labour_market import (  # noqa: E402
+    DISPLACED_RETIREMENT_AGE,
+    EARLY_RETIREMENT_AGE,
+    ENTRY_MAX_AGE,
+    MAX_HIRE_PROBABILITY,
+)
 
 
 def per_agent_labour_week(model: CohesionModel) -> None:
@@ -65,8 +69,11 @@ def per_agent_labour_week(model: CohesionModel) -> None:
         elif status == Status.UNEMPLOYED:
             if age >= RETIREMENT_AGE:
                 agent.status_code = Status.RETIRED
-            elif (agent.ever_displaced and age >= DISPLACED_RETIREMENT_AGE
-                  and rnd.random() < p["displaced_retirement_rate"]):
+            elif (
+                agent.ever_displaced
+                and age >= DISPLACED_RETIREMENT_AGE
+                and rnd.random() < p["displaced_retirement_rate"]
+            ):
                 agent.status_code = Status.RETIRED
             elif rnd.random() < p["leave_labour_force_rate"]:
                 agent.status_code = Status.INACTIVE
@@ -169,35 +176,49 @@ def main() -> None:
 
     persons = model.people.n
     print(f"scale {args.scale:g}, seed {args.seed}, {model.n_weeks} weekly steps, {persons:,} person rows, one thread")
-    print(f"compiled kernels loaded    {kernels:8.2f} s    (before the timed run; compiling after a change takes longer)")
+    print(
+        f"compiled kernels loaded    {kernels:8.2f} s    (before the timed run; compiling after a change takes longer)"
+    )
     print(f"timed runs                 {len(runs):8d}      (the fastest below; every run's figure in brackets)")
     print(f"set-up                     {setup:8.2f} s    ({others(lambda r: f'{r[0]:.2f}')})")
-    print(f"weekly step, mean          {1000 * times.mean():8.2f} ms   (target < 5 ms; "
-          f"{others(lambda r: f'{1000 * r[1].mean():.2f}')})")
-    print(f"weekly step, median        {1000 * np.median(times):8.2f} ms   "
-          f"({others(lambda r: f'{1000 * np.median(r[1]):.2f}')})")
+    print(
+        f"weekly step, mean          {1000 * times.mean():8.2f} ms   (target < 5 ms; "
+        f"{others(lambda r: f'{1000 * r[1].mean():.2f}')})"
+    )
+    print(
+        f"weekly step, median        {1000 * np.median(times):8.2f} ms   "
+        f"({others(lambda r: f'{1000 * np.median(r[1]):.2f}')})"
+    )
     print(f"weekly step, 95th pct      {1000 * np.percentile(times, 95):8.2f} ms")
     kinds = week_kinds(model)
     for kind in ("ordinary", "demographic", "january", "year end"):
         t = times[kinds == kind]
-        print(f"  {kind + ' weeks':24s} {1000 * t.mean():8.2f} ms   ({len(t)} weeks, "
-              f"{100 * t.sum() / times.sum():.0f}% of the steps' time)")
+        print(
+            f"  {kind + ' weeks':24s} {1000 * t.mean():8.2f} ms   ({len(t)} weeks, "
+            f"{100 * t.sum() / times.sum():.0f}% of the steps' time)"
+        )
     print(f"all steps                  {steps:8.2f} s")
-    print(f"set-up and steps           {setup + steps:8.2f} s    (target < 10 s; "
-          f"{others(lambda r: f'{r[0] + r[2]:.2f}')})")
+    print(
+        f"set-up and steps           {setup + steps:8.2f} s    (target < 10 s; "
+        f"{others(lambda r: f'{r[0] + r[2]:.2f}')})"
+    )
     print(f"  with the kernels' load   {kernels + setup + steps:8.2f} s")
     print(f"peak resident memory       {peak_mb:8.0f} MB   (target < 500 MB; whole process after the runs)")
     print(f"labour step, vectorised    {1000 * vectorised:8.2f} ms per week")
-    print(f"labour step, per agent     {1000 * per_agent:8.2f} ms per week (plain Mesa loop over Worker agents; "
-          f"{', '.join(f'{1000 * t:.2f}' for t in per_agent_runs)})")
+    print(
+        f"labour step, per agent     {1000 * per_agent:8.2f} ms per week (plain Mesa loop over Worker agents; "
+        f"{', '.join(f'{1000 * t:.2f}' for t in per_agent_runs)})"
+    )
     print(f"ratio                      {per_agent / vectorised:8.1f} x")
     # The whole step against the per-agent loop of the labour step alone, in this invocation:
     # a ratio holds on a loaded machine where absolute times do not.
     # Each run's mean step against the per-agent loop timed right after it (the same host
     # state); the best of the runs, as for the times.
     ratios = [t / r[1].mean() for t, r in zip(per_agent_runs, runs)]
-    print(f"whole step / per-agent     1/{max(ratios):.1f}    (target at most 1/8: each run's mean weekly step "
-          f"against the per-agent labour loop right after it; {', '.join(f'1/{x:.1f}' for x in ratios)})")
+    print(
+        f"whole step / per-agent     1/{max(ratios):.1f}    (target at most 1/8: each run's mean weekly step "
+        f"against the per-agent labour loop right after it; {', '.join(f'1/{x:.1f}' for x in ratios)})"
+    )
 
 
 if __name__ == "__main__":

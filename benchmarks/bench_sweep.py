@@ -107,8 +107,16 @@ def main() -> None:
     args = ap.parse_args()
     reps = max(1, args.runs // 10)
     values = [round(0.0030 + 0.0002 * i, 4) for i in range(10)]
-    plan = load_plan(None, design="factorial", parameters={"labour.separation_rate": values}, replicates=reps,
-                     scale=args.scale, start=args.start, end=args.end, seed=1)
+    plan = load_plan(
+        None,
+        design="factorial",
+        parameters={"labour.separation_rate": values},
+        replicates=reps,
+        scale=args.scale,
+        start=args.start,
+        end=args.end,
+        seed=1,
+    )
     n = len(values) * reps
     print(f"sweep: {n} runs at scale {args.scale}, {args.start} to {args.end}; {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,16 +127,22 @@ def main() -> None:
     print()
     print(f"{'':32} {'wall s':>8} {'runs/min':>9} {'mean run s':>10} {'overhead':>9}")
     for r in rows:
-        print(f"{r['label']:32} {r['wall']:8.1f} {r['runs_per_min']:9.1f} {r['mean_run']:10.2f} "
-              f"{100 * r['overhead']:8.1f}%")
+        print(
+            f"{r['label']:32} {r['wall']:8.1f} {r['runs_per_min']:9.1f} {r['mean_run']:10.2f} "
+            f"{100 * r['overhead']:8.1f}%"
+        )
     speedup = rows[1]["runs_per_min"] / rows[0]["runs_per_min"]
     print(f"\nspeed-up of 2 workers over 1: {speedup:.2f}x (target >= 1.7)")
     if len(rows) > 2:
-        print(f"Dask per-run dispatch overhead: {100 * rows[2]['overhead']:.1f}% of run time (target < 5%); "
-              f"Dask vs pool throughput: {rows[2]['runs_per_min'] / rows[1]['runs_per_min']:.2f}x")
+        print(
+            f"Dask per-run dispatch overhead: {100 * rows[2]['overhead']:.1f}% of run time (target < 5%); "
+            f"Dask vs pool throughput: {rows[2]['runs_per_min'] / rows[1]['runs_per_min']:.2f}x"
+        )
     r = rows[1]
-    print(f"parent memory during the 2-worker sweep: {r['rss_early']:.0f} MB at 15-25% of it, {r['rss_end']:.0f} MB "
-          f"at the end, peak {r['rss_peak']:.0f} MB (target: flat)")
+    print(
+        f"parent memory during the 2-worker sweep: {r['rss_early']:.0f} MB at 15-25% of it, {r['rss_end']:.0f} MB "
+        f"at the end, peak {r['rss_peak']:.0f} MB (target: flat)"
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 VIEWPORT = {"width": 1600, "height": 1000}
 
 # Clicks Step and resolves with the milliseconds until the new week's text is shown, the
@@ -85,8 +92,13 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = open(log or os.devnull, "w")
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "experiments.viz", "--port", str(self.port)], cwd=ROOT,
-                                     env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "experiments.viz", "--port", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def wait(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
@@ -111,7 +123,7 @@ class Server:
                 self.proc.wait()
         self.log.close()
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         try:
             self.wait()
         except BaseException:
@@ -151,7 +163,9 @@ def set_scale_and_reset(page, scale: float) -> float:
         " const w = document.querySelector('.cohesion-week');"
         " return r && r.textContent.includes('scale ' + s + ',') && w && w.textContent.startsWith('Week 0 ')"
         " && m && m.complete; }",
-        arg=[f"{scale:g}", old_map], timeout=120_000)
+        arg=[f"{scale:g}", old_map],
+        timeout=120_000,
+    )
     return time.perf_counter() - t0
 
 
@@ -206,9 +220,18 @@ def benchmark(scales: list[float], steps: int, warmup: int) -> list[dict]:
                 timed_step(page)
             times = sorted(t for t in (timed_step(page) for _ in range(steps)) if t is not None)
             model_s, draw_s = server_side(scale, steps)
-            rows.append({"scale": scale, "residents": residents, "reset_s": reset_s,
-                         "median_s": statistics.median(times), "p90_s": times[int(0.9 * (len(times) - 1))],
-                         "max_s": times[-1], "model_step_s": model_s, "server_draw_s": draw_s})
+            rows.append(
+                {
+                    "scale": scale,
+                    "residents": residents,
+                    "reset_s": reset_s,
+                    "median_s": statistics.median(times),
+                    "p90_s": times[int(0.9 * (len(times) - 1))],
+                    "max_s": times[-1],
+                    "model_step_s": model_s,
+                    "server_draw_s": draw_s,
+                }
+            )
         browser.close()
     return rows
 
@@ -227,8 +250,9 @@ def screenshot(path: Path, month: str, click: str | None, view: str | None) -> N
         field.press("Enter")
         page.get_by_role("button", name="Run to").click()
         page.wait_for_timeout(1000)
-        page.wait_for_function("() => [...document.querySelectorAll('button')].some(b => b.textContent.trim() === '▶')",
-                               timeout=600_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('button')].some(b => b.textContent.trim() === '▶')", timeout=600_000
+        )
         if click:
             from model.config import config_root
             from model.territory import load_territory
@@ -237,7 +261,9 @@ def screenshot(path: Path, month: str, click: str | None, view: str | None) -> N
             territory = load_territory(config_root() / "territory")
             c, r = tessellation_for(territory).anchors[list(territory.municipalities["name"]).index(click)]
             img = page.locator("img.cohesion-map")
-            k = img.bounding_box()["width"] / page.evaluate("() => document.querySelector('img.cohesion-map').naturalWidth")
+            k = img.bounding_box()["width"] / page.evaluate(
+                "() => document.querySelector('img.cohesion-map').naturalWidth"
+            )
             img.click(position={"x": c * k, "y": (r - 14) * k})
             page.locator(".cohesion-details").wait_for()
         if view:
@@ -267,13 +293,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     scales = [float(s) for s in args.scales.split(",")]
     load = os.getloadavg()
-    print(f"step + redraw in headless Chromium, {args.steps} steps per scale after {args.warmup} untimed; "
-          f"{os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the start")
-    print(f"{'scale':>6} {'residents':>10} {'reset s':>8} {'median s':>9} {'p90 s':>7} {'max s':>7} "
-          f"{'model step ms':>14} {'server draw ms':>15}")
+    print(
+        f"step + redraw in headless Chromium, {args.steps} steps per scale after {args.warmup} untimed; "
+        f"{os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the start"
+    )
+    print(
+        f"{'scale':>6} {'residents':>10} {'reset s':>8} {'median s':>9} {'p90 s':>7} {'max s':>7} "
+        f"{'model step ms':>14} {'server draw ms':>15}"
+    )
     for r in benchmark(scales, args.steps, args.warmup):
-        print(f"{r['scale']:>6g} {r['residents']:>10} {r['reset_s']:>8.2f} {r['median_s']:>9.3f} {r['p90_s']:>7.3f} "
-              f"{r['max_s']:>7.3f} {1000 * r['model_step_s']:>14.1f} {1000 * r['server_draw_s']:>15.1f}")
+        print(
+            f"{r['scale']:>6g} {r['residents']:>10} {r['reset_s']:>8.2f} {r['median_s']:>9.3f} {r['p90_s']:>7.3f} "
+            f"{r['max_s']:>7.3f} {1000 * r['model_step_s']:>14.1f} {1000 * r['server_draw_s']:>15.1f}"
+        )
     return 0
 
 

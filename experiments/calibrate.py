@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +43,9 @@ from .sweep import run_sweep
 FREE_SOURCES = ("assumption", "calibrated")
 
 
-def evaluate(runs: pd.DataFrame, targets: dict, n_boot: int = 2000, seed: int = 0,
-             scenario: str = "baseline") -> pd.DataFrame:
+def evaluate(
+    runs: pd.DataFrame, targets: dict, n_boot: int = 2000, seed: int = 0, scenario: str = "baseline"
+) -> pd.DataFrame:
     """Every target against the runs of its scenario (``runs`` may hold several; a target
     that names none is measured in ``scenario``): the model's mean and 95% interval, and
     hit or miss (see the module's docstring)."""
@@ -53,9 +54,20 @@ def evaluate(runs: pd.DataFrame, targets: dict, n_boot: int = 2000, seed: int = 
     for i, (name, t) in enumerate(targets.items()):
         tol = t.tolerance * abs(t.value) if t.relative else t.tolerance
         measure, where = t.measure or name, t.scenario or scenario
-        row = {"name": name, "role": t.role, "measure": measure, "period": t.period, "scenario": where,
-               "target": t.value, "tolerance": t.tolerance, "relative": t.relative, "tolerance_abs": tol,
-               "unit": t.unit, "source": t.source, "uncertainty": t.uncertainty}
+        row = {
+            "name": name,
+            "role": t.role,
+            "measure": measure,
+            "period": t.period,
+            "scenario": where,
+            "target": t.value,
+            "tolerance": t.tolerance,
+            "relative": t.relative,
+            "tolerance_abs": tol,
+            "unit": t.unit,
+            "source": t.source,
+            "uncertainty": t.uncertainty,
+        }
         col = f"cal_{measure}"
         mine = done[done["scenario"] == where] if "scenario" in done else done
         x = mine[col].to_numpy(float) if col in mine else np.array([])
@@ -71,13 +83,47 @@ def evaluate(runs: pd.DataFrame, targets: dict, n_boot: int = 2000, seed: int = 
             continue
         mean, lo, hi = stats.mean_band(x[:, None], n_boot=n_boot, rng=np.random.SeedSequence(seed, spawn_key=(i,)))
         mean, lo, hi = float(mean[0]), float(lo[0]), float(hi[0])
-        rows.append({**row, "evaluated": True, "n": len(x), "model_mean": mean, "model_lo": lo, "model_hi": hi,
-                     "runs_p025": float(np.percentile(x, 2.5)), "runs_p975": float(np.percentile(x, 97.5)),
-                     "accept_lo": lo - tol, "accept_hi": hi + tol, "hit": is_hit(t.value, lo, hi, tol),
-                     "note": ""})
-    cols = ["name", "role", "evaluated", "hit", "target", "tolerance", "relative", "tolerance_abs", "model_mean",
-            "model_lo", "model_hi", "accept_lo", "accept_hi", "runs_p025", "runs_p975", "n", "measure", "period",
-            "scenario", "unit", "source", "uncertainty", "note"]
+        rows.append(
+            {
+                **row,
+                "evaluated": True,
+                "n": len(x),
+                "model_mean": mean,
+                "model_lo": lo,
+                "model_hi": hi,
+                "runs_p025": float(np.percentile(x, 2.5)),
+                "runs_p975": float(np.percentile(x, 97.5)),
+                "accept_lo": lo - tol,
+                "accept_hi": hi + tol,
+                "hit": is_hit(t.value, lo, hi, tol),
+                "note": "",
+            }
+        )
+    cols = [
+        "name",
+        "role",
+        "evaluated",
+        "hit",
+        "target",
+        "tolerance",
+        "relative",
+        "tolerance_abs",
+        "model_mean",
+        "model_lo",
+        "model_hi",
+        "accept_lo",
+        "accept_hi",
+        "runs_p025",
+        "runs_p975",
+        "n",
+        "measure",
+        "period",
+        "scenario",
+        "unit",
+        "source",
+        "uncertainty",
+        "note",
+    ]
     df = pd.DataFrame(rows).reindex(columns=cols)
     df["hit"] = df["hit"].astype("boolean")
     df["evaluated"] = df["evaluated"].astype(bool)
@@ -113,9 +159,11 @@ def check_free(plan: SweepPlan, allow_sourced: bool) -> list[str]:
     defs = load_base().defs
     sourced = [n for n in plan.parameters if not defs[n].source.strip().lower().startswith(FREE_SOURCES)]
     if sourced and not allow_sourced:
-        raise ConfigError(f"{plan.source}: {', '.join(sourced)} "
-                          f"{'has' if len(sourced) == 1 else 'have'} a published source in base.toml; calibrate "
-                          "searches only assumptions and calibrated parameters (--allow-sourced to search anyway)")
+        raise ConfigError(
+            f"{plan.source}: {', '.join(sourced)} "
+            f"{'has' if len(sourced) == 1 else 'have'} a published source in base.toml; calibrate "
+            "searches only assumptions and calibrated parameters (--allow-sourced to search anyway)"
+        )
     return sourced
 
 
@@ -141,9 +189,19 @@ def abc(runs: pd.DataFrame, plan: SweepPlan, table: pd.DataFrame, accept: float)
     return pts.reset_index().sort_values("distance")
 
 
-def run_calibration(plan: SweepPlan, out: Path, *, targets_file: Path = TARGETS_FILE, workers: int = 1,
-                    scheduler: str | None = None, retries: int = 0, progress: bool = True,
-                    abc_plan: SweepPlan | None = None, accept: float = 0.1, allow_sourced: bool = False) -> dict:
+def run_calibration(
+    plan: SweepPlan,
+    out: Path,
+    *,
+    targets_file: Path = TARGETS_FILE,
+    workers: int = 1,
+    scheduler: str | None = None,
+    retries: int = 0,
+    progress: bool = True,
+    abc_plan: SweepPlan | None = None,
+    accept: float = 0.1,
+    allow_sourced: bool = False,
+) -> dict:
     started = time.time()
     out = Path(out)
     targets = load_targets(targets_file)
@@ -175,17 +233,31 @@ def run_calibration(plan: SweepPlan, out: Path, *, targets_file: Path = TARGETS_
         abc_table = abc(ares.runs, abc_plan, table, accept)
         abc_table.to_csv(out / "abc.csv", index=False)
     _report(out, plan, table, abc_plan, abc_table, accept, sourced, res, extra_done)
-    provenance.write_manifest(out, {
-        "schema_version": "1.0", "kind": "calibration", "plan": plan.to_dict(), "targets_file": str(targets_file),
-        "abc_plan": abc_plan.to_dict() if abc_plan else None, "accept": accept if abc_plan else None,
-        "hits": int(table["hit"].fillna(False).sum()), "evaluated": int(table["evaluated"].sum()),
-        "targets": len(table),
-        **{f"{role}_{k}": v for role in ("calibrate", "validate")
-           for k, v in _counts(table[table["role"] == role]).items()},
-        "packages": provenance.package_versions(), "git": provenance.git_state(),
-        "command": provenance.command_line(), "status": "done",
-        "started_utc": datetime.fromtimestamp(started, timezone.utc).isoformat(),
-        "wall_seconds": round(time.time() - started, 3)})
+    provenance.write_manifest(
+        out,
+        {
+            "schema_version": "1.0",
+            "kind": "calibration",
+            "plan": plan.to_dict(),
+            "targets_file": str(targets_file),
+            "abc_plan": abc_plan.to_dict() if abc_plan else None,
+            "accept": accept if abc_plan else None,
+            "hits": int(table["hit"].fillna(False).sum()),
+            "evaluated": int(table["evaluated"].sum()),
+            "targets": len(table),
+            **{
+                f"{role}_{k}": v
+                for role in ("calibrate", "validate")
+                for k, v in _counts(table[table["role"] == role]).items()
+            },
+            "packages": provenance.package_versions(),
+            "git": provenance.git_state(),
+            "command": provenance.command_line(),
+            "status": "done",
+            "started_utc": datetime.fromtimestamp(started, UTC).isoformat(),
+            "wall_seconds": round(time.time() - started, 3),
+        },
+    )
     return {"interrupted": False, "table": table, "abc": abc_table}
 
 
@@ -200,13 +272,18 @@ def _fmt(v, unit: str, diff: bool = False) -> str:
 
 
 def _counts(table: pd.DataFrame) -> dict[str, int]:
-    return {"targets": len(table), "evaluated": int(table["evaluated"].sum()),
-            "hits": int(table["hit"].fillna(False).sum())}
+    return {
+        "targets": len(table),
+        "evaluated": int(table["evaluated"].sum()),
+        "hits": int(table["hit"].fillna(False).sum()),
+    }
 
 
 def _rows(table: pd.DataFrame, scenario: str) -> list[str]:
-    lines = ["| target | period | published ± source uncertainty | model mean [95% CI] | single runs 2.5-97.5% | "
-             "result |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| target | period | published ± source uncertainty | model mean [95% CI] | single runs 2.5-97.5% | result |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for r in table.itertuples():
         tol = f"±{100 * r.tolerance:.0f}%" if r.relative else f"±{_fmt(r.tolerance, r.unit, diff=True)}"
         published = f"{_fmt(r.target, r.unit)} {tol}"
@@ -214,45 +291,71 @@ def _rows(table: pd.DataFrame, scenario: str) -> list[str]:
         if not r.evaluated:
             lines.append(f"| `{r.name}`{where} | {r.period} | {published} | not evaluated: {r.note} | | |")
             continue
-        lines.append(f"| `{r.name}`{where} | {r.period} | {published} | {_fmt(r.model_mean, r.unit)} "
-                     f"[{_fmt(r.model_lo, r.unit)}, {_fmt(r.model_hi, r.unit)}] | {_fmt(r.runs_p025, r.unit)} to "
-                     f"{_fmt(r.runs_p975, r.unit)} | {'hit' if r.hit else '**miss**'} |")
+        lines.append(
+            f"| `{r.name}`{where} | {r.period} | {published} | {_fmt(r.model_mean, r.unit)} "
+            f"[{_fmt(r.model_lo, r.unit)}, {_fmt(r.model_hi, r.unit)}] | {_fmt(r.runs_p025, r.unit)} to "
+            f"{_fmt(r.runs_p975, r.unit)} | {'hit' if r.hit else '**miss**'} |"
+        )
     return lines
 
 
 def _report(out, plan, table, abc_plan, abc_table, accept, sourced, res, extra_done=None) -> None:
     cal, val = table[table["role"] == "calibrate"], table[table["role"] == "validate"]
-    extra = "".join(f"; {n} runs of scenario {s} with the same seeds, for the targets measured in it"
-                    for s, n in (extra_done or {}).items())
-    lines = ["# Calibration and validation", "",
-             f"Scenario {plan.scenarios[0]}, {plan.replicates} replicates, scale {plan.scale:g}, "
-             f"{plan.start or 'default start'} to {plan.end or 'default end'} (root seed {plan.seed}; "
-             f"{res.done} runs done, {res.failed} failed{extra}). {summary(table)}.", "",
-             "A target is a **hit** when the published value lies within the model's 95% interval widened on each "
-             "side by the source's own uncertainty (the tolerance: a survey's 95% half-width, or the basis stated "
-             "in `configs/calibration/targets.toml`).", "",
-             "## Calibration targets", "",
-             "A parameter was set from the target's source, or is searched to meet it (`--abc`).", "",
-             *_rows(cal, plan.scenarios[0]), "",
-             "## Held-aside targets (validation)", "",
-             "No parameter was set from these figures or searched to meet them.", "",
-             *(_rows(val, plan.scenarios[0]) if len(val) else ["No held-aside target."]), "",
-             "Units, periods, measures, sources and the basis of each tolerance: `configs/calibration/targets.toml`; "
-             "values per target in `calibration.csv`.", "",
-             "![calibration](figures/calibration.png)", ""]
+    extra = "".join(
+        f"; {n} runs of scenario {s} with the same seeds, for the targets measured in it"
+        for s, n in (extra_done or {}).items()
+    )
+    lines = [
+        "# Calibration and validation",
+        "",
+        f"Scenario {plan.scenarios[0]}, {plan.replicates} replicates, scale {plan.scale:g}, "
+        f"{plan.start or 'default start'} to {plan.end or 'default end'} (root seed {plan.seed}; "
+        f"{res.done} runs done, {res.failed} failed{extra}). {summary(table)}.",
+        "",
+        "A target is a **hit** when the published value lies within the model's 95% interval widened on each "
+        "side by the source's own uncertainty (the tolerance: a survey's 95% half-width, or the basis stated "
+        "in `configs/calibration/targets.toml`).",
+        "",
+        "## Calibration targets",
+        "",
+        "A parameter was set from the target's source, or is searched to meet it (`--abc`).",
+        "",
+        *_rows(cal, plan.scenarios[0]),
+        "",
+        "## Held-aside targets (validation)",
+        "",
+        "No parameter was set from these figures or searched to meet them.",
+        "",
+        *(_rows(val, plan.scenarios[0]) if len(val) else ["No held-aside target."]),
+        "",
+        "Units, periods, measures, sources and the basis of each tolerance: `configs/calibration/targets.toml`; "
+        "values per target in `calibration.csv`.",
+        "",
+        "![calibration](figures/calibration.png)",
+        "",
+    ]
     if abc_table is not None:
         acc = abc_table[abc_table["accepted"]]
-        lines += ["## Approximate Bayesian computation (rejection)", "",
-                  f"{len(abc_table)} points of `{abc_plan.source}` ({abc_plan.design}), {abc_plan.replicates} "
-                  f"replicate(s) each; the closest {100 * accept:.0f}% ({len(acc)} points) accepted. Nothing in "
-                  "`configs/` was changed.", ""]
+        lines += [
+            "## Approximate Bayesian computation (rejection)",
+            "",
+            f"{len(abc_table)} points of `{abc_plan.source}` ({abc_plan.design}), {abc_plan.replicates} "
+            f"replicate(s) each; the closest {100 * accept:.0f}% ({len(acc)} points) accepted. Nothing in "
+            "`configs/` was changed.",
+            "",
+        ]
         if sourced:
             lines += [f"Searched although they have a published source (--allow-sourced): {', '.join(sourced)}.", ""]
         lines += ["| parameter | prior range | accepted mean | accepted 2.5-97.5% |", "| --- | --- | --- | --- |"]
         for n, spec in abc_plan.parameters.items():
             rng = f"{spec['min']} to {spec['max']}" if isinstance(spec, dict) else ", ".join(map(str, spec))
-            lines.append(f"| `{n}` | {rng} | {acc[n].mean():.4g} | {acc[n].quantile(0.025):.4g} to "
-                         f"{acc[n].quantile(0.975):.4g} |")
-        lines += ["", f"Best point: distance {abc_table['distance'].iloc[0]:.3g} (in tolerances); all points in "
-                      "`abc.csv`.", ""]
+            lines.append(
+                f"| `{n}` | {rng} | {acc[n].mean():.4g} | {acc[n].quantile(0.025):.4g} to "
+                f"{acc[n].quantile(0.975):.4g} |"
+            )
+        lines += [
+            "",
+            f"Best point: distance {abc_table['distance'].iloc[0]:.3g} (in tolerances); all points in `abc.csv`.",
+            "",
+        ]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")

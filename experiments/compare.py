@@ -26,9 +26,9 @@ import pandas as pd
 from model.config import CONFIG_DIR, parse_month
 
 from . import display, figures, provenance, stats
-from .progress import Stages
 from .design import SweepPlan
 from .outcomes import COHESION_COMPONENTS, KEY_OUTCOMES, KEY_SERIES, SUMMARY_BY_NAME
+from .progress import Stages
 from .sweep import SweepResult, read_table, run_sweep
 
 
@@ -74,20 +74,43 @@ def cv_check(runs: pd.DataFrame, outcomes: list[str], n: int, tolerance: float, 
             change = abs(b - a) / b
             if change > worst:
                 worst, where = change, f"{o} in {s}"
-    return {"replicates": n, "compared_with": max(2, n - lag), "checked": checked, "largest_change": worst,
-            "where": where, "stable": worst < tolerance}
+    return {
+        "replicates": n,
+        "compared_with": max(2, n - lag),
+        "checked": checked,
+        "largest_change": worst,
+        "where": where,
+        "stable": worst < tolerance,
+    }
 
 
-def run_comparison(plan: SweepPlan, out: Path, opts: CompareOptions, *, workers: int = 1,
-                   scheduler: str | None = None, retries: int = 0, progress: bool = True) -> tuple[SweepResult, dict]:
+def run_comparison(
+    plan: SweepPlan,
+    out: Path,
+    opts: CompareOptions,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    retries: int = 0,
+    progress: bool = True,
+) -> tuple[SweepResult, dict]:
     """Run the comparison's runs (choosing the number of replicates by the rule unless fixed)
     and write the analysis. Returns the last sweep result and the replicate decision."""
     checks = []
     if opts.replicates:
         n = opts.replicates
         rule = {"rule": "fixed", "replicates": n}
-        res = run_sweep(plan, out, workers=workers, scheduler=scheduler, retries=retries, replicates=n,
-                        progress=progress, kind="compare", extra_manifest={"replicate_rule": rule})
+        res = run_sweep(
+            plan,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            retries=retries,
+            replicates=n,
+            progress=progress,
+            kind="compare",
+            extra_manifest={"replicate_rule": rule},
+        )
         rule["tolerance"] = opts.cv_tolerance
         if not res.interrupted and n >= MIN_CHECK_REPLICATES:  # reported, not acted on
             rule["checks"] = [cv_check(res.runs, opts.outcomes, n, opts.cv_tolerance, lag=max(1, min(5, n // 4)))]
@@ -97,10 +120,26 @@ def run_comparison(plan: SweepPlan, out: Path, opts: CompareOptions, *, workers:
     else:
         n = opts.min_replicates
         while True:
-            rule = {"rule": "cv_stability", "min": opts.min_replicates, "step": opts.step, "max": opts.max_replicates,
-                    "tolerance": opts.cv_tolerance, "checks": checks, "replicates": n}
-            res = run_sweep(plan, out, workers=workers, scheduler=scheduler, retries=retries, replicates=n,
-                            progress=progress, kind="compare", extra_manifest={"replicate_rule": rule})
+            rule = {
+                "rule": "cv_stability",
+                "min": opts.min_replicates,
+                "step": opts.step,
+                "max": opts.max_replicates,
+                "tolerance": opts.cv_tolerance,
+                "checks": checks,
+                "replicates": n,
+            }
+            res = run_sweep(
+                plan,
+                out,
+                workers=workers,
+                scheduler=scheduler,
+                retries=retries,
+                replicates=n,
+                progress=progress,
+                kind="compare",
+                extra_manifest={"replicate_rule": rule},
+            )
             if res.interrupted:
                 break
             check = cv_check(res.runs, opts.outcomes, n, opts.cv_tolerance)
@@ -131,9 +170,30 @@ DIFF_UNITS = {
 # Outcomes with no natural zero get no percentage of the baseline: distress (0 is the mean
 # of employed adults without a stressor) and gaps between groups (a difference already).
 NO_RELATIVE_UNITS = ("distress score",)
-EFFECT_COLUMNS = ["scenario", "outcome", "label", "group", "unit", "available", "n", "baseline_mean",
-                  "scenario_mean", "diff_unit", "diff", "diff_lo", "diff_hi", "diff_ci", "pct_baseline", "pct_lo",
-                  "pct_hi", "pct_ci", "wilcoxon_p", "min_p", "p_holm", "clear"]
+EFFECT_COLUMNS = [
+    "scenario",
+    "outcome",
+    "label",
+    "group",
+    "unit",
+    "available",
+    "n",
+    "baseline_mean",
+    "scenario_mean",
+    "diff_unit",
+    "diff",
+    "diff_lo",
+    "diff_hi",
+    "diff_ci",
+    "pct_baseline",
+    "pct_lo",
+    "pct_hi",
+    "pct_ci",
+    "wilcoxon_p",
+    "min_p",
+    "p_holm",
+    "clear",
+]
 ALPHA = 0.05
 
 
@@ -147,8 +207,9 @@ def has_relative(outcome: str, unit: str) -> bool:
     return unit not in NO_RELATIVE_UNITS and "_gap_" not in outcome
 
 
-def effects_table(runs: pd.DataFrame, scenarios: list[str], baseline: str, outcomes: list[str],
-                  n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+def effects_table(
+    runs: pd.DataFrame, scenarios: list[str], baseline: str, outcomes: list[str], n_boot: int = 2000, seed: int = 0
+) -> pd.DataFrame:
     """Each scenario against the baseline on each outcome, paired by replicate: the
     difference in the outcome's own unit and as a percentage of the baseline's mean, each
     with a 95% bootstrap interval over replicate pairs (not available: NaN and an empty
@@ -161,8 +222,14 @@ def effects_table(runs: pd.DataFrame, scenarios: list[str], baseline: str, outco
             info = SUMMARY_BY_NAME.get(o)
             unit = info.unit if info else ""
             du, k = diff_unit(unit)
-            row = {"scenario": s, "outcome": o, "label": info.label if info else o, "group": section_of(o),
-                   "unit": unit, "diff_unit": du}
+            row = {
+                "scenario": s,
+                "outcome": o,
+                "label": info.label if info else o,
+                "group": section_of(o),
+                "unit": unit,
+                "diff_unit": du,
+            }
             if o not in done:
                 rows.append({**row, "available": False})
                 continue
@@ -175,13 +242,32 @@ def effects_table(runs: pd.DataFrame, scenarios: list[str], baseline: str, outco
             if ok.sum() < 2:
                 rows.append({**row, "available": False, "n": int(ok.sum())})
                 continue
-            est = stats.paired_effect(a, b, n_resamples=n_boot, rng=np.random.SeedSequence(seed, spawn_key=(i, j)),
-                                      relative=has_relative(o, unit))
-            rows.append({**row, "available": True, "n": est["n"], "baseline_mean": est["mean_a"],
-                         "scenario_mean": est["mean_b"], "diff": k * est["diff"], "diff_lo": k * est["diff_lo"],
-                         "diff_hi": k * est["diff_hi"], "diff_ci": est["diff_ci"], "pct_baseline": est["pct"],
-                         "pct_lo": est["pct_lo"], "pct_hi": est["pct_hi"], "pct_ci": est["pct_ci"],
-                         "wilcoxon_p": est["wilcoxon_p"], "min_p": est["min_p"]})
+            est = stats.paired_effect(
+                a,
+                b,
+                n_resamples=n_boot,
+                rng=np.random.SeedSequence(seed, spawn_key=(i, j)),
+                relative=has_relative(o, unit),
+            )
+            rows.append(
+                {
+                    **row,
+                    "available": True,
+                    "n": est["n"],
+                    "baseline_mean": est["mean_a"],
+                    "scenario_mean": est["mean_b"],
+                    "diff": k * est["diff"],
+                    "diff_lo": k * est["diff_lo"],
+                    "diff_hi": k * est["diff_hi"],
+                    "diff_ci": est["diff_ci"],
+                    "pct_baseline": est["pct"],
+                    "pct_lo": est["pct_lo"],
+                    "pct_hi": est["pct_hi"],
+                    "pct_ci": est["pct_ci"],
+                    "wilcoxon_p": est["wilcoxon_p"],
+                    "min_p": est["min_p"],
+                }
+            )
     df = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
     df["available"] = df["available"].fillna(False).astype(bool)
     for c in ("diff_ci", "pct_ci"):
@@ -200,12 +286,19 @@ def testable(eff: pd.DataFrame, alpha: float = ALPHA) -> dict:
     n = int(avail["n"].max()) if m else 0
     p = stats.min_wilcoxon_p(n) if n else float("nan")
     adj = min(1.0, m * p) if m else float("nan")
-    return {"pairs": n, "family": m, "min_p": p, "min_p_holm": adj, "can_reject": bool(m) and adj < alpha,
-            "pairs_needed": stats.pairs_needed(alpha, max(1, m))}
+    return {
+        "pairs": n,
+        "family": m,
+        "min_p": p,
+        "min_p_holm": adj,
+        "can_reject": bool(m) and adj < alpha,
+        "pairs_needed": stats.pairs_needed(alpha, max(1, m)),
+    }
 
 
-def summary_table(runs: pd.DataFrame, scenarios: list[str], outcomes: list[str], n_boot: int = 2000,
-                  seed: int = 0) -> pd.DataFrame:
+def summary_table(
+    runs: pd.DataFrame, scenarios: list[str], outcomes: list[str], n_boot: int = 2000, seed: int = 0
+) -> pd.DataFrame:
     done = runs[runs["status"] == "done"]
     rows = []
     for i, s in enumerate(scenarios):
@@ -214,13 +307,26 @@ def summary_table(runs: pd.DataFrame, scenarios: list[str], outcomes: list[str],
             x = sub[o].to_numpy(float) if o in sub else np.array([])
             x = x[~np.isnan(x)]
             if len(x) == 0:
-                rows.append({"scenario": s, "outcome": o, "n": 0, "mean": np.nan, "lo": np.nan, "hi": np.nan, "sd": np.nan})
+                rows.append(
+                    {"scenario": s, "outcome": o, "n": 0, "mean": np.nan, "lo": np.nan, "hi": np.nan, "sd": np.nan}
+                )
                 continue
-            mean, lo, hi = stats.mean_band(x[:, None], n_boot=n_boot, rng=np.random.SeedSequence(seed, spawn_key=(i, j)))
+            mean, lo, hi = stats.mean_band(
+                x[:, None], n_boot=n_boot, rng=np.random.SeedSequence(seed, spawn_key=(i, j))
+            )
             if len(x) < stats.MIN_PAIRS_INTERVAL or not lo[0] < hi[0]:  # not available, as in effects_table
                 lo[0] = hi[0] = np.nan
-            rows.append({"scenario": s, "outcome": o, "n": len(x), "mean": mean[0], "lo": lo[0], "hi": hi[0],
-                         "sd": float(x.std(ddof=1)) if len(x) > 1 else np.nan})
+            rows.append(
+                {
+                    "scenario": s,
+                    "outcome": o,
+                    "n": len(x),
+                    "mean": mean[0],
+                    "lo": lo[0],
+                    "hi": hi[0],
+                    "sd": float(x.std(ddof=1)) if len(x) > 1 else np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -233,8 +339,10 @@ def closure_periods(start: date, end: date, scale: float, waves: bool = False) -
     spans: dict[int, list[date]] = {}
     for w in tl.waves_between(start, end, scale):
         spans.setdefault(w.closure, []).append(w.date)
-    return [(tl.closures[i].employer, min(d), max(d) + timedelta(days=7), *((sorted(d),) if waves else ()))
-            for i, d in sorted(spans.items())]
+    return [
+        (tl.closures[i].employer, min(d), max(d) + timedelta(days=7), *((sorted(d),) if waves else ()))
+        for i, d in sorted(spans.items())
+    ]
 
 
 def intervention_periods(config: dict, start: date, end: date) -> list[tuple[str, date, date]]:
@@ -243,7 +351,7 @@ def intervention_periods(config: dict, start: date, end: date) -> list[tuple[str
     out = []
     for key, value in config.items():
         if key.startswith("interventions.") and key.endswith(".enabled") and value is True:
-            name = key[len("interventions."):-len(".enabled")]
+            name = key[len("interventions.") : -len(".enabled")]
             a, b = config.get(f"interventions.{name}.start"), config.get(f"interventions.{name}.end")
             try:
                 a = parse_month(a) if a else start
@@ -267,8 +375,10 @@ def analyse(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, progre
     figdir = out / "figures"
     figdir.mkdir(exist_ok=True)
     fmts = tuple(opts.formats)
-    stage(f"effects against the baseline: {len(opts.outcomes)} outcomes x {len(scenarios) - 1} scenarios, "
-          f"{opts.n_boot} bootstrap resamples each")
+    stage(
+        f"effects against the baseline: {len(opts.outcomes)} outcomes x {len(scenarios) - 1} scenarios, "
+        f"{opts.n_boot} bootstrap resamples each"
+    )
     eff = effects_table(runs, scenarios, opts.baseline, opts.outcomes, opts.n_boot, plan.seed)
     eff.to_csv(out / "effects.csv", index=False)
     summ = summary_table(runs, scenarios, opts.outcomes, opts.n_boot, plan.seed)
@@ -299,13 +409,17 @@ def analyse(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, progre
             sub = ts[ts["scenario"] == s]
             if not len(sub):
                 continue
-            mat = sub.pivot_table(index="replicate", columns="week", values=col, aggfunc="first",
-                                  dropna=False).reindex(columns=weeks).to_numpy(float)
+            mat = (
+                sub.pivot_table(index="replicate", columns="week", values=col, aggfunc="first", dropna=False)
+                .reindex(columns=weeks)
+                .to_numpy(float)
+            )
             bands[s] = stats.mean_band(mat, n_boot=500, rng=np.random.SeedSequence(plan.seed, spawn_key=(k, i)))
         path = figdir / f"series_{col}.png"
         _remove_figure(path)
-        figures.series_with_bands(pd.DatetimeIndex(dates), bands, col, path, closures, periods, n_rep,
-                                  formats=fmts, baseline=opts.baseline)
+        figures.series_with_bands(
+            pd.DatetimeIndex(dates), bands, col, path, closures, periods, n_rep, formats=fmts, baseline=opts.baseline
+        )
         series_files.append(path.name)
 
     stage("forest plots of the effects")
@@ -322,11 +436,27 @@ def analyse(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, progre
     stage("maps by municipality")
     map_files, map_note = _maps(out, meta, scenarios, opts, figdir, any_cfg)
     stage("cohesion index and its components")
-    components = (summary_table(runs, scenarios, list(COHESION_COMPONENTS), opts.n_boot, plan.seed),
-                  effects_table(runs, scenarios, opts.baseline, list(COHESION_COMPONENTS), opts.n_boot, plan.seed))
+    components = (
+        summary_table(runs, scenarios, list(COHESION_COMPONENTS), opts.n_boot, plan.seed),
+        effects_table(runs, scenarios, opts.baseline, list(COHESION_COMPONENTS), opts.n_boot, plan.seed),
+    )
     stage("report.md")
-    report = write_report(out, plan, opts, rule, runs, eff, summ, series_files, missing_series, forest_files,
-                          map_files, map_note, mf, components)
+    report = write_report(
+        out,
+        plan,
+        opts,
+        rule,
+        runs,
+        eff,
+        summ,
+        series_files,
+        missing_series,
+        forest_files,
+        map_files,
+        map_note,
+        mf,
+        components,
+    )
     stage.done(f"effects, figures and report written to {out}")
     return {"effects": eff, "summary": summ, "report": report}
 
@@ -358,24 +488,34 @@ def _maps(out: Path, meta: pd.DataFrame, scenarios: list[str], opts: CompareOpti
     avg["scenario"] = pd.Categorical(avg["scenario"], scenarios, ordered=True)
     avg = avg.sort_values(["scenario", "year"])
     avg["scenario"] = avg["scenario"].astype(str)
-    residents = (sel[sel["scenario"] == opts.baseline].groupby("municipality", as_index=False)["residents"].mean()
-                 if "residents" in sel else None)
+    residents = (
+        sel[sel["scenario"] == opts.baseline].groupby("municipality", as_index=False)["residents"].mean()
+        if "residents" in sel
+        else None
+    )
     from model.territory import load_territory
 
-    territory = load_territory(CONFIG_DIR / "territory",
-                               density_scale_km=cfg["run.density_scale_km"])
+    territory = load_territory(CONFIG_DIR / "territory", density_scale_km=cfg["run.density_scale_km"])
     files = []
     path = figdir / f"map_{column}.png"
     _remove_figure(path)
-    figures.municipal_maps(territory, avg, column, path, unit,
-                           f"{display.series_label(column)} by municipality", formats=tuple(opts.formats),
-                           residents=residents)
+    figures.municipal_maps(
+        territory,
+        avg,
+        column,
+        path,
+        unit,
+        f"{display.series_label(column)} by municipality",
+        formats=tuple(opts.formats),
+        residents=residents,
+    )
     files.append(path.name)
     diff_path = figdir / f"map_{column}_difference.png"
     _remove_figure(diff_path)
     if len(scenarios) > 1 and opts.baseline in set(avg["scenario"]):
-        figures.difference_maps(territory, avg, column, diff_path, unit, opts.baseline, formats=tuple(opts.formats),
-                                residents=residents)
+        figures.difference_maps(
+            territory, avg, column, diff_path, unit, opts.baseline, formats=tuple(opts.formats), residents=residents
+        )
         files.append(diff_path.name)
     return files, note
 
@@ -433,9 +573,14 @@ def _pct_cell(r: pd.Series) -> str:
 
 
 # Who an outcome is about, by its name's prefix (docs/outputs.md), in report order.
-SECTIONS = (("workers_", "The laid-off workers"), ("household_", "Their households' other adults"),
-            ("confidants_", "Their confidants"), ("marginalized_", "Marginalized residents"),
-            ("others_", "Marginalized residents"), ("", "The RCM as a whole"))
+SECTIONS = (
+    ("workers_", "The laid-off workers"),
+    ("household_", "Their households' other adults"),
+    ("confidants_", "Their confidants"),
+    ("marginalized_", "Marginalized residents"),
+    ("others_", "Marginalized residents"),
+    ("", "The RCM as a whole"),
+)
 
 
 def section_of(outcome: str) -> str:
@@ -454,25 +599,34 @@ def _by_section(names) -> list[tuple[str, list[str]]]:
 def effect_sentence(r: pd.Series) -> str:
     """A clear change (Holm-adjusted p < 0.05) in words with its numbers."""
     verb = "raised" if r["diff"] > 0 else "lowered"
-    pct = (f", {_fmt_pct(r['pct_baseline'])} of the baseline {_interval(r['pct_lo'], r['pct_hi'], _fmt_pct)}"
-           if np.isfinite(r["pct_baseline"]) else "")
-    return (f"{verb} the {r['label']} from {_fmt(r['baseline_mean'], r['unit'])} to "
-            f"{_fmt(r['scenario_mean'], r['unit'])}: {_diff_cell(r)}{pct}; Holm-adjusted Wilcoxon "
-            f"p = {r['p_holm']:.2g}, n = {int(r['n'])} pairs.")
+    pct = (
+        f", {_fmt_pct(r['pct_baseline'])} of the baseline {_interval(r['pct_lo'], r['pct_hi'], _fmt_pct)}"
+        if np.isfinite(r["pct_baseline"])
+        else ""
+    )
+    return (
+        f"{verb} the {r['label']} from {_fmt(r['baseline_mean'], r['unit'])} to "
+        f"{_fmt(r['scenario_mean'], r['unit'])}: {_diff_cell(r)}{pct}; Holm-adjusted Wilcoxon "
+        f"p = {r['p_holm']:.2g}, n = {int(r['n'])} pairs."
+    )
 
 
 def _effects_rows(sub: pd.DataFrame) -> list[str]:
     """The rows of a scenario's effects table, grouped by section."""
-    lines = ["| outcome | baseline | scenario | difference [95% interval] | % of the baseline [95% interval] "
-             "| p (Holm) |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| outcome | baseline | scenario | difference [95% interval] | % of the baseline [95% interval] | p (Holm) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     sub = sub.set_index("outcome", drop=False)
     for title, names in _by_section(sub["outcome"]):
         lines.append(f"| **{title}** | | | | | |")
         for o in names:
             r = sub.loc[o]
             p = f"{r['p_holm']:.2g}" + (" (clear)" if r["clear"] else "")
-            lines.append(f"| {r['label']} ({r['diff_unit']}) | {_fmt(r['baseline_mean'], r['unit'])} | "
-                         f"{_fmt(r['scenario_mean'], r['unit'])} | {_diff_cell(r)} | {_pct_cell(r)} | {p} |")
+            lines.append(
+                f"| {r['label']} ({r['diff_unit']}) | {_fmt(r['baseline_mean'], r['unit'])} | "
+                f"{_fmt(r['scenario_mean'], r['unit'])} | {_diff_cell(r)} | {_pct_cell(r)} | {p} |"
+            )
     return lines
 
 
@@ -485,30 +639,45 @@ def _summary_row(summ: pd.DataFrame, o: str, scenarios: list[str]) -> str | None
     cells = []
     for s in scenarios:
         r = sub.loc[s] if s in sub.index else None
-        cells.append("n/a" if r is None or r["n"] == 0
-                     else f"{_fmt(r['mean'], unit)} {_interval(r['lo'], r['hi'], lambda v: _fmt(v, unit))}")
+        cells.append(
+            "n/a"
+            if r is None or r["n"] == 0
+            else f"{_fmt(r['mean'], unit)} {_interval(r['lo'], r['hi'], lambda v: _fmt(v, unit))}"
+        )
     return f"| {SUMMARY_BY_NAME[o].label if o in SUMMARY_BY_NAME else o} ({unit}) | " + " | ".join(cells) + " |"
 
 
-def _components_section(components: tuple[pd.DataFrame, pd.DataFrame], scenarios: list[str],
-                        baseline: str) -> list[str]:
+def _components_section(
+    components: tuple[pd.DataFrame, pd.DataFrame], scenarios: list[str], baseline: str
+) -> list[str]:
     """The cohesion index beside its four components: means by scenario, then each
     scenario's paired difference from the baseline."""
     summ, eff = components
     if not len(summ) or summ["n"].sum() == 0:
         return []
-    lines = ["", "## Cohesion index and its components", "",
-             "The index is the mean of its four components (docs/ODD.md), so a scenario's change in the index is the "
-             "mean of its changes in the components. Means over the run, mean over replicates with its 95% "
-             "bootstrap interval:", "",
-             "| measure | " + " | ".join(scenarios) + " |", "| --- |" + " --- |" * len(scenarios)]
+    lines = [
+        "",
+        "## Cohesion index and its components",
+        "",
+        "The index is the mean of its four components (docs/ODD.md), so a scenario's change in the index is the "
+        "mean of its changes in the components. Means over the run, mean over replicates with its 95% "
+        "bootstrap interval:",
+        "",
+        "| measure | " + " | ".join(scenarios) + " |",
+        "| --- |" + " --- |" * len(scenarios),
+    ]
     lines += [r for r in (_summary_row(summ, o, scenarios) for o in COHESION_COMPONENTS) if r]
     others = [s for s in scenarios if s != baseline]
     avail = eff[eff["available"]]
     if len(avail) and others:
-        lines += ["", f"Paired difference from the baseline ({baseline}), with its 95% interval (descriptive: "
-                  "the tests are those of the findings):", "",
-                  "| measure | " + " | ".join(others) + " |", "| --- |" + " --- |" * len(others)]
+        lines += [
+            "",
+            f"Paired difference from the baseline ({baseline}), with its 95% interval (descriptive: "
+            "the tests are those of the findings):",
+            "",
+            "| measure | " + " | ".join(others) + " |",
+            "| --- |" + " --- |" * len(others),
+        ]
         for o in COHESION_COMPONENTS:
             cells = []
             for s in others:
@@ -529,23 +698,29 @@ def stability_text(rule: dict) -> str:
         text = f"**Replicates.** {n_rep}, fixed on the command line. "
         if not checks:
             if (n_rep or 0) < MIN_CHECK_REPLICATES:
-                return text + (f"Stability check: not possible, it compares the coefficient of variation of the key "
-                               f"outcomes between fewer and all replicates and needs at least "
-                               f"{MIN_CHECK_REPLICATES}.")
+                return text + (
+                    f"Stability check: not possible, it compares the coefficient of variation of the key "
+                    f"outcomes between fewer and all replicates and needs at least "
+                    f"{MIN_CHECK_REPLICATES}."
+                )
             return text + "Stability check: not recorded for these runs; run the comparison again to compute it."
         c = checks[0]
         text += "Stability check of the default rule (reported, not acted on): "
     else:
         c = checks[-1] if checks else {}
-        text = (f"**Replicates.** Chosen by coefficient-of-variation stability: at least {rule['min']}, "
-                f"{rule['step']} more until the coefficient of variation of every available key outcome in every "
-                f"scenario changed by less than {tol:.0f}% (at most {rule['max']}). Result: {n_rep} replicates, "
-                f"{rule.get('outcome', 'stopped')}. Stability check: ")
+        text = (
+            f"**Replicates.** Chosen by coefficient-of-variation stability: at least {rule['min']}, "
+            f"{rule['step']} more until the coefficient of variation of every available key outcome in every "
+            f"scenario changed by less than {tol:.0f}% (at most {rule['max']}). Result: {n_rep} replicates, "
+            f"{rule.get('outcome', 'stopped')}. Stability check: "
+        )
     if not c or not c.get("checked"):
         return text + "no key outcome had a coefficient of variation to compare (too few values or a mean of 0)."
-    text += (f"the coefficient of variation of the key outcomes changed by at most {100 * c['largest_change']:.1f}% "
-             f"between {c['compared_with']} and {c['replicates']} replicates"
-             + (f" ({c['where']})" if c.get("where") else ""))
+    text += (
+        f"the coefficient of variation of the key outcomes changed by at most {100 * c['largest_change']:.1f}% "
+        f"between {c['compared_with']} and {c['replicates']} replicates"
+        + (f" ({c['where']})" if c.get("where") else "")
+    )
     if c["stable"]:
         return text + f", within the rule's {tol:.0f}%: stable."
     return text + f", more than the rule's {tol:.0f}%: not stable; more replicates would change the estimates."
@@ -556,21 +731,38 @@ def power_text(t: dict) -> str:
     if not t["family"]:
         return ""
     n, p, m = t["pairs"], t["min_p"], t["family"]
-    text = (f"**What {n} pairs can show.** With {n} pairs and no ties the smallest two-sided p the Wilcoxon test can "
-            f"give is 2/2^{n} = {p:.3g}; Holm's correction over the {m} comparisons multiplies the smallest by {m}, "
-            f"so the smallest attainable adjusted p is {t['min_p_holm']:.3g}. ")
+    text = (
+        f"**What {n} pairs can show.** With {n} pairs and no ties the smallest two-sided p the Wilcoxon test can "
+        f"give is 2/2^{n} = {p:.3g}; Holm's correction over the {m} comparisons multiplies the smallest by {m}, "
+        f"so the smallest attainable adjusted p is {t['min_p_holm']:.3g}. "
+    )
     if t["can_reject"]:
         return text + "A change of any size can be called clear only when its adjusted p is below 0.05."
-    text += ("No change can be called clear with this many replicates, however large"
-             + (" (even unadjusted, the test cannot reach 0.05)" if p >= ALPHA else "")
-             + f": that needs at least {t['pairs_needed']} pairs. The differences and intervals describe these runs; "
-             "they are not tests.")
+    text += (
+        "No change can be called clear with this many replicates, however large"
+        + (" (even unadjusted, the test cannot reach 0.05)" if p >= ALPHA else "")
+        + f": that needs at least {t['pairs_needed']} pairs. The differences and intervals describe these runs; "
+        "they are not tests."
+    )
     return text
 
 
-def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, runs: pd.DataFrame,
-                 eff: pd.DataFrame, summ: pd.DataFrame, series_files, missing_series, forest_files, map_file,
-                 map_note, mf: dict, components: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> Path:
+def write_report(
+    out: Path,
+    plan: SweepPlan,
+    opts: CompareOptions,
+    rule: dict,
+    runs: pd.DataFrame,
+    eff: pd.DataFrame,
+    summ: pd.DataFrame,
+    series_files,
+    missing_series,
+    forest_files,
+    map_file,
+    map_note,
+    mf: dict,
+    components: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> Path:
     cfg = next(iter(mf["scenarios"].values()))["config"]
     done = runs[runs["status"] == "done"]
     failed = runs[runs["status"] != "done"]
@@ -580,33 +772,44 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
     lines = [f"# Scenario comparison: {', '.join(plan.scenarios)}", ""]
     lines += [
         f"{len(plan.scenarios)} scenarios, {n_rep} replicates each ({len(done)} runs done"
-        + (f", {len(failed)} failed" if len(failed) else "") + f"), at scale {cfg['run.scale']:g} "
+        + (f", {len(failed)} failed" if len(failed) else "")
+        + f"), at scale {cfg['run.scale']:g} "
         f"(model persons per resident), {cfg['run.start']} to {cfg['run.end']}. Replicate *i* of every scenario "
         f"used the same seed (common random numbers, root seed {plan.seed}), so each scenario is compared with the "
         f"baseline ({opts.baseline}) run by run. Model version {mf.get('model_version')}, git commit "
-        f"{(mf.get('sessions') or [{}])[-1].get('git', {}).get('commit')}.", ""]
+        f"{(mf.get('sessions') or [{}])[-1].get('git', {}).get('commit')}.",
+        "",
+    ]
     lines += [stability_text(rule), ""]
-    lines += ["**Methods.** The cohort outcomes follow the people the closures touched: each layoff wave's laid-off "
-              "workers, the other adults of their households and their confidants (the adults their ties point to), "
-              "fixed at the layoff, measured 6, 12 and 24 months later and pooled over every wave (shares over the "
-              "members still in the RCM; moved out over all members); marginalized adults are compared with the "
-              "others at each year's end, pooled over the years (docs/outputs.md). The RCM-wide outcomes are "
-              "summaries of each run's weekly series (mean over the run, highest 13-week "
-              "average, or the mean of the last 52 weeks).", "",
-              "**Effects.** Each effect is scenario minus baseline, paired by replicate, in the outcome's own unit: "
-              "percentage points for shares; for distress, SD units of the distress scale (1 is the spread of "
-              "distress between employed adults without a current stressor), so a distress difference is already an effect standardized "
-              "against the spread between persons. It is also given as a percentage of the baseline's mean, except "
-              "for distress (no natural zero) and the gaps between groups. Nothing is standardized by the spread "
-              "between replicates, which is simulation noise. Each comes with a 95% bootstrap interval over the "
-              f"replicate pairs (scipy.stats.bootstrap, paired, BCa or percentile where BCa cannot be computed, "
-              f"{opts.n_boot} resamples); an interval is not available with fewer than {stats.MIN_PAIRS_INTERVAL} "
-              "pairs, when the differences do not vary or when it cannot be estimated"
-              + (f"; with fewer than {stats.ROUGH_PAIRS} pairs the intervals are rough and cover the true "
-                 "difference less often than 95%" if t["pairs"] and t["pairs"] < stats.ROUGH_PAIRS else "")
-              + ". p-values are two-sided Wilcoxon signed-rank tests of the paired differences, Holm-adjusted over "
-              f"the {t['family']} comparisons of the table. A change is called clear only when its Holm-adjusted "
-              "p is below 0.05.", ""]
+    lines += [
+        "**Methods.** The cohort outcomes follow the people the closures touched: each layoff wave's laid-off "
+        "workers, the other adults of their households and their confidants (the adults their ties point to), "
+        "fixed at the layoff, measured 6, 12 and 24 months later and pooled over every wave (shares over the "
+        "members still in the RCM; moved out over all members); marginalized adults are compared with the "
+        "others at each year's end, pooled over the years (docs/outputs.md). The RCM-wide outcomes are "
+        "summaries of each run's weekly series (mean over the run, highest 13-week "
+        "average, or the mean of the last 52 weeks).",
+        "",
+        "**Effects.** Each effect is scenario minus baseline, paired by replicate, in the outcome's own unit: "
+        "percentage points for shares; for distress, SD units of the distress scale (1 is the spread of "
+        "distress between employed adults without a current stressor), so a distress difference is already an effect standardized "
+        "against the spread between persons. It is also given as a percentage of the baseline's mean, except "
+        "for distress (no natural zero) and the gaps between groups. Nothing is standardized by the spread "
+        "between replicates, which is simulation noise. Each comes with a 95% bootstrap interval over the "
+        f"replicate pairs (scipy.stats.bootstrap, paired, BCa or percentile where BCa cannot be computed, "
+        f"{opts.n_boot} resamples); an interval is not available with fewer than {stats.MIN_PAIRS_INTERVAL} "
+        "pairs, when the differences do not vary or when it cannot be estimated"
+        + (
+            f"; with fewer than {stats.ROUGH_PAIRS} pairs the intervals are rough and cover the true "
+            "difference less often than 95%"
+            if t["pairs"] and t["pairs"] < stats.ROUGH_PAIRS
+            else ""
+        )
+        + ". p-values are two-sided Wilcoxon signed-rank tests of the paired differences, Holm-adjusted over "
+        f"the {t['family']} comparisons of the table. A change is called clear only when its Holm-adjusted "
+        "p is below 0.05.",
+        "",
+    ]
     power = power_text(t)
     if power:
         lines += [power, ""]
@@ -623,9 +826,12 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
             lines += ["No outcome available for this scenario.", ""]
             continue
         clear = sub[sub["clear"]]
-        lines += [f"Against the baseline, {s} changed {len(clear)} of {len(sub)} outcomes clearly (Holm-adjusted "
-                  "Wilcoxon p < 0.05)" + ("." if t["can_reject"] else
-                                          f"; with {t['pairs']} pairs no change can be called clear."), ""]
+        lines += [
+            f"Against the baseline, {s} changed {len(clear)} of {len(sub)} outcomes clearly (Holm-adjusted "
+            "Wilcoxon p < 0.05)"
+            + ("." if t["can_reject"] else f"; with {t['pairs']} pairs no change can be called clear."),
+            "",
+        ]
         for title, names in _by_section(clear["outcome"]):
             lines.append(f"**{title}.**")
             for o in names:
@@ -634,11 +840,23 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
         lines += _effects_rows(sub) + [""]
     na = sorted(set(eff.loc[~eff["available"], "outcome"]))
     if na:
-        lines += ["## Not available", "",
-                  "These outcomes have no values in this model version (their submodel is not in the model), in "
-                  "this period (a cohort horizon after the run's end) or too few runs: " + ", ".join(f"`{o}`" for o in na) + ".", ""]
-    lines += ["## Outcomes by scenario", "", "Mean over replicates with its 95% bootstrap interval.", "",
-              "| outcome | " + " | ".join(plan.scenarios) + " |", "| --- |" + " --- |" * len(plan.scenarios)]
+        lines += [
+            "## Not available",
+            "",
+            "These outcomes have no values in this model version (their submodel is not in the model), in "
+            "this period (a cohort horizon after the run's end) or too few runs: "
+            + ", ".join(f"`{o}`" for o in na)
+            + ".",
+            "",
+        ]
+    lines += [
+        "## Outcomes by scenario",
+        "",
+        "Mean over replicates with its 95% bootstrap interval.",
+        "",
+        "| outcome | " + " | ".join(plan.scenarios) + " |",
+        "| --- |" + " --- |" * len(plan.scenarios),
+    ]
     for title, names in _by_section(opts.outcomes):
         rows = [_summary_row(summ, o, plan.scenarios) for o in names]
         rows = [r for r in rows if r]
@@ -649,37 +867,69 @@ def write_report(out: Path, plan: SweepPlan, opts: CompareOptions, rule: dict, r
         lines += _components_section(components, plan.scenarios, opts.baseline)
     fmts = tuple(opts.formats)
     ref = lambda f: "figures/" + display.preferred(f, fmts)  # noqa: E731
-    lines += ["", "## Figures", "",
-              f"Written as {', '.join(f.upper() for f in fmts)} in `figures/`"
-              + (" (PNG at 300 dpi)" if "png" in fmts else "") + ". In the weekly series the baseline is black and "
-              "dashed, drawn over the others, so that a scenario identical to it still shows; the closures' layoff "
-              f"periods are shaded and lettered; the first {figures.START_UP_WEEKS} weeks of the run (start-up: the "
-              "formal services start with no clients and fill over about six weeks) are not drawn. Counts of people "
-              "are model persons" + (f" (scale {cfg['run.scale']:g}: one per {1 / cfg['run.scale']:.3g} residents)"
-                                      if cfg["run.scale"] != 1 else "") + ".", ""]
+    lines += [
+        "",
+        "## Figures",
+        "",
+        f"Written as {', '.join(f.upper() for f in fmts)} in `figures/`"
+        + (" (PNG at 300 dpi)" if "png" in fmts else "")
+        + ". In the weekly series the baseline is black and "
+        "dashed, drawn over the others, so that a scenario identical to it still shows; the closures' layoff "
+        f"periods are shaded and lettered; the first {figures.START_UP_WEEKS} weeks of the run (start-up: the "
+        "formal services start with no clients and fill over about six weeks) are not drawn. Counts of people "
+        "are model persons"
+        + (
+            f" (scale {cfg['run.scale']:g}: one per {1 / cfg['run.scale']:.3g} residents)"
+            if cfg["run.scale"] != 1
+            else ""
+        )
+        + ".",
+        "",
+    ]
     for f in series_files:
-        lines += [f"![{display.series_label(f[len('series_'):-len('.png')])}]({ref(f)})", ""]
+        lines += [f"![{display.series_label(f[len('series_') : -len('.png')])}]({ref(f)})", ""]
     if missing_series:
-        lines += ["Weekly series not drawn (no values in this model version): "
-                  + ", ".join(f"`{c}`" for c in missing_series) + ".", ""]
+        lines += [
+            "Weekly series not drawn (no values in this model version): "
+            + ", ".join(f"`{c}`" for c in missing_series)
+            + ".",
+            "",
+        ]
     if forest_files:
-        lines += ["Differences from the baseline in each outcome's unit, one panel per group of people and unit, "
-                  "the panels of a unit on one shared axis, with 95% intervals (hollow markers: interval not "
-                  "available; black edge: clear):", "", f"![differences]({ref(forest_files[0])})", ""]
+        lines += [
+            "Differences from the baseline in each outcome's unit, one panel per group of people and unit, "
+            "the panels of a unit on one shared axis, with 95% intervals (hollow markers: interval not "
+            "available; black edge: clear):",
+            "",
+            f"![differences]({ref(forest_files[0])})",
+            "",
+        ]
         if len(forest_files) > 1:
-            lines += ["The same as a percentage of the baseline's mean:", "",
-                      f"![percentages of the baseline]({ref(forest_files[1])})", ""]
+            lines += [
+                "The same as a percentage of the baseline's mean:",
+                "",
+                f"![percentages of the baseline]({ref(forest_files[1])})",
+                "",
+            ]
     map_files = [map_file] if isinstance(map_file, str) else list(map_file or [])
     if map_files:
-        lines += [f"By municipality{': ' + map_note if map_note else ''}. Levels, then each scenario minus the "
-                  "baseline on a scale centred on zero:", ""]
+        lines += [
+            f"By municipality{': ' + map_note if map_note else ''}. Levels, then each scenario minus the "
+            "baseline on a scale centred on zero:",
+            "",
+        ]
         lines += [f"![map]({ref(f)})" + "\n" for f in map_files]
-    lines += ["## Files", "",
-              "`runs.parquet` (one row per run with its summary outcomes), `timeseries/` (one row per run and week), "
-              "`municipal/` (one row per run, year and municipality), `effects.csv`, `summary.csv`, `figures/`, "
-              "`manifest.json` (configuration of every scenario, seeds, versions, command lines). Columns: "
-              "docs/experiments.md and docs/outputs.md.", "",
-              "Reproduce with: `" + " ".join((mf.get("sessions") or [{}])[-1].get("command", [])) + "`", ""]
+    lines += [
+        "## Files",
+        "",
+        "`runs.parquet` (one row per run with its summary outcomes), `timeseries/` (one row per run and week), "
+        "`municipal/` (one row per run, year and municipality), `effects.csv`, `summary.csv`, `figures/`, "
+        "`manifest.json` (configuration of every scenario, seeds, versions, command lines). Columns: "
+        "docs/experiments.md and docs/outputs.md.",
+        "",
+        "Reproduce with: `" + " ".join((mf.get("sessions") or [{}])[-1].get("command", [])) + "`",
+        "",
+    ]
     path = out / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -52,13 +52,22 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from pydantic import StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
-from model.config import (ConfigError, Strict, config_root, flatten, load_base, read_toml, resolve, scenario_names,
-                          schema_error)
+from model.config import (
+    ConfigError,
+    Strict,
+    config_root,
+    flatten,
+    load_base,
+    read_toml,
+    resolve,
+    scenario_names,
+    schema_error,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DESIGNS = ("factorial", "lhs", "morris", "sobol", "none")
@@ -76,10 +85,10 @@ class SweepSection(Strict):
     name: StrictStr | None = None
     description: StrictStr | None = None
     design: StrictStr | None = None
-    scenarios: Union[StrictStr, list[StrictStr], None] = None
+    scenarios: StrictStr | list[StrictStr] | None = None
     replicates: StrictInt | None = None
     seed: StrictInt | None = None
-    scale: Union[StrictInt, StrictFloat, None] = None
+    scale: StrictInt | StrictFloat | None = None
     start: StrictStr | None = None
     end: StrictStr | None = None
     samples: StrictInt | None = None
@@ -106,8 +115,12 @@ def model_version() -> str:
     for root, label in ((PROJECT_ROOT / "model", "model"), (Path(config_root()).resolve(), "configs")):
         for p in sorted(root.rglob("*")):
             rel = p.relative_to(root)
-            if (p.suffix in {".py", ".toml", ".csv", ".json"} and "__pycache__" not in p.parts
-                    and rel.parts[0] != "sweeps" and p.is_file()):
+            if (
+                p.suffix in {".py", ".toml", ".csv", ".json"}
+                and "__pycache__" not in p.parts
+                and rel.parts[0] != "sweeps"
+                and p.is_file()
+            ):
                 st = p.stat()
                 files.append((str(p), f"{label}/{rel}", st.st_mtime_ns, st.st_size))
     return _model_version(tuple(files))
@@ -159,8 +172,16 @@ class RunSpec:
 
     @property
     def run_id(self) -> str:
-        blob = json.dumps({"scenario": self.scenario, "overrides": sorted(self.overrides.items()),
-                           "seed": self.seed, "version": self.version}, sort_keys=True, default=str)
+        blob = json.dumps(
+            {
+                "scenario": self.scenario,
+                "overrides": sorted(self.overrides.items()),
+                "seed": self.seed,
+                "version": self.version,
+            },
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -185,9 +206,26 @@ class SweepPlan:
     source: str = "command line"
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("name", "design", "scenarios", "replicates", "seed", "scale", "start",
-                                               "end", "samples", "levels", "second_order", "parameters", "fixed",
-                                               "description", "source")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "name",
+                "design",
+                "scenarios",
+                "replicates",
+                "seed",
+                "scale",
+                "start",
+                "end",
+                "samples",
+                "levels",
+                "second_order",
+                "parameters",
+                "fixed",
+                "description",
+                "source",
+            )
+        }
 
     def hash(self) -> str:
         """The plan's identity: its design, and the model version and resolved
@@ -229,18 +267,22 @@ class SweepPlan:
         reps = replicates or self.replicates
         n = self.points_count() * len(self.scenarios) * reps
         if n > MAX_RUNS:
-            raise ConfigError(f"{self.source}: the {self.design} design makes {self.points_count():,} points x "
-                              f"{len(self.scenarios)} scenario(s) x {reps:,} replicates = {n:,} runs, more than the "
-                              f"{MAX_RUNS:,} a sweep may have; use fewer values, samples or replicates, or split it")
+            raise ConfigError(
+                f"{self.source}: the {self.design} design makes {self.points_count():,} points x "
+                f"{len(self.scenarios)} scenario(s) x {reps:,} replicates = {n:,} runs, more than the "
+                f"{MAX_RUNS:,} a sweep may have; use fewer values, samples or replicates, or split it"
+            )
         return n
 
     # -- checks ------------------------------------------------------------------------
     def validate(self) -> None:
         where = self.source
         if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
-            raise ConfigError(f"{where}: name must be a plain name of letters, digits, '.', '_' and '-' (it names "
-                              f"the output directory under results/sweeps/; --out chooses another place), "
-                              f"got {self.name!r}")
+            raise ConfigError(
+                f"{where}: name must be a plain name of letters, digits, '.', '_' and '-' (it names "
+                f"the output directory under results/sweeps/; --out chooses another place), "
+                f"got {self.name!r}"
+            )
         if not isinstance(self.description, str):
             raise ConfigError(f"{where}: description must be text, got {self.description!r}")
         if self.design not in DESIGNS:
@@ -253,8 +295,11 @@ class SweepPlan:
                 raise ConfigError(f"{where}: unknown scenario {s!r}; available: {', '.join(known)}")
         if len(set(self.scenarios)) != len(self.scenarios):
             raise ConfigError(f"{where}: a scenario is listed twice")
-        for name, value, low in (("replicates", self.replicates, 1), ("samples", self.samples, 1),
-                                 ("levels", self.levels, 2)):
+        for name, value, low in (
+            ("replicates", self.replicates, 1),
+            ("samples", self.samples, 1),
+            ("levels", self.levels, 2),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"{where}: {name} must be a whole number >= {low}, got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -279,13 +324,17 @@ class SweepPlan:
                     raise ConfigError(f"{where}: {name}: a value is listed twice")
             elif self.design in ("lhs", "morris", "sobol"):
                 if not isinstance(spec, dict) or set(spec) != {"min", "max"}:
-                    raise ConfigError(f"{where}: {name}: a {self.design} design needs a range {{ min = ..., max = ... }}")
+                    raise ConfigError(
+                        f"{where}: {name}: a {self.design} design needs a range {{ min = ..., max = ... }}"
+                    )
                 if isinstance(d.value, (bool, str)):
                     raise ConfigError(f"{where}: {name} is not a number and cannot be sampled")
                 lo, hi = spec["min"], spec["max"]
                 if isinstance(d.value, list) != isinstance(lo, list) or isinstance(lo, list) != isinstance(hi, list):
-                    raise ConfigError(f"{where}: {name}: a list parameter is sampled between two lists "
-                                      f"{{ min = [...], max = [...] }}, a number between two numbers")
+                    raise ConfigError(
+                        f"{where}: {name}: a list parameter is sampled between two lists "
+                        f"{{ min = [...], max = [...] }}, a number between two numbers"
+                    )
                 d.check(lo, f"{where}: [parameters] min of")
                 d.check(hi, f"{where}: [parameters] max of")
                 if isinstance(lo, list):
@@ -312,9 +361,16 @@ class SweepPlan:
     def problem(self) -> dict:
         """The SALib problem of a sampling design."""
         names = list(self.parameters)
-        return {"num_vars": len(names), "names": names,
-                "bounds": [[0.0, 1.0] if self.is_segment(n) else
-                           [float(self.parameters[n]["min"]), float(self.parameters[n]["max"])] for n in names]}
+        return {
+            "num_vars": len(names),
+            "names": names,
+            "bounds": [
+                [0.0, 1.0]
+                if self.is_segment(n)
+                else [float(self.parameters[n]["min"]), float(self.parameters[n]["max"])]
+                for n in names
+            ],
+        }
 
     def is_segment(self, name: str) -> bool:
         """Whether ``name`` is a list parameter sampled between two lists (its design
@@ -404,10 +460,14 @@ def load_plan(path: Path | str | None, **cli: Any) -> SweepPlan:
         plan.name = path.stem
         unknown = set(tree) - {"sweep", "parameters", "overrides"}
         if unknown:
-            raise ConfigError(f"{path}: unknown sections {sorted(unknown)}; expected [sweep], [parameters], [overrides]")
+            raise ConfigError(
+                f"{path}: unknown sections {sorted(unknown)}; expected [sweep], [parameters], [overrides]"
+            )
         if not tree:
-            raise ConfigError(f"{path}: the file is empty; a sweep file has [sweep], [parameters] and/or "
-                              f"[overrides] (example: configs/sweeps/example.toml)")
+            raise ConfigError(
+                f"{path}: the file is empty; a sweep file has [sweep], [parameters] and/or "
+                f"[overrides] (example: configs/sweeps/example.toml)"
+            )
         sweep = tree.get("sweep", {})
         bad = set(sweep) - SWEEP_KEYS if isinstance(sweep, dict) else set()
         if bad:

@@ -138,8 +138,12 @@ def styles_of(scenarios: list[str], baseline: str = "baseline") -> dict[str, dic
         if s == baseline:
             out[s] = {"color": BASELINE_COLOUR, "ls": BASELINE_STYLE, "lw": 1.2, "zorder": 5}
         else:
-            out[s] = {"color": PALETTE[i % len(PALETTE)], "ls": LINESTYLES[(i // len(PALETTE) + i) % len(LINESTYLES)],
-                      "lw": 1.4, "zorder": 3}
+            out[s] = {
+                "color": PALETTE[i % len(PALETTE)],
+                "ls": LINESTYLES[(i // len(PALETTE) + i) % len(LINESTYLES)],
+                "lw": 1.4,
+                "zorder": 3,
+            }
             i += 1
     return out
 

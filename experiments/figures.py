@@ -25,8 +25,18 @@ from . import display  # noqa: E402
 from .display import save, scenario_name, styles_of  # noqa: E402
 from .outcomes import COHORT_GROUPS, SERIES_UNITS, SUMMARY_BY_NAME  # noqa: E402
 
-plt.rcParams.update({"svg.fonttype": "none", "pdf.fonttype": 42, "font.size": 8, "axes.titlesize": 9,
-                     "axes.labelsize": 8, "legend.fontsize": 7, "xtick.labelsize": 7, "ytick.labelsize": 7})
+plt.rcParams.update(
+    {
+        "svg.fonttype": "none",
+        "pdf.fonttype": 42,
+        "font.size": 8,
+        "axes.titlesize": 9,
+        "axes.labelsize": 8,
+        "legend.fontsize": 7,
+        "xtick.labelsize": 7,
+        "ytick.labelsize": 7,
+    }
+)
 
 # Weeks at the start of a run not drawn in the series figures: the run starts from a social
 # spin-up, but the formal services start with no clients and take about six weeks to fill
@@ -67,8 +77,11 @@ def draw_closures(axes, closures, top_ax=None) -> list[Patch]:
     top_ax = top_ax if top_ax is not None else axes[0]
     last_x, row = None, 0
     for letter, employer, a, b, waves in closure_letters(closures):
-        spans = ([(pd.Timestamp(w), pd.Timestamp(w) + pd.Timedelta(days=14)) for w in waves] if waves
-                 else [(pd.Timestamp(a), max(pd.Timestamp(b), pd.Timestamp(a) + pd.Timedelta(days=14)))])
+        spans = (
+            [(pd.Timestamp(w), pd.Timestamp(w) + pd.Timedelta(days=14)) for w in waves]
+            if waves
+            else [(pd.Timestamp(a), max(pd.Timestamp(b), pd.Timestamp(a) + pd.Timedelta(days=14)))]
+        )
         for ax in axes:
             for x0, x1 in spans:
                 ax.axvspan(x0, x1, color="0.5", alpha=0.22, lw=0, zorder=0)
@@ -76,11 +89,22 @@ def draw_closures(axes, closures, top_ax=None) -> list[Patch]:
         x = mdates.date2num(pd.Timestamp(a))
         row = 1 - row if last_x is not None and x - last_x < 200 else 0  # close letters on two rows
         last_x = x
-        top_ax.annotate(letter, (pd.Timestamp(a), 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2 + 8 * row),
-                        textcoords="offset points", fontsize=7, fontweight="bold", color="0.3", va="bottom",
-                        ha="center", annotation_clip=False)
-        handles.append(Patch(facecolor="0.5", alpha=0.4, edgecolor="none",
-                             label=_closure_label(letter, employer, a, b, waves)))
+        top_ax.annotate(
+            letter,
+            (pd.Timestamp(a), 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 2 + 8 * row),
+            textcoords="offset points",
+            fontsize=7,
+            fontweight="bold",
+            color="0.3",
+            va="bottom",
+            ha="center",
+            annotation_clip=False,
+        )
+        handles.append(
+            Patch(facecolor="0.5", alpha=0.4, edgecolor="none", label=_closure_label(letter, employer, a, b, waves))
+        )
     return handles
 
 
@@ -113,10 +137,20 @@ def _smooth(x: np.ndarray, weeks: int) -> np.ndarray:
     return pd.Series(x).rolling(weeks, center=True, min_periods=1).mean().to_numpy()
 
 
-def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: str, path: Path,
-                      closures: list[tuple[str, date, date]], periods: dict[str, list[tuple[str, date, date]]],
-                      replicates: int, title: str = "", formats=("png",), baseline: str = "baseline",
-                      trim_weeks: int = START_UP_WEEKS, smooth_weeks: int = SMOOTH_WEEKS) -> list[Path]:
+def series_with_bands(
+    dates: pd.DatetimeIndex,
+    bands: dict[str, tuple],
+    column: str,
+    path: Path,
+    closures: list[tuple[str, date, date]],
+    periods: dict[str, list[tuple[str, date, date]]],
+    replicates: int,
+    title: str = "",
+    formats=("png",),
+    baseline: str = "baseline",
+    trim_weeks: int = START_UP_WEEKS,
+    smooth_weeks: int = SMOOTH_WEEKS,
+) -> list[Path]:
     """One weekly outcome: the mean over replicates of each scenario with its 95% bootstrap
     band, each as a centred ``smooth_weeks``-week moving average (the baseline black and
     dashed, drawn on top; the others in Okabe-Ito colours (then two of Tol's muted ones) and their
@@ -135,8 +169,13 @@ def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: 
     panel_h = 0.3 + 0.15 * len(rows) if rows else 0.0
     leg_h = 0.165 * n_leg + 0.15  # room for every legend row (none clipped at ten scenarios)
     heights = [3.0] + ([panel_h] if rows else []) + [leg_h]
-    fig, axes = plt.subplots(len(heights), 1, figsize=(7.5, sum(heights) + 0.75), layout="constrained",
-                             gridspec_kw={"height_ratios": heights})
+    fig, axes = plt.subplots(
+        len(heights),
+        1,
+        figsize=(7.5, sum(heights) + 0.75),
+        layout="constrained",
+        gridspec_kw={"height_ratios": heights},
+    )
     ax, leg_ax = axes[0], axes[-1]
     gantt = axes[1] if rows else None
     if gantt is not None:
@@ -150,8 +189,15 @@ def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: 
             ax.fill_between(dates, k * lo, k * hi, color=st[s]["color"], alpha=0.1, lw=0, zorder=1)
             for edge in (lo, hi):
                 ax.plot(dates, k * edge, color=st[s]["color"], ls=st[s]["ls"], lw=0.5, alpha=0.8, zorder=2)
-        ax.plot(dates, k * mean, color=st[s]["color"], ls=st[s]["ls"], lw=st[s]["lw"], zorder=st[s]["zorder"],
-                label=scenario_name(s))
+        ax.plot(
+            dates,
+            k * mean,
+            color=st[s]["color"],
+            ls=st[s]["ls"],
+            lw=st[s]["lw"],
+            zorder=st[s]["zorder"],
+            label=scenario_name(s),
+        )
     closure_handles = draw_closures([a for a in (ax, gantt) if a is not None], closures, top_ax=ax)
     ax.set_ylabel(_wrap(display.series_axis_label(column), 40))
     ax.grid(alpha=0.25, lw=0.5)
@@ -161,36 +207,67 @@ def series_with_bands(dates: pd.DatetimeIndex, bands: dict[str, tuple], column: 
     handles, labels = ax.get_legend_handles_labels()
     handles[0:0] = [Patch(facecolor="0.55", alpha=0.3, label="Baseline's 95% band")]
     labels[0:0] = ["Baseline's 95% band"]
-    first = leg_ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.01, 1.0), bbox_transform=at,
-                          title="Scenario", frameon=False, handlelength=3.2, alignment="left", borderaxespad=0,
-                          fontsize=6.5, title_fontsize=7)
+    first = leg_ax.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(0.01, 1.0),
+        bbox_transform=at,
+        title="Scenario",
+        frameon=False,
+        handlelength=3.2,
+        alignment="left",
+        borderaxespad=0,
+        fontsize=6.5,
+        title_fontsize=7,
+    )
     if closure_handles:
         leg_ax.add_artist(first)
-        leg_ax.legend(handles=closure_handles, loc="upper left", bbox_to_anchor=(0.42, 1.0), bbox_transform=at,
-                      frameon=False, title="Closures (layoff waves shaded)", alignment="left", handlelength=1.0,
-                      ncol=1 if len(closure_handles) <= 8 else 2, borderaxespad=0, columnspacing=0.8, fontsize=6.5,
-                      title_fontsize=7)
+        leg_ax.legend(
+            handles=closure_handles,
+            loc="upper left",
+            bbox_to_anchor=(0.42, 1.0),
+            bbox_transform=at,
+            frameon=False,
+            title="Closures (layoff waves shaded)",
+            alignment="left",
+            handlelength=1.0,
+            ncol=1 if len(closure_handles) <= 8 else 2,
+            borderaxespad=0,
+            columnspacing=0.8,
+            fontsize=6.5,
+            title_fontsize=7,
+        )
     trimmed = int((~keep).sum())
-    note = (f"Mean of {replicates} replicates per scenario with its 95% bootstrap band (the baseline's grey, the "
-            f"others' outlined in their colour)"
-            + (f", as {smooth_weeks}-week moving averages" if smooth_weeks > 1 else "") + "."
-            + (f" The first {trimmed} weeks (start-up) are not drawn." if trimmed else ""))
+    note = (
+        f"Mean of {replicates} replicates per scenario with its 95% bootstrap band (the baseline's grey, the "
+        f"others' outlined in their colour)"
+        + (f", as {smooth_weeks}-week moving averages" if smooth_weeks > 1 else "")
+        + "."
+        + (f" The first {trimmed} weeks (start-up) are not drawn." if trimmed else "")
+    )
     for label, a, b, differs in background:
-        note += (f" Background in every scenario: the {label.lower()} (outside resources), {a.year}-{b.year}"
-                 + (" (a row shows where a scenario's period differs)." if differs else "."))
+        note += f" Background in every scenario: the {label.lower()} (outside resources), {a.year}-{b.year}" + (
+            " (a row shows where a scenario's period differs)." if differs else "."
+        )
     fig.suptitle(title or display.series_label(column), x=0.01, ha="left", fontsize=10, fontweight="bold")
     ax.set_title(_wrap(note, 115), loc="left", fontsize=7, color="0.3", pad=22)
     if gantt is not None:
-        for i, (label, having) in enumerate(rows):
+        for i, (_label, having) in enumerate(rows):
             h = 0.8 / max(1, len(having))
             for j, (s, a, b) in enumerate(having):
-                gantt.barh(i - 0.4 + h * (j + 0.5), pd.Timestamp(b) - pd.Timestamp(a), left=pd.Timestamp(a),
-                           height=h * 0.85, color=st[s]["color"], lw=0)
+                gantt.barh(
+                    i - 0.4 + h * (j + 0.5),
+                    pd.Timestamp(b) - pd.Timestamp(a),
+                    left=pd.Timestamp(a),
+                    height=h * 0.85,
+                    color=st[s]["color"],
+                    lw=0,
+                )
         gantt.set_yticks(range(len(rows)), [lab for lab, _ in rows], fontsize=6.5)
         gantt.set_ylim(len(rows) - 0.5, -0.5)
         gantt.tick_params(axis="y", length=0)
-        gantt.set_title("Interventions in force (one bar per scenario, in its colour)", fontsize=7, loc="left",
-                        pad=2)
+        gantt.set_title("Interventions in force (one bar per scenario, in its colour)", fontsize=7, loc="left", pad=2)
         for side in ("top", "right"):
             gantt.spines[side].set_visible(False)
         ax.tick_params(axis="x", labelbottom=False)
@@ -207,7 +284,7 @@ def _short_label(outcome: str) -> str:
     label = SUMMARY_BY_NAME[outcome].label if outcome in SUMMARY_BY_NAME else outcome
     for prefix in sorted(COHORT_GROUPS.values(), key=len, reverse=True):
         if label.startswith(prefix + " "):
-            return label[len(prefix) + 1:]
+            return label[len(prefix) + 1 :]
     return label
 
 
@@ -220,8 +297,14 @@ def _wrap(text: str, width: int = 55) -> str:
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")
 
 
-def forest(effects: pd.DataFrame, path: Path, measure: str = "diff", formats=("png",), scale: float = 1.0,
-           baseline: str = "baseline") -> list[Path]:
+def forest(
+    effects: pd.DataFrame,
+    path: Path,
+    measure: str = "diff",
+    formats=("png",),
+    scale: float = 1.0,
+    baseline: str = "baseline",
+) -> list[Path]:
     """Each scenario's effect against the baseline on each outcome with its 95% interval:
     ``measure="diff"``, the paired difference in the outcome's unit; ``"pct"``, the
     difference as a percentage of the baseline. One panel per group of people and unit,
@@ -231,8 +314,9 @@ def forest(effects: pd.DataFrame, path: Path, measure: str = "diff", formats=("p
     when ``scale`` is not 1."""
     if measure not in ("diff", "pct"):
         raise ValueError(f"measure must be 'diff' or 'pct', got {measure!r}")
-    est_col, lo_col, hi_col = ("diff", "diff_lo", "diff_hi") if measure == "diff" else ("pct_baseline", "pct_lo",
-                                                                                          "pct_hi")
+    est_col, lo_col, hi_col = (
+        ("diff", "diff_lo", "diff_hi") if measure == "diff" else ("pct_baseline", "pct_lo", "pct_hi")
+    )
     eff = effects[effects["available"] & effects[est_col].notna()].copy()
     if measure == "pct":
         eff["diff_unit"] = "% of the baseline's mean"
@@ -254,10 +338,17 @@ def forest(effects: pd.DataFrame, path: Path, measure: str = "diff", formats=("p
     last_of_unit = {u: max(i for i, (_, uu) in enumerate(panels) if uu == u) for u in units}
     n_out = [eff[(eff["group"] == g) & (eff["diff_unit"] == u)]["outcome"].nunique() for g, u in panels]
     row_h = max(0.22, 0.08 + 0.06 * len(scen))
-    heights = [0.3 + row_h * k + (0.35 if i == last_of_unit[u] else 0.0)
-               for i, (k, (_, u)) in enumerate(zip(n_out, panels))] or [1.0]
-    fig, axes = plt.subplots(max(1, len(panels)), 1, figsize=(7.5, sum(heights) + 1.0), squeeze=False,
-                             gridspec_kw={"height_ratios": heights}, layout="constrained")
+    heights = [
+        0.3 + row_h * k + (0.35 if i == last_of_unit[u] else 0.0) for i, (k, (_, u)) in enumerate(zip(n_out, panels))
+    ] or [1.0]
+    fig, axes = plt.subplots(
+        max(1, len(panels)),
+        1,
+        figsize=(7.5, sum(heights) + 1.0),
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+        layout="constrained",
+    )
     for p, (ax, (group, unit)) in enumerate(zip(axes[:, 0], panels)):
         sub = eff[(eff["group"] == group) & (eff["diff_unit"] == unit)]
         outcomes = list(dict.fromkeys(sub["outcome"]))
@@ -276,8 +367,17 @@ def forest(effects: pd.DataFrame, path: Path, measure: str = "diff", formats=("p
                 c = st[s]["color"]
                 if has_ci:
                     ax.plot([lo, hi], [y, y], color=c, lw=1.1, solid_capstyle="butt")
-                ax.plot(est, y, MARKERS[j % len(MARKERS)], ms=4.2 if r["clear"] else 3.4, color=c,
-                        mfc=c if has_ci else "white", mec="k" if r["clear"] else c, mew=0.9, zorder=3)
+                ax.plot(
+                    est,
+                    y,
+                    MARKERS[j % len(MARKERS)],
+                    ms=4.2 if r["clear"] else 3.4,
+                    color=c,
+                    mfc=c if has_ci else "white",
+                    mec="k" if r["clear"] else c,
+                    mew=0.9,
+                    zorder=3,
+                )
         ax.axvline(0, color="k", lw=0.7)
         ax.set_yticks(range(len(outcomes)), [_wrap(_short_label(o), 60) for o in outcomes], fontsize=6.5)
         ax.set_ylim(len(outcomes) - 0.5, -0.5)
@@ -289,19 +389,28 @@ def forest(effects: pd.DataFrame, path: Path, measure: str = "diff", formats=("p
             ax.set_xlabel(f"scenario minus baseline ({unit})", fontsize=7.5, fontweight="bold")
         else:
             ax.tick_params(axis="x", labelbottom=False, length=0)
-    handles = [Line2D([], [], color=st[s]["color"], marker=MARKERS[j % len(MARKERS)], lw=1.1,
-                      label=scenario_name(s)) for j, s in enumerate(scen)]
-    handles += [Line2D([], [], color="0.4", marker="o", mfc="white", lw=0, label="interval not available"),
-                Line2D([], [], color="0.4", marker="o", mec="k", lw=0, label="clear (Holm-adjusted p < 0.05)")]
+    handles = [
+        Line2D([], [], color=st[s]["color"], marker=MARKERS[j % len(MARKERS)], lw=1.1, label=scenario_name(s))
+        for j, s in enumerate(scen)
+    ]
+    handles += [
+        Line2D([], [], color="0.4", marker="o", mfc="white", lw=0, label="interval not available"),
+        Line2D([], [], color="0.4", marker="o", mec="k", lw=0, label="clear (Holm-adjusted p < 0.05)"),
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncol=min(3, len(handles)), fontsize=7, frameon=False)
-    what = ("difference in the outcome's unit" if measure == "diff"
-            else "difference as a percentage of the baseline's mean")
+    what = (
+        "difference in the outcome's unit" if measure == "diff" else "difference as a percentage of the baseline's mean"
+    )
     against = "the baseline" if baseline == "baseline" else f"the baseline ({scenario_name(baseline)})"
-    fig.suptitle(f"Effects against {against}: {what}", x=0.01, ha="left",
-                 fontsize=10, fontweight="bold")
+    fig.suptitle(f"Effects against {against}: {what}", x=0.01, ha="left", fontsize=10, fontweight="bold")
     if panels:
-        axes[0, 0].set_title("Paired by replicate, 95% bootstrap intervals.\nThe panels of a unit share one x "
-                             f"axis, drawn under the last of them.\n\n{panels[0][0]}", fontsize=8, loc="left", pad=2)
+        axes[0, 0].set_title(
+            "Paired by replicate, 95% bootstrap intervals.\nThe panels of a unit share one x "
+            f"axis, drawn under the last of them.\n\n{panels[0][0]}",
+            fontsize=8,
+            loc="left",
+            pad=2,
+        )
     return save(fig, path, formats)
 
 
@@ -332,9 +441,22 @@ def _borders(cm: np.ndarray, cell_km: float):
 MIN_MAP_PERSONS = 30
 
 
-def _map_panels(territory, values: pd.DataFrame, column: str, path: Path, rows: list[str], years: list,
-                norm, cmap, colour_label: str, title: str, note: str, formats, residents: pd.DataFrame | None,
-                scale_values: float = 1.0) -> list[Path]:
+def _map_panels(
+    territory,
+    values: pd.DataFrame,
+    column: str,
+    path: Path,
+    rows: list[str],
+    years: list,
+    norm,
+    cmap,
+    colour_label: str,
+    title: str,
+    note: str,
+    formats,
+    residents: pd.DataFrame | None,
+    scale_values: float = 1.0,
+) -> list[Path]:
     from matplotlib.collections import LineCollection
 
     names = list(territory.municipalities["name"])
@@ -354,8 +476,13 @@ def _map_panels(territory, values: pd.DataFrame, column: str, path: Path, rows: 
         small = set(residents.loc[residents["residents"] < MIN_MAP_PERSONS, "municipality"])
     aspect = territory.height / max(1, territory.width)
     pw = 2.35 if len(years) > 2 else 3.2
-    fig, axes = plt.subplots(len(rows), len(years), figsize=(pw * len(years) + 1.4, pw * aspect * len(rows) + 1.0),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(rows),
+        len(years),
+        figsize=(pw * len(years) + 1.4, pw * aspect * len(rows) + 1.0),
+        squeeze=False,
+        layout="constrained",
+    )
     image = None
     for i, s in enumerate(rows):
         for j, y in enumerate(years):
@@ -367,13 +494,28 @@ def _map_panels(territory, values: pd.DataFrame, column: str, path: Path, rows: 
                     per[index[m]] = v * scale_values
             grid = np.where(cm >= 0, per[np.where(cm >= 0, cm, len(names))], np.nan)
             masked_small = np.isin(cm, [index[m] for m in small if m in index])
-            ax.imshow(np.where(masked_small, 1.0, np.nan).T, origin="lower", extent=extent, cmap="Greys",
-                      vmin=0, vmax=5, interpolation="nearest")
+            ax.imshow(
+                np.where(masked_small, 1.0, np.nan).T,
+                origin="lower",
+                extent=extent,
+                cmap="Greys",
+                vmin=0,
+                vmax=5,
+                interpolation="nearest",
+            )
             image = ax.imshow(grid.T, origin="lower", extent=extent, cmap=cmap, norm=norm, interpolation="nearest")
             ax.add_collection(LineCollection(segs, colors="0.25", linewidths=0.35))
             for n, (px, py) in pos.items():
-                ax.text(px, py, display_municipality(n), fontsize=4.2, ha="center", va="center", color="k",
-                        bbox={"boxstyle": "round,pad=0.08", "fc": "white", "alpha": 0.55, "lw": 0})
+                ax.text(
+                    px,
+                    py,
+                    display_municipality(n),
+                    fontsize=4.2,
+                    ha="center",
+                    va="center",
+                    color="k",
+                    bbox={"boxstyle": "round,pad=0.08", "fc": "white", "alpha": 0.55, "lw": 0},
+                )
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_aspect("equal")
@@ -388,8 +530,11 @@ def _map_panels(territory, values: pd.DataFrame, column: str, path: Path, rows: 
         cb.set_label(colour_label, fontsize=7.5)
         cb.ax.tick_params(labelsize=6.5)
     fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
-    full = note + (f" Grey: fewer than {MIN_MAP_PERSONS} model persons ({', '.join(sorted(small))}), not coloured."
-                   if small else "")
+    full = note + (
+        f" Grey: fewer than {MIN_MAP_PERSONS} model persons ({', '.join(sorted(small))}), not coloured."
+        if small
+        else ""
+    )
     fig.supxlabel(_wrap(full, 160), x=0.01, ha="left", fontsize=6.5, color="0.3")
     return save(fig, path, formats)
 
@@ -409,12 +554,24 @@ def _robust_limit(values: pd.DataFrame, column: str, k: float = 1.0) -> float:
 
 def display_municipality(name: str) -> str:
     """A municipality's name on a map: the parenthesis shortened."""
-    return (name.replace(" (municipality)", " (mun.)").replace(" (township)", " (twp)")
-            .replace("Saint-", "St-").replace("Sainte-", "Ste-"))
+    return (
+        name.replace(" (municipality)", " (mun.)")
+        .replace(" (township)", " (twp)")
+        .replace("Saint-", "St-")
+        .replace("Sainte-", "Ste-")
+    )
 
 
-def municipal_maps(territory, values: pd.DataFrame, column: str, path: Path, unit: str, title: str,
-                   formats=("png",), residents: pd.DataFrame | None = None) -> list[Path]:
+def municipal_maps(
+    territory,
+    values: pd.DataFrame,
+    column: str,
+    path: Path,
+    unit: str,
+    title: str,
+    formats=("png",),
+    residents: pd.DataFrame | None = None,
+) -> list[Path]:
     """Maps of ``values`` (rows: scenario, year, municipality, ``column``): one row of maps
     per scenario, one column per year, one shared colour scale (diverging and centred on
     zero for distress, whose zero is employed adults without a stressor; sequential from
@@ -423,8 +580,7 @@ def municipal_maps(territory, values: pd.DataFrame, column: str, path: Path, uni
     scen = list(dict.fromkeys(values["scenario"]))
     years = sorted(values["year"].unique())
     k = 100.0 if unit == "%" else 1.0
-    small = set() if residents is None else set(residents.loc[residents["residents"] < MIN_MAP_PERSONS,
-                                                              "municipality"])
+    small = set() if residents is None else set(residents.loc[residents["residents"] < MIN_MAP_PERSONS, "municipality"])
     kept = values.loc[~values["municipality"].isin(small)]
     v = kept[column].to_numpy(float) * k
     v = v[np.isfinite(v)]
@@ -439,13 +595,35 @@ def municipal_maps(territory, values: pd.DataFrame, column: str, path: Path, uni
         norm = Normalize(vmin=0.0, vmax=float(v.max()) if len(v) else 1.0)
         cmap = "viridis"
         label = f"{display.series_label(column)} ({unit})"
-    return _map_panels(territory, values, column, path, scen, years, norm, cmap, label, title,
-                       f"End of each year, mean over replicates. Municipalities outlined; lakes and land outside "
-                       f"the RCM white (cells of {territory.cell_km:g} km).", formats, residents, k)
+    return _map_panels(
+        territory,
+        values,
+        column,
+        path,
+        scen,
+        years,
+        norm,
+        cmap,
+        label,
+        title,
+        f"End of each year, mean over replicates. Municipalities outlined; lakes and land outside "
+        f"the RCM white (cells of {territory.cell_km:g} km).",
+        formats,
+        residents,
+        k,
+    )
 
 
-def difference_maps(territory, values: pd.DataFrame, column: str, path: Path, unit: str, baseline: str,
-                    formats=("png",), residents: pd.DataFrame | None = None) -> list[Path]:
+def difference_maps(
+    territory,
+    values: pd.DataFrame,
+    column: str,
+    path: Path,
+    unit: str,
+    baseline: str,
+    formats=("png",),
+    residents: pd.DataFrame | None = None,
+) -> list[Path]:
     """Scenario minus baseline by municipality (``values`` as for :func:`municipal_maps`):
     one row per scenario other than the baseline, one column per year, on a diverging
     colour scale centred on zero and symmetric about it."""
@@ -457,21 +635,38 @@ def difference_maps(territory, values: pd.DataFrame, column: str, path: Path, un
         d = (wide[s] - wide[baseline]).rename(column).reset_index()
         d["scenario"] = s
         rows.append(d)
-    diff = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["scenario", "year", "municipality",
-                                                                                   column])
-    small = set() if residents is None else set(residents.loc[residents["residents"] < MIN_MAP_PERSONS,
-                                                              "municipality"])
+    diff = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["scenario", "year", "municipality", column])
+    )
+    small = set() if residents is None else set(residents.loc[residents["residents"] < MIN_MAP_PERSONS, "municipality"])
     m = _robust_limit(diff.loc[~diff["municipality"].isin(small)], column, k)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-m, vmax=m)
     years = sorted(values["year"].unique())
-    what = ("Mean distress, scenario minus baseline (SD units)" if column == "mean_distress"
-            else f"{display.series_label(column)}, scenario minus baseline ({'percentage points' if k == 100 else unit})")
-    return _map_panels(territory, diff, column, path, others, years, norm, "PuOr_r", what,
-                       f"{display.series_label(column)} by municipality: each scenario minus the baseline"
-                       + ("" if baseline == "baseline" else f" ({scenario_name(baseline)})"),
-                       "End of each year; difference of the means over replicates (the same seeds in every "
-                       "scenario). Orange: higher than the baseline; purple: lower; white: no difference.",
-                       formats, residents, k)
+    what = (
+        "Mean distress, scenario minus baseline (SD units)"
+        if column == "mean_distress"
+        else f"{display.series_label(column)}, scenario minus baseline ({'percentage points' if k == 100 else unit})"
+    )
+    return _map_panels(
+        territory,
+        diff,
+        column,
+        path,
+        others,
+        years,
+        norm,
+        "PuOr_r",
+        what,
+        f"{display.series_label(column)} by municipality: each scenario minus the baseline"
+        + ("" if baseline == "baseline" else f" ({scenario_name(baseline)})"),
+        "End of each year; difference of the means over replicates (the same seeds in every "
+        "scenario). Orange: higher than the baseline; purple: lower; white: no difference.",
+        formats,
+        residents,
+        k,
+    )
 
 
 def calibration(table: pd.DataFrame, path: Path, formats=("png",)) -> list[Path]:
@@ -490,8 +685,14 @@ def calibration(table: pd.DataFrame, path: Path, formats=("png",)) -> list[Path]
     ax.axvspan(-1, 1, color="tab:green", alpha=0.12, lw=0, label="within the source's uncertainty")
     ax.axvline(0, color="k", lw=0.8)
     roles = t["role"] if "role" in t else pd.Series("calibrate", index=t.index)
-    ax.set_yticks(range(len(t)), [f"{n}{' [held aside]' if r == 'validate' else ''} ({'hit' if h else 'miss'})"
-                                  for n, r, h in zip(t["name"], roles, t["hit"])], fontsize=8)
+    ax.set_yticks(
+        range(len(t)),
+        [
+            f"{n}{' [held aside]' if r == 'validate' else ''} ({'hit' if h else 'miss'})"
+            for n, r, h in zip(t["name"], roles, t["hit"])
+        ],
+        fontsize=8,
+    )
     ax.invert_yaxis()
     ax.set_xlabel("(model - published value) / tolerance  (model: mean and 95% interval over replicates)")
     ax.legend(fontsize=8, loc="lower right")
@@ -502,8 +703,13 @@ def calibration(table: pd.DataFrame, path: Path, formats=("png",)) -> list[Path]
 def sensitivity_bars(table: pd.DataFrame, path: Path, formats=("png",)) -> list[Path]:
     """Morris mu* and Sobol S1/ST with their 95% intervals, one panel per outcome and method."""
     outcomes = list(dict.fromkeys(table["outcome"]))
-    fig, axes = plt.subplots(len(outcomes), 2, figsize=(11, 0.5 * table["parameter"].nunique() * len(outcomes) + 2),
-                             squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(
+        len(outcomes),
+        2,
+        figsize=(11, 0.5 * table["parameter"].nunique() * len(outcomes) + 2),
+        squeeze=False,
+        constrained_layout=True,
+    )
     for i, o in enumerate(outcomes):
         sub = table[table["outcome"] == o]
         m = sub[sub["method"] == "morris"].sort_values("mu_star")
@@ -545,13 +751,24 @@ def robustness_grid(table: pd.DataFrame, path: Path, formats=("png",)) -> list[P
         i, j = pairs.index(r.pair), outcomes.index(r.outcome)
         sign = {1: "+", -1: "-", 0: "0"}.get(int(r.default_sign), "?")
         text = "n/a" if not np.isfinite(r.share_holds) else f"{sign} {100 * r.share_holds:.0f}%"
-        ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                color="black" if r.default_clear else "dimgrey", style="normal" if r.default_clear else "italic")
+        ax.text(
+            j,
+            i,
+            text,
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="black" if r.default_clear else "dimgrey",
+            style="normal" if r.default_clear else "italic",
+        )
         if not r.default_clear:
             ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="grey", lw=0))
     ax.set_xticks(range(len(outcomes)), outcomes, rotation=40, ha="right", fontsize=8)
     ax.set_yticks(range(len(pairs)), pairs, fontsize=8)
     fig.colorbar(im, ax=ax, label="share of the design's points where the sign at the defaults holds")
-    ax.set_title("Robustness of each conclusion over the assumptions' ranges\n"
-                 "(sign at the defaults, share of Morris points; hatched: default effect within noise)", fontsize=9)
+    ax.set_title(
+        "Robustness of each conclusion over the assumptions' ranges\n"
+        "(sign at the defaults, share of Morris points; hatched: default effect within noise)",
+        fontsize=9,
+    )
     return save(fig, path, formats)

@@ -82,8 +82,10 @@ def main() -> int:
     print(COMPILING, flush=True)
     seconds = compile_all()
     left = uncached()
-    print(f"compiled in {seconds:.0f} s" + (f"; {len(left)} kernels not cached (compiled when a run needs them, a few "
-                                             f"seconds)" if left else ""))
+    print(
+        f"compiled in {seconds:.0f} s"
+        + (f"; {len(left)} kernels not cached (compiled when a run needs them, a few seconds)" if left else "")
+    )
     return 0
 
 

@@ -80,11 +80,17 @@ SUMMARIES: tuple[Summary, ...] = (
 )
 
 # -- cohort outcomes: the people the closures touched, and marginalized residents ----------
-COHORT_GROUPS = {"workers": "laid-off workers", "household": "laid-off workers' household adults",
-                 "confidants": "laid-off workers' confidants"}
+COHORT_GROUPS = {
+    "workers": "laid-off workers",
+    "household": "laid-off workers' household adults",
+    "confidants": "laid-off workers' confidants",
+}
 COHORT_HORIZONS = (6, 12, 24)  # months after the layoff (model/cohorts.py: 26, 52, 104 weeks)
-RESIDENT_GROUPS = {"marginalized": "marginalized adults", "others": "adults not marginalized",
-                   "marginalized_gap": "gap, marginalized minus other adults,"}
+RESIDENT_GROUPS = {
+    "marginalized": "marginalized adults",
+    "others": "adults not marginalized",
+    "marginalized_gap": "gap, marginalized minus other adults,",
+}
 # measure -> (label, unit); the columns of cohorts.parquet and marginalized.parquet.
 COHORT_MEASURES = {
     "ever_supported": ("ever informally supported", "share"),
@@ -112,12 +118,19 @@ def _cohort_label(group: str, months: int, measure: str) -> str:
 
 COHORT_SUMMARIES: tuple[Summary, ...] = tuple(
     Summary(f"{g}_{h}m_{m}", m, "cohort", _cohort_label(g, h, m), COHORT_MEASURES[m][1])
-    for g in COHORT_GROUPS for h in COHORT_HORIZONS for m in COHORT_MEASURES
+    for g in COHORT_GROUPS
+    for h in COHORT_HORIZONS
+    for m in COHORT_MEASURES
 ) + tuple(
-    Summary(f"{g}_{m}", m, "residents",
-            f"{RESIDENT_GROUPS[g]} {COHORT_MEASURES[m][0]}{' in the year' if m.startswith('ever_') else ''}",
-            COHORT_MEASURES[m][1])
-    for g in RESIDENT_GROUPS for m in RESIDENT_MEASURES
+    Summary(
+        f"{g}_{m}",
+        m,
+        "residents",
+        f"{RESIDENT_GROUPS[g]} {COHORT_MEASURES[m][0]}{' in the year' if m.startswith('ever_') else ''}",
+        COHORT_MEASURES[m][1],
+    )
+    for g in RESIDENT_GROUPS
+    for m in RESIDENT_MEASURES
 )
 SUMMARY_BY_NAME = {s.name: s for s in SUMMARIES + COHORT_SUMMARIES}
 
@@ -125,34 +138,80 @@ SUMMARY_BY_NAME = {s.name: s for s in SUMMARIES + COHORT_SUMMARIES}
 # the people the closures touched at 12 months (and the workers at 6 and 24 months on
 # the main measures), marginalized residents against the others, then the RCM-wide ones.
 KEY_COHORT_OUTCOMES = (
-    *(f"workers_12m_{m}" for m in ("ever_supported", "ever_served", "unmet_need", "distress", "high_distress",
-                                     "employed", "participation", "belonging", "moved_out")),
-    "workers_6m_unmet_need", "workers_24m_unmet_need", "workers_24m_employed", "workers_24m_moved_out",
+    *(
+        f"workers_12m_{m}"
+        for m in (
+            "ever_supported",
+            "ever_served",
+            "unmet_need",
+            "distress",
+            "high_distress",
+            "employed",
+            "participation",
+            "belonging",
+            "moved_out",
+        )
+    ),
+    "workers_6m_unmet_need",
+    "workers_24m_unmet_need",
+    "workers_24m_employed",
+    "workers_24m_moved_out",
     *(f"household_12m_{m}" for m in ("ever_supported", "unmet_need", "distress", "participation", "belonging")),
     *(f"confidants_12m_{m}" for m in ("ever_supported", "distress", "participation", "belonging")),
-    "marginalized_unmet_need", "marginalized_gap_unmet_need", "marginalized_gap_ever_supported",
-    "marginalized_participation", "marginalized_gap_participation", "marginalized_gap_belonging",
+    "marginalized_unmet_need",
+    "marginalized_gap_unmet_need",
+    "marginalized_gap_ever_supported",
+    "marginalized_participation",
+    "marginalized_gap_participation",
+    "marginalized_gap_belonging",
 )
 KEY_OUTCOMES = KEY_COHORT_OUTCOMES + (
-    "mean_distress_mean", "share_high_distress_mean", "share_high_distress_peak", "support_received_share_mean",
-    "formal_service_reach_mean", "unmet_need_share_mean", "cohesion_index_mean", "belonging_mean_mean",
-    "participation_rate_mean", "org_partnership_density_end", "unemployment_rate_mean",
+    "mean_distress_mean",
+    "share_high_distress_mean",
+    "share_high_distress_peak",
+    "support_received_share_mean",
+    "formal_service_reach_mean",
+    "unmet_need_share_mean",
+    "cohesion_index_mean",
+    "belonging_mean_mean",
+    "participation_rate_mean",
+    "org_partnership_density_end",
+    "unemployment_rate_mean",
     "strain_out_migrants_total",
 )
 # The cohesion index and its four components (their mean), reported side by side.
-COHESION_COMPONENTS = ("cohesion_index_mean", "belonging_mean_mean", "participation_rate_mean", "tie_integrity_mean",
-                       "org_partnership_density_mean")
+COHESION_COMPONENTS = (
+    "cohesion_index_mean",
+    "belonging_mean_mean",
+    "participation_rate_mean",
+    "tie_integrity_mean",
+    "org_partnership_density_mean",
+)
 # Weekly columns drawn with 95% bands by a comparison.
 KEY_SERIES = (
-    "mean_distress", "share_high_distress", "support_received_share", "formal_service_reach",
-    "unmet_need_share", "cohesion_index", "belonging_mean", "participation_rate", "org_partnership_density",
+    "mean_distress",
+    "share_high_distress",
+    "support_received_share",
+    "formal_service_reach",
+    "unmet_need_share",
+    "cohesion_index",
+    "belonging_mean",
+    "participation_rate",
+    "org_partnership_density",
     "unemployment_rate",
 )
 SERIES_UNITS = {
-    "mean_distress": "distress score", "share_high_distress": "share", "support_received_share": "share",
-    "formal_service_reach": "share", "unmet_need_share": "share", "cohesion_index": "index 0-1",
-    "belonging_mean": "score 0-1", "participation_rate": "share", "org_partnership_density": "share",
-    "unemployment_rate": "share", "population": "persons",
+    "mean_distress": "distress score",
+    "share_high_distress": "share",
+    "support_received_share": "share",
+    "formal_service_reach": "share",
+    "unmet_need_share": "share",
+    "cohesion_index": "index 0-1",
+    "belonging_mean": "score 0-1",
+    "participation_rate": "share",
+    "org_partnership_density": "share",
+    "unemployment_rate": "share",
+    "population": "persons",
 }
 
 CENSUS_2006 = date(2006, 5, 16)
@@ -167,9 +226,18 @@ HELPERS_YEAR = 2008  # trained helpers' reach, the year after the 2006-2007 trai
 # scale as 0, 1/3, 2/3 and 1, so the two strong answers are the scores above the middle.
 STRONG_BELONGING = 0.5
 CALIBRATION_MEASURES = (
-    "reemployed_12m", "training_12m", "retired_12m", "searching_12m", "employment_rate_25_64_2012",
-    "population_2006", "population_2011", "unemployment_rise_2006", "unemployment_rise_2009",
-    "distress_d_unemployed_employed", "high_distress_unemployed", "high_distress_employed",
+    "reemployed_12m",
+    "training_12m",
+    "retired_12m",
+    "searching_12m",
+    "employment_rate_25_64_2012",
+    "population_2006",
+    "population_2011",
+    "unemployment_rise_2006",
+    "unemployment_rise_2009",
+    "distress_d_unemployed_employed",
+    "high_distress_unemployed",
+    "high_distress_employed",
     *(f"volunteering_{y}" for y in VOLUNTEERING_YEARS),
     *(f"belonging_strong_{y}" for y in BELONGING_YEARS),
     *(f"high_distress_{y}" for y in HIGH_DISTRESS_YEARS),
@@ -262,7 +330,9 @@ class Probes:
             self.values["employment_rate_25_64_2012"] = employed / n if n else float("nan")
 
 
-def calibration_measures(ts: pd.DataFrame, layoffs: pd.DataFrame, probes: Probes, scale: float = 1.0) -> dict[str, float]:
+def calibration_measures(
+    ts: pd.DataFrame, layoffs: pd.DataFrame, probes: Probes, scale: float = 1.0
+) -> dict[str, float]:
     """The quantities of the calibration targets, ``NaN`` where the run does not cover them.
     Population counts are divided by ``scale`` (residents of the real territory)."""
     nan = float("nan")
@@ -377,8 +447,9 @@ def _distress_panel(model) -> dict[str, np.ndarray] | None:
     chunks = [c for c in model.panel if "distress" in c and len(c["year"]) and 2005 <= int(c["year"][0]) <= 2007]
     if len({int(c["year"][0]) for c in chunks}) < 3 or "distress.high_threshold" not in model.config.values:
         return None
-    cat = {k: np.concatenate([c[k] for c in chunks]) for k in ("age", "employment_status", "distress", "female",
-                                                                 "sector")}
+    cat = {
+        k: np.concatenate([c[k] for c in chunks]) for k in ("age", "employment_status", "distress", "female", "sector")
+    }
     cat["distress"] = np.asarray(cat["distress"], float)
     keep = (cat["age"] >= 15) & (cat["age"] < 65) & ~np.isnan(cat["distress"])
     return {k: v[keep] for k, v in cat.items()}
@@ -420,8 +491,12 @@ def distress_moderators(model) -> dict[str, float]:
         return out
     sector = panel["sector"]
     blue = np.isin(sector, [model.sectors.index(s) for s in BLUE_COLLAR_SECTORS if s in model.sectors])
-    groups = {"men": ~panel["female"], "women": panel["female"].astype(bool), "blue_collar": blue,
-              "other_workers": (sector >= 0) & ~blue}
+    groups = {
+        "men": ~panel["female"],
+        "women": panel["female"].astype(bool),
+        "blue_collar": blue,
+        "other_workers": (sector >= 0) & ~blue,
+    }
     d, status = panel["distress"], panel["employment_status"]
     for g, member in groups.items():
         employed, unemployed = d[member & (status == Status.EMPLOYED)], d[member & (status == Status.UNEMPLOYED)]

@@ -1,6 +1,6 @@
 """Print docs/parameters.md: every parameter of configs/base.toml with its source.
 
-    python -m experiments.paramdoc > docs/parameters.md
+python -m experiments.paramdoc > docs/parameters.md
 """
 
 from model.config import parameter_table

@@ -26,8 +26,16 @@ class LineProgress:
     """The part of tqdm's interface the commands use, printing a line at each tenth of the
     way (and at most one every ``every`` seconds beyond that) instead of a bar."""
 
-    def __init__(self, total: int, desc: str = "", unit: str = "it", initial: int = 0, stream=None,
-                 every: float = 30.0, steps: int = 10):
+    def __init__(
+        self,
+        total: int,
+        desc: str = "",
+        unit: str = "it",
+        initial: int = 0,
+        stream=None,
+        every: float = 30.0,
+        steps: int = 10,
+    ):
         self.total, self.desc, self.unit, self.n = total, desc, unit, initial
         self.stream = stream if stream is not None else sys.stderr
         self.every, self.steps = every, steps

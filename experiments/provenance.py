@@ -10,8 +10,21 @@ from pathlib import Path
 
 SCHEMA_VERSION = "1.1"  # 1.1: cohorts.parquet and marginalized.parquet added
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("magog-cohesion", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "click",
-            "tqdm", "SALib", "dask", "distributed")
+PACKAGES = (
+    "magog-cohesion",
+    "mesa",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "pydantic",
+    "click",
+    "tqdm",
+    "SALib",
+    "dask",
+    "distributed",
+)
 
 
 def package_versions() -> dict[str, str | None]:
@@ -26,6 +39,7 @@ def package_versions() -> dict[str, str | None]:
 
 def git_state(root: Path = PROJECT_ROOT) -> dict[str, object]:
     """The commit of the code that ran and whether the work tree had changes."""
+
     def git(*args: str) -> str | None:
         try:
             res = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)

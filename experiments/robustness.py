@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -51,9 +51,16 @@ LATE_OUTCOMES = {"participation_rate_from2017": "participation_rate", "cohesion_
 the end of the run (NaN if the run ends before)."""
 
 ROBUSTNESS_OUTCOMES = (
-    "workers_12m_ever_served", "workers_12m_unmet_need", "workers_12m_distress", "workers_12m_employed",
-    "workers_12m_participation", "household_12m_participation", "marginalized_participation",
-    "cohesion_index_mean", "participation_rate_from2017", "cohesion_index_from2017",
+    "workers_12m_ever_served",
+    "workers_12m_unmet_need",
+    "workers_12m_distress",
+    "workers_12m_employed",
+    "workers_12m_participation",
+    "household_12m_participation",
+    "marginalized_participation",
+    "cohesion_index_mean",
+    "participation_rate_from2017",
+    "cohesion_index_from2017",
 )
 SEP = " : "  # between a pair and an outcome in a conclusion's key
 
@@ -96,8 +103,9 @@ def paired_differences(runs: pd.DataFrame, pairs: list[tuple[str, str]], outcome
     index = pd.MultiIndex.from_frame(runs[["point", "replicate"]].drop_duplicates().sort_values(["point", "replicate"]))
     cols = {}
     for o in outcomes:
-        wide = done.pivot_table(index=["point", "replicate"], columns="scenario", values=o, aggfunc="first",
-                                dropna=False).reindex(index)
+        wide = done.pivot_table(
+            index=["point", "replicate"], columns="scenario", values=o, aggfunc="first", dropna=False
+        ).reindex(index)
         for s, r in pairs:
             a = wide[s] if s in wide else np.nan
             b = wide[r] if r in wide else np.nan
@@ -120,8 +128,16 @@ def default_effects(diffs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         sd = float(x.std(ddof=1)) if n > 1 else np.nan
         se = sd / np.sqrt(n) if n > 1 else np.nan
         clear = bool(n and mean != 0 and (not np.isfinite(se) or se == 0 or abs(mean) > 2 * se))
-        rows.append({"conclusion": k, "default_effect": mean, "default_sign": int(np.sign(mean)) if n else 0,
-                     "noise_sd": sd, "default_pairs": n, "default_clear": clear})
+        rows.append(
+            {
+                "conclusion": k,
+                "default_effect": mean,
+                "default_sign": int(np.sign(mean)) if n else 0,
+                "noise_sd": sd,
+                "default_pairs": n,
+                "default_clear": clear,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -140,9 +156,17 @@ def share_holds(point_diffs: pd.DataFrame, defaults: pd.DataFrame) -> pd.DataFra
         holds = float((sign == r.default_sign).mean()) if n else np.nan
         noise = r.noise_sd if np.isfinite(r.noise_sd) else 0.0
         flips = float(((sign == -r.default_sign) & (np.abs(x) > 2 * noise)).mean()) if n and r.default_sign else np.nan
-        rows.append({"conclusion": r.conclusion, "points": n, "share_holds": holds, "share_flips_clearly": flips,
-                     "min": float(x.min()) if n else np.nan, "median": float(np.median(x)) if n else np.nan,
-                     "max": float(x.max()) if n else np.nan})
+        rows.append(
+            {
+                "conclusion": r.conclusion,
+                "points": n,
+                "share_holds": holds,
+                "share_flips_clearly": flips,
+                "min": float(x.min()) if n else np.nan,
+                "median": float(np.median(x)) if n else np.nan,
+                "max": float(x.max()) if n else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -159,8 +183,9 @@ def flip_box(X: pd.DataFrame, flipped: np.ndarray, *, mass_min: float = 0.05, pe
         warnings.simplefilter("ignore")  # EMA Workbench warns at import that ipyparallel is not installed
         from ema_workbench.analysis import prim
 
-        p = prim.Prim(X.reset_index(drop=True).astype(float), flipped.astype(int), peel_alpha=peel_alpha,
-                      mass_min=mass_min)
+        p = prim.Prim(
+            X.reset_index(drop=True).astype(float), flipped.astype(int), peel_alpha=peel_alpha, mass_min=mass_min
+        )
         box = p.find_box()
     if box is None:
         return None
@@ -174,8 +199,13 @@ def flip_box(X: pd.DataFrame, flipped: np.ndarray, *, mass_min: float = 0.05, pe
     for name in lims.index:
         lo, hi = lims.loc[name].iloc[0], lims.loc[name].iloc[1]
         limits[str(name)] = (float(lo), float(hi))
-    return {"coverage": float(stats["coverage"]), "density": float(stats["density"]), "mass": float(stats["mass"]),
-            "base_rate": float(flipped.mean()), "limits": limits}
+    return {
+        "coverage": float(stats["coverage"]),
+        "density": float(stats["density"]),
+        "mass": float(stats["mass"]),
+        "base_rate": float(flipped.mean()),
+        "limits": limits,
+    }
 
 
 def describe_box(b: dict | None, ranges: dict | None = None) -> str:
@@ -197,8 +227,10 @@ def describe_box(b: dict | None, ranges: dict | None = None) -> str:
 def check_plan(plan: SweepPlan, outcomes: list[str]) -> list[tuple[str, str]]:
     pairs = pairs_of(plan.scenarios)
     if not pairs:
-        raise ConfigError(f"{plan.source}: a robustness analysis needs the baseline and at least one other scenario "
-                          f"(or withdrawal_2015 with no_withdrawal), got {', '.join(plan.scenarios)}")
+        raise ConfigError(
+            f"{plan.source}: a robustness analysis needs the baseline and at least one other scenario "
+            f"(or withdrawal_2015 with no_withdrawal), got {', '.join(plan.scenarios)}"
+        )
     if len(plan.parameters) < 2:
         raise ConfigError(f"{plan.source}: a robustness analysis needs at least two parameter ranges in [parameters]")
     if not outcomes:
@@ -211,10 +243,23 @@ def _differences(res, sweep_dir: Path, pairs: list[tuple[str, str]], outcomes: l
     return paired_differences(add_late_outcomes(res.runs, sweep_dir), pairs, outcomes)
 
 
-def run_robustness(plan: SweepPlan, out: Path, outcomes: list[str], *, trajectories: int, levels: int = 4,
-                   sobol_samples: int = 8, top: int = 4, threshold: float = 0.1, default_replicates: int = 4,
-                   methods: str = "both", workers: int = 1, scheduler: str | None = None, retries: int = 0,
-                   progress: bool = True) -> dict:
+def run_robustness(
+    plan: SweepPlan,
+    out: Path,
+    outcomes: list[str],
+    *,
+    trajectories: int,
+    levels: int = 4,
+    sobol_samples: int = 8,
+    top: int = 4,
+    threshold: float = 0.1,
+    default_replicates: int = 4,
+    methods: str = "both",
+    workers: int = 1,
+    scheduler: str | None = None,
+    retries: int = 0,
+    progress: bool = True,
+) -> dict:
     started = time.time()
     out = Path(out)
     pairs = check_plan(plan, outcomes)
@@ -224,8 +269,9 @@ def run_robustness(plan: SweepPlan, out: Path, outcomes: list[str], *, trajector
 
     # 1. defaults
     t0 = time.time()
-    _, res = run_stage(plan, out, "robustness", "defaults", engine, design="none", parameters={},
-                       replicates=default_replicates)
+    _, res = run_stage(
+        plan, out, "robustness", "defaults", engine, design="none", parameters={}, replicates=default_replicates
+    )
     if res.interrupted:
         return {"interrupted": True, "result": res}
     ddiff = _differences(res, out / "defaults", pairs, outcomes)
@@ -244,8 +290,13 @@ def run_robustness(plan: SweepPlan, out: Path, outcomes: list[str], *, trajector
     morris_table, skipped_m = analyse_morris(pm, mdiff, keys)
     X = pd.DataFrame(design_matrix(pm), columns=list(pm.parameters))
     point_diff = pd.DataFrame({k: point_means(mdiff, k, n_m)[0] for k in keys})
-    info["morris"] = {"trajectories": trajectories, "levels": levels, "points": n_m, "runs": res.planned,
-                      "failed": res.failed}
+    info["morris"] = {
+        "trajectories": trajectories,
+        "levels": levels,
+        "points": n_m,
+        "runs": res.planned,
+        "failed": res.failed,
+    }
     timings["morris"] = round(time.time() - t0, 1)
 
     # share of the space where each conclusion holds, and PRIM where it flips
@@ -274,21 +325,48 @@ def run_robustness(plan: SweepPlan, out: Path, outcomes: list[str], *, trajector
         clear = set(table.loc[table["default_clear"], "conclusion"])
         basis = morris_table[morris_table["outcome"].isin(clear)] if len(morris_table) else morris_table
         chosen = select(basis if len(basis) else morris_table, threshold, top)
-        ps, res = run_stage(plan, out, "robustness", "sobol", engine, design="sobol", samples=sobol_samples,
-                            second_order=False, parameters={k: v for k, v in plan.parameters.items() if k in chosen})
+        ps, res = run_stage(
+            plan,
+            out,
+            "robustness",
+            "sobol",
+            engine,
+            design="sobol",
+            samples=sobol_samples,
+            second_order=False,
+            parameters={k: v for k, v in plan.parameters.items() if k in chosen},
+        )
         if res.interrupted:
             return {"interrupted": True, "result": res}
         sdiff = _differences(res, out / "sobol", pairs, outcomes)
         sdiff.to_parquet(out / "differences_sobol.parquet", index=False)
         sobol_table, _ = analyse_sobol(ps, sdiff, [k for k in keys if k in clear])
-        info["sobol"] = {"samples": sobol_samples, "parameters": chosen, "points": len(ps.points()),
-                         "runs": res.planned, "failed": res.failed}
+        info["sobol"] = {
+            "samples": sobol_samples,
+            "parameters": chosen,
+            "points": len(ps.points()),
+            "runs": res.planned,
+            "failed": res.failed,
+        }
         timings["sobol"] = round(time.time() - t0, 1)
 
     indices = pd.concat([t for t in (morris_table, sobol_table) if len(t)], ignore_index=True)
     indices = indices.rename(columns={"outcome": "conclusion"})
-    indices = indices.reindex(columns=["method", "conclusion", "parameter", "mu", "mu_star", "mu_star_conf", "sigma",
-                                       "S1", "S1_conf", "ST", "ST_conf"])
+    indices = indices.reindex(
+        columns=[
+            "method",
+            "conclusion",
+            "parameter",
+            "mu",
+            "mu_star",
+            "mu_star_conf",
+            "sigma",
+            "S1",
+            "S1_conf",
+            "ST",
+            "ST_conf",
+        ]
+    )
     top_param = {}
     for k, sub in indices[indices["method"] == "morris"].groupby("conclusion"):
         s = sub.sort_values("mu_star", ascending=False)
@@ -302,13 +380,35 @@ def run_robustness(plan: SweepPlan, out: Path, outcomes: list[str], *, trajector
     robustness_grid(table, out / "figures" / "robustness.png")
     wall = round(time.time() - started, 1)
     _report(out, plan, pairs, outcomes, table, indices, info, timings, wall)
-    provenance.write_manifest(out, {
-        "schema_version": "1.0", "kind": "robustness", "plan": plan.to_dict(), "pairs": pairs, "outcomes": outcomes,
-        "stages": info, "stage_seconds": timings, "packages": provenance.package_versions(),
-        "git": provenance.git_state(), "command": provenance.command_line(), "status": "done",
-        "started_utc": datetime.fromtimestamp(started, timezone.utc).isoformat(), "wall_seconds": wall,
-        "files": ["robustness.csv", "indices.csv", "differences_morris.parquet", "differences_sobol.parquet",
-                  "report.md", "figures/robustness.png", "defaults/", "morris/", "sobol/"]})
+    provenance.write_manifest(
+        out,
+        {
+            "schema_version": "1.0",
+            "kind": "robustness",
+            "plan": plan.to_dict(),
+            "pairs": pairs,
+            "outcomes": outcomes,
+            "stages": info,
+            "stage_seconds": timings,
+            "packages": provenance.package_versions(),
+            "git": provenance.git_state(),
+            "command": provenance.command_line(),
+            "status": "done",
+            "started_utc": datetime.fromtimestamp(started, UTC).isoformat(),
+            "wall_seconds": wall,
+            "files": [
+                "robustness.csv",
+                "indices.csv",
+                "differences_morris.parquet",
+                "differences_sobol.parquet",
+                "report.md",
+                "figures/robustness.png",
+                "defaults/",
+                "morris/",
+                "sobol/",
+            ],
+        },
+    )
     return {"interrupted": False, "table": table, "indices": indices, "info": info, "wall_seconds": wall}
 
 
@@ -317,51 +417,78 @@ def _fmt(x: float) -> str:
 
 
 def _report(out, plan, pairs, outcomes, table, indices, info, timings, wall) -> None:
-    lines = [f"# Robustness of the conclusions: {plan.name}", "",
-             f"Scenario differences (scenario minus reference, paired by seed: common random numbers at every "
-             f"design point) over {len(plan.parameters)} assumption ranges of `{plan.source}`. Scale "
-             f"{plan.scale:g}, {plan.start or 'default start'} to {plan.end or 'default end'}, root seed {plan.seed}. "
-             f"Pairs: {', '.join(f'{s} - {r}' for s, r in pairs)}.", ""]
+    lines = [
+        f"# Robustness of the conclusions: {plan.name}",
+        "",
+        f"Scenario differences (scenario minus reference, paired by seed: common random numbers at every "
+        f"design point) over {len(plan.parameters)} assumption ranges of `{plan.source}`. Scale "
+        f"{plan.scale:g}, {plan.start or 'default start'} to {plan.end or 'default end'}, root seed {plan.seed}. "
+        f"Pairs: {', '.join(f'{s} - {r}' for s, r in pairs)}.",
+        "",
+    ]
     d, m = info["defaults"], info["morris"]
-    lines += [f"- **Defaults**: {d['replicates']} paired replicates ({d['runs']} runs, {d['failed']} failed), "
-              f"{timings['defaults']:.0f} s.",
-              f"- **Morris**: {m['trajectories']} trajectories on a {m['levels']}-level grid, {m['points']} points x "
-              f"{len(plan.scenarios)} scenarios x {plan.replicates} replicate(s) = {m['runs']} runs "
-              f"({m['failed']} failed), {timings['morris']:.0f} s."]
+    lines += [
+        f"- **Defaults**: {d['replicates']} paired replicates ({d['runs']} runs, {d['failed']} failed), "
+        f"{timings['defaults']:.0f} s.",
+        f"- **Morris**: {m['trajectories']} trajectories on a {m['levels']}-level grid, {m['points']} points x "
+        f"{len(plan.scenarios)} scenarios x {plan.replicates} replicate(s) = {m['runs']} runs "
+        f"({m['failed']} failed), {timings['morris']:.0f} s.",
+    ]
     if "sobol" in info:
         s = info["sobol"]
-        lines.append(f"- **Sobol**: N = {s['samples']} over {', '.join(f'`{p}`' for p in s['parameters'])}: "
-                     f"{s['points']} points, {s['runs']} runs ({s['failed']} failed), {timings['sobol']:.0f} s.")
-    lines += [f"- Wall time in all: {wall / 60:.1f} minutes.", "",
-              "A conclusion is the sign of the effect at the defaults. **Holds**: share of the Morris points (every "
-              "parameter varied over its range) where the difference has that sign. **Flips clearly**: share where "
-              "it has the other sign by more than twice one pair's replicate noise (the sd of the difference over "
-              "the defaults' pairs). A conclusion whose default effect is within two standard errors of zero is "
-              "marked *unclear*: its sign at the defaults is noise at this scale, and so is its share. PRIM "
-              "(EMA Workbench) box: where the flips concentrate (coverage: share of the flips inside; density: "
-              "share of the points inside that flip).", "",
-              "![share of the space where each conclusion holds](figures/robustness.png)", ""]
-    for (s, r) in pairs:
+        lines.append(
+            f"- **Sobol**: N = {s['samples']} over {', '.join(f'`{p}`' for p in s['parameters'])}: "
+            f"{s['points']} points, {s['runs']} runs ({s['failed']} failed), {timings['sobol']:.0f} s."
+        )
+    lines += [
+        f"- Wall time in all: {wall / 60:.1f} minutes.",
+        "",
+        "A conclusion is the sign of the effect at the defaults. **Holds**: share of the Morris points (every "
+        "parameter varied over its range) where the difference has that sign. **Flips clearly**: share where "
+        "it has the other sign by more than twice one pair's replicate noise (the sd of the difference over "
+        "the defaults' pairs). A conclusion whose default effect is within two standard errors of zero is "
+        "marked *unclear*: its sign at the defaults is noise at this scale, and so is its share. PRIM "
+        "(EMA Workbench) box: where the flips concentrate (coverage: share of the flips inside; density: "
+        "share of the points inside that flip).",
+        "",
+        "![share of the space where each conclusion holds](figures/robustness.png)",
+        "",
+    ]
+    for s, r in pairs:
         pair = f"{s} - {r}"
-        lines += [f"## {pair}", "", "| outcome | effect at defaults (noise sd) | holds | flips clearly | "
-                  "range over points | PRIM box where it flips (coverage, density) | largest Morris mu* |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            f"## {pair}",
+            "",
+            "| outcome | effect at defaults (noise sd) | holds | flips clearly | "
+            "range over points | PRIM box where it flips (coverage, density) | largest Morris mu* |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for t in table[table["pair"] == pair].itertuples():
             eff = f"{_fmt(t.default_effect)} ({t.noise_sd:.2g})" + ("" if t.default_clear else " *unclear*")
             holds = "n/a" if not np.isfinite(t.share_holds) else f"{100 * t.share_holds:.0f}%"
             flips = "n/a" if not np.isfinite(t.share_flips_clearly) else f"{100 * t.share_flips_clearly:.0f}%"
-            box = (f"{t.prim_box} ({100 * t.prim_coverage:.0f}%, {100 * t.prim_density:.0f}%)" if t.prim_box else "")
-            lines.append(f"| {t.outcome} | {eff} | {holds} | {flips} | {_fmt(t.min)} to {_fmt(t.max)} | {box} | "
-                         f"{t.morris_top} |")
+            box = f"{t.prim_box} ({100 * t.prim_coverage:.0f}%, {100 * t.prim_density:.0f}%)" if t.prim_box else ""
+            lines.append(
+                f"| {t.outcome} | {eff} | {holds} | {flips} | {_fmt(t.min)} to {_fmt(t.max)} | {box} | {t.morris_top} |"
+            )
         lines.append("")
     sob = indices[indices["method"] == "sobol"]
     if len(sob):
-        lines += ["## Sobol indices of the clear conclusions", "",
-                  "| conclusion | parameter | S1 [95% CI] | ST [95% CI] |", "| --- | --- | --- | --- |"]
+        lines += [
+            "## Sobol indices of the clear conclusions",
+            "",
+            "| conclusion | parameter | S1 [95% CI] | ST [95% CI] |",
+            "| --- | --- | --- | --- |",
+        ]
         for k, sub in sob.groupby("conclusion", sort=False):
             for t in sub.sort_values("ST", ascending=False).itertuples():
-                lines.append(f"| {k} | `{t.parameter}` | {t.S1:.2f} [{t.S1 - t.S1_conf:.2f}, {t.S1 + t.S1_conf:.2f}] | "
-                             f"{t.ST:.2f} [{t.ST - t.ST_conf:.2f}, {t.ST + t.ST_conf:.2f}] |")
-        lines += ["", f"With N = {info['sobol']['samples']} the intervals are wide: read the ranking, not the values.",
-                  ""]
+                lines.append(
+                    f"| {k} | `{t.parameter}` | {t.S1:.2f} [{t.S1 - t.S1_conf:.2f}, {t.S1 + t.S1_conf:.2f}] | "
+                    f"{t.ST:.2f} [{t.ST - t.ST_conf:.2f}, {t.ST + t.ST_conf:.2f}] |"
+                )
+        lines += [
+            "",
+            f"With N = {info['sobol']['samples']} the intervals are wide: read the ranking, not the values.",
+            "",
+        ]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")

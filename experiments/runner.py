@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from model import CohesionModel
@@ -19,8 +19,15 @@ def default_out_dir(scenario: str, root: Path = Path("results")) -> Path:
     return root / f"{scenario}-{stamp}"
 
 
-def manifest(model: CohesionModel, config: Config, status: str, started: float, finished: float | None,
-             files: list[str], error: str | None = None) -> dict:
+def manifest(
+    model: CohesionModel,
+    config: Config,
+    status: str,
+    started: float,
+    finished: float | None,
+    files: list[str],
+    error: str | None = None,
+) -> dict:
     return {
         "schema_version": provenance.SCHEMA_VERSION,
         "status": status,
@@ -37,15 +44,16 @@ def manifest(model: CohesionModel, config: Config, status: str, started: float, 
         "git": provenance.git_state(),
         "packages": provenance.package_versions(),
         "command": provenance.command_line(),
-        "started_utc": datetime.fromtimestamp(started, timezone.utc).isoformat(),
+        "started_utc": datetime.fromtimestamp(started, UTC).isoformat(),
         "wall_seconds": None if finished is None else round(finished - started, 3),
         "files": files,
         "error": error,
     }
 
 
-def run_to_directory(model: CohesionModel, out: Path, progress=None, figure: bool = True,
-                     keep_failed: bool = True, formats=("png",)) -> Path:
+def run_to_directory(
+    model: CohesionModel, out: Path, progress=None, figure: bool = True, keep_failed: bool = True, formats=("png",)
+) -> Path:
     """Run ``model`` to its end and write the run directory ``out`` atomically.
 
     The files are written into a hidden ``.<name>.*.partial`` directory beside ``out``
@@ -75,10 +83,11 @@ def run_to_directory(model: CohesionModel, out: Path, progress=None, figure: boo
         files.append("marginalized.parquet")
         if figure:
             scale = float(model.config["run.scale"])
-            title = (f"Unemployment and jobs lost in closures: {display.scenario_name(model.config.scenario)}, "
-                     f"scale {scale:g}, seed {model.seed}")
-            for p in plots.unemployment_and_job_losses(ts, lay, rd.path(FIGURE), title, scale=scale,
-                                                       formats=formats):
+            title = (
+                f"Unemployment and jobs lost in closures: {display.scenario_name(model.config.scenario)}, "
+                f"scale {scale:g}, seed {model.seed}"
+            )
+            for p in plots.unemployment_and_job_losses(ts, lay, rd.path(FIGURE), title, scale=scale, formats=formats):
                 files.append(p.name)
         files.insert(0, "manifest.json")
         storage.write_json(rd.path("manifest.json"), manifest(model, model.config, "done", started, time.time(), files))
@@ -88,9 +97,18 @@ def run_to_directory(model: CohesionModel, out: Path, progress=None, figure: boo
             rd.abandon()
             raise
         try:
-            storage.write_json(rd.path("manifest.json"),
-                               manifest(model, model.config, "failed", started, time.time(), ["manifest.json", *files],
-                                        error=f"{type(exc).__name__}: {exc}"))
+            storage.write_json(
+                rd.path("manifest.json"),
+                manifest(
+                    model,
+                    model.config,
+                    "failed",
+                    started,
+                    time.time(),
+                    ["manifest.json", *files],
+                    error=f"{type(exc).__name__}: {exc}",
+                ),
+            )
         except Exception:  # a full disk, say: the directory stays marked running
             pass
         raise

@@ -120,8 +120,9 @@ def _pct_stat(a, b, axis=-1):
         return 100.0 * np.mean(b - a, axis=axis) / np.mean(a, axis=axis)
 
 
-def paired_interval(a, b, statistic, n_resamples: int = 2000, level: float = 0.95,
-                    rng=None) -> tuple[float, float, str]:
+def paired_interval(
+    a, b, statistic, n_resamples: int = 2000, level: float = 0.95, rng=None
+) -> tuple[float, float, str]:
     """A bootstrap interval of ``statistic(a, b, axis)`` over resampled pairs: BCa when it
     can be computed, else percentile; ``(nan, nan, "")`` when it is not available (see
     the module's conventions)."""
@@ -142,8 +143,16 @@ def paired_interval(a, b, statistic, n_resamples: int = 2000, level: float = 0.9
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # scipy warns when BCa cannot be computed; we fall back
             try:
-                res = bootstrap((a, b), statistic, paired=True, vectorized=True, n_resamples=n_resamples,
-                                confidence_level=level, method=method, rng=seed)
+                res = bootstrap(
+                    (a, b),
+                    statistic,
+                    paired=True,
+                    vectorized=True,
+                    n_resamples=n_resamples,
+                    confidence_level=level,
+                    method=method,
+                    rng=seed,
+                )
             except ValueError:
                 continue
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
@@ -152,8 +161,9 @@ def paired_interval(a, b, statistic, n_resamples: int = 2000, level: float = 0.9
     return nan
 
 
-def paired_effect(a, b, n_resamples: int = 2000, level: float = 0.95, rng=None,
-                  relative: bool = True) -> dict[str, float]:
+def paired_effect(
+    a, b, n_resamples: int = 2000, level: float = 0.95, rng=None, relative: bool = True
+) -> dict[str, float]:
     """Scenario ``b`` against reference ``a``, paired by replicate: the means, the mean
     difference (``diff``) and, when ``relative`` and the reference's mean is not 0, the
     difference as a percentage of the reference's mean (``pct``), each with its interval
@@ -165,12 +175,14 @@ def paired_effect(a, b, n_resamples: int = 2000, level: float = 0.95, rng=None,
     seeds = np.random.SeedSequence(np.random.default_rng(rng).integers(2**63)).spawn(2)
     out: dict[str, float] = {"n": n, "mean_a": float(a.mean()) if n else nan, "mean_b": float(b.mean()) if n else nan}
     out["diff"] = mean_diff(a, b)
-    out["diff_lo"], out["diff_hi"], out["diff_ci"] = paired_interval(a, b, _diff_stat, n_resamples, level,
-                                                                     np.random.default_rng(seeds[0]))
+    out["diff_lo"], out["diff_hi"], out["diff_ci"] = paired_interval(
+        a, b, _diff_stat, n_resamples, level, np.random.default_rng(seeds[0])
+    )
     if relative and n and a.mean() != 0:
         out["pct"] = float(_pct_stat(a, b))
-        out["pct_lo"], out["pct_hi"], out["pct_ci"] = paired_interval(a, b, _pct_stat, n_resamples, level,
-                                                                      np.random.default_rng(seeds[1]))
+        out["pct_lo"], out["pct_hi"], out["pct_ci"] = paired_interval(
+            a, b, _pct_stat, n_resamples, level, np.random.default_rng(seeds[1])
+        )
     else:
         out["pct"], out["pct_lo"], out["pct_hi"], out["pct_ci"] = nan, nan, nan, ""
     out["wilcoxon_p"] = wilcoxon_p(a, b)
@@ -197,8 +209,17 @@ def mean_band(x: np.ndarray, n_boot: int = 1000, level: float = 0.95, rng=None):
         return mean, lo, hi
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the mean of a resample without values
-        res = bootstrap((y,), np.nanmean, axis=0, vectorized=True, n_resamples=n_boot, batch=100,
-                        confidence_level=level, method="percentile", rng=np.random.default_rng(rng))
+        res = bootstrap(
+            (y,),
+            np.nanmean,
+            axis=0,
+            vectorized=True,
+            n_resamples=n_boot,
+            batch=100,
+            confidence_level=level,
+            method="percentile",
+            rng=np.random.default_rng(rng),
+        )
     lo[ok], hi[ok] = res.confidence_interval.low, res.confidence_interval.high
     return mean, lo, hi
 

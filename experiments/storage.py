@@ -43,8 +43,20 @@ def timeseries_table(model) -> pd.DataFrame:
 
 
 def layoffs_table(model) -> pd.DataFrame:
-    cols = ["date", "employer", "municipality", "workers", "closure_id", "week", "workers_scheduled",
-            "reemployed_12m", "training_12m", "retired_12m", "searching_12m", "other_12m"]
+    cols = [
+        "date",
+        "employer",
+        "municipality",
+        "workers",
+        "closure_id",
+        "week",
+        "workers_scheduled",
+        "reemployed_12m",
+        "training_12m",
+        "retired_12m",
+        "searching_12m",
+        "other_12m",
+    ]
     df = pd.DataFrame(model.shocks.events, columns=cols)
     df["date"] = pd.to_datetime(df["date"])
     for c in cols[-5:]:
@@ -79,8 +91,12 @@ def persons_table(model) -> pa.Table:
         "year": pa.array(cols.get("year", np.zeros(0, np.int16)), pa.int16()),
         "age": pa.array(cols.get("age", np.zeros(0, np.int16)), pa.int16()),
         "female": pa.array(cols.get("female", np.zeros(0, bool)), pa.bool_()),
-        "employment_status": pa.array(status_names[cols["employment_status"]] if n else [], pa.string()).dictionary_encode(),
-        "sector": pa.array(_sector_names(model, cols.get("sector", np.zeros(0, np.int8))), pa.string()).dictionary_encode(),
+        "employment_status": pa.array(
+            status_names[cols["employment_status"]] if n else [], pa.string()
+        ).dictionary_encode(),
+        "sector": pa.array(
+            _sector_names(model, cols.get("sector", np.zeros(0, np.int8))), pa.string()
+        ).dictionary_encode(),
         "hourly_wage": pa.array(cols.get("hourly_wage", np.zeros(0, np.float32)), pa.float32()),
         "ever_displaced": pa.array(cols.get("ever_displaced", np.zeros(0, bool)), pa.bool_()),
         "ei_exhausted": pa.array(cols.get("ei_exhausted", np.zeros(0, bool)), pa.bool_()),

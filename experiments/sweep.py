@@ -50,13 +50,13 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor
 from concurrent.futures import wait as cf_wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -67,8 +67,7 @@ from model.config import ConfigError
 
 from . import provenance
 from .design import RunSpec, SweepPlan, model_version
-from .outcomes import (Probes, calibration_measures, model_cohort_outcomes, municipal_table, panel_measures,
-                       summarize)
+from .outcomes import Probes, calibration_measures, model_cohort_outcomes, municipal_table, panel_measures, summarize
 from .storage import atomic
 
 SWEEP_SCHEMA = "2.0"
@@ -85,8 +84,14 @@ def execute(spec: RunSpec) -> dict:
     import socket
 
     started = time.perf_counter()
-    record: dict = {"run_id": spec.run_id, "point": spec.point, "scenario": spec.scenario,
-                    "replicate": spec.replicate, "seed": spec.seed, **dict(spec.params)}
+    record: dict = {
+        "run_id": spec.run_id,
+        "point": spec.point,
+        "scenario": spec.scenario,
+        "replicate": spec.replicate,
+        "seed": spec.seed,
+        **dict(spec.params),
+    }
     ts = mun = None
     try:
         from model import CohesionModel
@@ -111,8 +116,12 @@ def execute(spec: RunSpec) -> dict:
     except Exception as exc:  # recorded, the sweep goes on
         record.update(status="failed", error=_error_text(exc))
         ts = mun = None
-    record.update(version=spec.version, wall_seconds=round(time.perf_counter() - started, 3),
-                  host=socket.gethostname(), finished_utc=datetime.now(timezone.utc).isoformat())
+    record.update(
+        version=spec.version,
+        wall_seconds=round(time.perf_counter() - started, 3),
+        host=socket.gethostname(),
+        finished_utc=datetime.now(UTC).isoformat(),
+    )
     return {"record": record, "timeseries": ts, "municipal": mun}
 
 
@@ -138,10 +147,20 @@ def compact_timeseries(ts: pd.DataFrame, run_id: str) -> pd.DataFrame:
 
 
 def failed_result(spec: RunSpec, exc: BaseException) -> dict:
-    record = {"run_id": spec.run_id, "point": spec.point, "scenario": spec.scenario, "replicate": spec.replicate,
-              "seed": spec.seed, **dict(spec.params), "status": "failed", "error": _error_text(exc),
-              "version": spec.version, "wall_seconds": float("nan"), "host": None,
-              "finished_utc": datetime.now(timezone.utc).isoformat()}
+    record = {
+        "run_id": spec.run_id,
+        "point": spec.point,
+        "scenario": spec.scenario,
+        "replicate": spec.replicate,
+        "seed": spec.seed,
+        **dict(spec.params),
+        "status": "failed",
+        "error": _error_text(exc),
+        "version": spec.version,
+        "wall_seconds": float("nan"),
+        "host": None,
+        "finished_utc": datetime.now(UTC).isoformat(),
+    }
     return {"record": record, "timeseries": None, "municipal": None}
 
 
@@ -269,8 +288,9 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     each started by :func:`_worker_init`."""
     import multiprocessing
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init)
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+    )
 
 
 class Engine:
@@ -279,8 +299,14 @@ class Engine:
     how many runs to keep in flight, a fresh pool when a worker process has died, and
     the end of the workers when the runs in flight are abandoned."""
 
-    def __init__(self, name: str, start: Callable[[], Executor], slots: int, address: str | None = None,
-                 close: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        name: str,
+        start: Callable[[], Executor],
+        slots: int,
+        address: str | None = None,
+        close: Callable[[], None] | None = None,
+    ):
         import multiprocessing
 
         self.name, self.slots, self.address = name, slots, address
@@ -345,8 +371,13 @@ def _dask_engine(scheduler: str, workers: int) -> Engine:
     cluster = None
     try:
         if scheduler == "local":
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=logging.ERROR)
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout="5s")
@@ -362,8 +393,13 @@ def _dask_engine(scheduler: str, workers: int) -> Engine:
 
     # pure=False: every submission is a task of its own, so a retry runs again rather than
     # returning the failed attempt's result (each run carries its own seed)
-    return Engine("dask", lambda: client.get_executor(pure=False), slots=max(2, 2 * sum(client.nthreads().values())),
-                  address=client.scheduler.address, close=close)
+    return Engine(
+        "dask",
+        lambda: client.get_executor(pure=False),
+        slots=max(2, 2 * sum(client.nthreads().values())),
+        address=client.scheduler.address,
+        close=close,
+    )
 
 
 def check_sweep_memory(specs: list[RunSpec], workers: int, scheduler: str | None) -> None:
@@ -468,9 +504,12 @@ def prepare_directory(out: Path, plan: SweepPlan, kind: str) -> None:
                 raise ConfigError(
                     f"--out {out}: holds runs of another version of the model or its configuration (model "
                     f"{old.get('model_version')}, this one {model_version()}); they are not mixed with new runs: "
-                    f"choose another --out (the default one changes with the version) or remove it")
-            raise ConfigError(f"--out {out}: holds a different {kind} (plan {old.get('plan_hash')}, this one "
-                              f"{plan.hash()}); choose another --out")
+                    f"choose another --out (the default one changes with the version) or remove it"
+                )
+            raise ConfigError(
+                f"--out {out}: holds a different {kind} (plan {old.get('plan_hash')}, this one "
+                f"{plan.hash()}); choose another --out"
+            )
 
 
 class SweepLock:
@@ -487,14 +526,20 @@ class SweepLock:
             holder = os.pread(self.fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
             os.close(self.fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise ConfigError(f"--out {out}: another cohesion command ({holder}) is writing to this directory; "
-                                  f"wait for it to end or choose another --out") from None
+                raise ConfigError(
+                    f"--out {out}: another cohesion command ({holder}) is writing to this directory; "
+                    f"wait for it to end or choose another --out"
+                ) from None
             raise
         import socket
 
         os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, f"pid {os.getpid()} on {socket.gethostname()}, since "
-                           f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}\n".encode(), 0)
+        os.pwrite(
+            self.fd,
+            f"pid {os.getpid()} on {socket.gethostname()}, since "
+            f"{datetime.now(UTC).isoformat(timespec='seconds')}\n".encode(),
+            0,
+        )
 
     def release(self) -> None:
         if self.fd is not None:
@@ -522,10 +567,20 @@ def claim_directory(out: Path, plan: SweepPlan, kind: str) -> SweepLock:
     return lock
 
 
-def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | None = None, retries: int = 0,
-              replicates: int | None = None, progress: bool = True, kind: str = "sweep",
-              runner: Callable[[RunSpec], dict] = execute, extra_manifest: dict | None = None,
-              specs: list[RunSpec] | None = None) -> SweepResult:
+def run_sweep(
+    plan: SweepPlan,
+    out: Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    retries: int = 0,
+    replicates: int | None = None,
+    progress: bool = True,
+    kind: str = "sweep",
+    runner: Callable[[RunSpec], dict] = execute,
+    extra_manifest: dict | None = None,
+    specs: list[RunSpec] | None = None,
+) -> SweepResult:
     """Run every planned run not yet done in ``out`` and write the sweep directory."""
     out = Path(out)
     prepare_directory(out, plan, kind)
@@ -538,22 +593,50 @@ def run_sweep(plan: SweepPlan, out: Path, *, workers: int = 1, scheduler: str | 
         engine.close()
         raise
     try:
-        return _run_locked(plan, out, specs, engine, retries=retries, workers=workers, scheduler=scheduler,
-                           progress=progress, kind=kind, runner=runner, extra_manifest=extra_manifest)
+        return _run_locked(
+            plan,
+            out,
+            specs,
+            engine,
+            retries=retries,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            kind=kind,
+            runner=runner,
+            extra_manifest=extra_manifest,
+        )
     finally:
         lock.release()
 
 
-def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], engine: Engine | None, *, retries: int, workers: int,
-                scheduler: str | None, progress: bool, kind: str, runner: Callable[[RunSpec], dict],
-                extra_manifest: dict | None) -> SweepResult:
+def _run_locked(
+    plan: SweepPlan,
+    out: Path,
+    specs: list[RunSpec],
+    engine: Engine | None,
+    *,
+    retries: int,
+    workers: int,
+    scheduler: str | None,
+    progress: bool,
+    kind: str,
+    runner: Callable[[RunSpec], dict],
+    extra_manifest: dict | None,
+) -> SweepResult:
     from tqdm import tqdm
 
     from .progress import bar as progress_bar
 
     manifest = _manifest(out, plan, specs, kind, extra_manifest)
-    session = {"started_utc": datetime.now(timezone.utc).isoformat(), "command": provenance.command_line(),
-               "git": provenance.git_state(), "workers": workers, "scheduler": scheduler, "retries": retries}
+    session = {
+        "started_utc": datetime.now(UTC).isoformat(),
+        "command": provenance.command_line(),
+        "git": provenance.git_state(),
+        "workers": workers,
+        "scheduler": scheduler,
+        "retries": retries,
+    }
     manifest["sessions"].append(session)
     manifest["status"] = "running"
     try:
@@ -579,6 +662,7 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], engine: Engine
         attempts: dict[str, int] = {}
         inflight: dict = {}
         with _Interrupt(lambda msg: tqdm.write(msg, file=sys.stderr)) as intr:
+
             def fill() -> None:
                 while todo and len(inflight) < engine.slots and not intr.stop and not write_error:
                     spec = todo.popleft()
@@ -645,8 +729,17 @@ def _run_locked(plan: SweepPlan, out: Path, specs: list[RunSpec], engine: Engine
 
 
 def _write_design(out: Path, specs: list[RunSpec]) -> None:
-    rows = [{"run_id": s.run_id, "point": s.point, "scenario": s.scenario, "replicate": s.replicate,
-             "seed": s.seed, **dict(s.params)} for s in specs]
+    rows = [
+        {
+            "run_id": s.run_id,
+            "point": s.point,
+            "scenario": s.scenario,
+            "replicate": s.replicate,
+            "seed": s.seed,
+            **dict(s.params),
+        }
+        for s in specs
+    ]
     _atomic_parquet(pd.DataFrame(rows), out / "design.parquet")
 
 
@@ -676,14 +769,22 @@ def _manifest(out: Path, plan: SweepPlan, specs: list[RunSpec], kind: str, extra
         "scenarios": scenarios,
         "design": {"points": len({s.point for s in specs}), "replicates": len(replicates), "runs": len(specs)},
         "packages": provenance.package_versions(),
-        "created_utc": old.get("created_utc", datetime.now(timezone.utc).isoformat()),
+        "created_utc": old.get("created_utc", datetime.now(UTC).isoformat()),
         "sessions": old.get("sessions", []),
         **(extra or {}),
     }
 
 
-def _finish(out: Path, store: SweepStore, specs: list[RunSpec], manifest: dict, session: dict, t0: float,
-            executed: int, status: str | None) -> pd.DataFrame:
+def _finish(
+    out: Path,
+    store: SweepStore,
+    specs: list[RunSpec],
+    manifest: dict,
+    session: dict,
+    t0: float,
+    executed: int,
+    status: str | None,
+) -> pd.DataFrame:
     recs = store.records()
     order = {s.run_id: i for i, s in enumerate(specs)}
     runs = recs[recs["run_id"].isin(order)].copy()
@@ -698,9 +799,11 @@ def _finish(out: Path, store: SweepStore, specs: list[RunSpec], manifest: dict, 
     if status is None:
         status = "done" if n_failed == 0 and n_done == len(specs) else "done_with_failures"
     session.update(wall_seconds=round(time.perf_counter() - t0, 3), executed=executed, status=status)
-    manifest.update(status=status, counts={"planned": len(specs), "done": n_done, "failed": n_failed,
-                                           "remaining": len(specs) - n_done - n_failed},
-                    files=sorted(p.name for p in out.iterdir() if not p.name.startswith(".")))
+    manifest.update(
+        status=status,
+        counts={"planned": len(specs), "done": n_done, "failed": n_failed, "remaining": len(specs) - n_done - n_failed},
+        files=sorted(p.name for p in out.iterdir() if not p.name.startswith(".")),
+    )
     provenance.write_manifest(out, manifest)
     return runs
 
@@ -710,8 +813,9 @@ def read_runs(out: Path) -> pd.DataFrame:
     return pd.read_parquet(Path(out) / "runs.parquet")
 
 
-def read_table(out: Path, kind: str = "timeseries", columns: Iterable[str] | None = None,
-               run_ids: Iterable[str] | None = None) -> pd.DataFrame:
+def read_table(
+    out: Path, kind: str = "timeseries", columns: Iterable[str] | None = None, run_ids: Iterable[str] | None = None
+) -> pd.DataFrame:
     """The ``timeseries`` or ``municipal`` tables of ``run_ids`` (default: the runs done in
     runs.parquet) as one table, restricted to ``columns`` (plus ``run_id``)."""
     import pyarrow.dataset as ds

@@ -24,9 +24,15 @@ from .outcomes import SUMMARY_BY_NAME  # noqa: E402
 
 FIGURE = "outcomes_by_parameter.png"
 # The outcomes the report and figure show, those with values in the runs, in this order.
-MAIN_OUTCOMES = ("unemployment_rate_mean", "share_high_distress_mean", "unmet_need_share_mean",
-                 "cohesion_index_mean", "workers_12m_employed", "workers_12m_unmet_need",
-                 "strain_out_migrants_total")
+MAIN_OUTCOMES = (
+    "unemployment_rate_mean",
+    "share_high_distress_mean",
+    "unmet_need_share_mean",
+    "cohesion_index_mean",
+    "workers_12m_employed",
+    "workers_12m_unmet_need",
+    "strain_out_migrants_total",
+)
 MAX_PARAMETERS = 6
 
 
@@ -55,14 +61,28 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
-def outcomes_figure(runs: pd.DataFrame, parameters: list[str], outcomes: list[str], path: Path, scale: float,
-                    title: str, formats=("png",)) -> list[Path]:
+def outcomes_figure(
+    runs: pd.DataFrame,
+    parameters: list[str],
+    outcomes: list[str],
+    path: Path,
+    scale: float,
+    title: str,
+    formats=("png",),
+) -> list[Path]:
     scen = list(dict.fromkeys(runs["scenario"]))
     base = "baseline" if "baseline" in scen else scen[0]
     st = styles_of(scen, base)
     cols = parameters or ["scenario"]
-    fig, axes = plt.subplots(len(outcomes), len(cols), figsize=(min(2.4 * len(cols) + 1.6, 11), 1.7 * len(outcomes) + 1),
-                             squeeze=False, layout="constrained", sharex="col", sharey="row")
+    fig, axes = plt.subplots(
+        len(outcomes),
+        len(cols),
+        figsize=(min(2.4 * len(cols) + 1.6, 11), 1.7 * len(outcomes) + 1),
+        squeeze=False,
+        layout="constrained",
+        sharex="col",
+        sharey="row",
+    )
     for i, o in enumerate(outcomes):
         y_all = pd.to_numeric(runs[o], errors="coerce") * _factor(o)
         for j, p in enumerate(cols):
@@ -85,9 +105,18 @@ def outcomes_figure(runs: pd.DataFrame, parameters: list[str], outcomes: list[st
                 x = pd.to_numeric(sub[p], errors="coerce") + (k - (len(scen) - 1) / 2) * 0.025 * span
                 ax.plot(x, y, "o", ms=2.2, color=st[s]["color"], alpha=0.45, lw=0)
                 means = pd.DataFrame({"x": x, "y": y, "point": sub["point"]}).groupby("point").mean().sort_values("x")
-                ax.plot(means["x"], means["y"], "s" if hollow else "D", ms=4.5 if hollow else 4,
-                        color=st[s]["color"], mfc="none" if hollow else st[s]["color"], mec="k", mew=0.8 if hollow else 0.5,
-                        label=scenario_name(s) if i == 0 and j == 0 else None, zorder=4 if hollow else 3)
+                ax.plot(
+                    means["x"],
+                    means["y"],
+                    "s" if hollow else "D",
+                    ms=4.5 if hollow else 4,
+                    color=st[s]["color"],
+                    mfc="none" if hollow else st[s]["color"],
+                    mec="k",
+                    mew=0.8 if hollow else 0.5,
+                    label=scenario_name(s) if i == 0 and j == 0 else None,
+                    zorder=4 if hollow else 3,
+                )
             if p == "scenario":
                 ax.set_xticks(range(len(scen)), [scenario_name(s) for s in scen], rotation=30, ha="right")
             if i == len(outcomes) - 1:
@@ -98,12 +127,19 @@ def outcomes_figure(runs: pd.DataFrame, parameters: list[str], outcomes: list[st
     if parameters and len(scen) > 1:
         handles, labels = axes[0, 0].get_legend_handles_labels()
         order = [labels.index(scenario_name(s)) for s in scen if scenario_name(s) in labels]
-        fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="outside lower center",
-                   ncol=min(4, len(scen)), frameon=False)
+        fig.legend(
+            [handles[i] for i in order],
+            [labels[i] for i in order],
+            loc="outside lower center",
+            ncol=min(4, len(scen)),
+            frameon=False,
+        )
     fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
-    note = ("Dots: runs; large markers: mean of each design point's replicates (scenarios side by side at each "
-            "value)." if parameters
-            else "Dots: runs; diamonds: mean of each scenario's runs.")
+    note = (
+        "Dots: runs; large markers: mean of each design point's replicates (scenarios side by side at each value)."
+        if parameters
+        else "Dots: runs; diamonds: mean of each scenario's runs."
+    )
     axes[0, 0].set_title(note, loc="left", fontsize=7, color="0.3")
     return save(fig, path, formats)
 
@@ -138,18 +174,27 @@ def write_sweep_report(out: Path, plan, runs: pd.DataFrame, formats=("png",)) ->
     lines = [f"# Sweep: {plan.name}", ""]
     if plan.description:
         lines += [f"*{plan.description}*", ""]
-    lines += [f"Design `{plan.design}` over {len(varied)} varied parameter(s) "
-              + (", ".join(f"`{p}`" for p in varied) if varied else "") + "; scenarios "
-              + ", ".join(f"{scenario_name(s)} (`{s}`)" for s in scen)
-              + f"; {plan.replicates} replicate(s) per point; scale {scale:g} (model persons per resident)"
-              + (f", {plan.start} to {plan.end}" if plan.start or plan.end else "")
-              + f". {len(done)} of {len(runs)} runs done.", ""]
+    lines += [
+        f"Design `{plan.design}` over {len(varied)} varied parameter(s) "
+        + (", ".join(f"`{p}`" for p in varied) if varied else "")
+        + "; scenarios "
+        + ", ".join(f"{scenario_name(s)} (`{s}`)" for s in scen)
+        + f"; {plan.replicates} replicate(s) per point; scale {scale:g} (model persons per resident)"
+        + (f", {plan.start} to {plan.end}" if plan.start or plan.end else "")
+        + f". {len(done)} of {len(runs)} runs done.",
+        "",
+    ]
     if not len(done) or not outcomes:
         lines += ["No run has the main outcomes; nothing to show.", ""]
     else:
-        lines += ["## Main outcomes by scenario", "", "Mean over the runs [lowest, highest run].", "",
-                  "| outcome | " + " | ".join(scenario_name(s) for s in scen) + " |",
-                  "| --- |" + " --- |" * len(scen)]
+        lines += [
+            "## Main outcomes by scenario",
+            "",
+            "Mean over the runs [lowest, highest run].",
+            "",
+            "| outcome | " + " | ".join(scenario_name(s) for s in scen) + " |",
+            "| --- |" + " --- |" * len(scen),
+        ]
         for o in outcomes:
             cells = []
             for s in scen:
@@ -158,10 +203,16 @@ def write_sweep_report(out: Path, plan, runs: pd.DataFrame, formats=("png",)) ->
                 cells.append(f"{_fmt(y.mean(), o)} [{_fmt(y.min(), o)}, {_fmt(y.max(), o)}]" if len(y) else "n/a")
             lines.append(f"| {_label(o, scale)} | " + " | ".join(cells) + " |")
         if varied:
-            lines += ["", "## Rank correlation with the parameters", "",
-                      "Spearman's rank correlation of each outcome with each varied parameter over the runs (all "
-                      "scenarios): a description of this design, not a sensitivity index (`cohesion sensitivity`).",
-                      "", "| outcome | " + " | ".join(f"`{p}`" for p in varied) + " |", "| --- |" + " --- |" * len(varied)]
+            lines += [
+                "",
+                "## Rank correlation with the parameters",
+                "",
+                "Spearman's rank correlation of each outcome with each varied parameter over the runs (all "
+                "scenarios): a description of this design, not a sensitivity index (`cohesion sensitivity`).",
+                "",
+                "| outcome | " + " | ".join(f"`{p}`" for p in varied) + " |",
+                "| --- |" + " --- |" * len(varied),
+            ]
             for o in outcomes:
                 y = pd.to_numeric(done[o], errors="coerce").to_numpy(float)
                 cells = []
@@ -169,15 +220,18 @@ def write_sweep_report(out: Path, plan, runs: pd.DataFrame, formats=("png",)) ->
                     r = _spearman(pd.to_numeric(done[p], errors="coerce").to_numpy(float), y)
                     cells.append("n/a" if not np.isfinite(r) else f"{r:+.2f}")
                 lines.append(f"| {_label(o, scale)} | " + " | ".join(cells) + " |")
-        title = ("Main outcomes over the design" if shown else "Main outcomes by scenario")
+        title = "Main outcomes over the design" if shown else "Main outcomes by scenario"
         written = outcomes_figure(done.reset_index(drop=True), shown, outcomes, figdir / FIGURE, scale, title, formats)
         ref = display.preferred(FIGURE, formats)
         lines += ["", "## Figure", "", f"![Main outcomes over the design](figures/{ref})", ""]
         if len(varied) > len(shown):
             lines += [f"The figure shows the first {len(shown)} of the {len(varied)} varied parameters.", ""]
         lines += ["Files: " + ", ".join(f"`figures/{p.name}`" for p in written) + ".", ""]
-    lines += ["Data: `runs.parquet` (one row per run: parameters, seed, status, summary outcomes), `timeseries/`, "
-              "`design.parquet`, `manifest.json`; columns in docs/experiments.md and docs/outputs.md.", ""]
+    lines += [
+        "Data: `runs.parquet` (one row per run: parameters, seed, status, summary outcomes), `timeseries/`, "
+        "`design.parquet`, `manifest.json`; columns in docs/experiments.md and docs/outputs.md.",
+        "",
+    ]
     path = out / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -113,13 +113,18 @@ def check_address(host: str, port: int) -> None:
             sock.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise click.BadParameter(f"port {port} on {host} is already in use; choose another",
-                                         ctx=ctx, param_hint="'--port'") from None
+                raise click.BadParameter(
+                    f"port {port} on {host} is already in use; choose another", ctx=ctx, param_hint="'--port'"
+                ) from None
             if exc.errno == errno.EACCES:
-                raise click.BadParameter(f"no permission to listen on port {port} (ports below 1024 need root)",
-                                         ctx=ctx, param_hint="'--port'") from None
-            raise click.BadParameter(f"cannot listen on {host}:{port}: {exc.strerror}", ctx=ctx,
-                                     param_hint="'--host'") from None
+                raise click.BadParameter(
+                    f"no permission to listen on port {port} (ports below 1024 need root)",
+                    ctx=ctx,
+                    param_hint="'--port'",
+                ) from None
+            raise click.BadParameter(
+                f"cannot listen on {host}:{port}: {exc.strerror}", ctx=ctx, param_hint="'--host'"
+            ) from None
 
 
 def missing_front_end() -> list[str]:
@@ -150,8 +155,9 @@ def check_origins(origins) -> tuple[str, ...]:
     ctx = click.get_current_context(silent=True)
     for o in origins:
         if _origin(o) is None:
-            raise click.BadParameter(f"{o!r} is not an origin such as http://myhost:8765", ctx=ctx,
-                                     param_hint="'--allow-origin'")
+            raise click.BadParameter(
+                f"{o!r} is not an origin such as http://myhost:8765", ctx=ctx, param_hint="'--allow-origin'"
+            )
     return tuple(origins)
 
 
@@ -162,8 +168,11 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_origins: tup
     allow_origins = check_origins(allow_origins)
     missing = missing_front_end()
     if missing:
-        click.echo(f"warning: {len(missing)} front-end file(s) missing (e.g. {missing[0]}); without network "
-                   f"access the page stays blank. Run: {sys.executable} {ROOT / '.ci' / 'solara_assets.py'}", err=True)
+        click.echo(
+            f"warning: {len(missing)} front-end file(s) missing (e.g. {missing[0]}); without network "
+            f"access the page stays blank. Run: {sys.executable} {ROOT / '.ci' / 'solara_assets.py'}",
+            err=True,
+        )
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     if str(ROOT) not in sys.path:  # the page is the module viz.app of this source tree
         sys.path.insert(0, str(ROOT))
@@ -179,12 +188,21 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_origins: tup
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--host", default=DEFAULT_HOST, show_default=True,
-              help="Address to serve on; 0.0.0.0 serves every network interface.")
+@click.option(
+    "--host",
+    default=DEFAULT_HOST,
+    show_default=True,
+    help="Address to serve on; 0.0.0.0 serves every network interface.",
+)
 @click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, help="Port to serve on.")
-@click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
-              help="Also accept the page's connection from this origin (http://HOST:PORT, e.g. behind a proxy); "
-                   "by default only the page's own origin. May be repeated.")
+@click.option(
+    "--allow-origin",
+    "allow_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Also accept the page's connection from this origin (http://HOST:PORT, e.g. behind a proxy); "
+    "by default only the page's own origin. May be repeated.",
+)
 def command(host: str, port: int, allow_origins: tuple[str, ...]) -> None:
     """Serve the interactive model in the browser (Mesa's SolaraViz): the territory map,
     the plots over time, and controls to step, play and reset a run. See docs/viz.md."""

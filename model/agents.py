@@ -75,6 +75,7 @@ class Worker(_RowAgent):
     employer_id = _row_property("people", "employer", "employer organization row, -1 if none", int)
     sector_id = _row_property("people", "sector", "sector of the current or last job, -1 if none", int)
     wage = _row_property("people", "wage", "hourly wage of the current or last job (CAD)", float)
+
     @property
     def tenure(self) -> float:
         """Years in the current job, or in the last one when without a job."""
@@ -93,11 +94,11 @@ class Worker(_RowAgent):
         return self.status_code == Status.EMPLOYED
 
     @property
-    def household(self) -> "Household":
+    def household(self) -> Household:
         return self.model.household_agents[self.household_id]
 
     @property
-    def employer(self) -> "Organization | None":
+    def employer(self) -> Organization | None:
         e = self.employer_id
         return self.model.org_agents[e] if e >= 0 else None
 
@@ -166,17 +167,19 @@ class ResidentAgents:
         """Rows were added or left: the agents are out of date."""
         self.current = False
 
-    def sync(self) -> "ResidentAgents":
+    def sync(self) -> ResidentAgents:
         """Bring the agents up to date with the rows present (households first)."""
         if self.current:
             return self
         self.current = True
         P, H = self.model.people, self.model.households
-        self._has_household = self._update(self.households, Household, self._has_household,
-                                           H.present[: H.n], lambda rows: (H.x[rows], H.y[rows]))
+        self._has_household = self._update(
+            self.households, Household, self._has_household, H.present[: H.n], lambda rows: (H.x[rows], H.y[rows])
+        )
         home = P.household
-        self._has_worker = self._update(self.workers, Worker, self._has_worker, P.present[: P.n],
-                                        lambda rows: (H.x[home[rows]], H.y[home[rows]]))
+        self._has_worker = self._update(
+            self.workers, Worker, self._has_worker, P.present[: P.n], lambda rows: (H.x[home[rows]], H.y[home[rows]])
+        )
         return self
 
     def _update(self, agents: dict, cls, has: np.ndarray, present: np.ndarray, cells) -> np.ndarray:

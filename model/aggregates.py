@@ -134,8 +134,9 @@ class Aggregates:
         displaced = m.shocks.displaced
         s.displaced_cumulative = len(displaced)
         # The laid-off workers of the timeline still in the RCM, and those in high distress.
-        here, high, reemployed = displaced_summary(displaced, P.present, P.status, P.distress, self._high,
-                                                   Status.EMPLOYED)
+        here, high, reemployed = displaced_summary(
+            displaced, P.present, P.status, P.distress, self._high, Status.EMPLOYED
+        )
         s.displaced_reemployed = int(reemployed)
         s.ei_beneficiaries = len(paid)
         self.ei_exhausted_total += int(np.count_nonzero(P.ei_left[paid] == 0))
@@ -172,8 +173,9 @@ class Aggregates:
         (s.support_received_share, s.formal_service_reach, s.unmet_need_share) = self._reach(need)
         s.mean_distress_displaced = float(P.distress[dis].mean()) if len(dis) else NA
         s.share_high_distress_displaced = len(dis_high) / len(dis) if len(dis) else NA
-        (s.support_received_share_displaced, s.formal_service_reach_displaced,
-         s.unmet_need_share_displaced) = self._reach(dis_high)
+        (s.support_received_share_displaced, s.formal_service_reach_displaced, s.unmet_need_share_displaced) = (
+            self._reach(dis_high)
+        )
         sup = m.support
         s.disclosures = sup.disclosures
         s.helping_acts = sup.acts
@@ -204,8 +206,12 @@ class Aggregates:
         s.org_partnership_density = m.committees.density
         s.org_cross_sector_share = m.committees.cross_sector_share
         # The mean of the four (NaN if any is): np.mean's additions, in the same order.
-        s.cohesion_index = (float(s.belonging_mean) + float(s.participation_rate) + float(s.tie_integrity)
-                            + float(s.org_partnership_density)) / 4
+        s.cohesion_index = (
+            float(s.belonging_mean)
+            + float(s.participation_rate)
+            + float(s.tie_integrity)
+            + float(s.org_partnership_density)
+        ) / 4
         s.interventions_active = m.interventions.active_names
 
     def _reach(self, need: np.ndarray) -> tuple[float, float, float]:
@@ -213,10 +219,10 @@ class Aggregates:
         if len(need) == 0:
             return NA, NA, NA
         m = self.model
-        supported, served, neither = reach_counts(need, m.people.support_week, m.people.service, m.week,
-                                                  self._support_memory)
+        supported, served, neither = reach_counts(
+            need, m.people.support_week, m.people.service, m.week, self._support_memory
+        )
         return supported / len(need), served / len(need), neither / len(need)
-
 
 
 @kernel
@@ -232,8 +238,9 @@ def at_or_above(rows: np.ndarray, values: np.ndarray, threshold) -> np.ndarray:
 
 
 @kernel
-def adult_summary(adults: np.ndarray, distress: np.ndarray, status: np.ndarray, threshold,
-                  knows_services: np.ndarray, k: int):
+def adult_summary(
+    adults: np.ndarray, distress: np.ndarray, status: np.ndarray, threshold, knows_services: np.ndarray, k: int
+):
     """Over ``adults``: count, summed distress and count in high distress by status code
     (sums in row order, as ``np.bincount`` with weights), the rows in high distress, and
     how many know which service to turn to."""
@@ -260,8 +267,9 @@ def adult_summary(adults: np.ndarray, distress: np.ndarray, status: np.ndarray, 
 
 
 @kernel
-def displaced_summary(displaced: np.ndarray, present: np.ndarray, status: np.ndarray,
-                      distress: np.ndarray, threshold, employed: int):
+def displaced_summary(
+    displaced: np.ndarray, present: np.ndarray, status: np.ndarray, distress: np.ndarray, threshold, employed: int
+):
     """Of the ``displaced`` rows: those still present, those of them in high distress (both
     in order), and how many are employed."""
     here = np.empty(len(displaced), np.int64)
@@ -281,8 +289,7 @@ def displaced_summary(displaced: np.ndarray, present: np.ndarray, status: np.nda
 
 
 @kernel
-def reach_counts(rows: np.ndarray, support_week: np.ndarray, service: np.ndarray, week: int,
-                 memory: int):
+def reach_counts(rows: np.ndarray, support_week: np.ndarray, service: np.ndarray, week: int, memory: int):
     """Of ``rows``: how many felt informal support in the last ``memory`` weeks, how many
     are in a formal service, and how many have neither."""
     supported = 0

@@ -53,8 +53,20 @@ HORIZON_MONTHS = (6, 12, 24)
 GROUPS = ("workers", "household", "confidants")
 RESIDENT_GROUPS = ("marginalized", "others")
 # Counts kept per snapshot, in this order (sums of booleans, or of values for the means).
-_COUNTS = ("members", "members_present", "moved_out", "died", "ever_supported", "ever_served", "unmet_need",
-           "distress", "high_distress", "employed", "participation", "belonging")
+_COUNTS = (
+    "members",
+    "members_present",
+    "moved_out",
+    "died",
+    "ever_supported",
+    "ever_served",
+    "unmet_need",
+    "distress",
+    "high_distress",
+    "employed",
+    "participation",
+    "belonging",
+)
 # The outcome columns of cohorts.parquet and marginalized.parquet: (name, unit, denominator).
 OUTCOMES = (
     ("ever_supported", "share", "present"),
@@ -71,8 +83,12 @@ OUTCOMES = (
 RESIDENT_OUTCOMES = tuple(o for o in OUTCOMES if o[0] not in ("moved_out", "died"))
 
 
-_MOVED_ALONE, _MOVED_WITH_HOUSEHOLD, _DIED, _EMPLOYED = (Exit.MOVED_ALONE, Exit.MOVED_WITH_HOUSEHOLD, Exit.DIED,
-                                                      Status.EMPLOYED)
+_MOVED_ALONE, _MOVED_WITH_HOUSEHOLD, _DIED, _EMPLOYED = (
+    Exit.MOVED_ALONE,
+    Exit.MOVED_WITH_HOUSEHOLD,
+    Exit.DIED,
+    Status.EMPLOYED,
+)
 
 
 class Measured(NamedTuple):
@@ -93,10 +109,18 @@ def _counts(rows, since, served, week, high, memory, persons):
     """The counts of ``_COUNTS`` over ``rows`` (arrays ``persons``, a ``Measured``):
     supported means ``support_week >= since``; ``served`` is by position in ``rows``.
     Sums of distress and belonging in row order."""
-    present, exit_reason, distress, support_week = (persons.present, persons.exit_reason, persons.distress,
-                                                    persons.support_week)
-    service, status, participates, belonging = (persons.service, persons.status, persons.participates,
-                                                persons.belonging)
+    present, exit_reason, distress, support_week = (
+        persons.present,
+        persons.exit_reason,
+        persons.distress,
+        persons.support_week,
+    )
+    service, status, participates, belonging = (
+        persons.service,
+        persons.status,
+        persons.participates,
+        persons.belonging,
+    )
     out = np.zeros(12)
     out[0] = len(rows)
     for j in range(len(rows)):
@@ -121,13 +145,22 @@ def _counts(rows, since, served, week, high, memory, persons):
     return out
 
 
-def _snapshot(P, rows: np.ndarray, since: int, served: np.ndarray, week: int, high: np.float32,
-              memory: int) -> np.ndarray:
+def _snapshot(
+    P, rows: np.ndarray, since: int, served: np.ndarray, week: int, high: np.float32, memory: int
+) -> np.ndarray:
     """The counts of ``_COUNTS`` over ``rows`` (supported: since week ``since``; ``served``
     by position in ``rows``)."""
-    return _counts(np.asarray(rows, np.int64), since, served, week, high, memory,
-                   Measured(P.present, P.exit_reason, P.distress, P.support_week, P.service, P.status, P.participates,
-                            P.belonging))
+    return _counts(
+        np.asarray(rows, np.int64),
+        since,
+        served,
+        week,
+        high,
+        memory,
+        Measured(
+            P.present, P.exit_reason, P.distress, P.support_week, P.service, P.status, P.participates, P.belonging
+        ),
+    )
 
 
 def _shares(counts: np.ndarray, outcomes=OUTCOMES) -> dict[str, float]:
@@ -196,8 +229,8 @@ class Cohorts:
         adults = m.adults
         new_rows = [self._rows]
         new_cohort = [self._cohort]
-        for e in events[self._events_seen:]:
-            workers = np.asarray(displaced[self._displaced_seen: self._displaced_seen + e["workers"]], np.int64)
+        for e in events[self._events_seen :]:
+            workers = np.asarray(displaced[self._displaced_seen : self._displaced_seen + e["workers"]], np.int64)
             self._displaced_seen += e["workers"]
             workers_hh = P.household[workers]
             home = np.zeros(m.households.n, bool)
@@ -212,12 +245,16 @@ class Cohorts:
             confidants = np.unique(who[ok])
             confidants = confidants[~np.isin(confidants, workers) & ~np.isin(confidants, others)]
             index = len(self.cohorts)
-            self.cohorts.append({
-                "employer": e["employer"], "closure_id": e["closure_id"], "layoff_week": int(e["week"]),
-                "layoff_date": e["date"], "members": {"workers": workers, "household": others,
-                                                      "confidants": confidants},
-                "snapshots": {},  # horizon index -> {group: counts}
-            })
+            self.cohorts.append(
+                {
+                    "employer": e["employer"],
+                    "closure_id": e["closure_id"],
+                    "layoff_week": int(e["week"]),
+                    "layoff_date": e["date"],
+                    "members": {"workers": workers, "household": others, "confidants": confidants},
+                    "snapshots": {},  # horizon index -> {group: counts}
+                }
+            )
             for h, lag in enumerate(HORIZON_WEEKS):
                 self._due.setdefault(int(e["week"]) + lag, []).append((index, h))
             rows = np.concatenate([workers, others, confidants])
@@ -252,8 +289,9 @@ class Cohorts:
             start = 0
             for g in GROUPS:
                 n = len(co["members"][g])
-                snap[g] = _snapshot(P, rows[start:start + n], co["layoff_week"], ser[start:start + n], week,
-                                    self.high, self.memory)
+                snap[g] = _snapshot(
+                    P, rows[start : start + n], co["layoff_week"], ser[start : start + n], week, self.high, self.memory
+                )
                 start += n
             co["snapshots"][h] = snap
             if h == len(HORIZON_WEEKS) - 1:
@@ -284,10 +322,18 @@ class Cohorts:
             for h, (hw, hm) in enumerate(zip(HORIZON_WEEKS, HORIZON_MONTHS)):
                 snap = co["snapshots"].get(h)
                 for g in GROUPS:
-                    base = {"employer": co["employer"], "closure_id": co["closure_id"],
-                            "layoff_date": pd.Timestamp(co["layoff_date"]), "layoff_week": co["layoff_week"],
-                            "group": g, "horizon_months": hm, "horizon_week": co["layoff_week"] + hw,
-                            "observed": snap is not None, "cohorts": 1, "members": len(co["members"][g])}
+                    base = {
+                        "employer": co["employer"],
+                        "closure_id": co["closure_id"],
+                        "layoff_date": pd.Timestamp(co["layoff_date"]),
+                        "layoff_week": co["layoff_week"],
+                        "group": g,
+                        "horizon_months": hm,
+                        "horizon_week": co["layoff_week"] + hw,
+                        "observed": snap is not None,
+                        "cohorts": 1,
+                        "members": len(co["members"][g]),
+                    }
                     if snap is None:
                         rows.append({**base, "members_present": None, **{o[0]: np.nan for o in OUTCOMES}})
                         continue
@@ -297,11 +343,22 @@ class Cohorts:
         for h, hm in enumerate(HORIZON_MONTHS):
             for g in GROUPS:
                 counts = pooled[g, h]
-                rows.append({"employer": "all", "closure_id": None, "layoff_date": pd.NaT, "layoff_week": None,
-                             "group": g, "horizon_months": hm, "horizon_week": None,
-                             "observed": n_pooled[g, h] > 0, "cohorts": n_pooled[g, h], "members": int(counts[0]),
-                             "members_present": int(counts[1]) if n_pooled[g, h] else None,
-                             **(_shares(counts) if n_pooled[g, h] else {o[0]: np.nan for o in OUTCOMES})})
+                rows.append(
+                    {
+                        "employer": "all",
+                        "closure_id": None,
+                        "layoff_date": pd.NaT,
+                        "layoff_week": None,
+                        "group": g,
+                        "horizon_months": hm,
+                        "horizon_week": None,
+                        "observed": n_pooled[g, h] > 0,
+                        "cohorts": n_pooled[g, h],
+                        "members": int(counts[0]),
+                        "members_present": int(counts[1]) if n_pooled[g, h] else None,
+                        **(_shares(counts) if n_pooled[g, h] else {o[0]: np.nan for o in OUTCOMES}),
+                    }
+                )
         df = pd.DataFrame(rows, columns=COHORT_COLUMNS)
         df["layoff_date"] = pd.to_datetime(df["layoff_date"])
         for c in ("layoff_week", "horizon_week", "members_present"):
@@ -318,8 +375,7 @@ class Cohorts:
         rows = []
         for r in self.residents:
             c = r["counts"]
-            rows.append({"year": r["year"], "group": r["group"], "adults": int(c[1]),
-                         **_shares(c, RESIDENT_OUTCOMES)})
+            rows.append({"year": r["year"], "group": r["group"], "adults": int(c[1]), **_shares(c, RESIDENT_OUTCOMES)})
         df = pd.DataFrame(rows, columns=RESIDENT_COLUMNS)
         df["year"] = df["year"].astype(np.int16)
         df["adults"] = df["adults"].astype(np.int32)
@@ -328,7 +384,18 @@ class Cohorts:
         return df
 
 
-COHORT_COLUMNS = ["employer", "closure_id", "layoff_date", "layoff_week", "group", "horizon_months", "horizon_week",
-                  "observed", "cohorts", "members", "members_present", *(o[0] for o in OUTCOMES)]
+COHORT_COLUMNS = [
+    "employer",
+    "closure_id",
+    "layoff_date",
+    "layoff_week",
+    "group",
+    "horizon_months",
+    "horizon_week",
+    "observed",
+    "cohorts",
+    "members",
+    "members_present",
+    *(o[0] for o in OUTCOMES),
+]
 RESIDENT_COLUMNS = ["year", "group", "adults", *(o[0] for o in RESIDENT_OUTCOMES)]
-

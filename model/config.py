@@ -32,12 +32,22 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, Mapping, Union
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 PACKAGE_CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
@@ -56,6 +66,8 @@ def in_force(default: Path, relative: str) -> Path:
     program embedding the model may reassign)."""
     env = os.environ.get("COHESION_CONFIG_DIR")
     return Path(env) / relative if env else Path(default)
+
+
 BASE_FILE = CONFIG_DIR / "base.toml"
 SCENARIO_DIR = CONFIG_DIR / "scenarios"
 TARGETS_FILE = CONFIG_DIR / "calibration" / "targets.toml"
@@ -89,8 +101,9 @@ WHOLE_NUMBER_LIMIT = 32_767
 weeks, organization counts) have narrower limits of their own."""
 
 
-def check_number(value: Any, where: str, *, lo: float | None = None, hi: float | None = None,
-                 whole: bool = False) -> int | float:
+def check_number(
+    value: Any, where: str, *, lo: float | None = None, hi: float | None = None, whole: bool = False
+) -> int | float:
     """``value`` as a finite number within ``[lo, hi]`` (a whole number if ``whole``), or a
     one-line :class:`ConfigError` starting with ``where``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -132,6 +145,7 @@ def bounded(lo: float | None = None, hi: float | None = None, whole: bool = Fals
             return check_number(value, "value", lo=lo, hi=hi, whole=whole)
         except ConfigError:
             raise ValueError(f"must be {allowed}, got {value!r}") from None
+
     return validate
 
 
@@ -139,8 +153,12 @@ def _allowed_keys(model: type[BaseModel]) -> str:
     return ", ".join(model.model_fields)
 
 
-def schema_error(exc: ValidationError, where: str, model: type[BaseModel] | None = None,
-                 names: Mapping[str, type[BaseModel]] | None = None) -> ConfigError:
+def schema_error(
+    exc: ValidationError,
+    where: str,
+    model: type[BaseModel] | None = None,
+    names: Mapping[str, type[BaseModel]] | None = None,
+) -> ConfigError:
     """A pydantic error as a one-line :class:`ConfigError`: ``where: field: what is allowed``.
 
     ``model`` is the schema validated (to list the keys allowed when one is unknown);
@@ -165,7 +183,7 @@ def schema_error(exc: ValidationError, where: str, model: type[BaseModel] | None
     else:
         text = err["msg"]
         if text.startswith("Value error, "):
-            text = text[len("Value error, "):]
+            text = text[len("Value error, ") :]
         got = err.get("input")
         shown = f", got {got!r}" if not isinstance(got, (dict, list)) and kind != "value_error" else ""
         msg = f"{field_name}: {_plain(text)}{shown}" if loc else f"{text}{shown}"
@@ -253,7 +271,7 @@ def parse_month(text: str, where: str = "date") -> date:
     raise ConfigError(f"{where}: {text!r} is not a date of the form YYYY-MM")
 
 
-Number = Union[StrictInt, StrictFloat]
+Number = StrictInt | StrictFloat
 
 
 class ParamSpec(Strict):
@@ -262,7 +280,7 @@ class ParamSpec(Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=True)
 
-    value: Union[StrictBool, StrictInt, StrictFloat, StrictStr, list[Number]]
+    value: StrictBool | StrictInt | StrictFloat | StrictStr | list[Number]
     unit: StrictStr = ""
     source: StrictStr
     tier: Literal["core", "detail"]
@@ -282,8 +300,10 @@ class ParamSpec(Strict):
             return f"value must hold finite numbers only, got {self.value!r}"
         if isinstance(self.value, int) and not isinstance(self.value, bool):
             if self.min is None or self.max is None or max(abs(self.min), abs(self.max)) > WHOLE_NUMBER_LIMIT:
-                return (f"a whole-number parameter needs min and max within +-{WHOLE_NUMBER_LIMIT} "
-                        f"(it is stored in 16 bits), got [{self.min}, {self.max}]")
+                return (
+                    f"a whole-number parameter needs min and max within +-{WHOLE_NUMBER_LIMIT} "
+                    f"(it is stored in 16 bits), got [{self.min}, {self.max}]"
+                )
         for key in ("min", "max"):
             bound = getattr(self, key)
             if bound is not None and not math.isfinite(bound):
@@ -294,8 +314,10 @@ class ParamSpec(Strict):
             return f"min ({self.min}) is above max ({self.max})"
         if self.unit in PROBABILITY_UNITS and numeric:
             if (self.min if self.min is not None else 0) < 0 or (self.max if self.max is not None else 1) > 1:
-                return (f"unit {self.unit!r} makes it a probability or share: min and max must lie "
-                        f"within [0, 1], got [{self.min}, {self.max}]")
+                return (
+                    f"unit {self.unit!r} makes it a probability or share: min and max must lie "
+                    f"within [0, 1], got [{self.min}, {self.max}]"
+                )
         if self.choices is not None:
             if not isinstance(self.value, str):
                 return "choices apply to text values only"
@@ -317,8 +339,9 @@ def _flatten_defs(tree: Mapping, prefix: str, origin: str, out: dict[str, ParamD
         if isinstance(item, Mapping) and "value" in item:
             unknown = set(item) - _META_KEYS
             if unknown:
-                raise ConfigError(f"{origin}: {name} has unknown keys {sorted(unknown)}; "
-                                  f"allowed: {', '.join(sorted(_META_KEYS))}")
+                raise ConfigError(
+                    f"{origin}: {name} has unknown keys {sorted(unknown)}; allowed: {', '.join(sorted(_META_KEYS))}"
+                )
             if not isinstance(item.get("source"), str) or not item["source"].strip():
                 raise ConfigError(f"{origin}: {name} has no source")
             try:
@@ -338,8 +361,7 @@ def _flatten_defs(tree: Mapping, prefix: str, origin: str, out: dict[str, ParamD
         elif isinstance(item, Mapping):
             _flatten_defs(item, name + ".", origin, out)
         else:
-            raise ConfigError(f"{origin}: {name} must be a table with value, unit and source, "
-                              f"got {item!r}")
+            raise ConfigError(f"{origin}: {name} must be a table with value, unit and source, got {item!r}")
 
 
 def flatten(tree: Mapping, origin: str, prefix: str = "", leaf=None) -> dict[str, Any]:
@@ -358,8 +380,7 @@ def _flatten_into(tree: Mapping, origin: str, prefix: str, leaf, out: dict[str, 
         if isinstance(item, Mapping) and not (leaf is not None and leaf(item)):
             _flatten_into(item, origin, name + ".", leaf, out)
         elif name in out:
-            raise ConfigError(f"{origin}: {name} is given twice (as a quoted dotted key and in a table); "
-                              f"give it once")
+            raise ConfigError(f"{origin}: {name} is given twice (as a quoted dotted key and in a table); give it once")
         else:
             out[name] = item
 
@@ -368,7 +389,7 @@ def _flatten_overrides(tree: Mapping, origin: str = "overrides") -> dict[str, An
     return flatten(tree, origin)
 
 
-def _table_hint(name: str, defs: Mapping[str, "ParamDef"]) -> str:
+def _table_hint(name: str, defs: Mapping[str, ParamDef]) -> str:
     """Why an unknown dotted name may have been meant as something else."""
     parts = name.split(".")
     for i in range(len(parts) - 1, 0, -1):
@@ -378,7 +399,7 @@ def _table_hint(name: str, defs: Mapping[str, "ParamDef"]) -> str:
     return _suggest(name, defs)
 
 
-def date_pairs(defs: Mapping[str, "ParamDef"]) -> list[tuple[str, str]]:
+def date_pairs(defs: Mapping[str, ParamDef]) -> list[tuple[str, str]]:
     """Pairs of month parameters that open and close a period: ``x.start``/``x.end`` or
     ``x_start``/``x_end`` in the same section."""
     pairs = []
@@ -393,7 +414,7 @@ def date_pairs(defs: Mapping[str, "ParamDef"]) -> list[tuple[str, str]]:
     return pairs
 
 
-def supported_period(defs: Mapping[str, "ParamDef"]) -> tuple[date, date] | None:
+def supported_period(defs: Mapping[str, ParamDef]) -> tuple[date, date] | None:
     """The months a run may cover: those of the years every yearly series of ``base.toml``
     (``years = [first, last]``, e.g. the EI maximum benefit) has a value for; None when
     there are no yearly series."""
@@ -425,13 +446,12 @@ class Config:
     def section(self, prefix: str) -> dict[str, Any]:
         """The values under ``prefix.`` with the prefix removed."""
         p = prefix.rstrip(".") + "."
-        return {k[len(p):]: v for k, v in self.values.items() if k.startswith(p)}
+        return {k[len(p) :]: v for k, v in self.values.items() if k.startswith(p)}
 
-    def with_overrides(self, overrides: Mapping[str, Any], origin: str = "overrides") -> "Config":
+    def with_overrides(self, overrides: Mapping[str, Any], origin: str = "overrides") -> Config:
         """A new Config with dotted-name overrides applied and checked."""
         if not isinstance(overrides, Mapping):
-            raise ConfigError(f"{origin}: overrides must be a table of parameter names and values, "
-                              f"got {overrides!r}")
+            raise ConfigError(f"{origin}: overrides must be a table of parameter names and values, got {overrides!r}")
         values = dict(self.values)
         set_by = dict(self.set_by)
         for name, value in _flatten_overrides(overrides, origin).items():
@@ -450,15 +470,19 @@ class Config:
         start = parse_month(self.values["run.start"], f"{at}run.start")
         end = parse_month(self.values["run.end"], f"{at}run.end")
         if end <= start:
-            raise ConfigError(f"{at}run.end ({self.values['run.end']}) must come after run.start ({self.values['run.start']})")
+            raise ConfigError(
+                f"{at}run.end ({self.values['run.end']}) must come after run.start ({self.values['run.start']})"
+            )
         period = supported_period(self.defs)
         if period is not None:
             first, last = period
             for name, when in (("run.start", start), ("run.end", end)):
                 if not first <= when <= last:
-                    raise ConfigError(f"{at}{name} = {self.values[name]} is outside the period the model has data "
-                                      f"for ({first:%Y-%m} to {last:%Y-%m}, the years of the yearly series in "
-                                      f"base.toml)")
+                    raise ConfigError(
+                        f"{at}{name} = {self.values[name]} is outside the period the model has data "
+                        f"for ({first:%Y-%m} to {last:%Y-%m}, the years of the yearly series in "
+                        f"base.toml)"
+                    )
         for name, d in self.defs.items():
             if d.unit == "shares" and isinstance(self.values[name], list):
                 total = sum(self.values[name])
@@ -470,8 +494,10 @@ class Config:
             a = parse_month(self.values[first], f"{at}{first}")
             b = parse_month(self.values[last], f"{at}{last}")
             if b < a:
-                raise ConfigError(f"{at}{last} ({self.values[last]}) comes before {first} "
-                                  f"({self.values[first]}); it must be the same month or later")
+                raise ConfigError(
+                    f"{at}{last} ({self.values[last]}) comes before {first} "
+                    f"({self.values[first]}); it must be the same month or later"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         return dict(sorted(self.values.items()))
@@ -499,8 +525,7 @@ def load_base(path: Path | str | None = None) -> Config:
         raise ConfigError(f"{path}: [run] must define start and end")
     for d in defs.values():
         d.check(d.value, str(path))
-    cfg = Config(defs, {k: copy.deepcopy(d.value) for k, d in defs.items()}, "baseline",
-                 origins=(str(path),))
+    cfg = Config(defs, {k: copy.deepcopy(d.value) for k, d in defs.items()}, "baseline", origins=(str(path),))
     cfg.validate(str(path))
     return cfg
 
@@ -538,8 +563,9 @@ def scenario_file(name: str, config_dir: Path | str | None = None) -> Path:
     """The file of scenario ``name``, or a ConfigError listing the scenarios there are."""
     names = scenario_names(config_dir)
     if not isinstance(name, str) or name not in names:
-        raise ConfigError(f"unknown scenario {name!r}; available: {', '.join(names) or 'none'} "
-                          f"(files in {_scenario_dir(config_dir)})")
+        raise ConfigError(
+            f"unknown scenario {name!r}; available: {', '.join(names) or 'none'} (files in {_scenario_dir(config_dir)})"
+        )
     return _scenario_dir(config_dir) / f"{name}.toml"
 
 
@@ -558,14 +584,20 @@ def _check_config_file_shape(tree: Mapping, path: Path | str, defs: Mapping[str,
     sections = {name.split(".", 1)[0] for name in defs}
     for key in ("scenario", "overrides"):
         if key in tree and key not in sections:
-            raise ConfigError(f"{path}: [{key}] belongs in a scenario file (configs/scenarios/, chosen "
-                              f"with --scenario); a --config file gives values by section, "
-                              f"e.g. [labour] separation_rate = 0.005")
+            raise ConfigError(
+                f"{path}: [{key}] belongs in a scenario file (configs/scenarios/, chosen "
+                f"with --scenario); a --config file gives values by section, "
+                f"e.g. [labour] separation_rate = 0.005"
+            )
 
 
-def resolve(scenario: str = "baseline", config_file: Path | str | None = None,
-            overrides: Mapping[str, Any] | None = None, origin: str = "parameters",
-            config_dir: Path | str | None = None) -> Config:
+def resolve(
+    scenario: str = "baseline",
+    config_file: Path | str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    origin: str = "parameters",
+    config_dir: Path | str | None = None,
+) -> Config:
     """Base defaults, then the scenario's overrides, then a config file, then overrides.
 
     ``config_dir`` reads ``base.toml`` and ``scenarios/`` from another directory than
@@ -654,17 +686,20 @@ def parameter_table(cfg: Config | None = None) -> str:
     by section: name, default, unit, source (docs/parameters.md)."""
     cfg = cfg or load_base()
     tiers = {t: [n for n, d in cfg.defs.items() if d.tier == t] for t in TIERS}
-    lines = ["# Parameters", "",
-             "Generated from `configs/base.toml` by `python -m experiments.paramdoc > docs/parameters.md`;",
-             "a test checks that it is up to date. Values marked *assumption* were not measured:",
-             "each has a range in the sensitivity files of `configs/sweeps/` (a test checks this).",
-             "A key in square brackets links to the full citation in [references.md](references.md).",
-             "",
-             f"{len(cfg.defs)} parameters: {len(tiers['core'])} in the **core** tier, what a reader needs to",
-             "understand a scenario's result (the main rates and effect sizes, the interventions'",
-             f"switches and sizes), and {len(tiers['detail'])} in the **detail** tier. Definitions, legal rules,",
-             "age bands and numerical tolerances are named constants in the code",
-             "(`model/constants.py` and the top of each module), not parameters."]
+    lines = [
+        "# Parameters",
+        "",
+        "Generated from `configs/base.toml` by `python -m experiments.paramdoc > docs/parameters.md`;",
+        "a test checks that it is up to date. Values marked *assumption* were not measured:",
+        "each has a range in the sensitivity files of `configs/sweeps/` (a test checks this).",
+        "A key in square brackets links to the full citation in [references.md](references.md).",
+        "",
+        f"{len(cfg.defs)} parameters: {len(tiers['core'])} in the **core** tier, what a reader needs to",
+        "understand a scenario's result (the main rates and effect sizes, the interventions'",
+        f"switches and sizes), and {len(tiers['detail'])} in the **detail** tier. Definitions, legal rules,",
+        "age bands and numerical tolerances are named constants in the code",
+        "(`model/constants.py` and the top of each module), not parameters.",
+    ]
     titles = {"core": "Core parameters", "detail": "Detail parameters"}
     for tier in TIERS:
         lines += ["", f"## {titles[tier]}"]
@@ -674,7 +709,13 @@ def parameter_table(cfg: Config | None = None) -> str:
             sec, _, short = name.partition(".")
             if sec != section:
                 section = sec
-                lines += ["", f"### [{sec}]", "", "| parameter | default | unit | source |", "| --- | --- | --- | --- |"]
+                lines += [
+                    "",
+                    f"### [{sec}]",
+                    "",
+                    "| parameter | default | unit | source |",
+                    "| --- | --- | --- | --- |",
+                ]
             value = d.value if not isinstance(d.value, list) else ", ".join(f"{v:g}" for v in d.value)
             note = f" ({d.extra['note']})" if "note" in d.extra else ""
             years = f", years {d.extra['years'][0]}-{d.extra['years'][1]}" if "years" in d.extra else ""

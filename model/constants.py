@@ -23,8 +23,17 @@ RETIREMENT_AGE = 65.0
 """Years: the usual retirement age of the period (public pension at 65). Job seekers of
 this age retire; employed persons past it retire at ``labour.retirement_rate_65``."""
 
-SECTORS = ("manufacturing", "construction", "trade", "accommodation_food", "health_social",
-           "education", "public_admin", "other_services", "primary")
+SECTORS = (
+    "manufacturing",
+    "construction",
+    "trade",
+    "accommodation_food",
+    "health_social",
+    "education",
+    "public_admin",
+    "other_services",
+    "primary",
+)
 """The nine industry groups (NAICS sections grouped), manufacturing first. Every
 per-sector parameter of ``[labour]`` has one value per sector in this order, and
 ``configs/organizations.csv`` and the closures name them."""

@@ -19,19 +19,19 @@ from __future__ import annotations
 import csv
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Iterable
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ValidationError, field_validator, model_validator
 
-from .config import (Config, ConfigError, Strict, bounded, config_root, date_pairs, parse_month,
-                     schema_error)
+from .config import Config, ConfigError, Strict, bounded, config_root, date_pairs, parse_month, schema_error
 from .constants import SECTORS
 from .state import COMMITTEES, DOMAINS, HOUSEHOLD_FIELDS, ORG_KINDS, PERSON_FIELDS, SERVICES
 
-
 # ----------------------------------------------------------------------------- CSV tables
+
 
 def read_csv_rows(path: Path | str, schema: type[BaseModel], optional: Iterable[str] = ()) -> list[Any]:
     """Rows of a CSV file validated one by one against ``schema``.
@@ -196,10 +196,15 @@ def check_municipalities(path: Path | str) -> list[MunicipalityRow]:
     ew = (lon.max() - lon.min()) * 111.2 * math.cos(math.radians(float(lat.mean())))
     if max(ns, ew) > MAX_EXTENT_KM:
         col = "lat" if ns >= ew else "lon"
-        far = [r.name for r in rows if getattr(r, col) in ((lat if col == "lat" else lon).min(),
-                                                           (lat if col == "lat" else lon).max())]
-        raise ConfigError(f"{path}: column {col}: the centres of {' and '.join(far[:2])} are "
-                          f"{max(ns, ew):.0f} km apart; all centres must lie within {MAX_EXTENT_KM:.0f} km")
+        far = [
+            r.name
+            for r in rows
+            if getattr(r, col) in ((lat if col == "lat" else lon).min(), (lat if col == "lat" else lon).max())
+        ]
+        raise ConfigError(
+            f"{path}: column {col}: the centres of {' and '.join(far[:2])} are "
+            f"{max(ns, ew):.0f} km apart; all centres must lie within {MAX_EXTENT_KM:.0f} km"
+        )
     return rows
 
 
@@ -273,12 +278,16 @@ def read_organizations(path: Path | str, municipality_codes: Iterable[str] | Non
     for i, r in enumerate(rows):
         key = (r.name, r.municipality_code)
         if key in seen:
-            raise ConfigError(f"{path}: line {i + 2} ({r.name!r}, municipality_code {r.municipality_code!r}) "
-                              f"repeats line {seen[key]}; give each organization once (use count for several)")
+            raise ConfigError(
+                f"{path}: line {i + 2} ({r.name!r}, municipality_code {r.municipality_code!r}) "
+                f"repeats line {seen[key]}; give each organization once (use count for several)"
+            )
         seen[key] = i + 2
         if codes is not None and r.municipality_code != "*" and r.municipality_code not in codes:
-            raise ConfigError(f"{path}: line {i + 2} ({r.name!r}): municipality_code {r.municipality_code!r} "
-                              f"is not in municipalities.csv; allowed: * or one of {', '.join(sorted(codes))}")
+            raise ConfigError(
+                f"{path}: line {i + 2} ({r.name!r}): municipality_code {r.municipality_code!r} "
+                f"is not in municipalities.csv; allowed: * or one of {', '.join(sorted(codes))}"
+            )
         d = r.model_dump()
         out.append({k: "" if v is None else (str(v) if not isinstance(v, str) else v) for k, v in d.items()})
     return out
@@ -324,8 +333,9 @@ def _row_bytes(fields) -> int:
     return int(sum(np.dtype(f.dtype).itemsize for f in fields))
 
 
-def initial_persons(cfg: Config, municipalities: list[MunicipalityRow] | None = None,
-                    config_dir: Path | str | None = None) -> int:
+def initial_persons(
+    cfg: Config, municipalities: list[MunicipalityRow] | None = None, config_dir: Path | str | None = None
+) -> int:
     """About how many persons a run starts with: the larger census count of each
     municipality, times the scale."""
     if municipalities is None:
@@ -353,8 +363,9 @@ def grid_cells(cfg: Config, municipalities: list[MunicipalityRow]) -> int:
     from .territory import GRID_CELL_KM, grid_extent
 
     rows = list(municipalities)
-    _, _, width, height = grid_extent([r.land_km2 for r in rows], [r.lat for r in rows], [r.lon for r in rows],
-                                      GRID_CELL_KM)
+    _, _, width, height = grid_extent(
+        [r.land_km2 for r in rows], [r.lat for r in rows], [r.lon for r in rows], GRID_CELL_KM
+    )
     return width * height
 
 
@@ -373,8 +384,14 @@ def organization_count(cfg: Config, municipalities: list[MunicipalityRow], organ
     return int(total)
 
 
-def estimate_memory(cfg: Config, persons: int | None = None, *, municipalities: list[MunicipalityRow] | None = None,
-                    organizations: list[dict] | None = None, config_dir: Path | str | None = None) -> int:
+def estimate_memory(
+    cfg: Config,
+    persons: int | None = None,
+    *,
+    municipalities: list[MunicipalityRow] | None = None,
+    organizations: list[dict] | None = None,
+    config_dir: Path | str | None = None,
+) -> int:
     """Estimated peak memory of one run in bytes.
 
     Per person the estimate counts the state tables of ``model/state.py`` (person and
@@ -464,8 +481,9 @@ def check_memory(cfg: Config, workers: int = 1, available: int | None = None, **
     root = Path(kwargs.get("config_dir") or config_root())
     munis = kwargs.get("municipalities") or check_municipalities(root / "territory" / "municipalities.csv")
     persons = initial_persons(cfg, munis)
-    need = estimate_memory(cfg, persons, municipalities=munis, organizations=kwargs.get("organizations"),
-                           config_dir=root)
+    need = estimate_memory(
+        cfg, persons, municipalities=munis, organizations=kwargs.get("organizations"), config_dir=root
+    )
     where = "memory limit"
     if available is None:
         available, where = available_memory()
@@ -478,13 +496,16 @@ def check_memory(cfg: Config, workers: int = 1, available: int | None = None, **
         fits = scale * room / (per_person * persons) if room > 0 and persons else 0.0
         many = f" x {workers} workers" if workers > 1 else ""
         hint = f"a --scale of at most about {fits:.2g}" if fits > 0 else "more memory"
-        raise ConfigError(f"run.scale = {scale:g}: the run needs about {_mb(need)}{many} of memory "
-                          f"(estimate for {persons:,} persons), more than the {_mb(available)} available "
-                          f"({where}); use {hint}")
+        raise ConfigError(
+            f"run.scale = {scale:g}: the run needs about {_mb(need)}{many} of memory "
+            f"(estimate for {persons:,} persons), more than the {_mb(available)} available "
+            f"({where}); use {hint}"
+        )
     return need
 
 
 # ---------------------------------------------------------------------- the run as a whole
+
 
 def _from_scenario(cfg: Config, origin: str) -> bool:
     p = Path(origin)
@@ -509,18 +530,20 @@ def check_dates_in_run(cfg: Config) -> None:
         kind = role.get(name, "event")
         run = f"the run ({cfg['run.start']} to {cfg['run.end']})"
         if kind == "start" and when > end:
-            raise ConfigError(f"{origin}: {name} = {cfg[name]} begins after the end of {run}; "
-                              f"allowed: {cfg['run.end']} or earlier")
+            raise ConfigError(
+                f"{origin}: {name} = {cfg[name]} begins after the end of {run}; allowed: {cfg['run.end']} or earlier"
+            )
         if kind == "end" and when < start:
-            raise ConfigError(f"{origin}: {name} = {cfg[name]} ends before the start of {run}; "
-                              f"allowed: {cfg['run.start']} or later")
+            raise ConfigError(
+                f"{origin}: {name} = {cfg[name]} ends before the start of {run}; allowed: {cfg['run.start']} or later"
+            )
         if kind == "event" and not start <= when <= end:
-            raise ConfigError(f"{origin}: {name} = {cfg[name]} falls outside {run}; "
-                              f"allowed: {cfg['run.start']} to {cfg['run.end']}")
+            raise ConfigError(
+                f"{origin}: {name} = {cfg[name]} falls outside {run}; allowed: {cfg['run.start']} to {cfg['run.end']}"
+            )
 
 
-def check_run_inputs(cfg: Config, config_dir: Path | str | None = None, workers: int = 1,
-                     memory: bool = True) -> None:
+def check_run_inputs(cfg: Config, config_dir: Path | str | None = None, workers: int = 1, memory: bool = True) -> None:
     """Everything a run reads, checked before it starts: the territory tables, the
     organizations, the closure timeline (municipalities and sectors it names), the dates
     the user set, and (with ``memory``) the memory the run needs."""

@@ -21,8 +21,10 @@ def between_weeks():
             arrived.clear()
             raise KeyboardInterrupt
 
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
         yield check
         return
     previous = signal.signal(signal.SIGINT, lambda signum, frame: arrived.append(signum))
@@ -31,4 +33,3 @@ def between_weeks():
         check()
     finally:
         signal.signal(signal.SIGINT, previous)
-

@@ -47,14 +47,14 @@ import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
 from . import interrupt, panel
-from .aggregates import STAT_NAMES, Aggregates, at_or_above, read_stat
 from .agents import Household, Organization, ResidentAgents, Worker
+from .aggregates import STAT_NAMES, Aggregates, at_or_above, read_stat
 from .cohorts import Cohorts
 from .config import Config, config_root, parse_month, resolve
 from .constants import WORKING_AGE
 from .panel import ends_year
-from .space import SlottedCell
 from .population import CellSampler, build_population, commute_weights
+from .space import SlottedCell
 from .streams import Streams
 from .submodels import employment_insurance as ei
 from .submodels.belonging import Belonging
@@ -67,8 +67,8 @@ from .submodels.interventions import Interventions
 from .submodels.labour_market import LabourMarket
 from .submodels.services import Services
 from .submodels.shocks import Shocks
-from .ties import Ties
 from .territory import load_territory
+from .ties import Ties
 from .timeline import Timeline
 
 SOCIAL_SPINUP_WEEKS = 104  # weeks the social submodels run before the start, then discarded
@@ -101,9 +101,17 @@ class CohesionModel(mesa.Model):
             underscore (``labour__separation_rate=0.005``), as ``mesa.batch_run`` passes them.
     """
 
-    def __init__(self, scale: float | None = None, start: str | None = None, end: str | None = None,
-                 scenario: str = "baseline", config_file=None, overrides: dict | None = None,
-                 rng: int | None = None, **params):
+    def __init__(
+        self,
+        scale: float | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        scenario: str = "baseline",
+        config_file=None,
+        overrides: dict | None = None,
+        rng: int | None = None,
+        **params,
+    ):
         if rng is None:
             rng = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
         if not isinstance(rng, (int, np.integer)) or isinstance(rng, bool):
@@ -125,22 +133,23 @@ class CohesionModel(mesa.Model):
         self.week = 0
         self.date = self.start_date
 
-        self.territory = load_territory(config_root() / "territory",
-                                        density_scale_km=cfg["run.density_scale_km"])
+        self.territory = load_territory(config_root() / "territory", density_scale_km=cfg["run.density_scale_km"])
         self.municipality_names = list(self.territory.municipalities["name"])
         self.timeline = Timeline.load()
         waves = self.timeline.waves_between(self.start_date, self.end_date, cfg["run.scale"])
         self.commute = commute_weights(self.territory, cfg)
         self.cell_sampler = CellSampler(self.territory)
-        self.population = build_population(cfg, self.territory, self.timeline, waves, self.start_date,
-                                           self.streams["population"])
+        self.population = build_population(
+            cfg, self.territory, self.timeline, waves, self.start_date, self.streams["population"]
+        )
         self.people = self.population.people
         self.households = self.population.households
         self.orgs = self.population.orgs
         self.sectors = self.population.sectors
         self.household_size_shares = np.asarray(cfg["population.household_size_shares"], float)
-        self.mean_household_size = float(np.dot(self.household_size_shares,
-                                                np.arange(1, len(self.household_size_shares) + 1)))
+        self.mean_household_size = float(
+            np.dot(self.household_size_shares, np.arange(1, len(self.household_size_shares) + 1))
+        )
 
         # Distress is stored in float32 and compared with the threshold in float32.
         self._high_distress = np.float32(cfg["distress.high_threshold"])
@@ -166,8 +175,9 @@ class CohesionModel(mesa.Model):
         self._spin_up_social()
         self.belonging.summarize()
 
-        self._grid = OrthogonalMooreGrid((self.territory.width, self.territory.height), torus=False,
-                                         random=self.random, cell_klass=SlottedCell)
+        self._grid = OrthogonalMooreGrid(
+            (self.territory.width, self.territory.height), torus=False, random=self.random, cell_klass=SlottedCell
+        )
         layer = self._grid.create_property_layer("municipality", default_value=-1, dtype=int)
         layer.data[:] = self.territory.cell_municipality
         self.org_agents: dict[int, Organization] = {}
@@ -182,8 +192,7 @@ class CohesionModel(mesa.Model):
         self.stats = self.aggregates.stats  # the week's aggregates, updated in place
         self.panel: list[dict[str, np.ndarray]] = []
         self.cohorts = Cohorts(self)  # reads the arrays at the end of each week, changes nothing
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(read_stat, name) for name in STAT_NAMES})
+        self.datacollector = mesa.DataCollector(model_reporters={name: partial(read_stat, name) for name in STAT_NAMES})
         self.aggregates.update(np.zeros(0, np.int64))  # the state at the start, before the first week
         self.running = True
 

@@ -19,16 +19,31 @@ import numpy as np
 from .config import CONFIG_DIR, Config, ConfigError
 from .constants import HOURS_PER_WEEK, RETIREMENT_AGE, SECTORS, WORKING_AGE
 from .jit import kernel
-from .state import (COMMITTEES, DOMAINS, HOUSEHOLD_FIELDS, ORG_FIELDS, ORG_KINDS, PERSON_FIELDS, SERVICES,
-                    WEEKS_PER_YEAR, Status, Table)
+from .state import (
+    COMMITTEES,
+    DOMAINS,
+    HOUSEHOLD_FIELDS,
+    ORG_FIELDS,
+    ORG_KINDS,
+    PERSON_FIELDS,
+    SERVICES,
+    WEEKS_PER_YEAR,
+    Status,
+    Table,
+)
 from .territory import Territory, population_on
 from .timeline import ScheduledWave, Timeline
 
 ORG_FILE = CONFIG_DIR / "organizations.csv"
 HEAD_AGE_BANDS = np.array([[18, 25], [25, 35], [35, 45], [45, 55], [55, 65], [65, 75], [75, 95]], float)
 PARTICIPATION_BANDS = np.array([15, 20, 25, 45, 55, 65, 75, 200], float)
-CHILD, EMPLOYED, UNEMPLOYED, RETIRED, INACTIVE = (Status.CHILD, Status.EMPLOYED, Status.UNEMPLOYED, Status.RETIRED,
-                                                  Status.INACTIVE)
+CHILD, EMPLOYED, UNEMPLOYED, RETIRED, INACTIVE = (
+    Status.CHILD,
+    Status.EMPLOYED,
+    Status.UNEMPLOYED,
+    Status.RETIRED,
+    Status.INACTIVE,
+)
 
 # Rules of the synthetic population (structural constants, not parameters).
 CHILD_AGE = 18.0  # years: dependent children are under 18 (convention)
@@ -102,8 +117,14 @@ def commute_weights(territory: Territory, cfg: Config) -> np.ndarray:
     return np.exp(-dist / cfg["labour.commute_scale_km"])
 
 
-def build_population(cfg: Config, territory: Territory, timeline: Timeline, waves: list[ScheduledWave],
-                     start: date, rng: np.random.Generator) -> Population:
+def build_population(
+    cfg: Config,
+    territory: Territory,
+    timeline: Timeline,
+    waves: list[ScheduledWave],
+    start: date,
+    rng: np.random.Generator,
+) -> Population:
     scale = cfg["run.scale"]
     n_muni = territory.n_municipalities
     targets = np.rint(scale * population_on(territory, start)).astype(np.int64)
@@ -122,8 +143,16 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
 
     households = Table(HOUSEHOLD_FIELDS, capacity=int(n_hh * 1.6) + 64)
     hx, hy = CellSampler(territory).draw(hh_muni, rng)
-    hh_ids = households.add(n_hh, present=True, municipality=hh_muni, x=hx, y=hy, size=hh_size,
-                            first_row=np.cumsum(hh_size) - hh_size, arrived=hh_size)
+    hh_ids = households.add(
+        n_hh,
+        present=True,
+        municipality=hh_muni,
+        x=hx,
+        y=hy,
+        size=hh_size,
+        first_row=np.cumsum(hh_size) - hh_size,
+        arrived=hh_size,
+    )
     people = Table(PERSON_FIELDS, capacity=int(n * 1.6) + 64)
     age, female = household_members(hh_size, rng, cfg)
     member_hh = np.repeat(hh_ids, hh_size)
@@ -152,8 +181,18 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
     def add_org(name, kind_name, domain, m, sector_idx=-1, closure=-1):
         x, y = territory.centre_cell[m]
         names.append(name)
-        return int(orgs.add(1, kind=kind[kind_name], domain=dom[domain], sector=sector_idx,
-                            municipality=m, x=x, y=y, closure=closure)[0])
+        return int(
+            orgs.add(
+                1,
+                kind=kind[kind_name],
+                domain=dom[domain],
+                sector=sector_idx,
+                municipality=m,
+                x=x,
+                y=y,
+                closure=closure,
+            )[0]
+        )
 
     manuf = sectors.index("manufacturing") if "manufacturing" in sectors else 0
     plant_of_closure: dict[int, int] = {}
@@ -183,10 +222,12 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
         people.employer[chosen] = row
         people.at_plant[chosen] = True
         people.job_end[chosen] = np.nan
-        people.wage[chosen] = np.maximum(wages[manuf] * np.exp(rng.normal(0, cfg["labour.wage_sigma"], need)),
-                                         cfg["labour.minimum_wage"])
-        people.job_start[chosen] = -WEEKS_PER_YEAR * np.minimum(rng.uniform(pt_lo, pt_hi, need),
-                                                                np.maximum(age[chosen] - pt_start, 0.5))
+        people.wage[chosen] = np.maximum(
+            wages[manuf] * np.exp(rng.normal(0, cfg["labour.wage_sigma"], need)), cfg["labour.minimum_wage"]
+        )
+        people.job_start[chosen] = -WEEKS_PER_YEAR * np.minimum(
+            rng.uniform(pt_lo, pt_hi, need), np.maximum(age[chosen] - pt_start, 0.5)
+        )
 
     # Background employers by sector, spread over municipalities by population.
     status = people.status[:n]
@@ -200,7 +241,7 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
         counts = _largest_remainder(pop_share, k)
         rows = []
         for m in np.flatnonzero(counts):
-            for j in range(counts[m]):
+            for _j in range(counts[m]):
                 rows.append(add_org(f"{sectors[s]} employer {len(rows) + 1}", "employer", "economic", m, s))
         rows = np.asarray(rows, np.int64)
         employers_by_sector.append(rows)
@@ -213,13 +254,21 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
 
     # Services, community and public organizations, informal places.
     for rec in _read_orgs(territory):
-        munis = range(n_muni) if rec["municipality_code"] == "*" else [municipality_index(territory, rec["municipality_code"])]
+        munis = (
+            range(n_muni)
+            if rec["municipality_code"] == "*"
+            else [municipality_index(territory, rec["municipality_code"])]
+        )
         for m in munis:
             if rec["per_residents"]:
                 count = int(np.rint(targets[m] / float(rec["per_residents"])))
             else:
                 count = int(rec["count"])
-            base = rec["name"] if rec["municipality_code"] != "*" else f"{rec['name']} ({territory.municipalities['name'].iloc[m]})"
+            base = (
+                rec["name"]
+                if rec["municipality_code"] != "*"
+                else f"{rec['name']} ({territory.municipalities['name'].iloc[m]})"
+            )
             service = SERVICES.index(rec["service"]) if rec.get("service") else -1
             member = sum(1 << COMMITTEES.index(c) for c in filter(None, (rec.get("committees") or "").split(";")))
             for j in range(count):
@@ -233,7 +282,9 @@ def build_population(cfg: Config, territory: Territory, timeline: Timeline, wave
 def sector_names(cfg: Config) -> list[str]:
     sectors = list(SECTORS)
     if len(cfg["labour.sector_shares"]) != len(sectors):
-        raise ConfigError(f"labour.sector_shares has {len(cfg['labour.sector_shares'])} values for {len(sectors)} sectors")
+        raise ConfigError(
+            f"labour.sector_shares has {len(cfg['labour.sector_shares'])} values for {len(sectors)} sectors"
+        )
     return sectors
 
 
@@ -289,11 +340,29 @@ def household_members(sizes: np.ndarray, rng: np.random.Generator, cfg: Config) 
     gap_lo, gap_hi = DEPENDANT_AGE_GAP
     older = rng.uniform(gap_lo, gap_hi, n_dep)
     age, female, dep, dep_head_age, n_young = _members_kernel(
-        sizes, n, u, band_cdf, HEAD_AGE_BANDS, float(cfg["population.couple_share"]),
-        FEMALE_HEAD_SHARE, PARTNER_MIN_AGE, gap, older)
+        sizes,
+        n,
+        u,
+        band_cdf,
+        HEAD_AGE_BANDS,
+        float(cfg["population.couple_share"]),
+        FEMALE_HEAD_SHARE,
+        PARTNER_MIN_AGE,
+        gap,
+        older,
+    )
     young_u = rng.random(n_young)
-    _dependants_kernel(age, female, dep, dep_head_age, young_u, rng.random(n_dep),
-                       PARENT_MIN_AGE, CHILD_AGE + ADULT_DEPENDANT_YEARS, FEMALE_DEPENDANT_SHARE)
+    _dependants_kernel(
+        age,
+        female,
+        dep,
+        dep_head_age,
+        young_u,
+        rng.random(n_dep),
+        PARENT_MIN_AGE,
+        CHILD_AGE + ADULT_DEPENDANT_YEARS,
+        FEMALE_DEPENDANT_SHARE,
+    )
     return age, female
 
 
@@ -374,9 +443,18 @@ def labour_status(age: np.ndarray, rng: np.random.Generator, cfg: Config, n_sec:
     tenure (one per person); the pension's spread of the retired."""
     n = len(age)
     u = rng.random(2 * n)
-    status, n_lf, n_retired = _labour_status_kernel(np.asarray(age, np.float64), u[:n], u[n:], StatusTerms(
-        np.asarray(cfg["population.participation_by_age"], float), PARTICIPATION_BANDS, WORKING_AGE, RETIREMENT_AGE,
-        float(cfg["population.initial_unemployment_rate"])))
+    status, n_lf, n_retired = _labour_status_kernel(
+        np.asarray(age, np.float64),
+        u[:n],
+        u[n:],
+        StatusTerms(
+            np.asarray(cfg["population.participation_by_age"], float),
+            PARTICIPATION_BANDS,
+            WORKING_AGE,
+            RETIREMENT_AGE,
+            float(cfg["population.initial_unemployment_rate"]),
+        ),
+    )
     sector_u = rng.random(n_lf)
     wages = np.asarray(cfg["labour.hourly_wage"], float)
     sigma = cfg["labour.wage_sigma"]
@@ -384,10 +462,16 @@ def labour_status(age: np.ndarray, rng: np.random.Generator, cfg: Config, n_sec:
     tenure_draw = rng.exponential(cfg["population.tenure_mean_years"], n)
     pension_base = cfg["strain.pension_share"] * HOURS_PER_WEEK * wages.mean()
     pension_spread = np.exp(rng.normal(0, sigma, n_retired))
-    terms = JobTerms(np.cumsum(np.asarray(cfg["labour.sector_shares"], float)), wages,
-                     float(cfg["labour.minimum_wage"]), TENURE_START_AGE, pension_base)
-    sector, wage, tenure, pension = _jobs_kernel(np.asarray(age, np.float64), status,
-                                                 JobDraws(sector_u, wage_spread, tenure_draw, pension_spread), terms)
+    terms = JobTerms(
+        np.cumsum(np.asarray(cfg["labour.sector_shares"], float)),
+        wages,
+        float(cfg["labour.minimum_wage"]),
+        TENURE_START_AGE,
+        pension_base,
+    )
+    sector, wage, tenure, pension = _jobs_kernel(
+        np.asarray(age, np.float64), status, JobDraws(sector_u, wage_spread, tenure_draw, pension_spread), terms
+    )
     return status, sector, wage, tenure, pension
 
 
@@ -481,23 +565,50 @@ def make_members(model, muni: np.ndarray, sizes: np.ndarray, rng: np.random.Gene
     from the sector shares) or searching, in the initial proportions."""
     cfg, P, H = model.config, model.people, model.households
     hx, hy = model.cell_sampler.draw(muni, rng)
-    hh = H.add(len(sizes), present=True, municipality=muni, x=hx, y=hy, size=sizes,
-               first_row=P.n + np.cumsum(sizes) - sizes, arrived=sizes)
+    hh = H.add(
+        len(sizes),
+        present=True,
+        municipality=muni,
+        x=hx,
+        y=hy,
+        size=sizes,
+        first_row=P.n + np.cumsum(sizes) - sizes,
+        arrived=sizes,
+    )
     age, female = household_members(sizes, rng, cfg)
-    ids = P.add(len(age), present=True, household=np.repeat(hh, sizes), age=age, female=female,
-                entry_week=entry_week, entry_kind=2)
+    ids = P.add(
+        len(age),
+        present=True,
+        household=np.repeat(hh, sizes),
+        age=age,
+        female=female,
+        entry_week=entry_week,
+        entry_kind=2,
+    )
     status, sector, wage, tenure, pension = labour_status(age, rng, cfg, len(model.sectors))
     employed, employed_sector, employed_tenure = _arrivals_kernel(
-        ids, status, sector, wage, tenure, pension, Status.EMPLOYED, Status.UNEMPLOYED, P.status, P.sector, P.wage,
-        P.pension)
+        ids,
+        status,
+        sector,
+        wage,
+        tenure,
+        pension,
+        Status.EMPLOYED,
+        Status.UNEMPLOYED,
+        P.status,
+        P.sector,
+        P.wage,
+        P.pension,
+    )
     model.labour.give_jobs(employed, employed_sector, rng)
     P.job_start[employed] = model.week - employed_tenure * WEEKS_PER_YEAR
     return ids
 
 
 @kernel
-def _arrivals_kernel(ids, status, sector, wage, tenure, pension, employed, unemployed, p_status, p_sector, p_wage,
-                     p_pension):
+def _arrivals_kernel(
+    ids, status, sector, wage, tenure, pension, employed, unemployed, p_status, p_sector, p_wage, p_pension
+):
     """Labour status, sector, wage and pension of persons ``ids``; those whose status is
     ``employed`` arrive searching (``unemployed``) and are returned, with their sectors
     and tenures, to be given a job near their new home."""

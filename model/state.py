@@ -83,7 +83,13 @@ PERSON_FIELDS = (
     Field("ei_exhausted", np.bool_, False, "-", "the current claim ran out while still without a job"),
     Field("severance_left", np.int16, 0, "weeks", "weeks of severance pay still being paid"),
     Field("distress_trait", np.float32, 0.0, "SD", "stable part of distress (individual differences)"),
-    Field("distress_state", np.float32, 0.0, "SD", "part of distress due to current circumstances and relief (negative while support or a service outweighs the stressors)"),
+    Field(
+        "distress_state",
+        np.float32,
+        0.0,
+        "SD",
+        "part of distress due to current circumstances and relief (negative while support or a service outweighs the stressors)",
+    ),
     Field("distress", np.float32, 0.0, "SD", "psychological distress, trait + state (adults)"),
     Field("support_week", np.int32, -10_000, "week", "last week informal support was received"),
     Field("support_effect", np.float32, 0.0, "SD", "distress relief of the last informal support received"),
@@ -92,13 +98,25 @@ PERSON_FIELDS = (
     Field("trained_week", np.int32, -1, "week", "week trained with the Guide, or of the last refresher (-1: never)"),
     Field("guide_week", np.int32, -1, "week", "week a copy of the Guide de l'aidant reached this person (-1: never)"),
     Field("guide_read", np.bool_, False, "-", "has read the Guide de l'aidant"),
-    Field("met_distressed", np.bool_, False, "-", "a helper equipped by training or the Guide who has been told of someone's distress"),
+    Field(
+        "met_distressed",
+        np.bool_,
+        False,
+        "-",
+        "a helper equipped by training or the Guide who has been told of someone's distress",
+    ),
     Field("knows_services", np.bool_, False, "-", "knows which local service to turn to"),
     Field("service", np.int32, -1, "row", "organization currently serving this person (-1: none)"),
     Field("service_left", np.int16, 0, "weeks", "weeks left in the current service episode"),
     Field("waiting", np.int32, -1, "row", "organization whose waiting list the person is on (-1: none)"),
     Field("wait_since", np.int32, 0, "week", "week the person joined the waiting list"),
-    Field("wait_priority", np.bool_, False, "-", "first in line on the waiting list (the in-plant social worker's clients)"),
+    Field(
+        "wait_priority",
+        np.bool_,
+        False,
+        "-",
+        "first in line on the waiting list (the in-plant social worker's clients)",
+    ),
     Field("belonging", np.float32, 0.0, "0-1", "sense of belonging to the local community"),
     Field("participates", np.bool_, False, "-", "takes part in community activities (engagement mode)"),
     Field("marginalized", np.bool_, False, "-", "low income and weak social integration (docs/ODD.md)"),
@@ -112,8 +130,20 @@ HOUSEHOLD_FIELDS = (
     Field("exit_week", np.int32, -1, "week", "week the household left or dissolved"),
     Field("size", np.int16, 0, "persons", "members present"),
     Field("first_row", np.int32, -1, "row", "person row of the first member who arrived with the household"),
-    Field("arrived", np.int16, 0, "persons", "members who arrived with the household (rows first_row, first_row + 1, ...); children born later have rows of their own elsewhere"),
-    Field("ref_income", np.float64, 0.0, "CAD/week", "income with every jobless member at their last wage (households with a jobless member)"),
+    Field(
+        "arrived",
+        np.int16,
+        0,
+        "persons",
+        "members who arrived with the household (rows first_row, first_row + 1, ...); children born later have rows of their own elsewhere",
+    ),
+    Field(
+        "ref_income",
+        np.float64,
+        0.0,
+        "CAD/week",
+        "income with every jobless member at their last wage (households with a jobless member)",
+    ),
     Field("income", np.float64, 0.0, "CAD/week", "income this week (households with a jobless member)"),
     Field("strain_weeks", np.int32, 0, "weeks", "consecutive weeks under financial strain"),
 )
@@ -138,7 +168,7 @@ SERVICES = ("psychosocial", "employment", "community")
 COMMITTEES = ("recovery", "support")
 
 
-def arrived_members(households: "Table", rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def arrived_members(households: Table, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Person rows of the members who arrived with each household of ``rows`` (their rows
     are consecutive from ``first_row``), and for each member the index into ``rows`` of
     its household. Children born later have rows elsewhere and are not included."""
@@ -149,7 +179,7 @@ def arrived_members(households: "Table", rows: np.ndarray) -> tuple[np.ndarray, 
     return members, np.repeat(np.arange(len(rows)), sizes)
 
 
-def tenure_years(people: "Table", ids, week: int) -> np.ndarray:
+def tenure_years(people: Table, ids, week: int) -> np.ndarray:
     """Years in the current job, or in the last one for people without a job."""
     end = people.job_end[ids]
     return (np.where(np.isnan(end), week, end) - people.job_start[ids]) / WEEKS_PER_YEAR

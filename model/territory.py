@@ -55,10 +55,10 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -98,8 +98,18 @@ MAX_RETRIES = 8
 REACH_BOOST = 1.5
 
 MUNICIPALITY_COLUMNS = [
-    "code", "name", "pop_2006", "pop_2011", "pop_2006_estimated", "pop_2011_estimated",
-    "pop_2016", "land_km2", "lat", "lon", "source", "note",
+    "code",
+    "name",
+    "pop_2006",
+    "pop_2011",
+    "pop_2006_estimated",
+    "pop_2011_estimated",
+    "pop_2016",
+    "land_km2",
+    "lat",
+    "lon",
+    "source",
+    "note",
 ]
 WATER_COLUMNS = ["lake", "order", "lat", "lon", "source"]
 
@@ -167,10 +177,15 @@ def cell_quota(land_km2, cell_km: float) -> np.ndarray:
 
 # --------------------------------------------------------------------------- reading
 
+
 def _read_municipalities(path: Path) -> pd.DataFrame:
     check_municipalities(path)  # every row and column, as a ConfigError naming file, line and column
-    df = pd.read_csv(path, dtype={"code": str, "name": str, "source": str, "note": str},
-                     keep_default_na=False, na_values={"pop_2016": [""]})
+    df = pd.read_csv(
+        path,
+        dtype={"code": str, "name": str, "source": str, "note": str},
+        keep_default_na=False,
+        na_values={"pop_2016": [""]},
+    )
     missing = [c for c in MUNICIPALITY_COLUMNS if c not in df.columns]
     if missing:
         raise ConfigError(f"{path}: missing columns {missing}")
@@ -213,6 +228,7 @@ def _read_lakes(path: Path) -> dict[str, np.ndarray]:
 
 # ------------------------------------------------------------------------- geometry
 
+
 def _points_in_polygon(px: np.ndarray, py: np.ndarray, poly: np.ndarray) -> np.ndarray:
     """Even-odd rule, vectorised over points; ``poly`` is (k, 2) of (x, y) vertices."""
     inside = np.zeros(px.shape, dtype=bool)
@@ -239,9 +255,18 @@ def _dilate4(held: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------- assignment
 
-def _grow(labels: np.ndarray, land: np.ndarray, count: np.ndarray, quota: np.ndarray,
-          key: np.ndarray, step: float, allowed: np.ndarray | None,
-          names: list[str], stop_on_enclosure: bool = False) -> np.ndarray:
+
+def _grow(
+    labels: np.ndarray,
+    land: np.ndarray,
+    count: np.ndarray,
+    quota: np.ndarray,
+    key: np.ndarray,
+    step: float,
+    allowed: np.ndarray | None,
+    names: list[str],
+    stop_on_enclosure: bool = False,
+) -> np.ndarray:
     """Competitive contiguous growth, in place on ``labels`` and ``count``.
 
     Each round, every municipality still short of its quota looks at the free land
@@ -270,7 +295,7 @@ def _grow(labels: np.ndarray, land: np.ndarray, count: np.ndarray, quota: np.nda
             if stuck.any():
                 return active[stuck]
         cand = np.where(front, key[active], np.inf)
-        winner = cand.argmin(axis=0)                      # ties -> lowest municipality index
+        winner = cand.argmin(axis=0)  # ties -> lowest municipality index
         best = np.take_along_axis(cand, winner[None], axis=0)[0]
         t_min = best.min()
         if not np.isfinite(t_min):
@@ -281,7 +306,7 @@ def _grow(labels: np.ndarray, land: np.ndarray, count: np.ndarray, quota: np.nda
         cx, cy = np.nonzero(best <= t_min + step)
         who = winner[cx, cy]
         k = best[cx, cy]
-        order = np.lexsort((cx * height + cy, k, who))     # by municipality, key, cell
+        order = np.lexsort((cx * height + cy, k, who))  # by municipality, key, cell
         cx, cy, who = cx[order], cy[order], who[order]
         rank = np.arange(who.size) - np.searchsorted(who, who, side="left")
         keep = rank < need[active][who]
@@ -295,14 +320,16 @@ def _seed_enclosed(labels, free, count, active, key, names) -> None:
     for m in active:
         free_now = free & (labels == OUTSIDE)
         if not free_now.any():
-            raise RuntimeError(
-                "the grid has no free land cell left; increase the margin or the grid size")
+            raise RuntimeError("the grid has no free land cell left; increase the margin or the grid size")
         k = np.where(free_now, key[m], np.inf)
         x, y = np.unravel_index(np.argmin(k), k.shape)
         labels[x, y] = m
         count[m] += 1
-        warnings.warn(f"municipality {names[m]!r} was enclosed before reaching its cell "
-                      "count; its region is not contiguous", RuntimeWarning, stacklevel=4)
+        warnings.warn(
+            f"municipality {names[m]!r} was enclosed before reaching its cell count; its region is not contiguous",
+            RuntimeWarning,
+            stacklevel=4,
+        )
 
 
 def _centre_cells(cx_km, cy_km, area, water, cell_km, xs_km, ys_km) -> np.ndarray:
@@ -311,7 +338,7 @@ def _centre_cells(cx_km, cy_km, area, water, cell_km, xs_km, ys_km) -> np.ndarra
     n = len(cx_km)
     cells = np.zeros((n, 2), dtype=np.int64)
     taken = water.copy()
-    for m in np.lexsort((np.arange(n), area)):            # smallest municipality first
+    for m in np.lexsort((np.arange(n), area)):  # smallest municipality first
         x = int(np.clip(np.floor(cx_km[m] / cell_km), 0, width - 1))
         y = int(np.clip(np.floor(cy_km[m] / cell_km), 0, height - 1))
         if taken[x, y]:
@@ -323,9 +350,15 @@ def _centre_cells(cx_km, cy_km, area, water, cell_km, xs_km, ys_km) -> np.ndarra
     return cells
 
 
-def _assign_cells(land: np.ndarray, centre: np.ndarray, quota: np.ndarray,
-                  area: np.ndarray, dist: np.ndarray, cell_km: float,
-                  names: list[str]) -> np.ndarray:
+def _assign_cells(
+    land: np.ndarray,
+    centre: np.ndarray,
+    quota: np.ndarray,
+    area: np.ndarray,
+    dist: np.ndarray,
+    cell_km: float,
+    names: list[str],
+) -> np.ndarray:
     """Municipality label of every cell (``OUTSIDE`` where none); see module docstring.
 
     ``dist[m, x, y]`` is the distance in km from cell ``(x, y)`` to municipality
@@ -361,9 +394,17 @@ def _assign_cells(land: np.ndarray, centre: np.ndarray, quota: np.ndarray,
     reach = np.sqrt(area)
     for attempt in range(MAX_RETRIES + 1):
         labels, count = base_labels.copy(), base_count.copy()
-        enclosed = _grow(labels, land, count, quota, dist / reach[:, None, None],
-                         cell_km / reach.max(), None, names,
-                         stop_on_enclosure=attempt < MAX_RETRIES)
+        enclosed = _grow(
+            labels,
+            land,
+            count,
+            quota,
+            dist / reach[:, None, None],
+            cell_km / reach.max(),
+            None,
+            names,
+            stop_on_enclosure=attempt < MAX_RETRIES,
+        )
         if enclosed.size == 0:
             break
         reach = reach.copy()
@@ -371,8 +412,9 @@ def _assign_cells(land: np.ndarray, centre: np.ndarray, quota: np.ndarray,
     return labels
 
 
-def grid_extent(area, lat, lon, cell_km: float,
-                us_border_lat: float | None = US_BORDER_LAT) -> tuple[float, float, int, int]:
+def grid_extent(
+    area, lat, lon, cell_km: float, us_border_lat: float | None = US_BORDER_LAT
+) -> tuple[float, float, int, int]:
     """South-west corner ``(lat0, lon0)`` and size ``(width, height)`` in cells of the grid:
     the centres' bounding box plus a margin as wide as the largest municipality's side if
     it were a square, cut at the US border (used as well by the memory estimate)."""
@@ -391,9 +433,13 @@ def grid_extent(area, lat, lon, cell_km: float,
     return lat0, lon0, width, height
 
 
-def load_territory(config_dir: Path | str, cell_km: float = GRID_CELL_KM,
-                   density_scale_km: float = 2.0, *,
-                   us_border_lat: float | None = US_BORDER_LAT) -> Territory:
+def load_territory(
+    config_dir: Path | str,
+    cell_km: float = GRID_CELL_KM,
+    density_scale_km: float = 2.0,
+    *,
+    us_border_lat: float | None = US_BORDER_LAT,
+) -> Territory:
     """Read ``municipalities.csv`` and ``water.csv`` from ``config_dir`` and build the grid.
 
     ``cell_km`` is the side of a square cell in km; ``density_scale_km`` the e-folding
@@ -450,13 +496,21 @@ def load_territory(config_dir: Path | str, cell_km: float = GRID_CELL_KM,
     for poly in lakes.values():
         poly.setflags(write=False)
     return Territory(
-        municipalities=muni, cell_km=float(cell_km), width=width, height=height,
-        lat0=lat0, lon0=lon0, cell_municipality=labels, cell_weight=weight,
-        centre_cell=centre, lakes=lakes,
+        municipalities=muni,
+        cell_km=float(cell_km),
+        width=width,
+        height=height,
+        lat0=lat0,
+        lon0=lon0,
+        cell_municipality=labels,
+        cell_weight=weight,
+        centre_cell=centre,
+        lakes=lakes,
     )
 
 
 # ----------------------------------------------------------------------- population
+
 
 def population_on(territory: Territory, day: date) -> np.ndarray:
     """Population of each municipality on ``day`` (float array, CSV order).
@@ -470,4 +524,4 @@ def population_on(territory: Territory, day: date) -> np.ndarray:
     f = (day - CENSUS_DAY_2006).days / (CENSUS_DAY_2011 - CENSUS_DAY_2006).days
     p06 = territory.municipalities["pop_2006"].to_numpy(float)
     p11 = territory.municipalities["pop_2011"].to_numpy(float)
-    return p06 ** (1.0 - f) * p11 ** f
+    return p06 ** (1.0 - f) * p11**f

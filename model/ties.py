@@ -94,8 +94,9 @@ class TieRules(NamedTuple):
     marginalized_loss: float  # share of a marginalized resident's slots outside the household left empty
 
 
-def _pick_in_groups(group_sorted: np.ndarray, members_sorted: np.ndarray, groups: np.ndarray,
-                    k: int, rng: np.random.Generator) -> np.ndarray:
+def _pick_in_groups(
+    group_sorted: np.ndarray, members_sorted: np.ndarray, groups: np.ndarray, k: int, rng: np.random.Generator
+) -> np.ndarray:
     """For each entry of ``groups``, ``k`` random members (with replacement) of that group,
     ``-1`` where the group is empty. ``members_sorted`` are sorted by ``group_sorted``."""
     if len(members_sorted) == 0:
@@ -363,8 +364,9 @@ class Ties:
         P = self.model.people
         alive = self.pool_all
         outside = np.flatnonzero(self.slot_kind != 0)
-        rows, cols, filled, lost = _broken(alive, outside, self.slots, self.slot_is_place, self.place_worker,
-                                           P.present, P.age, np.float32(WORKING_AGE))
+        rows, cols, filled, lost = _broken(
+            alive, outside, self.slots, self.slot_is_place, self.place_worker, P.present, P.age, np.float32(WORKING_AGE)
+        )
         integrity = float(1.0 - lost / filled) if filled else float("nan")
         keep = rng.random(len(rows)) < 1.0 - np.exp(-self.p["tie_renewal_rate"])
         rows, cols = rows[keep], cols[keep]
@@ -435,19 +437,38 @@ class Ties:
         u_drop = rng.random((n, self.k)) if marginalized else np.zeros((0, self.k))
         return _new_ties_kernel(
             np.asarray(ids, np.int64),
-            Homes(P.household, P.employer, P.marginalized, H.first_row, H.arrived, H.municipality, H.x, H.y,
-                  int(self.height)),
+            Homes(
+                P.household,
+                P.employer,
+                P.marginalized,
+                H.first_row,
+                H.arrived,
+                H.municipality,
+                H.x,
+                H.y,
+                int(self.height),
+            ),
             Pools(self.by_muni, self.by_cell, self.by_employer, self.places_by_muni, self.pool_all),
             TieDraws(u_local, anywhere, u_share, u_near, u_fallback, u_coworker, u_place, u_drop),
-            TieRules(self.slot_kind, float(self.p["local_friend_share"]),
-                     float(self.model.config["cohesion.marginalized_tie_loss"])))
+            TieRules(
+                self.slot_kind,
+                float(self.p["local_friend_share"]),
+                float(self.model.config["cohesion.marginalized_tie_loss"]),
+            ),
+        )
 
     # -- use -----------------------------------------------------------------------------
     def targets(self, ids: np.ndarray, slot: np.ndarray) -> np.ndarray:
         """Person row at ``slot`` of each of ``ids`` (the place's worker for a place slot),
         ``-1`` if empty or no longer present."""
-        return _resolve(ids, np.asarray(slot, np.int64), self.slots, self.slot_is_place, self.place_worker,
-                        self.model.people.present)
+        return _resolve(
+            ids,
+            np.asarray(slot, np.int64),
+            self.slots,
+            self.slot_is_place,
+            self.place_worker,
+            self.model.people.present,
+        )
 
     def integrity(self, ids: np.ndarray) -> float:
         """Share of the filled slots outside the household of ``ids`` whose tie is present."""
@@ -464,5 +485,6 @@ class Ties:
 
     def count(self, ids: np.ndarray) -> np.ndarray:
         """Present ties of each of ``ids`` (support ties)."""
-        return _count_present(np.asarray(ids, np.int64), self.slots, self.slot_is_place, self.place_worker,
-                              self.model.people.present)
+        return _count_present(
+            np.asarray(ids, np.int64), self.slots, self.slot_is_place, self.place_worker, self.model.people.present
+        )

@@ -8,10 +8,11 @@ scale 1 every count is exactly the configured one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Iterable
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import AfterValidator, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
@@ -147,8 +148,12 @@ class Timeline:
         self.path = path
 
     @classmethod
-    def load(cls, path: Path | str | None = None, municipalities: Iterable[str] | None = None,
-             sectors: Iterable[str] | None = None) -> "Timeline":
+    def load(
+        cls,
+        path: Path | str | None = None,
+        municipalities: Iterable[str] | None = None,
+        sectors: Iterable[str] | None = None,
+    ) -> Timeline:
         """Read and check a timeline file. With ``municipalities`` (the names and codes
         allowed) or ``sectors``, each closure's municipality and sector must be one of them.
         The default file is :data:`TIMELINE_FILE` (see :func:`~model.config.in_force`)."""
@@ -170,39 +175,61 @@ class Timeline:
             where = f"{path}: closure {raw.get('id', i + 1)!r}"
             extra = set(raw) - _CLOSURE_KEYS
             if extra:
-                raise ConfigError(f"{where}: unknown key(s) {sorted(extra)}; allowed: {', '.join(ClosureSpec.model_fields)}")
+                raise ConfigError(
+                    f"{where}: unknown key(s) {sorted(extra)}; allowed: {', '.join(ClosureSpec.model_fields)}"
+                )
             try:
                 spec = ClosureSpec.model_validate(raw)
             except ValidationError as exc:
-                raise schema_error(exc, where, ClosureSpec, {"waves": WaveSpec, "alternative": AlternativeSpec}) from None
+                raise schema_error(
+                    exc, where, ClosureSpec, {"waves": WaveSpec, "alternative": AlternativeSpec}
+                ) from None
             if spec.id in seen:
                 raise ConfigError(f"{where}: duplicate id; each closure needs its own")
             seen.add(spec.id)
             announced, closed = spec.announced, spec.closed
             if closed < announced:
-                raise ConfigError(f"{where}: closed ({closed}) comes before announced ({announced}); "
-                                  f"a closure cannot precede its announcement")
+                raise ConfigError(
+                    f"{where}: closed ({closed}) comes before announced ({announced}); "
+                    f"a closure cannot precede its announcement"
+                )
             for w in spec.waves:
                 if w.date < announced or w.date > closed:
-                    raise ConfigError(f"{where}: wave on {w.date} falls outside announced..closed ({announced}..{closed})")
+                    raise ConfigError(
+                        f"{where}: wave on {w.date} falls outside announced..closed ({announced}..{closed})"
+                    )
             jobs = sum(w.workers for w in spec.waves)
             if spec.workforce is not None and jobs > spec.workforce:
-                raise ConfigError(f"{where}: the waves lay off {jobs} workers, more than the employer's "
-                                  f"workforce of {spec.workforce}")
+                raise ConfigError(
+                    f"{where}: the waves lay off {jobs} workers, more than the employer's workforce of {spec.workforce}"
+                )
             if allowed_munis is not None and spec.municipality not in allowed_munis:
-                raise ConfigError(f"{where}: unknown municipality {spec.municipality!r}; allowed: a code or "
-                                  f"name of territory/municipalities.csv")
+                raise ConfigError(
+                    f"{where}: unknown municipality {spec.municipality!r}; allowed: a code or "
+                    f"name of territory/municipalities.csv"
+                )
             if allowed_sectors is not None and spec.sector not in allowed_sectors:
-                raise ConfigError(f"{where}: sector {spec.sector!r} is not one of the model's sectors "
-                                  f"({', '.join(sorted(allowed_sectors))})")
-            closures.append(Closure(
-                id=spec.id, employer=spec.employer, industry=spec.industry, sector=spec.sector,
-                municipality=spec.municipality, announced=announced, closed=closed,
-                severance_weeks=spec.severance_weeks,
-                waves=tuple(sorted((Wave(w.date, w.workers) for w in spec.waves), key=lambda w: w.date)),
-                in_default=spec.in_default, default_from=spec.default_from, source=spec.source,
-                alternatives=tuple(raw.get("alternative", ())),
-            ))
+                raise ConfigError(
+                    f"{where}: sector {spec.sector!r} is not one of the model's sectors "
+                    f"({', '.join(sorted(allowed_sectors))})"
+                )
+            closures.append(
+                Closure(
+                    id=spec.id,
+                    employer=spec.employer,
+                    industry=spec.industry,
+                    sector=spec.sector,
+                    municipality=spec.municipality,
+                    announced=announced,
+                    closed=closed,
+                    severance_weeks=spec.severance_weeks,
+                    waves=tuple(sorted((Wave(w.date, w.workers) for w in spec.waves), key=lambda w: w.date)),
+                    in_default=spec.in_default,
+                    default_from=spec.default_from,
+                    source=spec.source,
+                    alternatives=tuple(raw.get("alternative", ())),
+                )
+            )
         return cls(closures, path)
 
     @property

@@ -28,8 +28,9 @@ class RecordedRun:
                 if m.date <= day < m.date.fromordinal(m.date.toordinal() + 7):
                     P, H = m.people, m.households
                     present = P.present[: P.n]
-                    self.census[day] = np.bincount(H.municipality[P.household[: P.n][present]],
-                                                   minlength=m.territory.n_municipalities)
+                    self.census[day] = np.bincount(
+                        H.municipality[P.household[: P.n][present]], minlength=m.territory.n_municipalities
+                    )
         self.timeseries = m.datacollector.get_model_vars_dataframe()
 
 
@@ -50,8 +51,7 @@ def configs(tmp_path, monkeypatch):
     """A copy of configs/ (without the sweep files) used by the loaders in this process and
     its subprocesses, for tests that break a file."""
     copy = tmp_path / "configs"
-    shutil.copytree(ROOT / "configs", copy,
-                    ignore=shutil.ignore_patterns("sweeps"))
+    shutil.copytree(ROOT / "configs", copy, ignore=shutil.ignore_patterns("sweeps"))
     monkeypatch.setenv("COHESION_CONFIG_DIR", str(copy))
     monkeypatch.delenv("COHESION_MEMORY_LIMIT", raising=False)
     return copy

@@ -22,8 +22,9 @@ def test_agents_are_made_when_read_and_reading_them_every_week_changes_no_output
     assert seen > 0
     # Never read: no resident has an agent, only the organizations do.
     assert not quiet._residents.workers and not quiet._residents.households
-    pd.testing.assert_frame_equal(quiet.datacollector.get_model_vars_dataframe(),
-                                  watched.datacollector.get_model_vars_dataframe())
+    pd.testing.assert_frame_equal(
+        quiet.datacollector.get_model_vars_dataframe(), watched.datacollector.get_model_vars_dataframe()
+    )
     for a, b in zip(quiet.panel, watched.panel, strict=True):
         assert all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
     # Read at the end: one agent per present row, each placed with its household.

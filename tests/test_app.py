@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from viz import app
 from model.config import config_root, load_base, scenario_names
+from model.territory import OUTSIDE, WATER, load_territory
+from viz import app
 from viz import controls as ctl
 from viz import inspection as insp
 from viz.mapview import LAYERS, MapView, layer_values
 from viz.pictures import Pictures
 from viz.session import MASK_RESIDENTS, PATHS, PageModel, Session, Settings
 from viz.tessellation import tessellate
-from model.territory import OUTSIDE, WATER, load_territory
 
 SMALL = 0.05
 
@@ -39,6 +39,7 @@ def territory():
 
 
 # -- controls ----------------------------------------------------------------------------
+
 
 def test_controls_have_plain_labels_and_tooltips_from_base_toml():
     base = load_base()
@@ -65,8 +66,12 @@ def test_controls_have_plain_labels_and_tooltips_from_base_toml():
 def test_the_switches_show_what_a_scenario_switches_on():
     values = ctl.scenario_values("integrated_2005")
     on = {n for n, v in values.items() if n.endswith(".enabled") and v}
-    assert {"interventions.in_plant_services.enabled", "interventions.recovery_committee.enabled",
-            "interventions.support_committee.enabled", "interventions.guide.enabled"} <= on
+    assert {
+        "interventions.in_plant_services.enabled",
+        "interventions.recovery_committee.enabled",
+        "interventions.support_committee.enabled",
+        "interventions.guide.enabled",
+    } <= on
     assert ctl.changed_values(values, "integrated_2005") == {}
     edited = {**values, "labour.separation_rate": "0.005"}
     assert ctl.changed_values(edited, "integrated_2005") == {"labour.separation_rate": "0.005"}
@@ -87,6 +92,7 @@ def test_a_refused_value_leaves_a_message_not_an_exception():
 
 
 # -- the run -------------------------------------------------------------------------------
+
 
 def test_the_run_stops_at_its_last_week():
     s = Session(Settings(scale=0.02, overrides={"run.end": "2003-03"}))
@@ -149,8 +155,9 @@ def test_the_baseline_beside_a_scenario_has_the_same_seed():
     a, b = same.latest.main.series, same.latest.twin.series
     assert same.twin.seed == same.main.seed == 3
     assert np.array_equal(a["unemployment_rate"], b["unemployment_rate"])  # baseline vs baseline: identical
-    other = Session(Settings("integrated_2005", scale=0.02, seed=3, compare=True,
-                             overrides={"labour.separation_rate": 0.006}))
+    other = Session(
+        Settings("integrated_2005", scale=0.02, seed=3, compare=True, overrides={"labour.separation_rate": 0.006})
+    )
     assert other.twin.config.scenario == "baseline"
     assert other.twin.config["labour.separation_rate"] == 0.006  # the user's change applies to both
     assert not other.twin.config["interventions.guide.enabled"]
@@ -164,6 +171,7 @@ def test_laid_off_paths_add_up(session):
 
 # -- the territory as drawn ---------------------------------------------------------------
 
+
 def test_the_tessellation_gives_every_land_pixel_to_a_municipality(territory):
     before = np.asarray(territory.cell_municipality).copy()
     tess = tessellate(territory)
@@ -172,7 +180,7 @@ def test_the_tessellation_gives_every_land_pixel_to_a_municipality(territory):
     n = territory.n_municipalities
     inside = ndimage.binary_fill_holes(labels != OUTSIDE)
     assert not ((labels == OUTSIDE) & inside).any()  # no grey between municipalities
-    assert (labels == WATER).sum() / tess.px_per_km ** 2 > 40  # both lakes, drawn from water.csv
+    assert (labels == WATER).sum() / tess.px_per_km**2 > 40  # both lakes, drawn from water.csv
     target = territory.municipalities["land_km2"].to_numpy(float)
     share = tess.areas_km2 / tess.areas_km2.sum()
     assert np.all(np.abs(np.log(share / (target / target.sum()))) < np.log(1.8))
@@ -204,8 +212,14 @@ def test_what_a_click_shows(session):
     magog = m.municipality_names.index("Magog")
     d = insp.municipality(m, magog)
     labels = dict(d.rows)
-    for key in ("Residents", "Unemployed", "Laid-off workers living here", "Adults in high distress",
-                "…in a formal service", "Organizations"):
+    for key in (
+        "Residents",
+        "Unemployed",
+        "Laid-off workers living here",
+        "Adults in high distress",
+        "…in a formal service",
+        "Organizations",
+    ):
         assert key in labels
     assert d.organizations
     plant = next(iter(m.population.plant_of_closure.values()))
@@ -216,6 +230,7 @@ def test_what_a_click_shows(session):
 
 
 # -- the page, rendered without a browser --------------------------------------------------
+
 
 def test_page_renders_steps_switches_and_shows_a_refused_value(monkeypatch):
     import ipyvuetify as v
@@ -239,8 +254,12 @@ def test_page_renders_steps_switches_and_shows_a_refused_value(monkeypatch):
     # a scenario ticks its switches and shows its description
     rc.find(v.Select, label="Scenario").widget.v_model = "integrated_2005"
     ticked = {w.label for w in rc.find(v.Checkbox).widgets if w.v_model}
-    assert {"Economic recovery committee", "Community support committee", "Guide de l'aidant handed out",
-            "Social worker in the plant before it closes"} <= ticked
+    assert {
+        "Economic recovery committee",
+        "Community support committee",
+        "Guide de l'aidant handed out",
+        "Social worker in the plant before it closes",
+    } <= ticked
     assert "Integrated response" in rc.find(v.Html, class_="cohesion-description").widget.children[0]
     assert rc.find(v.Alert, children=["Press Reset to start a run with these settings."]).widgets
     # a refused scale: the page shows the message instead of failing, and recovers
@@ -260,6 +279,7 @@ def test_page_renders_steps_switches_and_shows_a_refused_value(monkeypatch):
 
 
 # -- serving the page ----------------------------------------------------------------------
+
 
 def _asset_script():
     import importlib.util
@@ -307,8 +327,16 @@ def test_viz_refuses_a_bad_port_or_address():
     with pytest.raises(click.BadParameter, match="cannot serve on"):
         viz.check_address("no-such-host.invalid", 8765)
     assert viz.main(["--port", "70000"]) == 2
-    assert viz.solara_arguments("0.0.0.0", 9000) == ["run", "viz.app", "--host", "0.0.0.0", "--port", "9000",
-                                                     "--production", "--no-open"]
+    assert viz.solara_arguments("0.0.0.0", 9000) == [
+        "run",
+        "viz.app",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "9000",
+        "--production",
+        "--no-open",
+    ]
 
 
 def test_the_page_is_no_part_of_the_models_version_and_the_model_never_imports_it(monkeypatch):
@@ -331,6 +359,11 @@ def test_the_page_is_no_part_of_the_models_version_and_the_model_never_imports_i
     assert len(page) > 5 and not paths & set(page)
     for source in model_dir.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not any(n == "viz" or n.startswith("viz.") for n in names), source

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from viz import app
 from model.model import CohesionModel
+from viz import app
 
 
 class SubmodelFailure(RuntimeError):
@@ -24,7 +24,10 @@ def test_a_failing_step_leaves_a_message_not_an_exception(monkeypatch):
     monkeypatch.setattr(CohesionModel, "step", broken)
     m.step()  # raises nothing
     assert m.running is False and m.step_failed
-    assert m.problem.startswith(f"week 2 (from {(m.start_date + timedelta(days=7)).isoformat()})") and "SubmodelFailure: distress went negative" in m.problem
+    assert (
+        m.problem.startswith(f"week 2 (from {(m.start_date + timedelta(days=7)).isoformat()})")
+        and "SubmodelFailure: distress went negative" in m.problem
+    )
     rows = len(m.datacollector.get_model_vars_dataframe())
     problem = m.problem
     m.step()  # the stopped run stays stopped

@@ -50,6 +50,5 @@ def test_week_kinds_are_the_weeks_the_model_renews_ties_records_the_panel_and_ru
     assert list(weeks[kinds == "year end"]) == seen["year end"] and len(seen["year end"]) == 3
     # A demographic week that is also a January or a year's last week is counted there.
     labelled = set(weeks[kinds != "ordinary"])
-    assert set(weeks[kinds == "demographic"]) == set(seen["demographic"]) - set(seen["january"]) - set(
-        seen["year end"])
+    assert set(weeks[kinds == "demographic"]) == set(seen["demographic"]) - set(seen["january"]) - set(seen["year end"])
     assert set(seen["demographic"]) <= labelled

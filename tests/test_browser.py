@@ -16,16 +16,24 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (Debian: apt-get install chromium)"),
 ]
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright is not installed (pip install -e '.[browser]')")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[browser]')"
+)
 
 
 WEEK = re.compile(r"Week (\d+) of (\d+): (?:the run starts on (\S+)|(\S+) to (\S+))")
@@ -72,13 +80,16 @@ class Visit:
     def image_digest(self, selector: str) -> str:
         """SHA-256 of the bytes of an image as the browser holds them."""
         self.page.wait_for_function(
-            "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 0; }",
-            arg=selector)
-        return self.page.evaluate("""async s => {
+            "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 0; }", arg=selector
+        )
+        return self.page.evaluate(
+            """async s => {
             const blob = await (await fetch(document.querySelector(s).src)).arrayBuffer();
             const hash = await crypto.subtle.digest('SHA-256', blob);
             return Array.from(new Uint8Array(hash)).map(b => b.toString(16).padStart(2, '0')).join('');
-        }""", selector)
+        }""",
+            selector,
+        )
 
     def step(self, redrawn: str | None = None) -> None:
         """Press Step; wait for the next week's text and, if given, a new picture in ``redrawn``."""
@@ -86,16 +97,19 @@ class Visit:
         src = self.page.locator(redrawn).get_attribute("src") if redrawn else None
         self.page.get_by_role("button", name="Step").click()
         self.page.wait_for_function(
-            "w => { const e = document.querySelector('.cohesion-week'); return e && e.textContent !== w; }",
-            arg=before)
+            "w => { const e = document.querySelector('.cohesion-week'); return e && e.textContent !== w; }", arg=before
+        )
         if redrawn:
-            self.page.wait_for_function("([s, old]) => document.querySelector(s).src !== old", arg=[redrawn, src],
-                                        timeout=30_000)
+            self.page.wait_for_function(
+                "([s, old]) => document.querySelector(s).src !== old", arg=[redrawn, src], timeout=30_000
+            )
 
     def wait_images(self, selector: str) -> None:
         self.page.wait_for_function(
             "s => { const a = [...document.querySelectorAll(s)];"
-            " return a.length && a.every(i => i.complete && i.naturalWidth > 0); }", arg=selector)
+            " return a.length && a.every(i => i.complete && i.naturalWidth > 0); }",
+            arg=selector,
+        )
 
     def reset(self) -> None:
         self.page.get_by_role("button", name="Reset").click()
@@ -189,8 +203,9 @@ def test_playing_at_the_minimum_interval_with_threads_does_not_break_the_page(vi
     thumb = page.locator(".cohesion-runcard .v-slider__thumb-container").first
     thumb.focus()
     thumb.press("Home")  # the slider's minimum
-    page.wait_for_function("() => document.querySelector('.cohesion-runcard').textContent"
-                           ".includes('Pause between weeks: 0 ms')")
+    page.wait_for_function(
+        "() => document.querySelector('.cohesion-runcard').textContent.includes('Pause between weeks: 0 ms')"
+    )
     page.locator("label").filter(has_text="Use threads: keep simulating while drawing").first.click()
     page.get_by_role("button", name="▶").click()
     seen = set()
@@ -224,9 +239,11 @@ def test_the_run_stops_at_its_last_week_and_says_so(visit):
     thumb.press("Home")  # no pause between weeks
     visit.type_into("Run to (year-month)", "2018-12")
     page.get_by_role("button", name="Run to").click()  # stops at the week of 1 December 2018
-    page.wait_for_function("() => /Week 8[23]\\d of 835/.test(document.querySelector('.cohesion-week').textContent)"
-                           " && [...document.querySelectorAll('button')].some(b => b.textContent.trim() === '▶')",
-                           timeout=600_000)
+    page.wait_for_function(
+        "() => /Week 8[23]\\d of 835/.test(document.querySelector('.cohesion-week').textContent)"
+        " && [...document.querySelectorAll('button')].some(b => b.textContent.trim() === '▶')",
+        timeout=600_000,
+    )
     assert page.locator(".cohesion-finished").count() == 0
     page.get_by_role("button", name="▶").click()  # and on to the end
     page.locator(".cohesion-finished").wait_for(timeout=120_000)
@@ -242,8 +259,8 @@ def test_the_run_stops_at_its_last_week_and_says_so(visit):
 
 def test_clicking_the_map_and_the_network_shows_what_they_hold(visit):
     from model.config import config_root
-    from viz.mapview import tessellation_for
     from model.territory import load_territory
+    from viz.mapview import tessellation_for
 
     page = visit.page
     territory = load_territory(config_root() / "territory")
@@ -257,11 +274,18 @@ def test_clicking_the_map_and_the_network_shows_what_they_hold(visit):
         c, r = tess.anchors[names.index(name)]
         img.click(position={"x": c * shown / natural, "y": (r - 14) * shown / natural})
         card = page.locator(".cohesion-details")
-        page.wait_for_function("n => (document.querySelector('.cohesion-details') || {}).textContent?.includes(n)",
-                               arg=name)
+        page.wait_for_function(
+            "n => (document.querySelector('.cohesion-details') || {}).textContent?.includes(n)", arg=name
+        )
         text = card.inner_text()
-        for row in ("Residents", "Unemployed", "Laid-off workers living here", "Adults in high distress",
-                    "in a formal service", "Organizations"):
+        for row in (
+            "Residents",
+            "Unemployed",
+            "Laid-off workers living here",
+            "Adults in high distress",
+            "in a formal service",
+            "Organizations",
+        ):
             assert row in text, (row, text)
     # an organization of Magog, from its list
     page.locator(".cohesion-org").filter(has_text="CSSS de Memphrémagog").first.click()
@@ -272,13 +296,17 @@ def test_clicking_the_map_and_the_network_shows_what_they_hold(visit):
     visit.wait_images("img.cohesion-network, img.cohesion-paths, img.cohesion-guide")
     net = page.locator("img.cohesion-network")
     box = net.bounding_box()
-    natural = page.evaluate("() => [document.querySelector('img.cohesion-network').naturalWidth,"
-                            " document.querySelector('img.cohesion-network').naturalHeight]")
+    natural = page.evaluate(
+        "() => [document.querySelector('img.cohesion-network').naturalWidth,"
+        " document.querySelector('img.cohesion-network').naturalHeight]"
+    )
     # the first node sits at the top of the circle (axes 0.2-0.8 wide, 0.12-0.84 high, radius 1 of 1.05)
     x = 0.5 * natural[0]
     y = natural[1] * (1 - (0.12 + 0.72 * (0.5 + 0.5 / 1.05)))
     net.click(position={"x": x * box["width"] / natural[0], "y": y * box["height"] / natural[1]})
-    page.wait_for_function("() => (document.querySelector('.cohesion-details') || {}).textContent?.includes('Partners')")
+    page.wait_for_function(
+        "() => (document.querySelector('.cohesion-details') || {}).textContent?.includes('Partners')"
+    )
     assert visit.console_errors() == []
 
 
@@ -286,22 +314,30 @@ def test_a_scenario_beside_the_baseline(visit):
     page = visit.page
     visit.choose("Scenario", "integrated_2005")
     page.wait_for_function(
-        "() => document.querySelector('.cohesion-description').textContent.includes('Integrated response')")
-    for label in ("Economic recovery committee", "Community support committee", "Guide de l'aidant handed out",
-                  "Social worker in the plant before it closes"):
+        "() => document.querySelector('.cohesion-description').textContent.includes('Integrated response')"
+    )
+    for label in (
+        "Economic recovery committee",
+        "Community support committee",
+        "Guide de l'aidant handed out",
+        "Social worker in the plant before it closes",
+    ):
         sync_api.expect(page.get_by_label(label)).to_be_checked()  # ticked after the description, so waited for
     page.locator("label").filter(has_text="Compare with the baseline (same seed, stepped together)").first.click()
     visit.type_into("Scale (1 = real size)", "0.05")
     visit.reset()
     page.wait_for_function(
-        "() => document.querySelector('.cohesion-run').textContent.includes('Scenario integrated_2005, scale 0.05')")
+        "() => document.querySelector('.cohesion-run').textContent.includes('Scenario integrated_2005, scale 0.05')"
+    )
     page.get_by_role("button", name="Scenario vs baseline").click()
     visit.wait_images("img.cohesion-compare")
     digests = visit.image_digest("img.compare-unemployment")
     visit.type_into("Run to (year-month)", "2006-06")
     page.get_by_role("button", name="Run to").click()
-    page.wait_for_function("() => /Week (17[5-9]|1[89]\\d|[2-9]\\d\\d) of/.test("
-                           "document.querySelector('.cohesion-week').textContent)", timeout=300_000)
+    page.wait_for_function(
+        "() => /Week (17[5-9]|1[89]\\d|[2-9]\\d\\d) of/.test(document.querySelector('.cohesion-week').textContent)",
+        timeout=300_000,
+    )
     page.wait_for_function("() => [...document.querySelectorAll('button')].some(b => b.textContent.trim() === '▶')")
     assert page.locator("img.cohesion-compare").count() == 4
     assert visit.image_digest("img.compare-unemployment") != digests
@@ -318,8 +354,10 @@ def test_tooltips_give_unit_range_and_source(visit):
     assert "interventions.recovery_committee.enabled" in text and "Source: scenario switch" in text
     page.get_by_text("Main parameters", exact=True).click()
     page.locator(".cohesion-control").filter(has_text="Jobs that end each week (1/week)").first.hover()
-    page.wait_for_function("() => [...document.querySelectorAll('.v-tooltip__content.menuable__content__active')]"
-                           ".some(t => t.textContent.includes('labour.separation_rate'))")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.v-tooltip__content.menuable__content__active')]"
+        ".some(t => t.textContent.includes('labour.separation_rate'))"
+    )
     text = page.locator(".v-tooltip__content.menuable__content__active").last.inner_text()
     assert "unit: 1/week" in text and "range: 0 to 1" in text and "Source:" in text
     assert visit.console_errors() == []
@@ -336,7 +374,8 @@ def test_a_bad_value_shows_a_message_and_the_page_recovers(visit):
     visit.type_into("Scale (1 = real size)", "0.05")
     visit.reset()
     visit.page.wait_for_function(
-        "() => (document.querySelector('.cohesion-problem') || {}).textContent?.includes(\"seed: 'two'\")")
+        "() => (document.querySelector('.cohesion-problem') || {}).textContent?.includes(\"seed: 'two'\")"
+    )
     visit.type_into("Seed", "5")
     visit.reset()
     visit.page.locator(".cohesion-week").wait_for()

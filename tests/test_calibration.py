@@ -25,7 +25,7 @@ CALIBRATION = {n: t for n, t in TARGETS.items() if t.role == "calibrate" and t.s
 # Strict: if the model starts meeting one, the test fails so that the documentation is updated.
 KNOWN_MISSES = {
     "belonging_strong_2005": "belonging is a score set around its mean; its spread puts about 80% of adults above "
-                             "the scale's middle, against 54% with a strong sense of belonging",
+    "the scale's middle, against 54% with a strong sense of belonging",
 }
 
 
@@ -56,8 +56,9 @@ def runs():
 
 @pytest.fixture(scope="module")
 def table(runs):
-    records = pd.DataFrame([{"status": "done", "scenario": "baseline", **{k: v for k, v in r.items() if k != "u"}}
-                            for r in runs])
+    records = pd.DataFrame(
+        [{"status": "done", "scenario": "baseline", **{k: v for k, v in r.items() if k != "u"}} for r in runs]
+    )
     return evaluate(records, CALIBRATION).set_index("name")
 
 
@@ -71,8 +72,10 @@ def _known_miss(name):
 @pytest.mark.parametrize("name", [_known_miss(n) for n in CALIBRATION])
 def test_calibration_target_hit_over_10_seeds(table, name):
     r = table.loc[name]
-    print(f"{name}: model {r.model_mean:.4g} [{r.model_lo:.4g}, {r.model_hi:.4g}], "
-          f"target {r.target} +/- {r.tolerance_abs:.3g}")
+    print(
+        f"{name}: model {r.model_mean:.4g} [{r.model_lo:.4g}, {r.model_hi:.4g}], "
+        f"target {r.target} +/- {r.tolerance_abs:.3g}"
+    )
     assert r.evaluated, (name, r.note)
     assert r.hit, (name, r.model_mean, r.model_lo, r.model_hi, r.target, r.tolerance_abs)
 

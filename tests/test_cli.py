@@ -36,21 +36,24 @@ def workdir(tmp_path):
     return tmp_path
 
 
-@pytest.mark.parametrize("args, message", [
-    (["run", "--bogus"], "No such option"),
-    (["run", "--scale", "-1"], "run.scale = -1.0 is below its minimum"),
-    (["run", "--scale", "0"], "run.scale = 0.0 is below its minimum"),
-    (["run", "--scale", "many"], "'many' is not a valid float"),
-    (["run", "--start", "2010-01", "--end", "2005-01"], "run.end (2005-01) must come after run.start (2010-01)"),
-    (["run", "--start", "2010-1x"], "not a date of the form YYYY-MM"),
-    (["run", "--seed", "-4"], "Invalid value for '--seed': -4 is not in the range x>=0"),
-    (["run", "--scenario", "utopia"], "unknown scenario 'utopia'"),
-    (["run", "--config", "unknown.toml"], "unknown.toml: unknown parameter 'labour.mystery_rate'"),
-    (["run", "--config", "broken.toml"], "broken.toml: malformed TOML"),
-    (["run", "--config", "typed.toml"], "labour.separation_rate must be a number"),
-    (["run", "--config", "absent.toml"], "File 'absent.toml' does not exist"),
-    (["walk"], "No such command 'walk'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--bogus"], "No such option"),
+        (["run", "--scale", "-1"], "run.scale = -1.0 is below its minimum"),
+        (["run", "--scale", "0"], "run.scale = 0.0 is below its minimum"),
+        (["run", "--scale", "many"], "'many' is not a valid float"),
+        (["run", "--start", "2010-01", "--end", "2005-01"], "run.end (2005-01) must come after run.start (2010-01)"),
+        (["run", "--start", "2010-1x"], "not a date of the form YYYY-MM"),
+        (["run", "--seed", "-4"], "Invalid value for '--seed': -4 is not in the range x>=0"),
+        (["run", "--scenario", "utopia"], "unknown scenario 'utopia'"),
+        (["run", "--config", "unknown.toml"], "unknown.toml: unknown parameter 'labour.mystery_rate'"),
+        (["run", "--config", "broken.toml"], "broken.toml: malformed TOML"),
+        (["run", "--config", "typed.toml"], "labour.separation_rate must be a number"),
+        (["run", "--config", "absent.toml"], "File 'absent.toml' does not exist"),
+        (["walk"], "No such command 'walk'"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(workdir, args, message):
     before = sorted(p.name for p in workdir.iterdir())
     out = ["--out", str(workdir / "out")] if args[0] == "run" else []
@@ -87,22 +90,42 @@ def test_run_writes_the_data_contract(tmp_path):
     res = invoke("run", *SMALL, "--seed", "11", "--out", str(out))
     assert res.returncode == 0, res.stderr
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["cohorts.parquet", "layoffs.parquet", "manifest.json", "marginalized.parquet", "persons.parquet",
-                     "timeseries.parquet", "unemployment_jobs_lost.png"]
+    assert files == [
+        "cohorts.parquet",
+        "layoffs.parquet",
+        "manifest.json",
+        "marginalized.parquet",
+        "persons.parquet",
+        "timeseries.parquet",
+        "unemployment_jobs_lost.png",
+    ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "done" and manifest["seed"] == 11 and manifest["scenario"] == "baseline"
     assert manifest["config"]["run.scale"] == 0.03 and len(manifest["config_hash"]) == 16
     assert set(documented_columns("manifest.json")) == set(manifest)
-    for name, section in (("timeseries", "timeseries.parquet"), ("layoffs", "layoffs.parquet"),
-                          ("persons", "persons.parquet"), ("cohorts", "cohorts.parquet"),
-                          ("marginalized", "marginalized.parquet")):
+    for name, section in (
+        ("timeseries", "timeseries.parquet"),
+        ("layoffs", "layoffs.parquet"),
+        ("persons", "persons.parquet"),
+        ("cohorts", "cohorts.parquet"),
+        ("marginalized", "marginalized.parquet"),
+    ):
         table = pq.read_table(out / f"{name}.parquet")
         assert table.schema.names == documented_columns(section), name
     ts = pq.read_table(out / "timeseries.parquet").to_pandas()
     assert len(ts) == manifest["weeks"] == 105
     assert str(ts["date"].iloc[0].date()) == "2005-01-01"
-    social = ["mean_distress", "share_high_distress", "support_received_share", "formal_service_reach",
-              "unmet_need_share", "cohesion_index", "belonging_mean", "participation_rate", "org_partnership_density"]
+    social = [
+        "mean_distress",
+        "share_high_distress",
+        "support_received_share",
+        "formal_service_reach",
+        "unmet_need_share",
+        "cohesion_index",
+        "belonging_mean",
+        "participation_rate",
+        "org_partnership_density",
+    ]
     assert ts[social].notna().all().all()  # every contract column is filled
     assert ts[["support_received_share", "formal_service_reach", "unmet_need_share"]].stack().between(0, 1).all()
     assert (ts["labour_force"] == ts["employed"] + ts["unemployed"]).all()

@@ -10,8 +10,8 @@ import pytest
 
 from experiments.outcomes import COHORT_SUMMARIES, cohort_outcomes
 from model import CohesionModel
-from model.constants import WORKING_AGE
 from model.cohorts import COHORT_COLUMNS, GROUPS, HORIZON_WEEKS, RESIDENT_COLUMNS
+from model.constants import WORKING_AGE
 from model.state import Exit, Status
 
 SMALL = dict(scale=0.05, start="2005-01", end="2007-12")
@@ -23,16 +23,25 @@ def members_by_hand(m, workers: np.ndarray) -> tuple[set, set]:
     adult_age = WORKING_AGE
     wset = set(workers.tolist())
     homes = {int(P.household[w]) for w in workers}
-    household = {i for i in range(P.n) if P.present[i] and P.age[i] >= adult_age and int(P.household[i]) in homes
-                 and i not in wset}
+    household = {
+        i
+        for i in range(P.n)
+        if P.present[i] and P.age[i] >= adult_age and int(P.household[i]) in homes and i not in wset
+    }
     confidants = set()
     for w in workers.tolist():
         for b in range(ties.k):
             t = int(ties.slots[w, b])
             if t >= 0 and ties.slot_is_place[b]:
                 t = int(ties.place_worker[t])
-            if (t >= 0 and P.present[t] and P.age[t] >= adult_age and P.household[t] != P.household[w]
-                    and t not in wset and t not in household):
+            if (
+                t >= 0
+                and P.present[t]
+                and P.age[t] >= adult_age
+                and P.household[t] != P.household[w]
+                and t not in wset
+                and t not in household
+            ):
                 confidants.add(t)
     return household, confidants
 
@@ -108,8 +117,10 @@ def test_snapshots_at_the_horizons(stepped):
                 assert (i, h) not in weeks
     df = m.cohorts.table()
     waves = df[df["employer"] != "all"]
-    assert ((waves["horizon_week"] - waves["layoff_week"]) == waves["horizon_months"].map(
-        dict(zip((6, 12, 24), HORIZON_WEEKS)))).all()
+    assert (
+        (waves["horizon_week"] - waves["layoff_week"])
+        == waves["horizon_months"].map(dict(zip((6, 12, 24), HORIZON_WEEKS)))
+    ).all()
     assert (waves["observed"] == (waves["horizon_week"] < m.n_weeks)).all()
     assert waves.loc[~waves["observed"], "unmet_need"].isna().all()
     assert waves["observed"].any() and not waves["observed"].all()  # 2005-2007 reaches some 24-month horizons only
@@ -192,8 +203,9 @@ def test_the_tracker_changes_nothing():
         runs.append(m)
     on, off = runs
     assert on.cohorts.cohorts and not off.cohorts.cohorts
-    pd.testing.assert_frame_equal(on.datacollector.get_model_vars_dataframe(),
-                                  off.datacollector.get_model_vars_dataframe())
+    pd.testing.assert_frame_equal(
+        on.datacollector.get_model_vars_dataframe(), off.datacollector.get_model_vars_dataframe()
+    )
     assert len(on.panel) == len(off.panel)
     for a, b in zip(on.panel, off.panel):
         for k in a:
@@ -217,11 +229,24 @@ def test_marginalized_table(stepped):
 
 
 def test_cohort_outcomes_pool_the_runs_tables():
-    cohorts = pd.DataFrame({"employer": ["x", "all", "all"], "group": ["workers", "workers", "household"],
-                            "horizon_months": [12, 12, 24], "observed": [True, True, False],
-                            "unmet_need": [0.9, 0.25, np.nan], "moved_out": [0.0, 0.1, np.nan]})
-    residents = pd.DataFrame({"year": [2005, 2005, 2006, 2006], "group": ["marginalized", "others"] * 2,
-                              "adults": [10, 90, 30, 70], "unmet_need": [0.2, 0.1, 0.4, 0.1]})
+    cohorts = pd.DataFrame(
+        {
+            "employer": ["x", "all", "all"],
+            "group": ["workers", "workers", "household"],
+            "horizon_months": [12, 12, 24],
+            "observed": [True, True, False],
+            "unmet_need": [0.9, 0.25, np.nan],
+            "moved_out": [0.0, 0.1, np.nan],
+        }
+    )
+    residents = pd.DataFrame(
+        {
+            "year": [2005, 2005, 2006, 2006],
+            "group": ["marginalized", "others"] * 2,
+            "adults": [10, 90, 30, 70],
+            "unmet_need": [0.2, 0.1, 0.4, 0.1],
+        }
+    )
     out = cohort_outcomes(cohorts, residents)
     assert set(out) == {s.name for s in COHORT_SUMMARIES}
     assert out["workers_12m_unmet_need"] == 0.25 and out["workers_12m_moved_out"] == 0.1

@@ -48,16 +48,39 @@ def configs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def comparison(configs, tmp_path_factory):
     out = tmp_path_factory.mktemp("cmp") / "out"
-    res = invoke("compare", *SMALL, "--replicates", "5", "--workers", "2", "--out", str(out), "--quiet",
-                 "--map-years", "2005,2006", "--bootstrap", "500", configs=configs)
+    res = invoke(
+        "compare",
+        *SMALL,
+        "--replicates",
+        "5",
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+        "--map-years",
+        "2005,2006",
+        "--bootstrap",
+        "500",
+        configs=configs,
+    )
     assert res.returncode == 0, res.stderr
     return out
 
 
 def test_files(comparison):
     out = comparison
-    for name in ("runs.parquet", "effects.csv", "summary.csv", "report.md", "manifest.json", "design.parquet",
-                 "figures/series_unemployment_rate.png", "figures/forest_difference.png", "figures/forest_percent.png"):
+    for name in (
+        "runs.parquet",
+        "effects.csv",
+        "summary.csv",
+        "report.md",
+        "manifest.json",
+        "design.parquet",
+        "figures/series_unemployment_rate.png",
+        "figures/forest_difference.png",
+        "figures/forest_percent.png",
+    ):
         assert (out / name).is_file(), name
     assert not list((out / "figures").glob("forest_cohens_d*")) and not list((out / "figures").glob("forest_vd_a*"))
     assert list((out / "figures").glob("map_*.png"))
@@ -96,7 +119,9 @@ def test_effects_agree_with_the_runs(comparison):
         has = avail[f"{k}_lo"].notna()
         assert (avail.loc[has, f"{k}_ci"].isin(["BCa", "percentile"])).all()
         assert (avail.loc[~has, f"{k}_ci"].isna() | (avail.loc[~has, f"{k}_ci"] == "")).all()
-        assert ((avail.loc[has, f"{k}_lo"] < avail.loc[has, est]) & (avail.loc[has, est] < avail.loc[has, f"{k}_hi"])).all()
+        assert (
+            (avail.loc[has, f"{k}_lo"] < avail.loc[has, est]) & (avail.loc[has, est] < avail.loc[has, f"{k}_hi"])
+        ).all()
     assert avail["diff_lo"].notna().any() and avail["diff_lo"].isna().any()  # some pairs never differ
     distress = avail[avail["unit"] == "distress score"]
     assert len(distress) and distress["pct_baseline"].isna().all()
@@ -143,27 +168,53 @@ def test_default_outcomes_follow_the_people_affected(comparison):
     assert runs["workers_12m_unmet_need"].between(0, 1).all() and runs["workers_24m_unmet_need"].isna().all()
     eff = pd.read_csv(comparison / "effects.csv")
     alt = eff[eff["scenario"] == "alt"]
-    assert list(alt["outcome"]) == list(KEY_OUTCOMES) and KEY_OUTCOMES[:len(KEY_COHORT_OUTCOMES)] == KEY_COHORT_OUTCOMES
+    assert (
+        list(alt["outcome"]) == list(KEY_OUTCOMES) and KEY_OUTCOMES[: len(KEY_COHORT_OUTCOMES)] == KEY_COHORT_OUTCOMES
+    )
     avail = set(alt.loc[alt["available"], "outcome"])
-    assert {"workers_12m_unmet_need", "household_12m_participation", "confidants_12m_ever_supported",
-            "marginalized_gap_unmet_need", "cohesion_index_mean"} <= avail
+    assert {
+        "workers_12m_unmet_need",
+        "household_12m_participation",
+        "confidants_12m_ever_supported",
+        "marginalized_gap_unmet_need",
+        "cohesion_index_mean",
+    } <= avail
     assert "workers_24m_unmet_need" not in avail  # the 2005 waves' 24 months end after 2006
     row = alt[alt["outcome"] == "workers_12m_unmet_need"].iloc[0]
     assert row["unit"] == "share" and row["label"].startswith("laid-off workers with unmet need")
     report = (comparison / "report.md").read_text()
-    for title in ("| **The laid-off workers** |", "| **Their households' other adults** |", "| **Their confidants** |",
-                  "| **Marginalized residents** |", "| **The RCM as a whole** |", "## Cohesion index and its components"):
+    for title in (
+        "| **The laid-off workers** |",
+        "| **Their households' other adults** |",
+        "| **Their confidants** |",
+        "| **Marginalized residents** |",
+        "| **The RCM as a whole** |",
+        "## Cohesion index and its components",
+    ):
         assert title in report
     components = report.split("## Cohesion index and its components", 1)[1].split("\n## ", 1)[0]
     for o in COHESION_COMPONENTS:
         from experiments.outcomes import SUMMARY_BY_NAME
+
         assert SUMMARY_BY_NAME[o].label in components
 
 
 @pytest.mark.slow  # a second comparison's analysis, figures included
 def test_rerun_reuses_the_runs(comparison, configs):
-    res = invoke("compare", *SMALL, "--replicates", "5", "--workers", "1", "--out", str(comparison), "--quiet",
-                 "--bootstrap", "500", configs=configs)
+    res = invoke(
+        "compare",
+        *SMALL,
+        "--replicates",
+        "5",
+        "--workers",
+        "1",
+        "--out",
+        str(comparison),
+        "--quiet",
+        "--bootstrap",
+        "500",
+        configs=configs,
+    )
     assert res.returncode == 0, res.stderr
     assert "10 runs done (10 already done before, 0 run now)" in res.stdout
 
@@ -171,9 +222,29 @@ def test_rerun_reuses_the_runs(comparison, configs):
 @pytest.mark.slow  # a comparison of its own, 8-12 runs and the analysis
 def test_replicates_chosen_by_the_rule(configs, tmp_path):
     out = tmp_path / "rule"
-    res = invoke("compare", "--scale", "0.02", "--start", "2005-01", "--end", "2005-12", "--min-replicates", "4",
-                 "--max-replicates", "6", "--workers", "1", "--out", str(out), "--quiet", "--bootstrap", "200",
-                 "--outcomes", "unemployment_rate_mean,mean_distress_mean", configs=configs)
+    res = invoke(
+        "compare",
+        "--scale",
+        "0.02",
+        "--start",
+        "2005-01",
+        "--end",
+        "2005-12",
+        "--min-replicates",
+        "4",
+        "--max-replicates",
+        "6",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+        "--bootstrap",
+        "200",
+        "--outcomes",
+        "unemployment_rate_mean,mean_distress_mean",
+        configs=configs,
+    )
     assert res.returncode == 0, res.stderr
     rule = json.loads((out / "manifest.json").read_text())["replicate_rule"]
     assert rule["rule"] == "cv_stability" and rule["checks"]
@@ -195,11 +266,22 @@ def test_cv_check():
 
 
 def test_an_outcome_without_values_is_not_available():
-    runs = pd.DataFrame({"scenario": ["baseline"] * 4 + ["alt"] * 4, "replicate": list(range(4)) * 2,
-                         "status": "done", "unemployment_rate_mean": [0.1, 0.2, 0.15, 0.12, 0.2, 0.3, 0.2, 0.25],
-                         "mean_distress_mean": np.nan})
-    eff = effects_table(runs, ["baseline", "alt"], "baseline", ["unemployment_rate_mean", "mean_distress_mean",
-                                                                "cohesion_index_mean"], n_boot=200)
+    runs = pd.DataFrame(
+        {
+            "scenario": ["baseline"] * 4 + ["alt"] * 4,
+            "replicate": list(range(4)) * 2,
+            "status": "done",
+            "unemployment_rate_mean": [0.1, 0.2, 0.15, 0.12, 0.2, 0.3, 0.2, 0.25],
+            "mean_distress_mean": np.nan,
+        }
+    )
+    eff = effects_table(
+        runs,
+        ["baseline", "alt"],
+        "baseline",
+        ["unemployment_rate_mean", "mean_distress_mean", "cohesion_index_mean"],
+        n_boot=200,
+    )
     assert list(eff["available"]) == [True, False, False]
     assert eff.loc[0, "diff"] == pytest.approx(9.5)  # percentage points
     assert np.isnan(eff.loc[1, "diff"]) and np.isnan(eff.loc[1, "p_holm"]) and not eff.loc[1, "clear"]
@@ -209,19 +291,32 @@ def test_an_outcome_without_values_is_not_available():
 def test_intervention_periods_from_the_configuration():
     from datetime import date
 
-    cfg = {"interventions.a.enabled": True, "interventions.a.start": "2005-06", "interventions.a.end": "2030-01",
-           "interventions.b.enabled": False, "interventions.b.start": "2005-06", "interventions.b.end": "2006-01"}
+    cfg = {
+        "interventions.a.enabled": True,
+        "interventions.a.start": "2005-06",
+        "interventions.a.end": "2030-01",
+        "interventions.b.enabled": False,
+        "interventions.b.start": "2005-06",
+        "interventions.b.end": "2006-01",
+    }
     assert intervention_periods(cfg, date(2003, 1, 1), date(2018, 12, 31)) == [
-        ("a", date(2005, 6, 1), date(2018, 12, 31))]
+        ("a", date(2005, 6, 1), date(2018, 12, 31))
+    ]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--scenarios", "utopia"], "unknown scenario 'utopia'"),
-    (["--outcomes", "happiness"], "unknown outcome 'happiness'"),
-    (["--replicates", "0"], "Invalid value for '--replicates': 0 is not in the range x>=1"),
-    (["--scenarios", "baseline"], "needs at least one scenario besides"),
-    (["--scheduler", "tcp://127.0.0.1:9", "--replicates", "2", "--scenarios", "alt"], "cannot connect to a Dask scheduler"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--scenarios", "utopia"], "unknown scenario 'utopia'"),
+        (["--outcomes", "happiness"], "unknown outcome 'happiness'"),
+        (["--replicates", "0"], "Invalid value for '--replicates': 0 is not in the range x>=1"),
+        (["--scenarios", "baseline"], "needs at least one scenario besides"),
+        (
+            ["--scheduler", "tcp://127.0.0.1:9", "--replicates", "2", "--scenarios", "alt"],
+            "cannot connect to a Dask scheduler",
+        ),
+    ],
+)
 def test_bad_input(configs, tmp_path, args, message):
     res = invoke("compare", *SMALL, *args, "--out", str(tmp_path / "out"), configs=configs, cwd=tmp_path)
     assert res.returncode == 2, res.stderr
@@ -234,10 +329,19 @@ def _synthetic_runs(n: int, outcomes: list[str], effect: float, seed: int = 0) -
     """Replicate pairs of a baseline and a scenario that raises every outcome by ``effect``."""
     rng = np.random.default_rng(seed)
     base = {o: rng.uniform(0.2, 0.4, n) for o in outcomes}
-    rows = [{"scenario": "baseline", "replicate": i, "status": "done", **{o: base[o][i] for o in outcomes}}
-            for i in range(n)]
-    rows += [{"scenario": "alt", "replicate": i, "status": "done",
-              **{o: base[o][i] + effect + rng.normal(0, effect / 10) for o in outcomes}} for i in range(n)]
+    rows = [
+        {"scenario": "baseline", "replicate": i, "status": "done", **{o: base[o][i] for o in outcomes}}
+        for i in range(n)
+    ]
+    rows += [
+        {
+            "scenario": "alt",
+            "replicate": i,
+            "status": "done",
+            **{o: base[o][i] + effect + rng.normal(0, effect / 10) for o in outcomes},
+        }
+        for i in range(n)
+    ]
     return pd.DataFrame(rows)
 
 

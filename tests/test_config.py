@@ -19,28 +19,35 @@ def test_every_parameter_has_a_unit_and_a_source():
 def test_base_file_without_source_is_refused(tmp_path):
     text = BASE_FILE.read_text(encoding="utf-8")
     bad = tmp_path / "base.toml"
-    bad.write_text(text.replace('min = 0.001, max = 4.0, source = "design choice', 'min = 0.001, max = 4.0, note = "design choice'),
-                   encoding="utf-8")
+    bad.write_text(
+        text.replace(
+            'min = 0.001, max = 4.0, source = "design choice', 'min = 0.001, max = 4.0, note = "design choice'
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match="run.scale has no source"):
         load_base(bad)
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"labour.no_such_rate": 0.1}, "unknown parameter 'labour.no_such_rate'"),
-    ({"labour.separation_rat": 0.1}, "did you mean 'labour.separation_rate'"),
-    ({"run.scale": -1.0}, "run.scale = -1.0 is below its minimum"),
-    ({"run.scale": 0}, "run.scale = 0 is below its minimum"),
-    ({"run.scale": "big"}, "run.scale must be a number"),
-    ({"run.scale": math.nan}, "run.scale must be a finite number"),
-    ({"ei.replacement_rate": 1.5}, "ei.replacement_rate = 1.5 is above its maximum 1"),
-    ({"labour.separation_rate": -0.1}, "below its minimum"),
-    ({"ei.extension_2009_weeks": 2.5}, "ei.extension_2009_weeks must be a whole number"),
-    ({"run.start": "2003-13"}, "not a date of the form YYYY-MM"),
-    ({"run.start": "2010-01", "run.end": "2005-01"}, "run.end (2005-01) must come after run.start (2010-01)"),
-    ({"population.household_size_shares": [0.5, 0.5, 0.5, 0, 0, 0]}, "shares must add up to 1"),
-    ({"population.household_size_shares": [0.5, 0.5]}, "must be a list of 6 values"),
-    ({"strain.out_migration_after_weeks": True}, "must be a number"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"labour.no_such_rate": 0.1}, "unknown parameter 'labour.no_such_rate'"),
+        ({"labour.separation_rat": 0.1}, "did you mean 'labour.separation_rate'"),
+        ({"run.scale": -1.0}, "run.scale = -1.0 is below its minimum"),
+        ({"run.scale": 0}, "run.scale = 0 is below its minimum"),
+        ({"run.scale": "big"}, "run.scale must be a number"),
+        ({"run.scale": math.nan}, "run.scale must be a finite number"),
+        ({"ei.replacement_rate": 1.5}, "ei.replacement_rate = 1.5 is above its maximum 1"),
+        ({"labour.separation_rate": -0.1}, "below its minimum"),
+        ({"ei.extension_2009_weeks": 2.5}, "ei.extension_2009_weeks must be a whole number"),
+        ({"run.start": "2003-13"}, "not a date of the form YYYY-MM"),
+        ({"run.start": "2010-01", "run.end": "2005-01"}, "run.end (2005-01) must come after run.start (2010-01)"),
+        ({"population.household_size_shares": [0.5, 0.5, 0.5, 0, 0, 0]}, "shares must add up to 1"),
+        ({"population.household_size_shares": [0.5, 0.5]}, "must be a list of 6 values"),
+        ({"strain.out_migration_after_weeks": True}, "must be a number"),
+    ],
+)
 def test_bad_override_is_refused(overrides, message):
     with pytest.raises(ConfigError) as err:
         resolve(overrides=overrides)
@@ -48,21 +55,28 @@ def test_bad_override_is_refused(overrides, message):
     assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("population.tenure_mean_years", -1.0, "population.tenure_mean_years = -1.0 is below its minimum 0"),
-    ("population.couple_share", 1.5, "population.couple_share = 1.5 is above its maximum 1"),
-    ("labour.plant_manufacturing_weight", 0.0, "labour.plant_manufacturing_weight = 0.0 is below its minimum 0.1"),
-    ("labour.plant_worker_age", [22.0, 80.0], "labour.plant_worker_age = 80.0 is above its maximum 75"),
-    ("labour.plant_tenure_years", [5.0], "labour.plant_tenure_years must be a list of 2 values"),
-    ("demography.fertility_rate", 9.0, "demography.fertility_rate = 9.0 is above its maximum 8"),
-    ("demography.young_adult_leaving_rate", -0.5, "demography.young_adult_leaving_rate = -0.5 is below its minimum 0"),
-    ("support.memory_weeks", 0, "support.memory_weeks = 0 is below its minimum 1"),
-    ("services.max_wait_weeks", 2.5, "services.max_wait_weeks must be a whole number"),
-    ("cohesion.high_distress_share", 1.1, "cohesion.high_distress_share = 1.1 is above its maximum 1"),
-    ("cohesion.marginalized_weights", [0.0, 2.0], "cohesion.marginalized_weights = 0.0 is below its minimum 0.1"),
-    ("ei.long_tenured_max_extra_weeks", 5.5, "ei.long_tenured_max_extra_weeks must be a whole number"),
-    ("ei.long_tenured_max_extra_weeks", 53, "ei.long_tenured_max_extra_weeks = 53 is above its maximum 52"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("population.tenure_mean_years", -1.0, "population.tenure_mean_years = -1.0 is below its minimum 0"),
+        ("population.couple_share", 1.5, "population.couple_share = 1.5 is above its maximum 1"),
+        ("labour.plant_manufacturing_weight", 0.0, "labour.plant_manufacturing_weight = 0.0 is below its minimum 0.1"),
+        ("labour.plant_worker_age", [22.0, 80.0], "labour.plant_worker_age = 80.0 is above its maximum 75"),
+        ("labour.plant_tenure_years", [5.0], "labour.plant_tenure_years must be a list of 2 values"),
+        ("demography.fertility_rate", 9.0, "demography.fertility_rate = 9.0 is above its maximum 8"),
+        (
+            "demography.young_adult_leaving_rate",
+            -0.5,
+            "demography.young_adult_leaving_rate = -0.5 is below its minimum 0",
+        ),
+        ("support.memory_weeks", 0, "support.memory_weeks = 0 is below its minimum 1"),
+        ("services.max_wait_weeks", 2.5, "services.max_wait_weeks must be a whole number"),
+        ("cohesion.high_distress_share", 1.1, "cohesion.high_distress_share = 1.1 is above its maximum 1"),
+        ("cohesion.marginalized_weights", [0.0, 2.0], "cohesion.marginalized_weights = 0.0 is below its minimum 0.1"),
+        ("ei.long_tenured_max_extra_weeks", 5.5, "ei.long_tenured_max_extra_weeks must be a whole number"),
+        ("ei.long_tenured_max_extra_weeks", 53, "ei.long_tenured_max_extra_weeks = 53 is above its maximum 52"),
+    ],
+)
 def test_a_behavioural_parameter_outside_its_range_is_refused(name, value, message):
     with pytest.raises(ConfigError) as err:
         resolve(overrides={name: value})
@@ -118,18 +132,22 @@ def test_parameter_document_is_up_to_date():
     from model.config import parameter_table
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
-    assert doc.read_text(encoding="utf-8") == parameter_table(), \
+    assert doc.read_text(encoding="utf-8") == parameter_table(), (
         "docs/parameters.md is stale: run python -m experiments.paramdoc > docs/parameters.md"
+    )
 
 
 # -- the schema of base.toml, scenario files and the checks against the run ----------------
+
 
 def test_a_new_section_needs_no_change_to_the_loader(tmp_path):
     from model.config import BASE_FILE
 
     text = BASE_FILE.read_text(encoding="utf-8")
-    extra = ('\n[brand_new.sub]\nrate = { value = 0.2, unit = "probability", source = "test", tier = "detail" }\n'
-             'mode = { value = "a", unit = "-", choices = ["a", "b"], source = "test", tier = "core" }\n')
+    extra = (
+        '\n[brand_new.sub]\nrate = { value = 0.2, unit = "probability", source = "test", tier = "detail" }\n'
+        'mode = { value = "a", unit = "-", choices = ["a", "b"], source = "test", tier = "core" }\n'
+    )
     (tmp_path / "base.toml").write_text(text + extra, encoding="utf-8")
     cfg = load_base(tmp_path / "base.toml")
     rate = cfg.defs["brand_new.sub.rate"]
@@ -148,7 +166,8 @@ def test_resolve_reads_another_configuration_directory(tmp_path):
     shutil.copy(PACKAGE_CONFIG_DIR / "base.toml", tmp_path / "base.toml")
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "scenarios" / "faster.toml").write_text(
-        '[scenario]\ndescription = "jobs end more often"\n[overrides]\nlabour.separation_rate = 0.008\n')
+        '[scenario]\ndescription = "jobs end more often"\n[overrides]\nlabour.separation_rate = 0.008\n'
+    )
     assert scenario_names(tmp_path) == ["faster"]
     cfg = resolve("faster", config_dir=tmp_path)
     assert cfg["labour.separation_rate"] == 0.008 and cfg.description == "jobs end more often"
@@ -192,8 +211,10 @@ def test_dates_a_user_sets_must_fall_in_the_run():
     short = cfg.with_overrides({"run.start": "2005-01", "run.end": "2005-12"}, "command line")
     check_dates_in_run(short)  # defaults outside the run are fine
     check_dates_in_run(short.with_overrides({"x.start": "2004-01", "x.end": "2019-01"}, "my.toml"))
-    for name, value, message in [("x.start", "2006-01", "begins after the end of the run"),
-                                 ("event", "2004-12", "falls outside the run (2005-01 to 2005-12)")]:
+    for name, value, message in [
+        ("x.start", "2006-01", "begins after the end of the run"),
+        ("event", "2004-12", "falls outside the run (2005-01 to 2005-12)"),
+    ]:
         with pytest.raises(ConfigError, match=f"my.toml: {name} = {value} {re.escape(message)}"):
             check_dates_in_run(short.with_overrides({name: value, "x.end": "2019-01"}, "my.toml"))
     ends_early = cfg.with_overrides({"run.start": "2007-01", "run.end": "2008-12"}, "command line")
@@ -222,10 +243,13 @@ def test_every_parameter_has_a_tier_and_the_core_tier_is_the_smaller():
     assert len(switches) >= 9 and all(defs[n].tier == "core" for n in switches)
 
 
-@pytest.mark.parametrize("old, new, message", [
-    (', tier = "core" }', " }", "tier: missing"),
-    (', tier = "core" }', ', tier = "main" }', "tier"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (', tier = "core" }', " }", "tier: missing"),
+        (', tier = "core" }', ', tier = "main" }', "tier"),
+    ],
+)
 def test_base_file_without_a_valid_tier_is_refused(tmp_path, old, new, message):
     text = BASE_FILE.read_text(encoding="utf-8")
     line = next(x for x in text.splitlines() if x.startswith("job_loss = "))

@@ -13,8 +13,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from model.config import PACKAGE_CONFIG_DIR, ConfigError, load_base, load_targets
-from model.inputs import (MAX_LAND_KM2, MAX_ORG_COUNT, MAX_POPULATION, MIN_PER_RESIDENTS, check_memory,
-                          check_municipalities, estimate_memory, read_organizations)
+from model.inputs import (
+    MAX_LAND_KM2,
+    MAX_ORG_COUNT,
+    MAX_POPULATION,
+    MIN_PER_RESIDENTS,
+    check_memory,
+    check_municipalities,
+    estimate_memory,
+    read_organizations,
+)
 from model.timeline import MAX_SEVERANCE_WEEKS, MAX_WORKERS, Timeline
 
 BASE = load_base(PACKAGE_CONFIG_DIR / "base.toml")
@@ -86,8 +94,7 @@ def test_a_scalar_outside_its_range_is_refused_naming_it(data):
 def test_a_list_is_accepted_exactly_when_every_element_is_inside(data):
     name = data.draw(st.sampled_from(LISTS), label="parameter")
     d = BASE.defs[name]
-    values = data.draw(st.lists(inside(d) | outside(d), min_size=len(d.value), max_size=len(d.value)),
-                       label="values")
+    values = data.draw(st.lists(inside(d) | outside(d), min_size=len(d.value), max_size=len(d.value)), label="values")
     ok = all(d.min <= v <= d.max for v in values)
     if ok:
         assert BASE.with_overrides({name: values}, "x.toml")[name] == [float(v) for v in values]
@@ -149,9 +156,14 @@ def written(name: str, text: str) -> Path:
 def test_wave_workers_and_severance_weeks_must_not_be_negative_or_overflow(workers, severance):
     """Negative counts, and counts beyond what their storage holds (severance weeks are
     16-bit: 65,536 weeks once read as 0), are refused."""
-    text = TIMELINE.replace('{ date = "2008-03-31", workers = 400 }', f'{{ date = "2008-03-31", workers = {workers} }}', 1)
-    text = text.replace("severance_weeks = 16\nwaves = [ { date = \"2008-03-31\"",
-                        f"severance_weeks = {severance}\nwaves = [ {{ date = \"2008-03-31\"", 1)
+    text = TIMELINE.replace(
+        '{ date = "2008-03-31", workers = 400 }', f'{{ date = "2008-03-31", workers = {workers} }}', 1
+    )
+    text = text.replace(
+        'severance_weeks = 16\nwaves = [ { date = "2008-03-31"',
+        f'severance_weeks = {severance}\nwaves = [ {{ date = "2008-03-31"',
+        1,
+    )
     path = written("closures.toml", text)
     if 0 <= workers <= MAX_WORKERS and 0 <= severance <= MAX_SEVERANCE_WEEKS:
         quebecor = next(c for c in Timeline.load(path).closures if c.id == "quebecor")
@@ -177,7 +189,7 @@ MAGOG = "45072,Magog,23880,25358,false,false,,144.19,45.267,-72.150,"
 
 
 @SETTINGS
-@given(pop=st.integers(-10**7, 10**7), area=st.floats(-1e4, 1e4, allow_nan=False))
+@given(pop=st.integers(-(10**7), 10**7), area=st.floats(-1e4, 1e4, allow_nan=False))
 def test_populations_and_areas_must_be_positive(pop, area):
     row = MAGOG.replace("23880", str(pop)).replace("144.19", repr(area))
     path = written("municipalities.csv", MUNICIPALITIES.replace(MAGOG, row, 1))
@@ -211,8 +223,9 @@ SALON = "Hair salon,informal_place,community,*,,1500,"
 @given(per=st.floats(-1e5, 1e5, allow_nan=False), count=st.integers(-50, 50))
 def test_organization_counts(per, count):
     rows = ORGS.replace(SALON, SALON.replace(",,1500,", f",,{per!r},"), 1)
-    rows = rows.replace("School board,public_service,education,45072,1,",
-                        f"School board,public_service,education,45072,{count},", 1)
+    rows = rows.replace(
+        "School board,public_service,education,45072,1,", f"School board,public_service,education,45072,{count},", 1
+    )
     path = written("organizations.csv", rows)
     if per >= MIN_PER_RESIDENTS and 0 <= count <= MAX_ORG_COUNT:
         read_organizations(path)

@@ -65,8 +65,10 @@ def test_png_is_300_dpi(tmp_path):
         assert im.size == (600, 300)
 
 
-@pytest.mark.parametrize("command", [["run"], ["compare", "--scenarios", "baseline,support_committee"],
-                                     ["sweep", "configs/sweeps/example.toml"]])
+@pytest.mark.parametrize(
+    "command",
+    [["run"], ["compare", "--scenarios", "baseline,support_committee"], ["sweep", "configs/sweeps/example.toml"]],
+)
 @pytest.mark.parametrize("bad", ["jpg", "png,gif", ",", ""])
 def test_bad_format_is_refused_and_nothing_written(tmp_path, command, bad):
     out = tmp_path / "out"
@@ -96,11 +98,17 @@ def test_series_figure_uses_display_names_and_shows_an_identical_baseline(tmp_pa
     same = _bands()
     bands = {"baseline": same, "support_committee": same, "integrated_2005": _bands(offset=0.05)}
     closures = [("Quebecor World printing plant", date(2005, 6, 1), date(2005, 6, 8), [date(2005, 6, 1)])]
-    periods = {"baseline": [("regional_conference", date(2005, 1, 1), date(2007, 4, 1))],
-               "support_committee": [("regional_conference", date(2005, 1, 1), date(2007, 4, 1)),
-                                     ("support_committee", date(2005, 6, 1), date(2007, 4, 1))],
-               "integrated_2005": [("regional_conference", date(2005, 1, 1), date(2007, 4, 1)),
-                                   ("support_committee", date(2005, 6, 1), date(2007, 4, 1))]}
+    periods = {
+        "baseline": [("regional_conference", date(2005, 1, 1), date(2007, 4, 1))],
+        "support_committee": [
+            ("regional_conference", date(2005, 1, 1), date(2007, 4, 1)),
+            ("support_committee", date(2005, 6, 1), date(2007, 4, 1)),
+        ],
+        "integrated_2005": [
+            ("regional_conference", date(2005, 1, 1), date(2007, 4, 1)),
+            ("support_committee", date(2005, 6, 1), date(2007, 4, 1)),
+        ],
+    }
     captured = {}
     real_save = figures.save
 
@@ -111,13 +119,19 @@ def test_series_figure_uses_display_names_and_shows_an_identical_baseline(tmp_pa
 
     figures.save = keep
     try:
-        written = figures.series_with_bands(dates, bands, "share_high_distress", tmp_path / "s.png", closures,
-                                            periods, 5, formats=("svg",))
+        written = figures.series_with_bands(
+            dates, bands, "share_high_distress", tmp_path / "s.png", closures, periods, 5, formats=("svg",)
+        )
     finally:
         figures.save = real_save
     svg = written[0].read_text(encoding="utf-8")
-    for name in ("Support committee", "Integrated response 2005", "Baseline", "Adults in high distress",
-                 "Québecor World"):
+    for name in (
+        "Support committee",
+        "Integrated response 2005",
+        "Baseline",
+        "Adults in high distress",
+        "Québecor World",
+    ):
         assert name in svg, name
     assert "support_committee" not in svg and "share_high_distress" not in svg
     texts = captured["texts"]
@@ -154,7 +168,7 @@ def _map_values(territory, outlier: float):
     rows = []
     for s, shift in (("baseline", 0.0), ("support_committee", -0.02)):
         for y in (2006, 2009):
-            for i, n in enumerate(names):
+            for _i, n in enumerate(names):
                 v = 0.05 * rng.standard_normal() + shift
                 if s == "support_committee" and n == "Ayer's Cliff":
                     v += outlier
@@ -176,8 +190,16 @@ def test_difference_map_is_centred_on_zero_and_names_municipalities(tmp_path, te
 
     figures.save = keep
     try:
-        written = figures.difference_maps(territory, values, "mean_distress", tmp_path / "d.png", "distress score",
-                                          "baseline", formats=("svg",), residents=residents)
+        written = figures.difference_maps(
+            territory,
+            values,
+            "mean_distress",
+            tmp_path / "d.png",
+            "distress score",
+            "baseline",
+            formats=("svg",),
+            residents=residents,
+        )
     finally:
         figures.save = real_save
     fig = captured["fig"]
@@ -242,8 +264,14 @@ def test_line_progress_prints_at_each_tenth(capsys):
 def test_uncompiled_kernels_are_detected(tmp_path):
     """With an empty cache directory every kernel is reported missing (nothing compiled)."""
     code = "from experiments.kernels import uncached; m = uncached(); print(len(m))"
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
-                         env={**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(tmp_path)})
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(tmp_path)},
+    )
     assert res.returncode == 0, res.stderr
     assert int(res.stdout.split()[-1]) > kernels.QUIET_MISSING
 

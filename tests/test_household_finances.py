@@ -11,15 +11,23 @@ def household_with_one_earner(m):
     for h in range(H.n):
         rows = np.arange(H.first_row[h], H.first_row[h] + H.arrived[h])
         st = P.status[rows]
-        if len(rows) >= 2 and (st == Status.EMPLOYED).sum() == 1 and not P.at_plant[rows].any() \
-                and ((st == Status.CHILD) | (st == Status.INACTIVE)).sum() == len(rows) - 1:
+        if (
+            len(rows) >= 2
+            and (st == Status.EMPLOYED).sum() == 1
+            and not P.at_plant[rows].any()
+            and ((st == Status.CHILD) | (st == Status.INACTIVE)).sum() == len(rows) - 1
+        ):
             return h, rows[st == Status.EMPLOYED][0], rows
     raise AssertionError("no such household")
 
 
 def test_a_lost_job_strains_the_household_and_prolonged_strain_leads_to_a_move():
-    m = CohesionModel(scale=0.02, rng=3, end="2003-06",
-                      overrides={"strain.out_migration_rate": 1.0, "strain.out_migration_after_weeks": 5})
+    m = CohesionModel(
+        scale=0.02,
+        rng=3,
+        end="2003-06",
+        overrides={"strain.out_migration_rate": 1.0, "strain.out_migration_after_weeks": 5},
+    )
     P, H, fin = m.people, m.households, m.finances
     h, earner, rows = household_with_one_earner(m)
     P.wage[earner] = 20.0

@@ -10,11 +10,25 @@ import pytest
 from model import population as pop
 from model.config import resolve
 from model.constants import HOURS_PER_WEEK, RETIREMENT_AGE, WORKING_AGE
-from model.population import (HEAD_AGE_BANDS, PARTICIPATION_BANDS, band_index, categorical, household_members,
-                              labour_status)
+from model.population import (
+    HEAD_AGE_BANDS,
+    PARTICIPATION_BANDS,
+    band_index,
+    categorical,
+    household_members,
+    labour_status,
+)
 from model.state import Exit, Status
-from model.submodels.demography import (AgeBands, Households, Period, Persons, _age_kernel, _deaths_kernel,
-                                       _exits_kernel, _leaving_kernel)
+from model.submodels.demography import (
+    AgeBands,
+    Households,
+    Period,
+    Persons,
+    _age_kernel,
+    _deaths_kernel,
+    _exits_kernel,
+    _leaving_kernel,
+)
 
 SIZES = [0, 1, 7, 1001]
 
@@ -58,21 +72,36 @@ def labour_status_numpy(age, rng, cfg):
     wages = np.asarray(cfg["labour.hourly_wage"], float)
     sigma = cfg["labour.wage_sigma"]
     wage = np.zeros(n, np.float32)
-    wage[in_lf] = np.maximum(wages[sector[in_lf]] * np.exp(rng.normal(0, sigma, int(in_lf.sum()))),
-                             cfg["labour.minimum_wage"])
-    tenure = np.where(in_lf, np.minimum(rng.exponential(cfg["population.tenure_mean_years"], n),
-                                        np.maximum(age - pop.TENURE_START_AGE, 0.0)), 0.0)
+    wage[in_lf] = np.maximum(
+        wages[sector[in_lf]] * np.exp(rng.normal(0, sigma, int(in_lf.sum()))), cfg["labour.minimum_wage"]
+    )
+    tenure = np.where(
+        in_lf,
+        np.minimum(
+            rng.exponential(cfg["population.tenure_mean_years"], n), np.maximum(age - pop.TENURE_START_AGE, 0.0)
+        ),
+        0.0,
+    )
     retired = status == Status.RETIRED
     pension = np.zeros(n, np.float32)
-    pension[retired] = (cfg["strain.pension_share"] * HOURS_PER_WEEK * wages.mean()
-                        * np.exp(rng.normal(0, sigma, int(retired.sum()))))
+    pension[retired] = (
+        cfg["strain.pension_share"] * HOURS_PER_WEEK * wages.mean() * np.exp(rng.normal(0, sigma, int(retired.sum())))
+    )
     return status, sector, wage, tenure.astype(np.float32), pension
 
 
 # Other values of the population-synthesis constants (model/population.py) and parameters.
-OTHER_CONSTANTS = {"FEMALE_HEAD_SHARE": 0.3, "PARTNER_AGE_GAP_MEAN": 2.0, "PARTNER_AGE_GAP_SD": 5.0,
-                   "PARTNER_MIN_AGE": 21.0, "DEPENDANT_AGE_GAP": (15.0, 45.0), "PARENT_MIN_AGE": 20.0,
-                   "ADULT_DEPENDANT_YEARS": 5.0, "FEMALE_DEPENDANT_SHARE": 0.6, "TENURE_START_AGE": 20.0}
+OTHER_CONSTANTS = {
+    "FEMALE_HEAD_SHARE": 0.3,
+    "PARTNER_AGE_GAP_MEAN": 2.0,
+    "PARTNER_AGE_GAP_SD": 5.0,
+    "PARTNER_MIN_AGE": 21.0,
+    "DEPENDANT_AGE_GAP": (15.0, 45.0),
+    "PARENT_MIN_AGE": 20.0,
+    "ADULT_DEPENDANT_YEARS": 5.0,
+    "FEMALE_DEPENDANT_SHARE": 0.6,
+    "TENURE_START_AGE": 20.0,
+}
 OTHER_PARAMETERS = {"population.tenure_mean_years": 3.0}
 
 
@@ -100,8 +129,9 @@ def test_members_and_labour_status_match_numpy(n_hh, couples, other, monkeypatch
 
 def test_labour_status_at_the_edges_of_the_age_bands():
     cfg = resolve()
-    age = np.concatenate([PARTICIPATION_BANDS[:-1], np.nextafter(PARTICIPATION_BANDS[:-1], 0), [0.0, 14.99, 64.99,
-                                                                                                  65.0, 110.0]])
+    age = np.concatenate(
+        [PARTICIPATION_BANDS[:-1], np.nextafter(PARTICIPATION_BANDS[:-1], 0), [0.0, 14.99, 64.99, 65.0, 110.0]]
+    )
     age = np.repeat(age, 50)
     a, b = np.random.default_rng(3), np.random.default_rng(3)
     for x, y in zip(labour_status(age, a, cfg, 9), labour_status_numpy(age, b, cfg)):
@@ -115,11 +145,26 @@ def test_arrivals_take_their_status_and_look_for_a_job():
     age = rng.uniform(0, 90, 300)
     status, sector, wage, tenure, pension = labour_status(age, rng, resolve(), 9)
     ids = np.arange(40, 340, dtype=np.int64)
-    P = {"status": np.zeros(400, np.int8), "sector": np.zeros(400, np.int8), "wage": np.zeros(400, np.float32),
-         "pension": np.zeros(400, np.float32)}
-    hired, hired_sector, hired_tenure = _arrivals_kernel(ids, status, sector, wage, tenure, pension, Status.EMPLOYED,
-                                                         Status.UNEMPLOYED, P["status"], P["sector"], P["wage"],
-                                                         P["pension"])
+    P = {
+        "status": np.zeros(400, np.int8),
+        "sector": np.zeros(400, np.int8),
+        "wage": np.zeros(400, np.float32),
+        "pension": np.zeros(400, np.float32),
+    }
+    hired, hired_sector, hired_tenure = _arrivals_kernel(
+        ids,
+        status,
+        sector,
+        wage,
+        tenure,
+        pension,
+        Status.EMPLOYED,
+        Status.UNEMPLOYED,
+        P["status"],
+        P["sector"],
+        P["wage"],
+        P["pension"],
+    )
     employed = status == Status.EMPLOYED
     assert (P["status"][ids] == np.where(employed, Status.UNEMPLOYED, status)).all()
     assert (P["sector"][ids] == sector).all() and (P["wage"][ids] == wage).all()
@@ -172,8 +217,7 @@ def test_deaths_and_leaving_households(n):
     drawn = rows[rng.random(len(rows)) < 0.5]
     u = rng.random(len(drawn))
     top = 0.2
-    die, alive, young_alive, fertile_alive = _deaths_kernel(drawn, u, top, death_by_age, age, present, young,
-                                                            fertile)
+    die, alive, young_alive, fertile_alive = _deaths_kernel(drawn, u, top, death_by_age, age, present, young, fertile)
     keep = u * top < death_by_age[np.minimum(age[drawn].astype(np.int64), 120)]
     assert (die == drawn[keep]).all()
     expected_alive = present.copy()
@@ -191,7 +235,8 @@ def test_deaths_and_leaving_households(n):
     strain_np = pending & hh_present & ~leave_np
     leave_np |= strain_np
     leave, strain, n_strain, households, leaving, single = _leaving_kernel(
-        chosen, pending, hh_present, first_row, arrived, household, alive, born, alone)
+        chosen, pending, hh_present, first_row, arrived, household, alive, born, alone
+    )
     assert not pending.any()
     assert (leave == leave_np).all() and (strain == strain_np).all() and n_strain == strain_np.sum()
     assert (households == np.flatnonzero(leave_np)).all()
@@ -214,32 +259,52 @@ def test_exits_settle_the_period(n):
     n_hh, n_muni, week = max(n // 3, 1), 4, 77
     household = rng.integers(0, n_hh, n + 5).astype(np.int32)  # the last 5 rows: newborns
     present = np.ones(n + 5, bool)
-    P = {"present": present, "status": rng.integers(0, 6, n + 5).astype(np.int8),
-         "status_at_exit": np.full(n + 5, -1, np.int8), "household": household,
-         "exit_week": np.full(n + 5, -1, np.int32), "exit_reason": np.zeros(n + 5, np.int8)}
-    H = {"present": np.ones(n_hh + 3, bool), "size": np.bincount(household[:n], minlength=n_hh + 3).astype(np.int16),
-         "exit_week": np.full(n_hh + 3, -1, np.int32),
-         "municipality": np.sort(rng.integers(0, n_muni, n_hh + 3)).astype(np.int16)}
+    P = {
+        "present": present,
+        "status": rng.integers(0, 6, n + 5).astype(np.int8),
+        "status_at_exit": np.full(n + 5, -1, np.int8),
+        "household": household,
+        "exit_week": np.full(n + 5, -1, np.int32),
+        "exit_reason": np.zeros(n + 5, np.int8),
+    }
+    H = {
+        "present": np.ones(n_hh + 3, bool),
+        "size": np.bincount(household[:n], minlength=n_hh + 3).astype(np.int16),
+        "exit_week": np.full(n_hh + 3, -1, np.int32),
+        "municipality": np.sort(rng.integers(0, n_muni, n_hh + 3)).astype(np.int16),
+    }
     born = np.arange(n, n + 5, dtype=np.int64)
     order = rng.permutation(n).astype(np.int64)
     die = np.sort(order[: n // 10])
-    alone = np.sort(order[n // 10: n // 5])
+    alone = np.sort(order[n // 10 : n // 5])
     leave = rng.random(n_hh) < 0.2
     strain = leave & (rng.random(n_hh) < 0.5)
-    rest = np.sort(order[n // 5:])
+    rest = np.sort(order[n // 5 :])
     leaving = rest[leave[household[rest]]]
     P2 = {k: v.copy() for k, v in P.items()}
     H2 = {k: v.copy() for k, v in H.items()}
 
     hp = H["present"][:n_hh]
-    residents = np.bincount(H["municipality"][:n_hh][hp], weights=H["size"][:n_hh][hp],
-                            minlength=n_muni).astype(np.int64)
+    residents = np.bincount(H["municipality"][:n_hh][hp], weights=H["size"][:n_hh][hp], minlength=n_muni).astype(
+        np.int64
+    )
     none = np.zeros(n + 5, np.float32)
     exits, with_household, strain_moved, losses = _exits_kernel(
-        Period(die, alone, leaving, born, leave, np.flatnonzero(leave), strain), week,
-        Persons(P["present"], none, P["status"], none.astype(bool), P["household"], P["status_at_exit"],
-                P["exit_week"], P["exit_reason"]),
-        Households(H["present"], H["size"], H["exit_week"], H["municipality"]), residents)
+        Period(die, alone, leaving, born, leave, np.flatnonzero(leave), strain),
+        week,
+        Persons(
+            P["present"],
+            none,
+            P["status"],
+            none.astype(bool),
+            P["household"],
+            P["status_at_exit"],
+            P["exit_week"],
+            P["exit_reason"],
+        ),
+        Households(H["present"], H["size"], H["exit_week"], H["municipality"]),
+        residents,
+    )
 
     np.add.at(H2["size"], household[born], 1)
     leaving_np = np.concatenate([leaving, born[leave[household[born]]]])
@@ -282,8 +347,12 @@ def test_marginalization_and_participation_of_new_persons(n, weights):
     u = rng.random(n)
     share, adult_age = 0.12, np.float32(15.0)
     marginalized = np.zeros(pool, bool)
-    _marginalized_kernel(ids, u, EntryParams(float(adult_age), share, *weights, 0.35, 0.4),
-                         Entrants(age, status, household, arrived, marginalized))
+    _marginalized_kernel(
+        ids,
+        u,
+        EntryParams(float(adult_age), share, *weights, 0.35, 0.4),
+        Entrants(age, status, household, arrived, marginalized),
+    )
     adult = age[ids] >= adult_age
     st = status[ids]
     w = np.where((st == Status.INACTIVE) | (st == Status.UNEMPLOYED), weights[0], 1.0)
@@ -295,8 +364,7 @@ def test_marginalization_and_participation_of_new_persons(n, weights):
     assert (marginalized == expected).all()
 
     participates = np.zeros(pool, bool)
-    _participation_kernel(ids, u, EntryParams(float(adult_age), share, *weights, 0.35, 0.4), marginalized,
-                          participates)
+    _participation_kernel(ids, u, EntryParams(float(adult_age), share, *weights, 0.35, 0.4), marginalized, participates)
     expected = np.zeros(pool, bool)
     expected[ids] = u < 0.35 * np.where(marginalized[ids], 0.4, 1.0)
     assert (participates == expected).all()
@@ -375,21 +443,46 @@ class _Pools:
     def draws(self, ids):
         rng, n = self.rng, len(ids)
         c = np.bincount(self.slot_kind, minlength=5)
-        return dict(u_local=rng.random((n, c[1])), anywhere=rng.integers(0, len(self.pool_all), (n, c[1])),
-                    u_share=rng.random((n, c[1])), u_near=rng.random((n, c[2])), u_fallback=rng.random((n, c[2])),
-                    u_coworker=rng.random((n, c[3])), u_place=rng.random((n, c[4])),
-                    u_drop=rng.random((n, len(self.slot_kind))))
+        return dict(
+            u_local=rng.random((n, c[1])),
+            anywhere=rng.integers(0, len(self.pool_all), (n, c[1])),
+            u_share=rng.random((n, c[1])),
+            u_near=rng.random((n, c[2])),
+            u_fallback=rng.random((n, c[2])),
+            u_coworker=rng.random((n, c[3])),
+            u_place=rng.random((n, c[4])),
+            u_drop=rng.random((n, len(self.slot_kind))),
+        )
 
     def kernel(self, ids, d):
         from model.ties import Homes, Pools, TieDraws, TieRules, _new_ties_kernel
 
-        return _new_ties_kernel(ids, Homes(self.household, self.employer, self.marginalized, self.first_row,
-                                           self.arrived, self.municipality, self.x, self.y, self.height),
-                                Pools(self.by_muni, self.by_cell, self.by_employer, self.places_by_muni,
-                                      self.pool_all),
-                                TieDraws(d["u_local"], d["anywhere"], d["u_share"], d["u_near"], d["u_fallback"],
-                                         d["u_coworker"], d["u_place"], d["u_drop"]),
-                                TieRules(self.slot_kind, 0.7, 0.5))
+        return _new_ties_kernel(
+            ids,
+            Homes(
+                self.household,
+                self.employer,
+                self.marginalized,
+                self.first_row,
+                self.arrived,
+                self.municipality,
+                self.x,
+                self.y,
+                self.height,
+            ),
+            Pools(self.by_muni, self.by_cell, self.by_employer, self.places_by_muni, self.pool_all),
+            TieDraws(
+                d["u_local"],
+                d["anywhere"],
+                d["u_share"],
+                d["u_near"],
+                d["u_fallback"],
+                d["u_coworker"],
+                d["u_place"],
+                d["u_drop"],
+            ),
+            TieRules(self.slot_kind, 0.7, 0.5),
+        )
 
     def numpy(self, ids, d):
         """The tie slots as the array expressions of the model's first version built them."""

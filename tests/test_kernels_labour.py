@@ -34,8 +34,9 @@ def test_entitlement_kernel_matches_numpy_arithmetic(dtype, day, min_extra):
     tenure = (rng.random(20_000) * 30).astype(dtype)
     hours = (np.minimum(tenure * 52.0, 52.0) * 37.3).astype(dtype)
     for rate in (0.04, 0.071, 0.093, 0.15):
-        assert np.array_equal(rules.entitlement(hours, tenure, rate, day),
-                              entitlement_numpy(rules, hours, tenure, rate, day))
+        assert np.array_equal(
+            rules.entitlement(hours, tenure, rate, day), entitlement_numpy(rules, hours, tenure, rate, day)
+        )
 
 
 def test_uniform_between_bounds_is_a_scaled_standard_uniform():

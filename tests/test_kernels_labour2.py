@@ -40,9 +40,15 @@ def people(n=3000, seed=0):
     """Random person rows: status, at_plant, sector, age and the search-effort fields."""
     rng = np.random.default_rng(seed)
     status = rng.choice(np.array([0, E, U, T, R, INACTIVE, Status.GONE], np.int8), n)
-    return {"status": status, "at_plant": rng.random(n) < 0.1, "sector": rng.integers(-1, 9, n).astype(np.int8),
-            "age": (rng.random(n) * 90).astype(np.float32), "ever_displaced": rng.random(n) < 0.3,
-            "displaced_tenure": (rng.random(n) * 30).astype(np.float32), "retrained": rng.random(n) < 0.2}
+    return {
+        "status": status,
+        "at_plant": rng.random(n) < 0.1,
+        "sector": rng.integers(-1, 9, n).astype(np.int8),
+        "age": (rng.random(n) * 90).astype(np.float32),
+        "ever_displaced": rng.random(n) < 0.3,
+        "displaced_tenure": (rng.random(n) * 30).astype(np.float32),
+        "retrained": rng.random(n) < 0.2,
+    }
 
 
 def search_numpy(rows, P, boost, c, n_sec):
@@ -98,9 +104,14 @@ def test_life_course_groups_are_the_numpy_selections(early, displaced, entry):
     ages = life_course.LifeCourseAges(ra, early, displaced, entry)
     groups = life_course.life_course_groups_kernel(n, persons(P), in_pool, jobless, ages, np.empty((3, n), np.int64))
     a = age[jobless]
-    expected = (np.flatnonzero(in_pool & (age >= ra)), np.flatnonzero(in_pool & (age >= early) & (age < ra)),
-                jobless[a >= ra], jobless[(a >= early) & (a < ra) & ~disp[jobless]],
-                jobless[(a >= displaced) & (a < ra) & disp[jobless]], np.flatnonzero((st == INACTIVE) & (age < entry)))
+    expected = (
+        np.flatnonzero(in_pool & (age >= ra)),
+        np.flatnonzero(in_pool & (age >= early) & (age < ra)),
+        jobless[a >= ra],
+        jobless[(a >= early) & (a < ra) & ~disp[jobless]],
+        jobless[(a >= displaced) & (a < ra) & disp[jobless]],
+        np.flatnonzero((st == INACTIVE) & (age < entry)),
+    )
     for got, want in zip(groups, expected):
         assert np.array_equal(got, want)
 
@@ -125,8 +136,14 @@ def test_refresh_drops_those_gone_and_takes_in_new_and_laid_off_rows():
     st[laid_off] = U
     at_plant[laid_off] = False
     job, job_effort, job_kind = pools.refresh_pools_kernel(
-        Jobless(jobless, effort, kind), laid_off, exits, n_kept, n,
-        persons({"status": st, "at_plant": at_plant, "sector": sector}), pool)
+        Jobless(jobless, effort, kind),
+        laid_off,
+        exits,
+        n_kept,
+        n,
+        persons({"status": st, "at_plant": at_plant, "sector": sector}),
+        pool,
+    )
     employed = np.flatnonzero((st[:n] == E) & ~at_plant[:n])
     assert np.array_equal(np.flatnonzero(pool.member), employed)
     assert np.array_equal(pool.blocks, np.bincount(employed // BLOCK, minlength=len(pool.blocks)))
@@ -148,8 +165,9 @@ def test_pools_after_the_week_add_the_hires():
     effort, kind = rng.random(len(searching)), rng.integers(0, 9, (len(searching), 2))
     pick = np.sort(rng.choice(len(searching), 50, replace=False))
     hired = searching[pick]
-    jobless, j_effort, j_kind = pools.pools_after_week_kernel(hired, sector[hired], Jobless(searching, effort, kind),
-                                                              pool)
+    jobless, j_effort, j_kind = pools.pools_after_week_kernel(
+        hired, sector[hired], Jobless(searching, effort, kind), pool
+    )
     left = np.ones(len(searching), bool)
     left[pick] = False
     assert np.array_equal(jobless, searching[left]) and np.array_equal(j_effort, effort[left])
@@ -178,8 +196,9 @@ def test_searching_kernel_merges_the_week_and_finds_the_search_effort(aged):
     stale = known & (rng.random(len(jobless)) < 0.2)
     kind[stale, 1] = (kind[stale, 1] + 1) % 5
     effort[stale] = -1.0  # kept only if the band is not checked
-    out = matching.searching_kernel(Jobless(jobless, effort, kind), separated, entered, aged,
-                                    persons({**P, "status": after}), terms(1.15, 0.35), 9)
+    out = matching.searching_kernel(
+        Jobless(jobless, effort, kind), separated, entered, aged, persons({**P, "status": after}), terms(1.15, 0.35), 9
+    )
     searching, searching_effort, searching_kind, seekers, s_effort, s_last, S = out
     rows = np.union1d(np.union1d(jobless, separated), entered)
     assert np.array_equal(seekers, rows[after[rows] == U])
@@ -204,11 +223,10 @@ def test_hires_follow_the_numpy_matching_function(cap):
     V = np.maximum(rng.random(n_sec) * 30 - 5, 0.0)
     S = rng.random(n_sec) * 400
     S[2] = 0.0
-    M = np.minimum(V, eff * S ** a * V ** (1 - a))
+    M = np.minimum(V, eff * S**a * V ** (1 - a))
     rate = np.divide(M, S, out=np.zeros(n_sec), where=S > 0)
     u = rng.random(k)
-    chance = np.where(last >= 0, effort * (c * rate.sum() + (1 - c) * rate[np.maximum(last, 0)]),
-                      effort * rate.sum())
+    chance = np.where(last >= 0, effort * (c * rate.sum() + (1 - c) * rate[np.maximum(last, 0)]), effort * rate.sum())
     got_rate = matching.hire_rate(S, V, eff, a)
     assert np.allclose(got_rate, rate, rtol=1e-12, atol=0) and got_rate[2] == 0.0
     h = matching.hired_kernel(u, effort, last, rate, c, cap)
@@ -241,12 +259,13 @@ def test_hires_past_the_vacancies_are_dropped_as_a_permutation_would():
     for start, end, _ in over.tolist():
         a.shuffle(by_sector[start:end])
     ids, kept_sector, first, n_first = matching.kept_hires_kernel(
-        seekers, h, sector, by_sector, over, persons({"ever_displaced": ever_displaced, "reemployed_week": reemployed}))
+        seekers, h, sector, by_sector, over, persons({"ever_displaced": ever_displaced, "reemployed_week": reemployed})
+    )
     counts = np.bincount(sector, minlength=n_sec)
     keep = np.ones(k, bool)
     cap = np.floor(V)
     for s in np.flatnonzero(counts > cap):
-        keep[b.permutation(np.flatnonzero(sector == s))[int(cap[s]):]] = False
+        keep[b.permutation(np.flatnonzero(sector == s))[int(cap[s]) :]] = False
     assert len(over) > 0 and a.random() == b.random()
     assert np.array_equal(ids, seekers[h[keep]]) and np.array_equal(kept_sector, sector[keep])
     assert np.array_equal(first, ever_displaced[ids] & (reemployed[ids] < 0)) and n_first == first.sum()
@@ -261,8 +280,9 @@ def test_employer_search_in_the_block_matches_searchsorted_over_all_keys():
     blocks = rng.integers(0, lab.n_sec * n_muni, n)
     where = rng.random(n)
     where[:50] = np.nextafter(1.0, 0.0)  # sums that round up to the block's last key
-    expected = employers.of_key[np.minimum(np.searchsorted(employers.keys, blocks + where, side="right"),
-                                           len(employers.keys) - 1)]
+    expected = employers.of_key[
+        np.minimum(np.searchsorted(employers.keys, blocks + where, side="right"), len(employers.keys) - 1)
+    ]
     # Person i lives in household i, in the municipality of its block.
     P = persons({"household": np.arange(n)})
     municipality = (blocks % n_muni).astype(m.households.municipality.dtype)
@@ -277,9 +297,17 @@ def test_kept_pools_and_search_effort_equal_a_scan_every_week():
     off, the pools taken over from week to week are those a scan finds, the search effort
     kept is the effort found again, and the public jobless rows are those a scan finds
     after the step."""
-    m = CohesionModel(scale=0.05, rng=3, start="2005-01", end="2006-12", overrides={
-        "interventions.recovery_committee.enabled": True, "interventions.recovery_committee.start": "2005-06",
-        "interventions.recovery_committee.end": "2006-03"})
+    m = CohesionModel(
+        scale=0.05,
+        rng=3,
+        start="2005-01",
+        end="2006-12",
+        overrides={
+            "interventions.recovery_committee.enabled": True,
+            "interventions.recovery_committee.start": "2005-06",
+            "interventions.recovery_committee.end": "2006-03",
+        },
+    )
     lab, P = m.labour, m.people
     find_pools, step = lab._pools, lab.step
     seen = {"kept": 0, "reused": 0}

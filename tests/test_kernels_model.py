@@ -38,8 +38,7 @@ def test_aggregates_match_bincount_and_masks(n):
     assert n_knows == knows[rows].sum()
 
     present = rng.random(pool) < 0.7
-    here, high_here, working = aggregates.displaced_summary(rows, present, status, distress, thr,
-                                                           Status.EMPLOYED)
+    here, high_here, working = aggregates.displaced_summary(rows, present, status, distress, thr, Status.EMPLOYED)
     assert (here == rows[present[rows]]).all()
     assert (high_here == here[distress[here] >= thr]).all()
     assert working == (status[rows] == Status.EMPLOYED).sum()
@@ -52,8 +51,9 @@ def test_aggregates_match_bincount_and_masks(n):
 
 
 @pytest.mark.parametrize("n", SIZES)
-@pytest.mark.parametrize("young_from, young_to, fertile_from, fertile_to", [(18.0, 30.0, 15.0, 45.0),
-                                                                            (20.0, 35.0, 18.0, 40.0)])
+@pytest.mark.parametrize(
+    "young_from, young_to, fertile_from, fertile_to", [(18.0, 30.0, 15.0, 45.0), (20.0, 35.0, 18.0, 40.0)]
+)
 def test_ageing_and_demographic_selections(n, young_from, young_to, fertile_from, fertile_to):
     rng = np.random.default_rng(100 + n)
     present = rng.random(n) < 0.8
@@ -67,8 +67,9 @@ def test_ageing_and_demographic_selections(n, young_from, young_to, fertile_from
 
     none = np.zeros(n, np.int64)
     persons = Persons(present, age, status, female, none, none, none, none)
-    rows, young, fertile, seen = _age_kernel(persons, AgeBands(float(years), 15.0, young_from, young_to,
-                                                               fertile_from, fertile_to))
+    rows, young, fertile, seen = _age_kernel(
+        persons, AgeBands(float(years), 15.0, young_from, young_to, fertile_from, fertile_to)
+    )
     assert np.array_equal(age, expected_age)
     assert (rows == np.flatnonzero(present)).all()
     a = age[rows]
@@ -88,8 +89,10 @@ def test_ageing_and_demographic_selections(n, young_from, young_to, fertile_from
     h_present = rng.random(n) < 0.7
     muni = rng.integers(0, 4, n).astype(np.int16)
     size = rng.integers(1, 6, n).astype(np.int16)
-    assert np.array_equal(_residents_by_municipality(h_present, muni, size, 4),
-                          np.bincount(muni[h_present], weights=size[h_present], minlength=4))
+    assert np.array_equal(
+        _residents_by_municipality(h_present, muni, size, 4),
+        np.bincount(muni[h_present], weights=size[h_present], minlength=4),
+    )
 
 
 def _pick_numpy(group_sorted, members_sorted, groups, u):
@@ -108,7 +111,9 @@ def test_tie_kernels(n):
     groups = rng.integers(0, 8, 50).astype(np.int64)  # groups 6 and 7 are empty
     u = rng.random((50, 3))
     u[0, 0] = np.nextafter(1.0, 0.0)  # the last member of a group
-    assert (_pick_kernel(group_sorted, members_sorted, groups, u) == _pick_numpy(group_sorted, members_sorted, groups, u)).all()
+    assert (
+        _pick_kernel(group_sorted, members_sorted, groups, u) == _pick_numpy(group_sorted, members_sorted, groups, u)
+    ).all()
 
     k = 5
     slots = rng.integers(-1, n, (n, k)).astype(np.int32)

@@ -27,7 +27,7 @@ def _admit_numpy(service, service_left, waiting, wait_since, wait_priority, capa
     service_left[ids] = episode[where]
     waiting[ids] = -1
     wait_priority[ids] = False
-    return np.bincount(service[: n][service >= 0], minlength=len(capacity)), len(ids)
+    return np.bincount(service[:n][service >= 0], minlength=len(capacity)), len(ids)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -88,8 +88,9 @@ def test_network_kernel_matches_the_numpy_rule():
         org_links = np.zeros((n_orgs, n_orgs), bool)
         org_links[np.ix_(members, members)] = links
         got = links.copy()
-        changed = _network_kernel(u, Network(got, base, recovery, support, cross_ok, members, org_links),
-                                  LinkRates(*rates, fade_above))
+        changed = _network_kernel(
+            u, Network(got, base, recovery, support, cross_ok, members, org_links), LinkRates(*rates, fade_above)
+        )
         assert np.array_equal(got, expected)
         assert changed == (formed.any() or fading.any())
         assert np.array_equal(org_links[np.ix_(members, members)], expected)

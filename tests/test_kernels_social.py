@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 
 from model import CohesionModel
-from model.submodels.services import (Line, Lists, _admit_in_line, _free_to_ask_kernel, _in_line, _places_kernel,
-                                      _served_and_waiting)
+from model.submodels.services import (
+    Line,
+    Lists,
+    _admit_in_line,
+    _free_to_ask_kernel,
+    _in_line,
+    _places_kernel,
+    _served_and_waiting,
+)
 
 from test_kernels_services import _admit_numpy
 
@@ -45,14 +52,21 @@ def test_admission_in_line_matches_the_numpy_rule(seed):
     clients = np.flatnonzero(service >= 0)
     caseload = np.bincount(service[clients], minlength=n_orgs)
     served, still, still_places, admitted = _admit_in_line(
-        caseload, Line(queue, places), Line(new_rows, new_places), capacity, episode, clients,
-        Lists(service, service_left, waiting, wait_since, wait_priority))
+        caseload,
+        Line(queue, places),
+        Line(new_rows, new_places),
+        capacity,
+        episode,
+        clients,
+        Lists(service, service_left, waiting, wait_since, wait_priority),
+    )
     for x, y in zip(a, b):
         assert np.array_equal(x, y)
     assert admitted == admitted_ref > 0 and np.array_equal(caseload, caseload_ref)
     assert np.array_equal(served, np.flatnonzero(service >= 0))
-    in_line = _in_line(np.flatnonzero(waiting >= 0), _places_kernel(np.flatnonzero(waiting >= 0), waiting,
-                                                                     wait_since, wait_priority))
+    in_line = _in_line(
+        np.flatnonzero(waiting >= 0), _places_kernel(np.flatnonzero(waiting >= 0), waiting, wait_since, wait_priority)
+    )
     assert np.array_equal(still, in_line[0]) and np.array_equal(still_places, in_line[1])
 
 
@@ -84,8 +98,14 @@ def test_free_to_ask_kernel_matches_numpy():
 
 @pytest.mark.parametrize("scenario", ["integrated_2005", "csss_policy_2011"])
 def test_rows_served_and_waiting_kept_by_the_services_are_those_of_a_scan(scenario):
-    m = CohesionModel(scale=0.05, rng=4, scenario=scenario, start="2005-01", end="2012-12",
-                      overrides={"services.self_referral_rate": 0.3, "services.org_referral_rate": 0.3})
+    m = CohesionModel(
+        scale=0.05,
+        rng=4,
+        scenario=scenario,
+        start="2005-01",
+        end="2012-12",
+        overrides={"services.self_referral_rate": 0.3, "services.org_referral_rate": 0.3},
+    )
     S, P = m.services, m.people
     weeks = waited = 0
     while m.running:
@@ -95,8 +115,9 @@ def test_rows_served_and_waiting_kept_by_the_services_are_those_of_a_scan(scenar
         listed = np.flatnonzero(P.waiting[:n] >= 0)
         assert np.array_equal(np.sort(S._queue), listed)
         assert np.array_equal(S._places, _places_kernel(S._queue, P.waiting, P.wait_since, P.wait_priority))
-        assert np.array_equal(S._queue, _in_line(listed, _places_kernel(listed, P.waiting, P.wait_since,
-                                                                        P.wait_priority))[0])
+        assert np.array_equal(
+            S._queue, _in_line(listed, _places_kernel(listed, P.waiting, P.wait_since, P.wait_priority))[0]
+        )
         assert S.clients == len(S._served) and S.waiting == len(listed)
         weeks += 1
         waited += len(listed) > 0

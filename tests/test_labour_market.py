@@ -19,16 +19,19 @@ def rules():
     return EIRules(resolve())
 
 
-@pytest.mark.parametrize("hours, rate, day, weeks", [
-    (1820, 0.06, date(2005, 6, 1), 36),      # 6% or less: 1,820 hours give 36 weeks
-    (2500, 0.05, date(2005, 6, 1), 36),      # hours beyond 1,820 add nothing
-    (700, 0.06, date(2005, 6, 1), 14),       # entrance at 6%: 700 hours, 14 weeks
-    (699, 0.06, date(2005, 6, 1), 0),        # below the entrance requirement
-    (1820, 0.085, date(2005, 6, 1), 42),     # 8.5%: three columns above 6%, 2 weeks each
-    (1820, 0.12, date(2005, 6, 1), 45),      # capped at 45
-    (1820, 0.06, date(2009, 6, 1), 41),      # 2009-2010: +5 weeks for every claim
-    (500, 0.13, date(2005, 6, 1), 24),       # 13%: 455 hours qualify; 10 weeks from hours + 7 columns x 2
-])
+@pytest.mark.parametrize(
+    "hours, rate, day, weeks",
+    [
+        (1820, 0.06, date(2005, 6, 1), 36),  # 6% or less: 1,820 hours give 36 weeks
+        (2500, 0.05, date(2005, 6, 1), 36),  # hours beyond 1,820 add nothing
+        (700, 0.06, date(2005, 6, 1), 14),  # entrance at 6%: 700 hours, 14 weeks
+        (699, 0.06, date(2005, 6, 1), 0),  # below the entrance requirement
+        (1820, 0.085, date(2005, 6, 1), 42),  # 8.5%: three columns above 6%, 2 weeks each
+        (1820, 0.12, date(2005, 6, 1), 45),  # capped at 45
+        (1820, 0.06, date(2009, 6, 1), 41),  # 2009-2010: +5 weeks for every claim
+        (500, 0.13, date(2005, 6, 1), 24),  # 13%: 455 hours qualify; 10 weeks from hours + 7 columns x 2
+    ],
+)
 def test_entitlement_follows_schedule_approximation(rules, hours, rate, day, weeks):
     assert rules.entitlement(np.array([float(hours)]), np.array([2.0]), rate, day)[0] == weeks
 
@@ -53,9 +56,13 @@ def test_long_tenured_workers_extra_weeks_start_from_the_configured_minimum(min_
 def test_unemployed_person_is_paid_exactly_the_entitlement_then_exhausted(monkeypatch):
     # Nobody finds a job, retires, retrains or stops searching: claims run to their end.
     monkeypatch.setattr(life_course, "RETIREMENT_AGE", 80.0)
-    frozen = {"labour.matching_efficiency": 0.0, "labour.leave_labour_force_rate": 0.0,
-              "labour.displaced_training_rate": 0.0, "labour.displaced_retirement_rate": 0.0,
-              "labour.retirement_rate_60": 0.0}
+    frozen = {
+        "labour.matching_efficiency": 0.0,
+        "labour.leave_labour_force_rate": 0.0,
+        "labour.displaced_training_rate": 0.0,
+        "labour.displaced_retirement_rate": 0.0,
+        "labour.retirement_rate_60": 0.0,
+    }
     m = CohesionModel(scale=0.05, rng=5, start="2005-01", end="2006-12", overrides=frozen)
     m.run()
     P = m.people
@@ -85,8 +92,11 @@ def test_timeline_counts_are_exact_at_scale_1(full_scale_run):
     by_closure: dict[str, int] = {}
     for e in m.shocks.events:
         by_closure[e["closure_id"]] = by_closure.get(e["closure_id"], 0) + e["workers"]
-    expected = {m.timeline.closures[i].id: m.timeline.closures[i].jobs for i in m.timeline.replayed
-                if m.timeline.closures[i].waves[0].date >= date(2003, 1, 1)}
+    expected = {
+        m.timeline.closures[i].id: m.timeline.closures[i].jobs
+        for i in m.timeline.replayed
+        if m.timeline.closures[i].waves[0].date >= date(2003, 1, 1)
+    }
     assert by_closure == expected
     lost_2005 = full_scale_run.timeseries.set_index("date").loc[:"2005-12-31", "jobs_lost_cumulative"].iloc[-1]
     assert lost_2005 == 1746
@@ -110,8 +120,8 @@ def test_reemployment_wage_loss_follows_displaced_worker_evidence():
     adults = np.flatnonzero((P.status[: P.n] == Status.EMPLOYED) & ~P.at_plant[: P.n])[:300]
     groups = np.array_split(adults, 3)
     make_seekers(m, groups[0], 20.0, 15.0, False)  # long-tenured men: 18-35% loss
-    make_seekers(m, groups[1], 20.0, 15.0, True)   # long-tenured women: 24-35%
-    make_seekers(m, groups[2], 20.0, 2.0, False)   # short tenure: 0-15%
+    make_seekers(m, groups[1], 20.0, 15.0, True)  # long-tenured women: 24-35%
+    make_seekers(m, groups[2], 20.0, 2.0, False)  # short tenure: 0-15%
     m.labour.give_jobs(adults, np.zeros(len(adults), np.int64), np.random.default_rng(0))
     ratio = [P.wage[g] / 20.0 for g in groups]
     assert ratio[0].min() >= 0.65 - 1e-6 and ratio[0].max() <= 0.82 + 1e-6
@@ -178,8 +188,12 @@ def test_plants_short_of_job_seekers_hire_inactive_residents_of_the_configured_a
 
 # Nobody is hired, loses a job, stops searching or starts retraining: only the life
 # course moves the statuses.
-FROZEN = {"labour.matching_efficiency": 0.0, "labour.separation_rate": 0.0, "labour.leave_labour_force_rate": 0.0,
-          "labour.displaced_training_rate": 0.0}
+FROZEN = {
+    "labour.matching_efficiency": 0.0,
+    "labour.separation_rate": 0.0,
+    "labour.leave_labour_force_rate": 0.0,
+    "labour.displaced_training_rate": 0.0,
+}
 AGED = 0.2  # more than two periods of ageing: those this much past an age at the end were past it all along
 
 
@@ -210,20 +224,40 @@ def _inactive(m: CohesionModel) -> np.ndarray:
 LIFE_COURSE_AGES = [
     ("EARLY_RETIREMENT_AGE", 60.0, "labour.retirement_rate_60", _working, "to", Status.RETIRED, True, (30, 300)),
     ("EARLY_RETIREMENT_AGE", 50.0, "labour.retirement_rate_60", _working, "to", Status.RETIRED, True, (30, 300)),
-    ("DISPLACED_RETIREMENT_AGE", 55.0, "labour.displaced_retirement_rate", _laid_off_35_64, "to", Status.RETIRED,
-     True, (30, 30)),
-    ("DISPLACED_RETIREMENT_AGE", 45.0, "labour.displaced_retirement_rate", _laid_off_35_64, "to", Status.RETIRED,
-     True, (30, 30)),
+    (
+        "DISPLACED_RETIREMENT_AGE",
+        55.0,
+        "labour.displaced_retirement_rate",
+        _laid_off_35_64,
+        "to",
+        Status.RETIRED,
+        True,
+        (30, 30),
+    ),
+    (
+        "DISPLACED_RETIREMENT_AGE",
+        45.0,
+        "labour.displaced_retirement_rate",
+        _laid_off_35_64,
+        "to",
+        Status.RETIRED,
+        True,
+        (30, 30),
+    ),
     # entering the labour force: searching, or taken by a plant
     ("ENTRY_MAX_AGE", 60.0, "labour.enter_labour_force_rate", _inactive, "from", Status.INACTIVE, False, (100, 50)),
     ("ENTRY_MAX_AGE", 40.0, "labour.enter_labour_force_rate", _inactive, "from", Status.INACTIVE, False, (100, 50)),
 ]
 
 
-@pytest.mark.parametrize("constant, age, rate, watched, way, status, older_change, at_least", LIFE_COURSE_AGES,
-                         ids=[f"{c[0]}={c[1]:g}" for c in LIFE_COURSE_AGES])
-def test_a_life_course_age_splits_who_changes_status(constant, age, rate, watched, way, status, older_change,
-                                                     at_least, monkeypatch):
+@pytest.mark.parametrize(
+    "constant, age, rate, watched, way, status, older_change, at_least",
+    LIFE_COURSE_AGES,
+    ids=[f"{c[0]}={c[1]:g}" for c in LIFE_COURSE_AGES],
+)
+def test_a_life_course_age_splits_who_changes_status(
+    constant, age, rate, watched, way, status, older_change, at_least, monkeypatch
+):
     monkeypatch.setattr(life_course, constant, age)
     m = CohesionModel(scale=0.05, rng=3, end="2003-02", overrides={**FROZEN, rate: 1.0})
     P = m.people

@@ -9,7 +9,6 @@ import pytest
 from model import CohesionModel
 from model.constants import WORKING_AGE
 from model.state import Status
-from model.submodels import distress
 from model.ties import KINDS
 
 
@@ -108,7 +107,7 @@ def test_a_trained_helper_lowers_a_jobless_neighbours_distress_more():
         m.streams._streams["support"] = np.random.default_rng(7)
         jobless = np.array([x])
         out = []
-        for w in range(60):
+        for _w in range(60):
             m.week += 1
             m.distress.step(jobless, np.zeros(0, np.int64))
             m.need = np.array([x]) if P.distress[x] >= m.config["distress.high_threshold"] else np.zeros(0, np.int64)
@@ -217,9 +216,15 @@ def test_job_loss_hurts_men_and_blue_collar_workers_more():
 
 
 def test_no_service_takes_more_than_its_capacity():
-    m = small(end="2006-12", scenario="integrated_2005",
-              overrides={"services.capacity": [2.0 / 0.05, 2.0 / 0.05, 1.0 / 0.05],
-                         "services.self_referral_rate": 0.5, "services.knowledge_share": 1.0})
+    m = small(
+        end="2006-12",
+        scenario="integrated_2005",
+        overrides={
+            "services.capacity": [2.0 / 0.05, 2.0 / 0.05, 1.0 / 0.05],
+            "services.self_referral_rate": 0.5,
+            "services.knowledge_share": 1.0,
+        },
+    )
     P = m.people
     full = 0
     load = np.zeros(m.orgs.n, np.int64)
@@ -235,8 +240,11 @@ def test_no_service_takes_more_than_its_capacity():
 
 
 def test_organizations_refer_only_to_those_they_know():
-    m = small(end="2008-12", scenario="support_committee",
-              overrides={"services.org_referral_rate": 0.5, "services.referral_friction": 0.0})
+    m = small(
+        end="2008-12",
+        scenario="support_committee",
+        overrides={"services.org_referral_rate": 0.5, "services.referral_friction": 0.0},
+    )
     pairs = moved = 0
     P = m.people
     while m.running:
@@ -254,8 +262,15 @@ def test_organizations_refer_only_to_those_they_know():
     assert pairs > 0 and moved > 0
     assert m.stats.org_referrals_cumulative > 0
     # without any link nobody is referred between organizations
-    m = small(end="2005-12", overrides={"services.org_referral_rate": 0.5, "services.referral_friction": 0.0,
-                                        "network.base_tie_same_domain": 0.0, "network.base_tie_cross_domain": 0.0})
+    m = small(
+        end="2005-12",
+        overrides={
+            "services.org_referral_rate": 0.5,
+            "services.referral_friction": 0.0,
+            "network.base_tie_same_domain": 0.0,
+            "network.base_tie_cross_domain": 0.0,
+        },
+    )
     while m.running:
         m.step()
         assert len(m.services.last_org_referrals) == 0
@@ -263,8 +278,11 @@ def test_organizations_refer_only_to_those_they_know():
 
 
 def test_committee_members_learn_each_others_missions_and_forget_after_it_ends():
-    m = small(end="2009-12", scenario="support_committee",
-              overrides={"interventions.support_committee.end": "2007-01", "network.link_halflife_weeks": 26.0})
+    m = small(
+        end="2009-12",
+        scenario="support_committee",
+        overrides={"interventions.support_committee.end": "2007-01", "network.link_halflife_weeks": 26.0},
+    )
     c = m.committees
     base = c.links.copy()
     density = []
@@ -294,7 +312,7 @@ def test_the_in_plant_social_worker_puts_her_clients_first_and_they_keep_waiting
     ids = m.adults[:10]
     P.waiting[ids] = psy
     P.wait_since[ids[:7]] = m.week - 3  # waiting for three weeks already
-    P.wait_since[ids[7:]] = m.week       # found by the social worker this week
+    P.wait_since[ids[7:]] = m.week  # found by the social worker this week
     P.wait_priority[ids[7:]] = True
     S.capacity = np.zeros(m.orgs.n, np.int64)
     S.capacity[psy] = 3
@@ -318,9 +336,15 @@ def test_the_in_plant_social_worker_puts_her_clients_first_and_they_keep_waiting
 
 @pytest.mark.parametrize("window", [12, 26])
 def test_the_in_plant_social_worker_sees_those_laid_off_within_the_window(window):
-    m = small(start="2005-06", end="2005-12", scenario="in_plant_services",
-              overrides={"interventions.in_plant_services.outreach_rate": 1.0,
-                         "interventions.in_plant_services.recent_layoff_weeks": window})
+    m = small(
+        start="2005-06",
+        end="2005-12",
+        scenario="in_plant_services",
+        overrides={
+            "interventions.in_plant_services.outreach_rate": 1.0,
+            "interventions.in_plant_services.recent_layoff_weeks": window,
+        },
+    )
     P = m.people
     m.step()
     x = int(m.adults[~P.at_plant[m.adults]][0])
@@ -348,8 +372,9 @@ def test_helper_training_trains_only_while_active_and_reaches_some_helpers():
 
 @pytest.mark.parametrize("target", ["random_residents", "network_of_displaced", "service_workers"])
 def test_who_is_trained_decides_the_reach(target):
-    m = small(end="2007-12", scale=0.1, scenario="helper_training",
-              overrides={"interventions.helper_training.target": target})
+    m = small(
+        end="2007-12", scale=0.1, scenario="helper_training", overrides={"interventions.helper_training.target": target}
+    )
     while m.running:
         m.step()
     P = m.people
@@ -365,10 +390,20 @@ def test_who_is_trained_decides_the_reach(target):
 
 
 def test_an_intervention_present_but_never_active_changes_nothing():
-    never = {f"interventions.{name}.{key}": value
-             for name in ("in_plant_services", "recovery_committee", "support_committee", "guide", "helper_training",
-                          "csss_structural", "csss_cross_sectoral", "csss_reinforcement")
-             for key, value in (("enabled", True), ("start", "2010-01"), ("end", "2011-01"))}
+    never = {
+        f"interventions.{name}.{key}": value
+        for name in (
+            "in_plant_services",
+            "recovery_committee",
+            "support_committee",
+            "guide",
+            "helper_training",
+            "csss_structural",
+            "csss_cross_sectoral",
+            "csss_reinforcement",
+        )
+        for key, value in (("enabled", True), ("start", "2010-01"), ("end", "2011-01"))
+    }
     a = small(end="2006-12", rng=9)
     b = small(end="2006-12", rng=9, overrides=never)
     a.run()
@@ -426,9 +461,15 @@ def test_marginalization_is_weighted_towards_the_jobless_and_those_alone_as_conf
 @pytest.mark.parametrize("share", [0.16, 0.4])
 def test_belonging_measures_high_distress_from_the_configured_share(share):
     w = 0.5  # belonging moved by high distress only
-    m = small(scale=0.02, overrides={"cohesion.high_distress_share": share,
-                                     "cohesion.belonging_weights": [0.0, 0.0, w, 0.0],
-                                     "cohesion.jobless_belonging": 0.0, "cohesion.scar_belonging": 0.0})
+    m = small(
+        scale=0.02,
+        overrides={
+            "cohesion.high_distress_share": share,
+            "cohesion.belonging_weights": [0.0, 0.0, w, 0.0],
+            "cohesion.jobless_belonging": 0.0,
+            "cohesion.scar_belonging": 0.0,
+        },
+    )
     initial = m.config["cohesion.belonging_initial"]
     target = m.belonging.target
     assert np.allclose(target[:, :, 0], initial + w * share)
@@ -450,8 +491,8 @@ def test_helping_raises_participation_and_belonging():
     P.helped_week[half] = m.week  # the first half helped someone this week
     m.week = m.belonging.period - 1  # a period's last week
     m.belonging.step()
-    assert P.participates[half].mean() > P.participates[ids[len(ids) // 2:]].mean()
-    assert P.belonging[half].mean() > P.belonging[ids[len(ids) // 2:]].mean()
+    assert P.participates[half].mean() > P.participates[ids[len(ids) // 2 :]].mean()
+    assert P.belonging[half].mean() > P.belonging[ids[len(ids) // 2 :]].mean()
 
 
 def test_weekly_social_outputs_are_consistent():

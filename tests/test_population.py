@@ -66,8 +66,13 @@ def test_every_exit_is_a_death_or_a_move_and_people_are_conserved(small_run):
     assert c["moved_alone"] == (reasons == Exit.MOVED_ALONE).sum()
     assert c["moved_with_household"] == (reasons == Exit.MOVED_WITH_HOUSEHOLD).sum()
     assert c["deaths"] > 0 and c["births"] > 0 and c["moved_alone"] > 0 and c["in_migrants"] > 0
-    balance = (small_run.initial_population + ts["births_cumulative"] + ts["in_migrants_cumulative"]
-               - ts["deaths_cumulative"] - ts["out_migrants_cumulative"])
+    balance = (
+        small_run.initial_population
+        + ts["births_cumulative"]
+        + ts["in_migrants_cumulative"]
+        - ts["deaths_cumulative"]
+        - ts["out_migrants_cumulative"]
+    )
     assert (balance == ts["population"]).all()
     assert P.n == small_run.initial_population + c["births"] + c["in_migrants"]
 
@@ -115,7 +120,8 @@ def test_only_present_adults_hold_a_labour_force_status_and_the_weekly_counts_ma
         s = m.stats
         assert s.population == n - counts[Status.GONE]
         assert (s.employed, s.unemployed, s.in_training, s.retired) == tuple(
-            counts[[Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING, Status.RETIRED]])
+            counts[[Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING, Status.RETIRED]]
+        )
 
 
 def test_agents_of_departed_rows_are_rebound_to_the_newcomers_of_the_week():

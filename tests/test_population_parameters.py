@@ -37,8 +37,14 @@ def members(sizes, monkeypatch, **settings):
 @pytest.mark.parametrize("mean, sd", [(-1.5, 3.0), (6.0, 1.0), (-4.0, 0.5)])
 def test_the_partners_age_gap_has_the_configured_mean_and_spread(mean, sd, monkeypatch):
     # Heads aged 35-54: no partner falls below PARTNER_MIN_AGE.
-    _, age, _, rank, head_age, _ = members(np.full(N_HH, 2), monkeypatch, couple_share=1.0, PARTNER_AGE_GAP_MEAN=mean,
-                                           PARTNER_AGE_GAP_SD=sd, head_age_shares=[0, 0, 0.5, 0.5, 0, 0, 0])
+    _, age, _, rank, head_age, _ = members(
+        np.full(N_HH, 2),
+        monkeypatch,
+        couple_share=1.0,
+        PARTNER_AGE_GAP_MEAN=mean,
+        PARTNER_AGE_GAP_SD=sd,
+        head_age_shares=[0, 0, 0.5, 0.5, 0, 0, 0],
+    )
     gap = age[rank == 1] - head_age[rank == 1]
     assert abs(gap.mean() - mean) < 4 * sd / np.sqrt(N_HH)
     assert gap.std() == pytest.approx(sd, rel=0.05)
@@ -46,16 +52,18 @@ def test_the_partners_age_gap_has_the_configured_mean_and_spread(mean, sd, monke
 
 @pytest.mark.parametrize("floor", [18.0, 25.0])
 def test_a_partner_is_at_least_the_configured_age(floor, monkeypatch):
-    _, age, _, rank, _, _ = members(np.full(N_HH, 2), monkeypatch, couple_share=1.0, PARTNER_MIN_AGE=floor,
-                                    PARTNER_AGE_GAP_MEAN=-15.0)
+    _, age, _, rank, _, _ = members(
+        np.full(N_HH, 2), monkeypatch, couple_share=1.0, PARTNER_MIN_AGE=floor, PARTNER_AGE_GAP_MEAN=-15.0
+    )
     partner = age[rank == 1]
     assert partner.min() == floor and (partner == floor).mean() > 0.01
 
 
 @pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
 def test_the_sexes_of_heads_partners_and_dependants_follow_their_shares(share, monkeypatch):
-    _, _, female, rank, _, head_female = members(np.full(N_HH, 4), monkeypatch, couple_share=1.0,
-                                                 FEMALE_HEAD_SHARE=share, FEMALE_DEPENDANT_SHARE=1.0 - share)
+    _, _, female, rank, _, head_female = members(
+        np.full(N_HH, 4), monkeypatch, couple_share=1.0, FEMALE_HEAD_SHARE=share, FEMALE_DEPENDANT_SHARE=1.0 - share
+    )
     assert abs(female[rank == 0].mean() - share) < 0.03
     assert (female[rank == 1] != head_female[rank == 1]).all()  # the partner is of the other sex
     assert abs(female[rank >= 2].mean() - (1.0 - share)) < 0.03
@@ -63,8 +71,9 @@ def test_the_sexes_of_heads_partners_and_dependants_follow_their_shares(share, m
 
 @pytest.mark.parametrize("gap", [[20.0, 40.0], [25.0, 26.0]])
 def test_dependants_are_younger_than_the_head_by_the_configured_gap(gap, monkeypatch):
-    cfg, age, _, rank, head_age, _ = members(np.full(N_HH, 3), monkeypatch, couple_share=0.0, DEPENDANT_AGE_GAP=gap,
-                                             ADULT_DEPENDANT_YEARS=60.0)
+    cfg, age, _, rank, head_age, _ = members(
+        np.full(N_HH, 3), monkeypatch, couple_share=0.0, DEPENDANT_AGE_GAP=gap, ADULT_DEPENDANT_YEARS=60.0
+    )
     dep = rank >= 1
     born = dep & (head_age - gap[1] >= 0)  # old enough a head: the gap is the draw
     older = head_age[born] - age[born]
@@ -83,10 +92,15 @@ def test_dependants_are_at_most_the_child_age_plus_the_configured_years(years, m
 @pytest.mark.parametrize("parent_age", [17.0, 30.0])
 def test_a_young_heads_dependants_are_at_least_the_configured_age_younger(parent_age, monkeypatch):
     # Every dependant's drawn gap exceeds the head's age: their ages are drawn anew.
-    cfg, age, _, rank, head_age, _ = members(np.full(N_HH, 3), monkeypatch, couple_share=0.0,
-                                             DEPENDANT_AGE_GAP=(59.0, 60.0),
-                                             PARENT_MIN_AGE=parent_age, ADULT_DEPENDANT_YEARS=60.0,
-                                             head_age_shares=[0, 0, 0, 0, 0.5, 0.5, 0])
+    cfg, age, _, rank, head_age, _ = members(
+        np.full(N_HH, 3),
+        monkeypatch,
+        couple_share=0.0,
+        DEPENDANT_AGE_GAP=(59.0, 60.0),
+        PARENT_MIN_AGE=parent_age,
+        ADULT_DEPENDANT_YEARS=60.0,
+        head_age_shares=[0, 0, 0, 0, 0.5, 0.5, 0],
+    )
     dep = (rank >= 1) & (head_age < 59.0)
     younger = head_age[dep] - age[dep]
     assert younger.min() >= parent_age
@@ -209,4 +223,3 @@ def test_the_newborns_sex_follows_the_configured_share(share, monkeypatch):
     P = m.people
     born = P.entry_kind[: P.n] == 1
     assert born.sum() > 50 and (P.female[: P.n][born] == (share == 1.0)).all()
-

@@ -22,9 +22,13 @@ HOUSEHOLD = ("present", "size", "municipality", "exit_week")
 
 def model(seed: int) -> CohesionModel:
     """A model some weeks in, with frequent moves out so that every rule is used."""
-    m = CohesionModel(scale=0.2, rng=seed, start="2003-01", end="2004-12",
-                      overrides={"demography.young_adult_leaving_rate": 1.0,
-                                 "demography.household_out_migration_rate": 0.5})
+    m = CohesionModel(
+        scale=0.2,
+        rng=seed,
+        start="2003-01",
+        end="2004-12",
+        overrides={"demography.young_adult_leaving_rate": 1.0, "demography.household_out_migration_rate": 0.5},
+    )
     for _ in range(10):
         m.step()
     return m
@@ -32,12 +36,19 @@ def model(seed: int) -> CohesionModel:
 
 def parameters(m: CohesionModel) -> dict:
     D = m.demography
-    return {"years": D.years, "working_age": WORKING_AGE, "young": (D.young_from, D.young_to),
-            "fertile": (D.fertile_from, D.fertile_to), "death_by_age": D.death_by_age,
-            "young_leaving_rate": D.p["young_adult_leaving_rate"],
-            "out_migration_rate": D.p["household_out_migration_rate"], "birth_prob": D.birth_prob,
-            "female_birth_share": FEMALE_BIRTH_SHARE, "growth_per_period": D.growth_per_period,
-            "mean_household_size": m.mean_household_size}
+    return {
+        "years": D.years,
+        "working_age": WORKING_AGE,
+        "young": (D.young_from, D.young_to),
+        "fertile": (D.fertile_from, D.fertile_to),
+        "death_by_age": D.death_by_age,
+        "young_leaving_rate": D.p["young_adult_leaving_rate"],
+        "out_migration_rate": D.p["household_out_migration_rate"],
+        "birth_prob": D.birth_prob,
+        "female_birth_share": FEMALE_BIRTH_SHARE,
+        "growth_per_period": D.growth_per_period,
+        "mean_household_size": m.mean_household_size,
+    }
 
 
 def to_period_end(m: CohesionModel) -> None:
@@ -81,7 +92,7 @@ def test_the_compiled_period_is_the_reference_period(seed):
     assert np.array_equal(np.sort(exits), np.sort(expected_exits))
     assert D.counts["deaths"] - before["deaths"] == len(got["die"])
     assert D.counts["households_strain_left"] - before["households_strain_left"] == len(got["strain_households"])
-    moved_in = np.bincount(H.municipality[n_hh: H.n], minlength=len(got["moving_in"]))
+    moved_in = np.bincount(H.municipality[n_hh : H.n], minlength=len(got["moving_in"]))
     assert np.array_equal(moved_in, got["moving_in"])
     assert min(len(got["die"]), len(got["alone"]), len(got["leaving"]), nb, got["moving_in"].sum()) > 0
 

@@ -18,8 +18,18 @@ from model.reference import employment_insurance as ref
 from model.state import WEEKS_PER_YEAR
 from model.submodels import employment_insurance as ei
 
-CLAIM = ("job_start", "job_end", "wage", "ei_entitlement", "ei_left", "ei_paid", "ei_exhausted", "ei_benefit",
-         "severance_left", "ei_wait")
+CLAIM = (
+    "job_start",
+    "job_end",
+    "wage",
+    "ei_entitlement",
+    "ei_left",
+    "ei_paid",
+    "ei_exhausted",
+    "ei_benefit",
+    "severance_left",
+    "ei_wait",
+)
 
 
 def section(cfg) -> dict:
@@ -39,18 +49,22 @@ def test_entitlement_is_the_reference_schedule(day, rate):
     rng = np.random.default_rng(int(rate * 1000))
     tenure = rng.random(5000) * 30
     hours = np.minimum(tenure * 52.0, 52.0) * 37.5
-    assert np.array_equal(rules.entitlement(hours, tenure, rate, day), ref.entitlement(hours, tenure, rate, day,
-                                                                                       section(cfg)))
+    assert np.array_equal(
+        rules.entitlement(hours, tenure, rate, day), ref.entitlement(hours, tenure, rate, day, section(cfg))
+    )
 
 
-@pytest.mark.parametrize("hours, rate, day, weeks", [
-    (699.0, 0.06, date(2005, 1, 1), 0),  # below the entrance requirement at 6%
-    (700.0, 0.06, date(2005, 1, 1), 14),  # the least: 14 weeks
-    (1820.0, 0.06, date(2005, 1, 1), 36),  # hours capped at 1,820
-    (1820.0, 0.16, date(2005, 1, 1), 45),  # 36 + 2 x 10 points, clipped to 45
-    (420.0, 0.14, date(2005, 1, 1), 24),  # entrance 420 at 8 points; 8.5 weeks from the hours, 16 from the points
-    (700.0, 0.06, date(2009, 6, 1), 19),  # 2009-2010: 5 more weeks
-])
+@pytest.mark.parametrize(
+    "hours, rate, day, weeks",
+    [
+        (699.0, 0.06, date(2005, 1, 1), 0),  # below the entrance requirement at 6%
+        (700.0, 0.06, date(2005, 1, 1), 14),  # the least: 14 weeks
+        (1820.0, 0.06, date(2005, 1, 1), 36),  # hours capped at 1,820
+        (1820.0, 0.16, date(2005, 1, 1), 45),  # 36 + 2 x 10 points, clipped to 45
+        (420.0, 0.14, date(2005, 1, 1), 24),  # entrance 420 at 8 points; 8.5 weeks from the hours, 16 from the points
+        (700.0, 0.06, date(2009, 6, 1), 19),  # 2009-2010: 5 more weeks
+    ],
+)
 def test_schedule_one_at_documented_points(hours, rate, day, weeks):
     cfg = resolve()
     got = ei.EIRules(cfg).entitlement(np.array([hours]), np.array([1.0]), rate, day)[0]
@@ -60,11 +74,18 @@ def test_schedule_one_at_documented_points(hours, rate, day, weeks):
 def people(n: int, rng) -> dict:
     job_start = rng.uniform(-800, 100, n).astype(np.float32)
     job_end = np.where(rng.random(n) < 0.5, job_start + rng.uniform(0, 400, n), np.nan).astype(np.float32)
-    return {"job_start": job_start, "job_end": job_end, "wage": rng.uniform(10, 45, n).astype(np.float32),
-            "ei_entitlement": np.zeros(n, np.int16), "ei_left": np.zeros(n, np.int16),
-            "ei_paid": np.zeros(n, np.int16), "ei_exhausted": np.zeros(n, bool),
-            "ei_benefit": np.zeros(n, np.float32), "severance_left": np.zeros(n, np.int16),
-            "ei_wait": np.zeros(n, np.int16)}
+    return {
+        "job_start": job_start,
+        "job_end": job_end,
+        "wage": rng.uniform(10, 45, n).astype(np.float32),
+        "ei_entitlement": np.zeros(n, np.int16),
+        "ei_left": np.zeros(n, np.int16),
+        "ei_paid": np.zeros(n, np.int16),
+        "ei_exhausted": np.zeros(n, bool),
+        "ei_benefit": np.zeros(n, np.float32),
+        "severance_left": np.zeros(n, np.int16),
+        "ei_wait": np.zeros(n, np.int16),
+    }
 
 
 def same(fast: dict, slow: dict) -> None:
@@ -85,8 +106,7 @@ def test_claims_and_their_weeks_are_the_reference_claims(day, severance):
     slow = {k: v.copy() for k, v in fast.items()}
     ids = np.sort(rng.choice(n, 3000, replace=False)).astype(np.int64)
     ei.open_claims(SimpleNamespace(**fast), ids, rules, rate, day, week, severance)
-    ref.open_claims(slow, ids, rate, day, week, severance, section(cfg), HOURS_PER_WEEK,
-                    rules.max_benefit(day.year))
+    ref.open_claims(slow, ids, rate, day, week, severance, section(cfg), HOURS_PER_WEEK, rules.max_benefit(day.year))
     same(fast, slow)
     assert (fast["ei_entitlement"][ids] > 0).mean() > 0.5 and (fast["ei_entitlement"][ids] == 0).any()
     # Weeks go by; the jobless change from week to week.

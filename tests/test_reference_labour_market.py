@@ -21,8 +21,17 @@ from model.reference import labour_market as ref
 from model.state import Status
 from model.submodels.labour_market import matching
 
-COLS = ("status", "at_plant", "sector", "age", "ever_displaced", "displaced_week", "displaced_tenure", "retrained",
-        "training_left")
+COLS = (
+    "status",
+    "at_plant",
+    "sector",
+    "age",
+    "ever_displaced",
+    "displaced_week",
+    "displaced_tenure",
+    "retrained",
+    "training_left",
+)
 REPLICATES = 30
 BOUND = 4.5  # standard deviations
 TIE = 1e-9  # draws this close to a threshold may fall either side of it
@@ -64,8 +73,10 @@ def matching_mismatches(m, p_ref):
     rng = np.random.default_rng(0)
     u = rng.random(len(seekers))
     rate = matching.hire_rate(aimed, vacancies, p["matching_efficiency"], p["matching_elasticity"])
-    hired = np.isin(np.arange(len(seekers)), matching.hired_kernel(u, effort, last, rate, p["cross_sector_search"],
-                                                                   matching.MAX_HIRE_PROBABILITY))
+    hired = np.isin(
+        np.arange(len(seekers)),
+        matching.hired_kernel(u, effort, last, rate, p["cross_sector_search"], matching.MAX_HIRE_PROBABILITY),
+    )
     chance, rate_ref = ref.hire_chances(e_ref, last, vacancies, p_ref)
     clear = np.abs(u - chance) > TIE
     bad |= clear & (hired != (u < chance))
@@ -90,10 +101,12 @@ def test_same_draws_give_the_reference_hires(model_after_layoffs):
 def transitions(before, after):
     """The counts of the week's transitions the fast path made, from the statuses."""
     U, T, INACTIVE = Status.UNEMPLOYED, Status.TRAINING, Status.INACTIVE
-    return {"retired": int(((before != Status.RETIRED) & (after == Status.RETIRED)).sum()),
-            "started_training": int(((before == U) & (after == T)).sum()),
-            "left": int(((before == U) & (after == INACTIVE)).sum()),
-            "entered": int(((before == INACTIVE) & (after != INACTIVE)).sum())}
+    return {
+        "retired": int(((before != Status.RETIRED) & (after == Status.RETIRED)).sum()),
+        "started_training": int(((before == U) & (after == T)).sum()),
+        "left": int(((before == U) & (after == INACTIVE)).sum()),
+        "entered": int(((before == INACTIVE) & (after != INACTIVE)).sum()),
+    }
 
 
 def weekly_totals(perturbations):
@@ -101,8 +114,13 @@ def weekly_totals(perturbations):
     seen); per transition, the fast path's total and, for the run's parameters and each of
     their ``perturbations`` (factors by name), the reference's expected total and its
     variance."""
-    m = CohesionModel(scale=0.1, rng=5, start="2005-10", end="2007-08",
-                      overrides={"labour.displaced_training_rate": 0.05, "labour.training_weeks": 8.0})
+    m = CohesionModel(
+        scale=0.1,
+        rng=5,
+        start="2005-10",
+        end="2007-08",
+        overrides={"labour.displaced_training_rate": 0.05, "labour.training_weeks": 8.0},
+    )
     lab, P = m.labour, m.people
     references = [perturbed(dict(lab.p), **factors) for factors in [{}, *perturbations]]
     step = lab.step
@@ -120,8 +138,19 @@ def weekly_totals(perturbations):
         for k, v in counts.items():
             fast[k] = fast.get(k, 0) + v
         for p, totals in zip(references, expected):
-            runs = [ref.week({c: v.copy() for c, v in snapshot.items()}, lab.jobs, p, rng, week=week,
-                             life_course=life_course, period=lab.period, boost=boost) for _ in range(REPLICATES)]
+            runs = [
+                ref.week(
+                    {c: v.copy() for c, v in snapshot.items()},
+                    lab.jobs,
+                    p,
+                    rng,
+                    week=week,
+                    life_course=life_course,
+                    period=lab.period,
+                    boost=boost,
+                )
+                for _ in range(REPLICATES)
+            ]
             for k in counts:
                 x = np.array([r[k] for r in runs], float)
                 mean, var = totals.get(k, (0.0, 0.0))
@@ -139,8 +168,15 @@ def z_scores(fast, expected):
 
 @pytest.fixture(scope="module")
 def totals():
-    doubled = ("separation_rate", "matching_efficiency", "displaced_training_rate", "enter_labour_force_rate",
-               "retirement_rate_65", "retirement_rate_60", "displaced_retirement_rate")
+    doubled = (
+        "separation_rate",
+        "matching_efficiency",
+        "displaced_training_rate",
+        "enter_labour_force_rate",
+        "retirement_rate_65",
+        "retirement_rate_60",
+        "displaced_retirement_rate",
+    )
     # Rates doubled (tripled for leaving the labour force, the rarest transition).
     return weekly_totals([{**{name: 2.0 for name in doubled}, "leave_labour_force_rate": 3.0}])
 

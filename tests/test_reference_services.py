@@ -17,8 +17,13 @@ from model.state import Status
 
 
 def model(**overrides) -> CohesionModel:
-    m = CohesionModel(scale=0.05, rng=7, start="2003-01", end="2003-12",
-                      overrides={"services.self_referral_rate": 0.3, "services.org_referral_rate": 0.3, **overrides})
+    m = CohesionModel(
+        scale=0.05,
+        rng=7,
+        start="2003-01",
+        end="2003-12",
+        overrides={"services.self_referral_rate": 0.3, "services.org_referral_rate": 0.3, **overrides},
+    )
     for _ in range(6):  # a few weeks: some served, some waiting
         m.step()
     return m
@@ -30,19 +35,37 @@ def reference_inputs(m: CohesionModel, strained: np.ndarray) -> tuple[dict, dict
     n = P.n
     s = {k: getattr(P, k)[:n].copy() for k in ref.LISTS}
     status = P.status[:n]
-    people = {"present": P.present[:n].copy(), "knows": P.knows_services[:n].copy(),
-              "jobless": (status == Status.UNEMPLOYED) | (status == Status.TRAINING),
-              "marginalized": P.marginalized[:n].copy(), "distress": P.distress[:n].copy(),
-              "household": P.household[:n].astype(np.int64), "municipality": H.municipality.astype(np.int64),
-              "strained": strained}
-    community_share = 1.0 if iv.active("regional_conference") else (
-        1.0 - iv.params("regional_conference")["community_capacity"])
-    orgs = {"kind": S.kind, "nearest": S.nearest, "episode": S.episode_of, "links": m.committees.org_links.copy(),
-            "base_capacity": S.base_capacity.copy(), "community_share": community_share, "extra_row": -1,
-            "extra": 0.0}
-    p = {"max_wait": float(S.p["max_wait_weeks"]), "self_rate": S.p["self_referral_rate"],
-         "reach": S._marginal_reach(), "friction": S._friction(), "org_rate": S.p["org_referral_rate"],
-         "threshold": np.float32(S.threshold)}
+    people = {
+        "present": P.present[:n].copy(),
+        "knows": P.knows_services[:n].copy(),
+        "jobless": (status == Status.UNEMPLOYED) | (status == Status.TRAINING),
+        "marginalized": P.marginalized[:n].copy(),
+        "distress": P.distress[:n].copy(),
+        "household": P.household[:n].astype(np.int64),
+        "municipality": H.municipality.astype(np.int64),
+        "strained": strained,
+    }
+    community_share = (
+        1.0 if iv.active("regional_conference") else (1.0 - iv.params("regional_conference")["community_capacity"])
+    )
+    orgs = {
+        "kind": S.kind,
+        "nearest": S.nearest,
+        "episode": S.episode_of,
+        "links": m.committees.org_links.copy(),
+        "base_capacity": S.base_capacity.copy(),
+        "community_share": community_share,
+        "extra_row": -1,
+        "extra": 0.0,
+    }
+    p = {
+        "max_wait": float(S.p["max_wait_weeks"]),
+        "self_rate": S.p["self_referral_rate"],
+        "reach": S._marginal_reach(),
+        "friction": S._friction(),
+        "org_rate": S.p["org_referral_rate"],
+        "threshold": np.float32(S.threshold),
+    }
     return s, people, orgs, p
 
 

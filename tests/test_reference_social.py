@@ -43,8 +43,15 @@ def run_model(**kw) -> CohesionModel:
     """A small run through the closures of 2005-2006 with the integrated response and
     helper training (trained helpers, readers of the Guide, services, strain)."""
     overrides = {"interventions.helper_training.enabled": True, **kw.pop("overrides", {})}
-    return CohesionModel(scale=0.05, rng=kw.pop("rng", 3), scenario="integrated_2005", start="2005-01",
-                         end=kw.pop("end", "2007-06"), overrides=overrides, **kw)
+    return CohesionModel(
+        scale=0.05,
+        rng=kw.pop("rng", 3),
+        scenario="integrated_2005",
+        start="2005-01",
+        end=kw.pop("end", "2007-06"),
+        overrides=overrides,
+        **kw,
+    )
 
 
 # -- distress ------------------------------------------------------------------------------
@@ -89,10 +96,15 @@ def _households(rng, n_households):
     household = np.concatenate([household, rng.integers(0, n_households, 50).astype(np.int32)])
     status = rng.integers(0, 7, n).astype(np.int8)
     P = finances_module.People(
-        household, status, (rng.random(n) * 40).astype(np.float32),
+        household,
+        status,
+        (rng.random(n) * 40).astype(np.float32),
         np.where(status == RETIRED, rng.random(n) * 600, 0.0).astype(np.float32),
-        (rng.random(n) * 500).astype(np.float32), rng.random(n) < 0.9, (rng.random(n) * 80).astype(np.float32),
-        rng.random(n).astype(np.float32))
+        (rng.random(n) * 500).astype(np.float32),
+        rng.random(n) < 0.9,
+        (rng.random(n) * 80).astype(np.float32),
+        rng.random(n).astype(np.float32),
+    )
     strain_weeks = np.zeros(n_households, np.int32)
     H = finances_module.Households(first_row, arrived, np.zeros(n_households), np.zeros(n_households), strain_weeks)
     return P, H
@@ -140,12 +152,21 @@ def test_household_finances_match_the_reference_in_a_run():
     def checked(jobless, ei_paid, severance):
         nonlocal weeks_with_eligible
         P, H = m.people, m.households
-        w = finances_module.Week(np.asarray(jobless, np.int64), np.asarray(ei_paid, np.int64),
-                                 np.asarray(severance, np.int64), F.strained_households.copy())
-        people = finances_module.People(P.household, P.status, P.wage, P.pension, P.ei_benefit, P.present, P.age,
-                                        P.belonging)
-        expected = ref_finances.step(w, people, finances_module.Households(
-            H.first_row, H.arrived, H.income, H.ref_income, H.strain_weeks.copy()), F.params)
+        w = finances_module.Week(
+            np.asarray(jobless, np.int64),
+            np.asarray(ei_paid, np.int64),
+            np.asarray(severance, np.int64),
+            F.strained_households.copy(),
+        )
+        people = finances_module.People(
+            P.household, P.status, P.wage, P.pension, P.ei_benefit, P.present, P.age, P.belonging
+        )
+        expected = ref_finances.step(
+            w,
+            people,
+            finances_module.Households(H.first_row, H.arrived, H.income, H.ref_income, H.strain_weeks.copy()),
+            F.params,
+        )
         leaving = step(jobless, ei_paid, severance)
         assert np.array_equal(F.strained_households, expected.strained)
         assert np.array_equal(H.strain_weeks[: H.n], expected.strain_weeks[: H.n])
@@ -166,8 +187,12 @@ def test_households_strained_long_enough_leave_at_the_reference_rate():
     """Statistical: the fast path's decisions to leave, over many weeks of the same
     eligible households, occur at the reference's probability (binomial, |z| < 4); a
     rate 30% higher is rejected."""
-    m = CohesionModel(scale=0.05, rng=5, end="2003-06", overrides={"strain.out_migration_after_weeks": 1,
-                                                                    "strain.out_migration_rate": 0.02})
+    m = CohesionModel(
+        scale=0.05,
+        rng=5,
+        end="2003-06",
+        overrides={"strain.out_migration_after_weeks": 1, "strain.out_migration_rate": 0.02},
+    )
     P = m.people
     adults = m.adults[m.people.status[m.adults] == EMPLOYED]
     P.status[adults[::7]] = UNEMPLOYED  # a seventh of the employed lose their job: most households strain
@@ -177,8 +202,9 @@ def test_households_strained_long_enough_leave_at_the_reference_rate():
     eligible = m.finances.strained_households
     belonging = m.belonging.household_belonging(eligible)
     c = m.config
-    prob = ref_finances.leave_probability(0.02, c["cohesion.belonging_migration"], c["cohesion.belonging_initial"],
-                                          belonging)
+    prob = ref_finances.leave_probability(
+        0.02, c["cohesion.belonging_migration"], c["cohesion.belonging_initial"], belonging
+    )
     weeks = 400
     left = sum(len(m.finances.step(jobless, none, none)) for _ in range(weeks))
     expected, var = weeks * prob.sum(), weeks * (prob * (1 - prob)).sum()
@@ -211,17 +237,40 @@ def test_support_fast_path_matches_the_reference_week_by_week(monkeypatch):
         Q = m.people
         H = ref_support.Helpers(Q.age, Q.trained_week, Q.guide_read, Q.knows_services)
         s = ref_support.params_of(m)
-        exp = ref_support.step(week, d.talk, d.helper, d.u, H, s, before.support_week, before.support_effect,
-                               before.helped_week, before.helps, before.met_distressed)
+        exp = ref_support.step(
+            week,
+            d.talk,
+            d.helper,
+            d.u,
+            H,
+            s,
+            before.support_week,
+            before.support_effect,
+            before.helped_week,
+            before.helps,
+            before.met_distressed,
+        )
         assert np.array_equal(helps, exp.helps) and np.array_equal(equipped, exp.equipped)
         assert np.array_equal(referred, exp.referred) and acts == exp.helps.sum()
-        for got, want in zip((P.support_week, P.helped_week, P.helps, P.met_distressed),
-                             (exp.support_week, exp.helped_week, exp.helps_count, exp.met_distressed)):
+        for got, want in zip(
+            (P.support_week, P.helped_week, P.helps, P.met_distressed),
+            (exp.support_week, exp.helped_week, exp.helps_count, exp.met_distressed),
+        ):
             assert np.array_equal(got, want)
         np.testing.assert_allclose(P.support_effect, exp.support_effect, rtol=0, atol=ATOL)
-        more = ref_support.step(week, d.talk, d.helper, d.u, H, s._replace(help_probability=s.help_probability + 0.02),
-                                before.support_week, before.support_effect, before.helped_week, before.helps,
-                                before.met_distressed)
+        more = ref_support.step(
+            week,
+            d.talk,
+            d.helper,
+            d.u,
+            H,
+            s._replace(help_probability=s.help_probability + 0.02),
+            before.support_week,
+            before.support_effect,
+            before.helped_week,
+            before.helps,
+            before.met_distressed,
+        )
         counts["differ"] += int((more.helps != exp.helps).sum())
         counts["weeks"] += 1
         counts["equipped"] += int(equipped.sum())
@@ -243,14 +292,21 @@ def test_untrained_helpers_help_at_the_stated_probability():
     talk = rng.integers(0, n, k)
     helper = rng.integers(0, n, k)
     age = np.full(n, 40.0, np.float32)
-    P = support_module.People(age, np.full(n, -1, np.int32), np.zeros(n, bool), np.full(n, -10_000, np.int32),
-                              np.zeros(n, np.float32), np.full(n, -10_000, np.int32), np.zeros(n, np.int32),
-                              np.zeros(n, bool))
+    P = support_module.People(
+        age,
+        np.full(n, -1, np.int32),
+        np.zeros(n, bool),
+        np.full(n, -10_000, np.int32),
+        np.zeros(n, np.float32),
+        np.full(n, -10_000, np.int32),
+        np.zeros(n, np.int32),
+        np.zeros(n, bool),
+    )
     h, withdrawal, share = 0.45, 0.6, 0.25
     terms = support_module.Terms(np.array([h, withdrawal, 0.1, 0.05]), np.zeros((4, 0)))
     done, helps, _, _, acts = support_module._support_kernel(
-        7, support_module.Disclosures(talk, helper, rng.random((5, k))), terms,
-        support_module.Params(15.0, share), P)
+        7, support_module.Disclosures(talk, helper, rng.random((5, k))), terms, support_module.Params(15.0, share), P
+    )
     q = h * (1 - share * withdrawal)
     assert done and acts == helps.sum()
     assert abs(acts - k * q) / np.sqrt(k * q * (1 - q)) < 4
@@ -274,10 +330,22 @@ def test_period_kernel_matches_the_reference_in_a_run(monkeypatch):
         out = kernel(ids, u, reached, household_hit, tables, rules, P)
         c = m.belonging.p
         reach = m.interventions.marginalized_reach(c["marginalized_reach"])
-        args = (m.belonging.period, reach, rules.high_threshold, rules.week, u, reached,
-                before.status[ids], before.ever_displaced[ids], before.distress[ids], before.helped_week[ids],
-                before.marginalized[ids], household_hit[before.household[ids]], before.participates[ids],
-                before.belonging[ids])
+        args = (
+            m.belonging.period,
+            reach,
+            rules.high_threshold,
+            rules.week,
+            u,
+            reached,
+            before.status[ids],
+            before.ever_displaced[ids],
+            before.distress[ids],
+            before.helped_week[ids],
+            before.marginalized[ids],
+            household_hit[before.household[ids]],
+            before.participates[ids],
+            before.belonging[ids],
+        )
         part, belonging = ref_belonging.period(c, *args)
         assert np.array_equal(P.participates[ids], part)
         seen["worst"] = max(seen["worst"], float(np.abs(P.belonging[ids] - belonging).max(initial=0.0)))
@@ -306,13 +374,16 @@ def test_marginalization_at_entry_matches_the_reference(seed):
     c = {"marginalized_weights": [3.0, 2.0], "marginalized_share": 0.1}
     p = belonging_module.EntryParams(15.0, 0.1, 3.0, 2.0, 0.35, 0.4)
     marginalized = np.zeros(2 * n, bool)
-    belonging_module._marginalized_kernel(ids, u, p, belonging_module.Entrants(age, status, household, arrived,
-                                                                                marginalized))
+    belonging_module._marginalized_kernel(
+        ids, u, p, belonging_module.Entrants(age, status, household, arrived, marginalized)
+    )
     alone = arrived[household[ids]] == 1
     expected = ref_belonging.marginalized(c, 15.0, u, age[ids], status[ids], alone)
     assert np.array_equal(marginalized[ids], expected) and expected.any()
-    assert not np.array_equal(ref_belonging.marginalized({**c, "marginalized_weights": [2.0, 2.0]}, 15.0, u,
-                                                         age[ids], status[ids], alone), expected)
+    assert not np.array_equal(
+        ref_belonging.marginalized({**c, "marginalized_weights": [2.0, 2.0]}, 15.0, u, age[ids], status[ids], alone),
+        expected,
+    )
     # Statistical: about marginalized_share of the adult entrants are marked.
     adult = age[ids] >= 15.0
     share = marginalized[ids][adult].mean()
@@ -327,17 +398,25 @@ def test_participation_settles_at_its_share_without_shocks():
     c, b = m.config.section("cohesion"), m.belonging
     n = 20_000
     ids = np.arange(n, dtype=np.int64)
-    P = belonging_module.People(np.full(n, EMPLOYED, np.int8), np.zeros(n, bool), np.zeros(n, np.float32),
-                                np.full(n, -10_000, np.int32), np.zeros(n, bool), np.zeros(n, np.int32),
-                                np.zeros(n, bool), np.full(n, 0.5, np.float32))
+    P = belonging_module.People(
+        np.full(n, EMPLOYED, np.int8),
+        np.zeros(n, bool),
+        np.zeros(n, np.float32),
+        np.full(n, -10_000, np.int32),
+        np.zeros(n, bool),
+        np.zeros(n, np.int32),
+        np.zeros(n, bool),
+        np.full(n, 0.5, np.float32),
+    )
     start, stop = b._tables(c["marginalized_reach"])
     tables = belonging_module.Tables(start, stop, b.target)
     rng = np.random.default_rng(2)
     rates = []
     for period in range(400):
         rules = belonging_module.Rules(4 * period, float(c["helped_window_weeks"]), np.float32(0.994), b.keep)
-        n_part, _, _ = belonging_module._period_kernel(ids, rng.random(n), np.zeros(n, bool), np.zeros(1, bool),
-                                                       tables, rules, P)
+        n_part, _, _ = belonging_module._period_kernel(
+            ids, rng.random(n), np.zeros(n, bool), np.zeros(1, bool), tables, rules, P
+        )
         rates.append(n_part / n)
     share = c["participation_share"]
     settled = rates[-1]

@@ -25,13 +25,30 @@ def model(seed: int) -> CohesionModel:
 def reference_draw(m: CohesionModel, rng):
     P, H, T = m.people, m.households, m.ties
     people = {"household": P.household, "employer": P.employer, "marginalized": P.marginalized}
-    homes = {"first_row": H.first_row, "arrived": H.arrived, "municipality": H.municipality, "x": H.x, "y": H.y,
-             "height": T.height}
+    homes = {
+        "first_row": H.first_row,
+        "arrived": H.arrived,
+        "municipality": H.municipality,
+        "x": H.x,
+        "y": H.y,
+        "height": T.height,
+    }
     offsets, grouped = T.by_employer  # the employers at the last refresh
     pool_employer = np.full(P.n, -1, np.int64)
     pool_employer[grouped] = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-    return lambda ids: ref.draw(ids, people, homes, T.pool_all, pool_employer[T.pool_all], T.places, T.place_muni, T.slot_kind,
-                                T.p["local_friend_share"], m.config["cohesion.marginalized_tie_loss"], rng)
+    return lambda ids: ref.draw(
+        ids,
+        people,
+        homes,
+        T.pool_all,
+        pool_employer[T.pool_all],
+        T.places,
+        T.place_muni,
+        T.slot_kind,
+        T.p["local_friend_share"],
+        m.config["cohesion.marginalized_tie_loss"],
+        rng,
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -61,8 +78,16 @@ def test_the_compiled_renewal_is_the_reference_renewal(seed):
     fast_rng = m.streams["ties"]
     ref_rng = copy.deepcopy(fast_rng)
     T.renew(fast_rng)
-    ref.renew(slots, T.pool_all, T.slot_kind, T.place_worker, P.present, T.p["tie_renewal_rate"], ref_rng,
-              reference_draw(m, ref_rng))
+    ref.renew(
+        slots,
+        T.pool_all,
+        T.slot_kind,
+        T.place_worker,
+        P.present,
+        T.p["tie_renewal_rate"],
+        ref_rng,
+        reference_draw(m, ref_rng),
+    )
     assert np.array_equal(T.slots, slots)
     assert (T.slots == ref.LOST).any()  # cut ties without a fresh co-worker stay cut
     assert fast_rng.random() == ref_rng.random()

@@ -62,8 +62,10 @@ def test_reference_list_defines_keys():
 @pytest.mark.parametrize("path", CONFIG_FILES + DOC_FILES + CODE_FILES, ids=_rel)
 def test_no_source_names_a_file_outside_the_repository(path):
     found = outside_mentions(path.read_text(encoding="utf-8"))
-    assert not found, (f"{_rel(path)} cites files outside the repository; cite a key of "
-                       f"docs/references.md instead:\n" + "\n".join(found[:10]))
+    assert not found, (
+        f"{_rel(path)} cites files outside the repository; cite a key of "
+        f"docs/references.md instead:\n" + "\n".join(found[:10])
+    )
 
 
 @pytest.mark.parametrize("path", CONFIG_FILES + DOC_FILES, ids=_rel)
@@ -81,5 +83,4 @@ def test_the_checks_catch_the_old_style_and_unknown_keys():
     assert cited_keys("see [no-such-reference-1999](references.md#no-such-reference-1999)") - keys
     assert cited_keys("[Paul & Moser 2009](references.md#paul-moser-2008)") - keys
     # TOML tables and value lists are not keys
-    assert not cited_keys('[interventions.helper_training]\nvalue = [0.31, 0.38]\n[run]')
-
+    assert not cited_keys("[interventions.helper_training]\nvalue = [0.31, 0.38]\n[run]")

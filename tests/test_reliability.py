@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -66,81 +65,219 @@ class Case:
 CASES = [
     # 3. NaN and infinity, in lists too, wherever they come from
     Case("3-nan-in-a-list-of-wages", ("bad.toml", "labour.hourly_wage", "finite"), config=WAGES),
-    Case("3-nan-in-shares", ("bad.toml", "population.household_size_shares", "finite"),
-         config="[population]\nhousehold_size_shares = [nan, 0.3, 0.3, 0.2, 0.1, 0.1]\n"),
-    Case("3-inf-in-a-scenario", ("baseline.toml", "labour.separation_rate", "finite"), S, "[overrides]",
-         "[overrides]\nlabour.separation_rate = inf"),
-    Case("3-nan-in-a-base-list", ("base.toml", "ei.max_weekly_benefit", "finite"), B, BENEFIT,
-         "max_weekly_benefit = { value = [nan,"),
-    Case("3-inf-in-base-without-bounds", ("base.toml", "run.scale", "finite"), B, SCALE,
-         'scale = { value = inf, unit = "model persons per resident",'),
-    Case("3-nan-in-a-sweep-range", ("s.toml", "labour.separation_rate"),
-         sweep='[sweep]\ndesign = "lhs"\nsamples = 2\n[parameters]\n"labour.separation_rate" = { min = nan, max = 0.1 }\n',
-         args=["sweep", "{sweep}"]),
+    Case(
+        "3-nan-in-shares",
+        ("bad.toml", "population.household_size_shares", "finite"),
+        config="[population]\nhousehold_size_shares = [nan, 0.3, 0.3, 0.2, 0.1, 0.1]\n",
+    ),
+    Case(
+        "3-inf-in-a-scenario",
+        ("baseline.toml", "labour.separation_rate", "finite"),
+        S,
+        "[overrides]",
+        "[overrides]\nlabour.separation_rate = inf",
+    ),
+    Case(
+        "3-nan-in-a-base-list",
+        ("base.toml", "ei.max_weekly_benefit", "finite"),
+        B,
+        BENEFIT,
+        "max_weekly_benefit = { value = [nan,",
+    ),
+    Case(
+        "3-inf-in-base-without-bounds",
+        ("base.toml", "run.scale", "finite"),
+        B,
+        SCALE,
+        'scale = { value = inf, unit = "model persons per resident",',
+    ),
+    Case(
+        "3-nan-in-a-sweep-range",
+        ("s.toml", "labour.separation_rate"),
+        sweep='[sweep]\ndesign = "lhs"\nsamples = 2\n[parameters]\n"labour.separation_rate" = { min = nan, max = 0.1 }\n',
+        args=["sweep", "{sweep}"],
+    ),
     # 4. integers beyond their storage
-    Case("4-severance-overflows-int16", ("closures.toml", "severance_weeks", "from 0 to 1,000"), T,
-         "severance_weeks = 16\n", "severance_weeks = 65536\n"),
-    Case("4-whole-number-parameter-beyond-its-storage", ("bad.toml", "services.max_wait_weeks", "above its maximum"),
-         config="[services]\nmax_wait_weeks = 65536\n"),
+    Case(
+        "4-severance-overflows-int16",
+        ("closures.toml", "severance_weeks", "from 0 to 1,000"),
+        T,
+        "severance_weeks = 16\n",
+        "severance_weeks = 65536\n",
+    ),
+    Case(
+        "4-whole-number-parameter-beyond-its-storage",
+        ("bad.toml", "services.max_wait_weeks", "above its maximum"),
+        config="[services]\nmax_wait_weeks = 65536\n",
+    ),
     # 5. former tracebacks
-    Case("5-start-in-year-1", ("run.start = 0001-01", "outside the period", "2003-01 to 2018-12"),
-         args=["run", "--scale", "0.02", "--start", "0001-01", "--end", "0001-03", "--quiet"]),
-    Case("5-end-in-9999", ("run.end = 9999-12", "outside the period"),
-         args=["run", "--scale", "0.02", "--end", "9999-12", "--quiet"]),
+    Case(
+        "5-start-in-year-1",
+        ("run.start = 0001-01", "outside the period", "2003-01 to 2018-12"),
+        args=["run", "--scale", "0.02", "--start", "0001-01", "--end", "0001-03", "--quiet"],
+    ),
+    Case(
+        "5-end-in-9999",
+        ("run.end = 9999-12", "outside the period"),
+        args=["run", "--scale", "0.02", "--end", "9999-12", "--quiet"],
+    ),
     Case("5-land-area-1e300", ("municipalities.csv", "line 2", "land_km2"), M, MAGOG, MAGOG.replace("144.19", "1e300")),
-    Case("5-scheduler-not-an-address", ("--scheduler", "'notaurl'"), sweep=SWEEP,
-         args=["sweep", "{sweep}", "--scheduler", "notaurl"]),
-    Case("5-scenarios-a-number", ("s.toml", "sweep.scenarios"), sweep="[sweep]\nscenarios = 5\n", args=["sweep", "{sweep}"]),
-    Case("5-factorial-of-1e8-points", ("s.toml", "100,000,000 points", f"more than the {MAX_RUNS:,}"),
-         sweep="[sweep]\ndesign = \"factorial\"\n[parameters]\n" + "".join(
-             f'"{p}" = [{", ".join(str(round(0.001 * (i + 1), 4)) for i in range(100))}]\n'
-             for p in ("labour.separation_rate", "labour.matching_efficiency", "labour.cross_sector_search",
-                       "labour.long_tenure_search")), args=["sweep", "{sweep}"]),
+    Case(
+        "5-scheduler-not-an-address",
+        ("--scheduler", "'notaurl'"),
+        sweep=SWEEP,
+        args=["sweep", "{sweep}", "--scheduler", "notaurl"],
+    ),
+    Case(
+        "5-scenarios-a-number",
+        ("s.toml", "sweep.scenarios"),
+        sweep="[sweep]\nscenarios = 5\n",
+        args=["sweep", "{sweep}"],
+    ),
+    Case(
+        "5-factorial-of-1e8-points",
+        ("s.toml", "100,000,000 points", f"more than the {MAX_RUNS:,}"),
+        sweep='[sweep]\ndesign = "factorial"\n[parameters]\n'
+        + "".join(
+            f'"{p}" = [{", ".join(str(round(0.001 * (i + 1), 4)) for i in range(100))}]\n'
+            for p in (
+                "labour.separation_rate",
+                "labour.matching_efficiency",
+                "labour.cross_sector_search",
+                "labour.long_tenure_search",
+            )
+        ),
+        args=["sweep", "{sweep}"],
+    ),
     # 6. no limits
-    Case("6-organization-count-1e8", ("organizations.csv", "line 2", "count", "from 0 to 1,000"), O, CSSS,
-         CSSS.replace(",1,,", ",100000000,,")),
-    Case("6-per-residents-tiny", ("organizations.csv", "per_residents", ">= 10"), O, SALON,
-         SALON.replace(",,1500,", ",,0.000001,")),
-    Case("6-land-area-1e6", ("municipalities.csv", "land_km2", "from 0 to 5,000"), M, MAGOG,
-         MAGOG.replace("144.19", "1000000")),
-    Case("6-lhs-of-a-million-samples", ("s.toml", "1,000,000 runs"),
-         sweep='[sweep]\ndesign = "lhs"\nsamples = 1000000\n[parameters]\n"labour.separation_rate" = { min = 0.003, max = 0.005 }\n',
-         args=["sweep", "{sweep}"]),
-    Case("6-run-in-1800", ("run.start = 1800-01", "outside the period"),
-         args=["run", "--scale", "0.02", "--start", "1800-01", "--end", "1800-06", "--quiet"]),
-    Case("6-run-in-2100", ("run.end = 2100-12", "outside the period"),
-         args=["run", "--scale", "0.02", "--start", "2018-01", "--end", "2100-12", "--quiet"]),
+    Case(
+        "6-organization-count-1e8",
+        ("organizations.csv", "line 2", "count", "from 0 to 1,000"),
+        O,
+        CSSS,
+        CSSS.replace(",1,,", ",100000000,,"),
+    ),
+    Case(
+        "6-per-residents-tiny",
+        ("organizations.csv", "per_residents", ">= 10"),
+        O,
+        SALON,
+        SALON.replace(",,1500,", ",,0.000001,"),
+    ),
+    Case(
+        "6-land-area-1e6",
+        ("municipalities.csv", "land_km2", "from 0 to 5,000"),
+        M,
+        MAGOG,
+        MAGOG.replace("144.19", "1000000"),
+    ),
+    Case(
+        "6-lhs-of-a-million-samples",
+        ("s.toml", "1,000,000 runs"),
+        sweep='[sweep]\ndesign = "lhs"\nsamples = 1000000\n[parameters]\n"labour.separation_rate" = { min = 0.003, max = 0.005 }\n',
+        args=["sweep", "{sweep}"],
+    ),
+    Case(
+        "6-run-in-1800",
+        ("run.start = 1800-01", "outside the period"),
+        args=["run", "--scale", "0.02", "--start", "1800-01", "--end", "1800-06", "--quiet"],
+    ),
+    Case(
+        "6-run-in-2100",
+        ("run.end = 2100-12", "outside the period"),
+        args=["run", "--scale", "0.02", "--start", "2018-01", "--end", "2100-12", "--quiet"],
+    ),
     # 7. output names leaving results/
-    Case("7-absolute-sweep-name", ("s.toml", "name must be a plain name", "'/tmp/x'"),
-         sweep=SWEEP.replace("[sweep]\n", '[sweep]\nname = "/tmp/x"\n'), args=["sweep", "{sweep}"]),
-    Case("7-relative-sweep-name", ("s.toml", "name must be a plain name"),
-         sweep=SWEEP.replace("[sweep]\n", '[sweep]\nname = "../../../../x"\n'), args=["sweep", "{sweep}"]),
+    Case(
+        "7-absolute-sweep-name",
+        ("s.toml", "name must be a plain name", "'/tmp/x'"),
+        sweep=SWEEP.replace("[sweep]\n", '[sweep]\nname = "/tmp/x"\n'),
+        args=["sweep", "{sweep}"],
+    ),
+    Case(
+        "7-relative-sweep-name",
+        ("s.toml", "name must be a plain name"),
+        sweep=SWEEP.replace("[sweep]\n", '[sweep]\nname = "../../../../x"\n'),
+        args=["sweep", "{sweep}"],
+    ),
     # 10. silent last-one-wins, and values accepted though meaningless
-    Case("10-twice-in-config", ("bad.toml", "labour.separation_rate is given twice"),
-         config='"labour.separation_rate" = 0.004\n[labour]\nseparation_rate = 0.005\n'),
-    Case("10-twice-in-scenario", ("baseline.toml", "labour.separation_rate is given twice"), S, "[overrides]",
-         '[overrides]\n"labour.separation_rate" = 0.004\nlabour.separation_rate = 0.005'),
-    Case("10-twice-in-sweep-overrides", ("s.toml", "ei.extension_2009_weeks is given twice"),
-         sweep=SWEEP + '[overrides]\n"ei.extension_2009_weeks" = 1\n[overrides.ei]\nextension_2009_weeks = 2\n', args=["sweep", "{sweep}"]),
-    Case("10-twice-in-sweep-parameters", ("s.toml", "labour.separation_rate is given twice"),
-         sweep='[sweep]\ndesign = "factorial"\n[parameters]\n"labour.separation_rate" = [0.003]\n'
-               '[parameters.labour]\nseparation_rate = [0.005]\n', args=["sweep", "{sweep}"]),
+    Case(
+        "10-twice-in-config",
+        ("bad.toml", "labour.separation_rate is given twice"),
+        config='"labour.separation_rate" = 0.004\n[labour]\nseparation_rate = 0.005\n',
+    ),
+    Case(
+        "10-twice-in-scenario",
+        ("baseline.toml", "labour.separation_rate is given twice"),
+        S,
+        "[overrides]",
+        '[overrides]\n"labour.separation_rate" = 0.004\nlabour.separation_rate = 0.005',
+    ),
+    Case(
+        "10-twice-in-sweep-overrides",
+        ("s.toml", "ei.extension_2009_weeks is given twice"),
+        sweep=SWEEP + '[overrides]\n"ei.extension_2009_weeks" = 1\n[overrides.ei]\nextension_2009_weeks = 2\n',
+        args=["sweep", "{sweep}"],
+    ),
+    Case(
+        "10-twice-in-sweep-parameters",
+        ("s.toml", "labour.separation_rate is given twice"),
+        sweep='[sweep]\ndesign = "factorial"\n[parameters]\n"labour.separation_rate" = [0.003]\n'
+        "[parameters.labour]\nseparation_rate = [0.005]\n",
+        args=["sweep", "{sweep}"],
+    ),
     Case("10-empty-scenario-file", ("baseline.toml", "scenario: missing"), S, None, ""),
-    Case("10-blank-scenario-description", ("baseline.toml", "scenario.description"), S, None,
-         '[scenario]\ndescription = " "\n[overrides]\n'),
+    Case(
+        "10-blank-scenario-description",
+        ("baseline.toml", "scenario.description"),
+        S,
+        None,
+        '[scenario]\ndescription = " "\n[overrides]\n',
+    ),
     Case("10-empty-sweep-file", ("s.toml", "empty"), sweep="", args=["sweep", "{sweep}"]),
-    Case("10-duplicate-organization", ("organizations.csv", "repeats line"), O, CSSS, CSSS + "psychosocial,,x\n" + CSSS),
-    Case("10-second-order-yes", ("s.toml", "sweep.second_order"),
-         sweep=SWEEP.replace("[sweep]\n", '[sweep]\nsecond_order = "yes"\n'), args=["sweep", "{sweep}"]),
-    Case("10-description-42", ("s.toml", "sweep.description"),
-         sweep=SWEEP.replace("[sweep]\n", "[sweep]\ndescription = 42\n"), args=["sweep", "{sweep}"]),
-    Case("10-threshold-nan", ("--threshold", "nan"), args=["sensitivity", str(CONFIGS / "sweeps" / "sensitivity.toml"), "--threshold", "nan"]),
-    Case("10-map-years-out-of-the-run", ("--map-years", "1800"),
-         args=["compare", "--scenarios", "baseline,helper_training", "--scale", "0.02", "--replicates", "3",
-               "--map-years", "1800,99999"]),
+    Case(
+        "10-duplicate-organization", ("organizations.csv", "repeats line"), O, CSSS, CSSS + "psychosocial,,x\n" + CSSS
+    ),
+    Case(
+        "10-second-order-yes",
+        ("s.toml", "sweep.second_order"),
+        sweep=SWEEP.replace("[sweep]\n", '[sweep]\nsecond_order = "yes"\n'),
+        args=["sweep", "{sweep}"],
+    ),
+    Case(
+        "10-description-42",
+        ("s.toml", "sweep.description"),
+        sweep=SWEEP.replace("[sweep]\n", "[sweep]\ndescription = 42\n"),
+        args=["sweep", "{sweep}"],
+    ),
+    Case(
+        "10-threshold-nan",
+        ("--threshold", "nan"),
+        args=["sensitivity", str(CONFIGS / "sweeps" / "sensitivity.toml"), "--threshold", "nan"],
+    ),
+    Case(
+        "10-map-years-out-of-the-run",
+        ("--map-years", "1800"),
+        args=[
+            "compare",
+            "--scenarios",
+            "baseline,helper_training",
+            "--scale",
+            "0.02",
+            "--replicates",
+            "3",
+            "--map-years",
+            "1800,99999",
+        ],
+    ),
     # 13. smaller problems
-    Case("13-bad-config-of-a-sweep-named-as-such", ("bad.toml", "labour.separation_rate"),
-         config="[labour]\nseparation_rate = 7\n", sweep=SWEEP, args=["sweep", "{sweep}", "--config", "{config}"]),
+    Case(
+        "13-bad-config-of-a-sweep-named-as-such",
+        ("bad.toml", "labour.separation_rate"),
+        config="[labour]\nseparation_rate = 7\n",
+        sweep=SWEEP,
+        args=["sweep", "{sweep}", "--config", "{config}"],
+    ),
 ]
 
 
@@ -198,8 +335,9 @@ def test_a_dangling_symlink_as_out_is_refused_before_the_run(tmp_path, monkeypat
     t0 = time.perf_counter()
     line = refused(["run", *SMALL, "--out", str(tmp_path / "link")], capsys, workdir=tmp_path)
     assert "symbolic link" in line and time.perf_counter() - t0 < 20
-    line = refused(["sweep", str(CONFIGS / "sweeps" / "example.toml"), "--out", str(tmp_path / "link")], capsys,
-                   workdir=tmp_path)
+    line = refused(
+        ["sweep", str(CONFIGS / "sweeps" / "example.toml"), "--out", str(tmp_path / "link")], capsys, workdir=tmp_path
+    )
     assert "symbolic link" in line
 
 
@@ -249,11 +387,23 @@ def test_an_unexpected_error_is_one_line_with_status_1_and_debug_shows_the_trace
 # -- 1 and 9. one writer per sweep; a sweep killed as it starts resumes ---------------------------
 def quick_runner(spec):
     """A run's record and weekly table without the model."""
-    ts = pd.DataFrame({"run_id": spec.run_id, "week": np.arange(3, dtype=np.int32),
-                       "x": np.full(3, spec.seed % 97, dtype=np.float32)})
-    record = {"run_id": spec.run_id, "point": spec.point, "scenario": spec.scenario, "replicate": spec.replicate,
-              "seed": spec.seed, **dict(spec.params), "status": "done", "error": None, "version": spec.version,
-              "wall_seconds": 0.0, "host": "test", "finished_utc": "2026-01-01T00:00:00"}
+    ts = pd.DataFrame(
+        {"run_id": spec.run_id, "week": np.arange(3, dtype=np.int32), "x": np.full(3, spec.seed % 97, dtype=np.float32)}
+    )
+    record = {
+        "run_id": spec.run_id,
+        "point": spec.point,
+        "scenario": spec.scenario,
+        "replicate": spec.replicate,
+        "seed": spec.seed,
+        **dict(spec.params),
+        "status": "done",
+        "error": None,
+        "version": spec.version,
+        "wall_seconds": 0.0,
+        "host": "test",
+        "finished_utc": "2026-01-01T00:00:00",
+    }
     return {"record": record, "timeseries": ts, "municipal": None}
 
 
@@ -283,7 +433,7 @@ def test_two_concurrent_sweeps_store_every_run_once(tmp_path):
     """Two processes on the same --out at once: one runs, the other is refused."""
     script = textwrap.dedent(f"""
         import sys, time
-        sys.path.insert(0, {str(ROOT / 'tests')!r})
+        sys.path.insert(0, {str(ROOT / "tests")!r})
         from experiments.sweep import run_sweep
         from model.config import ConfigError
         from sweep_plans import small_plan
@@ -300,8 +450,16 @@ def test_two_concurrent_sweeps_store_every_run_once(tmp_path):
             print("refused", exc)
     """)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "out")], stdout=subprocess.PIPE,
-                              text=True, env=env, cwd=tmp_path) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path / "out")],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
+        for _ in range(2)
+    ]
     outs = sorted(p.communicate(timeout=240)[0].strip() for p in procs)
     assert [o.split()[0] for o in outs] == ["ran", "refused"], outs
     assert outs[0] == "ran 8" and "another cohesion command" in outs[1]
@@ -365,7 +523,9 @@ def test_a_changed_model_or_configuration_is_kept_apart_or_refused(tmp_path, con
     run_sweep(plan, out, workers=1, progress=False, runner=quick_runner)
     old_hash, old_ids = plan.hash(), {s.run_id for s in plan.specs()}
     base = configs / "base.toml"
-    base.write_text(base.read_text().replace("separation_rate = { value = 0.0040", "separation_rate = { value = 0.0041"))
+    base.write_text(
+        base.read_text().replace("separation_rate = { value = 0.0040", "separation_rate = { value = 0.0041")
+    )
     changed = small_plan()
     assert changed.hash() != old_hash  # so the default --out differs
     assert not old_ids & {s.run_id for s in changed.specs()}
@@ -387,8 +547,13 @@ def test_pool_workers_die_when_their_parent_is_killed(tmp_path):
         print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
         time.sleep(300)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
         pids = [int(p) for p in proc.stdout.readline().split()]
         assert len(pids) == 2
@@ -433,8 +598,7 @@ def test_the_page_refuses_a_model_too_large_for_the_memory(monkeypatch):
 
 def test_the_memory_estimate_counts_the_grid_and_the_organizations(configs):
     from model.config import resolve
-    from model.inputs import (GRID_CELL_BYTES, check_municipalities, estimate_memory, grid_cells,
-                              read_organizations)
+    from model.inputs import GRID_CELL_BYTES, check_municipalities, estimate_memory, grid_cells, read_organizations
 
     cfg = resolve(overrides={"run.scale": 0.02})
     munis = check_municipalities(configs / M)
@@ -470,17 +634,20 @@ def _handshake(guard, origin: str | None, host: str = "127.0.0.1:8765") -> str:
     return sent[0]
 
 
-@pytest.mark.parametrize("origin, host, allowed, loopback, outcome", [
-    ("http://evil.example", "127.0.0.1:8765", (), True, "websocket.close"),
-    ("http://127.0.0.1:8765", "127.0.0.1:8765", (), True, "reached the page"),
-    ("http://localhost:8765", "localhost:8765", (), True, "reached the page"),
-    ("http://127.0.0.1:9999", "127.0.0.1:8765", (), True, "websocket.close"),  # another local port
-    ("http://evil.example:8765", "evil.example:8765", (), True, "websocket.close"),  # DNS rebinding
-    ("null", "127.0.0.1:8765", (), True, "websocket.close"),
-    ("http://lab.example:8765", "lab.example:8765", (), False, "reached the page"),  # served on 0.0.0.0
-    ("https://proxy.example", "127.0.0.1:8765", ("https://proxy.example",), True, "reached the page"),
-    (None, "127.0.0.1:8765", (), True, "reached the page"),  # not a browser
-])
+@pytest.mark.parametrize(
+    "origin, host, allowed, loopback, outcome",
+    [
+        ("http://evil.example", "127.0.0.1:8765", (), True, "websocket.close"),
+        ("http://127.0.0.1:8765", "127.0.0.1:8765", (), True, "reached the page"),
+        ("http://localhost:8765", "localhost:8765", (), True, "reached the page"),
+        ("http://127.0.0.1:9999", "127.0.0.1:8765", (), True, "websocket.close"),  # another local port
+        ("http://evil.example:8765", "evil.example:8765", (), True, "websocket.close"),  # DNS rebinding
+        ("null", "127.0.0.1:8765", (), True, "websocket.close"),
+        ("http://lab.example:8765", "lab.example:8765", (), False, "reached the page"),  # served on 0.0.0.0
+        ("https://proxy.example", "127.0.0.1:8765", ("https://proxy.example",), True, "reached the page"),
+        (None, "127.0.0.1:8765", (), True, "reached the page"),  # not a browser
+    ],
+)
 def test_the_websocket_accepts_only_the_page_s_own_origin(origin, host, allowed, loopback, outcome):
     from experiments.viz import OriginGuard
 

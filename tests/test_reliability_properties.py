@@ -22,8 +22,9 @@ from model.config import PACKAGE_CONFIG_DIR, load_base
 CONFIGS = PACKAGE_CONFIG_DIR
 BASE = load_base(CONFIGS / "base.toml")
 SMALL = ["--scale", "0.02", "--start", "2005-01", "--end", "2005-06", "--no-figure", "--quiet"]
-SETTINGS = settings(max_examples=30, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 LIMIT_SECONDS = 30
 
 
@@ -139,9 +140,14 @@ def test_a_malformed_config_file_is_refused(env, tmp_path, capsys, bad, twice):
 
 # -- closure tables --------------------------------------------------------------------------------
 TIMELINE = (CONFIGS / "timeline" / "closures.toml").read_text(encoding="utf-8")
-BAD_COUNTS = st.one_of(st.integers(max_value=-1), st.integers(min_value=1_000_001, max_value=2**62),
-                       NON_FINITE, st.floats(0.1, 1e9).filter(lambda x: not x.is_integer()),
-                       st.text(max_size=5), st.booleans())
+BAD_COUNTS = st.one_of(
+    st.integers(max_value=-1),
+    st.integers(min_value=1_000_001, max_value=2**62),
+    NON_FINITE,
+    st.floats(0.1, 1e9).filter(lambda x: not x.is_integer()),
+    st.text(max_size=5),
+    st.booleans(),
+)
 
 
 @SETTINGS
@@ -153,8 +159,9 @@ def test_a_malformed_closure_table_is_refused(env, tmp_path, capsys, field, valu
     if field == "severance":
         text = TIMELINE.replace("severance_weeks = 16\n", f"severance_weeks = {literal}\n", 1)
     elif field == "workers":
-        text = TIMELINE.replace('{ date = "2008-03-31", workers = 400 }',
-                                f'{{ date = "2008-03-31", workers = {literal} }}', 1)
+        text = TIMELINE.replace(
+            '{ date = "2008-03-31", workers = 400 }', f'{{ date = "2008-03-31", workers = {literal} }}', 1
+        )
     else:
         text = TIMELINE.replace('closed = "2005-12-16"', f'closed = "2005-12-16"\nworkforce = {literal}', 1)
     assert text != TIMELINE
@@ -197,9 +204,13 @@ def test_a_malformed_municipality_table_is_refused(env, tmp_path, capsys, row, d
 
 
 @SETTINGS
-@given(row=st.integers(1, 17), count=st.sampled_from(["-1", "1.5", "nan", "100000000", "1001", "lots"]),
-       per=st.sampled_from(["0", "-3", "nan", "inf", "0.000001", "9.99", "x"]), which=st.booleans(),
-       duplicate=st.booleans())
+@given(
+    row=st.integers(1, 17),
+    count=st.sampled_from(["-1", "1.5", "nan", "100000000", "1001", "lots"]),
+    per=st.sampled_from(["0", "-3", "nan", "inf", "0.000001", "9.99", "x"]),
+    which=st.booleans(),
+    duplicate=st.booleans(),
+)
 def test_a_malformed_organization_table_is_refused(env, tmp_path, capsys, row, count, per, which, duplicate):
     lines = ORGANIZATIONS.splitlines()
     if duplicate:
@@ -253,8 +264,11 @@ def test_a_malformed_sweep_file_is_refused(env, tmp_path, capsys, key, data, nan
         lines += ["[parameters]", '"labour.separation_rate" = [0.003, 0.004]']
     else:
         lo = "nan" if nan_range else "0.003"
-        lines += ["[parameters]", f'"labour.separation_rate" = {{ min = {lo}, max = 0.005 }}',
-                  '"labour.matching_efficiency" = { min = 0.15, max = 0.27 }']
+        lines += [
+            "[parameters]",
+            f'"labour.separation_rate" = {{ min = {lo}, max = 0.005 }}',
+            '"labour.matching_efficiency" = { min = 0.15, max = 0.27 }',
+        ]
     path = tmp_path / "s.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     check_refused(["sweep", str(path), "--workers", "1", "--quiet"], capsys, tmp_path)

@@ -24,19 +24,29 @@ def test_same_seed_same_files_different_seed_different_files(tmp_path):
 def test_runs_unchanged_under_mesa_batch_run():
     from model import CohesionModel
 
-    rows = mesa.batch_run(CohesionModel, parameters={"scale": 0.02, "start": "2005-01", "end": "2005-12",
-                                                     "labour__separation_rate": [0.004, 0.006]},
-                          rng=[1, 2], max_steps=60, number_processes=1, data_collection_period=-1,
-                          display_progress=False)
+    rows = mesa.batch_run(
+        CohesionModel,
+        parameters={"scale": 0.02, "start": "2005-01", "end": "2005-12", "labour__separation_rate": [0.004, 0.006]},
+        rng=[1, 2],
+        max_steps=60,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
     assert len(rows) == 4
     for row in rows:
         assert row["population"] > 500 and 0 <= row["unemployment_rate"] < 1
         assert row["jobs_lost_cumulative"] > 0
     same = [r for r in rows if r["labour__separation_rate"] == 0.004]
     assert same[0]["rng"] != same[1]["rng"]
-    again = mesa.batch_run(CohesionModel, parameters={"scale": 0.02, "start": "2005-01", "end": "2005-12",
-                                                      "labour__separation_rate": 0.004},
-                           rng=[1], max_steps=60, number_processes=1, data_collection_period=-1,
-                           display_progress=False)
+    again = mesa.batch_run(
+        CohesionModel,
+        parameters={"scale": 0.02, "start": "2005-01", "end": "2005-12", "labour__separation_rate": 0.004},
+        rng=[1],
+        max_steps=60,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
     first = next(r for r in rows if r["labour__separation_rate"] == 0.004 and r["rng"] == 1)
     assert np.isclose(again[0]["unemployment_rate"], first["unemployment_rate"])

@@ -19,9 +19,14 @@ LONG = ["--scale", "0.05", "--start", "2003-01", "--end", "2018-12", "--no-figur
 
 
 def start_run(out: Path, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "experiments.cli", "run", *LONG, "--out", str(out)],
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    return subprocess.Popen(
+        [sys.executable, "-m", "experiments.cli", "run", *LONG, "--out", str(out)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+    )
 
 
 def wait_for_partial(parent: Path, proc: subprocess.Popen, name: str = "out") -> Path:

@@ -9,13 +9,26 @@ import pytest
 from experiments.design import load_plan
 from experiments.sensitivity import analyse_sobol, point_means, run_sensitivity, select
 
-PARAMS = {"labour.separation_rate": {"min": 0.003, "max": 0.005},
-          "labour.matching_efficiency": {"min": 0.15, "max": 0.27}}
+PARAMS = {
+    "labour.separation_rate": {"min": 0.003, "max": 0.005},
+    "labour.matching_efficiency": {"min": 0.15, "max": 0.27},
+}
 
 
 def sobol_plan(samples=4, **kw):
-    return load_plan(None, design="sobol", parameters=PARAMS, samples=samples, replicates=1, seed=5, scale=0.02,
-                     start="2005-01", end="2005-12", scenarios=["baseline"], **kw)
+    return load_plan(
+        None,
+        design="sobol",
+        parameters=PARAMS,
+        samples=samples,
+        replicates=1,
+        seed=5,
+        scale=0.02,
+        start="2005-01",
+        end="2005-12",
+        scenarios=["baseline"],
+        **kw,
+    )
 
 
 def test_design_points_are_salib_samples_in_order():
@@ -59,8 +72,13 @@ def test_missing_outcome_is_skipped_not_an_error():
 
 
 def test_screening_selects_the_influential_parameters():
-    m = pd.DataFrame({"outcome": ["u"] * 3 + ["v"] * 3, "parameter": ["a", "b", "c"] * 2,
-                      "mu_star": [10.0, 0.5, 2.0, 0.1, 0.0, 0.05]})
+    m = pd.DataFrame(
+        {
+            "outcome": ["u"] * 3 + ["v"] * 3,
+            "parameter": ["a", "b", "c"] * 2,
+            "mu_star": [10.0, 0.5, 2.0, 0.1, 0.0, 0.05],
+        }
+    )
     assert select(m, 0.1, 6) == ["a", "c"]
     assert select(m, 0.1, 1) == ["a", "c"]  # at least two go on to Sobol
     assert select(m, 0.01, 6) == ["a", "c", "b"]
@@ -70,8 +88,15 @@ def test_sobol_stage_end_to_end(tmp_path):
     from SALib.analyze import sobol
 
     plan = sobol_plan(samples=4)
-    res = run_sensitivity(plan, tmp_path, ["unemployment_rate_mean", "mean_distress_mean"], methods="sobol",
-                          sobol_samples=4, workers=1, progress=False)
+    res = run_sensitivity(
+        plan,
+        tmp_path,
+        ["unemployment_rate_mean", "mean_distress_mean"],
+        methods="sobol",
+        sobol_samples=4,
+        workers=1,
+        progress=False,
+    )
     runs = pd.read_parquet(tmp_path / "sobol" / "runs.parquet")
     from SALib.sample import sobol as sample
 

@@ -47,8 +47,13 @@ def test_a_service_lowers_chronic_distress_below_the_trait_and_only_with_an_effe
 
 @pytest.mark.parametrize("buffering", [0.0, 0.3, 0.6])
 def test_felt_support_buffers_the_distress_job_loss_brings(buffering):
-    m = small(overrides={"distress.support_buffering": buffering, "distress.household_spillover": 0.0,
-                         "distress.adjust_rate": 1.0})
+    m = small(
+        overrides={
+            "distress.support_buffering": buffering,
+            "distress.household_spillover": 0.0,
+            "distress.adjust_rate": 1.0,
+        }
+    )
     P = m.people
     employed = m.adults[(P.status[m.adults] == Status.EMPLOYED) & (P.distress_state[m.adults] == 0)]
     x, y = (int(i) for i in employed[:2])
@@ -102,15 +107,21 @@ def test_exposure_to_job_loss_is_classified_as_documented():
     P.ever_displaced[c], P.distress[c] = True, -1.0
     exposure = m.belonging.exposure(np.array([a, b, c]))
     assert list(exposure) == [JOBLESS, HOUSEHOLD, SCARRED] or (
-        list(exposure[:2]) == [JOBLESS, HOUSEHOLD] and exposure[2] == SCARRED)
+        list(exposure[:2]) == [JOBLESS, HOUSEHOLD] and exposure[2] == SCARRED
+    )
     assert NONE == 0
 
 
 @pytest.mark.parametrize("extras", [(1.0, 0.3, 0.3), (0.0, 0.0, 0.0)])
 def test_stopping_participation_follows_exposure_to_job_loss(extras):
     displaced, household, scar = extras
-    m = small(overrides={"cohesion.displaced_exit_extra": displaced, "cohesion.household_exit_extra": household,
-                         "cohesion.scar_exit_extra": scar})
+    m = small(
+        overrides={
+            "cohesion.displaced_exit_extra": displaced,
+            "cohesion.household_exit_extra": household,
+            "cohesion.scar_exit_extra": scar,
+        }
+    )
     _, stop = m.belonging._tables(m.config["cohesion.marginalized_reach"])
     order = stop[[NONE, HOUSEHOLD, SCARRED, JOBLESS]]
     if displaced:
@@ -135,9 +146,14 @@ def _closure_effect(overrides: dict, seeds=range(2)) -> dict[str, float]:
     return {k: float(np.mean(v)) for k, v in gaps.items()}
 
 
-PATHWAYS_OFF = {"cohesion.displaced_exit_extra": 0.0, "cohesion.household_exit_extra": 0.0,
-                "cohesion.scar_exit_extra": 0.0, "cohesion.jobless_belonging": 0.0, "cohesion.scar_belonging": 0.0,
-                "support.workplace_tie_loss": 0.0}
+PATHWAYS_OFF = {
+    "cohesion.displaced_exit_extra": 0.0,
+    "cohesion.household_exit_extra": 0.0,
+    "cohesion.scar_exit_extra": 0.0,
+    "cohesion.jobless_belonging": 0.0,
+    "cohesion.scar_belonging": 0.0,
+    "support.workplace_tie_loss": 0.0,
+}
 
 
 @pytest.mark.slow
@@ -166,8 +182,9 @@ def test_no_cohesion_measure_is_still_settling_at_the_start():
         m.run()
         ts = m.datacollector.get_model_vars_dataframe()
         year = ts["date"].str[:4].astype(int)
-        means.append(ts.groupby(year)[["tie_integrity", "participation_rate", "belonging_mean",
-                                         "unmet_need_share"]].mean())
+        means.append(
+            ts.groupby(year)[["tie_integrity", "participation_rate", "belonging_mean", "unmet_need_share"]].mean()
+        )
     mean = sum(means) / len(means)
     drift = (mean.loc[2003] - mean.loc[2008]).abs()
     # Started with every tie intact, integrity fell from 1.0 to about 0.9 over these years.
@@ -191,8 +208,7 @@ def test_the_network_starts_at_its_steady_share_of_lost_ties():
 
 # -- the Guide -----------------------------------------------------------------------------
 def test_the_guide_circulates_only_while_the_support_committee_meets():
-    alone = small(start="2006-01", end="2006-12", scale=0.1,
-                  overrides={"interventions.guide.enabled": True})
+    alone = small(start="2006-01", end="2006-12", scale=0.1, overrides={"interventions.guide.enabled": True})
     alone.run()
     assert alone.interventions["guide"].copies == 0 and not alone.people.guide_read.any()
     m = small(start="2006-01", end="2006-12", scale=0.1, scenario="support_committee")
@@ -223,8 +239,12 @@ def test_a_guide_reader_helps_more_and_the_effect_goes_with_action_smd():
 
 # -- committees, recovery jobs, in-plant, cross-sectoral, services ----------------------------
 def test_committees_reach_only_their_members_clients():
-    m = small(start="2005-06", end="2005-07", scenario="support_committee_no_guide",
-              overrides={"interventions.regional_conference.rural_agents": False})
+    m = small(
+        start="2005-06",
+        end="2005-07",
+        scenario="support_committee_no_guide",
+        overrides={"interventions.regional_conference.rural_agents": False},
+    )
     m.step()
     iv, P = m.interventions, m.people
     members = iv["support_committee"].members
@@ -247,9 +267,15 @@ def test_the_regional_conference_reaches_rural_residents_until_it_ends():
 
 
 def test_recovery_committee_jobs_ramp_up_and_stay_after_it_ends():
-    m = small(start="2005-06", end="2009-12", scenario="recovery_committee",
-              overrides={"interventions.recovery_committee.end": "2007-06",
-                         "interventions.recovery_committee.jobs_ramp_weeks": 52.0})
+    m = small(
+        start="2005-06",
+        end="2009-12",
+        scenario="recovery_committee",
+        overrides={
+            "interventions.recovery_committee.end": "2007-06",
+            "interventions.recovery_committee.jobs_ramp_weeks": 52.0,
+        },
+    )
     jobs = []
     while m.running:
         m.step()

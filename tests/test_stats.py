@@ -73,11 +73,14 @@ def test_paired_effect_by_hand():
     assert np.isnan(no_pct["pct"]) and no_pct["pct_ci"] == "" and no_pct["diff"] == e["diff"]
 
 
-@pytest.mark.parametrize("a, b, why", [
-    ([1.0, 2.0, 3.0], [2.0, 4.0, 3.5], "too few pairs"),
-    ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [1.2, 2.2, 3.2, 4.2, 5.2, 6.2], "the differences do not vary"),
-    ([1.0, 2.0, np.inf, 4.0, 5.0, 6.0], [1.5, 2.1, 3.0, 4.9, 5.2, 6.7], "not finite"),
-])
+@pytest.mark.parametrize(
+    "a, b, why",
+    [
+        ([1.0, 2.0, 3.0], [2.0, 4.0, 3.5], "too few pairs"),
+        ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [1.2, 2.2, 3.2, 4.2, 5.2, 6.2], "the differences do not vary"),
+        ([1.0, 2.0, np.inf, 4.0, 5.0, 6.0], [1.5, 2.1, 3.0, 4.9, 5.2, 6.7], "not finite"),
+    ],
+)
 def test_an_interval_that_cannot_be_estimated_is_not_available(a, b, why):
     e = stats.paired_effect(a, b, n_resamples=500, rng=0)
     for k in ("diff", "pct"):

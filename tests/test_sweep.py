@@ -48,11 +48,20 @@ def test_run_id_is_a_content_address():
 
 @pytest.mark.parametrize("design, n", [("factorial", 6), ("lhs", 5), ("morris", 3 * (2 + 1)), ("sobol", 4 * (2 + 2))])
 def test_design_sizes(design, n):
-    params = {"labour.separation_rate": [0.003, 0.004, 0.005], "labour.matching_efficiency": [0.2, 0.25]} \
-        if design == "factorial" else {"labour.separation_rate": {"min": 0.003, "max": 0.005},
-                                       "labour.matching_efficiency": {"min": 0.15, "max": 0.27}}
-    plan = small_plan(design=design, parameters=params, samples=5 if design == "lhs" else (3 if design == "morris" else 4),
-                      replicates=1)
+    params = (
+        {"labour.separation_rate": [0.003, 0.004, 0.005], "labour.matching_efficiency": [0.2, 0.25]}
+        if design == "factorial"
+        else {
+            "labour.separation_rate": {"min": 0.003, "max": 0.005},
+            "labour.matching_efficiency": {"min": 0.15, "max": 0.27},
+        }
+    )
+    plan = small_plan(
+        design=design,
+        parameters=params,
+        samples=5 if design == "lhs" else (3 if design == "morris" else 4),
+        replicates=1,
+    )
     pts = plan.points()
     assert len(pts) == n
     for p in pts:
@@ -78,8 +87,17 @@ def test_sweep_directory_contract(one_worker):
     out, res = one_worker
     assert (res.planned, res.executed, res.done, res.failed) == (4, 4, 4, 0)
     runs = pd.read_parquet(out / "runs.parquet")
-    for col in ("run_id", "scenario", "labour.separation_rate", "seed", "replicate", "status", "point",
-                "unemployment_rate_mean", "jobs_lost_total"):
+    for col in (
+        "run_id",
+        "scenario",
+        "labour.separation_rate",
+        "seed",
+        "replicate",
+        "status",
+        "point",
+        "unemployment_rate_mean",
+        "jobs_lost_total",
+    ):
         assert col in runs
     assert runs["run_id"].is_unique and (runs["status"] == "done").all()
     assert list(runs["point"]) == [0, 0, 1, 1]  # design order
@@ -179,8 +197,14 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
 def test_retries(tmp_path, monkeypatch):
     monkeypatch.setenv("FLAKY_DIR", str(tmp_path))
     out = tmp_path / "retry"
-    res = run_sweep(small_plan(parameters={"labour.separation_rate": [0.004]}), out, workers=1, progress=False,
-                    retries=1, runner=flaky_runner)
+    res = run_sweep(
+        small_plan(parameters={"labour.separation_rate": [0.004]}),
+        out,
+        workers=1,
+        progress=False,
+        retries=1,
+        runner=flaky_runner,
+    )
     assert (res.done, res.failed) == (2, 0)
     assert (pd.read_parquet(out / "runs.parquet")["attempts"] == 2).all()
 
@@ -206,9 +230,15 @@ def _stored_ids(out: Path) -> set[str]:
 
 
 def _start_and_wait(args, out: Path, at_least: int):
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", *args], cwd=ROOT, start_new_session=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments.cli", *args],
+        cwd=ROOT,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 300
     while len(_stored_ids(out)) < at_least:
         assert proc.poll() is None, proc.communicate()
@@ -258,17 +288,20 @@ def test_ctrl_c_stops_after_the_runs_in_flight(tmp_path):
     assert mf["counts"]["remaining"] == 18 - len(runs)
 
 
-@pytest.mark.parametrize("body, message", [
-    ('[sweep]\ndesign = "grid"\n', "design must be one of"),
-    ('[parameters]\n"labour.mystery" = [1, 2]\n', "unknown parameter 'labour.mystery'"),
-    ('[parameters]\n"labour.separation_rate" = [2.0]\n', "above its maximum"),
-    ('[sweep]\ndesign = "sobol"\n[parameters]\n"labour.separation_rate" = [0.1, 0.2]\n', "needs a range"),
-    ('[sweep]\nscenarios = ["utopia"]\n', "unknown scenario 'utopia'"),
-    ('[sweep]\nreplicates = 0\n', "replicates must be a whole number >= 1"),
-    ('[sweep]\nspeed = 3\n', "unknown keys in [sweep]"),
-    ('[parameters]\n"labour.separation_rate" = [0.004, 0.004]\n', "listed twice"),
-    ('[sweep\n', "malformed TOML"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('[sweep]\ndesign = "grid"\n', "design must be one of"),
+        ('[parameters]\n"labour.mystery" = [1, 2]\n', "unknown parameter 'labour.mystery'"),
+        ('[parameters]\n"labour.separation_rate" = [2.0]\n', "above its maximum"),
+        ('[sweep]\ndesign = "sobol"\n[parameters]\n"labour.separation_rate" = [0.1, 0.2]\n', "needs a range"),
+        ('[sweep]\nscenarios = ["utopia"]\n', "unknown scenario 'utopia'"),
+        ("[sweep]\nreplicates = 0\n", "replicates must be a whole number >= 1"),
+        ("[sweep]\nspeed = 3\n", "unknown keys in [sweep]"),
+        ('[parameters]\n"labour.separation_rate" = [0.004, 0.004]\n', "listed twice"),
+        ("[sweep\n", "malformed TOML"),
+    ],
+)
 def test_bad_sweep_file_exits_2_and_writes_nothing(tmp_path, body, message):
     (tmp_path / "bad.toml").write_text(body)
     res = invoke("sweep", str(tmp_path / "bad.toml"), "--out", str(tmp_path / "out"), cwd=tmp_path)

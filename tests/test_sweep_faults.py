@@ -197,8 +197,7 @@ def test_a_lost_dask_worker_is_recorded_retried_and_completed_by_a_rerun(tmp_pat
     try:
         # a task whose worker dies is given up at once (Dask would otherwise try it on another worker)
         with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-            res = run_sweep(plan, out, workers=2, scheduler="local", retries=1, progress=False,
-                            runner=killing_runner)
+            res = run_sweep(plan, out, workers=2, scheduler="local", retries=1, progress=False, runner=killing_runner)
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     assert strikes(hit) == 2
@@ -221,12 +220,29 @@ WEEKS = 2000
 def synthetic_runner(spec):
     """A run's record and a large weekly table, without the model."""
     rng = np.random.default_rng(spec.seed + spec.point)
-    ts = pd.DataFrame({"run_id": spec.run_id, "week": np.arange(WEEKS, dtype=np.int32),
-                       **{f"x{i}": rng.random(WEEKS, dtype=np.float32) for i in range(20)}})
+    ts = pd.DataFrame(
+        {
+            "run_id": spec.run_id,
+            "week": np.arange(WEEKS, dtype=np.int32),
+            **{f"x{i}": rng.random(WEEKS, dtype=np.float32) for i in range(20)},
+        }
+    )
     mun = pd.DataFrame({"run_id": [spec.run_id], "year": [2005], "municipality": ["Magog"], "residents": [1]})
-    record = {"run_id": spec.run_id, "point": spec.point, "scenario": spec.scenario, "replicate": spec.replicate,
-              "seed": spec.seed, **dict(spec.params), "status": "done", "error": None, "x0_mean": float(ts["x0"].mean()),
-              "version": spec.version, "wall_seconds": 0.0, "host": "test", "finished_utc": "2026-01-01T00:00:00"}
+    record = {
+        "run_id": spec.run_id,
+        "point": spec.point,
+        "scenario": spec.scenario,
+        "replicate": spec.replicate,
+        "seed": spec.seed,
+        **dict(spec.params),
+        "status": "done",
+        "error": None,
+        "x0_mean": float(ts["x0"].mean()),
+        "version": spec.version,
+        "wall_seconds": 0.0,
+        "host": "test",
+        "finished_utc": "2026-01-01T00:00:00",
+    }
     return {"record": record, "timeseries": ts, "municipal": mun}
 
 
@@ -255,10 +271,13 @@ def test_results_stream_to_disk_and_are_not_held(tmp_path):
 
 
 # -- a scale too large for the memory ----------------------------------------------------------
-@pytest.mark.parametrize("command", [
-    ["sweep", "{sweep}", "--scale", "1", "--workers", "2"],
-    ["compare", "--scenarios", "baseline,helper_training", "--scale", "1", "--replicates", "3", "--workers", "2"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sweep", "{sweep}", "--scale", "1", "--workers", "2"],
+        ["compare", "--scenarios", "baseline,helper_training", "--scale", "1", "--replicates", "3", "--workers", "2"],
+    ],
+)
 def test_a_sweep_too_large_for_the_memory_is_refused_before_anything_is_written(tmp_path, command):
     (tmp_path / "s.toml").write_text('[sweep]\ndesign = "none"\nreplicates = 4\nstart = "2005-01"\nend = "2005-12"\n')
     args = [a.replace("{sweep}", str(tmp_path / "s.toml")) for a in command]
@@ -285,13 +304,14 @@ def test_the_memory_check_counts_the_runs_at_once_on_this_machine(monkeypatch):
     sweep_module.check_sweep_memory(specs, 2, "tcp://scheduler:8786")  # remote workers: their own limits
 
 
-def test_a_disk_that_stays_full_stops_the_sweep_with_one_line_and_a_rerun_completes_it(tmp_path, monkeypatch,
-                                                                                         capsys):
+def test_a_disk_that_stays_full_stops_the_sweep_with_one_line_and_a_rerun_completes_it(tmp_path, monkeypatch, capsys):
     from experiments.cli import main
 
-    (tmp_path / "s.toml").write_text('[sweep]\ndesign = "factorial"\nreplicates = 2\nseed = 3\nscale = 0.02\n'
-                                     'start = "2005-01"\nend = "2005-12"\n[parameters]\n'
-                                     '"labour.separation_rate" = [0.003, 0.004, 0.005]\n')  # 6 runs
+    (tmp_path / "s.toml").write_text(
+        '[sweep]\ndesign = "factorial"\nreplicates = 2\nseed = 3\nscale = 0.02\n'
+        'start = "2005-01"\nend = "2005-12"\n[parameters]\n'
+        '"labour.separation_rate" = [0.003, 0.004, 0.005]\n'
+    )  # 6 runs
     out = tmp_path / "out"
     real_write, real_text = sweep_module.pq.write_table, sweep_module._atomic_text
     room = {"files": 5}  # the series and municipal tables of two runs and a third's series fit, then nothing

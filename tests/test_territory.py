@@ -54,6 +54,7 @@ def expected_cells(area_km2: float, cell_km: float) -> int:
 
 # ------------------------------------------------------------------ municipality table
 
+
 def test_seventeen_municipalities_with_unique_codes(terr1, table):
     assert len(table) == 17
     assert terr1.n_municipalities == 17
@@ -64,9 +65,20 @@ def test_seventeen_municipalities_with_unique_codes(terr1, table):
 
 def test_columns_and_types(terr1):
     m = terr1.municipalities
-    assert list(m.columns) == ["code", "name", "pop_2006", "pop_2011", "pop_2006_estimated",
-                               "pop_2011_estimated", "pop_2016", "land_km2", "lat", "lon",
-                               "source", "note"]
+    assert list(m.columns) == [
+        "code",
+        "name",
+        "pop_2006",
+        "pop_2011",
+        "pop_2006_estimated",
+        "pop_2011_estimated",
+        "pop_2016",
+        "land_km2",
+        "lat",
+        "lon",
+        "source",
+        "note",
+    ]
     assert list(m.index) == list(range(17))
     assert m["pop_2006_estimated"].dtype == bool
     assert m["pop_2011_estimated"].dtype == bool
@@ -105,8 +117,7 @@ def test_estimated_2006_rows(table):
 
 
 def test_derived_2006_rows_flagged_in_note(table):
-    derived = {"Potton", "Stanstead (township)", "Ayer's Cliff", "Hatley (municipality)",
-               "Sainte-Catherine-de-Hatley"}
+    derived = {"Potton", "Stanstead (township)", "Ayer's Cliff", "Hatley (municipality)", "Sainte-Catherine-de-Hatley"}
     rows = table[table["name"].isin(derived)]
     assert len(rows) == len(derived)
     assert not rows["pop_2006_estimated"].any()
@@ -117,19 +128,21 @@ def test_pop_2016_only_where_given(table):
     given = table[table["pop_2016"].notna()]
     assert set(given["name"]) == NAMES_2011_MISSING
     assert given.set_index("name")["pop_2016"].to_dict() == {
-        "Orford": 4337, "Saint-Étienne-de-Bolton": 674, "Hatley (township)": 2106,
-        "North Hatley": 632}
+        "Orford": 4337,
+        "Saint-Étienne-de-Bolton": 674,
+        "Hatley (township)": 2106,
+        "North Hatley": 632,
+    }
 
 
 # --------------------------------------------------------------------------- the grid
 
+
 def test_cell_counts_match_land_area(terr):
     m = terr.municipalities
-    counts = np.bincount(terr.cell_municipality[terr.cell_municipality >= 0].astype(int),
-                         minlength=17)
+    counts = np.bincount(terr.cell_municipality[terr.cell_municipality >= 0].astype(int), minlength=17)
     expected = [expected_cells(a, terr.cell_km) for a in m["land_km2"]]
-    wrong = {m["name"][i]: (int(counts[i]), expected[i])
-             for i in range(17) if counts[i] != expected[i]}
+    wrong = {m["name"][i]: (int(counts[i]), expected[i]) for i in range(17) if counts[i] != expected[i]}
     assert not wrong, f"cell counts (got, expected): {wrong}"
     for i in range(17):
         assert len(terr.cells_of(i)) == expected[i]
@@ -183,8 +196,7 @@ def test_water_cells_are_the_lake_cells(terr):
 
 def test_lake_areas_plausible(terr1):
     # Québec part of Lake Memphrémagog and Lake Massawippi: tens of km² and ~10-20 km²
-    lat, lon = terr1.cell_latlon(*np.meshgrid(np.arange(terr1.width), np.arange(terr1.height),
-                                              indexing="ij"))
+    lat, lon = terr1.cell_latlon(*np.meshgrid(np.arange(terr1.width), np.arange(terr1.height), indexing="ij"))
     points = np.column_stack([lon.ravel(), lat.ravel()])
     memph = PolyPath(terr1.lakes["Lake Memphrémagog"][:, ::-1]).contains_points(points).sum()
     massa = PolyPath(terr1.lakes["Lake Massawippi"][:, ::-1]).contains_points(points).sum()
@@ -277,6 +289,7 @@ def test_cells_of_and_coordinates(terr1):
 
 
 # ------------------------------------------------------------------------- population
+
 
 def test_population_exact_on_census_days(terr1):
     m = terr1.municipalities

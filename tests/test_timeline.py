@@ -15,8 +15,11 @@ def timeline():
 
 
 def jobs(timeline, start, end, ids=None):
-    return sum(w.workers for w in timeline.waves_between(start, end, 1.0)
-               if ids is None or timeline.closures[w.closure].id in ids)
+    return sum(
+        w.workers
+        for w in timeline.waves_between(start, end, 1.0)
+        if ids is None or timeline.closures[w.closure].id in ids
+    )
 
 
 def test_case_study_totals(timeline):
@@ -31,7 +34,17 @@ def test_case_study_totals(timeline):
     for cid, n in (("cs_brooks", 500), ("gdx", 400), ("quebecor", 400)):
         assert jobs(timeline, date(2007, 1, 1), date(2009, 12, 31), {cid}) == n
     assert {c.id for c in timeline.closures} >= {
-        "barmish", "olymel", "saargummi", "cs_brooks", "difco", "gdx", "quebecor", "hexpol", "dana", "dominion_textile"}
+        "barmish",
+        "olymel",
+        "saargummi",
+        "cs_brooks",
+        "difco",
+        "gdx",
+        "quebecor",
+        "hexpol",
+        "dana",
+        "dominion_textile",
+    }
 
 
 def test_disagreeing_sources_are_both_kept(timeline):
@@ -55,14 +68,23 @@ def test_scaling_rounds_each_wave_half_to_even(timeline):
     assert sum(w.workers for w in waves) == 334  # 2.5 rounds to 2 twice, 5.6 to 6
 
 
-@pytest.mark.parametrize("change, message", [
-    (('closed = "2005-12-16"', 'closed = "2005-04-16"'), "comes before announced"),
-    (('{ date = "2005-07-04", workers = 120 }', '{ date = "2004-07-04", workers = 120 }'), "falls outside announced..closed"),
-    (('{ date = "2005-07-04", workers = 120 }', '{ date = "2005-07-04", workers = -120 }'), "whole number from 0 to 1,000,000"),
-    (('industry = "printing"', 'industry = "printing"\nowner = "x"'), "unknown key(s) ['owner']"),
-    (('id = "hexpol"', 'id = "gdx"'), "duplicate id"),
-    (('announced = "2009-03-12"', 'announced = "2009-03-32"'), "is not a date"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (('closed = "2005-12-16"', 'closed = "2005-04-16"'), "comes before announced"),
+        (
+            ('{ date = "2005-07-04", workers = 120 }', '{ date = "2004-07-04", workers = 120 }'),
+            "falls outside announced..closed",
+        ),
+        (
+            ('{ date = "2005-07-04", workers = 120 }', '{ date = "2005-07-04", workers = -120 }'),
+            "whole number from 0 to 1,000,000",
+        ),
+        (('industry = "printing"', 'industry = "printing"\nowner = "x"'), "unknown key(s) ['owner']"),
+        (('id = "hexpol"', 'id = "gdx"'), "duplicate id"),
+        (('announced = "2009-03-12"', 'announced = "2009-03-32"'), "is not a date"),
+    ],
+)
 def test_bad_timeline_is_refused(tmp_path, change, message):
     text = TIMELINE_FILE.read_text(encoding="utf-8")
     assert change[0] in text

@@ -58,8 +58,7 @@ from viz.pictures import Pictures  # noqa: E402
 from viz.session import BASELINE, PageModel, RunView, Session, Settings, page_arguments  # noqa: E402
 from viz.widgets import ClickImage, data_url  # noqa: E402
 
-__all__ = ["LAYERS", "Page", "PageModel", "Session", "Settings", "page", "page_arguments", "run_text",
-           "week_text"]
+__all__ = ["LAYERS", "Page", "PageModel", "Session", "Settings", "page", "page_arguments", "run_text", "week_text"]
 
 PAGE_SCALE = 1.0  # the model's default: the real territory at 1:1
 DEFAULT_SEED = 0
@@ -72,6 +71,7 @@ VIEWS = ("Territory", "Mechanisms", "Scenario vs baseline")
 
 # -- texts ---------------------------------------------------------------------------------
 
+
 def week_text(view: RunView) -> str:
     """The current week and its calendar dates, e.g. ``Week 3 of 835: 2003-01-15 to 2003-01-21``."""
     if view.week == 0:
@@ -81,9 +81,11 @@ def week_text(view: RunView) -> str:
 
 
 def finished_text(view: RunView) -> str:
-    return (f"The run has finished: its last week, {view.week} of {view.n_weeks}, ends on "
-            f"{(view.day + timedelta(days=6)).isoformat()} (the run covers {view.start.year} to "
-            f"{view.end.year}). Press Reset to start a new run.")
+    return (
+        f"The run has finished: its last week, {view.week} of {view.n_weeks}, ends on "
+        f"{(view.day + timedelta(days=6)).isoformat()} (the run covers {view.start.year} to "
+        f"{view.end.year}). Press Reset to start a new run."
+    )
 
 
 def run_text(view: RunView) -> str:
@@ -107,6 +109,7 @@ def month_of(text: str, view: RunView) -> date | None:
 
 
 # -- the run: controller ----------------------------------------------------------------------
+
 
 def _kernel_context():
     """The browser tab's Solara context (None outside Solara's server, e.g. in tests)."""
@@ -214,32 +217,41 @@ def ParameterControl(control: Control, value, on_value):
             if control.kind == "switch":
                 solara.Checkbox(label=control.label, value=bool(value), on_value=on_value)
             elif control.kind == "choice":
-                solara.Select(label=control.label, value=str(value), values=list(control.choices),
-                              on_value=on_value)
+                solara.Select(label=control.label, value=str(value), values=list(control.choices), on_value=on_value)
             else:
-                solara.InputText(label=control.label, value=display(value), on_value=on_value,
-                                 continuous_update=False)
+                solara.InputText(label=control.label, value=display(value), on_value=on_value, continuous_update=False)
 
 
 @solara.component
 def Details(details: inspection.Details | None, on_org, on_close):
     if details is None:
-        solara.Text("Click a municipality or a plant on the map, or an organization in the network, "
-                    "to see what it holds.", style={"font-size": "13px", "color": "#555"})
+        solara.Text(
+            "Click a municipality or a plant on the map, or an organization in the network, to see what it holds.",
+            style={"font-size": "13px", "color": "#555"},
+        )
         return
     with solara.Card(details.title, classes=["cohesion-details"], margin=0, style={"padding": "4px"}):
-        rows = "".join(f"<tr><td style='padding-right:12px'>{escape(k)}</td><td><b>{escape(v)}</b></td></tr>"
-                       for k, v in details.rows)
+        rows = "".join(
+            f"<tr><td style='padding-right:12px'>{escape(k)}</td><td><b>{escape(v)}</b></td></tr>"
+            for k, v in details.rows
+        )
         solara.HTML(tag="table", unsafe_innerHTML=rows, style={"font-size": "12px"}, classes=["cohesion-details-table"])
         if details.organizations:
             solara.Text("Its organizations (click one):", style={"font-size": "12px"})
             with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
                 for row, name in details.organizations:
-                    solara.Button(name, on_click=lambda row=row: on_org(row), small=True, text=True,
-                                  classes=["cohesion-org"], style={"text-transform": "none"})
+                    solara.Button(
+                        name,
+                        on_click=lambda row=row: on_org(row),
+                        small=True,
+                        text=True,
+                        classes=["cohesion-org"],
+                        style={"text-transform": "none"},
+                    )
         if details.partners:
-            solara.Text("Partners: " + "; ".join(details.partners), style={"font-size": "12px"},
-                        classes=["cohesion-partners"])
+            solara.Text(
+                "Partners: " + "; ".join(details.partners), style={"font-size": "12px"}, classes=["cohesion-partners"]
+            )
         solara.Button("Close", on_click=on_close, small=True, text=True)
 
 
@@ -291,27 +303,33 @@ def Page():
         RunCard(session, snap, playing, runner_ref, reset)
         with solara.Card("Scenario", margin=0):
             solara.Select("Scenario", value=scenario, values=scenario_names(), on_value=choose_scenario)
-            solara.Text(scenario_description(scenario), classes=["cohesion-description"],
-                        style={"font-size": "12px", "color": "#333"})
-            solara.Checkbox(label="Compare with the baseline (same seed, stepped together)", value=compare,
-                            on_value=set_compare)
-            solara.Text("Local responses in this scenario (hover for details):",
-                        style={"font-size": "12px", "font-weight": "bold"})
+            solara.Text(
+                scenario_description(scenario),
+                classes=["cohesion-description"],
+                style={"font-size": "12px", "color": "#333"},
+            )
+            solara.Checkbox(
+                label="Compare with the baseline (same seed, stepped together)", value=compare, on_value=set_compare
+            )
+            solara.Text(
+                "Local responses in this scenario (hover for details):",
+                style={"font-size": "12px", "font-weight": "bold"},
+            )
             for c in switches:
                 ParameterControl(c, values[c.name], lambda v, n=c.name: set_value(n, v))
-            with solara.Tooltip("Model persons per resident: 1 is the real territory (about 45,000 residents); "
-                                "0.1 is a tenth, faster. Range 0.001 to 4."):
+            with solara.Tooltip(
+                "Model persons per resident: 1 is the real territory (about 45,000 residents); "
+                "0.1 is a tenth, faster. Range 0.001 to 4."
+            ):
                 with solara.Column(gap="0px"):
-                    solara.InputText("Scale (1 = real size)", value=scale, on_value=set_scale,
-                                     continuous_update=False)
+                    solara.InputText("Scale (1 = real size)", value=scale, on_value=set_scale, continuous_update=False)
             with solara.Tooltip("The run's random seed: the same seed gives the same run."):
                 with solara.Column(gap="0px"):
                     solara.InputText("Seed", value=seed, on_value=set_seed, continuous_update=False)
             chosen = (scenario, str(scale), str(seed), changed_values(values, scenario), compare)
             used = session.settings
             if chosen != (used.scenario, str(used.scale), str(used.seed), used.overrides, used.compare):
-                solara.Info("Press Reset to start a run with these settings.", dense=True,
-                            classes=["cohesion-pending"])
+                solara.Info("Press Reset to start a run with these settings.", dense=True, classes=["cohesion-pending"])
         with solara.Details("Main parameters", expand=False):
             for c in main_controls:
                 ParameterControl(c, values[c.name], lambda v, n=c.name: set_value(n, v))
@@ -341,8 +359,9 @@ def RunCard(session: Session, snap, playing, runner_ref, reset):
         if runner_ref.current is not None:
             return
         target.set(to_week)
-        runner = Runner(session, snap.set, lambda: interval.value, lambda: threaded.value, lambda: target.value,
-                        finished)
+        runner = Runner(
+            session, snap.set, lambda: interval.value, lambda: threaded.value, lambda: target.value, finished
+        )
         runner_ref.current = runner
         playing.set(True)
         runner.start()
@@ -365,27 +384,43 @@ def RunCard(session: Session, snap, playing, runner_ref, reset):
     with solara.Card("Run", margin=0, classes=["cohesion-runcard"]):
         with solara.Row(justify="space-between"):
             solara.Button("Reset", color="primary", on_click=reset)
-            solara.Button("❚❚" if playing.value else "▶", color="primary",
-                          on_click=pause if playing.value else (lambda: play()),
-                          disabled=not playing.value and stopped)
+            solara.Button(
+                "❚❚" if playing.value else "▶",
+                color="primary",
+                on_click=pause if playing.value else (lambda: play()),
+                disabled=not playing.value and stopped,
+            )
             solara.Button("Step", color="primary", on_click=step, disabled=playing.value or stopped)
-        solara.SliderInt(f"Pause between weeks: {interval.value} ms", value=interval, min=MIN_INTERVAL_MS,
-                         max=MAX_INTERVAL_MS, step=10)
-        solara.Text(f"Speed: {speed_text(session.weeks_per_second() if playing.value else None)}",
-                    classes=["cohesion-speed"], style={"font-size": "13px"})
-        with solara.Tooltip("Off: each week is drawn before the next is simulated. On: the model keeps "
-                            "stepping in the background and the page shows the latest week each time it "
-                            "has drawn the previous one (faster; the weeks in between are simulated but "
-                            "not drawn). Either way the pictures are drawn from a copy of the week, never "
-                            "from the model while it steps."):
+        solara.SliderInt(
+            f"Pause between weeks: {interval.value} ms",
+            value=interval,
+            min=MIN_INTERVAL_MS,
+            max=MAX_INTERVAL_MS,
+            step=10,
+        )
+        solara.Text(
+            f"Speed: {speed_text(session.weeks_per_second() if playing.value else None)}",
+            classes=["cohesion-speed"],
+            style={"font-size": "13px"},
+        )
+        with solara.Tooltip(
+            "Off: each week is drawn before the next is simulated. On: the model keeps "
+            "stepping in the background and the page shows the latest week each time it "
+            "has drawn the previous one (faster; the weeks in between are simulated but "
+            "not drawn). Either way the pictures are drawn from a copy of the week, never "
+            "from the model while it steps."
+        ):
             with solara.Column(gap="0px"):
-                solara.Checkbox(label="Use threads: keep simulating while drawing", value=threaded,
-                                disabled=playing.value)
+                solara.Checkbox(
+                    label="Use threads: keep simulating while drawing", value=threaded, disabled=playing.value
+                )
         with solara.Row(style={"align-items": "center"}):
-            solara.InputText("Run to (year-month)", value=run_to, continuous_update=False,
-                             classes=["cohesion-runto"])
-            solara.Button("Run to", on_click=run_to_month,
-                          disabled=playing.value or stopped or month_of(run_to.value, main) is None)
+            solara.InputText("Run to (year-month)", value=run_to, continuous_update=False, classes=["cohesion-runto"])
+            solara.Button(
+                "Run to",
+                on_click=run_to_month,
+                disabled=playing.value or stopped or month_of(run_to.value, main) is None,
+            )
 
 
 @solara.component
@@ -418,11 +453,14 @@ def MainArea(session: Session, snap, details):
     with solara.Column(gap="4px", style={"padding": "4px 10px", "width": "100%"}):
         if problem:
             if main.step_failed:
-                solara.Error(f"The run stopped: {problem}. Press Reset to start a new run.",
-                             classes=["cohesion-problem"])
+                solara.Error(
+                    f"The run stopped: {problem}. Press Reset to start a new run.", classes=["cohesion-problem"]
+                )
             else:
-                solara.Error(f"The model was not built: {problem}. Correct the value and press Reset.",
-                             classes=["cohesion-problem"])
+                solara.Error(
+                    f"The model was not built: {problem}. Correct the value and press Reset.",
+                    classes=["cohesion-problem"],
+                )
             return
         with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}, gap="16px"):
             solara.Text(week_text(main), classes=["cohesion-week"], style={"font-weight": "bold", "font-size": "16px"})
@@ -442,8 +480,9 @@ def MainArea(session: Session, snap, details):
 @solara.component
 def ChartPicture(pictures, snap, index: int, difference: bool, css: str, alt: str):
     """Chart ``index`` of CHARTS (-1: the Guide's), redrawn for each snapshot."""
-    png = solara.use_memo(lambda: pictures.chart_png(index, snap.main, snap.twin, difference),
-                          [pictures, snap.stamp, index, difference])
+    png = solara.use_memo(
+        lambda: pictures.chart_png(index, snap.main, snap.twin, difference), [pictures, snap.stamp, index, difference]
+    )
     Picture(png, css, alt)
 
 
@@ -456,12 +495,24 @@ def TerritoryView(pictures, snap, pick_map, details, show_org, close):
     with solara.Row(gap="12px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
         with solara.Column(gap="2px", style={"flex": "7 1 0", "min-width": "0"}):
             with solara.Row(gap="8px"):
-                solara.Select("Map layer", values=[s.label for s in LAYERS.values()], value=LAYERS[layer].label,
-                              on_value=lambda label: set_layer(next(k for k, s in LAYERS.items() if s.label == label)),
-                              dense=True, classes=["cohesion-layer"], style={"max-width": "260px"})
-                solara.Select("Show", values=list(LEVELS.values()), value=LEVELS[level],
-                              on_value=lambda label: set_level(next(k for k, v in LEVELS.items() if v == label)),
-                              dense=True, classes=["cohesion-level"], style={"max-width": "300px"})
+                solara.Select(
+                    "Map layer",
+                    values=[s.label for s in LAYERS.values()],
+                    value=LAYERS[layer].label,
+                    on_value=lambda label: set_layer(next(k for k, s in LAYERS.items() if s.label == label)),
+                    dense=True,
+                    classes=["cohesion-layer"],
+                    style={"max-width": "260px"},
+                )
+                solara.Select(
+                    "Show",
+                    values=list(LEVELS.values()),
+                    value=LEVELS[level],
+                    on_value=lambda label: set_level(next(k for k, v in LEVELS.items() if v == label)),
+                    dense=True,
+                    classes=["cohesion-level"],
+                    style={"max-width": "300px"},
+                )
             Picture(map_png, "cohesion-map", "Map of the Memphrémagog RCM", pick_map)
             Details(details, show_org, close)
         with solara.Column(gap="4px", style={"flex": "4 1 0", "min-width": "0"}):
@@ -487,17 +538,29 @@ def MechanismsView(pictures, snap, pick_network, details, show_org, close):
 def CompareView(pictures, snap):
     main, twin = snap.main, snap.twin
     if twin is None:
-        solara.Info("Tick \"Compare with the baseline\" under Scenario, choose a scenario and press Reset: the "
-                    "scenario and the baseline then step together with the same seed (common random numbers), "
-                    "and their difference is drawn here.", classes=["cohesion-compare-off"])
+        solara.Info(
+            'Tick "Compare with the baseline" under Scenario, choose a scenario and press Reset: the '
+            "scenario and the baseline then step together with the same seed (common random numbers), "
+            "and their difference is drawn here.",
+            classes=["cohesion-compare-off"],
+        )
         return
-    solara.Text(f"{main.scenario} (solid) and the baseline (dashed), same seed {main.seed}; lower panels: "
-                f"{main.scenario} less the baseline.", style={"font-size": "13px"})
+    solara.Text(
+        f"{main.scenario} (solid) and the baseline (dashed), same seed {main.seed}; lower panels: "
+        f"{main.scenario} less the baseline.",
+        style={"font-size": "13px"},
+    )
     with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
         for i, spec in enumerate(CHARTS):
             with solara.Column(style={"flex": "1 1 45%", "min-width": "420px"}):
-                ChartPicture(pictures, snap, i, True, f"cohesion-compare compare-{spec.key}",
-                             f"{spec.title}: scenario and baseline")
+                ChartPicture(
+                    pictures,
+                    snap,
+                    i,
+                    True,
+                    f"cohesion-compare compare-{spec.key}",
+                    f"{spec.title}: scenario and baseline",
+                )
 
 
 page = Page()

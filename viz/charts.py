@@ -47,25 +47,55 @@ class ChartSpec:
 
 
 CHARTS = (
-    ChartSpec("unemployment", "Unemployment rate", (Series("unemployment_rate", "unemployment rate"),),
-              "% of the labour force", closures=True),
-    ChartSpec("distress", "Adults in high distress", (Series("share_high_distress", "in high distress"),),
-              "% of adults", floor_zero=False),
-    ChartSpec("support", "Help for adults in high distress",
-              (Series("support_received_share", "informal support received"),
-               Series("formal_service_reach", "in a formal service"), Series("unmet_need_share", "neither")),
-              "% of adults in high distress"),
-    ChartSpec("cohesion", "Cohesion and its parts",
-              (Series("cohesion_index", "cohesion index"), Series("belonging_mean", "sense of belonging"),
-               Series("participation_rate", "participation"), Series("tie_integrity", "ties intact"),
-               Series("org_partnership_density", "organizations linked")),
-              "index (0-1)", percent=False),
+    ChartSpec(
+        "unemployment",
+        "Unemployment rate",
+        (Series("unemployment_rate", "unemployment rate"),),
+        "% of the labour force",
+        closures=True,
+    ),
+    ChartSpec(
+        "distress",
+        "Adults in high distress",
+        (Series("share_high_distress", "in high distress"),),
+        "% of adults",
+        floor_zero=False,
+    ),
+    ChartSpec(
+        "support",
+        "Help for adults in high distress",
+        (
+            Series("support_received_share", "informal support received"),
+            Series("formal_service_reach", "in a formal service"),
+            Series("unmet_need_share", "neither"),
+        ),
+        "% of adults in high distress",
+    ),
+    ChartSpec(
+        "cohesion",
+        "Cohesion and its parts",
+        (
+            Series("cohesion_index", "cohesion index"),
+            Series("belonging_mean", "sense of belonging"),
+            Series("participation_rate", "participation"),
+            Series("tie_integrity", "ties intact"),
+            Series("org_partnership_density", "organizations linked"),
+        ),
+        "index (0-1)",
+        percent=False,
+    ),
 )
-GUIDE_CHART = ChartSpec("guide", "The Guide de l'aidant and the helpers",
-                        (Series("guide_copies_cumulative", "Guide copies handed out (total)"),
-                         Series("guide_readers_cumulative", "Guide readers (total)"),
-                         Series("helpers_trained", "helpers trained, living here")),
-                        "model persons", percent=False)
+GUIDE_CHART = ChartSpec(
+    "guide",
+    "The Guide de l'aidant and the helpers",
+    (
+        Series("guide_copies_cumulative", "Guide copies handed out (total)"),
+        Series("guide_readers_cumulative", "Guide readers (total)"),
+        Series("helpers_trained", "helpers trained, living here"),
+    ),
+    "model persons",
+    percent=False,
+)
 
 
 def nice_top(value: float) -> float:
@@ -74,8 +104,8 @@ def nice_top(value: float) -> float:
         return 1.0
     k = math.floor(math.log10(value))
     for m in (1, 2, 2.5, 5, 10):
-        if m * 10.0 ** k >= value:
-            return m * 10.0 ** k
+        if m * 10.0**k >= value:
+            return m * 10.0**k
     return 10.0 ** (k + 1)  # pragma: no cover
 
 
@@ -103,8 +133,7 @@ class LineChart:
     """A chart of series over the run: one panel, or with ``difference`` a second panel
     of the scenario less the baseline. Lines of the baseline beside the run are dashed."""
 
-    def __init__(self, spec: ChartSpec, view: RunView, closures, size=(5.0, 2.05), compare=False,
-                 difference=False):
+    def __init__(self, spec: ChartSpec, view: RunView, closures, size=(5.0, 2.05), compare=False, difference=False):
         self.spec = spec
         self.compare = compare
         self.difference = difference
@@ -142,9 +171,17 @@ class LineChart:
             for k, (day, name) in enumerate(self.closures):
                 x = np.datetime64(day, "D")
                 ax.axvline(x, color="0.55", lw=0.7, ls=":", zorder=0)
-                ax.text(x, (0.97, 0.62, 0.27)[k % 3], " " + name, transform=ax.get_xaxis_transform(), fontsize=6,
-                        va="top", ha="left", color="0.3",
-                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
+                ax.text(
+                    x,
+                    (0.97, 0.62, 0.27)[k % 3],
+                    " " + name,
+                    transform=ax.get_xaxis_transform(),
+                    fontsize=6,
+                    va="top",
+                    ha="left",
+                    color="0.3",
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
+                )
         self.lines = []
         handles = []
         for i, s in enumerate(spec.series):
@@ -161,8 +198,9 @@ class LineChart:
             handles.append(Line2D([], [], color=colour, lw=1.5, label=s.label))
         if self.compare:
             handles.append(Line2D([], [], **BASELINE_STYLE, label="baseline (same seed)"))
-        ax.legend(handles=handles, fontsize=6.5, loc="upper left", frameon=True, framealpha=0.8, ncol=2,
-                  borderaxespad=0.3)
+        ax.legend(
+            handles=handles, fontsize=6.5, loc="upper left", frameon=True, framealpha=0.8, ncol=2, borderaxespad=0.3
+        )
         self.now = ax.axvline(self.start, color="0.25", lw=0.8, alpha=0.6, animated=True)
         self.ax, self.dax = ax, dax
         self.canvas.draw()
@@ -172,8 +210,9 @@ class LineChart:
     def _data(self, view: RunView | None):
         if view is None:
             return None, {}
-        return dates_of(view), {s.column: self.factor * view.series.get(s.column, np.zeros(0))
-                                for s in self.spec.series}
+        return dates_of(view), {
+            s.column: self.factor * view.series.get(s.column, np.zeros(0)) for s in self.spec.series
+        }
 
     def png(self, view: RunView, twin: RunView | None = None) -> bytes:
         x, main = self._data(view)
@@ -184,8 +223,10 @@ class LineChart:
             for c, v in main.items():
                 n = min(len(v), len(other[c]))
                 diffs[c] = v[:n] - other[c][:n]
-        limits = (nice_range(values, self.spec.floor_zero),
-                  nice_range(np.concatenate(list(diffs.values()) + [np.zeros(0)]), False, symmetric=True))
+        limits = (
+            nice_range(values, self.spec.floor_zero),
+            nice_range(np.concatenate(list(diffs.values()) + [np.zeros(0)]), False, symmetric=True),
+        )
         if limits != self.limits:
             self._build(limits)
         self.canvas.restore_region(self.background)
@@ -203,7 +244,7 @@ class LineChart:
             self.ax.draw_artist(dot)
             if diff_line is not None and column in diffs:
                 d = diffs[column]
-                diff_line.set_data(x[:len(d)], d)
+                diff_line.set_data(x[: len(d)], d)
                 self.dax.draw_artist(diff_line)
         return encode_png(np.asarray(self.canvas.buffer_rgba()))
 
@@ -225,8 +266,15 @@ class PathsChart:
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
         handles = [Line2D([], [], color=c, lw=6, label=p) for p, c in zip(PATHS, PATH_COLOURS, strict=True)]
-        fig.legend(handles=handles[::-1], loc="center left", bbox_to_anchor=(0.70, 0.5), fontsize=7.5,
-                   frameon=False, title="now (top to bottom)", title_fontsize=7.5)
+        fig.legend(
+            handles=handles[::-1],
+            loc="center left",
+            bbox_to_anchor=(0.70, 0.5),
+            fontsize=7.5,
+            frameon=False,
+            title="now (top to bottom)",
+            title_fontsize=7.5,
+        )
         self.ax = ax
         self.top = None
         self.fig = fig
@@ -250,8 +298,13 @@ class PathsChart:
         return encode_png(np.asarray(self.canvas.buffer_rgba()))
 
 
-DOMAIN_COLOURS = {"economic": "#1f5fa8", "social": "#7b3294", "education": "#1b9e3e", "community": "#d6207a",
-                  "government": "#555555"}
+DOMAIN_COLOURS = {
+    "economic": "#1f5fa8",
+    "social": "#7b3294",
+    "education": "#1b9e3e",
+    "community": "#d6207a",
+    "government": "#555555",
+}
 
 
 class NetworkChart:
@@ -299,25 +352,66 @@ class NetworkChart:
         for (x, y), a, name in zip(self.xy, self.angle, self.names, strict=True):
             deg = math.degrees(a) % 360
             flip = 90 < deg < 270
-            ax.text(1.08 * x, 1.08 * y, _org_short(name), rotation=deg + (180 if flip else 0),
-                    rotation_mode="anchor", ha="right" if flip else "left", va="center", fontsize=6)
+            ax.text(
+                1.08 * x,
+                1.08 * y,
+                _org_short(name),
+                rotation=deg + (180 if flip else 0),
+                rotation_mode="anchor",
+                ha="right" if flip else "left",
+                va="center",
+                fontsize=6,
+            )
         rec, sup, cross = view.committees_on
-        on = [n for n, f in (("recovery committee", rec), ("support committee", sup),
-                             ("health centre's cross-sectoral mode", cross)) if f]
-        fig.text(0.02, 0.98, "Organizations that know each other's missions", fontsize=10, fontweight="bold",
-                 va="top")
-        fig.text(0.02, 0.935, f"{int(links.sum())} links, {n_formed} formed in committees or the 2011 mode; "
-                 + ("meeting now: " + ", ".join(on) if on else "no committee meets now"), fontsize=7.5, va="top")
-        handles = [Line2D([], [], color="0.7", lw=1, label="known before the closures"),
-                   Line2D([], [], color="#2ca02c", lw=1.5, label="formed since (fades once no longer sustained)"),
-                   Line2D([], [], ls="none", marker="o", markerfacecolor="white", markeredgecolor="#f59f00",
-                          markeredgewidth=2, markersize=7, label="recovery committee member"),
-                   Line2D([], [], ls="none", marker="o", markerfacecolor="white", markeredgecolor="#7b3294",
-                          markeredgewidth=2, markersize=7, label="support committee member")]
-        handles += [Line2D([], [], ls="none", marker="o", color=c, markersize=6, label=f"sector: {d}")
-                    for d, c in DOMAIN_COLOURS.items()]
-        fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=6.5, frameon=False,
-                   bbox_to_anchor=(0.5, 0.0))
+        on = [
+            n
+            for n, f in (
+                ("recovery committee", rec),
+                ("support committee", sup),
+                ("health centre's cross-sectoral mode", cross),
+            )
+            if f
+        ]
+        fig.text(0.02, 0.98, "Organizations that know each other's missions", fontsize=10, fontweight="bold", va="top")
+        fig.text(
+            0.02,
+            0.935,
+            f"{int(links.sum())} links, {n_formed} formed in committees or the 2011 mode; "
+            + ("meeting now: " + ", ".join(on) if on else "no committee meets now"),
+            fontsize=7.5,
+            va="top",
+        )
+        handles = [
+            Line2D([], [], color="0.7", lw=1, label="known before the closures"),
+            Line2D([], [], color="#2ca02c", lw=1.5, label="formed since (fades once no longer sustained)"),
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                markerfacecolor="white",
+                markeredgecolor="#f59f00",
+                markeredgewidth=2,
+                markersize=7,
+                label="recovery committee member",
+            ),
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                markerfacecolor="white",
+                markeredgecolor="#7b3294",
+                markeredgewidth=2,
+                markersize=7,
+                label="support committee member",
+            ),
+        ]
+        handles += [
+            Line2D([], [], ls="none", marker="o", color=c, markersize=6, label=f"sector: {d}")
+            for d, c in DOMAIN_COLOURS.items()
+        ]
+        fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=6.5, frameon=False, bbox_to_anchor=(0.5, 0.0))
         canvas.draw()
         h = canvas.get_width_height()[1]
         px = ax.transData.transform(self.xy)
@@ -336,13 +430,16 @@ class NetworkChart:
 
 
 def _org_short(name: str) -> str:
-    name = name.replace("Municipal council", "Council").replace("Office of the member of the National Assembly",
-                                                                "MNA's office")
+    name = name.replace("Municipal council", "Council").replace(
+        "Office of the member of the National Assembly", "MNA's office"
+    )
     name = name.replace("Office of the member of Parliament", "MP's office")
     return name if len(name) <= 34 else name[:33] + "…"
 
 
 def closures_of(model) -> tuple[tuple[date, str], ...]:
     """The run's closures as (closing date, employer's short name), for the charts' marks."""
-    return tuple((c.closed, employer_name(c.employer, short=True))
-                 for c in model.timeline.closing_between(model.start_date, model.end_date))
+    return tuple(
+        (c.closed, employer_name(c.employer, short=True))
+        for c in model.timeline.closing_between(model.start_date, model.end_date)
+    )

@@ -11,8 +11,12 @@ from functools import lru_cache
 from model.config import Config, ConfigError, ParamDef, load_base, load_scenario_file, resolve, scenario_names
 
 # Main parameters listed first, before the rest of the core tier (base.toml's ``tier``)
-MAIN_PARAMETERS = ("labour.separation_rate", "labour.matching_efficiency", "strain.out_migration_rate",
-                   "regional_economy.job_replacement_share")
+MAIN_PARAMETERS = (
+    "labour.separation_rate",
+    "labour.matching_efficiency",
+    "strain.out_migration_rate",
+    "regional_economy.job_replacement_share",
+)
 
 INTERVENTION_LABELS = {
     "in_plant_services": "Social worker in the plant before it closes",
@@ -26,10 +30,15 @@ INTERVENTION_LABELS = {
     "regional_conference": "Regional conference funding",
 }
 INTERVENTION_SHORT = {
-    "in_plant_services": "Social worker in the plant", "recovery_committee": "Recovery committee",
-    "support_committee": "Support committee", "guide": "Guide", "helper_training": "Helper training",
-    "csss_structural": "Health centre (jobs)", "csss_cross_sectoral": "Health centre (together)",
-    "csss_reinforcement": "Health centre (red tape)", "regional_conference": "Regional conference",
+    "in_plant_services": "Social worker in the plant",
+    "recovery_committee": "Recovery committee",
+    "support_committee": "Support committee",
+    "guide": "Guide",
+    "helper_training": "Helper training",
+    "csss_structural": "Health centre (jobs)",
+    "csss_cross_sectoral": "Health centre (together)",
+    "csss_reinforcement": "Health centre (red tape)",
+    "regional_conference": "Regional conference",
 }
 PLAIN_LABELS = {
     "labour.separation_rate": "Jobs that end each week",
@@ -72,7 +81,9 @@ def plain_label(d: ParamDef) -> str:
     elif parts[0] == "interventions" and len(parts) == 3:
         if parts[2] == "enabled":
             return INTERVENTION_LABELS.get(parts[1], _words(parts[1]))
-        what = {"start": "from (year-month)", "end": "until (year-month, not included)"}.get(parts[2], _words(parts[2]).lower())
+        what = {"start": "from (year-month)", "end": "until (year-month, not included)"}.get(
+            parts[2], _words(parts[2]).lower()
+        )
         label = f"{INTERVENTION_SHORT.get(parts[1], _words(parts[1]))}: {what}"
     else:
         label = _words(parts[-1])
@@ -125,8 +136,13 @@ def exposed_parameters(base: Config | None = None) -> list[str]:
     for name, d in base.defs.items():
         if isinstance(d.value, list) or name.startswith("run."):
             continue
-        if (isinstance(d.value, bool) or name.startswith("interventions.") or name in set_by_scenarios
-                or name in MAIN_PARAMETERS or d.tier == "core"):
+        if (
+            isinstance(d.value, bool)
+            or name.startswith("interventions.")
+            or name in set_by_scenarios
+            or name in MAIN_PARAMETERS
+            or d.tier == "core"
+        ):
             out.append(name)
     return out
 

@@ -14,9 +14,15 @@ import numpy as np
 from model.state import COMMITTEES, DOMAINS, ORG_KINDS, Status
 from viz.controls import INTERVENTION_SHORT
 
-KIND_NAMES = {"plant": "plant", "public_service": "public service", "community": "community group",
-              "government": "government body", "union": "union", "employer": "employer",
-              "informal_place": "informal place (shop, hair salon)"}
+KIND_NAMES = {
+    "plant": "plant",
+    "public_service": "public service",
+    "community": "community group",
+    "government": "government body",
+    "union": "union",
+    "employer": "employer",
+    "informal_place": "informal place (shop, hair salon)",
+}
 INSTITUTIONAL = ("public_service", "community", "government", "union")
 
 
@@ -57,10 +63,15 @@ def municipality(model, m: int) -> Details:
     served = high & (P.service[:n] >= 0)
     scale = model.config["run.scale"]
     rows = [
-        ("Residents", _n(here.sum()) + (f" model persons (about {_n(here.sum() / scale)} people)" if scale != 1 else "")),
+        (
+            "Residents",
+            _n(here.sum()) + (f" model persons (about {_n(here.sum() / scale)} people)" if scale != 1 else ""),
+        ),
         ("Unemployed", f"{_n(unemployed.sum())} ({_pct(unemployed.sum(), lf.sum())} of the labour force)"),
-        ("Laid-off workers living here", f"{_n(laid_off.sum())}, of whom {_n((laid_off & (status == Status.EMPLOYED)).sum())} "
-                                         "back in a job"),
+        (
+            "Laid-off workers living here",
+            f"{_n(laid_off.sum())}, of whom {_n((laid_off & (status == Status.EMPLOYED)).sum())} back in a job",
+        ),
         ("Mean distress of adults", f"{P.distress[:n][adults].mean():.2f} SD" if adults.any() else "no adults"),
         ("Adults in high distress", f"{_n(high.sum())} ({_pct(high.sum(), adults.sum())})"),
         ("…who received informal support lately", f"{_n(supported.sum())} ({_pct(supported.sum(), high.sum())})"),
@@ -71,8 +82,11 @@ def municipality(model, m: int) -> Details:
     ]
     kinds = np.array(ORG_KINDS)[O.kind[: O.n]]
     own = O.municipality[: O.n] == m
-    counts = ", ".join(f"{int((own & (kinds == k)).sum())} {KIND_NAMES[k]}{'s' if (own & (kinds == k)).sum() > 1 else ''}"
-                       for k in ORG_KINDS if (own & (kinds == k)).any())
+    counts = ", ".join(
+        f"{int((own & (kinds == k)).sum())} {KIND_NAMES[k]}{'s' if (own & (kinds == k)).sum() > 1 else ''}"
+        for k in ORG_KINDS
+        if (own & (kinds == k)).any()
+    )
     rows.append(("Organizations", counts or "none"))
     names = model.population.org_names
     orgs = [(int(r), names[r]) for r in np.flatnonzero(own & np.isin(kinds, INSTITUTIONAL + ("plant",)))]
@@ -84,13 +98,22 @@ def organization(model, row: int) -> Details:
     n = P.n
     kind = ORG_KINDS[O.kind[row]]
     names = model.population.org_names
-    rows = [("Kind", KIND_NAMES.get(kind, kind)), ("Sector", DOMAINS[O.domain[row]]),
-            ("Municipality", model.municipality_names[O.municipality[row]])]
+    rows = [
+        ("Kind", KIND_NAMES.get(kind, kind)),
+        ("Sector", DOMAINS[O.domain[row]]),
+        ("Municipality", model.municipality_names[O.municipality[row]]),
+    ]
     present = P.present[:n]
     employees = int((present & (P.employer[:n] == row)).sum())
     if kind == "plant":
-        closure = next((c for c in model.timeline.closures
-                        if model.population.plant_of_closure.get(model.timeline.closures.index(c)) == row), None)
+        closure = next(
+            (
+                c
+                for c in model.timeline.closures
+                if model.population.plant_of_closure.get(model.timeline.closures.index(c)) == row
+            ),
+            None,
+        )
         state = "closed" if not O.open[row] else ("closure announced" if O.announced[row] else "open")
         rows.append(("State", state))
         if closure is not None:
@@ -121,8 +144,16 @@ def organization(model, row: int) -> Details:
         rows.append(("Waiting list", _n(waiting)))
     member_of = [c for i, c in enumerate(COMMITTEES) if O.committees[row] & (1 << i)]
     active = [c for c in member_of if model.interventions.active(f"{c}_committee")]
-    rows.append(("Committees", ", ".join(f"{INTERVENTION_SHORT.get(c + '_committee', c).lower()}"
-                                         f"{' (meeting now)' if c in active else ''}" for c in member_of) or "none"))
+    rows.append(
+        (
+            "Committees",
+            ", ".join(
+                f"{INTERVENTION_SHORT.get(c + '_committee', c).lower()}{' (meeting now)' if c in active else ''}"
+                for c in member_of
+            )
+            or "none",
+        )
+    )
     partners = []
     c = model.committees
     where = np.flatnonzero(c.members == row)

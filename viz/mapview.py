@@ -74,15 +74,51 @@ class Layer:
 
 
 LAYERS = {
-    "unemployment_rate": Layer("unemployment_rate", "Unemployment rate", "unemployed / labour force (%)",
-                               "unemployed", "labour_force", 0.0, 0.2, "YlOrRd", extend="max"),
-    "distress": Layer("distress", "Distress", "mean distress of adults (SD; 0: employed adults without a stressor)",
-                      "distress", "adults", -0.25, 0.75, "PuRd", percent=False, extend="both"),
-    "support_received": Layer("support_received", "Support received",
-                              "adults in high distress who received informal support (%)",
-                              "supported", "in_need", 0.0, 1.0, "YlGnBu"),
-    "belonging": Layer("belonging", "Sense of belonging", "mean sense of belonging of adults (0-1)",
-                       "belonging", "adults", 0.3, 0.8, "BuGn", percent=False, extend="both"),
+    "unemployment_rate": Layer(
+        "unemployment_rate",
+        "Unemployment rate",
+        "unemployed / labour force (%)",
+        "unemployed",
+        "labour_force",
+        0.0,
+        0.2,
+        "YlOrRd",
+        extend="max",
+    ),
+    "distress": Layer(
+        "distress",
+        "Distress",
+        "mean distress of adults (SD; 0: employed adults without a stressor)",
+        "distress",
+        "adults",
+        -0.25,
+        0.75,
+        "PuRd",
+        percent=False,
+        extend="both",
+    ),
+    "support_received": Layer(
+        "support_received",
+        "Support received",
+        "adults in high distress who received informal support (%)",
+        "supported",
+        "in_need",
+        0.0,
+        1.0,
+        "YlGnBu",
+    ),
+    "belonging": Layer(
+        "belonging",
+        "Sense of belonging",
+        "mean sense of belonging of adults (0-1)",
+        "belonging",
+        "adults",
+        0.3,
+        0.8,
+        "BuGn",
+        percent=False,
+        extend="both",
+    ),
 }
 DEFAULT_LAYER = "unemployment_rate"
 LEVELS = {"municipality": "By municipality", "cell": "By 1 km cell (the model's grid)"}
@@ -109,8 +145,14 @@ _tess_lock = threading.Lock()
 
 def tessellation_for(territory) -> Tessellation:
     """The display tessellation of a territory (computed once per process and grid)."""
-    key = (territory.width, territory.height, territory.cell_km, territory.lat0, territory.lon0,
-           tuple(territory.municipalities["name"]))
+    key = (
+        territory.width,
+        territory.height,
+        territory.cell_km,
+        territory.lat0,
+        territory.lon0,
+        tuple(territory.municipalities["name"]),
+    )
     with _tess_lock:
         if key not in _tessellations:
             _tessellations[key] = tessellate(territory)
@@ -161,35 +203,79 @@ class MapPainter:
         outline = [path_effects.withStroke(linewidth=2.6, foreground="white")]
         for name, (c, r) in zip(names, tess.anchors, strict=True):
             small = tess.areas_km2[names.index(name)] < 15
-            ax.text(c, r, name, fontsize=7 if small else 8.5, ha="center", va="center", color="#1a1a1a",
-                    path_effects=outline, zorder=5, fontweight="bold" if not small else "normal")
+            ax.text(
+                c,
+                r,
+                name,
+                fontsize=7 if small else 8.5,
+                ha="center",
+                va="center",
+                color="#1a1a1a",
+                path_effects=outline,
+                zorder=5,
+                fontweight="bold" if not small else "normal",
+            )
         # legend and colour bar, right of the map
         left = w / (w + LEGEND_PX)
         lw = LEGEND_PX / (w + LEGEND_PX)
-        fig.text(left + 0.03 * lw, 0.975, self.layer.label + ("\nby municipality" if level == "municipality"
-                                                              else "\nby 1 km cell of the model's grid"),
-                 fontsize=10, fontweight="bold", va="top")
+        fig.text(
+            left + 0.03 * lw,
+            0.975,
+            self.layer.label
+            + ("\nby municipality" if level == "municipality" else "\nby 1 km cell of the model's grid"),
+            fontsize=10,
+            fontweight="bold",
+            va="top",
+        )
         cax = fig.add_axes((left + 0.06 * lw, 0.58, 0.08 * lw, 0.28))
         fmt = (lambda v, _: f"{100 * v:.0f}%") if self.layer.percent else (lambda v, _: f"{v:g}")
-        bar = fig.colorbar(ScalarMappable(Normalize(self.layer.vmin, self.layer.vmax), self.layer.cmap), cax=cax,
-                           extend=self.layer.extend, format=fmt)
+        bar = fig.colorbar(
+            ScalarMappable(Normalize(self.layer.vmin, self.layer.vmax), self.layer.cmap),
+            cax=cax,
+            extend=self.layer.extend,
+            format=fmt,
+        )
         bar.ax.tick_params(labelsize=8)
         fig.text(left + 0.03 * lw, 0.555, _wrap(self.layer.legend, 40), fontsize=8, va="top")
-        masked = (f"fewer than {MASK_RESIDENTS} residents\n(too few to show)" if level == "cell"
-                  else "no one to count")
+        masked = f"fewer than {MASK_RESIDENTS} residents\n(too few to show)" if level == "cell" else "no one to count"
         handles = [
-            Patch(facecolor=np.array(NO_DATA_RGB) / 255, edgecolor=np.array(HATCH_RGB) / 255, hatch="////",
-                  label=masked),
+            Patch(
+                facecolor=np.array(NO_DATA_RGB) / 255, edgecolor=np.array(HATCH_RGB) / 255, hatch="////", label=masked
+            ),
             Patch(facecolor=np.array(WATER_RGB) / 255, edgecolor="none", label="lake"),
             Patch(facecolor="white", edgecolor="0.6", label="outside the RCM"),
             Line2D([], [], color=np.array(BORDER_RGB) / 255, lw=1, label="municipal border (approximate)"),
         ]
-        handles += [Line2D([], [], ls="none", marker=PLANT_MARKERS[s], markersize=8, markerfacecolor=c,
-                           markeredgecolor="black", label=f"plant, {s}") for s, c in PLANT_COLOURS.items()]
-        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(left + 0.01 * lw, 0.47), fontsize=8,
-                   frameon=False, handlelength=1.6, labelspacing=0.6)
-        fig.text(left + 0.03 * lw, 0.035, "Click a municipality or a plant\nto see what it holds.", fontsize=8,
-                 color="#333333", va="bottom")
+        handles += [
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker=PLANT_MARKERS[s],
+                markersize=8,
+                markerfacecolor=c,
+                markeredgecolor="black",
+                label=f"plant, {s}",
+            )
+            for s, c in PLANT_COLOURS.items()
+        ]
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(left + 0.01 * lw, 0.47),
+            fontsize=8,
+            frameon=False,
+            handlelength=1.6,
+            labelspacing=0.6,
+        )
+        fig.text(
+            left + 0.03 * lw,
+            0.035,
+            "Click a municipality or a plant\nto see what it holds.",
+            fontsize=8,
+            color="#333333",
+            va="bottom",
+        )
         self.drawing = _rgba(canvas)
         self.cmap = colormaps[self.layer.cmap]
         self.norm = Normalize(self.layer.vmin, self.layer.vmax)
@@ -205,8 +291,9 @@ class MapPainter:
         if level == "cell":
             x, y = tess.cell_of_pixel(cols + 0.5, rows + 0.5)
             inside = self.land & (x >= 0) & (y >= 0) & (x < grid_shape[0]) & (y < grid_shape[1])
-            self.cell_index = np.where(inside, np.clip(x, 0, grid_shape[0] - 1) * grid_shape[1]
-                                       + np.clip(y, 0, grid_shape[1] - 1), -1)
+            self.cell_index = np.where(
+                inside, np.clip(x, 0, grid_shape[0] - 1) * grid_shape[1] + np.clip(y, 0, grid_shape[1] - 1), -1
+            )
         self.plant_layers: dict[tuple, np.ndarray] = {}
 
     def plant_positions(self, plants) -> np.ndarray:
@@ -231,8 +318,16 @@ class MapPainter:
             for state, colour in PLANT_COLOURS.items():
                 sel = [i for i, p in enumerate(plants) if p[3] == state]
                 if sel:
-                    ax.scatter(xy[sel, 0], xy[sel, 1], marker=PLANT_MARKERS[state], s=60, c=colour,
-                               edgecolors="black", linewidths=0.8, zorder=6)
+                    ax.scatter(
+                        xy[sel, 0],
+                        xy[sel, 1],
+                        marker=PLANT_MARKERS[state],
+                        s=60,
+                        c=colour,
+                        edgecolors="black",
+                        linewidths=0.8,
+                        zorder=6,
+                    )
             top = _rgba(canvas)
             a_top = top[..., 3:4].astype(np.float32) / 255.0
             a_draw = self.drawing[..., 3:4].astype(np.float32) / 255.0

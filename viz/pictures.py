@@ -44,9 +44,10 @@ class Pictures:
         compare = twin is not None
         size = (5.2, 3.2) if difference else (5.0, 2.05)
         with self.lock:
-            chart = self._chart((spec.key, compare, difference),
-                                lambda: LineChart(spec, view, self.closures, size=size, compare=compare,
-                                                  difference=difference))
+            chart = self._chart(
+                (spec.key, compare, difference),
+                lambda: LineChart(spec, view, self.closures, size=size, compare=compare, difference=difference),
+            )
             return chart.png(view, twin)
 
     def paths_png(self, view: RunView) -> bytes:

@@ -33,10 +33,24 @@ MASK_RESIDENTS = 5  # cells with fewer residents (model persons) are masked on t
 PATHS = ("re-employed", "in training", "searching", "retired", "outside the labour force", "moved out", "died")
 
 # Series the page plots (DataCollector columns), copied into each snapshot
-SERIES = ("week", "unemployment_rate", "share_high_distress", "support_received_share", "formal_service_reach",
-          "unmet_need_share", "cohesion_index", "belonging_mean", "participation_rate", "tie_integrity",
-          "org_partnership_density", "guide_copies_cumulative", "guide_readers_cumulative", "helpers_trained",
-          "displaced_cumulative", "population")
+SERIES = (
+    "week",
+    "unemployment_rate",
+    "share_high_distress",
+    "support_received_share",
+    "formal_service_reach",
+    "unmet_need_share",
+    "cohesion_index",
+    "belonging_mean",
+    "participation_rate",
+    "tie_integrity",
+    "org_partnership_density",
+    "guide_copies_cumulative",
+    "guide_readers_cumulative",
+    "helpers_trained",
+    "displaced_cumulative",
+    "population",
+)
 
 
 def page_arguments(scenario_name, scale, seed, overrides: dict) -> dict:
@@ -76,8 +90,9 @@ class PageModel(CohesionModel):
     past the last week would otherwise show "week 836 of 835").
     """
 
-    def __init__(self, scenario_name: str = BASELINE, scale=1.0, seed=0, overrides: dict | None = None,
-                 scenario=None, **controls):
+    def __init__(
+        self, scenario_name: str = BASELINE, scale=1.0, seed=0, overrides: dict | None = None, scenario=None, **controls
+    ):
         self.problem: str | None = None
         self.step_failed = False
         try:
@@ -117,6 +132,7 @@ class PageModel(CohesionModel):
 
 
 # -- what is drawn -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RunView:
@@ -260,32 +276,59 @@ def laid_off_paths(model: CohesionModel) -> np.ndarray:
     reason = P.exit_reason[rows]
     here = ~gone
     moved = gone & ((reason == Exit.MOVED_ALONE) | (reason == Exit.MOVED_WITH_HOUSEHOLD))
-    return np.array([
-        np.count_nonzero(here & (status == Status.EMPLOYED)),
-        np.count_nonzero(here & (status == Status.TRAINING)),
-        np.count_nonzero(here & (status == Status.UNEMPLOYED)),
-        np.count_nonzero(here & (status == Status.RETIRED)),
-        np.count_nonzero(here & (status == Status.INACTIVE)),
-        np.count_nonzero(moved),
-        np.count_nonzero(gone & ~moved),
-    ], dtype=np.int64)
+    return np.array(
+        [
+            np.count_nonzero(here & (status == Status.EMPLOYED)),
+            np.count_nonzero(here & (status == Status.TRAINING)),
+            np.count_nonzero(here & (status == Status.UNEMPLOYED)),
+            np.count_nonzero(here & (status == Status.RETIRED)),
+            np.count_nonzero(here & (status == Status.INACTIVE)),
+            np.count_nonzero(moved),
+            np.count_nonzero(gone & ~moved),
+        ],
+        dtype=np.int64,
+    )
 
 
 def _changed(model: CohesionModel) -> tuple[str, ...]:
     """The parameters that differ from base.toml (kept with the model: its configuration is fixed)."""
     if "_page_changed" not in model.__dict__:
         base = load_base()
-        model._page_changed = tuple(f"{k} = {v}" for k, v in model.config.values.items()
-                                    if k != "run.scale" and v != base.values.get(k))
+        model._page_changed = tuple(
+            f"{k} = {v}" for k, v in model.config.values.items() if k != "run.scale" and v != base.values.get(k)
+        )
     return model._page_changed
 
 
 def run_view(model: PageModel, paths: list[np.ndarray]) -> RunView:
     """A copy of what the page draws of ``model`` now (call under the session's lock)."""
     if model.problem is not None and "territory" not in model.__dict__:  # never built
-        return RunView("", 0, 0, date.min, date.min, date.min, False, model.problem, False, 0, 0, 0.0, (), (),
-                       {}, {}, (), {}, np.zeros((0, len(PATHS)), np.int64), np.zeros((0, 0), bool),
-                       np.zeros((0, 0), bool), np.zeros(0, bool), np.zeros(0, bool), (False, False, False))
+        return RunView(
+            "",
+            0,
+            0,
+            date.min,
+            date.min,
+            date.min,
+            False,
+            model.problem,
+            False,
+            0,
+            0,
+            0.0,
+            (),
+            (),
+            {},
+            {},
+            (),
+            {},
+            np.zeros((0, len(PATHS)), np.int64),
+            np.zeros((0, 0), bool),
+            np.zeros((0, 0), bool),
+            np.zeros(0, bool),
+            np.zeros(0, bool),
+            (False, False, False),
+        )
     data = model.datacollector.model_vars
     series = {c: np.asarray(data.get(c, []), dtype=float) for c in SERIES}
     residents = model.stats.population if model.steps else model.n_present
@@ -295,19 +338,39 @@ def run_view(model: PageModel, paths: list[np.ndarray]) -> RunView:
     names = model.population.org_names
     plants = tuple((row, names[row], int(model.orgs.municipality[row]), states[row]) for row in sorted(states))
     return RunView(
-        scenario=model.config.scenario, week=model.steps, n_weeks=model.n_weeks, start=model.start_date,
-        end=model.end_date, day=model.date, finished=model.finished, problem=model.problem,
-        step_failed=model.step_failed, residents=int(residents), seed=model.seed,
-        scale=float(model.config["run.scale"]), changed=_changed(model),
+        scenario=model.config.scenario,
+        week=model.steps,
+        n_weeks=model.n_weeks,
+        start=model.start_date,
+        end=model.end_date,
+        day=model.date,
+        finished=model.finished,
+        problem=model.problem,
+        step_failed=model.step_failed,
+        residents=int(residents),
+        seed=model.seed,
+        scale=float(model.config["run.scale"]),
+        changed=_changed(model),
         interventions_on=tuple(name for name, i in iv.items.items() if i.on),
-        muni=_per_municipality(model), cells=_per_cell(model), plants=plants, series=series,
-        paths=np.array(paths), links=c.links.copy(), base_links=c.base.copy(), recovery=c.recovery.copy(),
+        muni=_per_municipality(model),
+        cells=_per_cell(model),
+        plants=plants,
+        series=series,
+        paths=np.array(paths),
+        links=c.links.copy(),
+        base_links=c.base.copy(),
+        recovery=c.recovery.copy(),
         support=c.support.copy(),
-        committees_on=(iv.active("recovery_committee"), iv.active("support_committee"),
-                       iv.active("csss_cross_sectoral")))
+        committees_on=(
+            iv.active("recovery_committee"),
+            iv.active("support_committee"),
+            iv.active("csss_cross_sectoral"),
+        ),
+    )
 
 
 # -- the session ---------------------------------------------------------------------------
+
 
 @dataclass
 class Settings:

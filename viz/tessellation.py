@@ -74,8 +74,8 @@ def _footprint(territory: Territory, cols: np.ndarray, rows_km: np.ndarray) -> n
     """The RCM's footprint at the picture's pixels (``[row, col]``)."""
     cells = np.asarray(territory.cell_municipality) != OUTSIDE  # [x, y]
     radius = max(1, int(round(CLOSING_KM / territory.cell_km)))
-    yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
-    disk = xx ** 2 + yy ** 2 <= radius ** 2
+    yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    disk = xx**2 + yy**2 <= radius**2
     pad = radius + 1
     grown = np.pad(cells, pad)
     closed = ndimage.binary_closing(grown, structure=disk)[pad:-pad, pad:-pad]
@@ -92,8 +92,9 @@ def _footprint(territory: Territory, cols: np.ndarray, rows_km: np.ndarray) -> n
 def _lakes(territory: Territory, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     water = np.zeros(X.shape, bool)
     for poly in territory.lakes.values():
-        poly_km = np.column_stack([(poly[:, 1] - territory.lon0) * territory.km_per_deg_lon,
-                                   (poly[:, 0] - territory.lat0) * KM_PER_DEG_LAT])
+        poly_km = np.column_stack(
+            [(poly[:, 1] - territory.lon0) * territory.km_per_deg_lon, (poly[:, 0] - territory.lat0) * KM_PER_DEG_LAT]
+        )
         water |= _points_in_polygon(X, Y, poly_km)
     return water
 
@@ -181,8 +182,12 @@ def tessellate(territory: Territory, px_per_km: float = PX_PER_KM) -> Tessellati
     labels = np.full(X.shape, OUTSIDE, np.int16)
     labels[land] = _weighted_labels(X[land], Y[land], cx, cy, weight)
     labels[water] = WATER
-    centre_px = np.column_stack([np.clip((cx * px_per_km).astype(int), 0, X.shape[1] - 1),
-                                 np.clip(X.shape[0] - 1 - (cy * px_per_km).astype(int), 0, X.shape[0] - 1)])
+    centre_px = np.column_stack(
+        [
+            np.clip((cx * px_per_km).astype(int), 0, X.shape[1] - 1),
+            np.clip(X.shape[0] - 1 - (cy * px_per_km).astype(int), 0, X.shape[0] - 1),
+        ]
+    )
     labels = _reattach(labels, centre_px)
     anchors = np.zeros((len(cx), 2))
     for m in range(len(cx)):
@@ -190,10 +195,17 @@ def tessellate(territory: Territory, px_per_km: float = PX_PER_KM) -> Tessellati
         depth = ndimage.distance_transform_edt(np.pad(own, 1))[1:-1, 1:-1]
         r, c = np.unravel_index(np.argmax(depth), depth.shape)
         anchors[m] = (c, r)
-    areas = np.bincount(labels[labels >= 0].astype(np.int64), minlength=len(cx)) / px_per_km ** 2
+    areas = np.bincount(labels[labels >= 0].astype(np.int64), minlength=len(cx)) / px_per_km**2
     # crop to the footprint, with a margin
     rr, cc = np.nonzero(labels != OUTSIDE)
     r0, r1 = max(rr.min() - MARGIN_PX, 0), min(rr.max() + MARGIN_PX + 1, labels.shape[0])
     c0, c1 = max(cc.min() - MARGIN_PX, 0), min(cc.max() + MARGIN_PX + 1, labels.shape[1])
-    return Tessellation(labels[r0:r1, c0:c1].copy(), px_per_km, territory.cell_km, anchors - (c0, r0), areas,
-                        (int(c0), int(r0)), labels.shape[0])
+    return Tessellation(
+        labels[r0:r1, c0:c1].copy(),
+        px_per_km,
+        territory.cell_km,
+        anchors - (c0, r0),
+        areas,
+        (int(c0), int(r0)),
+        labels.shape[0],
+    )

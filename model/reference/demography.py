@@ -76,8 +76,9 @@ def period(P: dict, H: dict, d: dict, pending: np.ndarray, week: int, rng) -> di
         P["status"][ids] = Status.GONE
         P["exit_week"][ids], P["exit_reason"][ids] = week, reason
     n_hh, muni = len(H["present"]), H["municipality"]
-    H["size"][:] = (np.bincount(household[P["present"]], minlength=n_hh)
-                    + np.bincount(born_hh[~born_leaves], minlength=n_hh))
+    H["size"][:] = np.bincount(household[P["present"]], minlength=n_hh) + np.bincount(
+        born_hh[~born_leaves], minlength=n_hh
+    )
     ends = H["present"] & (leave | (H["size"] == 0))
     H["present"][ends], H["exit_week"][ends] = False, week
     # 7. Moves in: census growth plus the period's net natural and background losses.
@@ -87,11 +88,24 @@ def period(P: dict, H: dict, d: dict, pending: np.ndarray, week: int, rng) -> di
         return np.bincount(muni[household[rows]], minlength=n_muni)
 
     background = leaving[~strain[household[leaving]]]
-    losses = by_muni(die) + by_muni(alone) + by_muni(background) + np.bincount(
-        muni[born_hh[born_leaves & ~strain[born_hh]]], minlength=n_muni) - np.bincount(muni[born_hh], minlength=n_muni)
+    losses = (
+        by_muni(die)
+        + by_muni(alone)
+        + by_muni(background)
+        + np.bincount(muni[born_hh[born_leaves & ~strain[born_hh]]], minlength=n_muni)
+        - np.bincount(muni[born_hh], minlength=n_muni)
+    )
     residents = by_muni(np.flatnonzero(P["present"])) + np.bincount(muni[born_hh[~born_leaves]], minlength=n_muni)
     expected = np.maximum(residents * d["growth_per_period"] + losses, 0.0)
     moving_in = rng.poisson(expected / d["mean_household_size"])
-    return {"die": die, "alone": alone, "leaving": leaving, "strain_households": np.flatnonzero(strain),
-            "born_household": born_hh, "born_age": born_age, "born_female": born_female,
-            "born_leaves": born_leaves, "moving_in": moving_in}
+    return {
+        "die": die,
+        "alone": alone,
+        "leaving": leaving,
+        "strain_households": np.flatnonzero(strain),
+        "born_household": born_hh,
+        "born_age": born_age,
+        "born_female": born_female,
+        "born_leaves": born_leaves,
+        "moving_in": moving_in,
+    }

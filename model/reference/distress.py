@@ -29,8 +29,11 @@ def stressors(P: People, p: Params, week: int, ids: np.ndarray, felt: np.ndarray
     status = P.status[ids]
     jobless = (status == Status.UNEMPLOYED) | (status == Status.TRAINING)
     weeks_without = np.maximum(week - P.spell_start[ids], 0)
-    lost_job = jobless * (p.job_loss + p.duration * np.minimum(weeks_without / p.duration_weeks, 1.0)
-                          + p.ei_exhausted * P.ei_exhausted[ids])
+    lost_job = jobless * (
+        p.job_loss
+        + p.duration * np.minimum(weeks_without / p.duration_weeks, 1.0)
+        + p.ei_exhausted * P.ei_exhausted[ids]
+    )
     back = (status == Status.EMPLOYED) & P.ever_displaced[ids] & (P.reemployed_week[ids] >= 0)
     wage, before = P.wage[ids].astype(float), P.displaced_wage[ids].astype(float)
     share_lost = np.where(before > 0, np.clip(1.0 - wage / np.where(before > 0, before, 1.0), 0.0, 1.0), 0.0)
@@ -39,8 +42,9 @@ def stressors(P: People, p: Params, week: int, ids: np.ndarray, felt: np.ndarray
     return gain(P, p, ids) * buffer * (lost_job + back_in_job)
 
 
-def step(P: People, p: Params, week: int, adults: np.ndarray, strained_households: np.ndarray,
-         org_service: np.ndarray) -> np.ndarray:
+def step(
+    P: People, p: Params, week: int, adults: np.ndarray, strained_households: np.ndarray, org_service: np.ndarray
+) -> np.ndarray:
     """The state of each of ``adults`` after this week (``distress = trait + state``)."""
     ids = np.asarray(adults, np.int64)
     state = P.state[ids].astype(float)

@@ -54,14 +54,25 @@ def entitlement(hours, tenure, rate: float, day: date, ei: dict) -> np.ndarray:
     base = w0 + (np.minimum(hours, h1) - h0) * (w1 - w0) / (h1 - h0)
     weeks = np.clip(np.floor(base) + WEEKS_PER_POINT_UNEMPLOYMENT * k, MIN_WEEKS, MAX_WEEKS)
     if ei["extension_start"] <= day < ei["extension_end"]:
-        extra = np.minimum(ei["long_tenured_max_extra_weeks"], LONG_TENURED_MIN_EXTRA_WEEKS
-                           + LONG_TENURED_WEEKS_PER_YEAR * (tenure - LONG_TENURED_MIN_YEARS))
+        extra = np.minimum(
+            ei["long_tenured_max_extra_weeks"],
+            LONG_TENURED_MIN_EXTRA_WEEKS + LONG_TENURED_WEEKS_PER_YEAR * (tenure - LONG_TENURED_MIN_YEARS),
+        )
         weeks = weeks + ei["extension_2009_weeks"] + np.where(tenure >= LONG_TENURED_MIN_YEARS, extra, 0.0)
     return np.where(hours >= entrance, np.floor(weeks), 0.0).astype(np.int16)
 
 
-def open_claims(P: dict, ids, rate: float, day: date, week: int, severance_weeks: int, ei: dict,
-                hours_per_week: float, max_benefit: float) -> None:
+def open_claims(
+    P: dict,
+    ids,
+    rate: float,
+    day: date,
+    week: int,
+    severance_weeks: int,
+    ei: dict,
+    hours_per_week: float,
+    max_benefit: float,
+) -> None:
     """Claims of persons ``ids``, who just lost a job (``job_end``, NaN: this week). ``P``
     holds job_start, job_end, wage and the claim's arrays (changed in place)."""
     end = np.where(np.isnan(P["job_end"][ids]), week, P["job_end"][ids].astype(float))

@@ -75,8 +75,9 @@ def step(w: Week, P: People, H: Households, p: Params) -> Finances:
     return Finances(households, income, ref_income, strained, strain_weeks, eligible, belonging)
 
 
-def leave_probability(out_migration_rate: float, belonging_migration: float, belonging_initial: float,
-                      belonging: np.ndarray) -> np.ndarray:
+def leave_probability(
+    out_migration_rate: float, belonging_migration: float, belonging_initial: float, belonging: np.ndarray
+) -> np.ndarray:
     """Weekly probability that an eligible household leaves the RCM:
     ``out_migration_rate * exp(-belonging_migration * (b - belonging_initial))``, at most 1."""
     return np.minimum(out_migration_rate * np.exp(-belonging_migration * (belonging - belonging_initial)), 1.0)

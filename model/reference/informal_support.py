@@ -59,10 +59,21 @@ def params_of(model) -> Params:
     p, iv = model.config.section("support"), model.interventions
     training, guide = iv["helper_training"], iv["guide"]
     boost = 1.0 + (iv.params("csss_reinforcement")["network_boost"] if iv.active("csss_reinforcement") else 0.0)
-    return Params(p["help_probability"], training.p["action_smd"], training.decay_weeks(), guide.p["action_smd"],
-                  guide.p["referral"], p["aggression_share"], p["aggression_withdrawal_untrained"],
-                  p["aggression_withdrawal_trained"], p["effect_untrained"] * boost, p["effect_trained"] * boost,
-                  p["referral_untrained"], p["referral_trained"], WORKING_AGE)
+    return Params(
+        p["help_probability"],
+        training.p["action_smd"],
+        training.decay_weeks(),
+        guide.p["action_smd"],
+        guide.p["referral"],
+        p["aggression_share"],
+        p["aggression_withdrawal_untrained"],
+        p["aggression_withdrawal_trained"],
+        p["effect_untrained"] * boost,
+        p["effect_trained"] * boost,
+        p["referral_untrained"],
+        p["referral_trained"],
+        WORKING_AGE,
+    )
 
 
 def help_probability(s: Params, week: int, trained_week: np.ndarray, guide_read: np.ndarray) -> np.ndarray:
@@ -71,14 +82,26 @@ def help_probability(s: Params, week: int, trained_week: np.ndarray, guide_read:
     trained = trained_week >= 0
     since = np.where(trained, week - trained_week, 0).astype(float)
     decay = np.exp(-since / s.training_tau) if math.isfinite(s.training_tau) else np.ones(len(since))
-    shift = np.maximum(np.where(trained, s.training_action_smd * decay, 0.0),
-                       np.where(guide_read, s.guide_action_smd, 0.0))
+    shift = np.maximum(
+        np.where(trained, s.training_action_smd * decay, 0.0), np.where(guide_read, s.guide_action_smd, 0.0)
+    )
     z = ndtri(min(max(s.help_probability, 1e-9), 1 - 1e-9))
     return ndtr(z + shift)
 
 
-def step(week: int, talk: np.ndarray, helper: np.ndarray, u: np.ndarray, H: Helpers, s: Params,
-         support_week, support_effect, helped_week, helps_count, met_distressed) -> Outcome:
+def step(
+    week: int,
+    talk: np.ndarray,
+    helper: np.ndarray,
+    u: np.ndarray,
+    H: Helpers,
+    s: Params,
+    support_week,
+    support_effect,
+    helped_week,
+    helps_count,
+    met_distressed,
+) -> Outcome:
     # Only an adult tie who is still there hears the disclosure (helper -1: nobody).
     tie = np.maximum(helper, 0)
     hears = (helper >= 0) & (H.age[tie] >= s.working_age)
@@ -87,12 +110,18 @@ def step(week: int, talk: np.ndarray, helper: np.ndarray, u: np.ndarray, H: Help
     equipped = hears & (trained | reader)
 
     # What each helper does: untrained, trained in a session, or a reader of the Guide.
-    p_help = np.where(equipped, help_probability(s, week, H.trained_week[tie], reader), ndtr(
-        ndtri(min(max(s.help_probability, 1e-9), 1 - 1e-9))))
+    p_help = np.where(
+        equipped,
+        help_probability(s, week, H.trained_week[tie], reader),
+        ndtr(ndtri(min(max(s.help_probability, 1e-9), 1 - 1e-9))),
+    )
     withdrawal = np.where(equipped, s.withdrawal_trained, s.withdrawal_untrained)
     effect = np.where(equipped & trained, s.effect_trained, s.effect_untrained)
-    refer = np.where(equipped, np.where(trained, s.referral_trained, s.guide_referral),
-                     np.where(H.knows_services[tie], s.referral_untrained, 0.0))
+    refer = np.where(
+        equipped,
+        np.where(trained, s.referral_trained, s.guide_referral),
+        np.where(H.knows_services[tie], s.referral_untrained, 0.0),
+    )
 
     # Help, unless the disclosure comes with aggression and the helper withdraws.
     helps = hears & (u[0] < p_help) & ~((u[1] < s.aggression_share) & (u[2] < withdrawal))
@@ -107,5 +136,4 @@ def step(week: int, talk: np.ndarray, helper: np.ndarray, u: np.ndarray, H: Help
     helped_week[helper[helps]] = week
     np.add.at(helps_count, helper[helps], 1)
     met_distressed[helper[equipped]] = True
-    return Outcome(helps, equipped, referred, support_week, support_effect, helped_week, helps_count,
-                   met_distressed)
+    return Outcome(helps, equipped, referred, support_week, support_effect, helped_week, helps_count, met_distressed)

@@ -14,8 +14,12 @@ import numpy as np
 
 from ..constants import RETIREMENT_AGE
 from ..state import Status
-from ..submodels.labour_market.life_course import (DISPLACED_RETIREMENT_AGE, EARLY_RETIREMENT_AGE, ENTRY_MAX_AGE,
-                                                   TRAINING_WINDOW_WEEKS)
+from ..submodels.labour_market.life_course import (
+    DISPLACED_RETIREMENT_AGE,
+    EARLY_RETIREMENT_AGE,
+    ENTRY_MAX_AGE,
+    TRAINING_WINDOW_WEEKS,
+)
 from ..submodels.labour_market.matching import MAX_HIRE_PROBABILITY
 from ..submodels.labour_market.rows import AGE_SEARCH_BANDS as AGE_BANDS
 
@@ -28,8 +32,9 @@ def search_effort(cols, rows, p, boost):
     band = np.clip(np.searchsorted(AGE_BANDS, cols["age"][rows], side="right") - 1, 0, len(AGE_BANDS) - 2)
     displaced = cols["ever_displaced"][rows]
     e = np.asarray(p["search_by_age"], float)[band]
-    e = e * np.where(displaced & (cols["displaced_tenure"][rows] >= p["long_tenure_years"]),
-                     p["long_tenure_search"], 1.0)
+    e = e * np.where(
+        displaced & (cols["displaced_tenure"][rows] >= p["long_tenure_years"]), p["long_tenure_search"], 1.0
+    )
     e = e * np.where(cols["retrained"][rows], p["training_search_boost"], 1.0)
     return e * np.where(displaced, boost, 1.0)
 
@@ -40,7 +45,7 @@ def hire_chances(effort, last, vacancies, p):
     own = np.bincount(last[last >= 0], weights=(1 - c) * effort[last >= 0], minlength=n_sec)
     S = np.where(last >= 0, c, 1.0) @ effort + own  # effort aimed at each sector
     a = p["matching_elasticity"]
-    M = np.minimum(vacancies, p["matching_efficiency"] * S ** a * vacancies ** (1 - a))  # hires by sector
+    M = np.minimum(vacancies, p["matching_efficiency"] * S**a * vacancies ** (1 - a))  # hires by sector
     rate = np.divide(M, S, out=np.zeros(n_sec), where=S > 0)
     aimed = np.where(last >= 0, c * rate.sum() + (1 - c) * rate[np.maximum(last, 0)], rate.sum())
     return np.minimum(effort * aimed, MAX_HIRE_PROBABILITY), rate
@@ -60,9 +65,16 @@ def week(cols, jobs, p, rng, *, week, life_course, period, boost=1.0):
     """One week; returns how many retired, separated, started retraining, left and
     entered the labour force, and were hired."""
     st, age, at_plant = cols["status"], cols["age"], cols["at_plant"]
-    per_period = {k: 1 - (1 - p[k]) ** period for k in (
-        "retirement_rate_65", "retirement_rate_60", "displaced_retirement_rate", "leave_labour_force_rate",
-        "enter_labour_force_rate")}
+    per_period = {
+        k: 1 - (1 - p[k]) ** period
+        for k in (
+            "retirement_rate_65",
+            "retirement_rate_60",
+            "displaced_retirement_rate",
+            "leave_labour_force_rate",
+            "enter_labour_force_rate",
+        )
+    }
     jobless = (st == U) | (st == T)  # as the week starts
     inactive = (st == INACTIVE) & (age < ENTRY_MAX_AGE)
     retired = np.zeros(len(st), bool)
@@ -87,8 +99,9 @@ def week(cols, jobs, p, rng, *, week, life_course, period, boost=1.0):
     st[done] = U
     cols["retrained"][done] = True
     seeking = jobless & (st == U) & ~done
-    may_start = seeking & cols["ever_displaced"] & ~cols["retrained"] & (
-        week - cols["displaced_week"] < TRAINING_WINDOW_WEEKS)
+    may_start = (
+        seeking & cols["ever_displaced"] & ~cols["retrained"] & (week - cols["displaced_week"] < TRAINING_WINDOW_WEEKS)
+    )
     start = may_start & (rng.random(len(st)) < p["displaced_training_rate"])
     st[start] = T
     cols["training_left"][start] = p["training_weeks"]
@@ -109,9 +122,15 @@ def week(cols, jobs, p, rng, *, week, life_course, period, boost=1.0):
     keep = np.ones(len(hired), bool)
     for s in range(len(jobs)):  # no sector hires more than its whole vacancies
         mine = rng.permutation(np.flatnonzero(sector == s))
-        keep[mine[int(np.floor(vacancies[s])):]] = False
+        keep[mine[int(np.floor(vacancies[s])) :]] = False
     rows = seekers[hired[keep]]
     st[rows] = E
     cols["sector"][rows] = sector[keep]
-    return {"retired": int(retired.sum()), "separated": int(separated.sum()), "started_training": int(start.sum()),
-            "left": int(left.sum()), "entered": int(entered.sum()), "hired": len(rows)}
+    return {
+        "retired": int(retired.sum()),
+        "separated": int(separated.sum()),
+        "started_training": int(start.sum()),
+        "left": int(left.sum()),
+        "entered": int(entered.sum()),
+        "hired": len(rows),
+    }

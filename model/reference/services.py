@@ -58,8 +58,8 @@ def step(s: dict, people: dict, orgs: dict, p: dict, need, helper_referred, week
     free = need[people["knows"][need] & (service[need] < 0) & (waiting[need] < 0)]
     helper_referred = np.asarray(helper_referred, np.int64)
     u = rng.random(len(free) + len(helper_referred) + 3 * len(clients))
-    u_self, u_helper = u[: len(free)], u[len(free): len(free) + len(helper_referred)]
-    u_org = u[len(free) + len(helper_referred):].reshape(3, len(clients))
+    u_self, u_helper = u[: len(free)], u[len(free) : len(free) + len(helper_referred)]
+    u_org = u[len(free) + len(helper_referred) :].reshape(3, len(clients))
     home = people["municipality"][people["household"]]  # by person
     strained = np.isin(people["household"], people["strained"])  # by person
     # 4. Self-referral: the employment centre if jobless, else the community service if
@@ -71,8 +71,7 @@ def step(s: dict, people: dict, orgs: dict, p: dict, need, helper_referred, week
     helped = helper_referred[u_helper >= p["friction"]]
     # 6. Organizations' referrals: for each need their organization does not meet, to the
     # nearest organization meeting it, if the two know each other; lost to friction.
-    has_need = np.stack([people["distress"][clients] >= p["threshold"], people["jobless"][clients],
-                         strained[clients]])
+    has_need = np.stack([people["distress"][clients] >= p["threshold"], people["jobless"][clients], strained[clients]])
     kinds, cols = np.nonzero((u_org < p["org_rate"]) & has_need)  # service-major, then client
     who = clients[cols]
     frm, dest = service[who], orgs["nearest"][home[who], kinds]
@@ -103,6 +102,11 @@ def step(s: dict, people: dict, orgs: dict, p: dict, need, helper_referred, week
     admit, to = line[rank < free_places[at]], at[rank < free_places[at]]
     service[admit], s["service_left"][admit] = to, orgs["episode"][to]
     waiting[admit], s["wait_priority"][admit] = -1, False
-    return {"capacity": capacity, "gave_up": len(gives_up), "self_referrals": int((stage == 0).sum()),
-            "helper_referrals": int((stage == 1).sum()), "org_referrals": int((stage == 2).sum()),
-            "admitted": len(admit)}
+    return {
+        "capacity": capacity,
+        "gave_up": len(gives_up),
+        "self_referrals": int((stage == 0).sum()),
+        "helper_referrals": int((stage == 1).sum()),
+        "org_referrals": int((stage == 2).sum()),
+        "admitted": len(admit),
+    }

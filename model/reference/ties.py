@@ -43,8 +43,19 @@ def pick(keys, rows, groups, u) -> np.ndarray:
     return np.where(size > 0, rows[at] if len(rows) else -1, EMPTY)
 
 
-def draw(ids, P: dict, H: dict, pool, pool_employer, places, place_muni, slot_kind, local_share: float,
-         marginalized_loss: float, rng) -> np.ndarray:
+def draw(
+    ids,
+    P: dict,
+    H: dict,
+    pool,
+    pool_employer,
+    places,
+    place_muni,
+    slot_kind,
+    local_share: float,
+    marginalized_loss: float,
+    rng,
+) -> np.ndarray:
     """The tie slots of persons ``ids``. ``P``: household, employer, marginalized (by
     person); ``H``: first_row, arrived, municipality, x, y (by household), height;
     ``pool_employer``: the employer of each of ``pool`` at the refresh (-1: none)."""

@@ -82,9 +82,15 @@ def belonging_targets(p: dict) -> np.ndarray:
     displacement is 0 (none), 1 (displaced, back in a job) or 2 (without a job)."""
     w_part, w_helped, w_high, w_marg = p["belonging_weights"]
     part, helped, high, marg, disp = np.ix_([0, 1], [0, 1], [0, 1], [0, 1], [0, 1, 2])
-    t = (p["belonging_initial"] + w_part * (part - p["participation_share"]) + w_helped * helped
-         - w_high * (high - p["high_distress_share"]) - w_marg * (marg - p["marginalized_share"])
-         - p["scar_belonging"] * (disp == 1) - p["jobless_belonging"] * (disp == 2))
+    t = (
+        p["belonging_initial"]
+        + w_part * (part - p["participation_share"])
+        + w_helped * helped
+        - w_high * (high - p["high_distress_share"])
+        - w_marg * (marg - p["marginalized_share"])
+        - p["scar_belonging"] * (disp == 1)
+        - p["jobless_belonging"] * (disp == 2)
+    )
     return np.clip(t, 0.0, 1.0)
 
 
@@ -101,9 +107,14 @@ class Belonging:
         self.exit_w = exit_w
         self.target = belonging_targets(self.p)
         jobless_weight, alone_weight = self.p["marginalized_weights"]
-        self.entry = EntryParams(float(self.adult_age), float(self.p["marginalized_share"]), float(jobless_weight),
-                                 float(alone_weight), float(self.p["participation_share"]),
-                                 float(self.p["marginalized_reach"]))
+        self.entry = EntryParams(
+            float(self.adult_age),
+            float(self.p["marginalized_share"]),
+            float(jobless_weight),
+            float(alone_weight),
+            float(self.p["participation_share"]),
+            float(self.p["marginalized_reach"]),
+        )
         self.keep = (1.0 - self.p["belonging_rate"]) ** self.period
         self._table_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         self.engaged_share = float("nan")
@@ -114,8 +125,12 @@ class Belonging:
         a share ``marginalized_share`` of the adults, more often the inactive or unemployed
         and those who arrived alone."""
         P, H = self.model.people, self.model.households
-        _marginalized_kernel(np.asarray(ids, np.int64), rng.random(len(ids)), self.entry,
-                             Entrants(P.age, P.status, P.household, H.arrived, P.marginalized))
+        _marginalized_kernel(
+            np.asarray(ids, np.int64),
+            rng.random(len(ids)),
+            self.entry,
+            Entrants(P.age, P.status, P.household, H.arrived, P.marginalized),
+        )
 
     def init_people(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         """Whether new persons participate (less often if marginalized), and their
@@ -135,8 +150,9 @@ class Belonging:
         scarred = P.ever_displaced[ids] & (status == Status.EMPLOYED)
         return np.where(jobless, 2, scarred.astype(np.int64))
 
-    def exposure(self, ids: np.ndarray, displacement: np.ndarray | None = None,
-                 high: np.ndarray | None = None) -> np.ndarray:
+    def exposure(
+        self, ids: np.ndarray, displacement: np.ndarray | None = None, high: np.ndarray | None = None
+    ) -> np.ndarray:
         """Each adult's exposure to job loss: ``JOBLESS`` (without a job, or in high
         distress), ``SCARRED`` (displaced by a closure, back in a job), ``HOUSEHOLD`` (lives
         with someone without a job) or ``NONE``."""
@@ -167,10 +183,25 @@ class Belonging:
         household_hit = np.zeros(m.households.n, bool)  # households with a member without a job
         household_hit[P.household[m.labour.jobless]] = True
         rules = Rules(m.week, float(p["helped_window_weeks"]), np.float32(self.threshold), self.keep)
-        people = People(P.status, P.ever_displaced, P.distress, P.helped_week, P.marginalized, P.household,
-                        P.participates, P.belonging)
-        n_part, n_engaged, total = _period_kernel(np.asarray(ids, np.int64), u, iv.reached(ids), household_hit,
-                                                  Tables(start_p, stop_p, self.target), rules, people)
+        people = People(
+            P.status,
+            P.ever_displaced,
+            P.distress,
+            P.helped_week,
+            P.marginalized,
+            P.household,
+            P.participates,
+            P.belonging,
+        )
+        n_part, n_engaged, total = _period_kernel(
+            np.asarray(ids, np.int64),
+            u,
+            iv.reached(ids),
+            household_hit,
+            Tables(start_p, stop_p, self.target),
+            rules,
+            people,
+        )
         if len(ids):
             self.engaged_share = n_engaged / len(ids)
             self.belonging_mean = total / len(ids)
@@ -193,8 +224,12 @@ class Belonging:
             helped = np.array([1.0, 1.0 + p["helper_start_extra"]])[None, :, None]
             concerted = np.array([1.0, 1.0 + p["concertation_start_extra"]])[None, None, :]
             start = over_period(self.start_w * reach * helped * concerted)
-            stop = over_period(self.exit_w * np.array([1.0, 1.0 + p["household_exit_extra"],
-                                                       1.0 + p["scar_exit_extra"], 1.0 + p["displaced_exit_extra"]]))
+            stop = over_period(
+                self.exit_w
+                * np.array(
+                    [1.0, 1.0 + p["household_exit_extra"], 1.0 + p["scar_exit_extra"], 1.0 + p["displaced_exit_extra"]]
+                )
+            )
             self._table_cache[marg_reach] = start, stop
         return self._table_cache[marg_reach]
 
@@ -252,7 +287,8 @@ def _marginalized_kernel(ids, u, p, P):
         if P.age[i] >= p.working_age:
             st = P.status[i]
             w[j] = (p.jobless_weight if st == INACTIVE or st == UNEMPLOYED else 1.0) * (
-                p.alone_weight if P.household_arrived[P.household[i]] == 1 else 1.0)
+                p.alone_weight if P.household_arrived[P.household[i]] == 1 else 1.0
+            )
             total += w[j]
             n_adults += 1
     mean_w = total / n_adults if n_adults else 1.0

@@ -150,7 +150,7 @@ class Committees:
         council = kind == ORG_KINDS.index("government")  # councils, the city, elected officials' offices
         same = muni[:, None] == muni[None, :]
         share = same | (muni[:, None] == hub) | (muni[None, :] == hub)
-        ok = (facing[:, None] & facing[None, :] & share)
+        ok = facing[:, None] & facing[None, :] & share
         ok |= (council[:, None] & facing[None, :] & same) | (facing[:, None] & council[None, :] & same)
         np.fill_diagonal(ok, False)
         return ok

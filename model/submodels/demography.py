@@ -209,7 +209,7 @@ def _leaving_kernel(chosen, pending, hh_present, first_row, arrived, household, 
         for i in range(first_row[h], first_row[h] + arrived[h]):
             members[m] = i
             m += alive[i]
-    members[m: m + len(later)] = later
+    members[m : m + len(later)] = later
     m += len(later)
     members = np.sort(members[:m]) if len(later) else members[:m]
     single = np.empty(len(alone), np.int64)
@@ -312,15 +312,29 @@ class Demography:
         self.birth_prob = self.p["fertility_rate"] / (self.fertile_to - self.fertile_from) * years  # per woman
         # Young adults who may leave alone.
         self.young_from, self.young_to = YOUNG_ADULT_AGES
-        self.bands = AgeBands(float(years), WORKING_AGE, float(self.young_from), float(self.young_to),
-                              float(self.fertile_from), float(self.fertile_to))
+        self.bands = AgeBands(
+            float(years),
+            WORKING_AGE,
+            float(self.young_from),
+            float(self.young_to),
+            float(self.fertile_from),
+            float(self.fertile_to),
+        )
         t = model.territory
         p06 = t.municipalities["pop_2006"].to_numpy(float)
         p11 = t.municipalities["pop_2011"].to_numpy(float)
         growth = np.log(p11 / p06) / ((CENSUS_DAY_2011 - CENSUS_DAY_2006).days / 365.25)
         self.growth_per_period = growth * years  # census growth per resident per period
-        self.counts = dict(births=0, deaths=0, moved_alone=0, moved_with_household=0, in_migrants=0,
-                           households_left=0, households_strain_left=0, strain_moved=0)
+        self.counts = dict(
+            births=0,
+            deaths=0,
+            moved_alone=0,
+            moved_with_household=0,
+            in_migrants=0,
+            households_left=0,
+            households_strain_left=0,
+            strain_moved=0,
+        )
         self.pending = np.zeros(model.households.n, bool)  # households asking to leave
         # Persons present at the last period, and the first row added since (all rows
         # are looked at in the first period).
@@ -329,8 +343,9 @@ class Demography:
         self._born = np.zeros(0, np.int64)  # rows of the children born in the RCM
         H = model.households
         # Persons present by municipality (kept up to date by each period's entries and exits).
-        self.residents = _residents_by_municipality(H.present[: H.n], H.municipality, H.size,
-                                                    t.n_municipalities).astype(np.int64)
+        self.residents = _residents_by_municipality(
+            H.present[: H.n], H.municipality, H.size, t.n_municipalities
+        ).astype(np.int64)
 
     def request_moves(self, households: np.ndarray) -> None:
         """Households that decided to leave; they go at the next demographic period."""
@@ -366,8 +381,9 @@ class Demography:
         rng = m.streams["demography"]
         p = self.p
         n = P.n
-        persons = Persons(P.present[:n], P.age, P.status, P.female, P.household, P.status_at_exit, P.exit_week,
-                          P.exit_reason)
+        persons = Persons(
+            P.present[:n], P.age, P.status, P.female, P.household, P.status_at_exit, P.exit_week, P.exit_reason
+        )
         present, young, fertile, ages = _age_kernel(persons, self.bands, self._rows, self._first_new)
         self._rows, self._first_new = present, n  # only this submodel adds and removes persons
 
@@ -378,22 +394,26 @@ class Demography:
         top = float(self.death_by_age[ages].max()) if len(present) else 0.0
         drawn = bernoulli(rng, present, min(top, 1.0)) if top > 0 else present[:0]
         u = rng.random(len(drawn)) if top > 0 else np.zeros(0)
-        die, alive, young, fertile = _deaths_kernel(drawn, u, top, self.death_by_age, P.age, P.present[:n], young,
-                                                    fertile)
+        die, alive, young, fertile = _deaths_kernel(
+            drawn, u, top, self.death_by_age, P.age, P.present[:n], young, fertile
+        )
         alone = bernoulli(rng, young, p["young_adult_leaving_rate"] * self.years)
         hh_present = np.flatnonzero(H.present[: H.n])
         chosen = bernoulli(rng, hh_present, p["household_out_migration_rate"] * self.years)
         self.request_moves(np.zeros(0, np.int64))  # size the pending mask
         hh_leave, strain_only, n_strain, households_leaving, leaving, alone = _leaving_kernel(
-            chosen, self.pending, H.present[: H.n], H.first_row, H.arrived, P.household, alive, self._born, alone)
+            chosen, self.pending, H.present[: H.n], H.first_row, H.arrived, P.household, alive, self._born, alone
+        )
 
         # Births (before exits, so a mother leaving takes her newborn along).
         born = self._add_births(bernoulli(rng, fertile, self.birth_prob))
         exits, with_household, strain_moved, losses = _exits_kernel(
-            Period(die, alone, leaving, born, hh_leave, households_leaving, strain_only), m.week,
+            Period(die, alone, leaving, born, hh_leave, households_leaving, strain_only),
+            m.week,
             Persons(P.present, P.age, P.status, P.female, P.household, P.status_at_exit, P.exit_week, P.exit_reason),
             Households(H.present, H.size, H.exit_week, H.municipality),
-            self.residents)
+            self.residents,
+        )
         self._born = np.concatenate([self._born, born])
         c = self.counts
         c["births"] += len(born)
@@ -415,10 +435,16 @@ class Demography:
         if len(mothers) == 0:
             return np.zeros(0, np.int64)
         rng = m.streams["demography"]
-        return P.add(len(mothers), present=True, household=P.household[mothers],
-                     age=rng.uniform(0.0, self.years, len(mothers)),
-                     female=rng.random(len(mothers)) < FEMALE_BIRTH_SHARE, status=Status.CHILD,
-                     entry_week=m.week, entry_kind=1)
+        return P.add(
+            len(mothers),
+            present=True,
+            household=P.household[mothers],
+            age=rng.uniform(0.0, self.years, len(mothers)),
+            female=rng.random(len(mothers)) < FEMALE_BIRTH_SHARE,
+            status=Status.CHILD,
+            entry_week=m.week,
+            entry_kind=1,
+        )
 
     def _move_in(self, rng: np.random.Generator, losses: np.ndarray) -> np.ndarray:
         """Households moving in: by municipality, the census growth of its residents over

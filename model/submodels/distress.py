@@ -95,11 +95,25 @@ class Distress:
         m, P, H = self.model, self.model.people, self.model.households
         work = self._work
         if len(work.person_mark) < P.n or len(work.household_flag) < H.n:
-            self._work = work = Work(np.zeros(len(P.present), bool), np.zeros(len(H.present), np.int8),
-                                     np.zeros(len(H.present)), np.zeros(len(H.present), np.int32))
+            self._work = work = Work(
+                np.zeros(len(P.present), bool),
+                np.zeros(len(H.present), np.int8),
+                np.zeros(len(H.present)),
+                np.zeros(len(H.present), np.int32),
+            )
         relieved = np.concatenate([m.services.served_rows, m.support.recently_supported()]).astype(np.int64)
-        week = Week(m.week, self.active, np.asarray(jobless, np.int64), m.shocks.displaced, relieved,
-                    np.asarray(strained_households, np.int64), m.adults, H.first_row, H.arrived, m.orgs.service)
+        week = Week(
+            m.week,
+            self.active,
+            np.asarray(jobless, np.int64),
+            m.shocks.displaced,
+            relieved,
+            np.asarray(strained_households, np.int64),
+            m.adults,
+            H.first_row,
+            H.arrived,
+            m.orgs.service,
+        )
         self.active = _distress_kernel(week, people_of(P), self.params, work, P.n)
 
 
@@ -174,18 +188,47 @@ class Work(NamedTuple):
 
 def params_of(p: dict, memory_weeks: int, service_effect, blue: np.ndarray) -> Params:
     """The kernel's parameters from the ``[distress]`` section."""
-    return Params(float(p["job_loss"]), float(p["duration"]), DURATION_WEEKS, float(p["ei_exhausted"]),
-                  float(p["wage_loss"]), float(p["reemployment_recovery"]), float(p["men_extra"]),
-                  float(p["blue_collar_extra"]), float(p["strain"]), float(p["household_spillover"]),
-                  float(p["support_buffering"]), float(p["adjust_rate"]), NEGLIGIBLE_STATE, int(memory_weeks),
-                  np.asarray(service_effect, np.float64), blue)
+    return Params(
+        float(p["job_loss"]),
+        float(p["duration"]),
+        DURATION_WEEKS,
+        float(p["ei_exhausted"]),
+        float(p["wage_loss"]),
+        float(p["reemployment_recovery"]),
+        float(p["men_extra"]),
+        float(p["blue_collar_extra"]),
+        float(p["strain"]),
+        float(p["household_spillover"]),
+        float(p["support_buffering"]),
+        float(p["adjust_rate"]),
+        NEGLIGIBLE_STATE,
+        int(memory_weeks),
+        np.asarray(service_effect, np.float64),
+        blue,
+    )
 
 
 def people_of(P) -> People:
     """The person arrays of ``model.people`` that distress reads and writes."""
-    return People(P.present, P.household, P.status, P.female, P.sector, P.spell_start, P.ei_exhausted,
-                  P.ever_displaced, P.reemployed_week, P.wage, P.displaced_wage, P.support_week, P.support_effect,
-                  P.service, P.distress_trait, P.distress_state, P.distress)
+    return People(
+        P.present,
+        P.household,
+        P.status,
+        P.female,
+        P.sector,
+        P.spell_start,
+        P.ei_exhausted,
+        P.ever_displaced,
+        P.reemployed_week,
+        P.wage,
+        P.displaced_wage,
+        P.support_week,
+        P.support_effect,
+        P.service,
+        P.distress_trait,
+        P.distress_state,
+        P.distress,
+    )
 
 
 @kernel
@@ -219,8 +262,7 @@ def _select(w, P, work, n):
     households = np.empty(most, np.int32)
     n_households = 0
     for source in range(4):
-        rows = w.active if source == 0 else (w.jobless if source == 1 else (w.displaced if source == 2
-                                                                            else w.relieved))
+        rows = w.active if source == 0 else (w.jobless if source == 1 else (w.displaced if source == 2 else w.relieved))
         for i in rows:
             if source == 0:
                 on = P.state[i] != 0 and P.present[i]
@@ -238,7 +280,7 @@ def _select(w, P, work, n):
     for k in range(n_households):
         h = households[k]
         flag[h] = 0
-        mark[w.first_row[h]:w.first_row[h] + w.arrived[h]] = True
+        mark[w.first_row[h] : w.first_row[h] + w.arrived[h]] = True
         most += w.arrived[h]
     ids = np.empty(min(most, len(w.adults)) + 1, np.int64)
     count = 0

@@ -128,23 +128,43 @@ class EIRules:
         terms = self._terms.get((points, extension))
         if terms is None:
             terms = self._terms[points, extension] = Schedule(
-                float(self.h0), float(self.w0), float(self.h1), float(self.w1 - self.w0), float(self.h1 - self.h0),
-                float(self.min_weeks), float(self.max_weeks), float(self.ext_weeks), float(self.lt_years),
-                float(self.lt_min), float(self.lt_max), float(self.lt_per_year), float(self.per_point * points),
-                float(self.entrance_hours(rate)), extension)
+                float(self.h0),
+                float(self.w0),
+                float(self.h1),
+                float(self.w1 - self.w0),
+                float(self.h1 - self.h0),
+                float(self.min_weeks),
+                float(self.max_weeks),
+                float(self.ext_weeks),
+                float(self.lt_years),
+                float(self.lt_min),
+                float(self.lt_max),
+                float(self.lt_per_year),
+                float(self.per_point * points),
+                float(self.entrance_hours(rate)),
+                extension,
+            )
         return terms
 
     def claim(self, rate: float, day: date, week: int, severance_weeks: int) -> Claim:
         """The constants of :func:`open_claims_of` for claims opened in ``week`` (on
         ``day``, at regional unemployment rate ``rate``) with ``severance_weeks`` of
         severance pay."""
-        return Claim(int(week), float(self.hours_per_week), self.claim_terms(rate, day), float(self.replacement),
-                     self.max_benefit(day.year), int(self.waiting), int(severance_weeks))
+        return Claim(
+            int(week),
+            float(self.hours_per_week),
+            self.claim_terms(rate, day),
+            float(self.replacement),
+            self.max_benefit(day.year),
+            int(self.waiting),
+            int(severance_weeks),
+        )
 
     def entitlement(self, hours: np.ndarray, tenure_years: np.ndarray, rate: float, day: date) -> np.ndarray:
         """Weeks of benefits for claims opened on ``day`` (0 where not eligible)."""
-        return _entitlement_kernel(np.asarray(hours, np.float64), np.asarray(tenure_years, np.float64),
-                                   self.claim_terms(rate, day))
+        return _entitlement_kernel(
+            np.asarray(hours, np.float64), np.asarray(tenure_years, np.float64), self.claim_terms(rate, day)
+        )
 
 
 @kernel
@@ -154,8 +174,23 @@ def _claim_weeks(hours, tenure, terms):
     and more for long tenure), and the entrance requirement. ``terms`` are
     :meth:`EIRules.claim_terms` (the float terms in the float type of the hours; the
     long-tenured workers' minimum extra weeks ``lt_min`` a whole number)."""
-    (h0, w0, h1, dw, dh, min_weeks, max_weeks, ext_weeks, lt_years, lt_min, lt_max, lt_per_year,
-     column_weeks, entrance, extension) = terms
+    (
+        h0,
+        w0,
+        h1,
+        dw,
+        dh,
+        min_weeks,
+        max_weeks,
+        ext_weeks,
+        lt_years,
+        lt_min,
+        lt_max,
+        lt_per_year,
+        column_weeks,
+        entrance,
+        extension,
+    ) = terms
     base = w0 + (min(hours, h1) - h0) * dw / dh
     weeks = min(max(np.floor(base) + column_weeks, min_weeks), max_weeks)
     if extension:
@@ -176,20 +211,33 @@ def _entitlement_kernel(hours, tenure, terms):
     return weeks
 
 
-def open_claims(people: Table, ids: np.ndarray, rules: EIRules, rate: float, day: date,
-                week: int, severance_weeks: int = 0) -> None:
+def open_claims(
+    people: Table, ids: np.ndarray, rules: EIRules, rate: float, day: date, week: int, severance_weeks: int = 0
+) -> None:
     """Open a claim for each person in ``ids``, who has just lost a job (``job_end`` set)."""
     if len(ids) == 0:
         return
     P = people
-    open_claims_of(np.asarray(ids, np.int64), P.job_start, P.job_end, P.wage,
-                   rules.claim(rate, day, week, severance_weeks), P.ei_entitlement, P.ei_left,
-                   P.ei_paid, P.ei_exhausted, P.ei_benefit, P.severance_left, P.ei_wait)
+    open_claims_of(
+        np.asarray(ids, np.int64),
+        P.job_start,
+        P.job_end,
+        P.wage,
+        rules.claim(rate, day, week, severance_weeks),
+        P.ei_entitlement,
+        P.ei_left,
+        P.ei_paid,
+        P.ei_exhausted,
+        P.ei_benefit,
+        P.severance_left,
+        P.ei_wait,
+    )
 
 
 @kernel
-def open_claims_of(ids, job_start, job_end, wage, claim, entitlement, left, paid, exhausted, benefit, severance_left,
-                   wait):
+def open_claims_of(
+    ids, job_start, job_end, wage, claim, entitlement, left, paid, exhausted, benefit, severance_left, wait
+):
     """New claims of ``ids``: hours of insurable employment in the last 52 weeks from the
     tenure of the job just lost (capped at a year), weeks of entitlement
     (:func:`_claim_weeks`), and the weekly benefit, a share of weekly earnings up to the
@@ -235,8 +283,9 @@ def step(people: Table, jobless: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Advance the claims of ``jobless`` (everyone searching or retraining) by one week;
     return the rows paid a benefit and the rows paid severance this week."""
     P = people
-    return _advance_claims_kernel(np.asarray(jobless, np.int64), P.severance_left, P.ei_wait, P.ei_left,
-                                  P.ei_paid, P.ei_exhausted)
+    return _advance_claims_kernel(
+        np.asarray(jobless, np.int64), P.severance_left, P.ei_wait, P.ei_left, P.ei_paid, P.ei_exhausted
+    )
 
 
 @kernel

@@ -29,8 +29,9 @@ from ..streams import bernoulli_each
 EMPLOYED, UNEMPLOYED, TRAINING, RETIRED = Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING, Status.RETIRED
 
 
-def leave_probability(p: dict, belonging_migration: float, belonging_initial: float,
-                      belonging: np.ndarray) -> np.ndarray:
+def leave_probability(
+    p: dict, belonging_migration: float, belonging_initial: float, belonging: np.ndarray
+) -> np.ndarray:
     """Weekly probability that a household strained long enough leaves the RCM: the
     ``out_migration_rate``, lower the stronger the household's mean belonging."""
     odds = np.exp(-belonging_migration * (belonging - belonging_initial))
@@ -64,8 +65,12 @@ class HouseholdFinances:
         m, P, H = self.model, self.model.people, self.model.households
         if len(self._slot) < H.n:
             self._slot = np.zeros(len(H.present), np.int64)
-        week = Week(np.asarray(jobless, np.int64), np.asarray(ei_paid, np.int64), np.asarray(severance, np.int64),
-                    self._strained)
+        week = Week(
+            np.asarray(jobless, np.int64),
+            np.asarray(ei_paid, np.int64),
+            np.asarray(severance, np.int64),
+            self._strained,
+        )
         people = People(P.household, P.status, P.wage, P.pension, P.ei_benefit, P.present, P.age, P.belonging)
         households = Households(H.first_row, H.arrived, H.income, H.ref_income, H.strain_weeks)
         strained, eligible, belonging = _strain_kernel(week, people, households, self.params, self._slot)
@@ -74,8 +79,9 @@ class HouseholdFinances:
         rng = m.streams["household_finances"]
         if len(eligible) == 0:
             return eligible
-        return bernoulli_each(rng, eligible, leave_probability(self.p, self.belonging_migration,
-                                                               self.belonging_initial, belonging))
+        return bernoulli_each(
+            rng, eligible, leave_probability(self.p, self.belonging_migration, self.belonging_initial, belonging)
+        )
 
     @property
     def strained_households(self) -> np.ndarray:
@@ -125,9 +131,13 @@ class Week(NamedTuple):
 
 
 def params_of(config) -> Params:
-    return Params(HOURS_PER_WEEK, float(config["strain.income_drop"]),
-                  float(config["strain.out_migration_after_weeks"]), WORKING_AGE,
-                  float(config["cohesion.belonging_initial"]))
+    return Params(
+        HOURS_PER_WEEK,
+        float(config["strain.income_drop"]),
+        float(config["strain.out_migration_after_weeks"]),
+        WORKING_AGE,
+        float(config["cohesion.belonging_initial"]),
+    )
 
 
 @kernel

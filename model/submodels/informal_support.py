@@ -70,8 +70,12 @@ class InformalSupport:
         self.disclosures = 0
         self.referrals = 0
         # The events of the last week, for tests and the browser view.
-        self.last = {"person": np.zeros(0, np.int64), "helper": np.zeros(0, np.int64),
-                     "helped": np.zeros(0, bool), "trained": np.zeros(0, bool)}
+        self.last = {
+            "person": np.zeros(0, np.int64),
+            "helper": np.zeros(0, np.int64),
+            "helped": np.zeros(0, bool),
+            "trained": np.zeros(0, bool),
+        }
 
     def recently_supported(self) -> np.ndarray:
         """The persons supported in the last ``support.memory_weeks`` weekly steps (any
@@ -110,12 +114,14 @@ class InformalSupport:
         training's."""
         P, p = self.model.people, self.p
         trained = P.trained_week[helpers] >= 0
-        return np.array([
-            ndtr(self.base_z + self.shift(helpers)),
-            np.full(len(helpers), p["aggression_withdrawal_trained"]),
-            np.where(trained, effects[1], effects[0]),
-            np.where(trained, p["referral_trained"], self.guide.p["referral"]),
-        ])
+        return np.array(
+            [
+                ndtr(self.base_z + self.shift(helpers)),
+                np.full(len(helpers), p["aggression_withdrawal_trained"]),
+                np.where(trained, effects[1], effects[0]),
+                np.where(trained, p["referral_trained"], self.guide.p["referral"]),
+            ]
+        )
 
     # -- the weekly step ------------------------------------------------------------------
     def step(self) -> np.ndarray:
@@ -144,14 +150,24 @@ class InformalSupport:
         if m.interventions.active("csss_reinforcement"):
             boost += m.interventions.params("csss_reinforcement")["network_boost"]
         boosted = (p["effect_untrained"] * boost, p["effect_trained"] * boost)
-        untrained = np.array([self.help_untrained, p["aggression_withdrawal_untrained"], boosted[0],
-                              p["referral_untrained"]])
-        people = People(P.age, self._equipped_week(), P.knows_services, P.support_week, P.support_effect,
-                        P.helped_week, P.helps, P.met_distressed)
+        untrained = np.array(
+            [self.help_untrained, p["aggression_withdrawal_untrained"], boosted[0], p["referral_untrained"]]
+        )
+        people = People(
+            P.age,
+            self._equipped_week(),
+            P.knows_services,
+            P.support_week,
+            P.support_effect,
+            P.helped_week,
+            P.helps,
+            P.met_distressed,
+        )
         # A first pass finds which helpers who heard are equipped (and stops there if any
         # is); the second gives each of them their own terms.
-        done, helps, equipped, referred, acts = _support_kernel(m.week, d, Terms(untrained, self._no_help),
-                                                                self.params, people)
+        done, helps, equipped, referred, acts = _support_kernel(
+            m.week, d, Terms(untrained, self._no_help), self.params, people
+        )
         if not done:
             terms = Terms(untrained, self.equipped_terms(d.helper[equipped], boosted))
             done, helps, equipped, referred, acts = _support_kernel(m.week, d, terms, self.params, people)

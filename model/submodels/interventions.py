@@ -51,8 +51,17 @@ from ..constants import DEMOGRAPHY_PERIOD_WEEKS, WORKING_AGE
 from ..state import COMMITTEES, ORG_KINDS
 from ..streams import bernoulli
 
-NAMES = ("in_plant_services", "recovery_committee", "support_committee", "guide", "helper_training",
-         "csss_structural", "csss_cross_sectoral", "csss_reinforcement", "regional_conference")
+NAMES = (
+    "in_plant_services",
+    "recovery_committee",
+    "support_committee",
+    "guide",
+    "helper_training",
+    "csss_structural",
+    "csss_cross_sectoral",
+    "csss_reinforcement",
+    "regional_conference",
+)
 CLIENT_FACING = ("public_service", "community")  # organizations that serve residents
 
 
@@ -77,7 +86,7 @@ class Intervention:
     def in_window(self, today: date) -> bool:
         return self.window is not None and self.window[0] <= today < self.window[1]
 
-    def update(self, today: date, week: int, others: "Interventions") -> None:
+    def update(self, today: date, week: int, others: Interventions) -> None:
         self.on = self.in_window(today)
         if self.on:
             self.weeks_active += 1
@@ -96,11 +105,13 @@ class InPlantServices(Intervention):
         served = {name.strip() for name in self.p["plants"].split(",") if name.strip()}
         unknown = sorted(served - set(ids))
         if unknown:
-            raise ConfigError(f"interventions.in_plant_services.plants: unknown closure {unknown[0]!r}; "
-                              f"known: {', '.join(ids)}")
+            raise ConfigError(
+                f"interventions.in_plant_services.plants: unknown closure {unknown[0]!r}; known: {', '.join(ids)}"
+            )
         self.closures = np.array([i for i, c in enumerate(model.timeline.closures) if c.id in served], np.int64)
-        self.plant_rows = np.array([row for c, row in model.population.plant_of_closure.items()
-                                    if c in set(self.closures.tolist())], np.int64)
+        self.plant_rows = np.array(
+            [row for c, row in model.population.plant_of_closure.items() if c in set(self.closures.tolist())], np.int64
+        )
 
     def serves_plant(self, employer_rows: np.ndarray) -> np.ndarray:
         return np.isin(employer_rows, self.plant_rows)
@@ -141,7 +152,7 @@ class Guide(Intervention):
             self.places = places[pick]
         self.copies = self.readers = 0
 
-    def update(self, today: date, week: int, others: "Interventions") -> None:
+    def update(self, today: date, week: int, others: Interventions) -> None:
         # Circulated by the support committee's members: only while the committee meets.
         self.on = self.in_window(today) and others.active("support_committee")
         if self.on:
@@ -152,7 +163,7 @@ class Guide(Intervention):
     def circulate(self) -> None:
         """One week of circulation: copies handed out, passed on, read."""
         m = self.model
-        P, O = m.people, m.orgs
+        P, _O = m.people, m.orgs
         rng = m.streams["guide"]
         n = P.n
         adults = m.adults
@@ -270,9 +281,15 @@ class RegionalConference(Intervention):
         self.city = int(np.argmax(model.territory.municipalities["pop_2011"].to_numpy(float)))
 
 
-KINDS = {"in_plant_services": InPlantServices, "recovery_committee": RecoveryCommittee,
-         "support_committee": SupportCommittee, "guide": Guide, "helper_training": HelperTraining,
-         "csss_cross_sectoral": CrossSectoral, "regional_conference": RegionalConference}
+KINDS = {
+    "in_plant_services": InPlantServices,
+    "recovery_committee": RecoveryCommittee,
+    "support_committee": SupportCommittee,
+    "guide": Guide,
+    "helper_training": HelperTraining,
+    "csss_cross_sectoral": CrossSectoral,
+    "regional_conference": RegionalConference,
+}
 
 
 class Interventions:
@@ -280,7 +297,8 @@ class Interventions:
         cfg = model.config
         self.model = model
         self.items: dict[str, Intervention] = {
-            name: KINDS.get(name, Intervention)(name, cfg.section(f"interventions.{name}")) for name in NAMES}
+            name: KINDS.get(name, Intervention)(name, cfg.section(f"interventions.{name}")) for name in NAMES
+        }
         self.windows = {name: iv.window for name, iv in self.items.items()}
         self.first_active_week: dict[str, int] = {}
         self.active_names = ""  # the active ones, joined by ";" (the time series' column)

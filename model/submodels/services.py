@@ -95,7 +95,9 @@ class Services:
         for s, rows in enumerate(self.rows):
             if len(rows):
                 om = O.municipality[rows].astype(np.int64)
-                self.nearest[:, s] = rows[np.argmax(pull[:, om] + 1e6 * (np.arange(pull.shape[0])[:, None] == om[None, :]), axis=1)]
+                self.nearest[:, s] = rows[
+                    np.argmax(pull[:, om] + 1e6 * (np.arange(pull.shape[0])[:, None] == om[None, :]), axis=1)
+                ]
         # Each service's places are shared among its points of service in proportion to the
         # residents each serves (those of the municipalities for which it is the nearest).
         P, H = model.people, model.households
@@ -110,8 +112,14 @@ class Services:
                 self.base_capacity[rows] = cap[s] * share
         self.capacity = np.round(self.base_capacity).astype(np.int64)
         self.caseload = np.zeros(O.n, np.int64)
-        self.counts = {"self_referrals": 0, "helper_referrals": 0, "org_referrals": 0, "admitted": 0,
-                       "outreach": 0, "gave_up": 0}
+        self.counts = {
+            "self_referrals": 0,
+            "helper_referrals": 0,
+            "org_referrals": 0,
+            "admitted": 0,
+            "outreach": 0,
+            "gave_up": 0,
+        }
         # This week's admissions to the psychosocial service and how long they waited.
         self.psy_admitted = 0
         self.psy_wait_weeks = float("nan")
@@ -158,14 +166,23 @@ class Services:
         organization only when referred by their own, and moves there when admitted."""
         m, P = self.model, self.model.people
         lists = Lists(P.service, P.service_left, P.waiting, P.wait_since, P.wait_priority)
-        residents = Residents(P.present, P.knows_services, P.status, P.marginalized, P.distress, P.household,
-                              m.households.municipality, _ascending(np.asarray(strained_households, np.int64)))
+        residents = Residents(
+            P.present,
+            P.knows_services,
+            P.status,
+            P.marginalized,
+            P.distress,
+            P.household,
+            m.households.municipality,
+            _ascending(np.asarray(strained_households, np.int64)),
+        )
         points = Points(self.kind, self.nearest, self.episode_of, m.committees.org_links)
         need = np.asarray(m.need, np.int64)
         clients, caseload, line, free = self._start_week(need, lists, residents)
         seen, free = self._outreach(need, clients, line, free)
-        self._refer_and_admit(np.asarray(helper_referred, np.int64), clients, caseload, line, seen, free, lists,
-                              residents, points)
+        self._refer_and_admit(
+            np.asarray(helper_referred, np.int64), clients, caseload, line, seen, free, lists, residents, points
+        )
 
     def _start_week(self, need: np.ndarray, lists: Lists, residents: Residents) -> tuple:
         """This week's places; episodes end and people who left the RCM or waited too long
@@ -184,9 +201,16 @@ class Services:
         if self._served is None:  # find them: the first week, or after _admit
             self._served, self._queue, self._places = _served_and_waiting(P.n, lists)
         self.capacity, clients, caseload, queue, places, gave_up, free = _week_start_kernel(
-            self._served, Line(self._queue, self._places), m.week, float(self.p["max_wait_weeks"]),
-            Capacity(self.base_capacity, self.rows[COM], float(community_share), int(psy), float(extra)), need,
-            lists, residents, self._mark)
+            self._served,
+            Line(self._queue, self._places),
+            m.week,
+            float(self.p["max_wait_weeks"]),
+            Capacity(self.base_capacity, self.rows[COM], float(community_share), int(psy), float(extra)),
+            need,
+            lists,
+            residents,
+            self._mark,
+        )
         self.counts["gave_up"] += gave_up
         return clients, caseload, Line(queue, places), free
 
@@ -213,8 +237,18 @@ class Services:
             free = _free_to_ask_kernel(need, P.knows_services, clients, line.rows, seen.rows, self._mark)
         return seen, free
 
-    def _refer_and_admit(self, helper_referred: np.ndarray, clients: np.ndarray, caseload: np.ndarray, line: Line,
-                         seen: Line, free: np.ndarray, lists: Lists, residents: Residents, points: Points) -> None:
+    def _refer_and_admit(
+        self,
+        helper_referred: np.ndarray,
+        clients: np.ndarray,
+        caseload: np.ndarray,
+        line: Line,
+        seen: Line,
+        free: np.ndarray,
+        lists: Lists,
+        residents: Residents,
+        points: Points,
+    ) -> None:
         """Self-referrals of those ``free`` to ask, helpers' referrals, organizations'
         referrals, then admission; the week's counts and measures."""
         m, p = self.model, self.p
@@ -226,15 +260,30 @@ class Services:
         u = rng.random(n_free + n_helper + len(SERVICES) * len(clients))
         # Referrals between organizations that know each other; then one friction uniform each.
         org_referred, org_kinds, self.last_org_referrals = _org_referral_candidates_kernel(
-            clients, u[n_free + n_helper:].reshape(len(SERVICES), len(clients)), float(p["org_referral_rate"]),
-            np.float32(self.threshold), lists, residents, points)  # distress is float32: compared in float32
+            clients,
+            u[n_free + n_helper :].reshape(len(SERVICES), len(clients)),
+            float(p["org_referral_rate"]),
+            np.float32(self.threshold),
+            lists,
+            residents,
+            points,
+        )  # distress is float32: compared in float32
         u_friction = rng.random(len(org_referred))
         # Onto the lists, then admission.
         n_self, n_helper, n_org, admitted, self._served, self._queue, self._places = _lists_and_admission_kernel(
-            line, seen, Requests(free, helper_referred, org_referred, org_kinds),
-            Draws(u[:n_free], u[n_free:n_free + n_helper], u_friction),
+            line,
+            seen,
+            Requests(free, helper_referred, org_referred, org_kinds),
+            Draws(u[:n_free], u[n_free : n_free + n_helper], u_friction),
             Rates(float(p["self_referral_rate"]), float(self._marginal_reach()), float(self._friction())),
-            m.week, caseload, self.capacity, clients, lists, residents, points)
+            m.week,
+            caseload,
+            self.capacity,
+            clients,
+            lists,
+            residents,
+            points,
+        )
         self.caseload = caseload
         self.clients, self.waiting = len(self._served), len(self._queue)
         self._measure_psychosocial(clients, m.week)
@@ -275,8 +324,11 @@ class Services:
         # The social worker sees distressed workers of announced plants and those laid off
         # in the last ``recent_layoff_weeks`` weeks, without referral friction.
         d = m.shocks.displaced
-        recent = d[(m.week - P.displaced_week[d] < q["recent_layoff_weeks"]) & P.present[d]
-                   & scope.serves_layoff(P.displaced_by[d])]
+        recent = d[
+            (m.week - P.displaced_week[d] < q["recent_layoff_weeks"])
+            & P.present[d]
+            & scope.serves_layoff(P.displaced_by[d])
+        ]
         plant = np.union1d(at, recent)
         distressed = np.intersect1d(plant, need, assume_unique=True)
         seen = bernoulli(r, distressed, q["outreach_rate"])
@@ -301,8 +353,12 @@ class Services:
         queue = np.flatnonzero(P.waiting[: P.n] >= 0)
         places = _places_kernel(queue, P.waiting, P.wait_since, P.wait_priority)
         self.clients, admitted, self.waiting = _admit_kernel(
-            caseload, Line(queue, places), self.capacity, self.episode_of,
-            Lists(P.service, P.service_left, P.waiting, P.wait_since, P.wait_priority))
+            caseload,
+            Line(queue, places),
+            self.capacity,
+            self.episode_of,
+            Lists(P.service, P.service_left, P.waiting, P.wait_since, P.wait_priority),
+        )
         self.caseload = caseload
         self.counts["admitted"] += admitted
         self._served = None  # found again at the next step

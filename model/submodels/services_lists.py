@@ -210,7 +210,8 @@ def _week_start_kernel(served, line, week, max_wait, capacity, need, lists, resi
     ``_free_to_ask_kernel``)."""
     places_now = _capacity_kernel(capacity)
     clients, caseload, queue, places, gave_up = _end_episodes_kernel(
-        served, line, week, max_wait, len(places_now), lists, residents.present)
+        served, line, week, max_wait, len(places_now), lists, residents.present
+    )
     free = _free_to_ask_kernel(need, residents.knows, clients, queue, queue[:0], mark)
     return places_now, clients, caseload, queue, places, gave_up, free
 
@@ -224,7 +225,12 @@ def _admit_kernel(caseload, line, capacity, episode, lists):
     weeks. ``caseload`` is updated; return the number of clients, how many were admitted
     and how many still wait."""
     queue, places = line.rows, line.places
-    service, service_left, waiting, wait_priority = lists.service, lists.service_left, lists.waiting, lists.wait_priority
+    service, service_left, waiting, wait_priority = (
+        lists.service,
+        lists.service_left,
+        lists.waiting,
+        lists.wait_priority,
+    )
     n_orgs = len(capacity)
     free = np.maximum(capacity - caseload, 0)
     by_row = np.argsort(queue)
@@ -256,7 +262,12 @@ def _admit_in_line(caseload, line, new, capacity, episode, clients, lists):
     (ascending), the rows still waiting and their places (in the order the lists are
     served), and how many were admitted."""
     queue, places = line.rows, line.places
-    service, service_left, waiting, wait_priority = lists.service, lists.service_left, lists.waiting, lists.wait_priority
+    service, service_left, waiting, wait_priority = (
+        lists.service,
+        lists.service_left,
+        lists.waiting,
+        lists.wait_priority,
+    )
     new_rows, new_places = _in_line(new.rows, new.places)
     free = np.maximum(capacity - caseload, 0)
     taken = np.zeros(len(capacity), np.int64)
@@ -267,8 +278,9 @@ def _admit_in_line(caseload, line, new, capacity, episode, clients, lists):
     n_still = n_admitted = 0
     a = b = 0
     while a < len(queue) or b < len(new_rows):  # the two lines merged
-        if b == len(new_rows) or (a < len(queue) and (places[a] < new_places[b] or (
-                places[a] == new_places[b] and queue[a] < new_rows[b]))):
+        if b == len(new_rows) or (
+            a < len(queue) and (places[a] < new_places[b] or (places[a] == new_places[b] and queue[a] < new_rows[b]))
+        ):
             i, place = queue[a], places[a]
             a += 1
         else:

@@ -150,22 +150,26 @@ def _referrals_kernel(seen, requests, draws, rates, week, lists, residents, poin
     n_helper, start = k - start, k
     for j in range(len(org_referred)):
         if draws.u_org[j] >= rates.friction:
-            k = _put_on_list(org_referred[j], requests.org_kinds[j], True, k, rows, line, week, lists, residents,
-                             points)
+            k = _put_on_list(
+                org_referred[j], requests.org_kinds[j], True, k, rows, line, week, lists, residents, points
+            )
     n_org = k - start
     return n_self, n_helper, n_org, rows[:k].copy(), line[:k].copy()
 
 
 @kernel
-def _lists_and_admission_kernel(line, seen, requests, draws, rates, week, caseload, capacity, clients, lists,
-                                residents, points):
+def _lists_and_admission_kernel(
+    line, seen, requests, draws, rates, week, caseload, capacity, clients, lists, residents, points
+):
     """Self-referrals and referrals onto the lists (``_referrals_kernel``), after ``seen``
     (put on a list by the in-plant social worker), then admission (``_admit_in_line``)
     from ``line`` (the rows waiting, in the order the lists are served) and the rows
     just put on a list. Return the counts of both, the rows served and the rows still
     waiting with their places in line."""
     n_self, n_helper, n_org, new_rows, new_places = _referrals_kernel(
-        seen, requests, draws, rates, week, lists, residents, points)
+        seen, requests, draws, rates, week, lists, residents, points
+    )
     served, still, still_places, admitted = _admit_in_line(
-        caseload, line, Line(new_rows, new_places), capacity, points.episode, clients, lists)
+        caseload, line, Line(new_rows, new_places), capacity, points.episode, clients, lists
+    )
     return n_self, n_helper, n_org, admitted, served, still, still_places

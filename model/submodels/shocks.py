@@ -19,9 +19,13 @@ from ..state import Status
 from ..timeline import ScheduledWave
 
 FOLLOW_UP_WEEKS = 52
-OUTCOMES = {"reemployed_12m": (Status.EMPLOYED,), "training_12m": (Status.TRAINING,),
-            "retired_12m": (Status.RETIRED,), "searching_12m": (Status.UNEMPLOYED,),
-            "other_12m": (Status.INACTIVE, Status.GONE, Status.CHILD)}
+OUTCOMES = {
+    "reemployed_12m": (Status.EMPLOYED,),
+    "training_12m": (Status.TRAINING,),
+    "retired_12m": (Status.RETIRED,),
+    "searching_12m": (Status.UNEMPLOYED,),
+    "other_12m": (Status.INACTIVE, Status.GONE, Status.CHILD),
+}
 
 
 class Shocks:
@@ -43,7 +47,9 @@ class Shocks:
         closures = model.timeline.closures
         self._plant_events = sorted(
             [(closures[c].announced, row, True) for c, row in self.plant_of_closure.items()]
-            + [(closures[c].closed, row, False) for c, row in self.plant_of_closure.items()], key=lambda e: e[0])
+            + [(closures[c].closed, row, False) for c, row in self.plant_of_closure.items()],
+            key=lambda e: e[0],
+        )
         self._next_event = 0
 
     def step(self) -> None:
@@ -82,10 +88,16 @@ class Shocks:
             m.ties.cut_workplace_ties(ids, m.streams["workplace_ties"])
             self.displaced = np.concatenate([self.displaced, ids])
             self.jobs_lost += len(ids)
-            self.events.append({
-                "date": w.date, "week": m.week, "employer": c.employer, "closure_id": c.id,
-                "municipality": m.municipality_names[m.orgs.municipality[row]],
-                "workers": int(len(ids)), "workers_scheduled": int(w.workers),
-                **{name: None for name in OUTCOMES},
-            })
+            self.events.append(
+                {
+                    "date": w.date,
+                    "week": m.week,
+                    "employer": c.employer,
+                    "closure_id": c.id,
+                    "municipality": m.municipality_names[m.orgs.municipality[row]],
+                    "workers": int(len(ids)),
+                    "workers_scheduled": int(w.workers),
+                    **{name: None for name in OUTCOMES},
+                }
+            )
             self._followups.append((m.week + FOLLOW_UP_WEEKS, len(self.events) - 1, ids))

@@ -28,12 +28,32 @@ The structural constants are defined in the module that reads them and re-export
 for readers; a test that changes one sets it in its defining module.
 """
 
-from .life_course import (DISPLACED_RETIREMENT_AGE, EARLY_RETIREMENT_AGE, ENTRY_MAX_AGE, PLANT_RESTAFF_AGES,
-                          TRAINING_WINDOW_WEEKS)
+from .life_course import (
+    DISPLACED_RETIREMENT_AGE,
+    EARLY_RETIREMENT_AGE,
+    ENTRY_MAX_AGE,
+    PLANT_RESTAFF_AGES,
+    TRAINING_WINDOW_WEEKS,
+)
 from .market import SEVERANCE_DEFAULT_WEEKS, LabourMarket
 from .matching import MAX_HIRE_PROBABILITY
 from .rows import AGE_SEARCH_BANDS, BLOCK, Jobless, KeptPools, Persons, Pool, Search, SearchTerms
 
-__all__ = ["AGE_SEARCH_BANDS", "BLOCK", "DISPLACED_RETIREMENT_AGE", "EARLY_RETIREMENT_AGE", "ENTRY_MAX_AGE",
-           "MAX_HIRE_PROBABILITY", "PLANT_RESTAFF_AGES", "SEVERANCE_DEFAULT_WEEKS", "TRAINING_WINDOW_WEEKS",
-           "Jobless", "KeptPools", "LabourMarket", "Persons", "Pool", "Search", "SearchTerms"]
+__all__ = [
+    "AGE_SEARCH_BANDS",
+    "BLOCK",
+    "DISPLACED_RETIREMENT_AGE",
+    "EARLY_RETIREMENT_AGE",
+    "ENTRY_MAX_AGE",
+    "MAX_HIRE_PROBABILITY",
+    "PLANT_RESTAFF_AGES",
+    "SEVERANCE_DEFAULT_WEEKS",
+    "TRAINING_WINDOW_WEEKS",
+    "Jobless",
+    "KeptPools",
+    "LabourMarket",
+    "Persons",
+    "Pool",
+    "Search",
+    "SearchTerms",
+]

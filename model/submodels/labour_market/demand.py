@@ -43,8 +43,9 @@ class LabourDemand:
         self.index_mid_years = first_year + 0.5 + np.arange(len(self.index))
         # The index of every week of the run, by date (one interpolation at the start).
         dates = [start + timedelta(days=7 * w) for w in range(n_weeks)]
-        self._index_of_date = dict(zip(dates, np.interp([year_fraction(d) for d in dates], self.index_mid_years,
-                                                        self.index)))
+        self._index_of_date = dict(
+            zip(dates, np.interp([year_fraction(d) for d in dates], self.index_mid_years, self.index))
+        )
 
     def lose(self, n_jobs: int) -> None:
         """``n_jobs`` plant jobs are lost: a share is replaced over time, the rest never."""

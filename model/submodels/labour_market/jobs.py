@@ -62,8 +62,12 @@ def employers_by_pull(pull: np.ndarray, employers_by_sector, org_municipality: n
         keys.append((s * n_muni + np.arange(n_muni))[:, None] + cdf)
         rows_of_key.append(np.broadcast_to(rows, cdf.shape))
     block_start = np.concatenate([[0], np.cumsum([k.shape[1] for k in keys for _ in range(len(k))])])
-    return Employers(np.concatenate([k.ravel() for k in keys]), block_start.astype(np.int64),
-                     np.concatenate([r.ravel() for r in rows_of_key]), n_muni)
+    return Employers(
+        np.concatenate([k.ravel() for k in keys]),
+        block_start.astype(np.int64),
+        np.concatenate([r.ravel() for r in rows_of_key]),
+        n_muni,
+    )
 
 
 @kernel
@@ -95,8 +99,7 @@ def employ_kernel(hires, week, employers, pay, home_municipality, P):
     for i in range(len(hires.ids)):
         p = hires.ids[i]
         s = hires.sector[i]
-        P.employer[p] = employer_of(employers, s * employers.n_muni + home_municipality[P.household[p]],
-                                    hires.where[i])
+        P.employer[p] = employer_of(employers, s * employers.n_muni + home_municipality[P.household[p]], hires.where[i])
         w = pay.sector_wage[s] * hires.spread[i]
         if hires.first[i]:
             if P.displaced_tenure[p] >= pay.long_tenure_years:

@@ -69,8 +69,11 @@ def life_course_groups_kernel(n, P, member, jobless, ages, rows):
         inactive[ni] = p
         ni += (P.status[p] == INACTIVE) & (a < ages.entry_max)
     mj = len(jobless)
-    jobless_old, jobless_early, displaced_older = (np.empty(mj, np.int64), np.empty(mj, np.int64),
-                                                   np.empty(mj, np.int64))
+    jobless_old, jobless_early, displaced_older = (
+        np.empty(mj, np.int64),
+        np.empty(mj, np.int64),
+        np.empty(mj, np.int64),
+    )
     nj_old = nj_early = nd_older = 0
     for p in jobless:
         a = P.age[p]
@@ -81,8 +84,14 @@ def life_course_groups_kernel(n, P, member, jobless, ages, rows):
         nj_early += (a >= ages.early) & (a < ages.retirement) & (not d)
         displaced_older[nd_older] = p
         nd_older += (a >= ages.displaced) & (a < ages.retirement) & d
-    return (employed_old[:n_old], employed_early[:n_early], jobless_old[:nj_old], jobless_early[:nj_early],
-            displaced_older[:nd_older], inactive[:ni])
+    return (
+        employed_old[:n_old],
+        employed_early[:n_early],
+        jobless_old[:nj_old],
+        jobless_early[:nj_early],
+        displaced_older[:nd_older],
+        inactive[:ni],
+    )
 
 
 @kernel
@@ -112,8 +121,20 @@ def separate_kernel(positions, week, claim, P, pool):
         P.employer[p] = -1
         P.job_end[p] = week
         P.spell_start[p] = week
-    ei.open_claims_of(separated, P.job_start, P.job_end, P.wage, claim, P.ei_entitlement, P.ei_left, P.ei_paid,
-                      P.ei_exhausted, P.ei_benefit, P.severance_left, P.ei_wait)
+    ei.open_claims_of(
+        separated,
+        P.job_start,
+        P.job_end,
+        P.wage,
+        claim,
+        P.ei_entitlement,
+        P.ei_left,
+        P.ei_paid,
+        P.ei_exhausted,
+        P.ei_benefit,
+        P.severance_left,
+        P.ei_wait,
+    )
     return separated
 
 
@@ -206,7 +227,7 @@ def staff_plants(market, rng: np.random.Generator) -> None:
         short = int(required - counts[row])
         if short <= 0:
             continue
-        ids = candidates[taken:taken + short]
+        ids = candidates[taken : taken + short]
         taken += len(ids)
         if len(ids) == 0:
             continue
@@ -216,6 +237,7 @@ def staff_plants(market, rng: np.random.Generator) -> None:
         P.at_plant[ids] = True
         P.job_start[ids] = m.week
         P.job_end[ids] = np.nan
-        P.wage[ids] = np.maximum(market.wages[market.manuf] * np.exp(rng.normal(0.0, p["wage_sigma"], len(ids))),
-                                 p["minimum_wage"])
+        P.wage[ids] = np.maximum(
+            market.wages[market.manuf] * np.exp(rng.normal(0.0, p["wage_sigma"], len(ids))), p["minimum_wage"]
+        )
         ei.close_claims(P, ids)

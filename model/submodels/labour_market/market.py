@@ -12,12 +12,32 @@ from .. import employment_insurance as ei
 from . import life_course
 from .demand import LabourDemand, vacancies_of
 from .jobs import Hires, Pay, employ_kernel, employers_by_pull, first_job_since_layoff_kernel
-from .life_course import (LifeCourseAges, LifeCourseGroups, life_course_groups_kernel, retire_kernel,
-                          retraining_kernel, separate_kernel, staff_plants)
+from .life_course import (
+    LifeCourseAges,
+    LifeCourseGroups,
+    life_course_groups_kernel,
+    retire_kernel,
+    retraining_kernel,
+    separate_kernel,
+    staff_plants,
+)
 from .matching import effort_of_kernel, match, searching_kernel
 from .pools import pools_after_week_kernel, refresh_pools_kernel, scan_pools_kernel
-from .rows import (AGE_SEARCH_BANDS, BLOCK, INACTIVE, NO_DRAWS, NO_ROWS, TRAINING, UNEMPLOYED, Jobless, KeptPools,
-                   Persons, Pool, Search, SearchTerms)
+from .rows import (
+    AGE_SEARCH_BANDS,
+    BLOCK,
+    INACTIVE,
+    NO_DRAWS,
+    NO_ROWS,
+    TRAINING,
+    UNEMPLOYED,
+    Jobless,
+    KeptPools,
+    Persons,
+    Pool,
+    Search,
+    SearchTerms,
+)
 
 SEVERANCE_DEFAULT_WEEKS = 0  # weeks of severance for background separations (the timeline gives the plants')
 
@@ -34,9 +54,12 @@ class LabourMarket:
         self.n_sec = len(self.sectors)
         self.manuf = self.sectors.index("manufacturing") if "manufacturing" in self.sectors else -1
         self.wages = np.asarray(lab["hourly_wage"], float)
-        self.pay = Pay(self.wages, np.array([lab["wage_loss_men"], lab["wage_loss_women"],
-                                             lab["wage_loss_short_tenure"]], float),
-                       float(lab["long_tenure_years"]), float(lab["minimum_wage"]))
+        self.pay = Pay(
+            self.wages,
+            np.array([lab["wage_loss_men"], lab["wage_loss_women"], lab["wage_loss_short_tenure"]], float),
+            float(lab["long_tenure_years"]),
+            float(lab["minimum_wage"]),
+        )
         self.ages = LifeCourseAges.of_rules()
         self.training_window = life_course.TRAINING_WINDOW_WEEKS
         P = model.people
@@ -47,9 +70,13 @@ class LabourMarket:
         scan_pools_kernel(P.n, self.persons(), self.pool)
         held = self.pool.held.astype(float)
         status = P.status[: P.n]
-        self.demand = LabourDemand(cfg, model.start_date, model.n_weeks,
-                                   int(((status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)).sum()),
-                                   held / held.sum())  # jobs outside the plants keep their initial mix
+        self.demand = LabourDemand(
+            cfg,
+            model.start_date,
+            model.n_weeks,
+            int(((status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)).sum()),
+            held / held.sum(),
+        )  # jobs outside the plants keep their initial mix
         self.jobs = held
         self.vacancies = np.zeros(self.n_sec)
         self.employers = employers_by_pull(model.commute, model.population.employers_by_sector, model.orgs.municipality)
@@ -69,9 +96,15 @@ class LabourMarket:
     def search_terms(self, boost: float) -> SearchTerms:
         """The parameters of search effort with the transition ``boost`` of this week."""
         p = self.p
-        return SearchTerms(AGE_SEARCH_BANDS, np.asarray(p["search_by_age"], float), float(p["long_tenure_years"]),
-                           float(p["long_tenure_search"]), float(p["training_search_boost"]), float(boost),
-                           float(p["cross_sector_search"]))
+        return SearchTerms(
+            AGE_SEARCH_BANDS,
+            np.asarray(p["search_by_age"], float),
+            float(p["long_tenure_years"]),
+            float(p["long_tenure_search"]),
+            float(p["training_search_boost"]),
+            float(boost),
+            float(p["cross_sector_search"]),
+        )
 
     def per_period(self, name: str) -> float:
         """Probability over one life-course period of an event with weekly rate ``name``."""
@@ -114,8 +147,14 @@ class LabourMarket:
         where = rng.random(len(ids))
         spread = np.exp(rng.normal(0.0, self.p["wage_sigma"], len(ids)))
         loss = rng.random(n_first) if n_first else NO_DRAWS
-        employ_kernel(Hires(ids, sector, where, spread, first, loss), self.model.week, self.employers, self.pay,
-                      self.model.households.municipality, P)
+        employ_kernel(
+            Hires(ids, sector, where, spread, first, loss),
+            self.model.week,
+            self.employers,
+            self.pay,
+            self.model.households.municipality,
+            P,
+        )
 
     # -- the weekly step ---------------------------------------------------------------
     def restaff(self) -> None:
@@ -143,7 +182,7 @@ class LabourMarket:
             inactive = self._retire(rng, P, jobless)
         # Separations outside the plants (plants lose workers only in the timeline's
         # waves): drawn by position among those at work outside the plants, in row order.
-        positions = bernoulli(rng, self._positions[:self.pool.held.sum()], p["separation_rate"])
+        positions = bernoulli(rng, self._positions[: self.pool.held.sum()], p["separation_rate"])
         claim = m.ei_rules.claim(m.ei_region_rate, m.date, m.week, SEVERANCE_DEFAULT_WEEKS)
         separated = separate_kernel(positions, m.week, claim, P, self.pool)
         self.separations = len(separated)
@@ -163,7 +202,8 @@ class LabourMarket:
         # those who just lost their job and those who just entered the labour force.
         terms = self.search_terms(boost)
         rows, effort, kind, seekers, seeker_effort, last, aimed = searching_kernel(
-            jobless, separated, enter, aged, P, terms, self.n_sec)
+            jobless, separated, enter, aged, P, terms, self.n_sec
+        )
         searching = Jobless(rows, effort, kind)
         self.jobs = self._labour_demand()
         search = Search(seekers, seeker_effort, last, aimed, vacancies_of(self.jobs, self.pool.held))
@@ -182,16 +222,19 @@ class LabourMarket:
         n = self.model.people.n
         if self._group_rows.shape[1] < n:
             self._group_rows = np.empty((3, len(P.status)), np.int64)
-        g = LifeCourseGroups(*life_course_groups_kernel(n, P, self.pool.member, jobless.rows, self.ages,
-                                                        self._group_rows))
+        g = LifeCourseGroups(
+            *life_course_groups_kernel(n, P, self.pool.member, jobless.rows, self.ages, self._group_rows)
+        )
         pr = self.per_period
-        retire = np.concatenate([
-            bernoulli(rng, g.employed_old, pr("retirement_rate_65")),
-            bernoulli(rng, g.employed_early, pr("retirement_rate_60")),
-            g.jobless_old,
-            bernoulli(rng, g.jobless_early, pr("retirement_rate_60")),
-            bernoulli(rng, g.displaced_older, pr("displaced_retirement_rate")),
-        ])
+        retire = np.concatenate(
+            [
+                bernoulli(rng, g.employed_old, pr("retirement_rate_65")),
+                bernoulli(rng, g.employed_early, pr("retirement_rate_60")),
+                g.jobless_old,
+                bernoulli(rng, g.jobless_early, pr("retirement_rate_60")),
+                bernoulli(rng, g.displaced_older, pr("displaced_retirement_rate")),
+            ]
+        )
         weekly_pension = float(self.model.config["strain.pension_share"]) * HOURS_PER_WEEK
         retire_kernel(retire, self.model.week, weekly_pension, P, self.pool)
         return g.inactive
@@ -224,8 +267,11 @@ class LabourMarket:
         if len(self.pool.member) < len(people.status):  # more rows: the marks and counts grow
             cap = len(people.status)
             member, blocks, held = self.pool
-            self.pool = Pool(np.concatenate([member, np.zeros(cap - len(member), np.bool_)]),
-                             np.concatenate([blocks, np.zeros(cap // BLOCK + 1 - len(blocks), np.int64)]), held)
+            self.pool = Pool(
+                np.concatenate([member, np.zeros(cap - len(member), np.bool_)]),
+                np.concatenate([blocks, np.zeros(cap // BLOCK + 1 - len(blocks), np.int64)]),
+                held,
+            )
             self._positions = np.arange(cap)
         if kept is None or kept.week != m.week - 1:
             rows = scan_pools_kernel(people.n, P, self.pool)
@@ -237,8 +283,11 @@ class LabourMarket:
         # workers in the weeks of the timeline.
         if self._laid_off or self.restaffed or people.n != kept.n_rows or len(m.last_exits):
             laid_off = np.sort(np.concatenate(self._laid_off)) if self._laid_off else NO_ROWS
-            jobless = Jobless(*refresh_pools_kernel(jobless, laid_off, np.asarray(m.last_exits, np.int64),
-                                                    kept.n_rows, people.n, P, self.pool))
+            jobless = Jobless(
+                *refresh_pools_kernel(
+                    jobless, laid_off, np.asarray(m.last_exits, np.int64), kept.n_rows, people.n, P, self.pool
+                )
+            )
         return jobless, m.week % self.period == 0
 
     def _labour_demand(self) -> np.ndarray:
@@ -246,11 +295,13 @@ class LabourMarket:
         m = self.model
         if m.week > 0:
             self.demand.labour_force = m.stats.labour_force
-        return self.demand.jobs(m.date, sum(m.shocks.remaining.values()),
-                                m.interventions.extra_jobs(m.config["run.scale"]))  # recovery committee, CSSS 2011
+        return self.demand.jobs(
+            m.date, sum(m.shocks.remaining.values()), m.interventions.extra_jobs(m.config["run.scale"])
+        )  # recovery committee, CSSS 2011
 
-    def _match(self, rng: np.random.Generator, held: np.ndarray, search: Search | None = None,
-               P: Persons | None = None):
+    def _match(
+        self, rng: np.random.Generator, held: np.ndarray, search: Search | None = None, P: Persons | None = None
+    ):
         """Hires this week (see :mod:`.matching`); ``held`` counts the jobs held outside
         the plants, by sector. ``search``: the week's seekers with their effort and the
         vacancies; by default every unemployed person, searching for ``self.jobs``.
@@ -264,8 +315,9 @@ class LabourMarket:
         if not (search.vacancies > 0).any() or len(search.seekers) == 0:
             return NO_ROWS, NO_ROWS
         p = self.p
-        ids, sector, first, n_first = match(rng, search, p["cross_sector_search"], p["matching_efficiency"],
-                                            p["matching_elasticity"], P)
+        ids, sector, first, n_first = match(
+            rng, search, p["cross_sector_search"], p["matching_efficiency"], p["matching_elasticity"], P
+        )
         if len(ids):
             self._employ(ids, sector, first, n_first, rng, P)
         self.hires = len(ids)

@@ -163,7 +163,7 @@ def searching_kernel(jobless, separated, entered, aged, P, terms, n_sec):
 
 def hire_rate(aimed: np.ndarray, vacancies: np.ndarray, efficiency: float, elasticity: float) -> np.ndarray:
     """r_s = M_s / S_s with M_s = min(V_s, mu * S_s**a * V_s**(1 - a)); 0 where S_s = 0."""
-    hires = np.minimum(vacancies, efficiency * aimed ** elasticity * vacancies ** (1.0 - elasticity))
+    hires = np.minimum(vacancies, efficiency * aimed**elasticity * vacancies ** (1.0 - elasticity))
     return np.divide(hires, aimed, out=np.zeros_like(aimed), where=aimed > 0)
 
 
@@ -258,17 +258,20 @@ def kept_hires_kernel(seekers, hired, sector, by_sector, over, P):
     return ids, kept_sector, first, n_first
 
 
-def match(rng: np.random.Generator, search, cross_sector: float, efficiency: float, elasticity: float,
-          P) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def match(
+    rng: np.random.Generator, search, cross_sector: float, efficiency: float, elasticity: float, P
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """The hires of the week among ``search.seekers``, by the matching function: their
     rows (in order), sectors, which are displaced workers' first job since the layoff,
     and how many. The draws, in order: one uniform per seeker (hired or not), one per hire
     (the sector), then a shuffle of the hires of each sector short of vacancies."""
     rate = hire_rate(search.aimed, search.vacancies, efficiency, elasticity)
-    hired = hired_kernel(rng.random(len(search.seekers)), search.effort, search.last, rate, cross_sector,
-                         MAX_HIRE_PROBABILITY)
-    sector, by_sector, over = hire_sector_kernel(rng.random(len(hired)), hired, search.last, rate, cross_sector,
-                                                 search.vacancies)
+    hired = hired_kernel(
+        rng.random(len(search.seekers)), search.effort, search.last, rate, cross_sector, MAX_HIRE_PROBABILITY
+    )
+    sector, by_sector, over = hire_sector_kernel(
+        rng.random(len(hired)), hired, search.last, rate, cross_sector, search.vacancies
+    )
     for start, end, _ in over.tolist():  # a random subset of each such sector's hires is kept
         rng.shuffle(by_sector[start:end])
     return kept_hires_kernel(search.seekers, hired, sector, by_sector, over, P)

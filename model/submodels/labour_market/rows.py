@@ -20,8 +20,13 @@ BLOCK = 128
 # Edges of the age bands of ``labour.search_by_age`` (under 25, 25-44, 45-54, 55-59, 60+):
 # the bands the search-effort evidence is tabulated in.
 AGE_SEARCH_BANDS = np.array([0, 25, 45, 55, 60, 200], float)
-EMPLOYED, UNEMPLOYED, TRAINING, RETIRED, INACTIVE = (Status.EMPLOYED, Status.UNEMPLOYED, Status.TRAINING,
-                                                    Status.RETIRED, Status.INACTIVE)
+EMPLOYED, UNEMPLOYED, TRAINING, RETIRED, INACTIVE = (
+    Status.EMPLOYED,
+    Status.UNEMPLOYED,
+    Status.TRAINING,
+    Status.RETIRED,
+    Status.INACTIVE,
+)
 NO_ROWS = np.zeros(0, np.int64)
 NO_DRAWS = np.zeros(0)
 
