@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from experiments import display, figures, kernels
+from experiments import display, figures, figures_maps, figures_series, kernels
 from experiments.progress import LineProgress, Stages
 
 from helpers import ROOT, invoke
@@ -110,20 +110,20 @@ def test_series_figure_uses_display_names_and_shows_an_identical_baseline(tmp_pa
         ],
     }
     captured = {}
-    real_save = figures.save
+    real_save = figures_series.save
 
     def keep(fig, path, formats=("png",)):
         captured["fig"] = fig
         captured["texts"] = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
         return real_save(fig, path, formats)
 
-    figures.save = keep
+    figures_series.save = keep
     try:
         written = figures.series_with_bands(
             dates, bands, "share_high_distress", tmp_path / "s.png", closures, periods, 5, formats=("svg",)
         )
     finally:
-        figures.save = real_save
+        figures_series.save = real_save
     svg = written[0].read_text(encoding="utf-8")
     for name in (
         "Support committee",
@@ -182,13 +182,13 @@ def _map_values(territory, outlier: float):
 def test_difference_map_is_centred_on_zero_and_names_municipalities(tmp_path, territory):
     values, residents = _map_values(territory, outlier=2.0)
     captured = {}
-    real_save = figures.save
+    real_save = figures_maps.save
 
     def keep(fig, path, formats=("png",)):
         captured["fig"] = fig
         return real_save(fig, path, formats)
 
-    figures.save = keep
+    figures_maps.save = keep
     try:
         written = figures.difference_maps(
             territory,
@@ -201,7 +201,7 @@ def test_difference_map_is_centred_on_zero_and_names_municipalities(tmp_path, te
             residents=residents,
         )
     finally:
-        figures.save = real_save
+        figures_maps.save = real_save
     fig = captured["fig"]
     images = [im for ax in fig.axes for im in ax.get_images() if im.get_cmap().name == "PuOr_r"]
     assert images
