@@ -376,7 +376,7 @@ def test_an_unexpected_error_is_one_line_with_status_1_and_debug_shows_the_trace
         raise RuntimeError("something\nwent wrong")
 
     monkeypatch.setattr(model.config, "load_base", broken)
-    monkeypatch.setattr("experiments.cli.resolve", broken)
+    monkeypatch.setattr("experiments.commands.scenarios.resolve", broken)
     monkeypatch.chdir(tmp_path)
     line = refused(["run", *SMALL, "--out", str(tmp_path / "out")], capsys, workdir=tmp_path, code=1)
     assert line.startswith("error: unexpected RuntimeError: something went wrong") and "--debug" in line
