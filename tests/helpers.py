@@ -89,10 +89,13 @@ labour.separation_rate = 0.016
 """
 
 # The page's server as ``cohesion viz`` starts it, with the scenario folder replaced:
-# ``python -c SERVE <folder> --port N``.
+# ``python -c SERVE <folder> --port N``. On Linux the server ends with the test process
+# (PR_SET_PDEATHSIG), even when that is killed before its fixtures can stop it.
 SERVE = """
-import sys
+import ctypes, signal, sys
 from pathlib import Path
+if sys.platform.startswith("linux"):
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
 import model.config
 model.config.SCENARIO_DIR = Path(sys.argv[1])
 from experiments.viz import main
