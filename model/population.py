@@ -344,10 +344,10 @@ def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
 
 
 def _read_orgs(territory: Territory | None = None) -> list[dict]:
-    """The rows of organizations.csv, checked (model/inputs.py); with a territory, their
+    """The rows of organizations.csv, checked (model/input_tables.py); with a territory, their
     municipality codes must be the territory's."""
     from .config import in_force
-    from .inputs import read_organizations
+    from .input_tables import read_organizations
 
     codes = None if territory is None else [str(c) for c in territory.municipalities["code"]]
     return read_organizations(in_force(ORG_FILE, "organizations.csv"), codes)
