@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import population as pop
+from model import households as hh
+from model import labour_status as lfs
 from model.config import resolve
 from model.constants import HOURS_PER_WEEK, RETIREMENT_AGE, WORKING_AGE
 from model.population import (
@@ -42,17 +43,17 @@ def household_members_numpy(sizes, rng, cfg):
     couple = (sizes >= 2) & (rng.random(n_hh) < cfg["population.couple_share"])
     h_age = np.repeat(head_age, sizes)
     age = h_age.copy()
-    female = np.repeat(rng.random(n_hh) < pop.FEMALE_HEAD_SHARE, sizes)
+    female = np.repeat(rng.random(n_hh) < hh.FEMALE_HEAD_SHARE, sizes)
     partner = (rank == 1) & np.repeat(couple, sizes)
-    gap = rng.normal(pop.PARTNER_AGE_GAP_MEAN, pop.PARTNER_AGE_GAP_SD, partner.sum())
-    age[partner] = np.maximum(pop.PARTNER_MIN_AGE, h_age[partner] + gap)
+    gap = rng.normal(hh.PARTNER_AGE_GAP_MEAN, hh.PARTNER_AGE_GAP_SD, partner.sum())
+    age[partner] = np.maximum(hh.PARTNER_MIN_AGE, h_age[partner] + gap)
     female[partner] = ~female[partner]
     dep = (rank >= 1) & ~partner
-    dep_age = h_age[dep] - rng.uniform(*pop.DEPENDANT_AGE_GAP, dep.sum())
+    dep_age = h_age[dep] - rng.uniform(*hh.DEPENDANT_AGE_GAP, dep.sum())
     young = dep_age < 0
-    dep_age[young] = rng.uniform(0.0, np.maximum(h_age[dep][young] - pop.PARENT_MIN_AGE, 1.0))
-    age[dep] = np.minimum(dep_age, pop.CHILD_AGE + pop.ADULT_DEPENDANT_YEARS)
-    female[dep] = rng.random(dep.sum()) < pop.FEMALE_DEPENDANT_SHARE
+    dep_age[young] = rng.uniform(0.0, np.maximum(h_age[dep][young] - hh.PARENT_MIN_AGE, 1.0))
+    age[dep] = np.minimum(dep_age, hh.CHILD_AGE + hh.ADULT_DEPENDANT_YEARS)
+    female[dep] = rng.random(dep.sum()) < hh.FEMALE_DEPENDANT_SHARE
     return age, female
 
 
@@ -78,7 +79,7 @@ def labour_status_numpy(age, rng, cfg):
     tenure = np.where(
         in_lf,
         np.minimum(
-            rng.exponential(cfg["population.tenure_mean_years"], n), np.maximum(age - pop.TENURE_START_AGE, 0.0)
+            rng.exponential(cfg["population.tenure_mean_years"], n), np.maximum(age - lfs.TENURE_START_AGE, 0.0)
         ),
         0.0,
     )
@@ -90,17 +91,20 @@ def labour_status_numpy(age, rng, cfg):
     return status, sector, wage, tenure.astype(np.float32), pension
 
 
-# Other values of the population-synthesis constants (model/population.py) and parameters.
+# Other values of the population-synthesis constants (model/households.py,
+# model/labour_status.py) and parameters.
 OTHER_CONSTANTS = {
-    "FEMALE_HEAD_SHARE": 0.3,
-    "PARTNER_AGE_GAP_MEAN": 2.0,
-    "PARTNER_AGE_GAP_SD": 5.0,
-    "PARTNER_MIN_AGE": 21.0,
-    "DEPENDANT_AGE_GAP": (15.0, 45.0),
-    "PARENT_MIN_AGE": 20.0,
-    "ADULT_DEPENDANT_YEARS": 5.0,
-    "FEMALE_DEPENDANT_SHARE": 0.6,
-    "TENURE_START_AGE": 20.0,
+    hh: {
+        "FEMALE_HEAD_SHARE": 0.3,
+        "PARTNER_AGE_GAP_MEAN": 2.0,
+        "PARTNER_AGE_GAP_SD": 5.0,
+        "PARTNER_MIN_AGE": 21.0,
+        "DEPENDANT_AGE_GAP": (15.0, 45.0),
+        "PARENT_MIN_AGE": 20.0,
+        "ADULT_DEPENDANT_YEARS": 5.0,
+        "FEMALE_DEPENDANT_SHARE": 0.6,
+    },
+    lfs: {"TENURE_START_AGE": 20.0},
 }
 OTHER_PARAMETERS = {"population.tenure_mean_years": 3.0}
 
@@ -110,8 +114,9 @@ OTHER_PARAMETERS = {"population.tenure_mean_years": 3.0}
 @pytest.mark.parametrize("other", [False, True], ids=["defaults", "other"])
 def test_members_and_labour_status_match_numpy(n_hh, couples, other, monkeypatch):
     if other:
-        for name, value in OTHER_CONSTANTS.items():
-            monkeypatch.setattr(pop, name, value)
+        for module, values in OTHER_CONSTANTS.items():
+            for name, value in values.items():
+                monkeypatch.setattr(module, name, value)
     cfg = resolve(overrides={"population.couple_share": couples, **(OTHER_PARAMETERS if other else {})})
     sizes = 1 + categorical(np.random.default_rng(n_hh), cfg["population.household_size_shares"], n_hh)
     sizes[: min(n_hh, 2)] = 6  # large households: dependants of young heads

@@ -1,7 +1,7 @@
 """The draws of the set-up (``[population]`` and the plants' staffing in ``[labour]``) and
 of demography (``[demography]``) follow their parameters and the structural constants of
-``model/population.py`` and ``model/submodels/demography.py``: a value other than the
-default moves what it governs."""
+``model/households.py``, ``model/labour_status.py``, ``model/population.py`` and
+``model/submodels/demography.py``: a value other than the default moves what it governs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from model import CohesionModel
+from model import households as hh
+from model import labour_status as lfs
 from model import population as pop
 from model.config import resolve
 from model.population import household_members, labour_status
@@ -22,10 +24,10 @@ N_HH = 4000
 def members(sizes, monkeypatch, **settings):
     """Ages and sexes of households of ``sizes``, with each member's rank (0: the head)
     and the head's age and sex repeated on every member. ``settings`` in capitals set
-    constants of ``model/population.py``, the others ``[population]`` parameters."""
+    constants of ``model/households.py``, the others ``[population]`` parameters."""
     for name, value in settings.items():
         if name.isupper():
-            monkeypatch.setattr(pop, name, value)
+            monkeypatch.setattr(hh, name, value)
     cfg = resolve(overrides={f"population.{k}": v for k, v in settings.items() if not k.isupper()})
     sizes = np.asarray(sizes, np.int64)
     age, female = household_members(sizes, np.random.default_rng(5), cfg)
@@ -84,7 +86,7 @@ def test_dependants_are_younger_than_the_head_by_the_configured_gap(gap, monkeyp
 @pytest.mark.parametrize("years", [17.0, 5.0])
 def test_dependants_are_at_most_the_child_age_plus_the_configured_years(years, monkeypatch):
     cfg, age, _, rank, _, _ = members(np.full(N_HH, 3), monkeypatch, couple_share=0.0, ADULT_DEPENDANT_YEARS=years)
-    cap = pop.CHILD_AGE + years
+    cap = hh.CHILD_AGE + years
     dep = age[rank >= 1]
     assert dep.max() == cap and (dep == cap).mean() > 0.05
 
@@ -117,13 +119,13 @@ def initial_tenure(age, **overrides):
 @pytest.mark.parametrize("mean", [8.0, 3.0])
 def test_the_initial_tenure_has_the_configured_mean(mean):
     tenure = initial_tenure(np.full(20_000, 50.0), tenure_mean_years=mean)
-    cap = 50.0 - pop.TENURE_START_AGE  # exponential, at most the years since the start age
+    cap = 50.0 - lfs.TENURE_START_AGE  # exponential, at most the years since the start age
     assert tenure.mean() == pytest.approx(mean * (1.0 - np.exp(-cap / mean)), rel=0.03)
 
 
 @pytest.mark.parametrize("start", [16.0, 19.0])
 def test_the_initial_tenure_counts_from_the_configured_age(start, monkeypatch):
-    monkeypatch.setattr(pop, "TENURE_START_AGE", start)
+    monkeypatch.setattr(lfs, "TENURE_START_AGE", start)
     tenure = initial_tenure(np.full(5000, 25.0), tenure_mean_years=50.0)
     assert tenure.max() == np.float32(25.0 - start)
     assert (tenure == np.float32(25.0 - start)).mean() > 0.5

@@ -578,7 +578,7 @@ def _alive(pid: int) -> bool:
 
 # -- 11. the memory guard cannot be raised, and the page has it too ----------------------------------
 def test_the_memory_limit_can_only_lower_what_the_machine_has(monkeypatch):
-    from model.inputs import _mem_available, available_memory
+    from model.memory import _mem_available, available_memory
 
     free = _mem_available()
     monkeypatch.setenv("COHESION_MEMORY_LIMIT", "1e30")
