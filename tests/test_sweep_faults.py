@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from experiments import sweep as sweep_module
+from experiments import sweep_store
 from experiments.sweep import execute, read_table, run_sweep
 
 from helpers import invoke
@@ -146,7 +147,7 @@ def test_a_run_that_always_raises_uses_its_retries_then_a_rerun_completes_it(tmp
 def fill_disk(monkeypatch, refuse, times: int = 2) -> list[str]:
     """Make the sweep's parquet writes to the first ``times`` paths that ``refuse`` picks fail
     as on a full disk, leaving half a file behind; return those paths as they are refused."""
-    real_write = sweep_module.pq.write_table
+    real_write = sweep_store.pq.write_table
     refused: list[str] = []
 
     def write_table(table, where, *args, **kwargs):
@@ -156,7 +157,7 @@ def fill_disk(monkeypatch, refuse, times: int = 2) -> list[str]:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
         return real_write(table, where, *args, **kwargs)
 
-    monkeypatch.setattr(sweep_module.pq, "write_table", write_table)
+    monkeypatch.setattr(sweep_store.pq, "write_table", write_table)
     return refused
 
 
@@ -313,7 +314,7 @@ def test_a_disk_that_stays_full_stops_the_sweep_with_one_line_and_a_rerun_comple
         '"labour.separation_rate" = [0.003, 0.004, 0.005]\n'
     )  # 6 runs
     out = tmp_path / "out"
-    real_write, real_text = sweep_module.pq.write_table, sweep_module._atomic_text
+    real_write, real_text = sweep_store.pq.write_table, sweep_store._atomic_text
     room = {"files": 5}  # the series and municipal tables of two runs and a third's series fit, then nothing
     series = []
 
@@ -330,16 +331,16 @@ def test_a_disk_that_stays_full_stops_the_sweep_with_one_line_and_a_rerun_comple
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         return real_text(path, text)
 
-    monkeypatch.setattr(sweep_module.pq, "write_table", write_table)
-    monkeypatch.setattr(sweep_module, "_atomic_text", atomic_text)
+    monkeypatch.setattr(sweep_store.pq, "write_table", write_table)
+    monkeypatch.setattr(sweep_store, "_atomic_text", atomic_text)
     args = ["sweep", str(tmp_path / "s.toml"), "--workers", "1", "--out", str(out), "--quiet"]
     assert main(args) == 1
     lines = [x for x in capsys.readouterr().err.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and "No space left on device" in lines[0], lines
     assert len(series) == 3  # the third run found the disk full, and no run was started after it
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
-    monkeypatch.setattr(sweep_module.pq, "write_table", real_write)  # room again
-    monkeypatch.setattr(sweep_module, "_atomic_text", real_text)
+    monkeypatch.setattr(sweep_store.pq, "write_table", real_write)  # room again
+    monkeypatch.setattr(sweep_store, "_atomic_text", real_text)
     assert main(args) == 0
     mf = json.loads((out / "manifest.json").read_text())
     assert mf["sessions"][-1]["skipped"] == 2 and mf["sessions"][-1]["executed"] == 4  # the two stored runs kept
