@@ -107,6 +107,7 @@ def test_the_run_stops_at_its_last_week():
     assert "The run has finished" in app.finished_text(view)
 
 
+@pytest.mark.slow  # draws against a stepping thread for at least 4 s
 def test_snapshots_are_copies_and_drawing_never_waits_for_stepping():
     """Step in one thread as fast as possible while another draws every picture from the
     latest snapshot: no exception, and a snapshot does not change after it was taken."""

@@ -311,9 +311,10 @@ def test_intervention_periods_from_the_configuration():
         (["--outcomes", "happiness"], "unknown outcome 'happiness'"),
         (["--replicates", "0"], "Invalid value for '--replicates': 0 is not in the range x>=1"),
         (["--scenarios", "baseline"], "needs at least one scenario besides"),
-        (
+        pytest.param(
             ["--scheduler", "tcp://127.0.0.1:9", "--replicates", "2", "--scenarios", "alt"],
             "cannot connect to a Dask scheduler",
+            marks=pytest.mark.slow,  # waits for the connection to time out
         ),
     ],
 )

@@ -429,6 +429,7 @@ def test_a_second_writer_on_the_same_sweep_is_refused(tmp_path, monkeypatch, cap
             with_lock.release()
 
 
+@pytest.mark.slow  # two sweep processes
 def test_two_concurrent_sweeps_store_every_run_once(tmp_path):
     """Two processes on the same --out at once: one runs, the other is refused."""
     script = textwrap.dedent(f"""

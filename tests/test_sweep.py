@@ -145,6 +145,7 @@ def test_more_replicates_reuse_the_runs_done(one_worker, tmp_path):
     pd.testing.assert_frame_equal(ts, ref_ts)
 
 
+@pytest.mark.slow  # starts a local Dask cluster
 def test_same_results_with_two_workers_and_dask(one_worker, tmp_path):
     ref_runs, ref_ts = comparable(one_worker[0])
     run_sweep(small_plan(), tmp_path / "w2", workers=2, progress=False)

@@ -184,6 +184,7 @@ def test_a_full_disk_fails_the_run_leaves_nothing_half_written_and_a_rerun_compl
 
 
 # -- a Dask worker lost ----------------------------------------------------------------------------
+@pytest.mark.slow  # starts a local Dask cluster
 def test_a_lost_dask_worker_is_recorded_retried_and_completed_by_a_rerun(tmp_path, monkeypatch):
     import cloudpickle
     import dask
