@@ -30,8 +30,10 @@ is made every week whatever is active, so switching structures on never reshuffl
 draws of the others.
 
 ``Committees.step`` sets the week's rates from the active structures; ``_network_kernel``
-applies them to every pair (``Network``, ``LinkRates``), tested against one NumPy
-statement of the rule in ``tests/test_kernels_services.py``.
+applies them to every pair (``Network``, ``LinkRates``). ``model/reference/committees.py``
+states the same week in plain NumPy; the kernel is tested against it
+(``tests/test_reference_committees.py``) and against one NumPy statement of the rule in
+``tests/test_kernels_services.py``.
 """
 
 from __future__ import annotations
