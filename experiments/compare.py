@@ -84,11 +84,9 @@ def run_comparison(
 ) -> tuple[SweepResult, dict]:
     """Run the comparison's runs (choosing the number of replicates by the rule unless fixed)
     and write the analysis. Returns the last sweep result and the replicate decision."""
-    checks = []
-    if opts.replicates:
-        n = opts.replicates
-        rule = {"rule": "fixed", "replicates": n}
-        res = run_sweep(
+
+    def sweep(n: int, rule: dict) -> SweepResult:
+        return run_sweep(
             plan,
             out,
             workers=workers,
@@ -99,12 +97,21 @@ def run_comparison(
             kind="compare",
             extra_manifest={"replicate_rule": rule},
         )
+
+    def record(rule: dict) -> None:
+        mf = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        mf["replicate_rule"] = rule
+        provenance.write_manifest(out, mf)
+
+    checks = []
+    if opts.replicates:
+        n = opts.replicates
+        rule = {"rule": "fixed", "replicates": n}
+        res = sweep(n, rule)
         rule["tolerance"] = opts.cv_tolerance
         if not res.interrupted and n >= MIN_CHECK_REPLICATES:  # reported, not acted on
             rule["checks"] = [cv_check(res.runs, opts.outcomes, n, opts.cv_tolerance, lag=max(1, min(5, n // 4)))]
-            mf = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-            mf["replicate_rule"] = rule
-            provenance.write_manifest(out, mf)
+            record(rule)
     else:
         n = opts.min_replicates
         while True:
@@ -117,17 +124,7 @@ def run_comparison(
                 "checks": checks,
                 "replicates": n,
             }
-            res = run_sweep(
-                plan,
-                out,
-                workers=workers,
-                scheduler=scheduler,
-                retries=retries,
-                replicates=n,
-                progress=progress,
-                kind="compare",
-                extra_manifest={"replicate_rule": rule},
-            )
+            res = sweep(n, rule)
             if res.interrupted:
                 break
             check = cv_check(res.runs, opts.outcomes, n, opts.cv_tolerance)
@@ -136,9 +133,7 @@ def run_comparison(
                 rule["outcome"] = "stable" if check["stable"] else "maximum reached"
                 break
             n = min(opts.max_replicates, n + opts.step)
-        mf = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-        mf["replicate_rule"] = rule
-        provenance.write_manifest(out, mf)
+        record(rule)
     if not res.interrupted:
         analyse(out, plan, opts, rule, progress=progress)
     return res, rule
